@@ -1,0 +1,30 @@
+# Achyk: a production image. Build: docker build -t achyk .
+# Run:  docker run -e DATABASE_URL=postgresql+asyncpg://user:pass@db/achyk -e ACHYK_SECRET_KEY=... -p 8000:8000 achyk
+
+# Front-end assets from the npm registry, at the versions pinned in package-lock.json.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+# Python wheels, built once with the compiler toolchain that the final image does not carry.
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY auction ./auction
+COPY web ./web
+COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/htmx.min.js
+COPY --from=assets /src/node_modules/htmx-ext-sse/dist/sse.min.js web/static/vendor/htmx-sse.min.js
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ACHYK_DATA_DIR=/var/lib/achyk
+RUN useradd --system --create-home --home-dir /var/lib/achyk --uid 10001 achyk
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER achyk
+WORKDIR /var/lib/achyk
+EXPOSE 8000
+# Against PostgreSQL, run 'auction db upgrade' once (e.g. as a release job) before starting new versions.
+ENTRYPOINT ["auction"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

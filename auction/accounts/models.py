@@ -1,0 +1,64 @@
+"""Users, their roles and API tokens, and the failed-login record that throttles guessing."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from auction.db.base import Base, text_enum
+
+
+class Role(enum.StrEnum):
+    BIDDER = "bidder"
+    OFFICER = "officer"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+class BidderKind(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    LEGAL_ENTITY = "legal_entity"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(text_enum(Role))
+    # Officers act for exactly one municipality; other roles have none.
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    bidder_kind: Mapped[BidderKind | None] = mapped_column(text_enum(BidderKind))
+    # 14-digit personal number (PIN) or the legal entity's tax number (INN).
+    identity_number: Mapped[str | None] = mapped_column(String(14))
+    preferred_language: Mapped[str] = mapped_column(String(2), default="ru")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for programmatic clients; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """One failed login; counted per e-mail in a sliding window so every app process sees the same count."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    failed_at: Mapped[datetime] = mapped_column(index=True)

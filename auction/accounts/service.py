@@ -1,0 +1,109 @@
+"""Account use cases: registration, login with a database-backed throttle, API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import ApiToken, LoginFailure, Role, User
+from auction.accounts.passwords import hash_api_token, hash_password, new_api_token, verify_password
+from auction.accounts.rules import identity_problem
+from auction.accounts.schemas import Registration
+from auction.clock import Clock
+from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
+
+
+class AccountService:
+    """Creates users and checks who they are; the caller owns the transaction."""
+
+    def __init__(
+        self, session: AsyncSession, clock: Clock, *, max_failures: int = 5, lockout_seconds: int = 900
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.max_failures = max_failures
+        self.lockout = timedelta(seconds=lockout_seconds)
+
+    async def register_bidder(self, data: Registration) -> User:
+        problem = identity_problem(data.bidder_kind, data.identity_number)
+        if problem:
+            raise InvalidInput(problem, field="identity_number")
+        return await self.create_user(
+            email=data.email,
+            password=data.password,
+            full_name=data.full_name,
+            role=Role.BIDDER,
+            bidder_kind=data.bidder_kind,
+            identity_number=data.identity_number,
+            preferred_language=data.preferred_language,
+        )
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        password: str,
+        full_name: str,
+        role: Role,
+        municipality_id: int | None = None,
+        **extra: object,
+    ) -> User:
+        if (role == Role.OFFICER) != (municipality_id is not None):
+            raise InvalidInput("An officer belongs to exactly one municipality; others to none.")
+        exists = await self.session.scalar(select(User.id).where(User.email == email.lower()))
+        if exists is not None:
+            raise Conflict("An account with this e-mail already exists; log in instead.", field="email")
+        user = User(
+            email=email.lower(),
+            password_hash=hash_password(password),
+            full_name=full_name,
+            role=role,
+            municipality_id=municipality_id,
+            created_at=self.clock.now(),
+            **extra,
+        )
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def authenticate(self, email: str, password: str) -> User:
+        """The user with these credentials; refuses after too many recent failures for the e-mail."""
+        email = email.lower()
+        since = self.clock.now() - self.lockout
+        failures = await self.session.scalar(
+            select(func.count()).where(LoginFailure.email == email, LoginFailure.failed_at > since)
+        )
+        if failures and failures >= self.max_failures:
+            minutes = int(self.lockout.total_seconds() // 60)
+            raise TooManyAttempts(
+                f"Too many failed logins for this e-mail; wait {minutes} minutes and try again.",
+                retry_after=int(self.lockout.total_seconds()),
+            )
+        user = await self.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_active or not verify_password(user.password_hash, password):
+            self.session.add(LoginFailure(email=email, failed_at=self.clock.now()))
+            raise NotAuthenticated("The e-mail or password is wrong.")
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        return user
+
+    async def issue_token(self, user: User, name: str) -> str:
+        token, token_hash = new_api_token()
+        self.session.add(
+            ApiToken(user_id=user.id, name=name, token_hash=token_hash, created_at=self.clock.now())
+        )
+        await self.session.flush()
+        return token
+
+    async def user_for_token(self, token: str) -> User | None:
+        return await self.session.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None), User.is_active
+            )
+        )
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)

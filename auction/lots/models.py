@@ -1,0 +1,135 @@
+"""Lots put up for sale or lease, their recorded versions and their attached files."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from auction.db.base import Base, text_enum
+
+
+class LotState(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    BIDDING = "bidding"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Deal(enum.StrEnum):
+    SALE = "sale"
+    LEASE = "lease"
+
+
+class PropertyKind(enum.StrEnum):
+    LAND_PLOT = "land_plot"
+    BUILDING = "building"
+    VEHICLE = "vehicle"
+    EQUIPMENT = "equipment"
+    OTHER = "other"
+
+
+class AuctionFormat(enum.StrEnum):
+    OPEN_ASCENDING = "open_ascending"
+    SEALED_BID = "sealed_bid"
+    DESCENDING = "descending"
+
+
+class RentPeriod(enum.StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class SingleParticipantRule(enum.StrEnum):
+    FAIL = "fail"
+    SELL_AT_START = "sell_at_start"
+
+
+class FileKind(enum.StrEnum):
+    DOCUMENT = "document"
+    PHOTO = "photo"
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    state: Mapped[LotState] = mapped_column(text_enum(LotState), default=LotState.DRAFT)
+    version: Mapped[int] = mapped_column(default=1)
+    deal: Mapped[Deal] = mapped_column(text_enum(Deal))
+    kind: Mapped[PropertyKind] = mapped_column(text_enum(PropertyKind))
+    format: Mapped[AuctionFormat] = mapped_column(text_enum(AuctionFormat))
+    title_ky: Mapped[str | None] = mapped_column(String(200))
+    title_ru: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    description_ky: Mapped[str | None] = mapped_column(Text)
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    # Lower-cased concatenation of titles, descriptions and address, for portable text search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(300))
+    area_sqm: Mapped[Any | None] = mapped_column(Numeric(14, 2))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    starting_price: Mapped[int]
+    bid_step: Mapped[int]
+    deposit: Mapped[int]
+    lease_term_months: Mapped[int | None]
+    rent_period: Mapped[RentPeriod | None] = mapped_column(text_enum(RentPeriod))
+    applications_close_at: Mapped[datetime]
+    bidding_opens_at: Mapped[datetime]
+    bidding_closes_at: Mapped[datetime]
+    soft_close_minutes: Mapped[int] = mapped_column(default=5)
+    max_extension_minutes: Mapped[int] = mapped_column(default=60)
+    floor_price: Mapped[int | None]
+    price_drop_interval_seconds: Mapped[int | None]
+    single_participant_rule: Mapped[SingleParticipantRule] = mapped_column(
+        text_enum(SingleParticipantRule), default=SingleParticipantRule.FAIL
+    )
+    repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class LotVersion(Base):
+    """Every published version of a lot's terms, so that no amendment is silent."""
+
+    __tablename__ = "lot_versions"
+    __table_args__ = (UniqueConstraint("lot_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    version: Mapped[int]
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reopened_applications: Mapped[bool] = mapped_column(default=False)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class LotFile(Base):
+    """A document or photo of a lot; its bytes live in the database so every host serves the same file."""
+
+    __tablename__ = "lot_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    kind: Mapped[FileKind] = mapped_column(text_enum(FileKind))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]

@@ -1,0 +1,132 @@
+"""Shapes of lot data crossing the service boundary (API, forms, demo)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from auction.lots.models import (
+    AuctionFormat,
+    Deal,
+    FileKind,
+    LotState,
+    PropertyKind,
+    RentPeriod,
+    SingleParticipantRule,
+)
+from auction.money import MAX_TYIYN
+
+Tyiyn = Annotated[int, Field(ge=0, le=MAX_TYIYN, description="Amount in tyiyn (1 som = 100 tyiyn).")]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+
+
+class LotTerms(BaseModel):
+    """Everything a bidder relies on; publishing or amending fixes a version of these."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, use_enum_values=False)
+
+    deal: Deal
+    kind: PropertyKind
+    format: AuctionFormat
+    title_ky: Title | None = None
+    title_ru: Title | None = None
+    title_en: Title | None = None
+    description_ky: Description | None = None
+    description_ru: Description | None = None
+    description_en: Description | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+    area_sqm: Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), decimal_places=2)] | None = None
+    registration_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    starting_price: Tyiyn
+    bid_step: Tyiyn
+    deposit: Tyiyn
+    lease_term_months: Annotated[int, Field(ge=1, le=1200)] | None = None
+    rent_period: RentPeriod | None = None
+    applications_close_at: AwareDatetime
+    bidding_opens_at: AwareDatetime
+    bidding_closes_at: AwareDatetime
+    soft_close_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    max_extension_minutes: Annotated[int, Field(ge=0, le=1440)] = 60
+    floor_price: Tyiyn | None = None
+    price_drop_interval_seconds: Annotated[int, Field(ge=10, le=86_400)] | None = None
+    single_participant_rule: SingleParticipantRule = SingleParticipantRule.FAIL
+
+
+class LotCreate(LotTerms):
+    """A new draft; officers may omit the municipality (their own is used)."""
+
+    municipality_id: int | None = None
+
+
+class LotAmend(LotTerms):
+    """A full new set of terms; once published, the reason is recorded with the new version."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    reopen_applications: bool = False
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+
+
+class LotFileOut(BaseModel):
+    id: int
+    kind: FileKind
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class LotOut(BaseModel):
+    """A lot as the public catalog shows it."""
+
+    id: int
+    state: LotState
+    version: int
+    municipality_id: int
+    municipality: dict[str, str]
+    region: dict[str, str] | None
+    deal: Deal
+    kind: PropertyKind
+    format: AuctionFormat
+    title: dict[str, str | None]
+    description: dict[str, str | None]
+    address: str
+    area_sqm: Decimal | None
+    registration_number: str | None
+    starting_price: int
+    bid_step: int
+    deposit: int
+    lease_term_months: int | None
+    rent_period: RentPeriod | None
+    applications_close_at: datetime
+    bidding_opens_at: datetime
+    bidding_closes_at: datetime
+    soft_close_minutes: int
+    max_extension_minutes: int
+    floor_price: int | None
+    price_drop_interval_seconds: int | None
+    single_participant_rule: SingleParticipantRule
+    cancel_reason: str | None
+    published_at: datetime | None
+    files: list[LotFileOut] = []
+
+
+class LotPage(BaseModel):
+    """One page of the catalog; pass ``next_cursor`` back as ``cursor`` for the next page."""
+
+    items: list[LotOut]
+    next_cursor: str | None
+
+
+def terms_snapshot(terms: LotTerms) -> dict[str, Any]:
+    """JSON-safe terms for the version history (money stays integer, times ISO 8601 UTC)."""
+    return terms.model_dump(mode="json", include=set(LotTerms.model_fields))

@@ -1,0 +1,358 @@
+"""Lot use cases: draft, amend, publish, cancel, move through the auction states, browse."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import Role, User
+from auction.accounts.permissions import can_manage_lots_of, require_lot_manager, require_role
+from auction.clock import Clock, as_utc
+from auction.errors import Conflict, InvalidInput, NotFound
+from auction.lots.models import (
+    AuctionFormat,
+    Deal,
+    FileKind,
+    Lot,
+    LotFile,
+    LotState,
+    LotVersion,
+    PropertyKind,
+)
+from auction.lots.rules import (
+    REOPEN_NOTICE,
+    Problem,
+    amendment_needs_reopening,
+    can_amend,
+    changed_terms,
+    check_terms,
+    ensure_transition,
+)
+from auction.lots.schemas import LotAmend, LotCreate, LotTerms, terms_snapshot
+from auction.municipalities.models import Municipality
+from auction.municipalities.service import MunicipalityService
+
+PUBLIC_STATES = frozenset(LotState) - {LotState.DRAFT}
+
+ALLOWED_UPLOADS: dict[FileKind, dict[str, tuple[bytes, ...]]] = {
+    # Content types we accept, each with the magic bytes its file must start with.
+    FileKind.DOCUMENT: {"application/pdf": (b"%PDF-",)},
+    FileKind.PHOTO: {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)},
+}
+
+
+class InvalidTerms(InvalidInput):
+    """The terms break one or more rules; each problem names its field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(" ".join(p.message for p in problems), field=problems[0].field)
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class LotFilter:
+    """What the catalog was asked for; every field is optional."""
+
+    region_id: int | None = None
+    municipality_id: int | None = None
+    kind: PropertyKind | None = None
+    deal: Deal | None = None
+    format: AuctionFormat | None = None
+    states: frozenset[LotState] = PUBLIC_STATES
+    min_price: int | None = None
+    max_price: int | None = None
+    text: str | None = None
+
+
+class LotService:
+    """The caller owns the transaction; every method leaves the session consistent or raises."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.municipalities = MunicipalityService(session)
+
+    async def get(self, lot_id: int, *, viewer: User | None = None) -> Lot:
+        """A lot the viewer may see: drafts only to those who manage them."""
+        lot = await self.session.get(Lot, lot_id)
+        if lot is None or (lot.state == LotState.DRAFT and not _may_manage(viewer, lot.municipality_id)):
+            raise NotFound(f"There is no lot number {lot_id}.")
+        return lot
+
+    async def lock(self, lot_id: int) -> Lot:
+        """The lot, row-locked until the transaction ends; this lock serialises changes to one lot only."""
+        lot = await self.session.scalar(
+            select(Lot).where(Lot.id == lot_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if lot is None:
+            raise NotFound(f"There is no lot number {lot_id}.")
+        return lot
+
+    async def create(self, officer: User, data: LotCreate) -> Lot:
+        require_role(officer, Role.OFFICER, Role.ADMIN)
+        municipality_id = data.municipality_id or officer.municipality_id
+        if municipality_id is None:
+            raise InvalidInput("Say which municipality the lot belongs to.", field="municipality_id")
+        require_lot_manager(officer, municipality_id)
+        municipality = await self.municipalities.get(municipality_id)
+        await self._check(data, municipality)
+        now = self.clock.now()
+        lot = Lot(
+            municipality_id=municipality_id,
+            state=LotState.DRAFT,
+            version=1,
+            created_by_id=officer.id,
+            created_at=now,
+            updated_at=now,
+        )
+        _apply_terms(lot, data)
+        self.session.add(lot)
+        await self.session.flush()
+        return lot
+
+    async def amend(self, officer: User, lot_id: int, data: LotAmend) -> Lot:
+        """Change a draft freely; change a published lot only as a new recorded version."""
+        lot = await self.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        if not can_amend(lot.state):
+            raise Conflict(f"The lot is {lot.state}; its terms can no longer change.")
+        municipality = await self.municipalities.get(lot.municipality_id)
+        await self._check(data, municipality)
+        now = self.clock.now()
+        if lot.state == LotState.PUBLISHED:
+            if not data.reason:
+                raise InvalidInput(
+                    "Say why a published lot is amended; the reason is published.", field="reason"
+                )
+            before = terms_snapshot(_terms_of(lot))
+            after = terms_snapshot(data)
+            changed = changed_terms(before, after)
+            if not changed:
+                raise InvalidInput("The amendment changes nothing.")
+            if amendment_needs_reopening(changed, has_applications=await self._has_applications(lot)):
+                if not data.reopen_applications:
+                    raise Conflict(
+                        "Bidders have applied under the current terms; changing price, step, deposit or "
+                        "schedule requires reopening applications (set reopen_applications).",
+                        field="reopen_applications",
+                    )
+                if data.applications_close_at < now + REOPEN_NOTICE:
+                    raise InvalidInput(
+                        "A reopened applications window must stay open at least 3 days.",
+                        field="applications_close_at",
+                    )
+            lot.version += 1
+            self.session.add(
+                LotVersion(
+                    lot_id=lot.id,
+                    version=lot.version,
+                    terms=after,
+                    reason=data.reason,
+                    reopened_applications=data.reopen_applications,
+                    actor_id=officer.id,
+                    created_at=now,
+                )
+            )
+        _apply_terms(lot, data)
+        lot.updated_at = now
+        await self.session.flush()
+        return lot
+
+    async def publish(self, officer: User, lot_id: int) -> Lot:
+        lot = await self.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        ensure_transition(lot.state, LotState.PUBLISHED)
+        municipality = await self.municipalities.get(lot.municipality_id)
+        # The schedule was valid when drafted; it must still be valid at the moment of publication.
+        await self._check(_terms_of(lot), municipality)
+        now = self.clock.now()
+        lot.state = LotState.PUBLISHED
+        lot.published_at = now
+        lot.updated_at = now
+        self.session.add(
+            LotVersion(
+                lot_id=lot.id,
+                version=lot.version,
+                terms=terms_snapshot(_terms_of(lot)),
+                reason=None,
+                actor_id=officer.id,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return lot
+
+    async def cancel(self, officer: User, lot_id: int, reason: str) -> Lot:
+        lot = await self.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        ensure_transition(lot.state, LotState.CANCELLED)
+        lot.state = LotState.CANCELLED
+        lot.cancel_reason = reason
+        lot.updated_at = self.clock.now()
+        await self.session.flush()
+        return lot
+
+    async def move(self, lot: Lot, target: LotState) -> None:
+        """Advance a locked lot along the state machine (used by the auction scheduler and awards)."""
+        ensure_transition(lot.state, target)
+        lot.state = target
+        lot.updated_at = self.clock.now()
+        await self.session.flush()
+
+    async def versions(self, lot_id: int) -> list[LotVersion]:
+        rows = await self.session.scalars(
+            select(LotVersion).where(LotVersion.lot_id == lot_id).order_by(LotVersion.version)
+        )
+        return list(rows)
+
+    async def browse(
+        self, filters: LotFilter, *, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[Lot], str | None]:
+        """One page of lots, newest first, and the cursor of the next page (keyset, stable under inserts)."""
+        query = await self._filtered(filters)
+        if cursor is not None:
+            query = query.where(Lot.id < decode_cursor(cursor))
+        rows = list(await self.session.scalars(query.order_by(Lot.id.desc()).limit(limit + 1)))
+        next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def add_file(
+        self,
+        officer: User,
+        lot_id: int,
+        *,
+        kind: FileKind,
+        filename: str,
+        content_type: str,
+        content: bytes,
+        max_bytes: int,
+    ) -> LotFile:
+        lot = await self.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        if not can_amend(lot.state):
+            raise Conflict(f"The lot is {lot.state}; its documents can no longer change.")
+        check_upload(kind, content_type, content, max_bytes)
+        stored = LotFile(
+            lot_id=lot.id,
+            kind=kind,
+            filename=filename[-200:] or "file",
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            uploaded_by_id=officer.id,
+            uploaded_at=self.clock.now(),
+        )
+        self.session.add(stored)
+        await self.session.flush()
+        return stored
+
+    async def files(self, lot_id: int) -> list[LotFile]:
+        rows = await self.session.scalars(
+            select(LotFile).where(LotFile.lot_id == lot_id).order_by(LotFile.id)
+        )
+        return list(rows)
+
+    async def file(self, lot_id: int, file_id: int) -> LotFile:
+        stored = await self.session.get(LotFile, file_id)
+        if stored is None or stored.lot_id != lot_id:
+            raise NotFound(f"Lot {lot_id} has no file number {file_id}.")
+        return stored
+
+    async def _check(self, terms: LotTerms, municipality: Municipality) -> None:
+        problems = check_terms(
+            terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.max_lease_months
+        )
+        if problems:
+            raise InvalidTerms(problems)
+
+    async def _has_applications(self, lot: Lot) -> bool:
+        # Applications arrive with the bidding slice; until a lot has any, amendments need no reopening.
+        del lot
+        return False
+
+    async def _filtered(self, filters: LotFilter) -> Select[Lot]:
+        query = select(Lot).where(Lot.state.in_(filters.states))
+        for area in (filters.region_id, filters.municipality_id):
+            if area is not None:
+                query = query.where(Lot.municipality_id.in_(await self.municipalities.descendants(area)))
+        if filters.kind is not None:
+            query = query.where(Lot.kind == filters.kind)
+        if filters.deal is not None:
+            query = query.where(Lot.deal == filters.deal)
+        if filters.format is not None:
+            query = query.where(Lot.format == filters.format)
+        if filters.min_price is not None:
+            query = query.where(Lot.starting_price >= filters.min_price)
+        if filters.max_price is not None:
+            query = query.where(Lot.starting_price <= filters.max_price)
+        if filters.text:
+            for word in filters.text.lower().split()[:8]:
+                query = query.where(Lot.search_text.contains(word, autoescape=True))
+        return query
+
+
+def check_upload(kind: FileKind, content_type: str, content: bytes, max_bytes: int) -> None:
+    """Refuse files that are too large, of a type we do not take, or whose bytes contradict their type."""
+    allowed = ALLOWED_UPLOADS[kind]
+    if content_type not in allowed:
+        names = ", ".join(sorted(allowed))
+        raise InvalidInput(f"A {kind} must be one of: {names}; this file is {content_type}.", field="file")
+    if not content:
+        raise InvalidInput("The file is empty.", field="file")
+    if len(content) > max_bytes:
+        raise InvalidInput(f"The file is {len(content)} bytes; the limit is {max_bytes} bytes.", field="file")
+    if not content.startswith(allowed[content_type]):
+        raise InvalidInput(f"The file's contents are not a valid {content_type}.", field="file")
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raw = ""
+    prefix, _, value = raw.partition(":")
+    if prefix != "id" or not value.isdigit():
+        raise InvalidInput("The page cursor is not one this catalog gave out.", field="cursor")
+    return int(value)
+
+
+def _may_manage(user: User | None, municipality_id: int) -> bool:
+    return user is not None and can_manage_lots_of(user, municipality_id)
+
+
+def _apply_terms(lot: Lot, terms: LotTerms) -> None:
+    for name in LotTerms.model_fields:
+        setattr(lot, name, getattr(terms, name))
+    lot.search_text = search_text_of(lot)
+
+
+def search_text_of(lot: Lot) -> str:
+    parts = [
+        lot.title_ky,
+        lot.title_ru,
+        lot.title_en,
+        lot.description_ky,
+        lot.description_ru,
+        lot.description_en,
+        lot.address,
+        lot.registration_number,
+    ]
+    return " ".join(p for p in parts if p).lower()
+
+
+def _terms_of(lot: Lot) -> LotTerms:
+    values: dict[str, Any] = {name: getattr(lot, name) for name in LotTerms.model_fields}
+    for name in ("applications_close_at", "bidding_opens_at", "bidding_closes_at"):
+        values[name] = as_utc(values[name])
+    return LotTerms.model_validate(values)

@@ -1,0 +1,69 @@
+"""Settings read once from the environment (prefix ``ACHYK_`` except ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment configuration; every field can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ACHYK_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database and keys live.")
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    secret_key: str = Field(default="", description="Signs session cookies; generated on first run if empty.")
+    debug: bool = False
+    log_level: str = "INFO"
+    log_json: bool = False
+    upload_max_bytes: int = 10 * 1024 * 1024
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+    secure_cookies: bool = False
+    ledger_origin: str = "achyk.example.kg/ledger"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'achyk.sqlite3').resolve()}"
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        return _file_secret(self.data_dir / "secret_key")
+
+
+def _file_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Created with owner-only permissions: the secret signs every session cookie.
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,116 @@
+"""Shared fixtures: a real database per test (PostgreSQL and SQLite), a controllable clock, an app client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.clock import FrozenClock
+from auction.db.engine import make_engine, make_sessionmaker
+from auction.db.migrate import upgrade
+from auction.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("ACHYK_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("ACHYK_TEST_BACKENDS", "postgres,sqlite").split(",") if b]
+START = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+
+
+def _pg_url(dsn: str, database: str) -> str:
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def database_template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A database migrated once to head per backend; each test gets a copy of it.
+
+    On PostgreSQL the copy is CREATE DATABASE ... TEMPLATE, on SQLite a file copy: both are fast and
+    give every test a real, isolated, migrated database.
+    """
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"
+        # Alembic runs its own event loop, so it gets a thread of its own.
+        await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+        return
+    name = f"achyk_tmpl_{uuid.uuid4().hex[:8]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    await asyncio.to_thread(upgrade, _pg_url(PG_ADMIN_DSN, name))
+    yield name
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _pg_admin(statement: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(backend: str, database_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    if backend == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(database_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"achyk_t_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+    yield _pg_url(PG_ADMIN_DSN, name)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-with-enough-length-0123456789",
+        upload_max_bytes=64 * 1024,
+        debug=os.environ.get("ACHYK_TEST_DEBUG") == "1",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    from web.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings, clock)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    path = Path(__file__).parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,96 @@
+"""Pure checks of the terms a lot may be published with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from auction.lots.models import AuctionFormat, Deal, PropertyKind, RentPeriod
+from auction.lots.rules import amendment_needs_reopening, changed_terms, check_terms
+from auction.money import MAX_TYIYN
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def terms(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "deal": Deal.SALE,
+        "kind": PropertyKind.LAND_PLOT,
+        "format": AuctionFormat.OPEN_ASCENDING,
+        "title_en": "Plot",
+        "registration_number": "1-02-03-0004-0005",
+        "starting_price": 100_000,
+        "bid_step": 5_000,
+        "deposit": 10_000,
+        "applications_close_at": NOW + timedelta(days=7),
+        "bidding_opens_at": NOW + timedelta(days=8),
+        "bidding_closes_at": NOW + timedelta(days=8, hours=3),
+    }
+    base.update(overrides)
+    return base
+
+
+def fields(**overrides: Any) -> list[str]:
+    return [p.field for p in check_terms(terms(**overrides), now=NOW, max_lease_months=120)]
+
+
+def test_valid_terms_have_no_problems() -> None:
+    assert fields() == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"title_en": "  "}, ["title_ky"]),
+        ({"starting_price": 0}, ["starting_price"]),
+        ({"starting_price": MAX_TYIYN + 1, "bid_step": 1}, ["starting_price"]),
+        ({"bid_step": 0}, ["bid_step"]),
+        ({"bid_step": 100_001}, ["bid_step"]),
+        ({"deposit": 100_001}, ["deposit"]),
+        ({"applications_close_at": NOW}, ["applications_close_at"]),
+        ({"bidding_opens_at": NOW + timedelta(days=6)}, ["bidding_opens_at"]),
+        ({"bidding_closes_at": NOW + timedelta(days=8)}, ["bidding_closes_at"]),
+        ({"deal": Deal.LEASE}, ["lease_term_months", "rent_period"]),
+        (
+            {"deal": Deal.LEASE, "lease_term_months": 121, "rent_period": RentPeriod.YEAR},
+            ["lease_term_months"],
+        ),
+        ({"lease_term_months": 12}, ["lease_term_months"]),
+        ({"format": AuctionFormat.DESCENDING}, ["floor_price", "price_drop_interval_seconds"]),
+        (
+            {"format": AuctionFormat.DESCENDING, "floor_price": 100_000, "price_drop_interval_seconds": 60},
+            ["floor_price"],
+        ),
+        ({"floor_price": 50_000}, ["floor_price"]),
+        ({"registration_number": "1-2-3"}, ["registration_number"]),
+        ({"kind": PropertyKind.VEHICLE, "registration_number": "1-02-03-0004-0005"}, ["registration_number"]),
+        ({"kind": PropertyKind.EQUIPMENT, "registration_number": "<script>"}, ["registration_number"]),
+    ],
+)
+def test_each_broken_rule_names_its_field(overrides: dict[str, Any], expected: list[str]) -> None:
+    assert fields(**overrides) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "number"),
+    [
+        (PropertyKind.BUILDING, "1-04-06-0012-0345-1"),
+        (PropertyKind.VEHICLE, "01KG123ABC"),
+        (PropertyKind.VEHICLE, "XTA21099071234567"),
+        (PropertyKind.EQUIPMENT, "INV-2019/044"),
+        (PropertyKind.OTHER, None),
+    ],
+)
+def test_registration_numbers_of_each_kind(kind: PropertyKind, number: str | None) -> None:
+    assert fields(kind=kind, registration_number=number) == []
+
+
+def test_material_changes_need_reopening_only_when_someone_applied() -> None:
+    before, after = terms(), terms(starting_price=120_000, address="new")
+    changed = changed_terms(before, after)
+    assert changed == {"starting_price", "address"}
+    assert amendment_needs_reopening(changed, has_applications=True)
+    assert not amendment_needs_reopening(changed, has_applications=False)
+    assert not amendment_needs_reopening({"address"}, has_applications=True)

@@ -1,0 +1,64 @@
+"""Accounts API: bidder registration, API tokens, who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import User
+from auction.accounts.schemas import Registration, TokenRequest, UserOut
+from auction.accounts.service import AccountService
+from auction.errors import NotAuthenticated
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=user.role,
+        municipality_id=user.municipality_id,
+    )
+
+
+async def authenticate_and_record(
+    accounts: AccountService, db_session: NamedDependency[AsyncSession], email: str, password: str
+) -> User:
+    """Authenticate; a failure is committed on its own so the throttle counts it even though we refuse."""
+    try:
+        return await accounts.authenticate(email, password)
+    except NotAuthenticated:
+        await db_session.commit()
+        raise
+
+
+class AccountApi(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]  # noqa: RUF012
+
+    @post("/accounts", summary="Register as a bidder")
+    async def register(
+        self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]
+    ) -> UserOut:
+        return user_out(await account_service.register_bidder(data))
+
+    @post("/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True})
+    async def token(
+        self,
+        data: JSONBody[TokenRequest],
+        account_service: NamedDependency[AccountService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> dict[str, Any]:
+        user = await authenticate_and_record(account_service, db_session, data.email, data.password)
+        token = await account_service.issue_token(user, data.name)
+        return {"token": token, "token_type": "bearer", "user": user_out(user).model_dump(mode="json")}
+
+    @get("/me", summary="The account behind the bearer token")
+    async def me(self, api_user: NamedDependency[User | None]) -> UserOut:
+        if api_user is None:
+            raise NotAuthenticated("Send 'Authorization: Bearer <token>'.")
+        return user_out(api_user)

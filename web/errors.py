@@ -1,0 +1,102 @@
+"""One JSON error shape for the API: status, a machine code, a message a person can act on, and problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from auction.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    Unavailable,
+)
+from auction.lots.service import InvalidTerms
+
+STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
+    InvalidInput: (422, "invalid_input"),
+    NotFound: (404, "not_found"),
+    PermissionDenied: (403, "forbidden"),
+    NotAuthenticated: (401, "not_authenticated"),
+    Conflict: (409, "conflict"),
+    TooManyAttempts: (429, "too_many_attempts"),
+    Unavailable: (503, "unavailable"),
+}
+
+
+def error_body(
+    status: int, code: str, message: str, problems: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {"status": status, "error": code, "message": message, "problems": problems or []}
+
+
+def status_of(exc: DomainError) -> tuple[int, str]:
+    for kind in type(exc).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400, "bad_request"
+
+
+def domain_problems(exc: DomainError) -> list[dict[str, str]]:
+    if isinstance(exc, InvalidTerms):
+        return [{"field": p.field, "message": p.message} for p in exc.problems]
+    return [{"field": exc.field, "message": exc.message}] if exc.field else []
+
+
+def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status, code = status_of(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return Response(
+        error_body(status, code, exc.message, domain_problems(exc)),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def validation_problems(exc: ValidationException) -> list[dict[str, str]]:
+    """Turn Litestar's/pydantic's error list into field + message pairs."""
+    problems = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("loc") or "")
+            message = str(item.get("message") or item.get("msg") or "is invalid")
+            problems.append({"field": key, "message": _humane(message)})
+    return problems
+
+
+def _humane(message: str) -> str:
+    if message.startswith("Extra inputs are not permitted"):
+        return "This field is not known; remove it."
+    return message
+
+
+def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        problems = validation_problems(exc)
+        fields = ", ".join(p["field"] for p in problems if p["field"])
+        message = f"Some values are not acceptable: {fields}." if fields else str(exc.detail)
+        return Response(error_body(422, "invalid_input", message, problems), status_code=422)
+    if isinstance(exc, NotFoundException):
+        return Response(error_body(404, "not_found", "There is nothing at this address."), status_code=404)
+    code = exc.status_code
+    return Response(
+        error_body(code, "http_error", str(exc.detail)), status_code=code, headers=exc.headers or None
+    )
+
+
+def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    del exc
+    return Response(
+        error_body(
+            500, "internal_error", "Something went wrong on our side; nothing was changed. Try again."
+        ),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,68 @@
+"""Turning domain objects into the API's output shapes."""
+
+from __future__ import annotations
+
+from auction.clock import as_utc
+from auction.lots.models import Lot, LotFile
+from auction.lots.schemas import LotFileOut, LotOut
+from auction.municipalities.models import Municipality
+
+
+def names(municipality: Municipality | None) -> dict[str, str] | None:
+    if municipality is None:
+        return None
+    return {
+        "id": str(municipality.id),
+        "ky": municipality.name_ky,
+        "ru": municipality.name_ru,
+        "en": municipality.name_en,
+    }
+
+
+def lot_out(
+    lot: Lot, municipality: Municipality, region: Municipality | None, files: list[LotFile] | None = None
+) -> LotOut:
+    return LotOut(
+        id=lot.id,
+        state=lot.state,
+        version=lot.version,
+        municipality_id=lot.municipality_id,
+        municipality=names(municipality) or {},
+        region=names(region),
+        deal=lot.deal,
+        kind=lot.kind,
+        format=lot.format,
+        title={"ky": lot.title_ky, "ru": lot.title_ru, "en": lot.title_en},
+        description={"ky": lot.description_ky, "ru": lot.description_ru, "en": lot.description_en},
+        address=lot.address,
+        area_sqm=lot.area_sqm,
+        registration_number=lot.registration_number,
+        starting_price=lot.starting_price,
+        bid_step=lot.bid_step,
+        deposit=lot.deposit,
+        lease_term_months=lot.lease_term_months,
+        rent_period=lot.rent_period,
+        applications_close_at=as_utc(lot.applications_close_at),
+        bidding_opens_at=as_utc(lot.bidding_opens_at),
+        bidding_closes_at=as_utc(lot.bidding_closes_at),
+        soft_close_minutes=lot.soft_close_minutes,
+        max_extension_minutes=lot.max_extension_minutes,
+        floor_price=lot.floor_price,
+        price_drop_interval_seconds=lot.price_drop_interval_seconds,
+        single_participant_rule=lot.single_participant_rule,
+        cancel_reason=lot.cancel_reason,
+        published_at=as_utc(lot.published_at) if lot.published_at else None,
+        files=[file_out(f) for f in files or []],
+    )
+
+
+def file_out(stored: LotFile) -> LotFileOut:
+    return LotFileOut(
+        id=stored.id,
+        kind=stored.kind,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        url=f"/api/v1/lots/{stored.lot_id}/files/{stored.id}",
+    )
