@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,9 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
-from auction.clock import Clock, FrozenClock
+from auction.bidding.auction import AuctionService
+from auction.bidding.awards import AwardService
+from auction.bidding.commission import ScryptParams
+from auction.bidding.models import AwardStatus
+from auction.bidding.opening import SealedLotService
+from auction.bidding.participation import ParticipationService
+from auction.bidding.rules import minimum_next_bid
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import Clock, FrozenClock, as_utc
 from auction.db.engine import transaction
-from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.integrator import Integrator
+from auction.ledger.keys import LedgerKeys
+from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.money import TYIYN_PER_SOM
@@ -89,16 +102,23 @@ CATALOG: tuple[tuple[PropertyKind, Deal, str, str, str, int, str | None], ...] =
     ),
 )
 
-STATES_CYCLE = (
-    LotState.PUBLISHED,
-    LotState.BIDDING,
-    LotState.DRAFT,
-    LotState.PUBLISHED,
-    LotState.CLOSED,
-    LotState.CANCELLED,
-    LotState.FAILED,
-    LotState.AWARDED,
+# (target state, format): every state and every format, with real auction histories where there was bidding.
+PLAN: tuple[tuple[LotState, AuctionFormat], ...] = (
+    (LotState.PUBLISHED, AuctionFormat.OPEN_ASCENDING),
+    (LotState.BIDDING, AuctionFormat.OPEN_ASCENDING),
+    (LotState.DRAFT, AuctionFormat.SEALED_BID),
+    (LotState.PUBLISHED, AuctionFormat.SEALED_BID),
+    (LotState.CLOSED, AuctionFormat.SEALED_BID),
+    (LotState.CANCELLED, AuctionFormat.DESCENDING),
+    (LotState.FAILED, AuctionFormat.OPEN_ASCENDING),
+    (LotState.AWARDED, AuctionFormat.OPEN_ASCENDING),
+    (LotState.AWARDED, AuctionFormat.SEALED_BID),
+    (LotState.AWARDED, AuctionFormat.DESCENDING),
+    (LotState.BIDDING, AuctionFormat.DESCENDING),
+    (LotState.PUBLISHED, AuctionFormat.DESCENDING),
 )
+# Cheap on purpose: demo commissions' passphrases are printed; production uses the full scrypt cost.
+DEMO_KDF = ScryptParams(n=2**12, r=8, p=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,24 +134,36 @@ def demo_password(role: Role, code: str) -> str:
     return f"demo-{role}-{code}"
 
 
-async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime) -> list[DemoAccount]:
-    """Create the pilot, one account per role per pilot municipality, and ~40 lots; safe to re-run."""
+def commission_passphrase(code: str, member: int) -> str:
+    return f"demo-commission-{code}-{member}"
+
+
+async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, keys: LedgerKeys) -> list[DemoAccount]:
+    """Create the pilot, accounts for every role in every pilot municipality, and ~40 lots; safe to re-run.
+
+    Everything goes through the services — applications, deposits, bids, closes, awards, a runner-up —
+    so the demo's ledger holds real histories an inspector can replay. It is integrated and signed
+    before this returns.
+    """
     async with transaction(sessions) as session:
         municipalities = await MunicipalityService(session).seed_pilot()
         already = await session.scalar(select(User.id).where(User.email == "officer@tokmok.demo.kg"))
-        accounts = await _accounts(
-            session, FrozenClock(now), {c: municipalities[c].id for c in PILOT_OPERATORS}
-        )
+        accounts = await _accounts(session, FrozenClock(now), {c: municipalities[c].id for c in PILOT_OPERATORS})
     if already is None:
-        await _lots(sessions, now)
+        for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
+            state, fmt = PLAN[number % len(PLAN)]
+            await _play(sessions, keys, now, code, item, state, fmt, number)
+        await Integrator(sessions, keys, FrozenClock(now)).integrate_all()
     return accounts
 
 
 async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, int]) -> list[DemoAccount]:
     service = AccountService(session, clock)
     accounts = []
-    for index, (code, role) in enumerate(itertools.product(operators, Role)):
-        email = f"{role}@{code}.demo.kg"
+    people = [(code, role, f"{role}@{code}.demo.kg") for code, role in itertools.product(operators, Role)]
+    # A second officer per municipality, so that sealed-bid commissions have two members.
+    people += [(code, Role.OFFICER, f"commission@{code}.demo.kg") for code in operators]
+    for index, (code, role, email) in enumerate(people):
         password = demo_password(role, code)
         accounts.append(DemoAccount(email, password, role, code))
         if await session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -142,7 +174,7 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
         await service.create_user(
             email=email,
             password=password,
-            full_name=f"Demo {role} ({code})",
+            full_name=f"Demo {role} ({code})" if not email.startswith("commission") else f"Commission ({code})",
             role=role,
             municipality_id=operators[code] if role == Role.OFFICER else None,
             **extra,
@@ -150,38 +182,138 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
     return accounts
 
 
-async def _lots(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
-    formats = itertools.cycle(AuctionFormat)
-    states = itertools.cycle(STATES_CYCLE)
-    for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
-        target = next(states)
-        fmt = next(formats)
-        # Lots that have already been auctioned were created weeks ago, so their schedule lies in the past.
-        past = target in {LotState.BIDDING, LotState.CLOSED, LotState.FAILED, LotState.AWARDED}
-        created = now - timedelta(days=30) if past else now - timedelta(hours=2)
-        clock = FrozenClock(created)
-        async with transaction(sessions) as session:
-            officer = await session.scalar(select(User).where(User.email == f"officer@{code}.demo.kg"))
-            assert officer is not None
-            service = LotService(session, clock)
-            lot = await service.create(officer, _terms(item, fmt, created, target, number))
-            if target == LotState.DRAFT:
-                continue
-            await service.publish(officer, lot.id)
-            if target == LotState.CANCELLED:
-                await service.cancel(
-                    officer, lot.id, "The building was found to need structural repair first."
-                )
-                continue
-            if past:
-                clock.set(lot.bidding_opens_at)
-                await service.move(await service.lock(lot.id), LotState.BIDDING)
-            if target in {LotState.CLOSED, LotState.FAILED, LotState.AWARDED}:
-                clock.set(lot.bidding_closes_at)
-                locked = await service.lock(lot.id)
-                await service.move(locked, LotState.CLOSED)
-                if target != LotState.CLOSED:
-                    await service.move(locked, target)
+class _Stage:
+    """One lot's story, told through the services with a clock the demo moves."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], keys: LedgerKeys, clock: FrozenClock) -> None:
+        self.sessions, self.keys, self.clock = sessions, keys, clock
+
+    @contextlib.asynccontextmanager
+    async def services(self) -> AsyncIterator[tuple[AsyncSession, LedgerWriter]]:
+        async with transaction(self.sessions) as session:
+            yield session, LedgerWriter(session, self.keys, self.clock)
+
+    async def user(self, session: AsyncSession, email: str) -> User:
+        found = await session.scalar(select(User).where(User.email == email))
+        assert found is not None, email
+        return found
+
+
+async def _play(
+    sessions: async_sessionmaker[AsyncSession],
+    keys: LedgerKeys,
+    now: datetime,
+    code: str,
+    item: tuple[PropertyKind, Deal, str, str, str, int, str | None],
+    target: LotState,
+    fmt: AuctionFormat,
+    number: int,
+) -> None:
+    past = target in {LotState.BIDDING, LotState.CLOSED, LotState.FAILED, LotState.AWARDED}
+    clock = FrozenClock(now - timedelta(days=30) if past else now - timedelta(hours=2))
+    stage = _Stage(sessions, keys, clock)
+    officer_email = f"officer@{code}.demo.kg"
+    async with stage.services() as (session, ledger):
+        officer = await stage.user(session, officer_email)
+        lots = LotService(session, clock, ledger)
+        lot = await lots.create(officer, _terms(item, fmt, clock.now(), target, number))
+        lot_id = lot.id
+        if target == LotState.DRAFT:
+            return
+        if fmt == AuctionFormat.SEALED_BID:
+            second = await stage.user(session, f"commission@{code}.demo.kg")
+            members = [(officer.id, commission_passphrase(code, 1)), (second.id, commission_passphrase(code, 2))]
+            await SealedLotService(session, clock, ledger, kdf=DEMO_KDF).publish(officer, lot_id, 2, members)
+        else:
+            await lots.publish(officer, lot_id)
+        if target == LotState.CANCELLED:
+            await lots.cancel(officer, lot_id, "The building was found to need structural repair first.")
+            return
+    if not past:
+        return
+    bidders = [f"bidder@{c}.demo.kg" for c in PILOT_OPERATORS[(number % 3) :][:3]]
+    if target == LotState.FAILED:
+        bidders = []
+    pseudonyms = await _admit(stage, officer_email, lot_id, bidders)
+    opens_at = clock.now() + timedelta(days=8)
+    clock.set(opens_at)
+    async with stage.services() as (session, ledger):
+        await AuctionService(session, clock, ledger).open_if_due(lot_id)
+    await _bid(stage, lot_id, fmt, bidders, pseudonyms)
+    if target == LotState.BIDDING:
+        return
+    await Integrator(sessions, keys, clock).integrate_all()
+    async with stage.services() as (session, ledger):
+        closes_at = (await AuctionService(session, clock, ledger).auction_clock(lot_id)).closes_at
+    clock.set(max(clock.now(), as_utc(closes_at)) + timedelta(seconds=1))
+    async with stage.services() as (session, ledger):
+        auctions = AuctionService(session, clock, ledger)
+        await auctions.close_if_due(lot_id)
+        if fmt != AuctionFormat.SEALED_BID:
+            await AwardService(session, clock, ledger).decide(await auctions.lots.lock(lot_id))
+    if fmt == AuctionFormat.SEALED_BID and target == LotState.AWARDED:
+        async with stage.services() as (session, ledger):
+            officer = await stage.user(session, officer_email)
+            second = await stage.user(session, f"commission@{code}.demo.kg")
+            releases = [(officer.id, commission_passphrase(code, 1)), (second.id, commission_passphrase(code, 2))]
+            await SealedLotService(session, clock, ledger, kdf=DEMO_KDF).open_and_award(officer, lot_id, releases)
+    if target == LotState.AWARDED:
+        await _settle(stage, lot_id, decline_first=fmt == AuctionFormat.OPEN_ASCENDING and number % 2 == 1)
+
+
+async def _admit(stage: _Stage, officer_email: str, lot_id: int, bidders: list[str]) -> dict[str, str]:
+    pseudonyms = {}
+    async with stage.services() as (session, ledger):
+        officer = await stage.user(session, officer_email)
+        participation = ParticipationService(session, stage.clock, ledger)
+        for email in bidders:
+            application = await participation.apply(await stage.user(session, email), lot_id)
+            await participation.confirm_deposit(officer, application.id, f"KICB-{lot_id:05d}-{application.id:05d}")
+            pseudonyms[email] = application.pseudonym
+    return pseudonyms
+
+
+async def _bid(stage: _Stage, lot_id: int, fmt: AuctionFormat, bidders: list[str], pseudonyms: dict[str, str]) -> None:
+    for round_number, email in enumerate(bidders * (2 if fmt == AuctionFormat.OPEN_ASCENDING else 1)):
+        stage.clock.advance(timedelta(minutes=7))
+        async with stage.services() as (session, ledger):
+            bidder = await stage.user(session, email)
+            auctions = AuctionService(session, stage.clock, ledger)
+            lot = await auctions.lots.get(lot_id)
+            key = f"demo-{lot_id}-{round_number}"
+            if fmt == AuctionFormat.OPEN_ASCENDING:
+                running = await auctions.auction_clock(lot_id)
+                amount = minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
+                await auctions.place_bid(bidder, lot_id, amount + round_number * lot.bid_step, key)
+            elif fmt == AuctionFormat.SEALED_BID:
+                public_key = await SealedLotService(session, stage.clock, ledger).public_key(lot_id)
+                assert public_key is not None
+                amount = lot.starting_price + (round_number * 7 + 3) * lot.bid_step
+                ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonyms[email], amount)
+                await auctions.submit_sealed(bidder, lot_id, ciphertext, key)
+            else:
+                # The first bidder takes the lot once the price has dropped a few steps.
+                await auctions.accept_price(bidder, lot_id, key)
+                return
+
+
+async def _settle(stage: _Stage, lot_id: int, *, decline_first: bool) -> None:
+    """The winner signs; in some lots the winner declines first and the runner-up signs instead."""
+    stage.clock.advance(timedelta(days=1))
+    async with stage.services() as (session, ledger):
+        awards = AwardService(session, stage.clock, ledger)
+        offered = [a for a in await awards.awards(lot_id) if a.status == AwardStatus.AWAITING_SIGNATURE]
+        if not offered:
+            return
+        winner = await session.get(User, offered[0].bidder_id)
+        assert winner is not None
+        if decline_first:
+            passed = await awards.decline(winner, lot_id)
+            if passed is None:
+                return
+            winner = await session.get(User, passed.bidder_id)
+            assert winner is not None
+        await awards.sign(winner, lot_id)
 
 
 def _terms(
@@ -219,4 +351,5 @@ def _terms(
         bidding_closes_at=closes,
         floor_price=start // 2 if fmt == AuctionFormat.DESCENDING else None,
         price_drop_interval_seconds=300 if fmt == AuctionFormat.DESCENDING else None,
+        single_participant_rule=SingleParticipantRule.SELL_AT_START,
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auction.ledger.keys import LedgerKeys, load_keys
+
 
 class Settings(BaseSettings):
     """Deployment configuration; every field can be set by an environment variable."""
@@ -17,7 +19,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="Where the embedded database and keys live.")
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
-    secret_key: str = Field(default="", description="Signs session cookies; generated on first run if empty.")
+    secret_key: str = Field(
+        default="", repr=False, description="Signs session cookies; generated on first run if empty."
+    )
     debug: bool = False
     log_level: str = "INFO"
     log_json: bool = False
@@ -26,6 +30,15 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 15 * 60
     secure_cookies: bool = False
     ledger_origin: str = "achyk.example.kg/ledger"
+    ledger_key_name: str = Field(default="", description="Signature key name; defaults to the origin.")
+    ledger_signing_key: str = Field(default="", repr=False, description="Base64 Ed25519 seed (32 bytes).")
+    ledger_pseudonym_key: str = Field(default="", repr=False, description="Base64 HMAC key (32 bytes).")
+    ledger_max_merge_delay_seconds: int = 60
+    ledger_batch_size: int = 256
+    ledger_batch_interval_seconds: float = 0.25
+    ledger_backlog_limit: int = 20_000
+    commission_scrypt_n: int = Field(default=2**15, description="scrypt cost for commission passphrases.")
+    run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +63,16 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _file_secret(self.data_dir / "secret_key")
+
+    def ledger_keys(self) -> LedgerKeys:
+        """The log's keys (see auction.ledger.keys); generated into the data directory when not configured."""
+        return load_keys(
+            origin=self.ledger_origin,
+            key_name=self.ledger_key_name,
+            signing_seed=self.ledger_signing_key,
+            pseudonym_seed=self.ledger_pseudonym_key,
+            data_dir=self.data_dir,
+        )
 
 
 def _file_secret(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import uuid
@@ -12,14 +13,20 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.accounts import passwords
 from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
 from auction.settings import Settings
+
+# Production argon2 costs ~0.1 s a hash by design; tests create hundreds of accounts, so they hash cheaply.
+# The web/e2e tests that run a real server process keep the production cost.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 PG_ADMIN_DSN = os.environ.get("ACHYK_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("ACHYK_TEST_BACKENDS", "postgres,sqlite").split(",") if b]
@@ -98,6 +105,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-with-enough-length-0123456789",
         upload_max_bytes=64 * 1024,
         debug=os.environ.get("ACHYK_TEST_DEBUG") == "1",
+        ledger_origin="test.achyk.kg/ledger",
+        ledger_signing_key=base64.b64encode(b"s" * 32).decode(),
+        ledger_pseudonym_key=base64.b64encode(b"p" * 32).decode(),
+        # Tests integrate explicitly (Integrator.integrate_all) so that they control the moment it happens.
+        run_background_jobs=False,
     )
 
 

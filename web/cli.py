@@ -24,9 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="auction", description="Achyk: open auctions for municipal property."
-    )
+    parser = argparse.ArgumentParser(prog="auction", description="Achyk: open auctions for municipal property.")
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="run the website and API")
@@ -43,6 +41,24 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="seed demo data and print the demo accounts")
     demo.set_defaults(run=_demo)
+
+    ledger = commands.add_parser("ledger", help="the audit ledger")
+    ledger_commands = ledger.add_subparsers(title="ledger commands")
+    export = ledger_commands.add_parser("export", help="write the self-contained bundle an inspector verifies")
+    export.add_argument("out", help="a new directory, or a file name ending in .zip")
+    export.set_defaults(run=_ledger_export)
+    verify = ledger_commands.add_parser(
+        "verify",
+        help="verify a bundle offline and replay every auction (python -m auction.ledger.verify)",
+        add_help=False,
+    )
+    verify.add_argument("rest", nargs=argparse.REMAINDER)
+    verify.set_defaults(run=_ledger_verify)
+    rotate = ledger_commands.add_parser("rotate-key", help="record a new signing key, then switch to it")
+    rotate.add_argument("--new-seed", default="", help="base64 of the new 32-byte Ed25519 seed (default: generate)")
+    rotate.set_defaults(run=_ledger_rotate)
+    integrate = ledger_commands.add_parser("integrate", help="integrate every pending entry now and exit")
+    integrate.set_defaults(run=_ledger_integrate)
     return parser
 
 
@@ -99,7 +115,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     async def run() -> list[tuple[str, str, str]]:
         engine = make_engine(settings.resolved_database_url)
         try:
-            accounts = await seed_demo(make_sessionmaker(engine), SystemClock().now())
+            accounts = await seed_demo(make_sessionmaker(engine), SystemClock().now(), settings.ledger_keys())
         finally:
             await engine.dispose()
         return [(a.role, a.email, a.password) for a in accounts]
@@ -109,6 +125,102 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     print(f"  {'role':<10} {'e-mail':<32} password")
     for role, email, password in rows:
         print(f"  {role:<10} {email:<32} {password}")
+    print("Sealed-bid commissions: officer@<municipality> and commission@<municipality> open the bids with")
+    print("the passphrases demo-commission-<municipality>-1 and demo-commission-<municipality>-2.")
+    return 0
+
+
+def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from auction.db.engine import make_engine, make_sessionmaker
+    from auction.ledger.queries import LedgerReader
+
+    out = Path(args.out)
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        print(f"{out} already exists and is not empty; choose a new name.", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await LedgerReader(session, settings.ledger_keys()).export(out)
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    print(f"Wrote {count} entries to {out}. Verify with: auction ledger verify {out}")
+    return 0
+
+
+def _ledger_verify(args: argparse.Namespace, _: Settings) -> int:
+    from auction.ledger.inspect import main as inspect_main
+
+    return inspect_main(args.rest)
+
+
+def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """Record the rotation; with generated keys, also install the new seed where the next start finds it."""
+    import base64
+    import secrets
+    import time
+
+    from auction.clock import SystemClock
+    from auction.db.engine import make_engine, make_sessionmaker, transaction
+    from auction.ledger.admission import LedgerWriter
+    from auction.ledger.keys import decode_seed, load_keys
+    from auction.ledger.rotation import record_rotation
+
+    seed = args.new_seed or base64.b64encode(secrets.token_bytes(32)).decode()
+    try:
+        decode_seed(seed, "--new-seed")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    current = settings.ledger_keys()
+    new_keys = load_keys(
+        origin=current.origin,
+        key_name=current.key_name,
+        signing_seed=seed,
+        pseudonym_seed=settings.ledger_pseudonym_key,
+        data_dir=settings.data_dir,
+    )
+
+    async def run() -> None:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                await record_rotation(LedgerWriter(session, current, SystemClock()), "admin:cli", new_keys)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    if settings.ledger_signing_key:
+        print("Rotation recorded. Now set ACHYK_LEDGER_SIGNING_KEY to the new seed and restart every process.")
+    else:
+        kept = settings.data_dir / "ledger_signing_key"
+        kept.rename(kept.with_name(f"ledger_signing_key.retired-{int(time.time())}"))
+        kept.touch(mode=0o600)
+        kept.write_text(seed + "\n")
+        print(f"Rotation recorded and the new key kept in {kept}; restart the site to sign with it.")
+    return 0
+
+
+def _ledger_integrate(_: argparse.Namespace, settings: Settings) -> int:
+    from auction.clock import SystemClock
+    from auction.db.engine import make_engine, make_sessionmaker
+    from web.jobs import make_integrator
+
+    async def run() -> int:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            integrator = make_integrator(make_sessionmaker(engine), settings, SystemClock(), settings.ledger_keys())
+            return await integrator.integrate_all()
+        finally:
+            await engine.dispose()
+
+    print(f"Integrated {asyncio.run(run())} entries.")
     return 0
 
 

@@ -12,8 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
 from auction.accounts.service import AccountService
+from auction.bidding.auction import AuctionService
+from auction.bidding.awards import AwardService
+from auction.bidding.commission import ScryptParams
+from auction.bidding.opening import SealedLotService
+from auction.bidding.participation import ParticipationService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.queries import LedgerReader
 from auction.lots.service import LotService
 from auction.settings import Settings
 
@@ -58,10 +66,38 @@ def provide_account_service(
     )
 
 
+def provide_ledger_keys(state: State) -> LedgerKeys:
+    keys: LedgerKeys = state.ledger_keys
+    return keys
+
+
+def provide_ledger_writer(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    ledger_keys: NamedDependency[LedgerKeys],
+) -> LedgerWriter:
+    return LedgerWriter(
+        db_session,
+        ledger_keys,
+        clock,
+        backlog_limit=settings.ledger_backlog_limit,
+        max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
+    )
+
+
+def provide_ledger_reader(
+    db_session: NamedDependency[AsyncSession], ledger_keys: NamedDependency[LedgerKeys]
+) -> LedgerReader:
+    return LedgerReader(db_session, ledger_keys)
+
+
 def provide_lot_service(
-    db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
 ) -> LotService:
-    return LotService(db_session, clock)
+    return LotService(db_session, clock, ledger_writer)
 
 
 async def provide_api_user(
@@ -87,3 +123,37 @@ async def provide_web_user(
         return None
     user = await account_service.get(user_id)
     return user if user is not None and user.is_active else None
+
+
+def provide_participation_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> ParticipationService:
+    return ParticipationService(db_session, clock, ledger_writer)
+
+
+def provide_auction_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> AuctionService:
+    return AuctionService(db_session, clock, ledger_writer)
+
+
+def provide_award_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> AwardService:
+    return AwardService(db_session, clock, ledger_writer)
+
+
+def provide_sealed_lot_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+    settings: NamedDependency[Settings],
+) -> SealedLotService:
+    kdf = ScryptParams(n=settings.commission_scrypt_n, r=8, p=1)
+    return SealedLotService(db_session, clock, ledger_writer, kdf=kdf)

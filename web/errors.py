@@ -31,9 +31,7 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
-def error_body(
-    status: int, code: str, message: str, problems: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
+def error_body(status: int, code: str, message: str, problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
     return {"status": status, "error": code, "message": message, "problems": problems or []}
 
 
@@ -87,16 +85,12 @@ def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, NotFoundException):
         return Response(error_body(404, "not_found", "There is nothing at this address."), status_code=404)
     code = exc.status_code
-    return Response(
-        error_body(code, "http_error", str(exc.detail)), status_code=code, headers=exc.headers or None
-    )
+    return Response(error_body(code, "http_error", str(exc.detail)), status_code=code, headers=exc.headers or None)
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     del exc
     return Response(
-        error_body(
-            500, "internal_error", "Something went wrong on our side; nothing was changed. Try again."
-        ),
+        error_body(500, "internal_error", "Something went wrong on our side; nothing was changed. Try again."),
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )

@@ -52,6 +52,7 @@ def lot_out(
         single_participant_rule=lot.single_participant_rule,
         cancel_reason=lot.cancel_reason,
         published_at=as_utc(lot.published_at) if lot.published_at else None,
+        repeat_of_lot_id=lot.repeat_of_lot_id,
         files=[file_out(f) for f in files or []],
     )
 

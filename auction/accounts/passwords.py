@@ -15,6 +15,12 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 10
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the argon2 parameters; for test suites that create hundreds of accounts, never for production."""
+    global _hasher  # noqa: PLW0603 - one process-wide hasher is the point
+    _hasher = hasher
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -14,6 +14,15 @@ from auction.accounts.schemas import Registration
 from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 
+LANGUAGES = ("ky", "ru", "en")
+
+
+def remember_language(user: User, language: str) -> None:
+    """Keep the language a user chose on their account; the caller's transaction commits it."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"Choose one of: {', '.join(LANGUAGES)}.", field="language")
+    user.preferred_language = language
+
 
 class AccountService:
     """Creates users and checks who they are; the caller owns the transaction."""
@@ -90,9 +99,7 @@ class AccountService:
 
     async def issue_token(self, user: User, name: str) -> str:
         token, token_hash = new_api_token()
-        self.session.add(
-            ApiToken(user_id=user.id, name=name, token_hash=token_hash, created_at=self.clock.now())
-        )
+        self.session.add(ApiToken(user_id=user.id, name=name, token_hash=token_hash, created_at=self.clock.now()))
         await self.session.flush()
         return token
 
@@ -100,9 +107,7 @@ class AccountService:
         return await self.session.scalar(
             select(User)
             .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None), User.is_active
-            )
+            .where(ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None), User.is_active)
         )
 
     async def get(self, user_id: int) -> User | None:

@@ -376,9 +376,7 @@ def recover_lot_key(opened_shares: Sequence[tuple[str, Share]], public_key: byte
         )
     (threshold,) = thresholds
     if len(opened_shares) < threshold:
-        raise QuorumNotMet(
-            f"{len(opened_shares)} member(s) opened their shares but this lot needs {threshold}"
-        )
+        raise QuorumNotMet(f"{len(opened_shares)} member(s) opened their shares but this lot needs {threshold}")
 
     # Interpolating all m > k shares at 0 can land on the secret even when some are wrong, so
     # beyond the threshold every extra share must also fit the polynomial the first k define.
@@ -405,9 +403,7 @@ def _reproduces(candidate: int, public_key: bytes) -> bool:
     return 1 <= candidate < Q and public_key_for(candidate) == public_key
 
 
-def _name_bad_shares(
-    opened_shares: Sequence[tuple[str, Share]], threshold: int, public_key: bytes
-) -> ShareMismatch:
+def _name_bad_shares(opened_shares: Sequence[tuple[str, Share]], threshold: int, public_key: bytes) -> ShareMismatch:
     # First learn the secret from any k shares that reproduce the lot key. That subset is not
     # proof of honesty (shares shifted by a polynomial vanishing at 0 still reproduce it), so
     # then take the polynomial through (0, secret) that the most shares fit. Its outliers are

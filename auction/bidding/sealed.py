@@ -170,9 +170,7 @@ def parse_bid_plaintext(plaintext: bytes) -> int:
     """Read an amount back, accepting only what `bid_plaintext` (or the browser) produces."""
     match = _PLAINTEXT.fullmatch(plaintext)
     if len(plaintext) != PLAINTEXT_LENGTH or match is None:
-        raise InvalidBidAmount(
-            'the sealed bid opened but its content is not {"amount":<integer>} padded to 32 bytes'
-        )
+        raise InvalidBidAmount('the sealed bid opened but its content is not {"amount":<integer>} padded to 32 bytes')
     amount = int(match.group(1))
     _check_amount(amount)
     return amount
@@ -285,9 +283,7 @@ def ciphertext_hash(ciphertext: str) -> str:
 def _check_amount(amount: int) -> None:
     # bool is an int subclass; True must not become a one-tyiyn bid.
     if type(amount) is not int or not MIN_AMOUNT <= amount <= MAX_AMOUNT:
-        raise InvalidBidAmount(
-            f"a bid is a whole number of tyiyn from {MIN_AMOUNT} to {MAX_AMOUNT}, got {amount!r}"
-        )
+        raise InvalidBidAmount(f"a bid is a whole number of tyiyn from {MIN_AMOUNT} to {MAX_AMOUNT}, got {amount!r}")
 
 
 def _private_key(private_scalar: int) -> ec.EllipticCurvePrivateKey:

@@ -58,9 +58,7 @@ def _check_threshold_and_count(threshold: int, count: int) -> None:
         if type(value) is not int:
             raise InvalidShare(f"{name} must be an integer, got {value!r}")
     if not 1 <= threshold <= count <= MAX_SHARES:
-        raise InvalidShare(
-            f"need 1 <= threshold <= count <= {MAX_SHARES}, got threshold={threshold}, count={count}"
-        )
+        raise InvalidShare(f"need 1 <= threshold <= count <= {MAX_SHARES}, got threshold={threshold}, count={count}")
 
 
 def split(

@@ -3,8 +3,39 @@
 from __future__ import annotations
 
 from auction.accounts.models import ApiToken, LoginFailure, User
+from auction.bidding.models import Application, AuctionClock, Award, Bid, SealedLotKey
 from auction.db.base import Base
+from auction.ledger.models import (
+    ChainHead,
+    IntegratorLease,
+    LedgerEntry,
+    PendingEntry,
+    SignedCheckpoint,
+    TreeNode,
+    TreeState,
+)
 from auction.lots.models import Lot, LotFile, LotVersion
 from auction.municipalities.models import Municipality
 
-__all__ = ["ApiToken", "Base", "LoginFailure", "Lot", "LotFile", "LotVersion", "Municipality", "User"]
+__all__ = [
+    "ApiToken",
+    "Application",
+    "AuctionClock",
+    "Award",
+    "Base",
+    "Bid",
+    "ChainHead",
+    "IntegratorLease",
+    "LedgerEntry",
+    "LoginFailure",
+    "Lot",
+    "LotFile",
+    "LotVersion",
+    "Municipality",
+    "PendingEntry",
+    "SealedLotKey",
+    "SignedCheckpoint",
+    "TreeNode",
+    "TreeState",
+    "User",
+]

@@ -106,9 +106,7 @@ def _check_schedule(terms: Mapping[str, Any], now: datetime) -> list[Problem]:
     if close_apps <= now:
         problems.append(Problem("applications_close_at", "The applications deadline must be in the future."))
     if opens < close_apps:
-        problems.append(
-            Problem("bidding_opens_at", "Bidding cannot open before the applications deadline has passed.")
-        )
+        problems.append(Problem("bidding_opens_at", "Bidding cannot open before the applications deadline has passed."))
     if closes <= opens:
         problems.append(Problem("bidding_closes_at", "Bidding must close after it opens."))
     return problems
@@ -137,22 +135,16 @@ def _check_format(terms: Mapping[str, Any]) -> list[Problem]:
     floor, interval = terms.get("floor_price"), terms.get("price_drop_interval_seconds")
     if terms["format"] == AuctionFormat.DESCENDING:
         if floor is None or not 0 < floor < terms["starting_price"]:
-            problems.append(
-                Problem("floor_price", "A descending auction needs a floor below the starting price.")
-            )
+            problems.append(Problem("floor_price", "A descending auction needs a floor below the starting price."))
         if interval is None or not 10 <= interval <= 86_400:
-            problems.append(
-                Problem("price_drop_interval_seconds", "The price must drop every 10 seconds to 24 hours.")
-            )
+            problems.append(Problem("price_drop_interval_seconds", "The price must drop every 10 seconds to 24 hours."))
     elif floor is not None or interval is not None:
         field = "floor_price" if floor is not None else "price_drop_interval_seconds"
         problems.append(Problem(field, "Only a descending auction has a floor price and a drop interval."))
     if not 1 <= terms.get("soft_close_minutes", 5) <= 60:
         problems.append(Problem("soft_close_minutes", "The soft-close window must be 1 to 60 minutes."))
     if not 0 <= terms.get("max_extension_minutes", 60) <= 24 * 60:
-        problems.append(
-            Problem("max_extension_minutes", "The total extension cap must be 0 to 1440 minutes.")
-        )
+        problems.append(Problem("max_extension_minutes", "The total extension cap must be 0 to 1440 minutes."))
     return problems
 
 

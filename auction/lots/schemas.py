@@ -69,6 +69,17 @@ class LotAmend(LotTerms):
     reopen_applications: bool = False
 
 
+class RepeatAuction(BaseModel):
+    """A failed lot offered again: how much cheaper (percent), and the new schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reduction_percent: Annotated[int, Field(ge=0, le=90)]
+    applications_close_at: AwareDatetime
+    bidding_opens_at: AwareDatetime
+    bidding_closes_at: AwareDatetime
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -117,6 +128,7 @@ class LotOut(BaseModel):
     single_participant_rule: SingleParticipantRule
     cancel_reason: str | None
     published_at: datetime | None
+    repeat_of_lot_id: int | None = None
     files: list[LotFileOut] = []
 
 

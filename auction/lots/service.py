@@ -5,16 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import can_manage_lots_of, require_lot_manager, require_role
+from auction.bidding.models import Application
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.canonical import format_time
 from auction.lots.models import (
     AuctionFormat,
     Deal,
@@ -34,7 +38,7 @@ from auction.lots.rules import (
     check_terms,
     ensure_transition,
 )
-from auction.lots.schemas import LotAmend, LotCreate, LotTerms, terms_snapshot
+from auction.lots.schemas import LotAmend, LotCreate, LotTerms, RepeatAuction, terms_snapshot
 from auction.municipalities.models import Municipality
 from auction.municipalities.service import MunicipalityService
 
@@ -73,9 +77,10 @@ class LotFilter:
 class LotService:
     """The caller owns the transaction; every method leaves the session consistent or raises."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
         self.session = session
         self.clock = clock
+        self.ledger = ledger
         self.municipalities = MunicipalityService(session)
 
     async def get(self, lot_id: int, *, viewer: User | None = None) -> Lot:
@@ -126,10 +131,13 @@ class LotService:
         await self._check(data, municipality)
         now = self.clock.now()
         if lot.state == LotState.PUBLISHED:
-            if not data.reason:
-                raise InvalidInput(
-                    "Say why a published lot is amended; the reason is published.", field="reason"
+            if data.format != lot.format:
+                # A sealed lot's key and commission are fixed at publication; bidders chose how to bid.
+                raise Conflict(
+                    "The auction format cannot change after publication; cancel and list the lot again.", field="format"
                 )
+            if not data.reason:
+                raise InvalidInput("Say why a published lot is amended; the reason is published.", field="reason")
             before = terms_snapshot(_terms_of(lot))
             after = terms_snapshot(data)
             changed = changed_terms(before, after)
@@ -159,15 +167,34 @@ class LotService:
                     created_at=now,
                 )
             )
+            await self.ledger.record(
+                "lot.amended",
+                lot.id,
+                actor_of(officer),
+                {
+                    "version": lot.version,
+                    "terms": ledger_terms(data),
+                    "changed": sorted(changed),
+                    "reason": data.reason,
+                    "reopened_applications": data.reopen_applications,
+                },
+            )
         _apply_terms(lot, data)
         lot.updated_at = now
         await self.session.flush()
         return lot
 
-    async def publish(self, officer: User, lot_id: int) -> Lot:
+    async def publish(self, officer: User, lot_id: int, extra_terms: dict[str, Any] | None = None) -> Lot:
+        """Publish a draft; ``extra_terms`` (e.g. a sealed lot's public key and commission) go into the ledger."""
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         ensure_transition(lot.state, LotState.PUBLISHED)
+        if lot.format == AuctionFormat.SEALED_BID and not (extra_terms or {}).get("sealed"):
+            raise InvalidInput(
+                "A sealed-bid lot is published together with its commission, which holds the key to the bids: "
+                f"use POST /api/v1/lots/{lot.id}/sealed/publish.",
+                field="format",
+            )
         municipality = await self.municipalities.get(lot.municipality_id)
         # The schedule was valid when drafted; it must still be valid at the moment of publication.
         await self._check(_terms_of(lot), municipality)
@@ -175,26 +202,72 @@ class LotService:
         lot.state = LotState.PUBLISHED
         lot.published_at = now
         lot.updated_at = now
+        terms = _terms_of(lot)
         self.session.add(
             LotVersion(
                 lot_id=lot.id,
                 version=lot.version,
-                terms=terms_snapshot(_terms_of(lot)),
+                terms=terms_snapshot(terms),
                 reason=None,
                 actor_id=officer.id,
                 created_at=now,
             )
         )
+        await self.ledger.record(
+            "lot.published",
+            lot.id,
+            actor_of(officer),
+            {
+                "version": lot.version,
+                "municipality": lot.municipality_id,
+                "terms": ledger_terms(terms),
+                **({"repeat_of": lot.repeat_of_lot_id} if lot.repeat_of_lot_id else {}),
+                **(extra_terms or {}),
+            },
+        )
         await self.session.flush()
         return lot
+
+    async def relist(self, officer: User, lot_id: int, data: RepeatAuction) -> Lot:
+        """A failed lot offered again as a new draft, its prices cut by at most the municipality's cap."""
+        failed = await self.lock(lot_id)
+        require_lot_manager(officer, failed.municipality_id)
+        if failed.state != LotState.FAILED:
+            raise Conflict(f"The lot is {failed.state}; only a failed auction can be repeated.")
+        municipality = await self.municipalities.get(failed.municipality_id)
+        if data.reduction_percent > municipality.max_repeat_reduction_pct:
+            raise InvalidInput(
+                f"{municipality.name_en} allows a repeat auction at most "
+                f"{municipality.max_repeat_reduction_pct}% below the previous starting price.",
+                field="reduction_percent",
+            )
+        terms = _terms_of(failed).model_dump()
+        keep = 100 - data.reduction_percent
+        for name in ("starting_price", "bid_step", "deposit", "floor_price"):
+            if terms[name] is not None:
+                # Integer arithmetic, rounded down to whole tyiyn: money never passes through floats.
+                terms[name] = max(1, terms[name] * keep // 100) if terms[name] else 0
+        terms.update(
+            applications_close_at=data.applications_close_at,
+            bidding_opens_at=data.bidding_opens_at,
+            bidding_closes_at=data.bidding_closes_at,
+        )
+        repeat = await self.create(officer, LotCreate(**terms, municipality_id=failed.municipality_id))
+        repeat.repeat_of_lot_id = failed.id
+        await self.session.flush()
+        return repeat
 
     async def cancel(self, officer: User, lot_id: int, reason: str) -> Lot:
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         ensure_transition(lot.state, LotState.CANCELLED)
+        was = lot.state
         lot.state = LotState.CANCELLED
         lot.cancel_reason = reason
         lot.updated_at = self.clock.now()
+        if was != LotState.DRAFT:
+            # A draft was never public, so its cancellation has no chain to join.
+            await self.ledger.record("lot.cancelled", lot.id, actor_of(officer), {"reason": reason, "was": was})
         await self.session.flush()
         return lot
 
@@ -254,10 +327,19 @@ class LotService:
         return stored
 
     async def files(self, lot_id: int) -> list[LotFile]:
-        rows = await self.session.scalars(
-            select(LotFile).where(LotFile.lot_id == lot_id).order_by(LotFile.id)
-        )
+        rows = await self.session.scalars(select(LotFile).where(LotFile.lot_id == lot_id).order_by(LotFile.id))
         return list(rows)
+
+    async def first_photo_ids(self, lot_ids: Collection[int]) -> dict[int, int]:
+        """The first photo of each of these lots, by lot id, read without loading any file's bytes."""
+        if not lot_ids:
+            return {}
+        rows = await self.session.execute(
+            select(LotFile.lot_id, func.min(LotFile.id))
+            .where(LotFile.lot_id.in_(lot_ids), LotFile.kind == FileKind.PHOTO)
+            .group_by(LotFile.lot_id)
+        )
+        return dict(rows.tuples().all())
 
     async def file(self, lot_id: int, file_id: int) -> LotFile:
         stored = await self.session.get(LotFile, file_id)
@@ -266,16 +348,15 @@ class LotService:
         return stored
 
     async def _check(self, terms: LotTerms, municipality: Municipality) -> None:
-        problems = check_terms(
-            terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.max_lease_months
-        )
+        problems = check_terms(terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.max_lease_months)
         if problems:
             raise InvalidTerms(problems)
 
     async def _has_applications(self, lot: Lot) -> bool:
-        # Applications arrive with the bidding slice; until a lot has any, amendments need no reopening.
-        del lot
-        return False
+        count = await self.session.scalar(
+            select(func.count()).select_from(Application).where(Application.lot_id == lot.id)
+        )
+        return bool(count)
 
     async def _filtered(self, filters: LotFilter) -> Select[Lot]:
         query = select(Lot).where(Lot.state.in_(filters.states))
@@ -325,6 +406,19 @@ def decode_cursor(cursor: str) -> int:
     if prefix != "id" or not value.isdigit():
         raise InvalidInput("The page cursor is not one this catalog gave out.", field="cursor")
     return int(value)
+
+
+def actor_of(user: User) -> str:
+    """How an official appears in the ledger: role and account number (officials act in public)."""
+    return f"{user.role}:{user.id}"
+
+
+def ledger_terms(terms: LotTerms) -> dict[str, Any]:
+    """Terms as the ledger records them: integers for money, fixed-format UTC strings for times."""
+    values = terms_snapshot(terms)
+    for name in ("applications_close_at", "bidding_opens_at", "bidding_closes_at"):
+        values[name] = format_time(getattr(terms, name))
+    return values
 
 
 def _may_manage(user: User | None, municipality_id: int) -> bool:

@@ -55,9 +55,7 @@ class MunicipalityService:
             if code in existing:
                 continue
             parent_id = existing[parent].id if parent else None
-            row = Municipality(
-                code=code, level=level, parent_id=parent_id, name_ky=ky, name_ru=ru, name_en=en
-            )
+            row = Municipality(code=code, level=level, parent_id=parent_id, name_ky=ky, name_ru=ru, name_en=en)
             self.session.add(row)
             await self.session.flush()
             existing[code] = row

@@ -31,17 +31,13 @@ async def count(sessions: async_sessionmaker[AsyncSession], model: Any) -> int:
 async def create_lot(
     client: Client, world: World, clock: FrozenClock, who: str = "officer_tokmok", **overrides: Any
 ) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/lots", json=lot_payload(clock.now(), **overrides), headers=world.auth(who)
-    )
+    response = await client.post("/api/v1/lots", json=lot_payload(clock.now(), **overrides), headers=world.auth(who))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-async def test_officer_creates_a_draft_in_their_municipality(
-    client: Client, world: World, clock: FrozenClock
-) -> None:
+async def test_officer_creates_a_draft_in_their_municipality(client: Client, world: World, clock: FrozenClock) -> None:
     lot = await create_lot(client, world, clock)
     assert lot["state"] == "draft"
     assert lot["municipality_id"] == world.municipality["tokmok"]
@@ -110,14 +106,10 @@ async def test_publish_then_illegal_transitions_name_the_current_state(
     again = await client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auth)
     assert again.status_code == 409
     assert "The lot is published" in again.json()["message"]
-    cancelled = await client.post(
-        f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded site"}, headers=auth
-    )
+    cancelled = await client.post(f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded site"}, headers=auth)
     assert cancelled.json()["state"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "Flooded site"
-    after = await client.post(
-        f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded again"}, headers=auth
-    )
+    after = await client.post(f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded again"}, headers=auth)
     assert after.status_code == 409
     assert "cancelled" in after.json()["message"]
 
@@ -207,7 +199,9 @@ async def test_catalog_filters(client: Client, world: World, clock: FrozenClock)
                 "title_en": "Naryn bus",
                 "kind": "vehicle",
                 "registration_number": "01KG123ABC",
-                "format": "sealed_bid",
+                "format": "descending",
+                "floor_price": 50_000_00,
+                "price_drop_interval_seconds": 60,
             },
         ),
     ]
@@ -227,7 +221,7 @@ async def test_catalog_filters(client: Client, world: World, clock: FrozenClock)
     assert await titles(municipality=world.municipality["naryn"]) == {"Naryn bus"}
     assert await titles(kind="vehicle") == {"Naryn bus"}
     assert await titles(deal="lease") == {"Shop premises"}
-    assert await titles(format="sealed_bid") == {"Naryn bus"}
+    assert await titles(format="descending") == {"Naryn bus"}
     assert await titles(max_price=60_000_00) == {"Cheap plot"}
     assert await titles(min_price=60_000_00) == {"Shop premises", "Naryn bus"}
     assert await titles(q="SHOP") == {"Shop premises"}
@@ -261,9 +255,7 @@ async def test_uploads_are_checked_and_hashed(
         ({"file": ("photo.pdf", pdf, "application/pdf")}, "photo"),
     ]
     for files, kind in refused:
-        response = await client.post(
-            f"/api/v1/lots/{lot['id']}/files", files=files, data={"kind": kind}, headers=auth
-        )
+        response = await client.post(f"/api/v1/lots/{lot['id']}/files", files=files, data={"kind": kind}, headers=auth)
         assert response.status_code == 422, response.text
         assert response.json()["problems"][0]["field"] == "file"
     assert await count(sessions, LotFile) == 1

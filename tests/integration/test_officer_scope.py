@@ -34,9 +34,7 @@ async def _publish(client: Client, lot_id: int, headers: dict[str, str], clock: 
 
 
 async def _cancel(client: Client, lot_id: int, headers: dict[str, str], clock: FrozenClock) -> Any:
-    return await client.post(
-        f"/api/v1/lots/{lot_id}/cancel", json={"reason": "Withdrawn by council"}, headers=headers
-    )
+    return await client.post(f"/api/v1/lots/{lot_id}/cancel", json={"reason": "Withdrawn by council"}, headers=headers)
 
 
 async def _upload(client: Client, lot_id: int, headers: dict[str, str], clock: FrozenClock) -> Any:
@@ -70,9 +68,7 @@ async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) 
 
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @pytest.mark.parametrize("who", sorted(EXPECTED_STATUS))
-async def test_write_matrix(
-    client: Client, world: World, clock: FrozenClock, endpoint: str, who: str
-) -> None:
+async def test_write_matrix(client: Client, world: World, clock: FrozenClock, endpoint: str, who: str) -> None:
     owner = world.auth("officer_tokmok")
     draft = await client.post("/api/v1/lots", json=lot_payload(clock.now()), headers=owner)
     lot_id = draft.json()["id"]

@@ -41,9 +41,7 @@ class AccountApi(Controller):
     tags = ["accounts"]  # noqa: RUF012
 
     @post("/accounts", summary="Register as a bidder")
-    async def register(
-        self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]
-    ) -> UserOut:
+    async def register(self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]) -> UserOut:
         return user_out(await account_service.register_bidder(data))
 
     @post("/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True})

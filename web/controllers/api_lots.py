@@ -14,7 +14,7 @@ from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
 from auction.errors import InvalidInput, NotAuthenticated
 from auction.lots.models import AuctionFormat, Deal, FileKind, Lot, LotState, PropertyKind
-from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage
+from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage, RepeatAuction
 from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
 from auction.settings import Settings
 from web.presenters import file_out, lot_out
@@ -50,12 +50,8 @@ class LotApi(Controller):
         deal: FromQuery[Deal | None] = None,
         format_: Annotated[AuctionFormat | None, QueryParameter(name="format")] = None,
         status: FromQuery[LotState | None] = None,
-        min_price: Annotated[
-            int | None, QueryParameter(ge=0, description="Starting price at least, tyiyn")
-        ] = None,
-        max_price: Annotated[
-            int | None, QueryParameter(ge=0, description="Starting price at most, tyiyn")
-        ] = None,
+        min_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at least, tyiyn")] = None,
+        max_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at most, tyiyn")] = None,
         q: Annotated[
             str | None, QueryParameter(max_length=200, description="Words in title, description, address")
         ] = None,
@@ -174,6 +170,17 @@ class LotApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> LotOut:
         lot = await lot_service.cancel(_officer(api_user), lot_id, data.reason)
+        return await present(lot_service, lot)
+
+    @post("/{lot_id:int}/repeat", summary="Offer a failed lot again at a reduced starting price (officer)")
+    async def repeat(
+        self,
+        lot_id: FromPath[int],
+        data: JSONBody[RepeatAuction],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.relist(_officer(api_user), lot_id, data)
         return await present(lot_service, lot)
 
     @post("/{lot_id:int}/files", summary="Attach a PDF document or a JPEG/PNG photo (officer)")

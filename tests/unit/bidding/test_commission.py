@@ -146,9 +146,7 @@ def test_wrong_passphrase_names_the_member(wrong: str) -> None:
     assert caught.value.member_id == "aida"
 
 
-@pytest.mark.parametrize(
-    ("field", "index"), [("ciphertext", 0), ("ciphertext", 31), ("ciphertext", 47), ("iv", 5)]
-)
+@pytest.mark.parametrize(("field", "index"), [("ciphertext", 0), ("ciphertext", 31), ("ciphertext", 47), ("iv", 5)])
 def test_corrupted_share_is_detected(field: str, index: int) -> None:
     sealed = seal_share(one_share(), "a proper passphrase", LOT, "aida", kdf=FAST)
     with pytest.raises(ShareCorrupted, match="altered") as caught:
@@ -245,9 +243,7 @@ def test_one_short_of_quorum_is_refused(keys: LotKeyPair, opened: list[tuple[str
             recover_lot_key(list(subset), keys.public_key)
 
 
-def test_k_minus_one_shares_give_a_wrong_key_that_is_caught(
-    keys: LotKeyPair, opened: list[tuple[str, Share]]
-) -> None:
+def test_k_minus_one_shares_give_a_wrong_key_that_is_caught(keys: LotKeyPair, opened: list[tuple[str, Share]]) -> None:
     # Shares that lie about the threshold get past the quorum count but not the public-key check.
     lied = [(m, Share(x=s.x, y=s.y, threshold=2)) for m, s in opened[:2]]
     with pytest.raises(ShareMismatch, match="cannot be told which"):
@@ -262,9 +258,7 @@ def test_wrong_share_with_exactly_quorum(keys: LotKeyPair, opened: list[tuple[st
     assert caught.value.suspect_members == ()
 
 
-def test_wrong_share_beyond_quorum_names_the_member(
-    keys: LotKeyPair, opened: list[tuple[str, Share]]
-) -> None:
+def test_wrong_share_beyond_quorum_names_the_member(keys: LotKeyPair, opened: list[tuple[str, Share]]) -> None:
     member, share = opened[2]
     bad = list(opened)
     bad[2] = (member, Share(x=share.x, y=(share.y * 7) % Q, threshold=3))
@@ -276,9 +270,7 @@ def test_wrong_share_beyond_quorum_names_the_member(
 
 
 def test_too_many_wrong_shares(keys: LotKeyPair, opened: list[tuple[str, Share]]) -> None:
-    bad = [
-        (m, Share(x=s.x, y=(s.y * f) % Q, threshold=3)) for f, (m, s) in zip((7, 11), opened[:2], strict=True)
-    ]
+    bad = [(m, Share(x=s.x, y=(s.y * f) % Q, threshold=3)) for f, (m, s) in zip((7, 11), opened[:2], strict=True)]
     with pytest.raises(ShareMismatch, match="too many") as caught:
         recover_lot_key([*bad, *opened[2:]], keys.public_key)
     assert caught.value.suspect_members == ()
@@ -385,9 +377,7 @@ def test_mixed_thresholds_are_refused(keys: LotKeyPair, opened: list[tuple[str, 
         recover_lot_key([(member, Share(share.x, share.y, 2)), *opened[1:3]], keys.public_key)
 
 
-def test_recovery_needs_shares_and_a_valid_public_key(
-    keys: LotKeyPair, opened: list[tuple[str, Share]]
-) -> None:
+def test_recovery_needs_shares_and_a_valid_public_key(keys: LotKeyPair, opened: list[tuple[str, Share]]) -> None:
     with pytest.raises(QuorumNotMet):
         recover_lot_key([], keys.public_key)
     with pytest.raises(CommissionError, match="65-byte"):

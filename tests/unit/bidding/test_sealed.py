@@ -100,9 +100,7 @@ def test_private_key_publication_round_trip(keys: LotKeyPair) -> None:
     assert decode_private_key(text) == keys.private_scalar
 
 
-@pytest.mark.parametrize(
-    "bad", [b64url_encode((0).to_bytes(32, "big")), b64url_encode(Q.to_bytes(32, "big"))]
-)
+@pytest.mark.parametrize("bad", [b64url_encode((0).to_bytes(32, "big")), b64url_encode(Q.to_bytes(32, "big"))])
 def test_decode_private_key_refuses_out_of_range(bad: str) -> None:
     with pytest.raises(InvalidKey):
         decode_private_key(bad)
@@ -231,9 +229,7 @@ def test_encrypt_bid_matches_spec(keys: LotKeyPair) -> None:
     assert raw[0] == 1
     ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[1:66])
     lot_private = ec.derive_private_key(keys.private_scalar, ec.SECP256R1())
-    key = HKDF(hashes.SHA256(), 32, b"", b"achyk sealed bid v1").derive(
-        lot_private.exchange(ec.ECDH(), ephemeral)
-    )
+    key = HKDF(hashes.SHA256(), 32, b"", b"achyk sealed bid v1").derive(lot_private.exchange(ec.ECDH(), ephemeral))
     plaintext = AESGCM(key).decrypt(raw[66:78], raw[78:], aad_for(LOT, BIDDER))
     assert plaintext == b'{"amount":4242}'.ljust(32, b" ")
 
@@ -259,9 +255,7 @@ def test_flipped_ephemeral_key_bit_is_refused(keys: LotKeyPair, sealed: str, ind
         decrypt_bid(keys.private_scalar, LOT, BIDDER, flip(sealed, index, bit=index % 8))
 
 
-@pytest.mark.parametrize(
-    ("region", "start", "end"), [("iv", 66, 78), ("ciphertext", 78, 110), ("tag", 110, 126)]
-)
+@pytest.mark.parametrize(("region", "start", "end"), [("iv", 66, 78), ("ciphertext", 78, 110), ("tag", 110, 126)])
 def test_flipped_bit_in_each_byte_fails_decryption(
     keys: LotKeyPair, sealed: str, region: str, start: int, end: int
 ) -> None:

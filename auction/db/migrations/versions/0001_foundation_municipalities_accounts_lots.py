@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("name_ru", sa.String(length=200), nullable=False),
         sa.Column("name_en", sa.String(length=200), nullable=False),
         sa.Column("max_lease_months", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "max_repeat_reduction_pct", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("max_repeat_reduction_pct", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["municipalities.id"], name=op.f("fk_municipalities_parent_id_municipalities")
         ),
@@ -129,9 +127,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "deal", sa.Enum("sale", "lease", name="deal", native_enum=False, length=32), nullable=False
-        ),
+        sa.Column("deal", sa.Enum("sale", "lease", name="deal", native_enum=False, length=32), nullable=False),
         sa.Column(
             "kind",
             sa.Enum(
@@ -182,20 +178,12 @@ def upgrade() -> None:
             advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
             nullable=False,
         ),
-        sa.Column(
-            "bidding_opens_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "bidding_closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
-        ),
+        sa.Column("bidding_opens_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("bidding_closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("soft_close_minutes", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "max_extension_minutes", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("max_extension_minutes", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("floor_price", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column(
-            "price_drop_interval_seconds", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("price_drop_interval_seconds", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "single_participant_rule",
             sa.Enum("fail", "sell_at_start", name="singleparticipantrule", native_enum=False, length=32),
@@ -211,9 +199,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["municipality_id"], ["municipalities.id"], name=op.f("fk_lots_municipality_id_municipalities")
         ),
-        sa.ForeignKeyConstraint(
-            ["repeat_of_lot_id"], ["lots.id"], name=op.f("fk_lots_repeat_of_lot_id_lots")
-        ),
+        sa.ForeignKeyConstraint(["repeat_of_lot_id"], ["lots.id"], name=op.f("fk_lots_repeat_of_lot_id_lots")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lots")),
     )
     with op.batch_alter_table("lots", schema=None) as batch_op:
@@ -237,9 +223,7 @@ def upgrade() -> None:
         sa.Column("uploaded_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("uploaded_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_lot_files_lot_id_lots")),
-        sa.ForeignKeyConstraint(
-            ["uploaded_by_id"], ["users.id"], name=op.f("fk_lot_files_uploaded_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"], name=op.f("fk_lot_files_uploaded_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lot_files")),
     )
     with op.batch_alter_table("lot_files", schema=None) as batch_op:

@@ -1,0 +1,366 @@
+"""Running auctions: opening, bids of every format, and closing — each under the lot's own row lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import User
+from auction.bidding import rules
+from auction.bidding.models import Application, ApplicationStatus, AuctionClock, Bid, BidStatus
+from auction.bidding.participation import ParticipationService
+from auction.bidding.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
+from auction.clock import Clock, as_utc
+from auction.errors import Conflict, DomainError, InvalidInput, NotFound
+from auction.ledger.admission import Admitted, LedgerWriter
+from auction.ledger.canonical import format_time, parse_time
+from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.service import LotService
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+# The platform counts as down for a lot if it could not take bids for longer than this in the final minutes.
+OUTAGE_THRESHOLD_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class BidReceipt:
+    """What a bidder keeps: the ledger body of their bid, its hash and the log's signed promise."""
+
+    bid_id: int
+    lot_id: int
+    amount: int | None
+    placed_at: datetime
+    closes_at: datetime
+    body: str
+    body_hash: str
+    receipt: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bid_id": self.bid_id,
+            "lot_id": self.lot_id,
+            "amount": self.amount,
+            "placed_at": format_time(self.placed_at),
+            "closes_at": format_time(self.closes_at),
+            "body": self.body,
+            "body_hash": self.body_hash,
+            "receipt": self.receipt,
+        }
+
+
+FORMAT_NAMES = {
+    AuctionFormat.OPEN_ASCENDING: "an open ascending auction",
+    AuctionFormat.SEALED_BID: "a sealed-bid auction",
+    AuctionFormat.DESCENDING: "a descending (Dutch) auction",
+}
+BID_NAMES = {
+    AuctionFormat.OPEN_ASCENDING: "open bids",
+    AuctionFormat.SEALED_BID: "sealed bids",
+    AuctionFormat.DESCENDING: "price acceptances",
+}
+
+
+def outage_rule(lot: Lot) -> dict[str, int]:
+    """Published with the opening: how an outage near the close extends it (see scheduler.py)."""
+    return {"threshold_seconds": OUTAGE_THRESHOLD_SECONDS, "extension_minutes": lot.soft_close_minutes}
+
+
+class AuctionService:
+    def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.lots = LotService(session, clock, ledger)
+        self.participation = ParticipationService(session, clock, ledger)
+
+    # --- the scheduler's side -------------------------------------------------------------------------
+
+    async def open_if_due(self, lot_id: int) -> bool:
+        """Open bidding once its time has come; the lot's state under its row lock makes this exactly-once."""
+        lot = await self.lots.lock(lot_id)
+        now = self.clock.now()
+        if lot.state != LotState.PUBLISHED or now < as_utc(lot.bidding_opens_at):
+            return False
+        await self.lots.move(lot, LotState.BIDDING)
+        closes_at = self._scheduled_close(lot)
+        latest = closes_at + timedelta(minutes=lot.max_extension_minutes)
+        if lot.format != AuctionFormat.OPEN_ASCENDING:
+            latest = closes_at
+        self.session.add(
+            AuctionClock(lot_id=lot.id, opened_at=now, closes_at=closes_at, latest_close=latest, bid_count=0)
+        )
+        approved = await self._approved_count(lot.id)
+        await self.ledger.record(
+            "auction.opened",
+            lot.id,
+            SYSTEM,
+            {
+                "closes_at": format_time(closes_at),
+                "latest_close": format_time(latest),
+                "participants": approved,
+                "outage_rule": outage_rule(lot),
+            },
+        )
+        await self.session.flush()
+        return True
+
+    async def close_if_due(self, lot_id: int) -> bool:
+        """Close bidding at its (possibly extended) closing instant, once every earlier bid is in the ledger."""
+        lot = await self.lots.lock(lot_id)
+        if lot.state != LotState.BIDDING:
+            return False
+        clock = await self.auction_clock(lot.id)
+        now = self.clock.now()
+        if now < as_utc(clock.closes_at):
+            return False
+        if await self.ledger.pending_for(lot.id):
+            # The close commits to the chain head: wait until every admitted bid has its global index.
+            return False
+        await self._close(lot, clock, now)
+        return True
+
+    async def _close(self, lot: Lot, clock: AuctionClock, now: datetime) -> None:
+        await self.lots.move(lot, LotState.CLOSED)
+        clock.closed_at = now
+        seq, head = await self.ledger.chain_head(lot.id)
+        await self.ledger.record(
+            "auction.closed",
+            lot.id,
+            SYSTEM,
+            {
+                "chain_head": head,
+                "chain_length": seq,
+                "bid_count": clock.bid_count,
+                "closes_at": format_time(as_utc(clock.closes_at)),
+            },
+        )
+
+    def _scheduled_close(self, lot: Lot) -> datetime:
+        if lot.format == AuctionFormat.DESCENDING:
+            assert lot.floor_price is not None
+            assert lot.price_drop_interval_seconds is not None
+            return rules.dutch_closes_at(
+                lot.starting_price,
+                lot.bid_step,
+                lot.floor_price,
+                as_utc(lot.bidding_opens_at),
+                timedelta(seconds=lot.price_drop_interval_seconds),
+            )
+        return as_utc(lot.bidding_closes_at)
+
+    # --- the bidder's side -----------------------------------------------------------------------------
+
+    async def place_bid(self, bidder: User, lot_id: int, amount: int, idempotency_key: str) -> BidReceipt:
+        """An open ascending bid: at least the minimum next bid, before the close; may extend the close."""
+        request = {"lot": lot_id, "kind": "open", "amount": amount}
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.OPEN_ASCENDING)
+
+    async def submit_sealed(self, bidder: User, lot_id: int, ciphertext: str, idempotency_key: str) -> BidReceipt:
+        """A sealed bid (or its replacement): stored and logged only as ciphertext and its hash."""
+        request = {"lot": lot_id, "kind": "sealed", "ciphertext": ciphertext}
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.SEALED_BID)
+
+    async def accept_price(self, bidder: User, lot_id: int, idempotency_key: str) -> BidReceipt:
+        """Descending auction: take the lot at the current price; the first to accept wins and bidding ends."""
+        request = {"lot": lot_id, "kind": "accept"}
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.DESCENDING)
+
+    async def withdraw_sealed(self, bidder: User, lot_id: int) -> None:
+        lot = await self.lots.lock(lot_id)
+        application = await self.participation.approved(lot_id, bidder)
+        at = await self.ledger.next_time(lot.id)
+        await self._open_clock(lot, AuctionFormat.SEALED_BID, at)
+        standing = await self._standing(lot_id, bidder.id)
+        if standing is None:
+            raise Conflict("You have no standing sealed bid on this lot.")
+        standing.status = BidStatus.WITHDRAWN
+        payload = {"bidder": application.pseudonym}
+        await self.ledger.record("bid.withdrawn", lot_id, f"bidder:{application.pseudonym}", payload, at=at)
+        await self.session.flush()
+
+    async def _bid(
+        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat
+    ) -> BidReceipt:
+        """Admit one bid of any format; a refusal leaves nothing behind but this log line."""
+        try:
+            return await self._admit_bid(bidder, lot_id, key, request, fmt)
+        except DomainError as refused:
+            log.info("%s refused: lot=%s user=%s reason=%s", fmt, lot_id, bidder.id, refused.message)
+            raise
+
+    async def _admit_bid(
+        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat
+    ) -> BidReceipt:
+        if not 8 <= len(key) <= 100:
+            raise InvalidInput(
+                "Send an Idempotency-Key of 8 to 100 characters with every bid.", field="idempotency_key"
+            )
+        lot = await self.lots.lock(lot_id)
+        request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+        replay = await self._replayed(bidder, key, request_hash)
+        if replay is not None:
+            return replay
+        application = await self.participation.approved(lot_id, bidder)
+        at = await self.ledger.next_time(lot.id)
+        clock = await self._open_clock(lot, fmt, at)
+        if fmt == AuctionFormat.OPEN_ASCENDING:
+            amount: int | None = request["amount"]
+            admitted = await self._admit_open(lot, clock, application.pseudonym, request["amount"], at)
+            ciphertext = digest = None
+        elif fmt == AuctionFormat.SEALED_BID:
+            ciphertext = request["ciphertext"]
+            digest, admitted = await self._admit_sealed(lot, bidder, application.pseudonym, ciphertext, at)
+            amount = None
+        else:
+            amount, admitted = await self._admit_acceptance(lot, clock, application.pseudonym, at)
+            ciphertext = digest = None
+        pseudonym = application.pseudonym
+        clock.bid_count += 1
+        bid = Bid(
+            lot_id=lot.id,
+            bidder_id=bidder.id,
+            pseudonym=pseudonym,
+            amount=amount,
+            ciphertext=ciphertext,
+            ciphertext_hash=digest,
+            placed_at=admitted.admitted_at,
+            idempotency_key=key,
+            request_hash=request_hash,
+            body_hash=admitted.body_hash,
+            receipt={},
+        )
+        self.session.add(bid)
+        await self.session.flush()
+        result = BidReceipt(
+            bid_id=bid.id,
+            lot_id=lot.id,
+            amount=amount,
+            placed_at=admitted.admitted_at,
+            closes_at=as_utc(clock.closes_at),
+            body=admitted.body.decode(),
+            body_hash=admitted.body_hash,
+            receipt=admitted.receipt,
+        )
+        bid.receipt = result.as_dict()
+        if fmt == AuctionFormat.DESCENDING:
+            # The first acceptance ends the auction at once; the close waits for its integration.
+            clock.closes_at = admitted.admitted_at
+        await self.session.flush()
+        return result
+
+    async def _admit_open(self, lot: Lot, clock: AuctionClock, pseudonym: str, amount: int, at: datetime) -> Admitted:
+        minimum = rules.minimum_next_bid(lot.starting_price, lot.bid_step, clock.current_price)
+        problem = rules.bid_problem(amount, minimum)
+        if problem:
+            raise InvalidInput(problem, field="amount")
+        payload = {"bidder": pseudonym, "amount": amount}
+        admitted = await self.ledger.record("bid.placed", lot.id, f"bidder:{pseudonym}", payload, at=at)
+        clock.current_price, clock.leader = amount, pseudonym
+        window = timedelta(minutes=lot.soft_close_minutes)
+        new_close = rules.soft_close(as_utc(clock.closes_at), at, window, as_utc(clock.latest_close))
+        if new_close != as_utc(clock.closes_at):
+            clock.closes_at = new_close
+            extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
+            await self.ledger.record("auction.extended", lot.id, SYSTEM, extension, at=at)
+        return admitted
+
+    async def _admit_sealed(
+        self, lot: Lot, bidder: User, pseudonym: str, ciphertext: str, at: datetime
+    ) -> tuple[str, Admitted]:
+        try:
+            validate_ciphertext(ciphertext)
+        except SealedBidError as exc:
+            raise InvalidInput(str(exc), field="ciphertext") from None
+        digest = ciphertext_hash(ciphertext)
+        previous = await self._standing(lot.id, bidder.id)
+        if previous is not None:
+            previous.status = BidStatus.REPLACED
+        payload = {
+            "bidder": pseudonym,
+            "ciphertext": ciphertext,
+            "ciphertext_hash": digest,
+            "replaces": previous is not None,
+        }
+        return digest, await self.ledger.record("bid.sealed", lot.id, f"bidder:{pseudonym}", payload, at=at)
+
+    async def _admit_acceptance(
+        self, lot: Lot, clock: AuctionClock, pseudonym: str, at: datetime
+    ) -> tuple[int, Admitted]:
+        assert lot.floor_price is not None
+        assert lot.price_drop_interval_seconds is not None
+        interval = timedelta(seconds=lot.price_drop_interval_seconds)
+        price = rules.dutch_price(
+            lot.starting_price, lot.bid_step, lot.floor_price, as_utc(lot.bidding_opens_at), interval, at
+        )
+        payload = {"bidder": pseudonym, "amount": price}
+        admitted = await self.ledger.record("bid.accepted", lot.id, f"bidder:{pseudonym}", payload, at=at)
+        clock.current_price, clock.leader = price, pseudonym
+        return price, admitted
+
+    async def _open_clock(self, lot: Lot, fmt: AuctionFormat, at: datetime) -> AuctionClock:
+        if lot.format != fmt:
+            raise Conflict(f"This lot is {FORMAT_NAMES[lot.format]}; {BID_NAMES[fmt]} do not apply to it.")
+        if lot.state != LotState.BIDDING:
+            raise Conflict(f"The lot is {lot.state}; bids are taken only while bidding is open.")
+        clock = await self.auction_clock(lot.id)
+        if not rules.is_open(as_utc(clock.opened_at), as_utc(clock.closes_at), at):
+            raise Conflict(f"Bidding closed at {format_time(as_utc(clock.closes_at))}; this bid came too late.")
+        if fmt == AuctionFormat.DESCENDING and clock.bid_count:
+            raise Conflict("Another bidder has already accepted the price; the auction is over.")
+        return clock
+
+    async def _replayed(self, bidder: User, key: str, request_hash: str) -> BidReceipt | None:
+        earlier = await self.session.scalar(select(Bid).where(Bid.bidder_id == bidder.id, Bid.idempotency_key == key))
+        if earlier is None:
+            return None
+        if earlier.request_hash != request_hash:
+            raise Conflict(
+                "This Idempotency-Key was already used for a different bid; use a new key for a new bid.",
+                field="idempotency_key",
+            )
+        stored = earlier.receipt
+        return BidReceipt(
+            bid_id=stored["bid_id"],
+            lot_id=stored["lot_id"],
+            amount=stored["amount"],
+            placed_at=as_utc(earlier.placed_at),
+            closes_at=parse_time(stored["closes_at"]),
+            body=stored["body"],
+            body_hash=stored["body_hash"],
+            receipt=stored["receipt"],
+        )
+
+    async def _standing(self, lot_id: int, bidder_id: int) -> Bid | None:
+        return await self.session.scalar(
+            select(Bid)
+            .where(Bid.lot_id == lot_id, Bid.bidder_id == bidder_id, Bid.status == BidStatus.STANDING)
+            .order_by(Bid.id.desc())
+            .limit(1)
+        )
+
+    async def _approved_count(self, lot_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.lot_id == lot_id, Application.status == ApplicationStatus.APPROVED)
+        )
+        return int(count or 0)
+
+    async def auction_clock(self, lot_id: int) -> AuctionClock:
+        clock = await self.session.get(AuctionClock, lot_id, populate_existing=True)
+        if clock is None:
+            raise NotFound(f"Bidding on lot {lot_id} has not opened.")
+        return clock
+
+    async def bids(self, lot_id: int) -> list[Bid]:
+        rows = await self.session.scalars(select(Bid).where(Bid.lot_id == lot_id).order_by(Bid.id))
+        return list(rows)

@@ -1,0 +1,209 @@
+"""Awards: deciding the winner from the bids, the winner's signature, and passing to the runner-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import User
+from auction.bidding import rules
+from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, SealedLotKey
+from auction.bidding.sealed import SealedBidError, decode_private_key, decrypt_bid
+from auction.clock import Clock, as_utc
+from auction.errors import Conflict, NotFound, PermissionDenied
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.canonical import format_time
+from auction.lots.models import AuctionFormat, Deal, Lot, LotState, SingleParticipantRule
+from auction.lots.service import LotService
+
+SIGNING_PERIOD = timedelta(days=5)
+SYSTEM = "system"
+
+
+class AwardService:
+    def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.lots = LotService(session, clock, ledger)
+
+    async def decide(self, lot: Lot) -> rules.Outcome:
+        """Award a closed (and, if sealed, opened) lot from its bids, or fail it; the caller holds the lot lock."""
+        if lot.state != LotState.CLOSED:
+            raise Conflict(f"The lot is {lot.state}; only a closed auction is decided.")
+        placed = await self._placed(lot)
+        if lot.format == AuctionFormat.DESCENDING:
+            outcome = rules.decide_descending(placed[0] if placed else None)
+        else:
+            outcome = rules.decide_highest(
+                placed,
+                starting_price=lot.starting_price,
+                sell_single_at_start=lot.single_participant_rule == SingleParticipantRule.SELL_AT_START,
+            )
+        seq, head = await self.ledger.chain_head(lot.id)
+        common = {"chain_head": head, "chain_length": seq, "bid_count": len(placed)}
+        if outcome.failed:
+            await self.lots.move(lot, LotState.FAILED)
+            await self.ledger.record("award.failed", lot.id, SYSTEM, {**common, "reason": outcome.reason})
+            return outcome
+        assert outcome.winner is not None
+        assert outcome.price is not None
+        deadline = self.clock.now() + SIGNING_PERIOD
+        bidder_ids = {bid.pseudonym: bid for bid in await self._bid_rows(lot.id)}
+        self.session.add(
+            Award(
+                lot_id=lot.id,
+                rank=1,
+                bidder_id=bidder_ids[outcome.winner].bidder_id,
+                pseudonym=outcome.winner,
+                price=outcome.price,
+                status=AwardStatus.AWAITING_SIGNATURE,
+                sign_deadline=deadline,
+            )
+        )
+        if outcome.runner_up is not None and outcome.runner_up_price is not None:
+            self.session.add(
+                Award(
+                    lot_id=lot.id,
+                    rank=2,
+                    bidder_id=bidder_ids[outcome.runner_up].bidder_id,
+                    pseudonym=outcome.runner_up,
+                    price=outcome.runner_up_price,
+                    status=AwardStatus.RESERVE,
+                    sign_deadline=deadline,
+                )
+            )
+        await self.lots.move(lot, LotState.AWARDED)
+        await self.ledger.record(
+            "award.made",
+            lot.id,
+            SYSTEM,
+            {
+                **common,
+                "winner": outcome.winner,
+                "price": outcome.price,
+                "runner_up": outcome.runner_up,
+                "runner_up_price": outcome.runner_up_price,
+                "sign_deadline": format_time(deadline),
+                "reason": outcome.reason,
+                **_deal_terms(lot),
+            },
+        )
+        await self.session.flush()
+        return outcome
+
+    async def sign(self, bidder: User, lot_id: int) -> Award:
+        lot = await self.lots.lock(lot_id)
+        award = await self._offered(lot.id)
+        if award.bidder_id != bidder.id:
+            raise PermissionDenied("Only the bidder the lot is awarded to can sign for it.")
+        at = await self.ledger.next_time(lot.id)
+        if at >= as_utc(award.sign_deadline):
+            raise Conflict("The signing deadline has passed; the award has lapsed.")
+        award.status = AwardStatus.SIGNED
+        award.decided_at = at
+        payload = {"bidder": award.pseudonym}
+        await self.ledger.record("award.signed", lot.id, f"bidder:{award.pseudonym}", payload, at=at)
+        await self.session.flush()
+        return award
+
+    async def decline(self, bidder: User, lot_id: int) -> Award | None:
+        lot = await self.lots.lock(lot_id)
+        award = await self._offered(lot.id)
+        if award.bidder_id != bidder.id:
+            raise PermissionDenied("Only the bidder the lot is awarded to can decline it.")
+        return await self._lapse(lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}")
+
+    async def expire_if_due(self, lot_id: int) -> bool:
+        """The scheduler's check: a winner who missed the deadline loses the deposit and the award moves on."""
+        lot = await self.lots.lock(lot_id)
+        award = await self.session.scalar(
+            select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.AWAITING_SIGNATURE)
+        )
+        if award is None or await self.ledger.next_time(lot.id) < as_utc(award.sign_deadline):
+            return False
+        await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM)
+        return True
+
+    async def _lapse(self, lot: Lot, award: Award, status: AwardStatus, kind: str, actor: str) -> Award | None:
+        now = self.clock.now()
+        award.status, award.decided_at = status, now
+        await self.ledger.record(kind, lot.id, actor, {"bidder": award.pseudonym, "deposit": "forfeited"})
+        runner = await self.session.scalar(
+            select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.RESERVE)
+        )
+        if runner is None:
+            await self.ledger.record("award.lapsed", lot.id, SYSTEM, {"reason": "no runner-up to pass to"})
+            await self.session.flush()
+            return None
+        runner.status = AwardStatus.AWAITING_SIGNATURE
+        runner.sign_deadline = now + SIGNING_PERIOD
+        await self.ledger.record(
+            "award.passed",
+            lot.id,
+            SYSTEM,
+            {
+                "to": runner.pseudonym,
+                "price": runner.price,
+                "sign_deadline": format_time(runner.sign_deadline),
+                **_deal_terms(lot),
+            },
+        )
+        await self.session.flush()
+        return runner
+
+    async def awards(self, lot_id: int) -> list[Award]:
+        rows = await self.session.scalars(select(Award).where(Award.lot_id == lot_id).order_by(Award.rank))
+        return list(rows)
+
+    async def _offered(self, lot_id: int) -> Award:
+        award = await self.session.scalar(
+            select(Award).where(Award.lot_id == lot_id, Award.status == AwardStatus.AWAITING_SIGNATURE)
+        )
+        if award is None:
+            raise NotFound("This lot has no award waiting for a signature.")
+        return award
+
+    async def _bid_rows(self, lot_id: int) -> list[Bid]:
+        rows = await self.session.scalars(
+            select(Bid).where(Bid.lot_id == lot_id, Bid.status == BidStatus.STANDING).order_by(Bid.id)
+        )
+        return list(rows)
+
+    async def _placed(self, lot: Lot) -> list[rules.Placed]:
+        rows = await self._bid_rows(lot.id)
+        if lot.format != AuctionFormat.SEALED_BID:
+            return [rules.Placed(b.pseudonym, b.amount or 0, as_utc(b.placed_at), b.id) for b in rows]
+        key = await self.session.get(SealedLotKey, lot.id)
+        if key is None or key.private_key is None:
+            raise Conflict("The commission has not opened the sealed bids yet.")
+        private = decode_private_key(key.private_key)
+        placed = []
+        for bid in rows:
+            amount = opened_amount(private, lot.id, bid)
+            if amount is None:
+                continue  # disqualified at the opening, and recorded there
+            bid.amount = amount
+            placed.append(rules.Placed(bid.pseudonym, amount, as_utc(bid.placed_at), bid.id))
+        return placed
+
+    async def standing_bids(self, lot_id: int) -> list[Bid]:
+        return await self._bid_rows(lot_id)
+
+
+def opened_amount(private_key: int, lot_id: int, bid: Bid) -> int | None:
+    """A sealed bid's amount, or None if it does not open (e.g. another bidder's ciphertext copied in)."""
+    if bid.ciphertext is None:
+        return None
+    try:
+        return decrypt_bid(private_key, lot_id, bid.pseudonym, bid.ciphertext)
+    except SealedBidError:
+        return None
+
+
+def _deal_terms(lot: Lot) -> dict[str, object]:
+    if lot.deal == Deal.LEASE:
+        return {"deal": "lease", "rent_period": lot.rent_period, "lease_term_months": lot.lease_term_months}
+    return {"deal": "sale"}

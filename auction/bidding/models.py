@@ -1,0 +1,130 @@
+"""Participation, bids, the running auction's state, sealed-bid keys and awards."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from auction.db.base import Base, text_enum
+
+
+class ApplicationStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class BidStatus(enum.StrEnum):
+    STANDING = "standing"
+    REPLACED = "replaced"
+    WITHDRAWN = "withdrawn"
+
+
+class AwardStatus(enum.StrEnum):
+    RESERVE = "reserve"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class Application(Base):
+    """A bidder's request to take part in one lot; only approved applicants with a confirmed deposit bid."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("lot_id", "bidder_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    status: Mapped[ApplicationStatus] = mapped_column(text_enum(ApplicationStatus))
+    deposit_reference: Mapped[str | None] = mapped_column(String(100))
+    deposit_confirmed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None]
+
+
+class Bid(Base):
+    """An accepted bid. Refused attempts leave no row: only a log line."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        UniqueConstraint("bidder_id", "idempotency_key"),
+        Index("ix_bids_lot_amount", "lot_id", "amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int | None]
+    ciphertext: Mapped[str | None] = mapped_column(Text)
+    ciphertext_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[BidStatus] = mapped_column(text_enum(BidStatus), default=BidStatus.STANDING)
+    placed_at: Mapped[datetime]
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuctionClock(Base):
+    """The running auction of one lot: current price, leader and the (soft-closed) closing time."""
+
+    __tablename__ = "auction_clocks"
+
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, autoincrement=False)
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    latest_close: Mapped[datetime]
+    current_price: Mapped[int | None]
+    leader: Mapped[str | None] = mapped_column(String(40))
+    bid_count: Mapped[int] = mapped_column(default=0)
+    closed_at: Mapped[datetime | None]
+
+
+class SealedLotKey(Base):
+    """A sealed lot's public key and its commission's sealed shares; the private key appears only at opening."""
+
+    __tablename__ = "sealed_lot_keys"
+
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, autoincrement=False)
+    public_key: Mapped[str] = mapped_column(String(100))
+    threshold: Mapped[int]
+    shares: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    private_key: Mapped[str | None] = mapped_column(String(100))
+    opened_at: Mapped[datetime | None]
+
+
+class Award(Base):
+    """Who was offered the lot at what price, in order: the winner first, then the runner-up."""
+
+    __tablename__ = "awards"
+    __table_args__ = (UniqueConstraint("lot_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    rank: Mapped[int]
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    price: Mapped[int]
+    status: Mapped[AwardStatus] = mapped_column(text_enum(AwardStatus))
+    sign_deadline: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class SchedulerPulse(Base):
+    """When some app process last proved the platform could take bids; a gap is an outage."""
+
+    __tablename__ = "scheduler_pulse"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # None until the first tick: a platform that never ran has had no outage.
+    last_alive: Mapped[datetime | None]

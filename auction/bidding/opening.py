@@ -1,0 +1,145 @@
+"""A sealed lot's key ceremony: split among the commission at publication, rebuilt by k members at opening."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import Role, User
+from auction.accounts.permissions import require_lot_manager
+from auction.bidding.awards import AwardService, opened_amount
+from auction.bidding.commission import (
+    PRODUCTION_SCRYPT,
+    CommissionError,
+    ScryptParams,
+    SealedShare,
+    open_share,
+    recover_lot_key,
+    split_lot_key,
+)
+from auction.bidding.models import SealedLotKey
+from auction.bidding.rules import Outcome
+from auction.bidding.sealed import b64url_decode, b64url_encode, encode_private_key, generate_lot_key_pair
+from auction.clock import Clock
+from auction.errors import Conflict, InvalidInput
+from auction.ledger.admission import LedgerWriter
+from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.service import LotService, actor_of
+
+
+class SealedLotService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        ledger: LedgerWriter,
+        *,
+        kdf: ScryptParams = PRODUCTION_SCRYPT,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.kdf = kdf
+        self.lots = LotService(session, clock, ledger)
+
+    async def publish(self, officer: User, lot_id: int, threshold: int, members: Sequence[tuple[int, str]]) -> Lot:
+        """Publish a sealed lot with its commission: (member user id, passphrase) pairs, any k of n to open.
+
+        The private key exists only inside this call: it is split, each share sealed under its member's
+        passphrase, and dropped. The passphrases are never stored.
+        """
+        lot = await self.lots.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        if lot.format != AuctionFormat.SEALED_BID:
+            raise InvalidInput("Only a sealed-bid lot has a commission; publish this lot normally.")
+        if lot.state != LotState.DRAFT:
+            raise Conflict(f"The lot is {lot.state}; it cannot be published again.")
+        if not 2 <= threshold <= len(members):
+            raise InvalidInput(
+                "At least two members must be needed to open the bids, and no more than the commission has.",
+                field="threshold",
+            )
+        for member_id, _ in members:
+            member = await self.session.get(User, member_id)
+            if member is None or member.role != Role.OFFICER or member.municipality_id != lot.municipality_id:
+                raise InvalidInput(
+                    f"Commission member {member_id} must be an officer of the lot's municipality.",
+                    field="members",
+                )
+        key = generate_lot_key_pair()
+        try:
+            sealed = split_lot_key(
+                key.private_scalar, threshold, [(str(m), p) for m, p in members], lot.id, kdf=self.kdf
+            )
+        except CommissionError as exc:
+            raise InvalidInput(str(exc), field="members") from None
+        public_key = b64url_encode(key.public_key)
+        self.session.add(
+            SealedLotKey(
+                lot_id=lot.id,
+                public_key=public_key,
+                threshold=threshold,
+                shares=[{"member": member, "share": share.to_dict()} for member, share in sealed],
+            )
+        )
+        sealed_terms = {
+            "public_key": public_key,
+            "threshold": threshold,
+            "commission": [m for m, _ in members],
+        }
+        return await self.lots.publish(officer, lot.id, extra_terms={"sealed": sealed_terms})
+
+    async def open_and_award(self, officer: User, lot_id: int, releases: Sequence[tuple[int, str]]) -> Outcome:
+        """k members release their shares; the key is rebuilt, published in the ledger, and the lot decided."""
+        lot = await self.lots.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        if lot.state != LotState.CLOSED:
+            raise Conflict(f"The lot is {lot.state}; sealed bids are opened only after bidding has closed.")
+        record = await self.session.get(SealedLotKey, lot.id)
+        if record is None:
+            raise Conflict("This lot has no sealed-bid key.")
+        if record.private_key is not None:
+            raise Conflict("The sealed bids of this lot were already opened.")
+        shares = {entry["member"]: SealedShare.from_dict(entry["share"]) for entry in record.shares}
+        opened = []
+        for member_id, passphrase in releases:
+            sealed = shares.get(str(member_id))
+            if sealed is None:
+                raise InvalidInput(f"User {member_id} is not on this lot's commission.", field="releases")
+            try:
+                opened.append((str(member_id), open_share(sealed, passphrase, lot.id, str(member_id))))
+            except CommissionError as exc:
+                raise InvalidInput(str(exc), field="releases") from None
+        if len(opened) < record.threshold:
+            raise InvalidInput(
+                f"{record.threshold} commission members must release their shares; {len(opened)} did.",
+                field="releases",
+            )
+        try:
+            private = recover_lot_key(opened, b64url_decode(record.public_key))
+        except CommissionError as exc:
+            raise InvalidInput(str(exc), field="releases") from None
+        record.private_key = encode_private_key(private)
+        record.opened_at = self.clock.now()
+        awards = AwardService(self.session, self.clock, self.ledger)
+        # A bid that does not open under its own lot and bidder (a copied or corrupt ciphertext) cannot
+        # win, and must not stop the lot from being decided: it is disqualified, in public.
+        disqualified = sorted(
+            bid.pseudonym for bid in await awards.standing_bids(lot.id) if opened_amount(private, lot.id, bid) is None
+        )
+        await self.ledger.record(
+            "sealed.opened",
+            lot.id,
+            actor_of(officer),
+            {
+                "private_key": record.private_key,
+                "released_by": [int(member) for member, _ in opened],
+                "disqualified": disqualified,
+            },
+        )
+        return await awards.decide(lot)
+
+    async def public_key(self, lot_id: int) -> str | None:
+        return await self.session.scalar(select(SealedLotKey.public_key).where(SealedLotKey.lot_id == lot_id))

@@ -1,0 +1,132 @@
+"""Taking part in a lot: applications, deposit confirmation, approval or rejection — each a ledger entry."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.models import Role, User
+from auction.accounts.permissions import require_lot_manager, require_role
+from auction.bidding.models import Application, ApplicationStatus
+from auction.clock import Clock, as_utc
+from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from auction.ledger.admission import LedgerWriter
+from auction.lots.models import LotState
+from auction.lots.service import LotService, actor_of
+
+
+class ParticipationService:
+    def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.lots = LotService(session, clock, ledger)
+
+    async def apply(self, bidder: User, lot_id: int) -> Application:
+        """A registered bidder asks to take part; allowed until the applications deadline of a published lot."""
+        require_role(bidder, Role.BIDDER)
+        if not bidder.identity_number:
+            raise InvalidInput("Complete your personal or tax number before applying.", field="identity_number")
+        lot = await self.lots.lock(lot_id)
+        if lot.state != LotState.PUBLISHED:
+            raise Conflict(f"The lot is {lot.state}; applications are taken only while it is published.")
+        # The recorded admission time is the moment the deadline is judged against, as the verifier does.
+        now = await self.ledger.next_time(lot_id)
+        if now >= as_utc(lot.applications_close_at):
+            raise Conflict("The applications deadline has passed.")
+        existing = await self._find(lot_id, bidder.id)
+        if existing is not None:
+            raise Conflict(f"You have already applied to this lot; your application is {existing.status}.")
+        pseudonym = self.ledger.keys.pseudonym(lot_id, bidder.id)
+        application = Application(
+            lot_id=lot_id,
+            bidder_id=bidder.id,
+            pseudonym=pseudonym,
+            status=ApplicationStatus.SUBMITTED,
+            submitted_at=now,
+        )
+        self.session.add(application)
+        payload = {"bidder": pseudonym}
+        await self.ledger.record("application.submitted", lot_id, f"bidder:{pseudonym}", payload, at=now)
+        await self.session.flush()
+        return application
+
+    async def confirm_deposit(self, officer: User, application_id: int, bank_reference: str) -> Application:
+        """The deposit reached the municipality's account: the officer records the bank reference and approves."""
+        application, lot_id = await self._for_review(officer, application_id)
+        reference = bank_reference.strip()
+        if not 3 <= len(reference) <= 100:
+            raise InvalidInput("Give the bank's payment reference (3 to 100 characters).", field="bank_reference")
+        now = self.clock.now()
+        application.status = ApplicationStatus.APPROVED
+        application.deposit_reference = reference
+        application.deposit_confirmed_at = now
+        application.reviewed_by_id = officer.id
+        application.reviewed_at = now
+        actor = actor_of(officer)
+        await self.ledger.record(
+            "deposit.confirmed", lot_id, actor, {"bidder": application.pseudonym, "bank_reference": reference}
+        )
+        await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym})
+        await self.session.flush()
+        return application
+
+    async def reject(self, officer: User, application_id: int, reason: str) -> Application:
+        application, lot_id = await self._for_review(officer, application_id)
+        if len(reason.strip()) < 5:
+            raise InvalidInput("Say why the application is rejected; the bidder sees the reason.", field="reason")
+        now = self.clock.now()
+        application.status = ApplicationStatus.REJECTED
+        application.reason = reason.strip()
+        application.reviewed_by_id = officer.id
+        application.reviewed_at = now
+        await self.ledger.record(
+            "application.rejected",
+            lot_id,
+            actor_of(officer),
+            {"bidder": application.pseudonym, "reason": application.reason},
+        )
+        await self.session.flush()
+        return application
+
+    async def applications_of_lot(self, officer: User, lot_id: int) -> list[Application]:
+        lot = await self.lots.get(lot_id, viewer=officer)
+        require_lot_manager(officer, lot.municipality_id)
+        rows = await self.session.scalars(
+            select(Application).where(Application.lot_id == lot_id).order_by(Application.id)
+        )
+        return list(rows)
+
+    async def applications_of_bidder(self, bidder: User) -> list[Application]:
+        rows = await self.session.scalars(
+            select(Application).where(Application.bidder_id == bidder.id).order_by(Application.id.desc())
+        )
+        return list(rows)
+
+    async def approved(self, lot_id: int, bidder: User) -> Application:
+        """The bidder's approved application for the lot, or a refusal that says what is missing."""
+        if bidder.role != Role.BIDDER:
+            raise PermissionDenied("Only registered bidders bid; officials of a lot may never bid on it.")
+        application = await self._find(lot_id, bidder.id)
+        if application is None:
+            raise PermissionDenied("Apply to this lot and have your deposit confirmed before bidding.")
+        if application.status != ApplicationStatus.APPROVED:
+            raise PermissionDenied(f"Your application is {application.status}; only approved bidders may bid.")
+        return application
+
+    async def _find(self, lot_id: int, bidder_id: int) -> Application | None:
+        return await self.session.scalar(
+            select(Application).where(Application.lot_id == lot_id, Application.bidder_id == bidder_id)
+        )
+
+    async def _for_review(self, officer: User, application_id: int) -> tuple[Application, int]:
+        application = await self.session.get(Application, application_id)
+        if application is None:
+            raise NotFound(f"There is no application number {application_id}.")
+        lot = await self.lots.lock(application.lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        if lot.state not in {LotState.PUBLISHED, LotState.BIDDING}:
+            raise Conflict(f"The lot is {lot.state}; applications can no longer be reviewed.")
+        if application.status != ApplicationStatus.SUBMITTED:
+            raise Conflict(f"The application is already {application.status}.")
+        return application, lot.id

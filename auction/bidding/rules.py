@@ -1,0 +1,123 @@
+"""Pure auction rules: bid validity, soft close, the Dutch clock, and who wins.
+
+Standard library only: the offline verifier replays every auction with these same functions, so the award
+an inspector recomputes comes from the code that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# Larger than any municipal lot is worth, far inside a 64-bit integer and JSON's exact-integer range.
+MAX_AMOUNT = 10_000_000_000 * 100
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """One accepted bid as the rules see it: who, how much, when (admission order breaks ties)."""
+
+    bidder: str
+    amount: int
+    at: datetime
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of an auction: winner and price, and the runner-up the award passes to if needed."""
+
+    winner: str | None
+    price: int | None
+    runner_up: str | None
+    runner_up_price: int | None
+    reason: str
+
+    @property
+    def failed(self) -> bool:
+        return self.winner is None
+
+
+def minimum_next_bid(starting_price: int, step: int, current_price: int | None) -> int:
+    """The first bid must reach the starting price; each later one must beat the current price by the step."""
+    return starting_price if current_price is None else current_price + step
+
+
+def bid_problem(amount: int, minimum: int) -> str | None:
+    """Why an amount cannot be bid now, or None when it can."""
+    if amount <= 0:
+        return "A bid must be a positive amount."
+    if amount > MAX_AMOUNT:
+        return "That amount is beyond any lot on this platform; check the number of digits."
+    if amount < minimum:
+        return f"The minimum bid now is {minimum} tyiyn."
+    return None
+
+
+def soft_close(closes_at: datetime, bid_at: datetime, window: timedelta, latest_close: datetime) -> datetime:
+    """The closing time after an accepted bid at ``bid_at``.
+
+    A bid in the last ``window`` moves the close to ``bid_at + window``, never past ``latest_close``
+    (the published cap), and never earlier than it already was.
+    """
+    if bid_at >= closes_at or closes_at - bid_at > window:
+        return closes_at
+    return max(closes_at, min(bid_at + window, latest_close))
+
+
+def is_open(opens_at: datetime, closes_at: datetime, at: datetime) -> bool:
+    """Bidding is open from the opening instant (inclusive) to the closing instant (exclusive)."""
+    return opens_at <= at < closes_at
+
+
+def dutch_price(
+    starting_price: int, step: int, floor_price: int, opens_at: datetime, interval: timedelta, at: datetime
+) -> int:
+    """The descending auction's price at ``at``: it drops by ``step`` every ``interval``, never below the floor."""
+    if at <= opens_at:
+        return starting_price
+    drops = int((at - opens_at) / interval)
+    return max(floor_price, starting_price - drops * step)
+
+
+def dutch_closes_at(
+    starting_price: int, step: int, floor_price: int, opens_at: datetime, interval: timedelta
+) -> datetime:
+    """When a descending auction with no taker ends: one interval after the price reaches the floor."""
+    drops = -(-(starting_price - floor_price) // step)
+    return opens_at + interval * (drops + 1)
+
+
+def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_at_start: bool) -> Outcome:
+    """Open and sealed first-price auctions: the highest amount wins; equal amounts go to the earlier bid.
+
+    Each bidder counts once, with their last standing bid (a sealed bid may be replaced). When only one
+    bidder took part, the lot's own rule applies: fail, or sell to them at the starting price.
+    """
+    best: dict[str, Placed] = {}
+    for bid in bids:
+        best[bid.bidder] = bid
+    ranked = sorted(best.values(), key=lambda b: (-b.amount, b.at, b.seq))
+    if not ranked:
+        return Outcome(None, None, None, None, "no bids")
+    if len(ranked) == 1:
+        if not sell_single_at_start:
+            return Outcome(None, None, None, None, "a single participant and the lot's rule is to fail")
+        return Outcome(ranked[0].bidder, starting_price, None, None, "single participant sold at the starting price")
+    winner = ranked[0]
+    runner = ranked[1] if len(ranked) > 1 else None
+    return Outcome(
+        winner.bidder,
+        winner.amount,
+        runner.bidder if runner else None,
+        runner.amount if runner else None,
+        "highest bid",
+    )
+
+
+def decide_descending(acceptance: Placed | None) -> Outcome:
+    """Dutch auction: the first approved bidder to accept wins at the price of that moment."""
+    if acceptance is None:
+        return Outcome(None, None, None, None, "nobody accepted before the floor")
+    return Outcome(acceptance.bidder, acceptance.amount, None, None, "first to accept")

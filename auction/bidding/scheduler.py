@@ -1,0 +1,167 @@
+"""The auction clock-work: open and close on schedule, decide, expire awards, and notice outages.
+
+Every app process may run ``tick``; each action takes the lot's row lock and re-checks the lot's state,
+so it happens exactly once however many processes race for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.bidding.auction import OUTAGE_THRESHOLD_SECONDS, SYSTEM, AuctionService
+from auction.bidding.awards import AwardService
+from auction.bidding.models import AuctionClock, Award, AwardStatus, SchedulerPulse
+from auction.clock import Clock, as_utc
+from auction.db.engine import transaction
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.canonical import format_time
+from auction.ledger.keys import LedgerKeys
+from auction.lots.models import AuctionFormat, Lot, LotState
+
+log = logging.getLogger(__name__)
+PULSE_ID = 1
+
+
+@dataclass
+class TickReport:
+    opened: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    extended: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+
+
+class AuctionScheduler:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        keys: LedgerKeys,
+        clock: Clock,
+        *,
+        interval_seconds: float = 0.5,
+    ) -> None:
+        self.sessions = sessions
+        self.keys = keys
+        self.clock = clock
+        self.interval = interval_seconds
+
+    def _services(self, session: AsyncSession) -> tuple[AuctionService, AwardService]:
+        ledger = LedgerWriter(session, self.keys, self.clock)
+        return AuctionService(session, self.clock, ledger), AwardService(session, self.clock, ledger)
+
+    async def tick(self) -> TickReport:
+        report = TickReport()
+        report.extended = await self._pulse()
+        now = self.clock.now()
+        async with self.sessions() as session:
+            due_open = list(
+                await session.scalars(
+                    select(Lot.id).where(Lot.state == LotState.PUBLISHED, Lot.bidding_opens_at <= now)
+                )
+            )
+            due_close = list(
+                await session.scalars(
+                    select(AuctionClock.lot_id)
+                    .join(Lot, Lot.id == AuctionClock.lot_id)
+                    .where(Lot.state == LotState.BIDDING, AuctionClock.closes_at <= now)
+                )
+            )
+            due_expiry = list(
+                await session.scalars(
+                    select(Award.lot_id).where(
+                        Award.status == AwardStatus.AWAITING_SIGNATURE, Award.sign_deadline <= now
+                    )
+                )
+            )
+        for lot_id in due_open:
+            async with transaction(self.sessions) as session:
+                if await self._services(session)[0].open_if_due(lot_id):
+                    report.opened.append(lot_id)
+        for lot_id in due_close:
+            async with transaction(self.sessions) as session:
+                auctions, awards = self._services(session)
+                if await auctions.close_if_due(lot_id):
+                    report.closed.append(lot_id)
+                    lot = await auctions.lots.lock(lot_id)
+                    if lot.format != AuctionFormat.SEALED_BID:
+                        # Sealed lots wait for their commission to open the bids.
+                        await awards.decide(lot)
+        for lot_id in due_expiry:
+            async with transaction(self.sessions) as session:
+                if await self._services(session)[1].expire_if_due(lot_id):
+                    report.expired.append(lot_id)
+        return report
+
+    async def _pulse(self) -> list[int]:
+        """Record that the platform is alive; after a gap, extend every auction whose final minutes it hit.
+
+        The rule is published with each opening: an outage longer than the threshold within a lot's last
+        soft-close window moves its close to one window after service resumed.
+        """
+        now = self.clock.now()
+        extended: list[int] = []
+        async with transaction(self.sessions) as session:
+            pulse = await session.get(SchedulerPulse, PULSE_ID, with_for_update=True, populate_existing=True)
+            if pulse is None:
+                raise RuntimeError("scheduler_pulse is missing; run 'auction db upgrade'")
+            if pulse.last_alive is None:
+                pulse.last_alive = now
+                return extended
+            last = as_utc(pulse.last_alive)
+            pulse.last_alive = max(now, last)
+            if now - last <= timedelta(seconds=OUTAGE_THRESHOLD_SECONDS):
+                return extended
+            return await self._extend_after_outage(session, last, now)
+
+    async def _extend_after_outage(self, session: AsyncSession, down_from: datetime, back_at: datetime) -> list[int]:
+        candidates = list(
+            await session.scalars(
+                select(Lot.id).where(
+                    Lot.state == LotState.BIDDING,
+                    Lot.format.in_([AuctionFormat.OPEN_ASCENDING, AuctionFormat.SEALED_BID]),
+                )
+            )
+        )
+        extended = []
+        auctions, _ = self._services(session)
+        for lot_id in candidates:
+            # Decide under the lot's lock, on its current closing time: a bid may just have extended it.
+            lot = await auctions.lots.lock(lot_id)
+            if lot.state != LotState.BIDDING:
+                continue
+            clock = await auctions.auction_clock(lot_id)
+            window = timedelta(minutes=lot.soft_close_minutes)
+            closes_at, new_close = as_utc(clock.closes_at), back_at + window
+            hit_final_window = down_from < closes_at and closes_at - window < back_at
+            if not hit_final_window or new_close <= closes_at:
+                continue
+            clock.closes_at = new_close
+            await auctions.ledger.record(
+                "auction.extended",
+                lot_id,
+                SYSTEM,
+                {
+                    "closes_at": format_time(new_close),
+                    "reason": "outage",
+                    "outage_from": format_time(down_from),
+                    "outage_to": format_time(back_at),
+                },
+                at=max(back_at, await auctions.ledger.next_time(lot_id)),
+            )
+            extended.append(lot_id)
+        return extended
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("auction scheduler tick failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval)

@@ -1,0 +1,109 @@
+"""Admission: a body enters its chain in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.clock import Clock, as_utc
+from auction.errors import Unavailable
+from auction.ledger.entry import ZERO_HASH, body_hash, make_body
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.models import PLATFORM_CHAIN, ChainHead, PendingEntry
+from auction.ledger.note import Receipt, sign_receipt
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """What the ledger promised at admission: the body, its hash, and the signed receipt note."""
+
+    body: bytes
+    body_hash: str
+    lot_seq: int
+    admitted_at: datetime
+    receipt: str
+
+
+class LedgerWriter:
+    """Writes bodies into the caller's transaction; the caller's commit makes change and entry durable together."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        keys: LedgerKeys,
+        clock: Clock,
+        *,
+        backlog_limit: int = 20_000,
+        max_merge_delay_seconds: int = 60,
+    ) -> None:
+        self.session = session
+        self.keys = keys
+        self.clock = clock
+        self.backlog_limit = backlog_limit
+        self.max_merge_delay_seconds = max_merge_delay_seconds
+
+    async def next_time(self, lot_id: int | None) -> datetime:
+        """The admission time the chain's next body will carry: now, or the head's time if a host's clock lags.
+
+        Rules that depend on the moment (is bidding open, the Dutch price) use this time, and pass it to
+        ``record``, so that the verifier re-deriving them from the body reaches the same answer.
+        """
+        head = await self.session.get(ChainHead, PLATFORM_CHAIN if lot_id is None else lot_id)
+        now = self.clock.now()
+        return now if head is None else max(now, as_utc(head.admitted_at))
+
+    async def record(
+        self, kind: str, lot_id: int | None, actor: str, payload: dict[str, Any], *, at: datetime | None = None
+    ) -> Admitted:
+        """Append a body to the lot's chain (or the platform chain) and queue it for integration.
+
+        The chain head's row lock orders the chain; callers changing a lot already hold the lot's lock,
+        so this never waits on another lot.
+        """
+        chain_key = PLATFORM_CHAIN if lot_id is None else lot_id
+        await self._refuse_if_backlogged()
+        head = await self.session.get(ChainHead, chain_key, with_for_update=True, populate_existing=True)
+        now = self.clock.now() if at is None else at
+        if head is None:
+            head = ChainHead(chain_key=chain_key, lot_seq=0, head_hash=ZERO_HASH, admitted_at=now)
+            self.session.add(head)
+        # Hosts' clocks may differ slightly; a chain's times must never go backwards.
+        if at is not None and at < as_utc(head.admitted_at):
+            raise ValueError("an explicit admission time must not precede the chain's head")
+        at = max(now, as_utc(head.admitted_at))
+        seq = head.lot_seq + 1
+        body = make_body(
+            kind=kind, lot=lot_id, lot_seq=seq, prev_body=head.head_hash, at=at, actor=actor, payload=payload
+        )
+        digest = body_hash(body)
+        self.session.add(
+            PendingEntry(chain_key=chain_key, lot_seq=seq, kind=kind, body=body, body_hash=digest, admitted_at=at)
+        )
+        head.lot_seq, head.head_hash, head.admitted_at = seq, digest, at
+        await self.session.flush()
+        promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds)
+        receipt = sign_receipt(promise, self.keys.key_name, self.keys.signing_key)
+        return Admitted(body=body, body_hash=digest, lot_seq=seq, admitted_at=at, receipt=receipt)
+
+    async def chain_head(self, lot_id: int) -> tuple[int, str]:
+        """The lot's latest sequence number and body hash (0 and zeros before its first entry)."""
+        head = await self.session.get(ChainHead, lot_id)
+        return (0, ZERO_HASH) if head is None else (head.lot_seq, head.head_hash)
+
+    async def pending_for(self, lot_id: int) -> int:
+        """How many of the lot's bodies still wait for a global index."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(PendingEntry).where(PendingEntry.chain_key == lot_id)
+        )
+        return int(count or 0)
+
+    async def _refuse_if_backlogged(self) -> None:
+        backlog = await self.session.scalar(select(func.count()).select_from(PendingEntry))
+        if backlog is not None and backlog >= self.backlog_limit:
+            raise Unavailable(
+                "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."
+            )

@@ -1,0 +1,124 @@
+"""C2SP tlog-proof files (c2sp.org/tlog-proof@v1): an offline inclusion proof bundled with its checkpoint.
+
+c2sp.org/tlog-proof@v1
+extra <base64>            (optional, unauthenticated)
+index <decimal, no leading zeros>
+<base64 hash>             (zero or more: the RFC 6962 inclusion path, leaf sibling first)
+<empty line>
+<signed checkpoint note, verbatim>
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from auction.ledger.merkle import HASH_SIZE, ProofError, verify_inclusion
+from auction.ledger.note import (
+    Checkpoint,
+    NoteError,
+    VerifierKey,
+    b64decode_strict,
+    open_checkpoint,
+    split_note,
+)
+
+PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+PROOF_EXTENSION = ".tlog-proof"
+_DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+
+
+class ProofFileError(ValueError):
+    """A tlog-proof file is malformed or does not verify."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlogProof:
+    """A parsed tlog-proof: entry index, inclusion path, signed checkpoint note, optional extra data."""
+
+    index: int
+    hashes: tuple[bytes, ...]
+    checkpoint_note: str
+    extra: bytes | None = None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint's (unverified) contents."""
+        text, _ = split_note(self.checkpoint_note)
+        return Checkpoint.parse(text)
+
+
+def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: bytes | None = None) -> str:
+    """Format a tlog-proof file."""
+    if index < 0:
+        raise ProofFileError("index must be >= 0")
+    if any(len(h) != HASH_SIZE for h in hashes):
+        raise ProofFileError("proof hashes must be 32 bytes")
+    try:
+        text, _ = split_note(checkpoint_note)
+        Checkpoint.parse(text)
+    except NoteError as exc:
+        raise ProofFileError(f"checkpoint: {exc}") from None
+    lines = [PROOF_HEADER]
+    if extra is not None:
+        lines.append("extra " + base64.b64encode(extra).decode("ascii"))
+    lines.append(f"index {index}")
+    lines.extend(base64.b64encode(h).decode("ascii") for h in hashes)
+    return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+def parse_proof(text: str) -> TlogProof:
+    """Parse a tlog-proof file strictly (checkpoint syntax included, signatures not); raises ProofFileError."""
+    header, sep, rest = text.partition("\n")
+    if not sep or header != PROOF_HEADER:
+        raise ProofFileError(f"first line must be {PROOF_HEADER}")
+    line, sep, rest = rest.partition("\n")
+    extra = None
+    if line.startswith("extra "):
+        try:
+            extra = b64decode_strict(line[len("extra ") :]) if line != "extra " else b""
+        except NoteError as exc:
+            raise ProofFileError(f"extra data: {exc}") from None
+        line, sep, rest = rest.partition("\n")
+    if not sep or not line.startswith("index "):
+        raise ProofFileError("missing 'index N' line")
+    index_text = line[len("index ") :]
+    if _DECIMAL_RE.fullmatch(index_text) is None:
+        raise ProofFileError("index must be a decimal number without leading zeros")
+    hashes: list[bytes] = []
+    while True:
+        line, sep, rest = rest.partition("\n")
+        if not sep:
+            raise ProofFileError("missing empty line before the checkpoint")
+        if not line:
+            break
+        try:
+            raw = b64decode_strict(line)
+        except NoteError as exc:
+            raise ProofFileError(f"proof hash {len(hashes)}: {exc}") from None
+        if len(raw) != HASH_SIZE:
+            raise ProofFileError(f"proof hash {len(hashes)} has {len(raw)} bytes, want {HASH_SIZE}")
+        hashes.append(raw)
+    try:
+        note_text, _ = split_note(rest)
+        Checkpoint.parse(note_text)
+    except NoteError as exc:
+        raise ProofFileError(f"checkpoint: {exc}") from None
+    return TlogProof(index=int(index_text), hashes=tuple(hashes), checkpoint_note=rest, extra=extra)
+
+
+def verify_proof(proof: TlogProof, leaf_hash: bytes, origin: str, verifiers: Iterable[VerifierKey]) -> Checkpoint:
+    """Verify the checkpoint's signature and origin and the inclusion of `leaf_hash`; raises ProofFileError."""
+    try:
+        checkpoint, _ = open_checkpoint(proof.checkpoint_note, verifiers)
+    except NoteError as exc:
+        raise ProofFileError(f"checkpoint: {exc}") from None
+    if checkpoint.origin != origin:
+        raise ProofFileError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
+    try:
+        verify_inclusion(proof.index, checkpoint.size, leaf_hash, list(proof.hashes), checkpoint.root)
+    except ProofError as exc:
+        raise ProofFileError(f"inclusion: {exc}") from None
+    return checkpoint

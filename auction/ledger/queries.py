@@ -1,0 +1,167 @@
+"""Reading the ledger: checkpoints, entries, O(log n) proofs, proof files, and the export bundle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.errors import InvalidInput, NotFound
+from auction.ledger.bundle import write_bundle
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
+from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
+from auction.ledger.note import format_vkey
+from auction.ledger.proof_file import build_proof
+from auction.ledger.rotation import key_history
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    index: int
+    tree_size: int
+    leaf_hash: bytes
+    path: list[bytes]
+    checkpoint_note: str
+
+
+class _Recorder:
+    """A node store that only notes which nodes a proof needs, so they can be fetched in one query."""
+
+    def __init__(self) -> None:
+        self.wanted: set[tuple[int, int]] = set()
+
+    def node(self, level: int, index: int) -> bytes:
+        self.wanted.add((level, index))
+        return bytes(32)
+
+
+class _Fetched:
+    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
+        self.nodes = nodes
+
+    def node(self, level: int, index: int) -> bytes:
+        return self.nodes[(level, index)]
+
+
+class LedgerReader:
+    def __init__(self, session: AsyncSession, keys: LedgerKeys) -> None:
+        self.session = session
+        self.keys = keys
+
+    def verifier_key(self) -> str:
+        return format_vkey(self.keys.key_name, self.keys.public_key)
+
+    async def latest_checkpoint(self) -> SignedCheckpoint | None:
+        return await self.session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
+
+    async def checkpoints(self, *, after_id: int = 0, limit: int = 100) -> list[SignedCheckpoint]:
+        rows = await self.session.scalars(
+            select(SignedCheckpoint)
+            .where(SignedCheckpoint.id > after_id)
+            .order_by(SignedCheckpoint.id)
+            .limit(min(limit, MAX_PAGE))
+        )
+        return list(rows)
+
+    async def checkpoint_of_size(self, size: int) -> SignedCheckpoint:
+        found = await self.session.scalar(
+            select(SignedCheckpoint).where(SignedCheckpoint.size == size).order_by(SignedCheckpoint.id).limit(1)
+        )
+        if found is None:
+            raise NotFound(f"No checkpoint of size {size} was signed.", field="size")
+        return found
+
+    async def entries(self, start: int, end: int) -> list[LedgerEntry]:
+        if start < 0 or end <= start:
+            raise InvalidInput("Ask for a range with 0 <= start < end.", field="start")
+        rows = await self.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.idx >= start, LedgerEntry.idx < min(end, start + MAX_PAGE))
+            .order_by(LedgerEntry.idx)
+        )
+        return list(rows)
+
+    async def entries_of_lot(self, lot_id: int) -> list[LedgerEntry]:
+        rows = await self.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.chain_key == lot_id).order_by(LedgerEntry.lot_seq)
+        )
+        return list(rows)
+
+    async def pending_of_lot(self, lot_id: int) -> list[PendingEntry]:
+        rows = await self.session.scalars(
+            select(PendingEntry).where(PendingEntry.chain_key == lot_id).order_by(PendingEntry.lot_seq)
+        )
+        return list(rows)
+
+    async def entry_by_body_hash(self, body_hash: str) -> LedgerEntry | None:
+        return await self.session.scalar(select(LedgerEntry).where(LedgerEntry.body_hash == body_hash))
+
+    async def inclusion(self, index: int, tree_size: int | None = None) -> Inclusion:
+        """An inclusion proof of leaf ``index`` in a signed tree (the latest unless a size is given)."""
+        checkpoint = await (self.checkpoint_of_size(tree_size) if tree_size else self.latest_checkpoint())
+        if checkpoint is None or not 0 <= index < checkpoint.size:
+            raise NotFound(f"Entry {index} is not in the signed tree yet; try again shortly.", field="index")
+        hasher = await self._hasher_for(lambda h: inclusion_proof(index, checkpoint.size, h))
+        path = inclusion_proof(index, checkpoint.size, hasher)
+        leaf = await self.session.get(TreeNode, (0, index))
+        assert leaf is not None
+        return Inclusion(index, checkpoint.size, leaf.hash, path, checkpoint.note)
+
+    async def consistency(self, size1: int, size2: int) -> list[bytes]:
+        latest = await self.latest_checkpoint()
+        if latest is None or not 0 < size1 <= size2 <= latest.size:
+            raise InvalidInput("Ask for 0 < size1 <= size2 <= the latest checkpoint's size.", field="size1")
+        hasher = await self._hasher_for(lambda h: consistency_proof(size1, size2, h))
+        return consistency_proof(size1, size2, hasher)
+
+    async def proof_file(self, body_hash: str) -> str:
+        """A self-contained C2SP tlog-proof for the entry with this body hash (a bidder's receipt)."""
+        entry = await self.entry_by_body_hash(body_hash)
+        if entry is None:
+            raise NotFound("No integrated entry has that body hash (yet); integration takes about a second.")
+        inclusion = await self.inclusion(entry.idx)
+        return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note)
+
+    async def _hasher_for(self, prove: Callable[[SubtreeHasher], object]) -> SubtreeHasher:
+        """Run a proof once against a recorder, fetch the nodes it asked for in one query, return a real hasher."""
+        recorder = _Recorder()
+        prove(layered_subtree_hasher(recorder))
+        nodes: dict[tuple[int, int], bytes] = {}
+        if recorder.wanted:
+            rows = await self.session.execute(
+                select(TreeNode.level, TreeNode.position, TreeNode.hash).where(
+                    tuple_(TreeNode.level, TreeNode.position).in_(sorted(recorder.wanted))
+                )
+            )
+            nodes = {(level, position): digest for level, position, digest in rows}
+        return layered_subtree_hasher(_Fetched(nodes))
+
+    async def export(self, out: Path) -> int:
+        """Write the export bundle (see docs/ledger.md); returns the number of entries written."""
+        checkpoints = [c.note for c in await self._all_checkpoints()]
+        leaves = [leaf async for leaf in self._all_leaves()]
+        write_bundle(out, leaves, checkpoints, await key_history(self.session, self.keys), self.keys.origin)
+        return len(leaves)
+
+    async def _all_checkpoints(self) -> list[SignedCheckpoint]:
+        return list(await self.session.scalars(select(SignedCheckpoint).order_by(SignedCheckpoint.id)))
+
+    async def _all_leaves(self) -> AsyncIterator[bytes]:
+        start = 0
+        while True:
+            rows = list(
+                await self.session.scalars(
+                    select(LedgerEntry.leaf).where(LedgerEntry.idx >= start).order_by(LedgerEntry.idx).limit(5000)
+                )
+            )
+            for leaf in rows:
+                yield leaf
+            if len(rows) < 5000:
+                return
+            start += len(rows)

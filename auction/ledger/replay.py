@@ -1,0 +1,880 @@
+"""The inspector's auction replay: re-derive every lot's history, and every award, from its ledger chain.
+
+``replay(leaves)`` is the `Replay` extension point of ``auction.ledger.verify``. It groups bodies by lot
+(the platform chain, ``lot`` null, is passed over) and runs each lot's chain, in ``lot_seq`` order, through
+the state machine of docs/ledger-entries.md::
+
+    lot.published -> (lot.amended)* -> application.submitted / deposit.confirmed / application.approved|rejected
+      -> auction.opened -> bid.placed + auction.extended | bid.sealed / bid.withdrawn | bid.accepted
+      -> auction.closed -> (sealed.opened) -> award.made | award.failed
+      -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
+    lot.cancelled at any point before the award; nothing after it.
+
+Every rule is checked with the functions the platform itself uses (``auction.bidding.rules`` for minimum
+bids, the soft close, the Dutch clock and the winner; ``auction.bidding.sealed`` to open sealed bids with
+the published private key), so an award the replay recomputes comes from the code that made it.
+
+A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
+other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
+the rules. Standard library, `cryptography` and the ledger's own modules only: an inspector runs it offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from auction.bidding import rules
+from auction.bidding.sealed import (
+    InvalidKey,
+    SealedBidError,
+    b64url_decode,
+    decode_private_key,
+    decrypt_bid,
+    load_public_key,
+    public_key_for,
+    validate_ciphertext,
+)
+from auction.ledger.canonical import format_time, parse_time
+from auction.ledger.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verify import Finding
+
+__all__ = ["Finding", "replay"]
+
+OPEN, SEALED, DESCENDING = "open_ascending", "sealed_bid", "descending"
+FORMATS = frozenset({OPEN, SEALED, DESCENDING})
+SINGLE_PARTICIPANT_RULES = frozenset({"fail", "sell_at_start"})
+DEALS = frozenset({"sale", "lease"})
+SYSTEM = "system"
+
+PSEUDONYM_RE = re.compile(r"b-[0-9a-f]{16}")
+OFFICIAL_RE = re.compile(r"(officer|admin):[0-9]+")
+
+OFFICIAL_KINDS = frozenset(
+    {
+        "lot.published",
+        "lot.amended",
+        "lot.cancelled",
+        "deposit.confirmed",
+        "application.approved",
+        "application.rejected",
+        "sealed.opened",
+    }
+)
+SYSTEM_KINDS = frozenset(
+    {
+        "auction.opened",
+        "auction.extended",
+        "auction.closed",
+        "award.made",
+        "award.failed",
+        "award.expired",
+        "award.passed",
+        "award.lapsed",
+    }
+)
+BIDDER_KINDS = frozenset(
+    {
+        "application.submitted",
+        "bid.placed",
+        "bid.sealed",
+        "bid.withdrawn",
+        "bid.accepted",
+        "award.signed",
+        "award.declined",
+    }
+)
+
+# Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
+NEW, PUBLISHED, BIDDING, CLOSED, OFFERED, LAPSING, DONE, CANCELLED = (
+    "new",
+    "published",
+    "bidding",
+    "closed",
+    "offered",
+    "lapsing",
+    "done",
+    "cancelled",
+)
+
+
+class _Violation(Exception):
+    """A body breaks a rule; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _t(moment: datetime) -> str:
+    return format_time(moment)
+
+
+# --- payload fields ---------------------------------------------------------------------------------------
+
+
+def _get(obj: dict[str, Any], name: str, where: str) -> Any:
+    if name not in obj:
+        raise _Violation(f"{where} has no {name}")
+    return obj[name]
+
+
+def _int(obj: dict[str, Any], name: str, where: str = "payload", *, low: int | None = None) -> int:
+    value = _get(obj, name, where)
+    if type(value) is not int:
+        raise _Violation(f"{where} {name} must be an integer, got {value!r}")
+    if low is not None and value < low:
+        raise _Violation(f"{where} {name} must be at least {low}, got {value}")
+    return value
+
+
+def _opt_int(obj: dict[str, Any], name: str, where: str, *, low: int) -> int | None:
+    if obj.get(name) is None:
+        return None
+    return _int(obj, name, where, low=low)
+
+
+def _str(obj: dict[str, Any], name: str, where: str = "payload") -> str:
+    value = _get(obj, name, where)
+    if type(value) is not str:
+        raise _Violation(f"{where} {name} must be a string, got {value!r}")
+    return value
+
+
+def _bool(obj: dict[str, Any], name: str, where: str = "payload") -> bool:
+    value = _get(obj, name, where)
+    if type(value) is not bool:
+        raise _Violation(f"{where} {name} must be true or false, got {value!r}")
+    return value
+
+
+def _time(obj: dict[str, Any], name: str, where: str = "payload") -> datetime:
+    text = _str(obj, name, where)
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise _Violation(f"{where} {name} is not a ledger time string: {text!r}") from None
+
+
+def _dict(obj: dict[str, Any], name: str, where: str = "payload") -> dict[str, Any]:
+    value = _get(obj, name, where)
+    if type(value) is not dict:
+        raise _Violation(f"{where} {name} must be an object")
+    return value
+
+
+def _list(obj: dict[str, Any], name: str, where: str = "payload") -> list[Any]:
+    value = _get(obj, name, where)
+    if type(value) is not list:
+        raise _Violation(f"{where} {name} must be a list")
+    return value
+
+
+def _pseudonym(obj: dict[str, Any], name: str = "bidder") -> str:
+    value = _str(obj, name)
+    if PSEUDONYM_RE.fullmatch(value) is None:
+        raise _Violation(f"payload {name} {value!r} is not a bidder pseudonym (b- and 16 hex digits)")
+    return value
+
+
+# --- terms ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """The terms a lot's rules need, parsed from `lot.published` / `lot.amended`."""
+
+    raw: dict[str, Any]
+    format: str
+    deal: str
+    starting_price: int
+    bid_step: int
+    applications_close_at: datetime
+    bidding_opens_at: datetime
+    bidding_closes_at: datetime
+    soft_close: timedelta
+    max_extension: timedelta
+    floor_price: int | None
+    price_interval: timedelta | None
+    sell_single_at_start: bool
+    rent_period: object
+    lease_term_months: object
+
+
+def _terms(payload: dict[str, Any]) -> _Terms:
+    raw = _dict(payload, "terms")
+    where = "terms"
+    fmt = _str(raw, "format", where)
+    if fmt not in FORMATS:
+        raise _Violation(f"terms format {fmt!r} is not one of {sorted(FORMATS)}")
+    deal = _str(raw, "deal", where)
+    if deal not in DEALS:
+        raise _Violation(f"terms deal {deal!r} is not one of {sorted(DEALS)}")
+    rule = _str(raw, "single_participant_rule", where)
+    if rule not in SINGLE_PARTICIPANT_RULES:
+        raise _Violation(f"terms single_participant_rule {rule!r} is not one of {sorted(SINGLE_PARTICIPANT_RULES)}")
+    floor = _opt_int(raw, "floor_price", where, low=1)
+    interval = _opt_int(raw, "price_drop_interval_seconds", where, low=1)
+    starting_price = _int(raw, "starting_price", where, low=1)
+    if fmt == DESCENDING and (floor is None or interval is None):
+        raise _Violation("a descending lot's terms need floor_price and price_drop_interval_seconds")
+    if fmt == DESCENDING and floor is not None and floor >= starting_price:
+        raise _Violation(f"terms floor_price {floor} is not below the starting_price {starting_price}")
+    return _Terms(
+        raw=raw,
+        format=fmt,
+        deal=deal,
+        starting_price=starting_price,
+        bid_step=_int(raw, "bid_step", where, low=1),
+        applications_close_at=_time(raw, "applications_close_at", where),
+        bidding_opens_at=_time(raw, "bidding_opens_at", where),
+        bidding_closes_at=_time(raw, "bidding_closes_at", where),
+        soft_close=timedelta(minutes=_int(raw, "soft_close_minutes", where, low=0)),
+        max_extension=timedelta(minutes=_int(raw, "max_extension_minutes", where, low=0)),
+        floor_price=floor,
+        price_interval=None if interval is None else timedelta(seconds=interval),
+        sell_single_at_start=rule == "sell_at_start",
+        rent_period=raw.get("rent_period"),
+        lease_term_months=raw.get("lease_term_months"),
+    )
+
+
+# --- one lot ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _SealedBid:
+    ciphertext: str
+    at: datetime
+    seq: int
+    index: int
+
+
+@dataclass(slots=True)
+class _Lot:
+    """The replayed state of one lot's chain."""
+
+    lot: int
+    next_seq: int = 1
+    head: str = ZERO_HASH
+    phase: str = NEW
+    ended_by: str = ""
+    previous: Body | None = None
+    # publication
+    version: int = 0
+    terms: _Terms | None = None
+    public_key: bytes | None = None
+    threshold: int = 0
+    commission: frozenset[str] = frozenset()
+    # participation
+    applied: set[str] = field(default_factory=set)
+    deposited: set[str] = field(default_factory=set)
+    approved: set[str] = field(default_factory=set)
+    rejected: set[str] = field(default_factory=set)
+    # the running auction
+    opened_at: datetime | None = None
+    closes_at: datetime | None = None
+    latest_close: datetime | None = None
+    outage_threshold: timedelta = timedelta(0)
+    outage_extension: timedelta = timedelta(0)
+    pending_extension: tuple[datetime, int] | None = None  # (close the soft-close rule gives, bid's index)
+    bid_bodies: int = 0
+    current_price: int | None = None
+    placed: list[rules.Placed] = field(default_factory=list)
+    standing: dict[str, _SealedBid] = field(default_factory=dict)
+    amounts: dict[str, int] | None = None  # decrypted standing sealed bids, once sealed.opened
+    acceptance: rules.Placed | None = None
+    acceptance_index: int = -1
+    # the award
+    offered: str | None = None
+    deadline: datetime | None = None
+    runner_up: tuple[str, int] | None = None
+
+    # -- driver --
+
+    def step(self, index: int, body: Body) -> None:
+        """Check one body against the rules and advance; raises _Violation."""
+        if body.lot_seq != self.next_seq:
+            raise _Violation(f"lot_seq {body.lot_seq} where {self.next_seq} comes next")
+        if body.prev_body != self.head:
+            raise _Violation(f"prev_body {body.prev_body} is not the previous body's hash {self.head}")
+        kind = body.kind
+        if self.phase == NEW and kind != "lot.published":
+            raise _Violation(f"the chain's first body is {kind}, not lot.published")
+        if self.phase == CANCELLED:
+            raise _Violation(f"{kind} after lot.cancelled")
+        if self.phase == DONE:
+            raise _Violation(f"{kind} after {self.ended_by}: the lot's chain is complete")
+        if self.pending_extension is not None and not (
+            kind == "auction.extended" and body.payload.get("reason") == "soft_close"
+        ):
+            close, bid_index = self.pending_extension
+            raise _Violation(
+                f"the bid.placed at index {bid_index} moves the close to {_t(close)} by the soft-close rule, "
+                f"but it is followed by {kind}, not auction.extended"
+            )
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise _Violation(f"{kind} is not a lot entry kind of docs/ledger-entries.md")
+        self._check_actor(body)
+        handler(self, index, body)
+        self.next_seq += 1
+        self.head = body.hash
+        self.previous = body
+
+    def _check_actor(self, body: Body) -> None:
+        actor, kind = body.actor, body.kind
+        if kind in OFFICIAL_KINDS and OFFICIAL_RE.fullmatch(actor) is None:
+            raise _Violation(f"actor {actor!r} is not an officer or admin")
+        if kind in SYSTEM_KINDS and actor != SYSTEM:
+            raise _Violation(f"actor {actor!r} is not {SYSTEM}")
+        if kind in BIDDER_KINDS:
+            bidder = _pseudonym(body.payload)
+            if actor != f"bidder:{bidder}":
+                raise _Violation(f"actor {actor!r} is not the payload's bidder:{bidder}")
+
+    def _require(self, body: Body, *phases: str) -> None:
+        if self.phase in phases:
+            return
+        where = {
+            PUBLISHED: "before auction.opened",
+            BIDDING: "while bidding is open (before auction.closed)",
+            CLOSED: "after auction.closed",
+            OFFERED: f"while the award is offered to {self.offered}",
+            LAPSING: "after the award was declined or expired (award.passed or award.lapsed comes next)",
+        }[self.phase]
+        raise _Violation(f"{body.kind} is not allowed {where}")
+
+    def _need_terms(self) -> _Terms:
+        assert self.terms is not None  # lot.published comes first, so every later body has terms
+        return self.terms
+
+    def _chain_fields(self, body: Body) -> None:
+        payload = body.payload
+        head = _str(payload, "chain_head")
+        if head != self.head:
+            raise _Violation(f"chain_head {head} is not the previous body's hash {self.head}")
+        length = _int(payload, "chain_length")
+        if length != body.lot_seq - 1:
+            raise _Violation(f"chain_length {length} is not the previous body's lot_seq {body.lot_seq - 1}")
+
+    # -- publication --
+
+    def published(self, index: int, body: Body) -> None:
+        if self.phase != NEW:
+            raise _Violation("lot.published again: it must be the chain's first body only")
+        payload = body.payload
+        self.version = _int(payload, "version", low=1)
+        _int(payload, "municipality", low=1)
+        self.terms = _terms(payload)
+        sealed = payload.get("sealed")
+        if self.terms.format == SEALED:
+            if type(sealed) is not dict:
+                raise _Violation("a sealed-bid lot is published without its sealed {public_key, threshold, commission}")
+            text = _str(sealed, "public_key", "sealed")
+            try:
+                self.public_key = b64url_decode(text)
+                load_public_key(self.public_key)
+            except (ValueError, InvalidKey) as exc:
+                raise _Violation(f"sealed public_key is not a P-256 public key: {exc}") from None
+            self.threshold = _int(sealed, "threshold", "sealed", low=1)
+            self.commission = frozenset(str(member) for member in _list(sealed, "commission", "sealed"))
+            if len(self.commission) < self.threshold:
+                raise _Violation(
+                    f"sealed threshold {self.threshold} is more than the commission's {len(self.commission)} members"
+                )
+        elif sealed is not None:
+            raise _Violation(f"a {self.terms.format} lot is published with a sealed-bid key")
+        self.phase = PUBLISHED
+
+    def amended(self, index: int, body: Body) -> None:
+        self._require(body, PUBLISHED)
+        payload = body.payload
+        version = _int(payload, "version")
+        if version != self.version + 1:
+            raise _Violation(f"lot.amended version {version} does not follow version {self.version}")
+        old, new = self._need_terms(), _terms(payload)
+        if new.format == SEALED and self.public_key is None:
+            raise _Violation("the amendment makes the lot sealed-bid, but no sealed key was published")
+        if new.format != SEALED and self.public_key is not None:
+            raise _Violation(f"the amendment makes a sealed-bid lot {new.format}")
+        changed = _list(payload, "changed")
+        if not all(type(name) is str for name in changed):
+            raise _Violation("payload changed must list term names")
+        differ = {key for key in old.raw.keys() | new.raw.keys() if old.raw.get(key) != new.raw.get(key)}
+        missing = sorted(differ - set(changed))
+        if missing:
+            raise _Violation(f"lot.amended changes {missing} but its `changed` does not name them")
+        _str(payload, "reason")
+        _bool(payload, "reopened_applications")
+        self.version, self.terms = version, new
+
+    def cancelled(self, index: int, body: Body) -> None:
+        if self.phase in (OFFERED, LAPSING):
+            raise _Violation("lot.cancelled after award.made: a lot is cancelled only before its award")
+        self._require(body, PUBLISHED, BIDDING, CLOSED)
+        _str(body.payload, "reason")
+        was = _str(body.payload, "was")
+        if was != self.phase:
+            raise _Violation(f"lot.cancelled says the lot was {was!r}, but the chain shows it {self.phase!r}")
+        self.phase = CANCELLED
+
+    # -- participation --
+
+    def submitted(self, index: int, body: Body) -> None:
+        if self.phase == BIDDING:
+            raise _Violation("application.submitted after auction.opened")
+        self._require(body, PUBLISHED)
+        bidder = _pseudonym(body.payload)
+        deadline = self._need_terms().applications_close_at
+        if body.at_datetime >= deadline:
+            raise _Violation(f"application after the deadline: at {body.at} ≥ applications_close_at {_t(deadline)}")
+        if bidder in self.applied:
+            raise _Violation(f"{bidder} applied twice")
+        self.applied.add(bidder)
+
+    def _reviewable(self, body: Body) -> str:
+        self._require(body, PUBLISHED, BIDDING)
+        bidder = _pseudonym(body.payload)
+        if bidder not in self.applied:
+            raise _Violation(f"{body.kind} for {bidder}, who did not apply")
+        if bidder in self.approved or bidder in self.rejected:
+            state = "approved" if bidder in self.approved else "rejected"
+            raise _Violation(f"{body.kind} for {bidder}, whose application was already {state}")
+        return bidder
+
+    def deposit(self, index: int, body: Body) -> None:
+        bidder = self._reviewable(body)
+        if bidder in self.deposited:
+            raise _Violation(f"a second deposit.confirmed for {bidder}")
+        _str(body.payload, "bank_reference")
+        self.deposited.add(bidder)
+
+    def approved_(self, index: int, body: Body) -> None:
+        bidder = self._reviewable(body)
+        if bidder not in self.deposited:
+            raise _Violation(f"application.approved for {bidder} before their deposit.confirmed")
+        self.approved.add(bidder)
+
+    def rejected_(self, index: int, body: Body) -> None:
+        bidder = self._reviewable(body)
+        _str(body.payload, "reason")
+        self.rejected.add(bidder)
+
+    # -- the auction --
+
+    def opened(self, index: int, body: Body) -> None:
+        self._require(body, PUBLISHED)
+        terms, payload, at = self._need_terms(), body.payload, body.at_datetime
+        if at < terms.bidding_opens_at:
+            raise _Violation(f"auction.opened at {body.at} before terms.bidding_opens_at {_t(terms.bidding_opens_at)}")
+        if terms.format == DESCENDING:
+            assert terms.floor_price is not None
+            assert terms.price_interval is not None
+            expected = rules.dutch_closes_at(
+                terms.starting_price, terms.bid_step, terms.floor_price, terms.bidding_opens_at, terms.price_interval
+            )
+        else:
+            expected = terms.bidding_closes_at
+        closes_at = _time(payload, "closes_at")
+        if closes_at != expected:
+            raise _Violation(f"auction.opened closes_at {_t(closes_at)} but the terms give {_t(expected)}")
+        latest_expected = closes_at + terms.max_extension if terms.format == OPEN else closes_at
+        latest = _time(payload, "latest_close")
+        if latest != latest_expected:
+            raise _Violation(f"auction.opened latest_close {_t(latest)} but the terms give {_t(latest_expected)}")
+        participants = _int(payload, "participants")
+        if participants != len(self.approved):
+            raise _Violation(f"auction.opened participants {participants} but {len(self.approved)} were approved")
+        outage = _dict(payload, "outage_rule")
+        self.outage_threshold = timedelta(seconds=_int(outage, "threshold_seconds", "outage_rule", low=0))
+        self.outage_extension = timedelta(minutes=_int(outage, "extension_minutes", "outage_rule", low=0))
+        self.opened_at, self.closes_at, self.latest_close = at, closes_at, latest
+        self.phase = BIDDING
+
+    def _bid(self, body: Body, fmt: str) -> str:
+        """Checks shared by every kind of bid; returns the bidder."""
+        self._require(body, BIDDING)
+        terms = self._need_terms()
+        if terms.format != fmt:
+            raise _Violation(f"{body.kind} on a {terms.format} lot")
+        bidder = _pseudonym(body.payload)
+        if bidder not in self.approved:
+            raise _Violation(f"bid by {bidder} who was not approved")
+        assert self.opened_at is not None
+        assert self.closes_at is not None
+        at = body.at_datetime
+        if not rules.is_open(self.opened_at, self.closes_at, at):
+            if at < self.opened_at:
+                raise _Violation(f"bid before the opening: at {body.at} < opened {_t(self.opened_at)}")
+            raise _Violation(f"bid after the close: at {body.at} ≥ closes_at {_t(self.closes_at)}")
+        return bidder
+
+    def bid_placed(self, index: int, body: Body) -> None:
+        bidder = self._bid(body, OPEN)
+        terms, at = self._need_terms(), body.at_datetime
+        amount = _int(body.payload, "amount")
+        minimum = rules.minimum_next_bid(terms.starting_price, terms.bid_step, self.current_price)
+        problem = rules.bid_problem(amount, minimum)
+        if problem is not None:
+            if amount < minimum:
+                raise _Violation(f"bid below the minimum next bid {minimum}: amount {amount}")
+            raise _Violation(f"bid amount {amount} refused by the rules: {problem}")
+        self.current_price = amount
+        self.placed.append(rules.Placed(bidder, amount, at, body.lot_seq))
+        self.bid_bodies += 1
+        assert self.closes_at is not None
+        assert self.latest_close is not None
+        new_close = rules.soft_close(self.closes_at, at, terms.soft_close, self.latest_close)
+        if new_close != self.closes_at:
+            self.pending_extension = (new_close, index)
+
+    def extended(self, index: int, body: Body) -> None:
+        self._require(body, BIDDING)
+        payload, at = body.payload, body.at_datetime
+        closes_at = _time(payload, "closes_at")
+        reason = _str(payload, "reason")
+        assert self.closes_at is not None
+        if reason == "soft_close":
+            previous = self.previous
+            if previous is None or previous.kind != "bid.placed" or previous.at != body.at:
+                raise _Violation("auction.extended (soft_close) does not follow a bid.placed at the same at")
+            if self.pending_extension is None:
+                raise _Violation(
+                    f"auction.extended closes_at {_t(closes_at)} but the soft-close rule gives "
+                    f"{_t(self.closes_at)} (the bid does not extend the close)"
+                )
+            expected = self.pending_extension[0]
+            if closes_at != expected:
+                raise _Violation(
+                    f"auction.extended closes_at {_t(closes_at)} but the soft-close rule gives {_t(expected)}"
+                )
+            self.pending_extension = None
+        elif reason == "outage":
+            self._outage(body, closes_at, at)
+        else:
+            raise _Violation(f"auction.extended reason {reason!r} is neither soft_close nor outage")
+        self.closes_at = closes_at
+
+    def _outage(self, body: Body, closes_at: datetime, at: datetime) -> None:
+        assert self.closes_at is not None
+        payload, window = body.payload, self._need_terms().soft_close
+        down, back = _time(payload, "outage_from"), _time(payload, "outage_to")
+        if back - down <= self.outage_threshold:
+            raise _Violation(
+                f"an outage of {(back - down).total_seconds():g} s is not longer than the published "
+                f"threshold_seconds {self.outage_threshold.total_seconds():g}"
+            )
+        if not (down < self.closes_at and self.closes_at - window < back):
+            raise _Violation(
+                f"the outage {_t(down)} – {_t(back)} did not overlap the final window "
+                f"{_t(self.closes_at - window)} – {_t(self.closes_at)}"
+            )
+        if at < back:
+            raise _Violation(f"auction.extended (outage) at {body.at} before the outage ended at {_t(back)}")
+        expected = back + self.outage_extension
+        if closes_at != expected:
+            raise _Violation(f"auction.extended closes_at {_t(closes_at)} but the outage rule gives {_t(expected)}")
+
+    def bid_sealed(self, index: int, body: Body) -> None:
+        bidder = self._bid(body, SEALED)
+        payload = body.payload
+        ciphertext = _str(payload, "ciphertext")
+        try:
+            raw = validate_ciphertext(ciphertext)
+        except SealedBidError as exc:
+            raise _Violation(f"bid.sealed ciphertext is malformed: {exc}") from None
+        digest = _str(payload, "ciphertext_hash")
+        actual = hashlib.sha256(raw).hexdigest()
+        if digest != actual:
+            raise _Violation(f"bid.sealed ciphertext_hash {digest} is not the SHA-256 of its ciphertext, {actual}")
+        replaces = _bool(payload, "replaces")
+        if replaces != (bidder in self.standing):
+            has = "has" if bidder in self.standing else "has no"
+            raise _Violation(f"bid.sealed replaces is {str(replaces).lower()} but {bidder} {has} standing bid")
+        self.standing[bidder] = _SealedBid(ciphertext, body.at_datetime, body.lot_seq, index)
+        self.bid_bodies += 1
+
+    def bid_withdrawn(self, index: int, body: Body) -> None:
+        bidder = self._bid(body, SEALED)
+        if bidder not in self.standing:
+            raise _Violation(f"bid.withdrawn by {bidder}, who has no standing sealed bid")
+        del self.standing[bidder]
+
+    def bid_accepted(self, index: int, body: Body) -> None:
+        if self.acceptance is not None and self.phase == BIDDING:
+            raise _Violation(
+                f"a second bid.accepted: the auction ended with the acceptance at index {self.acceptance_index}"
+            )
+        bidder = self._bid(body, DESCENDING)
+        terms, at = self._need_terms(), body.at_datetime
+        assert terms.floor_price is not None
+        assert terms.price_interval is not None
+        price = rules.dutch_price(
+            terms.starting_price, terms.bid_step, terms.floor_price, terms.bidding_opens_at, terms.price_interval, at
+        )
+        amount = _int(body.payload, "amount")
+        if amount != price:
+            raise _Violation(f"bid.accepted amount {amount} but the Dutch price at {body.at} is {price}")
+        self.acceptance = rules.Placed(bidder, amount, at, body.lot_seq)
+        self.acceptance_index = index
+        self.bid_bodies += 1
+        self.closes_at = at
+
+    def closed(self, index: int, body: Body) -> None:
+        self._require(body, BIDDING)
+        assert self.closes_at is not None
+        payload = body.payload
+        if body.at_datetime < self.closes_at:
+            raise _Violation(f"auction.closed at {body.at} before the closing instant {_t(self.closes_at)}")
+        closes_at = _time(payload, "closes_at")
+        if closes_at != self.closes_at:
+            raise _Violation(f"auction.closed closes_at {_t(closes_at)} but the chain gives {_t(self.closes_at)}")
+        self._chain_fields(body)
+        count = _int(payload, "bid_count")
+        if count != self.bid_bodies:
+            raise _Violation(f"auction.closed bid_count {count} but the chain holds {self.bid_bodies} bids")
+        self.phase = CLOSED
+
+    def sealed_opened(self, index: int, body: Body) -> None:
+        terms = self._need_terms()
+        if terms.format != SEALED:
+            raise _Violation(f"sealed.opened on a {terms.format} lot")
+        self._require(body, CLOSED)
+        if self.amounts is not None:
+            raise _Violation("sealed.opened again")
+        payload = body.payload
+        try:
+            scalar = decode_private_key(_str(payload, "private_key"))
+        except InvalidKey as exc:
+            raise _Violation(f"sealed.opened private_key is not a P-256 private key: {exc}") from None
+        if public_key_for(scalar) != self.public_key:
+            raise _Violation("sealed.opened private key does not match the published public key")
+        released = _list(payload, "released_by")
+        members = {str(member) for member in released}
+        if len(members) != len(released) or not members <= self.commission:
+            raise _Violation(f"sealed.opened released_by {released} are not distinct commission members")
+        if len(members) < self.threshold:
+            raise _Violation(f"sealed.opened released_by {len(members)} members, the threshold is {self.threshold}")
+        # Bids that do not open under their own lot and bidder (a copied or corrupt ciphertext) are
+        # disqualified; the opening must name exactly those, and they take no part in the award.
+        amounts: dict[str, int] = {}
+        unopenable: list[str] = []
+        for bidder, bid in sorted(self.standing.items(), key=lambda item: item[1].seq):
+            try:
+                amounts[bidder] = decrypt_bid(scalar, self.lot, bidder, bid.ciphertext)
+            except SealedBidError:
+                unopenable.append(bidder)
+        disqualified = _list(payload, "disqualified")
+        if sorted(unopenable) != sorted(str(d) for d in disqualified):
+            raise _Violation(
+                f"sealed.opened disqualifies {sorted(str(d) for d in disqualified)}, "
+                f"but the bids that do not open are {sorted(unopenable)}"
+            )
+        self.amounts = amounts
+
+    # -- the award --
+
+    def _outcome(self, body: Body) -> tuple[rules.Outcome, int]:
+        """The award the bids give, and how many bids decided it."""
+        terms = self._need_terms()
+        if terms.format == DESCENDING:
+            return rules.decide_descending(self.acceptance), int(self.acceptance is not None)
+        if terms.format == SEALED:
+            if self.amounts is None:
+                if self.standing:
+                    raise _Violation(f"{body.kind} before sealed.opened: the sealed bids cannot be read")
+                amounts: dict[str, int] = {}
+            else:
+                amounts = self.amounts
+            bids = sorted(self.standing.items(), key=lambda item: item[1].seq)
+            placed = [
+                rules.Placed(bidder, amounts[bidder], bid.at, bid.seq) for bidder, bid in bids if bidder in amounts
+            ]
+        else:
+            placed = self.placed
+        outcome = rules.decide_highest(
+            placed, starting_price=terms.starting_price, sell_single_at_start=terms.sell_single_at_start
+        )
+        return outcome, len(placed)
+
+    def _decision_fields(self, body: Body, outcome: rules.Outcome, count: int) -> None:
+        payload = body.payload
+        self._chain_fields(body)
+        bid_count = _int(payload, "bid_count")
+        if bid_count != count:
+            raise _Violation(f"{body.kind} bid_count {bid_count} but {count} bids decide the lot")
+        reason = _str(payload, "reason")
+        if reason != outcome.reason:
+            raise _Violation(f"{body.kind} reason {reason!r} but the rules give {outcome.reason!r}")
+
+    def _deal_fields(self, body: Body) -> None:
+        terms, payload = self._need_terms(), body.payload
+        deal = _str(payload, "deal")
+        if deal != terms.deal:
+            raise _Violation(f"{body.kind} deal {deal!r} but the terms say {terms.deal!r}")
+        if deal == "lease":
+            for name, expected in (("rent_period", terms.rent_period), ("lease_term_months", terms.lease_term_months)):
+                if payload.get(name) != expected:
+                    raise _Violation(f"{body.kind} {name} {payload.get(name)!r} but the terms say {expected!r}")
+
+    def _offer(self, body: Body, bidder: str) -> None:
+        deadline = _time(body.payload, "sign_deadline")
+        if deadline <= body.at_datetime:
+            raise _Violation(f"{body.kind} sign_deadline {_t(deadline)} is not after its at {body.at}")
+        self.offered, self.deadline = bidder, deadline
+        self.phase = OFFERED
+
+    def award_made(self, index: int, body: Body) -> None:
+        self._require(body, CLOSED)
+        outcome, count = self._outcome(body)
+        payload = body.payload
+        winner, price = payload.get("winner"), payload.get("price")
+        if outcome.failed:
+            raise _Violation(f"award.made winner {winner} price {price} but the bids give no winner ({outcome.reason})")
+        if (winner, price) != (outcome.winner, outcome.price):
+            raise _Violation(
+                f"award.made winner {winner} price {price} but the bids give winner {outcome.winner} "
+                f"price {outcome.price}"
+            )
+        runner, runner_price = _get(payload, "runner_up", "payload"), _get(payload, "runner_up_price", "payload")
+        if (runner, runner_price) != (outcome.runner_up, outcome.runner_up_price):
+            raise _Violation(
+                f"award.made runner_up {runner} price {runner_price} but the bids give runner_up "
+                f"{outcome.runner_up} price {outcome.runner_up_price}"
+            )
+        self._decision_fields(body, outcome, count)
+        self._deal_fields(body)
+        assert outcome.winner is not None
+        self.runner_up = None
+        if outcome.runner_up is not None and outcome.runner_up_price is not None:
+            self.runner_up = (outcome.runner_up, outcome.runner_up_price)
+        self._offer(body, outcome.winner)
+
+    def award_failed(self, index: int, body: Body) -> None:
+        self._require(body, CLOSED)
+        outcome, count = self._outcome(body)
+        if not outcome.failed:
+            raise _Violation(f"award.failed but the bids give winner {outcome.winner} price {outcome.price}")
+        self._decision_fields(body, outcome, count)
+        self._finish("award.failed")
+
+    def _offered_bidder(self, body: Body) -> None:
+        self._require(body, OFFERED)
+        bidder = _pseudonym(body.payload)
+        if bidder != self.offered:
+            raise _Violation(f"{body.kind} for {bidder} but the lot is offered to {self.offered}")
+
+    def award_signed(self, index: int, body: Body) -> None:
+        self._offered_bidder(body)
+        assert self.deadline is not None
+        if body.at_datetime >= self.deadline:
+            raise _Violation(f"award.signed at {body.at}, not before the deadline {_t(self.deadline)}")
+        self._finish("award.signed")
+
+    def award_declined(self, index: int, body: Body) -> None:
+        self._offered_bidder(body)
+        self._forfeit(body)
+
+    def award_expired(self, index: int, body: Body) -> None:
+        self._offered_bidder(body)
+        assert self.deadline is not None
+        if body.at_datetime < self.deadline:
+            raise _Violation(f"award.expired at {body.at}, before the deadline {_t(self.deadline)}")
+        self._forfeit(body)
+
+    def _forfeit(self, body: Body) -> None:
+        deposit = _str(body.payload, "deposit")
+        if deposit != "forfeited":
+            raise _Violation(f"{body.kind} deposit {deposit!r}, not 'forfeited'")
+        self.offered, self.deadline = None, None
+        self.phase = LAPSING
+
+    def award_passed(self, index: int, body: Body) -> None:
+        self._require(body, LAPSING)
+        if self.runner_up is None:
+            raise _Violation("award.passed but there is no runner-up left to pass to")
+        payload = body.payload
+        to, price = _pseudonym(payload, "to"), _int(payload, "price")
+        if (to, price) != self.runner_up:
+            runner, runner_price = self.runner_up
+            raise _Violation(
+                f"award.passed to {to} price {price} but the recorded runner-up is {runner} price {runner_price}"
+            )
+        self._deal_fields(body)
+        self.runner_up = None
+        self._offer(body, to)
+
+    def award_lapsed(self, index: int, body: Body) -> None:
+        self._require(body, LAPSING)
+        if self.runner_up is not None:
+            raise _Violation(f"award.lapsed but the runner-up {self.runner_up[0]} was never offered the lot")
+        _str(body.payload, "reason")
+        self._finish("award.lapsed")
+
+    def _finish(self, kind: str) -> None:
+        self.phase, self.ended_by = DONE, kind
+        # Nothing may follow: the bids are no longer needed.
+        self.placed, self.standing, self.amounts = [], {}, None
+
+
+_HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
+    "lot.published": _Lot.published,
+    "lot.amended": _Lot.amended,
+    "lot.cancelled": _Lot.cancelled,
+    "application.submitted": _Lot.submitted,
+    "deposit.confirmed": _Lot.deposit,
+    "application.approved": _Lot.approved_,
+    "application.rejected": _Lot.rejected_,
+    "auction.opened": _Lot.opened,
+    "bid.placed": _Lot.bid_placed,
+    "auction.extended": _Lot.extended,
+    "bid.sealed": _Lot.bid_sealed,
+    "bid.withdrawn": _Lot.bid_withdrawn,
+    "bid.accepted": _Lot.bid_accepted,
+    "auction.closed": _Lot.closed,
+    "sealed.opened": _Lot.sealed_opened,
+    "award.made": _Lot.award_made,
+    "award.failed": _Lot.award_failed,
+    "award.signed": _Lot.award_signed,
+    "award.declined": _Lot.award_declined,
+    "award.expired": _Lot.award_expired,
+    "award.passed": _Lot.award_passed,
+    "award.lapsed": _Lot.award_lapsed,
+}
+
+
+def replay(leaves: Iterable[Leaf]) -> list[Finding]:
+    """Replay every lot's chain; at most one finding per lot (its first violation), in global index order.
+
+    `leaves` come in index order, as the verifier passes them; each lot's bodies must then follow each other
+    in lot_seq order (checked). Leaves of the platform chain are passed over.
+    """
+    lots: dict[int, _Lot] = {}
+    stopped: set[int] = set()
+    findings: list[Finding] = []
+    for leaf in leaves:
+        body = leaf.body
+        if body.lot is None or body.lot in stopped:
+            continue
+        state = lots.get(body.lot)
+        if state is None:
+            state = lots[body.lot] = _Lot(body.lot)
+        try:
+            state.step(leaf.index, body)
+        except _Violation as violation:
+            reason = violation.reason
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            # A forged payload the checks above did not foresee must still end in a finding, not a crash.
+            reason = f"cannot be replayed ({type(exc).__name__}: {exc})"
+        else:
+            continue
+        findings.append(Finding(leaf.index, f"lot {body.lot}, {body.kind}: {reason}"))
+        stopped.add(body.lot)
+        del lots[body.lot]
+    findings.sort(key=lambda finding: finding.index)
+    return findings

@@ -1,0 +1,490 @@
+"""All three auction formats end to end through the API, on PostgreSQL and SQLite, with the ledger verified."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.accounts.models import BidderKind, Role
+from auction.accounts.service import AccountService
+from auction.bidding.models import Bid
+from auction.bidding.scheduler import AuctionScheduler
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import FrozenClock
+from auction.db.engine import transaction
+from auction.ledger.models import PendingEntry
+from auction.ledger.queries import LedgerReader
+from auction.ledger.replay import replay
+from auction.ledger.verify import verify_bundle
+from auction.settings import Settings
+from tests.factories import PASSWORD, World, build_world, lot_payload
+from tests.ledger_support import integrate, keys_of
+
+Client = AsyncTestClient[Litestar]
+
+
+class Auction:
+    """Drives one lot through its life via the API, with the scheduler and integrator run on demand."""
+
+    def __init__(
+        self,
+        client: Client,
+        world: World,
+        clock: FrozenClock,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self.client, self.world, self.clock, self.sessions = client, world, clock, sessions
+        self.keys = keys_of(settings)
+        self.scheduler = AuctionScheduler(sessions, self.keys, clock)
+        self.officer = world.auth("officer_tokmok")
+        self.lot_id = 0
+
+    async def create(self, **overrides: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/lots", json=lot_payload(self.clock.now(), **overrides), headers=self.officer
+        )
+        assert response.status_code == 201, response.text
+        self.lot_id = response.json()["id"]
+        return dict(response.json())
+
+    async def publish(self) -> None:
+        response = await self.client.post(f"/api/v1/lots/{self.lot_id}/publish", headers=self.officer)
+        assert response.status_code == 200, response.text
+
+    async def admit(self, *bidders: str) -> None:
+        for name in bidders:
+            applied = await self.client.post(f"/api/v1/lots/{self.lot_id}/applications", headers=self.world.auth(name))
+            assert applied.status_code == 201, applied.text
+            confirmed = await self.client.post(
+                f"/api/v1/applications/{applied.json()['id']}/confirm-deposit",
+                json={"bank_reference": f"KICB-{name}"},
+                headers=self.officer,
+            )
+            assert confirmed.status_code == 200, confirmed.text
+
+    async def tick(self) -> None:
+        await integrate(self.sessions, self.keys, self.clock)
+        await self.scheduler.tick()
+        await integrate(self.sessions, self.keys, self.clock)
+
+    async def live_until(self, moment_offset: timedelta) -> None:
+        """Advance to opens_at + offset in 30-second steps, so the platform is never seen as down."""
+        lot = (await self.client.get(f"/api/v1/lots/{self.lot_id}")).json()
+        target = datetime.fromisoformat(lot["bidding_opens_at"]) + moment_offset
+        while self.clock.now() < target:
+            self.clock.set(min(target, self.clock.now() + timedelta(seconds=30)))
+            await self.tick()
+
+    async def bid(self, who: str, amount: int, key: str | None = None) -> Any:
+        return await self.client.post(
+            f"/api/v1/lots/{self.lot_id}/bids",
+            json={"amount": amount},
+            headers={**self.world.auth(who), "Idempotency-Key": key or uuid.uuid4().hex},
+        )
+
+    async def state(self) -> dict[str, Any]:
+        return dict((await self.client.get(f"/api/v1/lots/{self.lot_id}/auction")).json())
+
+    async def verify(self, tmp_path: Path) -> None:
+        await integrate(self.sessions, self.keys, self.clock)
+        async with self.sessions() as session:
+            await LedgerReader(session, self.keys).export(tmp_path / "bundle.zip")
+        report = verify_bundle(tmp_path / "bundle.zip", replay=replay)
+        assert report.ok, report
+
+
+@pytest.fixture
+async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
+    world = await build_world(sessions, clock)
+    async with transaction(sessions) as session:
+        accounts = AccountService(session, clock)
+        for name, number in (("bidder2", "21506198500002"), ("bidder3", "21506198500003")):
+            user = await accounts.create_user(
+                email=f"{name}@test.kg",
+                password=PASSWORD,
+                full_name=name,
+                role=Role.BIDDER,
+                bidder_kind=BidderKind.INDIVIDUAL,
+                identity_number=number,
+            )
+            world.tokens[name] = await accounts.issue_token(user, "tests")
+            world.user_ids[name] = user.id
+        second = await accounts.create_user(
+            email="officer2_tokmok@test.kg",
+            password=PASSWORD,
+            full_name="Second Officer",
+            role=Role.OFFICER,
+            municipality_id=world.municipality["tokmok"],
+        )
+        world.tokens["officer2_tokmok"] = await accounts.issue_token(second, "tests")
+        world.user_ids["officer2_tokmok"] = second.id
+    return world
+
+
+@pytest.fixture
+def auction(
+    client: Client, world: World, clock: FrozenClock, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> Auction:
+    return Auction(client, world, clock, sessions, settings)
+
+
+async def count_bids(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Bid)) or 0)
+
+
+async def test_open_ascending_auction_end_to_end(auction: Auction, clock: FrozenClock, tmp_path: Path) -> None:
+    await auction.create(soft_close_minutes=5, max_extension_minutes=30)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2", "bidder3")
+    early = await auction.bid("bidder", 100_000_00)
+    assert early.status_code == 409
+    assert "published" in early.json()["message"]
+
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    state = await auction.state()
+    assert state["state"] == "bidding"
+    assert state["minimum_next_bid"] == 100_000_00
+
+    first = await auction.bid("bidder", 100_000_00)
+    assert first.status_code == 201, first.text
+    receipt = first.json()
+    assert receipt["amount"] == 100_000_00
+    assert "achyk-receipt/v1" in receipt["receipt"]
+    low = await auction.bid("bidder2", 104_000_00)
+    assert low.status_code == 422
+    assert "minimum bid now is 10500000" in low.json()["message"]
+    assert (await auction.bid("bidder2", 105_000_00)).status_code == 201
+    assert (await auction.bid("bidder3", 120_000_00)).status_code == 201
+    state = await auction.state()
+    assert (state["current_price"], state["bid_count"], state["minimum_next_bid"]) == (120_000_00, 3, 125_000_00)
+
+    # A bid in the last five minutes moves the close five minutes past the bid.
+    await auction.live_until(timedelta(hours=3) - timedelta(minutes=2))
+    late = await auction.bid("bidder", 125_000_00)
+    assert late.status_code == 201
+    extended = (await auction.state())["closes_at"]
+    assert extended == "2026-06-09T09:03:00.000000Z"
+
+    await auction.live_until(timedelta(hours=3, minutes=2))
+    assert (await auction.state())["state"] == "bidding"
+    await auction.live_until(timedelta(hours=3, minutes=4))
+    assert (await auction.state())["state"] == "awarded"
+    awards = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/awards")).json()
+    assert [(a["rank"], a["price"], a["status"]) for a in awards] == [
+        (1, 125_000_00, "awaiting_signature"),
+        (2, 120_000_00, "reserve"),
+    ]
+    after_close = await auction.bid("bidder2", 130_000_00)
+    assert after_close.status_code == 409
+    signed = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/award/sign", headers=auction.world.auth("bidder")
+    )
+    assert signed.json()["status"] == "signed", signed.text
+    bids = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
+    assert [b["amount"] for b in bids] == [100_000_00, 105_000_00, 120_000_00, 125_000_00]
+    await auction.verify(tmp_path)
+
+
+async def test_bad_bids_are_refused_and_leave_no_trace(
+    auction: Auction, clock: FrozenClock, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await auction.create()
+    await auction.publish()
+    await auction.admit("bidder")
+    applied = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/applications", headers=auction.world.auth("bidder2")
+    )
+    assert applied.status_code == 201
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    ok = await auction.bid("bidder", 100_000_00, key="same-key-0001")
+    assert ok.status_code == 201
+    async with sessions() as session:
+        pending_before = int(await session.scalar(select(func.count()).select_from(PendingEntry)) or 0)
+    cases: list[tuple[Any, int, str]] = [
+        (auction.bid("bidder", 100_000_00), 422, "minimum bid"),
+        (auction.bid("bidder2", 200_000_00), 403, "submitted"),
+        (auction.bid("bidder3", 200_000_00), 403, "Apply to this lot"),
+        (auction.bid("officer_tokmok", 200_000_00), 403, "officials"),
+        (auction.bid("bidder", -5), 422, "amount"),
+        (auction.bid("bidder", 10**16), 422, "amount"),
+        (auction.bid("bidder", 200_000_00, key="same-key-0001"), 409, "different bid"),
+        (auction.bid("bidder", 200_000_00, key="short"), 422, "idempotency_key"),
+        (
+            auction.client.post(
+                f"/api/v1/lots/{auction.lot_id}/bids",
+                json={"amount": "lots"},
+                headers={**auction.world.auth("bidder"), "Idempotency-Key": "k" * 10},
+            ),
+            422,
+            "amount",
+        ),
+        (
+            auction.client.post(
+                f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+                json={"ciphertext": "x" * 20},
+                headers={**auction.world.auth("bidder"), "Idempotency-Key": "k" * 11},
+            ),
+            409,
+            "sealed",
+        ),
+    ]
+    for call, status, words in cases:
+        response = await call
+        assert response.status_code == status, response.text
+        assert words in response.text
+    replay = await auction.bid("bidder", 100_000_00, key="same-key-0001")
+    assert replay.status_code == 201
+    assert replay.json() == ok.json()
+    assert await count_bids(sessions) == 1
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(PendingEntry)) == pending_before
+
+
+async def test_sealed_bid_auction_opened_by_the_commission(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    await auction.create(format="sealed_bid")
+    plain = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/publish", headers=auction.officer)
+    assert plain.status_code == 422
+    commission = {
+        "threshold": 2,
+        "members": [
+            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ],
+    }
+    published = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
+    )
+    assert published.status_code == 200, published.text
+    assert "passphrase" not in (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).text
+    public_key = published.json()["public_key"]
+    await auction.admit("bidder", "bidder2", "bidder3")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    key = b64url_decode(public_key)
+    amounts = {"bidder": 130_000_00, "bidder2": 150_000_00, "bidder3": 150_000_00}
+    pseudonyms = {}
+    for name, amount in amounts.items():
+        apps = (await auction.client.get("/api/v1/me/applications", headers=world.auth(name))).json()
+        pseudonyms[name] = apps[0]["pseudonym"]
+        ciphertext = encrypt_bid(key, auction.lot_id, pseudonyms[name], amount if name != "bidder" else 1)
+        sent = await auction.client.post(
+            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+            json={"ciphertext": ciphertext},
+            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["amount"] is None
+    # A bidder replaces their sealed bid before the close.
+    better = encrypt_bid(key, auction.lot_id, pseudonyms["bidder"], 130_000_00)
+    assert (
+        await auction.client.post(
+            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+            json={"ciphertext": better},
+            headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex},
+        )
+    ).status_code == 201
+    stolen = encrypt_bid(key, auction.lot_id, pseudonyms["bidder"], 999_000_00)
+    forged = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+        json={"ciphertext": stolen[:-4]},
+        headers={**world.auth("bidder2"), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert forged.status_code == 422
+    state = await auction.state()
+    assert state["current_price"] is None
+    assert state["bid_count"] == 4
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    assert (await auction.state())["state"] == "closed"
+    hidden = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
+    assert all(b["amount"] is None for b in hidden)
+
+    one = {"releases": [{"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"}]}
+    refused = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=one, headers=auction.officer)
+    assert refused.status_code == 422
+    assert "2 commission members" in refused.json()["message"]
+    wrong = {
+        "releases": [
+            *one["releases"],
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "not the passphrase"},
+        ]
+    }
+    assert (
+        await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=wrong, headers=auction.officer)
+    ).status_code == 422
+    both = {
+        "releases": [
+            *one["releases"],
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ]
+    }
+    opened = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=both, headers=auction.officer)
+    assert opened.status_code == 200, opened.text
+    # Equal amounts: the earlier submission wins.
+    assert opened.json()["winner"] == pseudonyms["bidder2"]
+    assert opened.json()["price"] == 150_000_00
+    assert opened.json()["runner_up"] == pseudonyms["bidder3"]
+    revealed = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
+    assert sorted(b["amount"] for b in revealed if b["status"] == "standing") == [130_000_00, 150_000_00, 150_000_00]
+    await auction.verify(tmp_path)
+
+
+async def test_descending_auction_first_acceptance_wins(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    await auction.create(format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.live_until(timedelta(minutes=3, seconds=10))
+    assert (await auction.state())["current_price"] == 100_000_00 - 3 * 5_000_00
+    accepted = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/accept", headers={**world.auth("bidder2"), "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["amount"] == 85_000_00
+    late = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/accept", headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert late.status_code == 409
+    await auction.tick()
+    await auction.tick()
+    awards = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/awards")).json()
+    assert [(a["rank"], a["price"]) for a in awards] == [(1, 85_000_00)]
+    await auction.verify(tmp_path)
+
+
+async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    await auction.create()
+    await auction.publish()
+    await auction.admit("bidder", "bidder2")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.bid("bidder", 100_000_00)
+    await auction.bid("bidder2", 110_000_00)
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    declined = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/decline", headers=world.auth("bidder2"))
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["passed_to"]["price"] == 100_000_00
+    clock.advance(timedelta(days=6))
+    await auction.tick()
+    awards = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/awards")).json()
+    assert [a["status"] for a in awards] == ["declined", "expired"]
+    kinds = [
+        e["kind"]
+        for e in (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).json()["integrated"]
+    ]
+    assert kinds[-4:] == ["award.declined", "award.passed", "award.expired", "award.lapsed"]
+    await auction.verify(tmp_path)
+
+
+async def test_no_bids_fails_the_lot(auction: Auction, clock: FrozenClock, tmp_path: Path) -> None:
+    await auction.create()
+    await auction.publish()
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    assert (await auction.state())["state"] == "failed"
+    await auction.verify(tmp_path)
+
+
+async def test_an_outage_in_the_final_minutes_extends_the_close(
+    auction: Auction, clock: FrozenClock, tmp_path: Path
+) -> None:
+    await auction.create(soft_close_minutes=5)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.bid("bidder", 100_000_00)
+    await auction.live_until(timedelta(hours=3) - timedelta(minutes=4))
+    # Nothing ran for three minutes (database unreachable, every process down), across the scheduled close.
+    clock.advance(timedelta(minutes=3, seconds=30))
+    await auction.tick()
+    state = await auction.state()
+    assert state["state"] == "bidding"
+    assert state["closes_at"] == "2026-06-09T09:04:30.000000Z"
+    chain = (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).json()["integrated"]
+    outage = [e for e in chain if e["kind"] == "auction.extended"]
+    assert len(outage) == 1
+    assert '"reason":"outage"' in outage[0]["leaf"]
+    assert (await auction.bid("bidder2", 105_000_00)).status_code == 201
+    await auction.live_until(timedelta(hours=3, minutes=10))
+    assert (await auction.state())["state"] == "awarded"
+    await auction.verify(tmp_path)
+
+
+async def test_a_failed_lot_is_repeated_at_a_capped_reduction(auction: Auction, clock: FrozenClock) -> None:
+    await auction.create(deposit=10_000_01)
+    await auction.publish()
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    assert (await auction.state())["state"] == "failed"
+    now = clock.now()
+    schedule = {
+        "applications_close_at": (now + timedelta(days=7)).isoformat(),
+        "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
+        "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
+    }
+    too_deep = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 60, **schedule}, headers=auction.officer
+    )
+    assert too_deep.status_code == 422
+    assert "at most 50%" in too_deep.json()["message"]
+    repeat = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 30, **schedule}, headers=auction.officer
+    )
+    assert repeat.status_code == 201, repeat.text
+    lot = repeat.json()
+    assert (lot["state"], lot["repeat_of_lot_id"]) == ("draft", auction.lot_id)
+    assert (lot["starting_price"], lot["bid_step"], lot["deposit"]) == (70_000_00, 3_500_00, 7_000_00)
+    again = await auction.client.post(
+        f"/api/v1/lots/{lot['id']}/repeat", json={"reduction_percent": 10, **schedule}, headers=auction.officer
+    )
+    assert again.status_code == 409
+    published = await auction.client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auction.officer)
+    assert published.status_code == 200
+    chain = (await auction.client.get(f"/api/v1/ledger/lots/{lot['id']}/entries")).json()["pending"]
+    assert f'"repeat_of":{auction.lot_id}' in chain[0]["body"]
+
+
+async def test_material_amendment_after_applications_requires_reopening(auction: Auction, clock: FrozenClock) -> None:
+    await auction.create()
+    await auction.publish()
+    await auction.admit("bidder")
+    cheaper = lot_payload(clock.now(), starting_price=90_000_00, reason="Valuation revised")
+    refused = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=cheaper, headers=auction.officer)
+    assert refused.status_code == 409
+    assert "reopening applications" in refused.json()["message"]
+    short = {
+        **cheaper,
+        "reopen_applications": True,
+        "applications_close_at": (clock.now() + timedelta(days=1)).isoformat(),
+    }
+    assert (
+        await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=short, headers=auction.officer)
+    ).status_code == 422
+    reopened = {**cheaper, "reopen_applications": True}
+    ok = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=reopened, headers=auction.officer)
+    assert ok.status_code == 200, ok.text
+    sealed = {**lot_payload(clock.now(), format="sealed_bid"), "reason": "Make it sealed"}
+    changed = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=sealed, headers=auction.officer)
+    assert changed.status_code == 409
+    assert "format cannot change" in changed.json()["message"]

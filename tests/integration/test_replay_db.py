@@ -1,0 +1,167 @@
+"""The auction replay over bundles the real platform exported: honest auctions of every format replay clean."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import FrozenClock
+from auction.ledger.bundle import read_bundle
+from auction.ledger.entry import Leaf, parse_leaf
+from auction.ledger.inspect import main as inspect_main
+from auction.ledger.queries import LedgerReader
+from auction.ledger.replay import replay
+from auction.ledger.verify import verify_bundle
+from tests.factories import World
+from tests.integration import test_bidding_api as api
+from tests.ledger_support import integrate
+
+# The API flows' fixtures, re-exported so that pytest finds them here.
+world = api.world
+auction = api.auction
+
+
+async def exported(drive: api.Auction, tmp_path: Path) -> tuple[Path, list[Leaf]]:
+    await integrate(drive.sessions, drive.keys, drive.clock)
+    path = tmp_path / "bundle.zip"
+    async with drive.sessions() as session:
+        await LedgerReader(session, drive.keys).export(path)
+    with read_bundle(path) as bundle:
+        leaves = [parse_leaf(raw) for raw in bundle.entries()]
+    return path, leaves
+
+
+def kinds_of(leaves: list[Leaf], lot_id: int) -> list[str]:
+    return [leaf.body.kind for leaf in leaves if leaf.body.lot == lot_id]
+
+
+def assert_replays_clean(path: Path, leaves: list[Leaf]) -> None:
+    assert replay(leaves) == []
+    report = verify_bundle(path, replay=replay)
+    assert report.ok, report.text()
+    assert "auction replay found nothing wrong" in report.notes
+    assert inspect_main([str(path)]) == 0
+
+
+async def test_open_auction_with_soft_close_and_runner_up_replays_clean(
+    auction: api.Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    await auction.create(soft_close_minutes=5, max_extension_minutes=30)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2", "bidder3")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    for who, amount in (("bidder", 100_000_00), ("bidder2", 105_000_00), ("bidder3", 120_000_00)):
+        assert (await auction.bid(who, amount)).status_code == 201
+    await auction.live_until(timedelta(hours=3) - timedelta(minutes=2))
+    assert (await auction.bid("bidder", 125_000_00)).status_code == 201
+    await auction.live_until(timedelta(hours=3, minutes=2))
+    assert (await auction.bid("bidder2", 130_000_00)).status_code == 201
+    await auction.live_until(timedelta(hours=3, minutes=10))
+    assert (await auction.state())["state"] == "awarded"
+    lot = f"/api/v1/lots/{auction.lot_id}/award"
+    assert (await auction.client.post(f"{lot}/decline", headers=world.auth("bidder2"))).status_code == 200
+    assert (await auction.client.post(f"{lot}/sign", headers=world.auth("bidder"))).status_code == 200
+
+    path, leaves = await exported(auction, tmp_path)
+    kinds = kinds_of(leaves, auction.lot_id)
+    assert kinds.count("auction.extended") == 2
+    assert kinds[-4:] == ["award.made", "award.declined", "award.passed", "award.signed"]
+    assert_replays_clean(path, leaves)
+
+
+async def test_sealed_auction_replays_clean(
+    auction: api.Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    await auction.create(format="sealed_bid")
+    commission = {
+        "threshold": 2,
+        "members": [
+            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ],
+    }
+    published = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
+    )
+    assert published.status_code == 200, published.text
+    key = b64url_decode(published.json()["public_key"])
+    await auction.admit("bidder", "bidder2", "bidder3")
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    pseudonyms = {}
+    for name in ("bidder", "bidder2", "bidder3"):
+        apps = (await auction.client.get("/api/v1/me/applications", headers=world.auth(name))).json()
+        pseudonyms[name] = apps[0]["pseudonym"]
+
+    async def seal(name: str, amount: int) -> None:
+        sent = await auction.client.post(
+            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+            json={"ciphertext": encrypt_bid(key, auction.lot_id, pseudonyms[name], amount)},
+            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+
+    await seal("bidder", 1)
+    await seal("bidder2", 150_000_00)
+    await seal("bidder3", 150_000_00)
+    await seal("bidder", 130_000_00)  # replaces the first
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    releases = {
+        "releases": [
+            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ]
+    }
+    opened = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=releases, headers=auction.officer
+    )
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["winner"] == pseudonyms["bidder2"]
+
+    path, leaves = await exported(auction, tmp_path)
+    assert kinds_of(leaves, auction.lot_id)[-3:] == ["auction.closed", "sealed.opened", "award.made"]
+    assert_replays_clean(path, leaves)
+
+
+async def test_descending_outage_and_failed_lots_replay_clean(
+    auction: api.Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    # A Dutch auction taken by the second bidder.
+    await auction.create(format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2")
+    dutch = auction.lot_id
+    # An open auction with an outage across its close, and one with no bids, on the same schedule.
+    await auction.create(soft_close_minutes=5)
+    await auction.publish()
+    await auction.admit("bidder", "bidder2")
+    outage = auction.lot_id
+    await auction.create()
+    await auction.publish()
+    failed = auction.lot_id
+
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    await auction.live_until(timedelta(minutes=3, seconds=10))
+    accepted = await auction.client.post(
+        f"/api/v1/lots/{dutch}/accept", headers={**world.auth("bidder2"), "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert accepted.status_code == 201, accepted.text
+    auction.lot_id = outage
+    assert (await auction.bid("bidder", 100_000_00)).status_code == 201
+    await auction.live_until(timedelta(hours=3) - timedelta(minutes=4))
+    clock.advance(timedelta(minutes=3, seconds=30))  # nothing ran across the scheduled close
+    await auction.tick()
+    assert (await auction.bid("bidder2", 105_000_00)).status_code == 201
+    await auction.live_until(timedelta(hours=3, minutes=10))
+
+    path, leaves = await exported(auction, tmp_path)
+    assert kinds_of(leaves, dutch)[-3:] == ["bid.accepted", "auction.closed", "award.made"]
+    outage_kinds = kinds_of(leaves, outage)
+    assert "auction.extended" in outage_kinds
+    assert outage_kinds[-1] == "award.made"
+    assert kinds_of(leaves, failed)[-1] == "award.failed"
+    assert_replays_clean(path, leaves)

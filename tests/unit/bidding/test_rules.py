@@ -1,0 +1,109 @@
+"""Pure auction rules: minimum bids, soft close, the Dutch clock and who wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from auction.bidding.rules import (
+    MAX_AMOUNT,
+    Placed,
+    bid_problem,
+    decide_descending,
+    decide_highest,
+    dutch_closes_at,
+    dutch_price,
+    is_open,
+    minimum_next_bid,
+    soft_close,
+)
+
+T0 = datetime(2026, 6, 9, 6, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def test_minimum_next_bid() -> None:
+    assert minimum_next_bid(1000, 50, None) == 1000
+    assert minimum_next_bid(1000, 50, 1200) == 1250
+
+
+@pytest.mark.parametrize(
+    ("amount", "minimum", "words"),
+    [(0, 10, "positive"), (-5, 10, "positive"), (MAX_AMOUNT + 1, 10, "digits"), (9, 10, "minimum bid now is 10")],
+)
+def test_bid_problems(amount: int, minimum: int, words: str) -> None:
+    problem = bid_problem(amount, minimum)
+    assert problem is not None
+    assert words in problem
+
+
+def test_a_bid_at_the_minimum_is_fine() -> None:
+    assert bid_problem(10, 10) is None
+
+
+@pytest.mark.parametrize(
+    ("bid_at", "expected"),
+    [
+        (T0 - 10 * MIN, T0),  # outside the window: no change
+        (T0 - 5 * MIN, T0),  # exactly a window before: no change
+        (T0 - 2 * MIN, T0 + 3 * MIN),  # inside: moves to bid + window
+        (T0 - MIN // 2, T0 + 4 * MIN + 30 * timedelta(seconds=1)),
+        (T0, T0),  # at or after the close nothing is extended
+    ],
+)
+def test_soft_close(bid_at: datetime, expected: datetime) -> None:
+    assert soft_close(T0, bid_at, 5 * MIN, T0 + 60 * MIN) == expected
+
+
+def test_soft_close_respects_the_cap() -> None:
+    assert soft_close(T0, T0 - MIN, 5 * MIN, T0 + 2 * MIN) == T0 + 2 * MIN
+
+
+def test_closing_instant_is_exclusive() -> None:
+    assert is_open(T0 - MIN, T0, T0 - timedelta(microseconds=1))
+    assert not is_open(T0 - MIN, T0, T0)
+    assert is_open(T0, T0 + MIN, T0)
+
+
+def test_dutch_price_falls_by_step_to_the_floor() -> None:
+    interval = timedelta(seconds=60)
+    assert dutch_price(1000, 100, 400, T0, interval, T0) == 1000
+    assert dutch_price(1000, 100, 400, T0, interval, T0 + timedelta(seconds=59)) == 1000
+    assert dutch_price(1000, 100, 400, T0, interval, T0 + timedelta(seconds=60)) == 900
+    assert dutch_price(1000, 100, 400, T0, interval, T0 + timedelta(hours=5)) == 400
+    assert dutch_closes_at(1000, 100, 400, T0, interval) == T0 + 7 * interval
+    assert dutch_closes_at(1000, 300, 400, T0, interval) == T0 + 3 * interval
+
+
+def placed(bidder: str, amount: int, second: int) -> Placed:
+    return Placed(bidder, amount, T0 + timedelta(seconds=second), second)
+
+
+def test_highest_wins_and_equal_amounts_go_to_the_earlier_bid() -> None:
+    bids = [placed("a", 100, 1), placed("b", 150, 2), placed("c", 150, 3), placed("a", 120, 4)]
+    outcome = decide_highest(bids, starting_price=100, sell_single_at_start=False)
+    assert (outcome.winner, outcome.price, outcome.runner_up, outcome.runner_up_price) == ("b", 150, "c", 150)
+
+
+def test_a_bidders_last_bid_counts() -> None:
+    outcome = decide_highest(
+        [placed("a", 200, 1), placed("a", 120, 2), placed("b", 130, 3)], starting_price=100, sell_single_at_start=False
+    )
+    assert (outcome.winner, outcome.price, outcome.runner_up) == ("b", 130, "a")
+
+
+def test_no_bids_fail() -> None:
+    assert decide_highest([], starting_price=100, sell_single_at_start=True).failed
+
+
+def test_single_participant_follows_the_lots_rule() -> None:
+    bids = [placed("a", 100, 1), placed("a", 180, 2)]
+    assert decide_highest(bids, starting_price=100, sell_single_at_start=False).failed
+    sold = decide_highest(bids, starting_price=100, sell_single_at_start=True)
+    assert (sold.winner, sold.price, sold.runner_up) == ("a", 100, None)
+
+
+def test_descending_first_acceptance_wins() -> None:
+    assert decide_descending(placed("x", 700, 5)).winner == "x"
+    assert decide_descending(None).failed
