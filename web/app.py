@@ -27,12 +27,15 @@ from auction.errors import DomainError
 from auction.settings import Settings, get_settings
 from web import deps
 from web.controllers.api_accounts import AccountApi
+from web.controllers.api_bidding import BiddingApi
+from web.controllers.api_ledger import LedgerApi
 from web.controllers.api_lots import LotApi
 from web.controllers.api_municipalities import MunicipalityApi
 from web.controllers.pages import PAGE_CONTROLLERS
 from web.errors import handle_domain_error, handle_http_error, handle_unexpected
-from web.filters import register_filters
+from web.jobs import background_jobs
 from web.pages import handle_page_error, is_page_request
+from web.templating import configure_jinja
 
 HERE = Path(__file__).parent
 
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or get_settings()
     clock = clock or SystemClock()
     secret = settings.resolved_secret_key()
+    keys = settings.ledger_keys()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -49,36 +53,42 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         try:
-            yield
+            async with background_jobs(app.state.sessions, settings, clock, keys):
+                yield
         finally:
             await engine.dispose()
 
     def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
-        return (
-            handle_page_error(request, exc) if is_page_request(request) else handle_domain_error(request, exc)
-        )
+        return handle_page_error(request, exc) if is_page_request(request) else handle_domain_error(request, exc)
 
     def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Any:
-        return (
-            handle_page_error(request, exc) if is_page_request(request) else handle_http_error(request, exc)
-        )
+        return handle_page_error(request, exc) if is_page_request(request) else handle_http_error(request, exc)
 
     return Litestar(
         route_handlers=[
             LotApi,
             AccountApi,
             MunicipalityApi,
+            LedgerApi,
+            BiddingApi,
             *PAGE_CONTROLLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         lifespan=[database],
-        state=State(_initial_state(settings, clock)),
+        state=State({"settings": settings, "clock": clock, "ledger_keys": keys}),
         dependencies={
             "db_session": Provide(deps.provide_db_session),
             "clock": Provide(deps.provide_clock, sync_to_thread=False),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
+            "ledger_keys": Provide(deps.provide_ledger_keys, sync_to_thread=False),
+            "ledger_writer": Provide(deps.provide_ledger_writer, sync_to_thread=False),
+            "ledger_reader": Provide(deps.provide_ledger_reader, sync_to_thread=False),
             "lot_service": Provide(deps.provide_lot_service, sync_to_thread=False),
+            "participation_service": Provide(deps.provide_participation_service, sync_to_thread=False),
+            "auction_service": Provide(deps.provide_auction_service, sync_to_thread=False),
+            "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
+            "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
             "api_user": Provide(deps.provide_api_user),
             "web_user": Provide(deps.provide_web_user),
         },
@@ -106,7 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             secret=secret, cookie_secure=settings.secure_cookies, cookie_httponly=False, exclude=["/api/"]
         ),
         template_config=TemplateConfig(
-            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=register_filters
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=configure_jinja
         ),
         openapi_config=OpenAPIConfig(
             title="Achyk API",
@@ -118,7 +128,3 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         request_max_body_size=settings.upload_max_bytes + 64 * 1024,
         debug=settings.debug,
     )
-
-
-def _initial_state(settings: Settings, clock: Clock) -> dict[str, Any]:
-    return {"settings": settings, "clock": clock}

@@ -10,9 +10,7 @@ from auction.lots.service import decode_cursor, encode_cursor
 from auction.money import format_som, parse_som
 
 
-@pytest.mark.parametrize(
-    ("text", "tyiyn"), [("1250.50", 125050), ("1 250,5", 125050), ("7", 700), ("0.01", 1)]
-)
+@pytest.mark.parametrize(("text", "tyiyn"), [("1250.50", 125050), ("1 250,5", 125050), ("7", 700), ("0.01", 1)])
 def test_parse_som(text: str, tyiyn: int) -> None:
     assert parse_som(text) == tyiyn
 

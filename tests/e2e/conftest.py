@@ -1,0 +1,115 @@
+"""A real site for the browser: ``auction serve`` on a free port over a fresh database, and Debian's chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, async_playwright
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.clock import SystemClock
+from tests.factories import World, build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_SECONDS = 60
+CHROMIUM_INSTALLED = CHROMIUM.exists()
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    world: World
+    backend: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def site(
+    backend: str, database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> AsyncIterator[Site]:
+    """The site as deployed: a separate process, its own data directory, the pilot and one account per role."""
+    world = await build_world(sessions, SystemClock())
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ACHYK_DATA_DIR": str(tmp_path / "data"),
+        "ACHYK_SECRET_KEY": "e2e-secret-key-with-enough-length-0123456789",
+        "ACHYK_LOG_LEVEL": "WARNING",
+    }
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(  # noqa: ASYNC220 - started once and left running; nothing here waits on it
+        [sys.executable, "-m", "web.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_until_up(url, server, tmp_path / "server.log")
+        yield Site(url, world, backend)
+    finally:
+        server.terminate()
+        try:
+            await asyncio.to_thread(server.wait, 15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+async def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient() as probe:
+        for _ in range(STARTUP_SECONDS * 5):
+            if server.poll() is not None:
+                pytest.fail(f"auction serve exited with {server.returncode}:\n{tail(log)}")
+            try:
+                if (await probe.get(f"{url}/static/css/site.css")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    pytest.fail(f"auction serve did not answer within {STARTUP_SECONDS} s:\n{tail(log)}")
+
+
+def tail(log: Path) -> str:
+    """The end of the server's output, to say why it did not start."""
+    return log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM_INSTALLED:
+        pytest.skip("/usr/bin/chromium is missing: scripts/test installs it (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

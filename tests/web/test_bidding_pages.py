@@ -1,0 +1,391 @@
+"""A bidder on the lot page: apply, bid in each format with an Idempotency-Key per form, receipts and proofs,
+the live panel's stream, and the award; every refusal inline (422 for htmx), in the reader's language."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.bidding.models import Bid
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import FrozenClock
+from auction.settings import Settings
+from tests.factories import World
+from tests.web.auction_support import Auctioneer, add_people, idempotency_key
+from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+async def auctioneer(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> Auctioneer:
+    await add_people(sessions, clock, world)
+    return Auctioneer(client, world, clock, sessions, settings)
+
+
+async def bids_in_db(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Bid)) or 0)
+
+
+async def form_of(client: Client, lot_id: int) -> tuple[str, str]:
+    """The lot page's CSRF token and its bid form's Idempotency-Key."""
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    return csrf_token(page.text), idempotency_key(page.text)
+
+
+async def test_anonymous_visitors_are_asked_to_log_in_to_apply(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    assert f'<a href="/login?next=/lots/{lot_id}">Log in</a>' in page.text
+    assert f'sse-connect="/lots/{lot_id}/live?view=public&amp;shown=published&amp;language=en"' in page.text
+    refused = await client.post(f"/lots/{lot_id}/apply", data={"_csrf_token": await csrf_of(client)})
+    assert refused.status_code == 200  # followed to the login page
+    assert "/login" in str(refused.url)
+
+
+async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    await log_in(client, "bidder")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "Apply to take part" in page.text
+    applied = await client.post(
+        f"/lots/{lot_id}/apply", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
+    )
+    assert applied.status_code == 303
+    assert applied.headers["location"] == f"/lots/{lot_id}#participation"
+    after = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "Apply to take part" not in after.text
+    assert '<span class="status status-submitted">Awaiting the deposit</span>' in after.text
+    assert "Pay the deposit of 10,000\u00a0som to the municipality" in after.text
+
+    again = await client.post(
+        f"/lots/{lot_id}/apply?lang=ru", data={"_csrf_token": csrf_token(page.text)}, headers=HTMX
+    )
+    assert again.status_code == 422
+    assert again.text.lstrip().startswith('<div id="participation"')
+    assert "Вы уже подали заявку на этот лот." in again.text
+
+
+async def test_applying_after_the_deadline_is_refused_in_the_readers_language(
+    client: Client, auctioneer: Auctioneer, clock: FrozenClock
+) -> None:
+    lot_id = await auctioneer.lot()
+    await log_in(client, "bidder")
+    token = csrf_token((await client.get(f"/lots/{lot_id}")).text)
+    clock.advance(timedelta(days=7, minutes=1))
+    late = await client.post(f"/lots/{lot_id}/apply?lang=ky", data={"_csrf_token": token}, headers=HTMX)
+    assert late.status_code == 422
+    assert "Арыз берүү мөөнөтү өтүп кетти." in late.text
+    assert "Apply to take part" not in late.text
+
+
+async def test_forms_without_the_csrf_token_are_refused(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    await log_in(client, "bidder")
+    assert (await client.post(f"/lots/{lot_id}/apply", data={})).status_code == 403
+    assert (await client.post(f"/lots/{lot_id}/bids", data={"amount": "100000"})).status_code == 403
+    assert (await client.get("/me/applications?lang=en")).text.count("You have not applied to any lot yet.") == 1
+
+
+async def test_open_bids_through_the_form(
+    client: Client, auctioneer: Auctioneer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await log_in(client, "bidder")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    assert '<input id="f-amount" name="amount" type="text" value="100000"' in page.text
+    token, key = csrf_token(page.text), idempotency_key(page.text)
+    assert key != idempotency_key((await client.get(f"/lots/{lot_id}")).text)  # fresh per rendering
+
+    form = {"_csrf_token": token, "idempotency_key": key, "amount": "100 000,00"}
+    placed = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
+    assert placed.status_code == 200, placed.text
+    assert placed.text.lstrip().startswith('<div id="bid-area"')
+    assert "Your bid is accepted: 100,000\u00a0som" in placed.text
+    assert "achyk-receipt/v1" in placed.text
+    assert '<section id="my-bids" class="my-bids" aria-labelledby="my-bids-title" hx-swap-oob="true">' in placed.text
+    body_hash = re.search(r'<code class="body-hash">([0-9a-f]{64})</code>', placed.text)
+    assert body_hash
+    # The next rendering suggests the new minimum, under a new key.
+    assert 'value="105000"' in placed.text
+    assert idempotency_key(placed.text) != key
+
+    # The same rendering sent again (a double click): one bid, the first receipt.
+    replay = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
+    assert replay.status_code == 200
+    assert body_hash.group(1) in replay.text
+    assert await bids_in_db(sessions) == 1
+    assert (await auctioneer.live(lot_id))["current_price"] == 100_000_00
+
+    other = await client.post(f"/lots/{lot_id}/bids?lang=en", data={**form, "amount": "200000"}, headers=HTMX)
+    assert other.status_code == 422
+    assert "This form was already used for a different bid; reload the page and bid again." in other.text
+
+    low = await client.post(
+        f"/lots/{lot_id}/bids?lang=ru",
+        data={**form, "idempotency_key": "k" * 32, "amount": "104999.99"},
+        headers=HTMX,
+    )
+    assert low.status_code == 422
+    assert field_error(low.text, "amount") == "Минимальная ставка сейчас — 105\u00a0000\u00a0сом."
+    assert 'value="104999.99"' in low.text  # what was typed comes back with its problem
+
+    bad = await client.post(
+        f"/lots/{lot_id}/bids?lang=en", data={**form, "idempotency_key": "k" * 33, "amount": "12,345.678"}
+    )
+    assert bad.status_code == 422  # without htmx: the whole lot page with the problem at the field
+    assert "<html" in bad.text
+    assert field_error(bad.text, "amount") == "Enter an amount in som, such as 1250 or 1250.50."
+    assert await bids_in_db(sessions) == 1
+
+    exact = await client.post(
+        f"/lots/{lot_id}/bids",
+        data={**form, "idempotency_key": "k" * 34, "amount": "105000.01"},
+        follow_redirects=False,
+    )
+    assert exact.status_code == 303
+    assert exact.headers["location"] == f"/lots/{lot_id}#my-bids"
+    assert (await auctioneer.live(lot_id))["current_price"] == 105_000_01
+
+
+async def test_officials_cannot_bid(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder")
+    await auctioneer.open(lot_id)
+    await log_in(client, "officer_tokmok")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    assert 'id="bid-form"' not in page.text
+    form = {"_csrf_token": csrf_token(page.text), "idempotency_key": "k" * 20, "amount": "100000"}
+    refused = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
+    assert refused.status_code == 422
+    assert "Only registered bidders bid; officials of a lot may never bid on it." in refused.text
+
+
+async def test_receipts_download_and_proofs(
+    client: Client, auctioneer: Auctioneer, clock: FrozenClock, settings: Settings
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await log_in(client, "bidder")
+    token, key = await form_of(client, lot_id)
+    placed = await client.post(
+        f"/lots/{lot_id}/bids?lang=en",
+        data={"_csrf_token": token, "idempotency_key": key, "amount": "100000"},
+        headers=HTMX,
+    )
+    bid_id = int(re.findall(r'href="/me/bids/(\d+)/receipt"', placed.text)[0])
+    # Not integrated yet: the page asks again shortly for the proof link.
+    assert f'hx-get="/me/bids/{bid_id}/proof-link?attempt=0"' in placed.text
+
+    download = await client.get(f"/me/bids/{bid_id}/receipt")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == (
+        f'attachment; filename="achyk-receipt-lot{lot_id}-bid{bid_id}.json"'
+    )
+    receipt = json.loads(download.content)
+    assert receipt["amount"] == 100_000_00
+    assert receipt["receipt"].startswith("achyk-receipt/v1\n")
+    assert json.loads(receipt["body"])["payload"]["amount"] == 100_000_00
+
+    pending = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=3&lang=en", headers=HTMX)
+    assert "attempt=4" in pending.text
+    await auctioneer.tick()
+    ready = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=4&lang=en", headers=HTMX)
+    assert f'href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"' in ready.text
+    proof = await client.get(f"/api/v1/ledger/receipts/{receipt['body_hash']}/proof")
+    assert proof.text.startswith("c2sp.org/tlog-proof@v1\n")
+
+    mine = await client.get("/me/bids?lang=en")
+    assert receipt["body_hash"] in mine.text
+    assert "Download proof" in mine.text
+
+    await log_in(client, "bidder2")
+    assert (await client.get(f"/me/bids/{bid_id}/receipt")).status_code == 404
+    assert (await client.get(f"/me/bids/{bid_id}/proof-link")).status_code == 404
+
+
+async def test_sealed_bids_arrive_only_as_ciphertext(
+    client: Client, auctioneer: Auctioneer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    lot_id = await auctioneer.sealed_lot()
+    await auctioneer.admit(lot_id, "bidder")
+    await auctioneer.open(lot_id)
+    await log_in(client, "bidder")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    form = re.search(r'<form id="sealed-form".*?</form>', page.text, re.S)
+    assert form
+    assert 'name="amount"' not in form.group(0)
+    assert '<input id="f-sealed-amount" type="text"' in form.group(0)
+    public_key = re.search(r'data-public-key="([A-Za-z0-9_-]+)"', form.group(0))
+    pseudonym = re.search(r'data-pseudonym="(b-[0-9a-f]{16})"', form.group(0))
+    assert public_key
+    assert pseudonym
+    token, key = csrf_token(page.text), idempotency_key(page.text)
+
+    unsealed = await client.post(
+        f"/lots/{lot_id}/sealed-bids?lang=en",
+        data={"_csrf_token": token, "idempotency_key": key, "ciphertext": ""},
+        headers=HTMX,
+    )
+    assert unsealed.status_code == 422
+    assert "Your browser did not seal the bid." in unsealed.text
+
+    ciphertext = encrypt_bid(b64url_decode(public_key.group(1)), lot_id, pseudonym.group(1), 123_456_78)
+    sealed = await client.post(
+        f"/lots/{lot_id}/sealed-bids?lang=en",
+        data={"_csrf_token": token, "idempotency_key": key, "ciphertext": ciphertext},
+        headers=HTMX,
+    )
+    assert sealed.status_code == 200, sealed.text
+    assert "Your bid is accepted" in sealed.text
+    assert "123,456.78" not in sealed.text  # the platform cannot know the amount
+    assert "Withdraw my sealed bid" in sealed.text
+    async with sessions() as session:
+        stored = await session.scalar(select(Bid))
+    assert stored is not None
+    assert (stored.amount, stored.ciphertext) == (None, ciphertext)
+
+    withdrawn = await client.post(
+        f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX
+    )
+    assert withdrawn.status_code == 200
+    assert "Withdraw my sealed bid" not in withdrawn.text
+    assert '<span class="status status-withdrawn">Withdrawn</span>' in withdrawn.text
+    again = await client.post(f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX)
+    assert again.status_code == 422
+    assert "You have no standing sealed bid on this lot." in again.text
+
+
+async def test_a_descending_price_is_accepted_with_one_button(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot(format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await log_in(client, "bidder")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "Price now" in page.text
+    token, key = csrf_token(page.text), idempotency_key(page.text)
+    accepted = await client.post(
+        f"/lots/{lot_id}/accept?lang=en", data={"_csrf_token": token, "idempotency_key": key}, headers=HTMX
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert "Your bid is accepted: 100,000\u00a0som" in accepted.text
+    await log_in(client, "bidder2")
+    token, key = await form_of(client, lot_id)
+    late = await client.post(
+        f"/lots/{lot_id}/accept?lang=en", data={"_csrf_token": token, "idempotency_key": key}, headers=HTMX
+    )
+    assert late.status_code == 422
+    # The first acceptance closed the auction at its own instant.
+    assert "Bidding has closed; this bid came too late." in late.text
+
+
+async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    first = await auctioneer.bid(lot_id, "bidder", 100_000_00)
+    await auctioneer.bid(lot_id, "bidder2", 110_000_00)
+    await auctioneer.close(lot_id)
+    assert (await auctioneer.live(lot_id))["state"] == "awarded"
+    winner = json.loads(first["body"])["payload"]["bidder"]
+
+    await log_in(client, "bidder")
+    lost = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "Sign for the lot" not in lost.text
+    assert "110,000\u00a0som" in lost.text
+    assert "100,000\u00a0som" in lost.text
+    assert f'<code>{winner}</code> <strong class="you">(you)</strong>' in lost.text
+    assert "sse-connect" not in lost.text  # a decided lot changes no more
+
+    await log_in(client, "bidder2")
+    won = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "The lot is offered to you at 110,000\u00a0som." in won.text
+    assert "Decline and forfeit the deposit" in won.text
+    signed = await client.post(
+        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.text.lstrip().startswith('<section id="results"')
+    assert '<span class="status status-signed">Signed</span>' in signed.text
+    assert "Sign for the lot" not in signed.text
+    twice = await client.post(
+        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
+    )
+    assert twice.status_code == 422
+    assert "This lot has no award waiting for a signature." in twice.text
+
+
+async def test_the_winner_may_decline_and_the_runner_up_is_offered_the_lot(
+    client: Client, auctioneer: Auctioneer
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await auctioneer.bid(lot_id, "bidder", 100_000_00)
+    await auctioneer.bid(lot_id, "bidder2", 110_000_00)
+    await auctioneer.close(lot_id)
+    await log_in(client, "bidder2")
+    page = await client.get(f"/lots/{lot_id}")
+    declined = await client.post(
+        f"/lots/{lot_id}/award/decline", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
+    )
+    assert declined.status_code == 303
+    await log_in(client, "bidder")
+    runner_up = await client.get(f"/lots/{lot_id}?lang=en")
+    assert "The lot is offered to you at 100,000\u00a0som." in runner_up.text
+
+
+async def test_the_live_stream_pushes_html_and_ends_once_the_lot_is_decided(
+    client: Client, auctioneer: Auctioneer
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await auctioneer.bid(lot_id, "bidder", 100_000_00)
+    await auctioneer.bid(lot_id, "bidder2", 110_000_00)
+    await auctioneer.close(lot_id)
+    stream = await client.get(f"/lots/{lot_id}/live?view=public&shown=bidding&language=ru")
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\r\n\r\n") if block]
+    assert [block.split("\r\n")[0] for block in events] == ["event: state", "event: end"]
+    state = "\n".join(line.removeprefix("data: ") for line in events[0].split("\r\n")[1:])
+    assert 'data-server-now="2026-06-' in state
+    assert "Аукцион завершён." in state
+    # The page was rendered while bidding: the fragment makes it fetch its main region again.
+    assert f'hx-get="/lots/{lot_id}" hx-trigger="load" hx-select="#main"' in state
+    assert (await client.get("/lots/999/live")).status_code == 404
+
+
+async def test_my_pages_are_for_bidders(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot(title_en="Kiosk by the bazaar")
+    anonymous = await client.get("/me/bids", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fme%2Fbids"
+    await log_in(client, "officer_tokmok")
+    refused = await client.get("/me/applications?lang=en")
+    assert refused.status_code == 403
+    assert "These pages are for bidders; log in with a bidder account." in refused.text
+
+    await log_in(client, "bidder")
+    await auctioneer.apply(lot_id, "bidder")
+    mine = await client.get("/me/applications?lang=en")
+    assert "Kiosk by the bazaar" in mine.text
+    assert "Awaiting the deposit" in mine.text
+    assert "My bids and receipts" in mine.text  # the menu
+    assert "You have not bid yet." in (await client.get("/me/bids?lang=en")).text

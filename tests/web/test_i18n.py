@@ -1,0 +1,133 @@
+"""The site speaks Kyrgyz, Russian and English: switching, remembering, and writing money and times per locale."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.accounts.models import User
+from tests.factories import World
+from tests.web.conftest import Client, create_lot, log_in
+
+
+def html_lang(html: str) -> str:
+    match = re.search(r'<html lang="(\w+)">', html)
+    assert match
+    return match.group(1)
+
+
+async def test_russian_by_default(client: Client, world: World) -> None:
+    page = await client.get("/")
+    assert html_lang(page.text) == "ru"
+    assert "<h1>Муниципальное имущество: продажа и аренда</h1>" in page.text
+    assert 'lang="ru" aria-current="true">Русский</a>' in page.text
+
+
+async def test_switching_language_changes_the_text_and_is_remembered(client: Client, world: World) -> None:
+    switched = await client.get("/?lang=ky")
+    assert html_lang(switched.text) == "ky"
+    assert "Муниципалдык мүлк: сатуу жана ижара" in switched.text
+    cookie = switched.headers["set-cookie"]
+    assert "achyk_lang=ky" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
+
+    later = await client.get("/login")
+    assert html_lang(later.text) == "ky"
+    assert "<h1>Кирүү</h1>" in later.text
+
+    english = await client.get("/register?lang=en")
+    assert "<h1>Register as a bidder</h1>" in english.text
+    assert html_lang((await client.get("/")).text) == "en"
+
+
+async def test_unknown_language_falls_back_to_the_remembered_one(client: Client, world: World) -> None:
+    await client.get("/?lang=en")
+    page = await client.get("/?lang=fr")
+    assert html_lang(page.text) == "en"
+
+
+async def test_a_logged_in_users_choice_follows_them_to_another_device(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "bidder")
+    await client.get("/?lang=en")
+    async with sessions() as session:
+        preferred = await session.scalar(select(User.preferred_language).where(User.email == "bidder@test.kg"))
+    assert preferred == "en"
+
+    client.cookies.clear()  # another device: no session, no language cookie
+    assert html_lang((await client.get("/")).text) == "ru"
+    await log_in(client, "bidder")
+    assert html_lang((await client.get("/")).text) == "en"
+
+
+async def test_a_language_picked_before_logging_in_is_kept(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await client.get("/login?lang=ky")
+    await log_in(client, "bidder")
+    assert html_lang((await client.get("/")).text) == "ky"
+    async with sessions() as session:
+        preferred = await session.scalar(select(User.preferred_language).where(User.email == "bidder@test.kg"))
+    assert preferred == "ky"
+
+
+async def test_money_and_times_are_written_the_locales_way(client: Client, world: World) -> None:
+    lot_id = await create_lot(client, world, starting_price=1_250_000_50, bid_step=5_000_00, deposit=10_000_00)
+    # The applications deadline is 2026-06-08 06:00 UTC: noon in Bishkek (UTC+6).
+    expected = {
+        "ru": ("1\u00a0250\u00a0000,50\u00a0сом", "8 июня 2026\u202fг., 12:00"),
+        "ky": ("1\u00a0250\u00a0000,50\u00a0сом", "2026-ж., 8-июнь 12:00"),
+        "en": ("1,250,000.50\u00a0som", "June 8, 2026, 12:00\u202fPM"),
+    }
+    for language, (price, deadline) in expected.items():
+        page = await client.get(f"/lots/{lot_id}?lang={language}")
+        assert price in page.text, language
+        assert deadline in page.text, language
+        assert '<time datetime="2026-06-08T06:00:00Z">' in page.text
+
+
+async def test_whole_som_amounts_have_no_tyiyn(client: Client, world: World) -> None:
+    lot_id = await create_lot(client, world)
+    page = await client.get(f"/lots/{lot_id}?lang=ru")
+    assert "<dd>100\u00a0000\u00a0сом</dd>" in page.text
+    assert "<dd>5\u00a0000\u00a0сом</dd>" in page.text
+
+
+async def test_titles_fall_back_to_another_language_marked_as_such(client: Client, world: World) -> None:
+    lot_id = await create_lot(client, world, title_en=None, title_ru="Только по-русски")
+    kyrgyz = await client.get(f"/lots/{lot_id}?lang=ky")
+    assert '<h1 lang="ru">Только по-русски</h1>' in kyrgyz.text
+    both = await create_lot(client, world, title_en=None, title_ky="Кыргызча аталыш", title_ru="Русское название")
+    assert "<h1>Кыргызча аталыш</h1>" in (await client.get(f"/lots/{both}?lang=ky")).text
+    assert "<h1>Русское название</h1>" in (await client.get(f"/lots/{both}?lang=ru")).text
+    # No English title: the Russian one stands in.
+    assert '<h1 lang="ru">Русское название</h1>' in (await client.get(f"/lots/{both}?lang=en")).text
+
+
+async def test_enum_words_are_translated(client: Client, world: World) -> None:
+    lot_id = await create_lot(
+        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=300
+    )
+    words = {
+        "ru": ["Приём заявок", "Продажа", "Земельный участок", "Аукцион на понижение"],
+        "ky": ["Арыздар кабыл алынууда", "Сатуу", "Жер тилкеси", "Төмөндөөчү аукцион"],
+        "en": ["Accepting applications", "Sale", "Land plot", "Descending auction"],
+    }
+    for language, expected in words.items():
+        page = (await client.get(f"/lots/{lot_id}?lang={language}")).text
+        for word in expected:
+            assert word in page, (language, word)
+
+
+async def test_error_pages_speak_the_visitors_language(client: Client, world: World) -> None:
+    missing = await client.get("/lots/999?lang=ky")
+    assert missing.status_code == 404
+    assert html_lang(missing.text) == "ky"
+    assert "№ 999 лот жок." in missing.text
+    nowhere = await client.get("/no/such/page")
+    assert nowhere.status_code == 404
+    assert "Бул даректе эч нерсе жок." in nowhere.text  # still Kyrgyz: the choice was remembered

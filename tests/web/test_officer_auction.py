@@ -1,0 +1,315 @@
+"""The officer console's auction pages: reviewing applications, the sealed-bid key ceremony, the opening by
+the commission, the running auction and the results protocol; who may see them; passphrases kept secret."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import FrozenClock
+from auction.settings import Settings
+from tests.factories import World
+from tests.web.auction_support import PASSPHRASES, Auctioneer, add_people
+from tests.web.conftest import Client, create_lot, csrf_token, field_error, log_in
+
+HTMX = {"HX-Request": "true"}
+FIRST, SECOND = PASSPHRASES["officer_tokmok"], PASSPHRASES["officer2_tokmok"]
+
+
+@pytest.fixture
+async def auctioneer(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> Auctioneer:
+    await add_people(sessions, clock, world)
+    return Auctioneer(client, world, clock, sessions, settings)
+
+
+async def test_deposits_are_confirmed_and_applications_rejected_in_the_console(
+    client: Client, auctioneer: Auctioneer, world: World
+) -> None:
+    lot_id = await auctioneer.lot()
+    first = await auctioneer.apply(lot_id, "bidder")
+    second = await auctioneer.apply(lot_id, "bidder2")
+    await log_in(client, "officer_tokmok")
+    page = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
+    assert page.status_code == 200
+    assert "Bidder" in page.text
+    assert "21506198500001" in page.text  # the identity number the bank payment is matched against
+    assert f'action="/officer/lots/{lot_id}/applications/{first}/confirm-deposit"' in page.text
+    token = csrf_token(page.text)
+    confirm = f"/officer/lots/{lot_id}/applications/{first}/confirm-deposit"
+
+    empty = await client.post(f"{confirm}?lang=ru", data={"_csrf_token": token, "bank_reference": " "}, headers=HTMX)
+    assert empty.status_code == 422
+    assert empty.text.lstrip().startswith('<section id="applications"')
+    assert "Слишком коротко: не меньше 3 знаков." in empty.text
+
+    approved = await client.post(
+        f"{confirm}?lang=en", data={"_csrf_token": token, "bank_reference": "KICB 2026-118"}, headers=HTMX
+    )
+    assert approved.status_code == 200
+    assert "KICB 2026-118" in approved.text
+    assert '<span class="status status-approved">Approved</span>' in approved.text
+
+    again = await client.post(
+        f"{confirm}?lang=en", data={"_csrf_token": token, "bank_reference": "KICB 2026-119"}, headers=HTMX
+    )
+    assert again.status_code == 422
+    assert "This application has already been reviewed." in again.text
+
+    reject = f"/officer/lots/{lot_id}/applications/{second}/reject"
+    short = await client.post(f"{reject}?lang=ru", data={"_csrf_token": token, "reason": "no"})
+    assert short.status_code == 422
+    assert "<html" in short.text
+    assert "Слишком коротко: не меньше 5 знаков." in short.text
+    script = "<script>alert(1)</script> deposit not received"
+    rejected = await client.post(reject, data={"_csrf_token": token, "reason": script}, follow_redirects=False)
+    assert rejected.status_code == 303
+    assert rejected.headers["location"] == f"/officer/lots/{lot_id}/auction#applications"
+
+    await log_in(client, "bidder2")
+    mine = await client.get("/me/applications?lang=en")
+    assert "Rejected" in mine.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; deposit not received" in mine.text
+    assert script not in mine.text
+
+
+async def test_an_application_of_another_lot_is_not_reviewed_through_this_one(
+    client: Client, auctioneer: Auctioneer
+) -> None:
+    lot_id = await auctioneer.lot()
+    other = await auctioneer.lot()
+    application = await auctioneer.apply(other, "bidder")
+    await log_in(client, "officer_tokmok")
+    token = csrf_token((await client.get(f"/officer/lots/{lot_id}/auction")).text)
+    response = await client.post(
+        f"/officer/lots/{lot_id}/applications/{application}/confirm-deposit",
+        data={"_csrf_token": token, "bank_reference": "KICB-1"},
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["auction", "protocol", "commission"])
+async def test_only_the_lots_officers_see_its_auction_pages(
+    client: Client, auctioneer: Auctioneer, world: World, path: str
+) -> None:
+    lot_id = await auctioneer.lot()
+    anonymous = await client.get(f"/officer/lots/{lot_id}/{path}", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/login?next=")
+    for who in ("bidder", "inspector"):
+        await log_in(client, who)
+        assert (await client.get(f"/officer/lots/{lot_id}/{path}")).status_code == 403
+    await log_in(client, "officer_naryn")
+    foreign = await client.get(f"/officer/lots/{lot_id}/{path}?lang=en")
+    assert foreign.status_code == 403
+    assert "Officers can only manage lots of their own municipality." in foreign.text
+    await log_in(client, "admin")
+    assert (await client.get(f"/officer/lots/{lot_id}/{path}")).status_code == 200
+
+
+async def test_review_forms_need_the_csrf_token(client: Client, auctioneer: Auctioneer) -> None:
+    lot_id = await auctioneer.lot()
+    application = await auctioneer.apply(lot_id, "bidder")
+    await log_in(client, "officer_tokmok")
+    response = await client.post(
+        f"/officer/lots/{lot_id}/applications/{application}/confirm-deposit", data={"bank_reference": "KICB-1"}
+    )
+    assert response.status_code == 403
+    assert "Awaiting the deposit" in (await client.get(f"/officer/lots/{lot_id}/auction?lang=en")).text
+
+
+def ceremony(token: str, world: World, **changes: str) -> dict[str, str]:
+    first, second = world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]
+    form = {
+        "_csrf_token": token,
+        "threshold": "2",
+        f"member_{first}": "on",
+        f"passphrase_{first}": FIRST,
+        f"passphrase_again_{first}": FIRST,
+        f"member_{second}": "on",
+        f"passphrase_{second}": SECOND,
+        f"passphrase_again_{second}": SECOND,
+    }
+    form.update(changes)
+    return form
+
+
+async def test_the_key_ceremony_publishes_a_sealed_lot_and_keeps_no_passphrase(
+    client: Client,
+    auctioneer: Auctioneer,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    lot_id = await create_lot(client, world, publish=False, format="sealed_bid")
+    await log_in(client, "officer_tokmok")
+    lot_page = await client.get(f"/officer/lots/{lot_id}?lang=en")
+    assert f'href="/officer/lots/{lot_id}/commission"' in lot_page.text
+    form_page = await client.get(f"/officer/lots/{lot_id}/commission?lang=en")
+    assert "Officer Tokmok" in form_page.text
+    assert "Officer Two" in form_page.text
+    assert "Officer Naryn" not in form_page.text
+    assert 'type="password" autocomplete="new-password"' in form_page.text
+    token = csrf_token(form_page.text)
+    first, second = world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]
+    responses = []
+
+    alone = ceremony(token, world, **{f"member_{second}": ""})
+    responses.append(await client.post(f"/officer/lots/{lot_id}/commission?lang=en", data=alone))
+    assert responses[-1].status_code == 422
+    assert "Choose at least two commission members." in responses[-1].text
+
+    typo = ceremony(token, world, **{f"passphrase_again_{second}": SECOND + "x"})
+    responses.append(await client.post(f"/officer/lots/{lot_id}/commission?lang=en", data=typo))
+    assert (
+        field_error(responses[-1].text, f"passphrase_again_{second}") == "The two passphrases differ; type them again."
+    )
+    assert (
+        f'<input id="f-member_{first}" name="member_{first}" type="checkbox" value="on" checked' in responses[-1].text
+    )
+
+    weak = ceremony(token, world, **{f"passphrase_{first}": "short", f"passphrase_again_{first}": "short"})
+    responses.append(await client.post(f"/officer/lots/{lot_id}/commission?lang=ru", data=weak))
+    assert responses[-1].status_code == 422
+    assert "Эта кодовая фраза короче 12 знаков" in field_error(responses[-1].text, f"passphrase_{first}")
+
+    too_many = ceremony(token, world, threshold="3")
+    responses.append(await client.post(f"/officer/lots/{lot_id}/commission?lang=en", data=too_many))
+    assert responses[-1].status_code == 422
+    assert "At least two members must be needed to open the bids" in field_error(responses[-1].text, "threshold")
+    assert (await auctioneer.terms(lot_id))["state"] == "draft"
+
+    published = await client.post(
+        f"/officer/lots/{lot_id}/commission", data=ceremony(token, world), follow_redirects=False
+    )
+    assert published.status_code == 303
+    assert published.headers["location"] == f"/officer/lots/{lot_id}/auction"
+    assert (await auctioneer.terms(lot_id))["state"] == "published"
+    key = await client.get(f"/api/v1/lots/{lot_id}/sealed/key")
+    assert key.status_code == 200
+    auction_page = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
+    assert "Any 2 of the 2 members together can open the sealed bids after the close." in auction_page.text
+    responses += [published, auction_page, await client.get(f"/api/v1/ledger/lots/{lot_id}/entries")]
+
+    for response in responses:
+        for secret in (FIRST, SECOND, "short"):
+            assert secret not in response.text
+    logged = caplog.text + capsys.readouterr().out
+    assert FIRST not in logged
+    assert SECOND not in logged
+
+
+async def sealed_auction_closed(auctioneer: Auctioneer, world: World) -> tuple[int, dict[str, str]]:
+    """A sealed lot with two encrypted bids, closed and waiting for its commission."""
+    lot_id = await auctioneer.sealed_lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    key = b64url_decode((await auctioneer.client.get(f"/api/v1/lots/{lot_id}/sealed/key")).json()["public_key"])
+    pseudonyms = {}
+    for who, amount in (("bidder", 150_000_00), ("bidder2", 140_000_00)):
+        mine = (await auctioneer.client.get("/api/v1/me/applications", headers=world.auth(who))).json()
+        pseudonyms[who] = mine[0]["pseudonym"]
+        sent = await auctioneer.client.post(
+            f"/api/v1/lots/{lot_id}/sealed-bids",
+            json={"ciphertext": encrypt_bid(key, lot_id, pseudonyms[who], amount)},
+            headers={**world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+    await auctioneer.close(lot_id)
+    assert (await auctioneer.live(lot_id))["state"] == "closed"
+    return lot_id, pseudonyms
+
+
+async def test_the_commission_opens_the_bids_and_the_lot_is_awarded(
+    client: Client,
+    auctioneer: Auctioneer,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    lot_id, pseudonyms = await sealed_auction_closed(auctioneer, world)
+    first, second = world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]
+    await log_in(client, "officer_tokmok")
+    page = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
+    assert "Open the sealed bids" in page.text
+    assert f'<input id="f-passphrase_{first}" name="passphrase_{first}" type="password"' in page.text
+    assert "sealed" in page.text  # amounts are not known yet
+    token = csrf_token(page.text)
+    responses = [page]
+
+    one = {"_csrf_token": token, f"passphrase_{first}": FIRST}
+    responses.append(await client.post(f"/officer/lots/{lot_id}/open?lang=ru", data=one))
+    assert responses[-1].status_code == 422
+    assert "Нужны кодовые фразы 2 членов комиссии; введено: 1." in responses[-1].text
+
+    wrong = {**one, f"passphrase_{second}": "not the passphrase at all"}
+    responses.append(await client.post(f"/officer/lots/{lot_id}/open?lang=en", data=wrong))
+    assert responses[-1].status_code == 422
+    assert "does not open this member&#39;s share" in field_error(responses[-1].text, f"passphrase_{second}")
+    assert (await auctioneer.live(lot_id))["state"] == "closed"
+
+    both = {**one, f"passphrase_{second}": SECOND}
+    opened = await client.post(f"/officer/lots/{lot_id}/open", data=both, follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/officer/lots/{lot_id}/auction#result"
+    result = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
+    assert "Winner" in result.text
+    assert f"<code>{pseudonyms['bidder']}</code> · <strong>150,000\u00a0som</strong>" in result.text
+    assert f"<code>{pseudonyms['bidder2']}</code> · <strong>140,000\u00a0som</strong>" in result.text
+    assert "Open the sealed bids" not in result.text
+    responses += [opened, result]
+
+    for response in responses:
+        assert FIRST not in response.text
+        assert SECOND not in response.text
+        assert "not the passphrase at all" not in response.text
+    logged = caplog.text + capsys.readouterr().out
+    for secret in (FIRST, SECOND, "not the passphrase at all"):
+        assert secret not in logged
+
+
+async def test_the_results_protocol_prints_the_whole_record(
+    client: Client, auctioneer: Auctioneer, world: World
+) -> None:
+    lot_id = await auctioneer.lot(title_en="Kiosk by the bazaar")
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    first = await auctioneer.bid(lot_id, "bidder", 100_000_00)
+    await auctioneer.bid(lot_id, "bidder2", 107_500_50)
+    await log_in(client, "officer_tokmok")
+    running = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
+    assert f'sse-connect="/lots/{lot_id}/live?view=officer&amp;shown=bidding&amp;language=en"' in running.text
+    assert "107,500.50\u00a0som" in running.text
+    await auctioneer.close(lot_id)
+
+    protocol = await client.get(f"/officer/lots/{lot_id}/protocol?lang=en")
+    assert protocol.status_code == 200
+    text = protocol.text
+    assert f"Protocol of the results of the auction for lot No. {lot_id}" in text
+    assert "Kiosk by the bazaar" in text
+    assert "Starting price" in text
+    assert "Bidding opened" in text
+    bidder = re.search(r'"bidder":"(b-[0-9a-f]{16})"', first["body"])
+    assert bidder
+    assert text.count(bidder.group(1)) >= 3  # participant, bid, runner-up
+    assert "107,500.50\u00a0som" in text
+    assert "Winner" in text
+    assert "Runner-up" in text
+    assert "Head of the lot's chain" in text
+    assert re.search(r"entry \d+ \(award\.made\)", text)
+    assert "Latest signed checkpoint" in text
+    assert "test.achyk.kg/ledger+" in text  # the verifier key
+    assert "data-print" in text
+    assert "Bidder Two" not in text  # participants appear only by pseudonym

@@ -1,0 +1,61 @@
+// The lot page's bidding panel: seals a sealed bid in the browser before htmx sends it (only the
+// ciphertext leaves the page), and keeps the open bid form's suggested amount at the live minimum.
+import { encryptBid } from "./sealed-bid.js";
+
+const TYIYN_PER_SOM = 100;
+
+// Som as typed ("1 250 000,50") to whole tyiyn, exactly as auction.money.parse_som reads it; no floats.
+export function somToTyiyn(text) {
+  const cleaned = String(text).trim().replace(/[\u00a0 ]/g, "").replace(",", ".");
+  const match = /^(\d+)(?:\.(\d{0,2}))?$/.exec(cleaned);
+  if (!match) return null;
+  const tyiyn = Number(match[1]) * TYIYN_PER_SOM + Number((match[2] || "").padEnd(2, "0"));
+  return Number.isSafeInteger(tyiyn) && tyiyn > 0 ? tyiyn : null;
+}
+
+function showProblem(form, message) {
+  const input = form.querySelector("#f-sealed-amount");
+  const error = form.querySelector("#f-sealed-amount-error");
+  error.textContent = message;
+  error.hidden = !message;
+  input.toggleAttribute("aria-invalid", Boolean(message));
+  input.closest(".field").classList.toggle("has-error", Boolean(message));
+  if (message) input.focus();
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-sealed")) return;
+  // The form never posts itself: it has the amount in clear. htmx sends it once it holds only ciphertext.
+  event.preventDefault();
+  const amount = somToTyiyn(form.querySelector("#f-sealed-amount").value);
+  if (amount === null) {
+    showProblem(form, form.dataset.badAmount);
+    return;
+  }
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const { publicKey, lotId, pseudonym } = form.dataset;
+    form.elements.namedItem("ciphertext").value = await encryptBid(publicKey, lotId, pseudonym, amount);
+  } catch {
+    showProblem(form, form.dataset.cannotSeal);
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  showProblem(form, "");
+  htmx.trigger(form, "sealed");
+});
+
+// Each live update carries the new minimum next bid: move the suggested amount along, unless the bidder
+// has typed an amount of their own.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const live = (event.detail.target || event.target).querySelector("[data-minimum]");
+  const input = document.querySelector("#bid-form #f-amount");
+  if (!live || !input) return;
+  if (input.value === input.dataset.suggested || input.value === "") {
+    input.value = live.dataset.minimum;
+  }
+  input.dataset.suggested = live.dataset.minimum;
+});

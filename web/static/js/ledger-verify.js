@@ -1,0 +1,504 @@
+// Verifies Achyk ledger evidence in the browser, with no dependencies: WebCrypto only (SHA-256, Ed25519).
+// A port of auction/ledger/note.py (C2SP signed notes, tlog checkpoints, receipts), proof_file.py
+// (c2sp.org/tlog-proof@v1) and merkle.py (RFC 6962 inclusion proofs); change them together.
+// Tree sizes and indexes are BigInt: JavaScript's bitwise operators on numbers stop at 32 bits.
+
+const ALG_ED25519 = 0x01;
+const ED25519_SIGNATURE_SIZE = 64;
+const SIGNATURE_PREFIX = "\u2014 "; // an em dash and a space
+const MAX_SIGNATURES = 100;
+const RECEIPT_HEADER = "achyk-receipt/v1";
+const PROOF_HEADER = "c2sp.org/tlog-proof@v1";
+const HASH_SIZE = 32;
+const MAX_UINT64 = (1n << 64n) - 1n;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const HEX8 = /^[0-9a-f]{8}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
+// eslint-disable-next-line no-control-regex
+const NOT_IN_KEY_NAME = /[\s+\u0000-\u001f]/u;
+const LEAF_PREFIX = '{"body":';
+const LEAF_INDEX = ',"index":';
+
+/** Evidence that does not verify, or cannot be read; the message says which check failed. */
+export class VerifyError extends Error {}
+
+const encoder = new TextEncoder();
+
+function fail(message) {
+  throw new VerifyError(message);
+}
+
+function subtle() {
+  const api = globalThis.crypto && globalThis.crypto.subtle;
+  if (!api) fail("this browser has no WebCrypto; open the page over https");
+  return api;
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function equalBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function wellFormed(text) {
+  // TextEncoder replaces lone surrogates silently; Python refuses such text as not UTF-8.
+  return new TextDecoder().decode(encoder.encode(text)) === text;
+}
+
+export async function sha256(bytes) {
+  return new Uint8Array(await subtle().digest("SHA-256", bytes));
+}
+
+export function toHex(bytes) {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export function b64encode(bytes) {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Standard padded base64, and only its one canonical spelling (as note.b64decode_strict). */
+export function b64decodeStrict(text) {
+  if (typeof text !== "string" || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    fail(`not base64: ${JSON.stringify(text)}`);
+  }
+  let binary;
+  try {
+    binary = atob(text);
+  } catch {
+    fail(`not base64: ${JSON.stringify(text)}`);
+  }
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  if (b64encode(bytes) !== text) fail(`not canonical base64: ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+function parseDecimal(text, what) {
+  if (!DECIMAL.test(text)) fail(`${what} must be a decimal number without leading zeros`);
+  const value = BigInt(text);
+  if (value > MAX_UINT64) fail(`${what} is too large`);
+  return value;
+}
+
+/** A ledger time string (2026-06-09T06:00:00.000000Z) as microseconds since 1970, a BigInt. */
+export function parseTime(text) {
+  const match = TIME.exec(typeof text === "string" ? text : "");
+  if (!match) fail(`not a ledger time (YYYY-MM-DDTHH:MM:SS.ffffffZ): ${JSON.stringify(text)}`);
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const check = new Date(ms);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day ||
+      hour > 23 || minute > 59 || second > 59) {
+    fail(`not a real calendar time: ${text}`);
+  }
+  return BigInt(ms) * 1000n + BigInt(match[7]);
+}
+
+// --- signed notes (c2sp.org/signed-note) and verifier keys -------------------------------------------
+
+export function isValidKeyName(name) {
+  return typeof name === "string" && name.length > 0 && !NOT_IN_KEY_NAME.test(name) && wellFormed(name);
+}
+
+/** The 4-byte key ID: SHA-256(name || "\n" || 0x01 || public key)[:4]. */
+export async function keyHash(name, publicKey) {
+  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, ALG_ED25519), publicKey));
+  return digest.slice(0, 4);
+}
+
+/** Parse a vkey ("name+hash+base64(0x01||key)") strictly and import its Ed25519 key. */
+export async function parseVkey(vkey) {
+  if (typeof vkey !== "string") fail("a vkey is name+hash+key");
+  // Split at the first two "+" only: the base64 key data may itself contain "+".
+  const first = vkey.indexOf("+");
+  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
+  if (second < 0) fail("a vkey is name+hash+key");
+  const name = vkey.slice(0, first);
+  const hashHex = vkey.slice(first + 1, second);
+  if (!isValidKeyName(name)) fail(`invalid key name ${JSON.stringify(name)}`);
+  if (!HEX8.test(hashHex)) fail("vkey hash must be 8 lowercase hex digits");
+  const key = b64decodeStrict(vkey.slice(second + 1));
+  if (key.length !== 33 || key[0] !== ALG_ED25519) fail("vkey must hold 0x01 followed by a 32-byte Ed25519 key");
+  const publicKey = key.slice(1);
+  let cryptoKey;
+  try {
+    cryptoKey = await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  } catch (error) {
+    if (error instanceof VerifyError) throw error;
+    fail("vkey holds an invalid Ed25519 public key, or this browser cannot check Ed25519 signatures");
+  }
+  if (toHex(await keyHash(name, publicKey)) !== hashHex) fail("vkey hash does not match its name and key");
+  return { name, keyId: hexToBytes(hashHex), publicKey, cryptoKey, vkey };
+}
+
+function hexToBytes(hex) {
+  return Uint8Array.from(hex.match(/../g), (pair) => parseInt(pair, 16));
+}
+
+function checkNoteCharacters(text) {
+  if (typeof text !== "string" || !wellFormed(text)) fail("note is not valid UTF-8");
+  if (CONTROL.test(text)) fail("note contains an ASCII control character other than newline");
+}
+
+/** A note's text and signature lines, without verifying anything (as note.split_note). */
+export function splitNote(note) {
+  checkNoteCharacters(note);
+  const split = note.lastIndexOf("\n\n");
+  if (split < 0) fail("malformed note: no empty line before the signatures");
+  const text = note.slice(0, split + 1);
+  const block = note.slice(split + 2);
+  if (!block || !block.endsWith("\n")) fail("malformed note: signature block must be non-empty and end with a newline");
+  const signatures = [];
+  for (const line of block.slice(0, -1).split("\n")) {
+    if (!line.startsWith(SIGNATURE_PREFIX)) fail("malformed note: signature line must start with an em dash and a space");
+    const rest = line.slice(SIGNATURE_PREFIX.length);
+    const space = rest.indexOf(" ");
+    const name = space < 0 ? rest : rest.slice(0, space);
+    const encoded = space < 0 ? "" : rest.slice(space + 1);
+    if (space < 0 || !isValidKeyName(name) || !encoded) fail("malformed note: signature line must be '\u2014 <name> <base64>'");
+    const raw = b64decodeStrict(encoded);
+    if (raw.length < 5) fail("malformed note: signature too short");
+    signatures.push({ name, keyId: raw.slice(0, 4), signature: raw.slice(4) });
+    if (signatures.length > MAX_SIGNATURES) fail(`malformed note: more than ${MAX_SIGNATURES} signatures`);
+  }
+  return { text, signatures };
+}
+
+/**
+ * Open a note with the given verifier keys (from parseVkey): its text and the keys that signed it.
+ * As Go's note.Open: unknown keys are ignored, a known key's bad signature rejects the note, and at
+ * least one known key must have signed.
+ */
+export async function verifyNote(note, verifiers) {
+  const { text, signatures } = splitNote(note);
+  const known = new Map();
+  for (const key of verifiers) {
+    const slot = `${key.name}+${toHex(key.keyId)}`;
+    if (known.has(slot) && known.get(slot).vkey !== key.vkey) fail(`ambiguous verifier keys for ${slot}`);
+    known.set(slot, key);
+  }
+  const message = encoder.encode(text);
+  const signers = [];
+  for (const sig of signatures) {
+    const slot = `${sig.name}+${toHex(sig.keyId)}`;
+    const signer = known.get(slot);
+    if (!signer || signers.includes(signer)) continue;
+    const good = sig.signature.length === ED25519_SIGNATURE_SIZE &&
+      await subtle().verify({ name: "Ed25519" }, signer.cryptoKey, sig.signature, message);
+    if (!good) fail(`invalid signature for key ${slot}`);
+    signers.push(signer);
+  }
+  if (!signers.length) fail("note has no valid signature from a known key");
+  return { text, signers };
+}
+
+/** tlog checkpoint text: origin, size, base64 root, extension lines (as Checkpoint.parse). */
+export function parseCheckpoint(text) {
+  if (!text.endsWith("\n")) fail("checkpoint text must end with a newline");
+  const lines = text.slice(0, -1).split("\n");
+  if (lines.length < 3) fail("checkpoint needs origin, size and root lines");
+  if (lines.some((line) => !line)) fail("checkpoint lines must be non-empty");
+  const [origin, sizeText, rootText, ...extensions] = lines;
+  const size = parseDecimal(sizeText, "checkpoint size");
+  const root = b64decodeStrict(rootText);
+  if (root.length !== HASH_SIZE) fail("checkpoint root must be 32 bytes");
+  return { origin, size, root, extensions };
+}
+
+/** Receipt note text (as Receipt.parse). */
+export function parseReceipt(text) {
+  if (!text.endsWith("\n")) fail("receipt text must end with a newline");
+  const lines = text.slice(0, -1).split("\n");
+  if (lines.length !== 5 || lines[0] !== RECEIPT_HEADER) fail(`receipt text must be 5 lines starting with ${RECEIPT_HEADER}`);
+  const [, origin, bodyHash, admitted, delay] = lines;
+  if (!origin) fail("receipt origin is empty");
+  if (!HEX64.test(bodyHash)) fail("receipt body hash must be 64 lowercase hex digits");
+  parseTime(admitted);
+  return { origin, bodyHash, admitted, maxMergeDelay: parseDecimal(delay, "receipt max merge delay") };
+}
+
+// --- tlog-proof files (c2sp.org/tlog-proof@v1) --------------------------------------------------------
+
+function partition(text) {
+  const at = text.indexOf("\n");
+  return at < 0 ? [text, false, ""] : [text.slice(0, at), true, text.slice(at + 1)];
+}
+
+/** Parse a tlog-proof strictly, checkpoint syntax included but not its signature (as parse_proof). */
+export function parseTlogProof(text) {
+  let [line, sep, rest] = partition(text);
+  if (!sep || line !== PROOF_HEADER) fail(`first line must be ${PROOF_HEADER}`);
+  [line, sep, rest] = partition(rest);
+  let extra = null;
+  if (line.startsWith("extra ")) {
+    extra = line === "extra " ? new Uint8Array(0) : b64decodeStrict(line.slice("extra ".length));
+    [line, sep, rest] = partition(rest);
+  }
+  if (!sep || !line.startsWith("index ")) fail("missing 'index N' line");
+  const index = parseDecimal(line.slice("index ".length), "index");
+  const hashes = [];
+  for (;;) {
+    [line, sep, rest] = partition(rest);
+    if (!sep) fail("missing empty line before the checkpoint");
+    if (!line) break;
+    const raw = b64decodeStrict(line);
+    if (raw.length !== HASH_SIZE) fail(`proof hash ${hashes.length} has ${raw.length} bytes, want ${HASH_SIZE}`);
+    hashes.push(raw);
+  }
+  parseCheckpoint(splitNote(rest).text);
+  return { index, hashes, checkpointNote: rest, extra };
+}
+
+// --- RFC 6962 Merkle tree (transparency-dev/merkle proof/verify.go, as merkle.py) -------------------
+
+export async function hashLeaf(data) {
+  return sha256(concat(Uint8Array.of(0x00), data));
+}
+
+export async function hashChildren(left, right) {
+  return sha256(concat(Uint8Array.of(0x01), left, right));
+}
+
+function bitLength(n) {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+function bitCount(n) {
+  return n.toString(2).replace(/0/g, "").length;
+}
+
+async function chainInner(seed, proof, index) {
+  for (let i = 0; i < proof.length; i++) {
+    seed = ((index >> BigInt(i)) & 1n) === 0n ? await hashChildren(seed, proof[i]) : await hashChildren(proof[i], seed);
+  }
+  return seed;
+}
+
+async function chainBorderRight(seed, proof) {
+  for (const hash of proof) seed = await hashChildren(hash, seed);
+  return seed;
+}
+
+/** The root an inclusion proof implies; throws VerifyError if the proof has the wrong shape. */
+export async function rootFromInclusionProof(index, size, leafHash, proof) {
+  index = BigInt(index);
+  size = BigInt(size);
+  if (index < 0n || index >= size) fail(`index ${index} is beyond tree size ${size}`);
+  if (leafHash.length !== HASH_SIZE) fail(`leaf hash has ${leafHash.length} bytes, want ${HASH_SIZE}`);
+  const inner = bitLength(index ^ (size - 1n));
+  const border = bitCount(index >> BigInt(inner));
+  if (proof.length !== inner + border) fail(`wrong proof size ${proof.length}, want ${inner + border}`);
+  proof.forEach((hash, i) => {
+    if (hash.length !== HASH_SIZE) fail(`proof hash ${i} has ${hash.length} bytes, want ${HASH_SIZE}`);
+  });
+  const res = await chainInner(leafHash, proof.slice(0, inner), index);
+  return chainBorderRight(res, proof.slice(inner));
+}
+
+/** Check that leafHash is at index in the tree of size with root; throws VerifyError otherwise. */
+export async function verifyInclusion(index, size, leafHash, proof, root) {
+  const calculated = await rootFromInclusionProof(index, size, leafHash, proof);
+  if (!equalBytes(calculated, root)) {
+    fail(`calculated root ${toHex(calculated)} does not match expected root ${toHex(root)}`);
+  }
+}
+
+// --- the evidence a person brings: a receipt, or a proof file -----------------------------------------
+
+/** What a pasted or uploaded text is: "receipt" (the .json download), "receipt-note", "proof" or null. */
+export function detectEvidence(text) {
+  const trimmed = typeof text === "string" ? text.trimStart() : "";
+  if (trimmed.startsWith("{")) return "receipt";
+  if (trimmed.startsWith(RECEIPT_HEADER + "\n")) return "receipt-note";
+  if (trimmed.startsWith(PROOF_HEADER + "\n")) return "proof";
+  return null;
+}
+
+function readReceiptFile(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    fail("the receipt file is not JSON");
+  }
+  const fields = ["body", "body_hash", "receipt"];
+  if (!data || typeof data !== "object" || fields.some((name) => typeof data[name] !== "string")) {
+    fail("the receipt file must have the text fields body, body_hash and receipt");
+  }
+  if (!HEX64.test(data.body_hash)) fail("the receipt's body hash must be 64 lowercase hex digits");
+  return data;
+}
+
+/** The body inside a leaf's exact text: {"body":<body>,"index":N,...}. */
+function bodyOfLeaf(leaf, index) {
+  const tail = leaf.lastIndexOf(LEAF_INDEX);
+  if (!leaf.startsWith(LEAF_PREFIX) || tail < 0) fail("the ledger entry is not a leaf of this ledger's format");
+  let parsed;
+  try {
+    parsed = JSON.parse(leaf);
+  } catch {
+    fail("the ledger entry is not JSON");
+  }
+  if (String(parsed.index) !== String(index)) fail(`the ledger returned entry ${parsed.index}, not entry ${index}`);
+  return { body: leaf.slice(LEAF_PREFIX.length, tail), leaf: parsed };
+}
+
+/**
+ * Verify a receipt (the downloaded .json or its bare signed note) or a tlog-proof file, step by step.
+ *
+ * options: vkey (the verifier key text), origin (the ledger's origin, checked when given),
+ * fetchProof(bodyHash) -> tlog-proof text, fetchEntry(index BigInt) -> the leaf's exact text.
+ * Resolves to {ok, kind, steps: [{id, ok, values, error}]}; never rejects. The first failed step ends it.
+ */
+export async function verifyEvidence(text, options) {
+  const kind = detectEvidence(text);
+  const report = { ok: false, kind, steps: [] };
+  async function step(id, check) {
+    try {
+      const values = (await check()) || {};
+      report.steps.push({ id, ok: true, values });
+      return values;
+    } catch (error) {
+      const message = error instanceof VerifyError ? error.message : String((error && error.message) || error);
+      report.steps.push({ id, ok: false, values: {}, error: message });
+      throw new VerifyError(message);
+    }
+  }
+  try {
+    if (kind === null) {
+      await step("read", () => fail("this is neither a receipt nor a proof file"));
+    } else if (kind === "proof") {
+      await verifyProofFile(text.trimStart(), options, step);
+    } else {
+      await verifyReceipt(text.trimStart(), kind, options, step);
+    }
+    report.ok = true;
+  } catch (error) {
+    if (!(error instanceof VerifyError)) throw error;
+  }
+  return report;
+}
+
+async function checkKey(options, step) {
+  let key;
+  await step("key", async () => {
+    key = await parseVkey(String(options.vkey || "").trim());
+    return { key: `${key.name}+${toHex(key.keyId)}` };
+  });
+  return key;
+}
+
+async function checkCheckpoint(proof, key, options, step) {
+  let checkpoint;
+  await step("checkpoint", async () => {
+    const opened = await verifyNote(proof.checkpointNote, [key]);
+    checkpoint = parseCheckpoint(opened.text);
+    if (options.origin && checkpoint.origin !== options.origin) {
+      fail(`the checkpoint is of ledger ${JSON.stringify(checkpoint.origin)}, not ${JSON.stringify(options.origin)}`);
+    }
+    return { signer: opened.signers[0].name, size: String(checkpoint.size), root: b64encode(checkpoint.root) };
+  });
+  return checkpoint;
+}
+
+async function fetchLeaf(index, options, step) {
+  let leaf;
+  await step("fetch_entry", async () => {
+    leaf = await options.fetchEntry(index);
+    if (typeof leaf !== "string") fail("the ledger returned no entry");
+    return { index: String(index) };
+  });
+  return leaf;
+}
+
+async function checkInclusion(proof, checkpoint, leaf, step) {
+  await step("inclusion", async () => {
+    await verifyInclusion(proof.index, checkpoint.size, await hashLeaf(encoder.encode(leaf)), proof.hashes, checkpoint.root);
+    return { index: String(proof.index), size: String(checkpoint.size) };
+  });
+}
+
+async function verifyReceipt(text, kind, options, step) {
+  let file = null;
+  let note = text;
+  await step("read_receipt", () => {
+    if (kind === "receipt") {
+      file = readReceiptFile(text);
+      note = file.receipt;
+    }
+    return file ? { lot: String(file.lot_id ?? "?"), body_hash: file.body_hash } : {};
+  });
+  const key = await checkKey(options, step);
+  if (file) {
+    await step("body_hash", async () => {
+      const digest = toHex(await sha256(encoder.encode(file.body)));
+      if (digest !== file.body_hash) fail(`the entry hashes to ${digest}, not to the receipt's ${file.body_hash}`);
+      return { body_hash: digest };
+    });
+  }
+  let receipt;
+  await step("receipt_signature", async () => {
+    const opened = await verifyNote(note, [key]);
+    receipt = parseReceipt(opened.text);
+    if (options.origin && receipt.origin !== options.origin) {
+      fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
+    }
+    if (file && receipt.bodyHash !== file.body_hash) fail("the signed receipt names a different body hash");
+    if (file && JSON.parse(file.body).at !== receipt.admitted) fail("the signed receipt names a different admission time");
+    return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
+  });
+  let proof;
+  await step("fetch_proof", async () => {
+    proof = parseTlogProof(await options.fetchProof(receipt.bodyHash));
+    return { index: String(proof.index) };
+  });
+  const checkpoint = await checkCheckpoint(proof, key, options, step);
+  const leaf = await fetchLeaf(proof.index, options, step);
+  let integratedAt;
+  await step("entry_matches", async () => {
+    const { body, leaf: parsed } = bodyOfLeaf(leaf, proof.index);
+    if (file && body !== file.body) fail("the ledger's entry is not the receipt's entry");
+    const digest = toHex(await sha256(encoder.encode(body)));
+    if (digest !== receipt.bodyHash) fail(`the ledger's entry hashes to ${digest}, not ${receipt.bodyHash}`);
+    integratedAt = parsed.integrated_at;
+    return { index: String(proof.index) };
+  });
+  await checkInclusion(proof, checkpoint, leaf, step);
+  await step("merge_delay", () => {
+    const late = parseTime(integratedAt) - parseTime(receipt.admitted);
+    const allowed = receipt.maxMergeDelay * 1000000n;
+    const seconds = (Number(late) / 1e6).toFixed(3);
+    if (late > allowed) fail(`added ${seconds} s after admission; the receipt promised ${receipt.maxMergeDelay} s`);
+    return { seconds, delay: String(receipt.maxMergeDelay) };
+  });
+}
+
+async function verifyProofFile(text, options, step) {
+  let proof;
+  await step("read_proof", () => {
+    proof = parseTlogProof(text);
+    return { index: String(proof.index) };
+  });
+  const key = await checkKey(options, step);
+  const checkpoint = await checkCheckpoint(proof, key, options, step);
+  const leaf = await fetchLeaf(proof.index, options, step);
+  await step("entry_read", async () => {
+    const { body } = bodyOfLeaf(leaf, proof.index);
+    const parsed = JSON.parse(body);
+    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: toHex(await sha256(encoder.encode(body))) };
+  });
+  await checkInclusion(proof, checkpoint, leaf, step);
+}
