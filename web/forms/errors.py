@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import DomainError
 from auction.lots.service import InvalidTerms
@@ -73,6 +74,18 @@ class FormErrors:
                 continue
             context: dict[str, Any] = dict(item.get("ctx") or {})
             self.add(name, gettext(template) % {k: str(v) for k, v in context.items()})
+
+    async def attempt(
+        self, db_session: AsyncSession, action: Awaitable[object], explain: Callable[[DomainError], str]
+    ) -> bool:
+        """Run one domain action in a savepoint: True if it was done; a refusal becomes errors and leaves nothing."""
+        try:
+            async with db_session.begin_nested():
+                await action
+        except DomainError as refusal:
+            self.add_refusal(refusal, explain)
+            return False
+        return True
 
     def add_refusal(self, refusal: DomainError, explain: Callable[[DomainError], str]) -> None:
         """A domain refusal: every problem of invalid terms at its field, else at the refusal's field."""

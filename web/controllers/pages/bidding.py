@@ -57,11 +57,7 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        try:
-            async with db_session.begin_nested():
-                await participation_service.apply(user, lot_id)
-        except DomainError as refusal:
-            errors.add_refusal(refusal, visitor.explain)
+        await errors.attempt(db_session, participation_service.apply(user, lot_id), visitor.explain)
         return await _answer(
             request,
             visitor,
@@ -136,11 +132,7 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        try:
-            async with db_session.begin_nested():
-                await auction_service.withdraw_sealed(user, lot_id)
-        except DomainError as refusal:
-            errors.add_refusal(refusal, visitor.explain)
+        await errors.attempt(db_session, auction_service.withdraw_sealed(user, lot_id), visitor.explain)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, None, errors, {})
 
     @post("/lots/{lot_id:int}/accept")
@@ -179,11 +171,7 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        try:
-            async with db_session.begin_nested():
-                await award_service.sign(user, lot_id)
-        except DomainError as refusal:
-            errors.add_refusal(refusal, visitor.explain)
+        await errors.attempt(db_session, award_service.sign(user, lot_id), visitor.explain)
         return await _answer(
             request,
             visitor,
@@ -210,11 +198,7 @@ class BiddingPages(Controller):
         """The winner gives the lot up: the deposit is forfeited and the runner-up is offered the lot."""
         user = signed_in(visitor)
         errors = FormErrors()
-        try:
-            async with db_session.begin_nested():
-                await award_service.decline(user, lot_id)
-        except DomainError as refusal:
-            errors.add_refusal(refusal, visitor.explain)
+        await errors.attempt(db_session, award_service.decline(user, lot_id), visitor.explain)
         return await _answer(
             request,
             visitor,

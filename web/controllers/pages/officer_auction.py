@@ -66,11 +66,9 @@ class OfficerAuctionPages(Controller):
         lot = await _lot_with_application(lot_service, participation_service, officer, lot_id, application_id)
         reference, errors = parse_confirmation(data, visitor.gettext)
         if reference is not None:
-            try:
-                async with db_session.begin_nested():
-                    await participation_service.confirm_deposit(officer, application_id, reference)
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
+            await errors.attempt(
+                db_session, participation_service.confirm_deposit(officer, application_id, reference), visitor.explain
+            )
         return await _after_review(request, visitor, officer, officer_desk, lot, application_id, errors, data)
 
     @post("/lots/{lot_id:int}/applications/{application_id:int}/reject")
@@ -90,11 +88,9 @@ class OfficerAuctionPages(Controller):
         lot = await _lot_with_application(lot_service, participation_service, officer, lot_id, application_id)
         reason, errors = parse_rejection(data, visitor.gettext)
         if reason is not None:
-            try:
-                async with db_session.begin_nested():
-                    await participation_service.reject(officer, application_id, reason)
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
+            await errors.attempt(
+                db_session, participation_service.reject(officer, application_id, reason), visitor.explain
+            )
         return await _after_review(request, visitor, officer, officer_desk, lot, application_id, errors, data)
 
     @get("/lots/{lot_id:int}/commission", name="officer_commission")
