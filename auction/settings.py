@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auction.kept_secret import kept_secret
 from auction.ledger.keys import LedgerKeys, load_keys
 
 
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
         """The configured secret, or one generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key
-        return _file_secret(self.data_dir / "secret_key")
+        return kept_secret(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
 
     def ledger_keys(self) -> LedgerKeys:
         """The log's keys (see auction.ledger.keys); generated into the data directory when not configured."""
@@ -73,17 +74,6 @@ class Settings(BaseSettings):
             pseudonym_seed=self.ledger_pseudonym_key,
             data_dir=self.data_dir,
         )
-
-
-def _file_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    # Created with owner-only permissions: the secret signs every session cookie.
-    path.touch(mode=0o600)
-    path.write_text(value)
-    return value
 
 
 @lru_cache(maxsize=1)

@@ -106,18 +106,15 @@ def _at_head(settings: Settings) -> bool:
 
 def _demo(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
-    from auction.db.engine import make_engine, make_sessionmaker
+    from auction.db.engine import opened
     from auction.demo import seed_demo
 
     if settings.is_embedded:
         _upgrade(settings, "head")
 
     async def run() -> list[tuple[str, str, str]]:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            accounts = await seed_demo(make_sessionmaker(engine), SystemClock().now(), settings.ledger_keys())
-        finally:
-            await engine.dispose()
+        async with opened(settings.resolved_database_url) as sessions:
+            accounts = await seed_demo(sessions, SystemClock().now(), settings.ledger_keys())
         return [(a.role, a.email, a.password) for a in accounts]
 
     rows = asyncio.run(run())
@@ -133,7 +130,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
 def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from auction.db.engine import make_engine, make_sessionmaker
+    from auction.db.engine import opened
     from auction.ledger.queries import LedgerReader
 
     out = Path(args.out)
@@ -142,12 +139,8 @@ def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> int:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await LedgerReader(session, settings.ledger_keys()).export(out)
-        finally:
-            await engine.dispose()
+        async with opened(settings.resolved_database_url) as sessions, sessions() as session:
+            return await LedgerReader(session, settings.ledger_keys()).export(out)
 
     count = asyncio.run(run())
     print(f"Wrote {count} entries to {out}. Verify with: auction ledger verify {out}")
@@ -162,17 +155,16 @@ def _ledger_verify(args: argparse.Namespace, _: Settings) -> int:
 
 def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
     """Record the rotation; with generated keys, also install the new seed where the next start finds it."""
-    import base64
-    import secrets
     import time
 
     from auction.clock import SystemClock
-    from auction.db.engine import make_engine, make_sessionmaker, transaction
+    from auction.db.engine import opened, transaction
+    from auction.kept_secret import keep_secret
     from auction.ledger.admission import LedgerWriter
-    from auction.ledger.keys import decode_seed, load_keys
+    from auction.ledger.keys import decode_seed, load_keys, new_seed
     from auction.ledger.rotation import record_rotation
 
-    seed = args.new_seed or base64.b64encode(secrets.token_bytes(32)).decode()
+    seed = args.new_seed or new_seed()
     try:
         decode_seed(seed, "--new-seed")
     except ValueError as exc:
@@ -188,12 +180,8 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     async def run() -> None:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            async with transaction(make_sessionmaker(engine)) as session:
-                await record_rotation(LedgerWriter(session, current, SystemClock()), "admin:cli", new_keys)
-        finally:
-            await engine.dispose()
+        async with opened(settings.resolved_database_url) as sessions, transaction(sessions) as session:
+            await record_rotation(LedgerWriter(session, current, SystemClock()), "admin:cli", new_keys)
 
     asyncio.run(run())
     if settings.ledger_signing_key:
@@ -201,24 +189,19 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         kept = settings.data_dir / "ledger_signing_key"
         kept.rename(kept.with_name(f"ledger_signing_key.retired-{int(time.time())}"))
-        kept.touch(mode=0o600)
-        kept.write_text(seed + "\n")
+        keep_secret(kept, seed)
         print(f"Rotation recorded and the new key kept in {kept}; restart the site to sign with it.")
     return 0
 
 
 def _ledger_integrate(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
-    from auction.db.engine import make_engine, make_sessionmaker
+    from auction.db.engine import opened
     from web.jobs import make_integrator
 
     async def run() -> int:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            integrator = make_integrator(make_sessionmaker(engine), settings, SystemClock(), settings.ledger_keys())
-            return await integrator.integrate_all()
-        finally:
-            await engine.dispose()
+        async with opened(settings.resolved_database_url) as sessions:
+            return await make_integrator(sessions, settings, SystemClock(), settings.ledger_keys()).integrate_all()
 
     print(f"Integrated {asyncio.run(run())} entries.")
     return 0

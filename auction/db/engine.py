@@ -48,6 +48,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
+async def opened(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on ``url`` for one CLI command or script; the engine is disposed when it ends."""
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work for CLI commands and background jobs: commit on success, roll back on error."""
     async with sessions() as session, session.begin():

@@ -15,6 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from auction.kept_secret import kept_secret
+
 
 @dataclass(frozen=True)
 class LedgerKeys:
@@ -47,9 +49,11 @@ def decode_seed(text: str, what: str) -> bytes:
 
 def load_keys(*, origin: str, key_name: str, signing_seed: str, pseudonym_seed: str, data_dir: Path) -> LedgerKeys:
     """Keys from configuration, else from (or newly into) owner-only files in the data directory."""
-    signing = decode_seed(signing_seed or _kept_seed(data_dir / "ledger_signing_key"), "ACHYK_LEDGER_SIGNING_KEY")
+    signing = decode_seed(
+        signing_seed or kept_secret(data_dir / "ledger_signing_key", new_seed), "ACHYK_LEDGER_SIGNING_KEY"
+    )
     pseudonym = decode_seed(
-        pseudonym_seed or _kept_seed(data_dir / "ledger_pseudonym_key"), "ACHYK_LEDGER_PSEUDONYM_KEY"
+        pseudonym_seed or kept_secret(data_dir / "ledger_pseudonym_key", new_seed), "ACHYK_LEDGER_PSEUDONYM_KEY"
     )
     return LedgerKeys(
         origin=origin,
@@ -59,11 +63,6 @@ def load_keys(*, origin: str, key_name: str, signing_seed: str, pseudonym_seed: 
     )
 
 
-def _kept_seed(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = base64.b64encode(secrets.token_bytes(32)).decode()
-    path.touch(mode=0o600)
-    path.write_text(value + "\n")
-    return value
+def new_seed() -> str:
+    """A fresh 32-byte seed, base64-encoded as the configuration expects it."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()

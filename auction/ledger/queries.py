@@ -14,9 +14,8 @@ from auction.ledger.bundle import write_bundle
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
-from auction.ledger.note import format_vkey
 from auction.ledger.proof_file import build_proof
-from auction.ledger.rotation import key_history
+from auction.ledger.rotation import key_history, vkey_of
 
 MAX_PAGE = 1000
 
@@ -55,7 +54,7 @@ class LedgerReader:
         self.keys = keys
 
     def verifier_key(self) -> str:
-        return format_vkey(self.keys.key_name, self.keys.public_key)
+        return vkey_of(self.keys)
 
     async def latest_checkpoint(self) -> SignedCheckpoint | None:
         return await self.session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
