@@ -172,7 +172,9 @@ async def test_two_hundred_concurrent_bidders_on_one_lot(
 
     async def bidder_loop(person: User) -> None:
         for attempt in range(3):
-            amount = 100_000_00 + rng.randint(0, 60) * 5_000_00
+            # Each round bids above every earlier round: whichever bid the lock lets in first, even the highest of
+            # its round, later rounds can still beat it, so more than one bid is accepted under any scheduling.
+            amount = 100_000_00 + (attempt * 61 + rng.randint(0, 60)) * 5_000_00
             receipt = await try_bid(sessions, clock, keys, person, lot_id, amount, f"key-{person.id:05d}-{attempt}")
             if receipt is not None:
                 acknowledged.append(receipt)
