@@ -90,3 +90,22 @@ def test_first_serve_on_sqlite_makes_every_secret_before_the_workers_start(
     assert worker.ledger_keys().pseudonym_key == base64.b64decode(
         (tmp_path / "data" / "ledger_pseudonym_key").read_text()
     )
+
+
+def test_rotate_key_on_sqlite_installs_the_new_key_and_retires_the_old(
+    environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    assert main(["db", "upgrade"]) == 0
+    first_key = Settings(DATABASE_URL="", data_dir=data).ledger_keys().public_key
+    new_seed = base64.b64encode(b"n" * 32).decode()
+
+    assert main(["ledger", "rotate-key", "--new-seed", new_seed]) == 0
+
+    assert (data / "ledger_signing_key").read_text().strip() == new_seed
+    [retired] = data.glob("ledger_signing_key.retired-*")
+    assert Settings(
+        DATABASE_URL="", data_dir=data, ledger_signing_key=retired.read_text()
+    ).ledger_keys().public_key == (first_key)
+    assert {path.stat().st_mode & 0o777 for path in data.glob("ledger_signing_key*")} == {0o600}
+    assert sorted(path.name for path in data.iterdir() if path.name.endswith(".new")) == [], "a temporary file is left"
