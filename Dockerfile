@@ -1,5 +1,7 @@
 # Achyk: a production image. Build: docker build -t achyk .
-# Run:  docker run -e DATABASE_URL=postgresql+asyncpg://user:pass@db/achyk -e ACHYK_SECRET_KEY=... -p 8000:8000 achyk
+# Run:  docker run -e DATABASE_URL=postgresql+asyncpg://user:pass@db/achyk -e ACHYK_SECRET_KEY=... \
+#         -e ACHYK_LEDGER_SIGNING_KEY=... -e ACHYK_LEDGER_PSEUDONYM_KEY=... -e ACHYK_LEDGER_ORIGIN=... -p 8000:8000 achyk
+# (on PostgreSQL the keys are required and the same on every host: see the README's Configuration)
 
 # Front-end assets from the npm registry, at the versions pinned in package-lock.json.
 FROM node:20-bookworm-slim AS assets
@@ -7,21 +9,26 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 
-# Python wheels, built once with the compiler toolchain that the final image does not carry.
+# Python wheels, built once with the compiler toolchain that the final image does not carry. Every file pip
+# downloads is checked against the hashes of requirements/lock-prod.txt: the image holds exactly the audited
+# packages, and the project's own wheel is built with the locked setuptools and adds nothing to them.
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
+COPY requirements/lock-prod.txt requirements/
+RUN pip wheel --no-cache-dir --require-hashes --no-deps --wheel-dir /wheels -r requirements/lock-prod.txt \
+ && pip install --no-cache-dir --no-index --no-deps /wheels/setuptools-*.whl
 COPY pyproject.toml README.md ./
 COPY auction ./auction
 COPY web ./web
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/htmx.min.js
 COPY --from=assets /src/node_modules/htmx-ext-sse/dist/sse.min.js web/static/vendor/htmx-sse.min.js
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-index --no-deps --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ACHYK_DATA_DIR=/var/lib/achyk
 RUN useradd --system --create-home --home-dir /var/lib/achyk --uid 10001 achyk
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --no-deps /wheels/*.whl && rm -rf /wheels
 USER achyk
 WORKDIR /var/lib/achyk
 EXPOSE 8000

@@ -59,20 +59,60 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
+    def missing_shared_secrets(self) -> list[str]:
+        """The secret settings a shared database needs and that are not set (none for the embedded one).
+
+        Processes on several hosts share a PostgreSQL database, so they must sign sessions and the ledger with
+        the same keys: generating them per data directory would give each host its own.
+        """
+        if self.is_embedded:
+            return []
+        configured = {
+            "ACHYK_SECRET_KEY": self.secret_key,
+            "ACHYK_LEDGER_SIGNING_KEY": self.ledger_signing_key,
+            "ACHYK_LEDGER_PSEUDONYM_KEY": self.ledger_pseudonym_key,
+        }
+        return [name for name, value in configured.items() if not value]
+
     def resolved_secret_key(self) -> str:
-        """The configured secret, or one generated once and kept in the data directory."""
+        """The configured secret, or (embedded database only) one generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key
+        self._refuse_missing_shared_secrets()
         return kept_secret(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
 
     def ledger_keys(self) -> LedgerKeys:
-        """The log's keys (see auction.ledger.keys); generated into the data directory when not configured."""
+        """The log's keys (see auction.ledger.keys); on the embedded database, generated when not configured."""
+        self._refuse_missing_shared_secrets()
         return load_keys(
             origin=self.ledger_origin,
             key_name=self.ledger_key_name,
             signing_seed=self.ledger_signing_key,
             pseudonym_seed=self.ledger_pseudonym_key,
             data_dir=self.data_dir,
+        )
+
+    def prepare_secrets(self) -> None:
+        """Resolve every secret now, before worker processes fork, so that they all read the same ones."""
+        self.resolved_secret_key()
+        self.ledger_keys()
+
+    def _refuse_missing_shared_secrets(self) -> None:
+        missing = self.missing_shared_secrets()
+        if missing:
+            raise SharedSecretsMissing(missing)
+
+
+class SharedSecretsMissing(ValueError):
+    """A shared (PostgreSQL) database with keys left to be generated: every host would make its own."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            "DATABASE_URL names a database that several processes and hosts share, so they must share their keys "
+            f"too; set {', '.join(missing)} to the same values everywhere (see the README's Configuration). "
+            "A 32-byte key in base64: "
+            "python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'"
         )
 
 

@@ -7,17 +7,27 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from auction.settings import Settings, get_settings
+from auction.settings import Settings, SharedSecretsMissing, get_settings
+
+# The verifier owns its options (auction.ledger.verify): everything after these words is handed to it as given.
+LEDGER_VERIFY = ("ledger", "verify")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if tuple(words[:2]) == LEDGER_VERIFY:
+        # Not through argparse's REMAINDER, which refuses an option placed before the bundle.
+        return _ledger_verify(words[2:])
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     try:
         result: int = args.run(args, get_settings())
+    except SharedSecretsMissing as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return result
@@ -47,13 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     export = ledger_commands.add_parser("export", help="write the self-contained bundle an inspector verifies")
     export.add_argument("out", help="a new directory, or a file name ending in .zip")
     export.set_defaults(run=_ledger_export)
-    verify = ledger_commands.add_parser(
+    # Listed for the help only: main() hands 'ledger verify ...' to the verifier before parsing.
+    ledger_commands.add_parser(
         "verify",
         help="verify a bundle offline and replay every auction (python -m auction.ledger.verify)",
         add_help=False,
     )
-    verify.add_argument("rest", nargs=argparse.REMAINDER)
-    verify.set_defaults(run=_ledger_verify)
     rotate = ledger_commands.add_parser("rotate-key", help="record a new signing key, then switch to it")
     rotate.add_argument("--new-seed", default="", help="base64 of the new 32-byte Ed25519 seed (default: generate)")
     rotate.set_defaults(run=_ledger_rotate)
@@ -68,6 +77,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
+    # Before uvicorn forks its workers: each then reads the secrets made here instead of racing to make its own.
+    settings.prepare_secrets()
     if settings.is_embedded:
         # The first run needs no set-up: the SQLite file is created and migrated here.
         _upgrade(settings, "head")
@@ -147,10 +158,10 @@ def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ledger_verify(args: argparse.Namespace, _: Settings) -> int:
+def _ledger_verify(words: list[str]) -> int:
     from auction.ledger.inspect import main as inspect_main
 
-    return inspect_main(args.rest)
+    return inspect_main(words)
 
 
 def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
@@ -159,7 +170,7 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     from auction.clock import SystemClock
     from auction.db.engine import opened, transaction
-    from auction.kept_secret import keep_secret
+    from auction.kept_secret import replace_secret
     from auction.ledger.admission import LedgerWriter
     from auction.ledger.keys import decode_seed, load_keys, new_seed
     from auction.ledger.rotation import record_rotation
@@ -188,8 +199,7 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
         print("Rotation recorded. Now set ACHYK_LEDGER_SIGNING_KEY to the new seed and restart every process.")
     else:
         kept = settings.data_dir / "ledger_signing_key"
-        kept.rename(kept.with_name(f"ledger_signing_key.retired-{int(time.time())}"))
-        keep_secret(kept, seed)
+        replace_secret(kept, seed, retired=kept.with_name(f"ledger_signing_key.retired-{int(time.time())}"))
         print(f"Rotation recorded and the new key kept in {kept}; restart the site to sign with it.")
     return 0
 

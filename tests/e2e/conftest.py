@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import subprocess
@@ -61,6 +62,9 @@ async def site(
         "DATABASE_URL": database_url,
         "ACHYK_DATA_DIR": str(tmp_path / "data"),
         "ACHYK_SECRET_KEY": "e2e-secret-key-with-enough-length-0123456789",
+        # On PostgreSQL the site refuses to generate keys of its own: every host must be given the same ones.
+        "ACHYK_LEDGER_SIGNING_KEY": base64.b64encode(b"e" * 32).decode(),
+        "ACHYK_LEDGER_PSEUDONYM_KEY": base64.b64encode(b"q" * 32).decode(),
         "ACHYK_LOG_LEVEL": "WARNING",
     }
     log = (tmp_path / "server.log").open("wb")
