@@ -25,17 +25,17 @@ from auction.clock import Clock, SystemClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
 from auction.settings import Settings, get_settings
-from web import deps
-from web.controllers.api_accounts import AccountApi
-from web.controllers.api_bidding import BiddingApi
-from web.controllers.api_ledger import LedgerApi
-from web.controllers.api_lots import LotApi
-from web.controllers.api_municipalities import MunicipalityApi
-from web.controllers.pages import PAGE_CONTROLLERS
-from web.errors import handle_domain_error, handle_http_error, handle_unexpected
-from web.jobs import background_jobs
-from web.pages import handle_page_error, is_page_request
-from web.templating import configure_jinja
+from web.accounts.api import AccountApi
+from web.bidding.api import BiddingApi
+from web.core import PAGE_CONTROLLERS
+from web.ledger.api import LedgerApi
+from web.lib import deps
+from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpected
+from web.lib.jobs import background_jobs
+from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.templating import configure_jinja
+from web.lots.api import LotApi
+from web.municipalities.api import MunicipalityApi
 
 HERE = Path(__file__).parent
 
