@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
@@ -20,13 +19,15 @@ from auction.accounts.models import User
 from auction.bidding import rules
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.models import Application, AuctionClock, Award, Bid
+from auction.bidding.live import LiveAuctions, LiveState
+from auction.bidding.models import Application, Award, Bid
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
+from auction.bidding.schemas import DepositConfirmation, Rejection
 from auction.clock import Clock, as_utc
 from auction.errors import NotAuthenticated, NotFound
 from auction.ledger.canonical import format_time
-from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.models import AuctionFormat, LotState
 
 IdempotencyKey = Annotated[str, HeaderParameter(name="idempotency-key", min_length=8, max_length=100)]
 
@@ -41,18 +42,6 @@ class SealedBidRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ciphertext: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
-
-
-class DepositConfirmation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    bank_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
-
-
-class Rejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
 
 
 class MemberSecret(BaseModel):
@@ -108,40 +97,26 @@ def award_out(award: Award) -> dict[str, Any]:
     }
 
 
-async def live_state(session: AsyncSession, clock: Clock, lot_id: int) -> dict[str, Any]:
-    """What a watcher of the lot sees: state, price, leader pseudonym, closing time, the server's clock."""
-    lot = await session.get(Lot, lot_id, populate_existing=True)
-    if lot is None or lot.state == LotState.DRAFT:
-        raise NotFound(f"There is no lot number {lot_id}.")
-    now = clock.now()
+def live_out(live: LiveState) -> dict[str, Any]:
+    """The live state as the API has always sent it: the running fields only once bidding has opened."""
     state: dict[str, Any] = {
-        "lot_id": lot.id,
-        "state": lot.state,
-        "format": lot.format,
-        "server_time": format_time(now),
+        "lot_id": live.lot_id,
+        "state": live.state,
+        "format": live.format,
+        "server_time": format_time(live.server_time),
     }
-    running = await session.get(AuctionClock, lot_id, populate_existing=True)
-    if running is None:
-        state["opens_at"] = format_time(as_utc(lot.bidding_opens_at))
+    if not live.started:
+        state["opens_at"] = format_time(live.opens_at) if live.opens_at else None
         return state
-    sealed = lot.format == AuctionFormat.SEALED_BID
+    assert live.closes_at is not None
     state.update(
-        closes_at=format_time(as_utc(running.closes_at)),
-        bid_count=running.bid_count,
-        current_price=None if sealed else running.current_price,
-        leader=None if sealed else running.leader,
+        closes_at=format_time(live.closes_at),
+        bid_count=live.bid_count,
+        current_price=live.current_price,
+        leader=live.leader,
     )
-    if lot.format == AuctionFormat.OPEN_ASCENDING:
-        state["minimum_next_bid"] = rules.minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
-    if lot.format == AuctionFormat.DESCENDING and lot.floor_price and lot.price_drop_interval_seconds:
-        state["current_price"] = running.current_price or rules.dutch_price(
-            lot.starting_price,
-            lot.bid_step,
-            lot.floor_price,
-            as_utc(lot.bidding_opens_at),
-            timedelta(seconds=lot.price_drop_interval_seconds),
-            now,
-        )
+    if live.format == AuctionFormat.OPEN_ASCENDING:
+        state["minimum_next_bid"] = live.minimum_next_bid
     return state
 
 
@@ -303,10 +278,8 @@ class BiddingApi(Controller):
         return (await auction_service.accept_price(_user(api_user), lot_id, idempotency_key)).as_dict()
 
     @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction")
-    async def auction(
-        self, lot_id: FromPath[int], db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]
-    ) -> dict[str, Any]:
-        return await live_state(db_session, clock, lot_id)
+    async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> dict[str, Any]:
+        return live_out(await live_auctions.state(lot_id))
 
     @get(
         "/lots/{lot_id:int}/stream",
@@ -316,7 +289,7 @@ class BiddingApi(Controller):
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
         clock: Clock = request.app.state.clock
         async with sessions() as session:
-            await live_state(session, clock, lot_id)  # 404 before the stream starts
+            await LiveAuctions(session, clock).state(lot_id)  # 404 before the stream starts
 
         async def events() -> AsyncIterator[ServerSentEventMessage]:
             # Polling the database keeps every app process and host in step with no extra broker;
@@ -325,7 +298,7 @@ class BiddingApi(Controller):
             # The streaming response cancels this generator when the watcher disconnects.
             while True:
                 async with sessions() as session:
-                    state = await live_state(session, clock, lot_id)
+                    state = live_out(await LiveAuctions(session, clock).state(lot_id))
                 change = {k: v for k, v in state.items() if k != "server_time"}
                 if change != last:
                     last = change

@@ -1,4 +1,4 @@
-"""The live auction panel: the API's live state as the page shows it, rendered once per change for the SSE stream.
+"""The live auction panel: the domain's live state as the page shows it, rendered once per change for the SSE stream.
 
 The stream polls the database like the API's stream does, so every app process and host shows the same
 auction with no broker in between; the fragment it pushes is the same template the page includes.
@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from litestar.response import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.bidding.live import LiveAuctions, LiveState
 from auction.clock import Clock
-from auction.ledger.canonical import parse_time
-from auction.lots.models import AuctionFormat, LotState
-from web.bidding.api import live_state
+from auction.lots.models import LotState
 
 LIVE_TEMPLATE = "lots/partials/live.html.jinja2"
 # The states in which the auction can still change; a decided or cancelled lot's page needs no stream.
@@ -40,54 +38,12 @@ class LiveView(enum.StrEnum):
         return f"/lots/{lot_id}" if self is LiveView.PUBLIC else f"/officer/lots/{lot_id}/auction"
 
 
-@dataclass(frozen=True, slots=True)
-class Live:
-    """One moment of a lot's auction, as ``live_state`` reports it, with times parsed."""
-
-    lot_id: int
-    state: LotState
-    format: AuctionFormat
-    server_time: datetime
-    opens_at: datetime | None
-    closes_at: datetime | None
-    bid_count: int
-    current_price: int | None
-    leader: str | None
-    minimum_next_bid: int | None
-
-    @classmethod
-    def of(cls, state: dict[str, Any]) -> Live:
-        def moment(name: str) -> datetime | None:
-            value = state.get(name)
-            return parse_time(value) if value else None
-
-        server_time = moment("server_time")
-        assert server_time is not None
-        return cls(
-            lot_id=int(state["lot_id"]),
-            state=LotState(state["state"]),
-            format=AuctionFormat(state["format"]),
-            server_time=server_time,
-            opens_at=moment("opens_at"),
-            closes_at=moment("closes_at"),
-            bid_count=int(state.get("bid_count") or 0),
-            current_price=state.get("current_price"),
-            leader=state.get("leader"),
-            minimum_next_bid=state.get("minimum_next_bid"),
-        )
-
-    @property
-    def running(self) -> bool:
-        return self.state == LotState.BIDDING and self.closes_at is not None
-
-    @property
-    def server_time_ms(self) -> str:
-        """The server's clock to the millisecond, for countdown.js (which parses it with Date.parse)."""
-        return self.server_time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.server_time.microsecond // 1000:03d}Z"
+# The live panel shows the domain's live state as it is; only its formatting is the templates' business.
+Live = LiveState
 
 
 async def load_live(session: AsyncSession, clock: Clock, lot_id: int) -> Live:
-    return Live.of(await live_state(session, clock, lot_id))
+    return await LiveAuctions(session, clock).state(lot_id)
 
 
 def live_context(live: Live, *, view: LiveView, shown: str, viewer_pseudonym: str | None) -> dict[str, Any]:

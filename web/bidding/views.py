@@ -6,19 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.live import LiveAuctions
 from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
-from auction.clock import Clock, as_utc
-from auction.errors import NotFound
+from auction.clock import as_utc
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
-from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url, load_live
+from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
 from web.lib.visitor import Visitor
 
 DECIDED_STATES = frozenset({LotState.AWARDED, LotState.FAILED})
@@ -80,16 +79,14 @@ class BiddingPanel:
 class BiddingDesk:
     def __init__(
         self,
-        session: AsyncSession,
-        clock: Clock,
+        live: LiveAuctions,
         participation: ParticipationService,
         auctions: AuctionService,
         awards: AwardService,
         sealed: SealedLotService,
         ledger: LedgerReader,
     ) -> None:
-        self.session = session
-        self.clock = clock
+        self.live = live
         self.participation = participation
         self.auctions = auctions
         self.awards = awards
@@ -103,7 +100,7 @@ class BiddingDesk:
         live = None
         stream_url = None
         if lot.state in WATCHED_STATES:
-            live = await load_live(self.session, self.clock, lot.id)
+            live = await self.live.state(lot.id)
             stream_url = live_stream_url(lot.id, view=LiveView.PUBLIC, shown=lot.state, language=visitor.language)
         decided = lot.state in DECIDED_STATES
         return BiddingPanel(
@@ -128,24 +125,22 @@ class BiddingDesk:
 
     async def bids_on(self, user: User, lot_id: int) -> list[MyBid]:
         """The bidder's own accepted bids on one lot, oldest first."""
-        mine = [bid for bid in await self.auctions.bids(lot_id) if bid.bidder_id == user.id]
-        return [MyBid(bid, await self.integrated(bid)) for bid in mine]
+        return [MyBid(bid, await self.integrated(bid)) for bid in await self.auctions.bids_of_bidder(user, lot_id)]
 
     async def applications_with_bids(self, user: User) -> list[tuple[Application, Lot, list[MyBid]]]:
         """Every lot the bidder applied to (newest first), with their bids on it."""
+        by_lot: dict[int, list[MyBid]] = {}
+        for bid in await self.auctions.bids_of_bidder(user):
+            by_lot.setdefault(bid.lot_id, []).append(MyBid(bid, await self.integrated(bid)))
         rows = []
         for application in await self.participation.applications_of_bidder(user):
             lot = await self.participation.lots.get(application.lot_id)
-            rows.append((application, lot, await self.bids_on(user, application.lot_id)))
+            rows.append((application, lot, by_lot.get(application.lot_id, [])))
         return rows
 
     async def own_bid(self, user: User, bid_id: int) -> Bid:
         """One of the bidder's bids; anyone else's is as absent as a bid that does not exist."""
-        for application in await self.participation.applications_of_bidder(user):
-            for bid in await self.auctions.bids(application.lot_id):
-                if bid.id == bid_id and bid.bidder_id == user.id:
-                    return bid
-        raise NotFound(f"There is no bid number {bid_id} of yours.")
+        return await self.auctions.bid_of_bidder(user, bid_id)
 
     async def integrated(self, bid: Bid) -> bool:
         """Whether the bid's entry has a global index, so that an inclusion proof can be had."""
@@ -153,8 +148,7 @@ class BiddingDesk:
 
 
 def provide_bidding_desk(
-    db_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
+    live_auctions: NamedDependency[LiveAuctions],
     participation_service: NamedDependency[ParticipationService],
     auction_service: NamedDependency[AuctionService],
     award_service: NamedDependency[AwardService],
@@ -162,8 +156,7 @@ def provide_bidding_desk(
     ledger_reader: NamedDependency[LedgerReader],
 ) -> BiddingDesk:
     return BiddingDesk(
-        db_session,
-        clock,
+        live_auctions,
         participation_service,
         auction_service,
         award_service,

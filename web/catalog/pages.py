@@ -10,7 +10,7 @@ from litestar.response import Template
 from auction.errors import DomainError
 from auction.lots.service import LotService
 from web.catalog.forms import parse_catalog_query
-from web.catalog.views import Listing, load_listing, load_places
+from web.catalog.views import Listing, load_listing
 from web.lib.rendering import is_htmx, render
 from web.lib.visitor import Visitor
 
@@ -25,7 +25,7 @@ class CatalogPages(Controller):
     ) -> Template:
         """The whole page, or for htmx only the results region (the filters are already on screen)."""
         query = parse_catalog_query(request.query_params, visitor.gettext)
-        places = await load_places(lot_service)
+        places = await lot_service.municipalities.hierarchy()
         try:
             listing = await load_listing(lot_service, query.filters, places, visitor.now, query.cursor)
         except DomainError as refusal:  # e.g. a hand-edited cursor or an unknown place number

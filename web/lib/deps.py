@@ -15,6 +15,7 @@ from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.commission import ScryptParams
+from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock
@@ -23,6 +24,7 @@ from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
 from auction.lots.service import LotService
+from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
 
 
@@ -157,3 +159,11 @@ def provide_sealed_lot_service(
 ) -> SealedLotService:
     kdf = ScryptParams(n=settings.commission_scrypt_n, r=8, p=1)
     return SealedLotService(db_session, clock, ledger_writer, kdf=kdf)
+
+
+def provide_municipality_service(db_session: NamedDependency[AsyncSession]) -> MunicipalityService:
+    return MunicipalityService(db_session)
+
+
+def provide_live_auctions(db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]) -> LiveAuctions:
+    return LiveAuctions(db_session, clock)

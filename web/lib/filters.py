@@ -20,13 +20,14 @@ from web.lib.formatting import (
     format_moment,
     format_som,
     iso_utc,
+    iso_utc_ms,
     moment_input,
     som_input,
 )
 from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES, N_, translate
+from web.lib.i18n.fallback import Localized, localized
 from web.lib.i18n.labels import enum_label, field_label
 from web.lib.i18n.negotiation import language_of
-from web.lots.views import Localized, localized
 
 
 def language_in(context: Context) -> str:
@@ -98,6 +99,7 @@ def register_filters(engine: JinjaTemplateEngine) -> None:
     filters["in_language"] = in_language
     filters["place_name"] = place_name
     filters["iso"] = iso_utc
+    filters["iso_ms"] = iso_utc_ms
     filters["ledger_time"] = ledger_time
     filters["som_input"] = som_input
     filters["moment_input"] = moment_input

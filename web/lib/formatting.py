@@ -74,3 +74,9 @@ def countdown_text(seconds: int, days_label: str) -> str:
 def iso_utc(moment: datetime) -> str:
     """The machine-readable form for ``<time datetime>`` and the countdown script."""
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_utc_ms(moment: datetime) -> str:
+    """The server's clock to the millisecond, for countdown.js (which parses it with Date.parse)."""
+    utc = as_utc(moment)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -12,13 +12,13 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from auction.lots.models import FileKind, Lot
+from auction.lots.schedule import next_deadline
 from auction.lots.service import LotService
 from web.bidding.forms import new_idempotency_key
 from web.bidding.views import BiddingDesk, BiddingPanel
 from web.lib.form_errors import FormErrors
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
-from web.lots.views import next_deadline
 
 
 def panel_context(panel: BiddingPanel, **forms: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.municipalities.service import MunicipalityService
 
@@ -16,7 +15,7 @@ class MunicipalityApi(Controller):
     tags = ["municipalities"]  # noqa: RUF012
 
     @get("/", summary="All municipalities with their parent")
-    async def all(self, db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
+    async def all(self, municipality_service: NamedDependency[MunicipalityService]) -> list[dict[str, Any]]:
         return [
             {
                 "id": m.id,
@@ -25,5 +24,5 @@ class MunicipalityApi(Controller):
                 "parent_id": m.parent_id,
                 "name": {"ky": m.name_ky, "ru": m.name_ru, "en": m.name_en},
             }
-            for m in await MunicipalityService(db_session).all()
+            for m in await municipality_service.all()
         ]

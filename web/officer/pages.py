@@ -18,7 +18,6 @@ from auction.lots.rules import TRANSITIONS, can_amend
 from auction.lots.schemas import LotAmend, LotCreate
 from auction.lots.service import LotFilter, LotService
 from auction.settings import Settings
-from web.catalog.views import load_places
 from web.lib.form_errors import FormErrors
 from web.lib.guards import officers_only
 from web.lib.rendering import is_htmx, redirect, render
@@ -51,7 +50,7 @@ class OfficerConsole(Controller):
         # Officers see their own municipality, drafts included; an admin sees every municipality.
         filters = LotFilter(municipality_id=officer.municipality_id, states=ALL_STATES)
         lots, next_cursor = await lot_service.browse(filters, limit=CONSOLE_PAGE_SIZE, cursor=cursor)
-        places = await load_places(lot_service)
+        places = await lot_service.municipalities.hierarchy()
         return render(request, "officer/index.html.jinja2", lots=lots, next_cursor=next_cursor, places=places)
 
     @get("/lots/new", name="officer_new_lot")
@@ -249,7 +248,7 @@ async def _lot_form(
         lot=lot,
         values=values,
         errors=errors,
-        places=await load_places(lot_service) if officer.role == Role.ADMIN else None,
+        places=await lot_service.municipalities.hierarchy() if officer.role == Role.ADMIN else None,
         # A published lot changes only by a recorded amendment, which needs a reason.
         is_amendment=lot is not None and lot.state == LotState.PUBLISHED,
     )

@@ -1,6 +1,6 @@
 """The officer's review of an application: confirm the deposit by its bank reference, or reject with a reason.
 
-The forms check the same shapes as the API (its request models), so both refuse the same input.
+The forms check the same shapes as the API (the domain's input models), so both refuse the same input.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from web.bidding.api import DepositConfirmation, Rejection
+from auction.bidding.schemas import DepositConfirmation, Rejection
 from web.lib.form_errors import FormErrors, Translate
 
 

@@ -4,25 +4,23 @@ the running auction, the result, and the record a results protocol prints."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from litestar.di import NamedDependency
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import Role, User
+from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.models import Application, AuctionClock, Award, Bid, SealedLotKey
+from auction.bidding.live import LiveAuctions
+from auction.bidding.models import Application, AuctionClock, Award, Bid
+from auction.bidding.opening import Commission, SealedLotService
 from auction.bidding.participation import ParticipationService
-from auction.clock import Clock
 from auction.errors import NotFound
 from auction.ledger.models import SignedCheckpoint
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.municipalities.models import Municipality
-from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url, load_live
+from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
 from web.bidding.views import DECIDED_STATES
 
 REVIEWABLE_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING})
@@ -32,15 +30,6 @@ REVIEWABLE_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING})
 class ApplicationRow:
     application: Application
     bidder: User | None
-
-
-@dataclass(frozen=True, slots=True)
-class Commission:
-    """A sealed lot's commission as published: how many must open, who, and whether they have."""
-
-    threshold: int
-    members: list[User]
-    opened_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +79,16 @@ class Protocol:
 class OfficerDesk:
     def __init__(
         self,
-        session: AsyncSession,
-        clock: Clock,
+        live: LiveAuctions,
         accounts: AccountService,
         participation: ParticipationService,
         auctions: AuctionService,
         awards: AwardService,
+        sealed: SealedLotService,
         ledger: LedgerReader,
     ) -> None:
-        self.session = session
-        self.clock = clock
+        self.live = live
+        self.sealed = sealed
         self.accounts = accounts
         self.participation = participation
         self.auctions = auctions
@@ -113,7 +102,7 @@ class OfficerDesk:
         ]
         live = stream_url = None
         if lot.state in WATCHED_STATES:
-            live = await load_live(self.session, self.clock, lot.id)
+            live = await self.live.state(lot.id)
             stream_url = live_stream_url(lot.id, view=LiveView.OFFICER, shown=lot.state, language=language)
         return OfficerAuction(
             lot=lot,
@@ -151,42 +140,28 @@ class OfficerDesk:
         return None
 
     async def officers_of(self, municipality_id: int) -> list[User]:
-        """Who may sit on a commission of this municipality's lots.
-
-        AccountService has no listing of users yet; this read is the same test the ceremony applies
-        (SealedLotService.publish refuses anyone else).
-        """
-        rows = await self.session.scalars(
-            select(User)
-            .where(User.role == Role.OFFICER, User.municipality_id == municipality_id, User.is_active.is_(True))
-            .order_by(User.full_name, User.id)
-        )
-        return list(rows)
+        """Who may sit on a commission of this municipality's lots (SealedLotService.publish refuses anyone else)."""
+        return await self.accounts.officers_of(municipality_id)
 
     async def commission(self, lot: Lot) -> Commission | None:
-        """The lot's commission from its sealed-key record (SealedLotService exposes only the public key)."""
-        if lot.format != AuctionFormat.SEALED_BID:
-            return None
-        record = await self.session.get(SealedLotKey, lot.id)
-        if record is None:
-            return None
-        members = []
-        for share in record.shares:
-            member = await self.accounts.get(int(share["member"]))
-            if member is not None:
-                members.append(member)
-        return Commission(record.threshold, members, record.opened_at)
+        return await self.sealed.commission(lot.id) if lot.format == AuctionFormat.SEALED_BID else None
 
 
 def provide_officer_desk(
-    db_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
+    live_auctions: NamedDependency[LiveAuctions],
     account_service: NamedDependency[AccountService],
     participation_service: NamedDependency[ParticipationService],
     auction_service: NamedDependency[AuctionService],
     award_service: NamedDependency[AwardService],
+    sealed_lot_service: NamedDependency[SealedLotService],
     ledger_reader: NamedDependency[LedgerReader],
 ) -> OfficerDesk:
     return OfficerDesk(
-        db_session, clock, account_service, participation_service, auction_service, award_service, ledger_reader
+        live_auctions,
+        account_service,
+        participation_service,
+        auction_service,
+        award_service,
+        sealed_lot_service,
+        ledger_reader,
     )
