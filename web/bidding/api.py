@@ -27,7 +27,8 @@ from auction.bidding.schemas import DepositConfirmation, Rejection
 from auction.clock import Clock, as_utc
 from auction.errors import NotAuthenticated, NotFound
 from auction.ledger.canonical import format_time
-from auction.lots.models import AuctionFormat, LotState
+from auction.lots.models import AuctionFormat
+from auction.lots.rules import amounts_public
 
 IdempotencyKey = Annotated[str, HeaderParameter(name="idempotency-key", min_length=8, max_length=100)]
 
@@ -318,8 +319,7 @@ class BiddingApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> list[dict[str, Any]]:
         lot = await auction_service.lots.get(lot_id, viewer=api_user)
-        decided = lot.state in {LotState.AWARDED, LotState.FAILED}
-        reveal = decided or lot.format != AuctionFormat.SEALED_BID
+        reveal = amounts_public(lot.format, lot.state)
         return [bid_out(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
 
     @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up")

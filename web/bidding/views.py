@@ -17,10 +17,9 @@ from auction.bidding.participation import ParticipationService
 from auction.clock import as_utc
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.rules import DECIDED_STATES
 from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
 from web.lib.visitor import Visitor
-
-DECIDED_STATES = frozenset({LotState.AWARDED, LotState.FAILED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from auction.errors import NotFound
 from auction.ledger.models import SignedCheckpoint
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.rules import amounts_public
 from auction.municipalities.models import Municipality
 from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
-from web.bidding.views import DECIDED_STATES
 
 REVIEWABLE_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING})
 
@@ -53,7 +53,7 @@ class OfficerAuction:
 
     @property
     def amounts_known(self) -> bool:
-        return self.lot.format != AuctionFormat.SEALED_BID or self.lot.state in DECIDED_STATES
+        return amounts_public(self.lot.format, self.lot.state)
 
 
 @dataclass(frozen=True, slots=True)
