@@ -207,7 +207,7 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
 def _ledger_integrate(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
     from auction.db.engine import opened
-    from web.jobs import make_integrator
+    from web.lib.jobs import make_integrator
 
     async def run() -> int:
         async with opened(settings.resolved_database_url) as sessions:

@@ -112,3 +112,12 @@ class AccountService:
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def officers_of(self, municipality_id: int) -> list[User]:
+        """The active officers of a municipality, by name: who may sit on a commission of its lots."""
+        rows = await self.session.scalars(
+            select(User)
+            .where(User.role == Role.OFFICER, User.municipality_id == municipality_id, User.is_active.is_(True))
+            .order_by(User.full_name, User.id)
+        )
+        return list(rows)

@@ -364,3 +364,17 @@ class AuctionService:
     async def bids(self, lot_id: int) -> list[Bid]:
         rows = await self.session.scalars(select(Bid).where(Bid.lot_id == lot_id).order_by(Bid.id))
         return list(rows)
+
+    async def bids_of_bidder(self, bidder: User, lot_id: int | None = None) -> list[Bid]:
+        """The bidder's own bids, on one lot or on every lot, oldest first."""
+        query = select(Bid).where(Bid.bidder_id == bidder.id)
+        if lot_id is not None:
+            query = query.where(Bid.lot_id == lot_id)
+        return list(await self.session.scalars(query.order_by(Bid.id)))
+
+    async def bid_of_bidder(self, bidder: User, bid_id: int) -> Bid:
+        """One of the bidder's bids; anyone else's is as absent as a bid that does not exist."""
+        bid = await self.session.get(Bid, bid_id)
+        if bid is None or bid.bidder_id != bidder.id:
+            raise NotFound(f"There is no bid number {bid_id} of yours.")
+        return bid

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,15 @@ from auction.errors import Conflict, InvalidInput
 from auction.ledger.admission import LedgerWriter
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService, actor_of
+
+
+@dataclass(frozen=True, slots=True)
+class Commission:
+    """A sealed lot's commission as published: how many must open, who (in the order chosen), and when opened."""
+
+    threshold: int
+    members: list[User]
+    opened_at: datetime | None
 
 
 class SealedLotService:
@@ -143,3 +154,15 @@ class SealedLotService:
 
     async def public_key(self, lot_id: int) -> str | None:
         return await self.session.scalar(select(SealedLotKey.public_key).where(SealedLotKey.lot_id == lot_id))
+
+    async def commission(self, lot_id: int) -> Commission | None:
+        """The lot's commission, or None for a lot published without one (any lot not sealed-bid)."""
+        record = await self.session.get(SealedLotKey, lot_id)
+        if record is None:
+            return None
+        members = []
+        for share in record.shares:
+            member = await self.session.get(User, int(share["member"]))
+            if member is not None:
+                members.append(member)
+        return Commission(record.threshold, members, record.opened_at)

@@ -180,3 +180,12 @@ def changed_terms(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[st
 def amendment_needs_reopening(changed: set[str], *, has_applications: bool) -> bool:
     """Bidders who applied relied on the material terms; changing them must reopen applications."""
     return has_applications and bool(changed & MATERIAL_TERMS)
+
+
+# The auction is over and its result known: awarded to a winner, or failed for want of one.
+DECIDED_STATES = frozenset({LotState.AWARDED, LotState.FAILED})
+
+
+def amounts_public(fmt: AuctionFormat, state: LotState) -> bool:
+    """Bid amounts are public as they come in open formats; a sealed auction's only once it is decided."""
+    return fmt != AuctionFormat.SEALED_BID or state in DECIDED_STATES

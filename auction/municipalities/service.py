@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import NotFound
-from auction.municipalities.models import Municipality
+from auction.municipalities.models import Municipality, MunicipalityLevel
 from auction.municipalities.pilot import PILOT
+
+
+@dataclass(frozen=True, slots=True)
+class Hierarchy:
+    """The municipal hierarchy as filters show it: the regions, and every other place under its region."""
+
+    regions: list[Municipality]
+    by_region: dict[int, list[Municipality]]
+    by_id: dict[int, Municipality]
 
 
 class MunicipalityService:
@@ -60,3 +71,17 @@ class MunicipalityService:
             await self.session.flush()
             existing[code] = row
         return existing
+
+    async def hierarchy(self) -> Hierarchy:
+        """Every place once, each under the region it belongs to (however deep it sits), in id order."""
+        everything = await self.all()
+        by_id = {m.id: m for m in everything}
+        by_region: dict[int, list[Municipality]] = {}
+        for place in everything:
+            top = place
+            while top.parent_id is not None and top.parent_id in by_id:
+                top = by_id[top.parent_id]
+            if top is not place:
+                by_region.setdefault(top.id, []).append(place)
+        regions = [m for m in everything if m.level == MunicipalityLevel.REGION]
+        return Hierarchy(regions, by_region, by_id)

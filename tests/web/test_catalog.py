@@ -117,7 +117,7 @@ async def test_contradictory_or_private_filters_are_refused_politely(client: Cli
 
 
 async def test_keyset_pages_follow_the_cursor(client: Client, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("web.catalog_listing.PAGE_SIZE", 2)
+    monkeypatch.setattr("web.catalog.views.PAGE_SIZE", 2)
     ids = [await create_lot(client, world) for _ in range(3)]
     first = await client.get("/?deal=sale&lang=en")
     assert lot_links(first.text) == [ids[2], ids[1]]

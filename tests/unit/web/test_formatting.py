@@ -9,8 +9,8 @@ import pytest
 
 from auction.lots.schemas import LotCreate
 from auction.money import MAX_TYIYN
-from web.formatting import countdown_text, format_moment, format_som, moment_input, som_decimal, som_input
-from web.forms.lot_form import parse_lot_form
+from web.lib.formatting import countdown_text, format_moment, format_som, moment_input, som_decimal, som_input
+from web.officer.forms import parse_lot_form
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from auction.errors import Conflict
 from auction.lots.models import FileKind, LotState
 from auction.lots.rules import check_terms, ensure_transition
 from auction.lots.service import check_upload
-from web.i18n.catalogs import LOCALE_DIR, translations
-from web.i18n.domain_messages import PATTERNS, STATIC, translate_domain_message
+from web.lib.i18n.catalogs import LOCALE_DIR, translations
+from web.lib.i18n.domain_messages import PATTERNS, STATIC, translate_domain_message
 
 ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

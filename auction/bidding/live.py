@@ -1,0 +1,86 @@
+"""What a watcher of a lot sees of its auction right now: state, price, leader pseudonym, closing time, and the
+server's clock. Read-only, so the API, the pages and their streams may read it as often as they poll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.bidding import rules
+from auction.bidding.models import AuctionClock
+from auction.clock import Clock, as_utc
+from auction.errors import NotFound
+from auction.lots.models import AuctionFormat, Lot, LotState
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """One moment of a lot's auction. Before bidding opens only ``opens_at`` is known; the running fields
+    (``closes_at``, count, price, leader) come with the auction clock; a sealed auction never shows price or
+    leader until its bids are opened."""
+
+    lot_id: int
+    state: LotState
+    format: AuctionFormat
+    server_time: datetime
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    bid_count: int = 0
+    current_price: int | None = None
+    leader: str | None = None
+    minimum_next_bid: int | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the auction clock exists, i.e. bidding has opened at some point."""
+        return self.closes_at is not None
+
+    @property
+    def running(self) -> bool:
+        return self.state == LotState.BIDDING and self.closes_at is not None
+
+
+class LiveAuctions:
+    """Reads the live state of auctions; it writes nothing, so it needs no ledger."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    async def state(self, lot_id: int) -> LiveState:
+        """The lot's auction now; a draft (or a lot that does not exist) is refused as not found."""
+        # populate_existing: a stream polls in one session per tick, but a caller may reuse a session.
+        lot = await self.session.get(Lot, lot_id, populate_existing=True)
+        if lot is None or lot.state == LotState.DRAFT:
+            raise NotFound(f"There is no lot number {lot_id}.")
+        now = self.clock.now()
+        running = await self.session.get(AuctionClock, lot_id, populate_existing=True)
+        if running is None:
+            return LiveState(lot.id, lot.state, lot.format, now, opens_at=as_utc(lot.bidding_opens_at))
+        sealed = lot.format == AuctionFormat.SEALED_BID
+        current_price = None if sealed else running.current_price
+        minimum_next_bid = None
+        if lot.format == AuctionFormat.OPEN_ASCENDING:
+            minimum_next_bid = rules.minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
+        if lot.format == AuctionFormat.DESCENDING and lot.floor_price and lot.price_drop_interval_seconds:
+            current_price = running.current_price or rules.dutch_price(
+                lot.starting_price,
+                lot.bid_step,
+                lot.floor_price,
+                as_utc(lot.bidding_opens_at),
+                timedelta(seconds=lot.price_drop_interval_seconds),
+                now,
+            )
+        return LiveState(
+            lot.id,
+            lot.state,
+            lot.format,
+            now,
+            closes_at=as_utc(running.closes_at),
+            bid_count=running.bid_count,
+            current_price=current_price,
+            leader=None if sealed else running.leader,
+            minimum_next_bid=minimum_next_bid,
+        )

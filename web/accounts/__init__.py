@@ -1,0 +1,1 @@
+"""Accounts over HTTP: registration, API tokens, logging in and out."""

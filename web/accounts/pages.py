@@ -1,0 +1,76 @@
+"""Logging in and out of the website (a signed session cookie; forms carry CSRF tokens)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter, URLEncodedBody
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.accounts.service import AccountService
+from auction.errors import NotAuthenticated, TooManyAttempts
+from web.accounts.api import authenticate_and_record
+from web.lib.guards import OFFICER_ROLES
+from web.lib.i18n.catalogs import N_
+from web.lib.i18n.negotiation import remembered_language
+from web.lib.rendering import render, safe_next
+from web.lib.visitor import Visitor, remember_on_account
+
+LOCKED_OUT = N_("Too many failed logins for this e-mail. Wait %(minutes)s minutes and try again.")
+
+
+class SessionPages(Controller):
+    @get("/login", name="login")
+    async def login_form(
+        self,
+        request: HTMXRequest,
+        visitor: NamedDependency[Visitor],
+        next_: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
+    ) -> Template:
+        return render(request, "account/login.html.jinja2", next=safe_next(next_), email="")
+
+    @post("/login", opt={"login": True}, status_code=303)
+    async def login(
+        self,
+        request: HTMXRequest,
+        data: URLEncodedBody[dict[str, str]],
+        visitor: NamedDependency[Visitor],
+        account_service: NamedDependency[AccountService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        email = data.get("email", "").strip()
+        target = safe_next(data.get("next"))
+        try:
+            user = await authenticate_and_record(account_service, db_session, email, data.get("password", ""))
+        except NotAuthenticated as refused:
+            error, status, headers = visitor.explain(refused), 401, None
+        except TooManyAttempts as refused:
+            minutes = math.ceil(refused.retry_after / 60)
+            error, status = visitor.gettext(LOCKED_OUT) % {"minutes": minutes}, 429
+            headers = {"Retry-After": str(refused.retry_after)}
+        else:
+            # The language picked on this device before logging in is the person's latest choice.
+            language = remembered_language(request)
+            if language is not None:
+                remember_on_account(user, language)
+            request.set_session({"user_id": user.id})
+            return Redirect(target or ("/officer/" if user.role in OFFICER_ROLES else "/"), status_code=303)
+        return render(
+            request,
+            "account/login.html.jinja2",
+            status_code=status,
+            headers=headers,
+            error=error,
+            email=email,
+            next=target,
+        )
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: HTMXRequest) -> Redirect:
+        request.clear_session()
+        return Redirect("/", status_code=303)

@@ -1,0 +1,90 @@
+"""The live auction panel: the domain's live state as the page shows it, rendered once per change for the SSE stream.
+
+The stream polls the database like the API's stream does, so every app process and host shows the same
+auction with no broker in between; the fragment it pushes is the same template the page includes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+from litestar.response import ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.bidding.live import LiveAuctions, LiveState
+from auction.clock import Clock
+from auction.lots.models import LotState
+
+LIVE_TEMPLATE = "lots/partials/live.html.jinja2"
+# The states in which the auction can still change; a decided or cancelled lot's page needs no stream.
+WATCHED_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED})
+POLL_SECONDS = 0.5
+STATE_EVENT = "state"
+# Sent after the last state: the page's sse-close attribute names it, so the browser does not reconnect.
+END_EVENT = "end"
+
+
+class LiveView(enum.StrEnum):
+    """Which page watches: on a change of state the fragment reloads that page's main region."""
+
+    PUBLIC = "public"
+    OFFICER = "officer"
+
+    def page_url(self, lot_id: int) -> str:
+        return f"/lots/{lot_id}" if self is LiveView.PUBLIC else f"/officer/lots/{lot_id}/auction"
+
+
+# The live panel shows the domain's live state as it is; only its formatting is the templates' business.
+Live = LiveState
+
+
+async def load_live(session: AsyncSession, clock: Clock, lot_id: int) -> Live:
+    return await LiveAuctions(session, clock).state(lot_id)
+
+
+def live_context(live: Live, *, view: LiveView, shown: str, viewer_pseudonym: str | None) -> dict[str, Any]:
+    """What the fragment needs besides the page's language; ``shown`` is the state the page was rendered in."""
+    return {
+        "live": live,
+        "live_view": view,
+        "viewer_pseudonym": viewer_pseudonym,
+        # A new state changes what the page offers (forms, results): the fragment then reloads the page's main.
+        "reload_url": view.page_url(live.lot_id) if live.state != shown else None,
+    }
+
+
+def live_stream_url(lot_id: int, *, view: LiveView, shown: str, language: str) -> str:
+    return f"/lots/{lot_id}/live?view={view}&shown={shown}&language={language}"
+
+
+async def live_events(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    lot_id: int,
+    render: Callable[[Live], str],
+) -> AsyncIterator[ServerSentEventMessage]:
+    """One rendered fragment per change of the auction (each carrying the server's time), until it is decided.
+
+    The streaming response cancels this generator when the watcher goes away.
+    """
+    last: Live | None = None
+    while True:
+        async with sessions() as session:
+            live = await load_live(session, clock, lot_id)
+        if last is None or _changed(last, live):
+            last = live
+            yield ServerSentEventMessage(event=STATE_EVENT, data=render(live))
+            if live.state not in WATCHED_STATES:
+                # EventSource ignores an event without data: say "end" rather than nothing.
+                yield ServerSentEventMessage(event=END_EVENT, data=END_EVENT)
+                return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _changed(before: Live, after: Live) -> bool:
+    # The server's time moves on every poll; only a change of the auction itself is worth a push.
+    return replace(after, server_time=before.server_time) != before

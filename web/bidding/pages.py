@@ -1,0 +1,298 @@
+"""A bidder on a lot's page: apply, bid in each format, withdraw a sealed bid, sign or decline the award;
+and the live auction pushed to every watcher as HTML fragments over server-sent events.
+
+With htmx each form swaps its own region (problems come back with 422); without JavaScript it posts,
+and the lot page comes back, redirected after success or re-rendered with the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.accounts.models import User
+from auction.bidding.auction import AuctionService, BidReceipt
+from auction.bidding.awards import AwardService
+from auction.bidding.participation import ParticipationService
+from auction.clock import Clock
+from auction.errors import DomainError, NotAuthenticated
+from auction.ledger.keys import LedgerKeys
+from auction.lots.service import LotService
+from web.bidding.forms import idempotency_key_of, parse_open_bid, parse_sealed_bid
+from web.bidding.live import LIVE_TEMPLATE, Live, LiveView, live_context, live_events, load_live
+from web.bidding.views import BiddingDesk
+from web.lib.form_errors import FormErrors
+from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES
+from web.lib.rendering import is_htmx, redirect, render
+from web.lib.visitor import Visitor
+from web.lots.lot_page import panel_context, render_lot_page
+
+BID_AREA = "lots/partials/bid_area_response.html.jinja2"
+
+
+def signed_in(visitor: Visitor) -> User:
+    """The logged-in account; anonymous visitors are sent to log in (and come back to the lot)."""
+    if visitor.user is None:
+        raise NotAuthenticated("Log in to do this.")
+    return visitor.user
+
+
+class BiddingPages(Controller):
+    @post("/lots/{lot_id:int}/apply")
+    async def apply(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        participation_service: NamedDependency[ParticipationService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        user = signed_in(visitor)
+        errors = FormErrors()
+        await errors.attempt(db_session, participation_service.apply(user, lot_id), visitor.explain)
+        return await _answer(
+            request,
+            visitor,
+            lot_service,
+            bidding_desk,
+            lot_id,
+            fragment="lots/partials/participation.html.jinja2",
+            anchor="participation",
+            failed=bool(errors),
+            apply_errors=errors,
+        )
+
+    @post("/lots/{lot_id:int}/bids")
+    async def bid(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        auction_service: NamedDependency[AuctionService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        user = signed_in(visitor)
+        submitted, errors = parse_open_bid(data, visitor.gettext)
+        receipt: BidReceipt | None = None
+        if submitted is not None and submitted.amount is not None:
+            try:
+                async with db_session.begin_nested():
+                    receipt = await auction_service.place_bid(user, lot_id, submitted.amount, submitted.key)
+            except DomainError as refusal:
+                errors.add_refusal(refusal, visitor.explain)
+        return await _answer_bid(
+            request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {"amount": data.get("amount", "")}
+        )
+
+    @post("/lots/{lot_id:int}/sealed-bids")
+    async def sealed_bid(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        auction_service: NamedDependency[AuctionService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Only the ciphertext sealed in the browser arrives here; the amount never leaves the page."""
+        user = signed_in(visitor)
+        submitted, errors = parse_sealed_bid(data, visitor.gettext)
+        receipt: BidReceipt | None = None
+        if submitted is not None and submitted.ciphertext is not None:
+            try:
+                async with db_session.begin_nested():
+                    receipt = await auction_service.submit_sealed(user, lot_id, submitted.ciphertext, submitted.key)
+            except DomainError as refusal:
+                errors.add_refusal(refusal, visitor.explain)
+        return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
+
+    @post("/lots/{lot_id:int}/sealed-bids/withdraw")
+    async def withdraw_sealed(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        auction_service: NamedDependency[AuctionService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        user = signed_in(visitor)
+        errors = FormErrors()
+        await errors.attempt(db_session, auction_service.withdraw_sealed(user, lot_id), visitor.explain)
+        return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, None, errors, {})
+
+    @post("/lots/{lot_id:int}/accept")
+    async def accept(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        auction_service: NamedDependency[AuctionService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Descending auction: take the lot at the price of the moment the server admits the acceptance."""
+        user = signed_in(visitor)
+        errors = FormErrors()
+        receipt: BidReceipt | None = None
+        try:
+            async with db_session.begin_nested():
+                receipt = await auction_service.accept_price(user, lot_id, idempotency_key_of(data))
+        except DomainError as refusal:
+            errors.add_refusal(refusal, visitor.explain)
+        return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
+
+    @post("/lots/{lot_id:int}/award/sign")
+    async def sign(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        award_service: NamedDependency[AwardService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        user = signed_in(visitor)
+        errors = FormErrors()
+        await errors.attempt(db_session, award_service.sign(user, lot_id), visitor.explain)
+        return await _answer(
+            request,
+            visitor,
+            lot_service,
+            bidding_desk,
+            lot_id,
+            fragment="lots/partials/results.html.jinja2",
+            anchor="results",
+            failed=bool(errors),
+            award_errors=errors,
+        )
+
+    @post("/lots/{lot_id:int}/award/decline")
+    async def decline(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        award_service: NamedDependency[AwardService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """The winner gives the lot up: the deposit is forfeited and the runner-up is offered the lot."""
+        user = signed_in(visitor)
+        errors = FormErrors()
+        await errors.attempt(db_session, award_service.decline(user, lot_id), visitor.explain)
+        return await _answer(
+            request,
+            visitor,
+            lot_service,
+            bidding_desk,
+            lot_id,
+            fragment="lots/partials/results.html.jinja2",
+            anchor="results",
+            failed=bool(errors),
+            award_errors=errors,
+        )
+
+    @get("/lots/{lot_id:int}/live", name="lot_live")
+    async def live(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        view: Annotated[LiveView, QueryParameter()] = LiveView.PUBLIC,
+        shown: Annotated[str, QueryParameter(max_length=20)] = "",
+        language: Annotated[str, QueryParameter(max_length=5)] = DEFAULT_LANGUAGE,
+    ) -> ServerSentEvent:
+        """The live panel as HTML fragments, one "state" event per change, each with the server's time.
+
+        No request-scoped session: the stream outlives the request's unit of work, and opens a short
+        session per poll instead.
+        """
+        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+        clock: Clock = request.app.state.clock
+        keys: LedgerKeys = request.app.state.ledger_keys
+        async with sessions() as session:
+            await load_live(session, clock, lot_id)  # 404 before the stream starts
+        user_id = request.session.get("user_id") if request.scope.get("session") else None
+        # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
+        pseudonym = keys.pseudonym(lot_id, user_id) if isinstance(user_id, int) else None
+        language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        engine = request.app.template_engine
+        assert engine is not None  # the app is built with its Jinja templates
+        template = engine.get_template(LIVE_TEMPLATE)
+
+        def fragment(live: Live) -> str:
+            context = live_context(live, view=view, shown=shown, viewer_pseudonym=pseudonym)
+            return str(template.render(lang=language, server_now=live.server_time, **context))
+
+        # A proxy that buffered the stream would hold every update back until the auction is over.
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return ServerSentEvent(live_events(sessions, clock, lot_id, fragment), headers=headers)
+
+
+async def _answer(
+    request: HTMXRequest,
+    visitor: Visitor,
+    lot_service: LotService,
+    desk: BiddingDesk,
+    lot_id: int,
+    *,
+    fragment: str,
+    anchor: str,
+    failed: bool,
+    **forms: Any,
+) -> Response[Any]:
+    """After a form: its region again for htmx (422 with the problem), else the lot page or a redirect to it."""
+    if not failed and not is_htmx(request):
+        return redirect(request, f"/lots/{lot_id}#{anchor}")
+    lot = await lot_service.get(lot_id, viewer=visitor.user)
+    status = 422 if failed else 200
+    if is_htmx(request):
+        panel = await desk.panel(lot, visitor)
+        return render(request, fragment, status_code=status, **panel_context(panel, **forms))
+    return await render_lot_page(request, visitor, lot_service, desk, lot, status_code=status, **forms)
+
+
+async def _answer_bid(
+    request: HTMXRequest,
+    visitor: Visitor,
+    lot_service: LotService,
+    desk: BiddingDesk,
+    lot_id: int,
+    receipt: BidReceipt | None,
+    errors: FormErrors,
+    values: dict[str, str],
+) -> Response[Any]:
+    """After a bid: with htmx, the bid area with the receipt (or the problem) and the bidder's bids refreshed."""
+    failed = bool(errors)
+    return await _answer(
+        request,
+        visitor,
+        lot_service,
+        desk,
+        lot_id,
+        fragment=BID_AREA,
+        anchor="my-bids",
+        failed=failed,
+        bid_errors=errors,
+        # What was typed comes back only with its problem; after a bid the form starts from the new minimum.
+        bid_values=values if failed else {},
+        receipt=receipt.as_dict() if receipt else None,
+    )

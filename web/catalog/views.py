@@ -1,0 +1,45 @@
+"""One page of lots with what their cards show: place names, first photo, the deadline that matters now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from auction.lots.models import Lot
+from auction.lots.schedule import Deadline, next_deadline
+from auction.lots.service import LotFilter, LotService
+from auction.municipalities.models import Municipality
+from auction.municipalities.service import Hierarchy
+
+PAGE_SIZE = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    lot: Lot
+    municipality: Municipality | None
+    photo_url: str | None
+    deadline: Deadline | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    cards: list[Card]
+    next_cursor: str | None
+
+
+async def load_listing(
+    service: LotService, filters: LotFilter, places: Hierarchy, now: datetime, cursor: str | None
+) -> Listing:
+    lots, next_cursor = await service.browse(filters, limit=PAGE_SIZE, cursor=cursor)
+    photos = await service.first_photo_ids([lot.id for lot in lots])
+    cards = [
+        Card(
+            lot=lot,
+            municipality=places.by_id.get(lot.municipality_id),
+            photo_url=f"/api/v1/lots/{lot.id}/files/{photos[lot.id]}" if lot.id in photos else None,
+            deadline=next_deadline(lot, now),
+        )
+        for lot in lots
+    ]
+    return Listing(cards, next_cursor)

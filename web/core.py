@@ -1,0 +1,184 @@
+"""The whole application as one Litestar plugin: every slice's controllers, the dependencies, error mapping,
+sessions, CSRF, templates, OpenAPI and the background jobs.
+
+``create_app()`` only builds ``Litestar(plugins=[AchykCore(settings, clock)])``: everything that makes the app
+what it is lives here, in one place a reader can take in, and a test or a host can compose it the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.logging import StructLoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
+
+from auction.clock import Clock
+from auction.db.engine import make_engine, make_sessionmaker
+from auction.errors import DomainError
+from auction.settings import Settings
+from web.accounts.api import AccountApi
+from web.accounts.pages import SessionPages
+from web.accounts.registration_pages import RegistrationPages
+from web.bidding.api import BiddingApi
+from web.bidding.my_pages import MyPages
+from web.bidding.pages import BiddingPages
+from web.bidding.views import provide_bidding_desk
+from web.catalog.pages import CatalogPages
+from web.ledger.api import LedgerApi
+from web.ledger.pages import LedgerDesk
+from web.lib import deps
+from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpected
+from web.lib.i18n.negotiation import RememberLanguage
+from web.lib.jobs import background_jobs
+from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.templating import configure_jinja
+from web.lib.visitor import provide_visitor
+from web.lots.api import LotApi
+from web.lots.pages import LotPages
+from web.municipalities.api import MunicipalityApi
+from web.officer.auction_pages import OfficerAuctionPages
+from web.officer.pages import OfficerConsole
+from web.officer.views import provide_officer_desk
+
+WEB = Path(__file__).parent
+
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi)
+
+# The website's pages, under one router that gives them htmx-aware requests and the reader's language.
+PAGES = Router(
+    path="/",
+    route_handlers=[
+        CatalogPages,
+        LotPages,
+        BiddingPages,
+        MyPages,
+        SessionPages,
+        RegistrationPages,
+        OfficerConsole,
+        OfficerAuctionPages,
+        LedgerDesk,
+    ],
+    request_class=HTMXRequest,
+    middleware=[RememberLanguage()],
+    dependencies={
+        "visitor": Provide(provide_visitor, sync_to_thread=False),
+        "bidding_desk": Provide(provide_bidding_desk, sync_to_thread=False),
+        "officer_desk": Provide(provide_officer_desk, sync_to_thread=False),
+    },
+    include_in_schema=False,
+)
+
+DEPENDENCIES = {
+    "db_session": Provide(deps.provide_db_session),
+    "clock": Provide(deps.provide_clock, sync_to_thread=False),
+    "settings": Provide(deps.provide_settings, sync_to_thread=False),
+    "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
+    "municipality_service": Provide(deps.provide_municipality_service, sync_to_thread=False),
+    "ledger_keys": Provide(deps.provide_ledger_keys, sync_to_thread=False),
+    "ledger_writer": Provide(deps.provide_ledger_writer, sync_to_thread=False),
+    "ledger_reader": Provide(deps.provide_ledger_reader, sync_to_thread=False),
+    "lot_service": Provide(deps.provide_lot_service, sync_to_thread=False),
+    "participation_service": Provide(deps.provide_participation_service, sync_to_thread=False),
+    "auction_service": Provide(deps.provide_auction_service, sync_to_thread=False),
+    "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
+    "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
+    "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
+    "api_user": Provide(deps.provide_api_user),
+    "web_user": Provide(deps.provide_web_user),
+}
+
+
+class AchykCore(InitPluginProtocol):
+    """Composes the app from the slices; settings and the clock are given once, so tests can pass their own."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = self.settings
+        secret = settings.resolved_secret_key()
+        keys = settings.ledger_keys()
+
+        app_config.route_handlers.extend(
+            [*API_CONTROLLERS, PAGES, create_static_files_router(path="/static", directories=[WEB / "static"])]
+        )
+        app_config.lifespan.append(self._database)
+        app_config.state.update(State({"settings": settings, "clock": self.clock, "ledger_keys": keys}))
+        app_config.dependencies.update(DEPENDENCIES)
+        handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
+        if not settings.debug:
+            handlers[Exception] = handle_unexpected
+        app_config.exception_handlers.update(handlers)
+        app_config.middleware.extend(
+            [
+                CookieBackendConfig(
+                    secret=hashlib.sha256(secret.encode()).digest(),
+                    key="achyk_session",
+                    secure=settings.secure_cookies,
+                    httponly=True,
+                    samesite="lax",
+                    max_age=12 * 3600,
+                ).middleware,
+                RateLimitConfig(
+                    rate_limit=("minute", 30),
+                    check_throttle_handler=lambda request: bool(request.route_handler.opt.get("login")),
+                ).middleware,
+            ]
+        )
+        # API clients authenticate with bearer tokens only, which a cross-site form cannot send.
+        app_config.csrf_config = CSRFConfig(
+            secret=secret, cookie_secure=settings.secure_cookies, cookie_httponly=False, exclude=["/api/"]
+        )
+        app_config.template_config = TemplateConfig(
+            directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=configure_jinja
+        )
+        app_config.openapi_config = OpenAPIConfig(
+            title="Achyk API",
+            version="1",
+            description="Open auctions for municipal property. Money is integer tyiyn; times are UTC.",
+            path="/schema",
+        )
+        app_config.logging_config = StructLoggingConfig(log_exceptions="always" if settings.debug else "debug")
+        app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
+        app_config.debug = settings.debug
+        return app_config
+
+    @asynccontextmanager
+    async def _database(self, app: Litestar) -> AsyncIterator[None]:
+        """One engine per process for the app's lifetime, and the background jobs that share it."""
+        engine = make_engine(self.settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        try:
+            async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):
+                yield
+        finally:
+            await engine.dispose()
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
+    """A refusal becomes a page for people and the JSON error shape for API clients."""
+    return handle_page_error(request, exc) if is_page_request(request) else handle_domain_error(request, exc)
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Any:
+    return handle_page_error(request, exc) if is_page_request(request) else handle_http_error(request, exc)

@@ -1,0 +1,1 @@
+"""The public ledger: its API (checkpoints, proofs, export) and the inspector's desk."""

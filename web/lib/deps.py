@@ -1,0 +1,169 @@
+"""Dependency providers: one database session per request, the clock, the caller, and the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.accounts.models import User
+from auction.accounts.service import AccountService
+from auction.bidding.auction import AuctionService
+from auction.bidding.awards import AwardService
+from auction.bidding.commission import ScryptParams
+from auction.bidding.live import LiveAuctions
+from auction.bidding.opening import SealedLotService
+from auction.bidding.participation import ParticipationService
+from auction.clock import Clock
+from auction.errors import NotAuthenticated
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.queries import LedgerReader
+from auction.lots.service import LotService
+from auction.municipalities.service import MunicipalityService
+from auction.settings import Settings
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """The request's unit of work: committed before the response is sent, rolled back on any error.
+
+    Committing here, rather than in a before-send hook, means a failed commit becomes an error
+    response instead of a success the database never saw.
+    """
+    sessions: async_sessionmaker[AsyncSession] = state.sessions
+    async with sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def provide_clock(state: State) -> Clock:
+    clock: Clock = state.clock
+    return clock
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_account_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> AccountService:
+    return AccountService(
+        db_session,
+        clock,
+        max_failures=settings.login_max_failures,
+        lockout_seconds=settings.login_lockout_seconds,
+    )
+
+
+def provide_ledger_keys(state: State) -> LedgerKeys:
+    keys: LedgerKeys = state.ledger_keys
+    return keys
+
+
+def provide_ledger_writer(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    ledger_keys: NamedDependency[LedgerKeys],
+) -> LedgerWriter:
+    return LedgerWriter(
+        db_session,
+        ledger_keys,
+        clock,
+        backlog_limit=settings.ledger_backlog_limit,
+        max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
+    )
+
+
+def provide_ledger_reader(
+    db_session: NamedDependency[AsyncSession], ledger_keys: NamedDependency[LedgerKeys]
+) -> LedgerReader:
+    return LedgerReader(db_session, ledger_keys)
+
+
+def provide_lot_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> LotService:
+    return LotService(db_session, clock, ledger_writer)
+
+
+async def provide_api_user(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> User | None:
+    """The API caller, identified only by a bearer token: API routes never trust cookies, so need no CSRF."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    user = await account_service.user_for_token(token.strip())
+    if user is None:
+        raise NotAuthenticated("The API token is unknown or revoked; create a new one at /api/v1/auth/token.")
+    return user
+
+
+async def provide_web_user(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> User | None:
+    """The website visitor, identified by the signed session cookie."""
+    user_id = request.session.get("user_id") if request.scope.get("session") is not None else None
+    if not isinstance(user_id, int):
+        return None
+    user = await account_service.get(user_id)
+    return user if user is not None and user.is_active else None
+
+
+def provide_participation_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> ParticipationService:
+    return ParticipationService(db_session, clock, ledger_writer)
+
+
+def provide_auction_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> AuctionService:
+    return AuctionService(db_session, clock, ledger_writer)
+
+
+def provide_award_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> AwardService:
+    return AwardService(db_session, clock, ledger_writer)
+
+
+def provide_sealed_lot_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+    settings: NamedDependency[Settings],
+) -> SealedLotService:
+    kdf = ScryptParams(n=settings.commission_scrypt_n, r=8, p=1)
+    return SealedLotService(db_session, clock, ledger_writer, kdf=kdf)
+
+
+def provide_municipality_service(db_session: NamedDependency[AsyncSession]) -> MunicipalityService:
+    return MunicipalityService(db_session)
+
+
+def provide_live_auctions(db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]) -> LiveAuctions:
+    return LiveAuctions(db_session, clock)

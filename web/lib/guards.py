@@ -1,0 +1,37 @@
+"""Route guards of the pages: the officer console is for municipal officers and administrators only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.accounts.models import Role
+from auction.accounts.service import AccountService
+from auction.clock import Clock
+from auction.errors import NotAuthenticated, PermissionDenied
+from web.lib.i18n.catalogs import N_
+
+OFFICER_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
+OFFICERS_ONLY = N_("The officer console is for municipal officers and administrators.")
+
+
+async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Anonymous visitors are sent to log in (NotAuthenticated); other accounts get a 403 page.
+
+    Guards run before dependency injection, so this reads the account in a short session of its own;
+    handlers then take the same account from the ``officer`` dependency inside the request's unit of work.
+    """
+    user_id = connection.session.get("user_id") if connection.scope.get("session") else None
+    if not isinstance(user_id, int):
+        raise NotAuthenticated("Log in to do this.")
+    sessions: async_sessionmaker[AsyncSession] = connection.app.state.sessions
+    clock: Clock = connection.app.state.clock
+    async with sessions() as session:
+        user = await AccountService(session, clock).get(user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("Log in to do this.")
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied(OFFICERS_ONLY)

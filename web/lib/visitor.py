@@ -1,0 +1,84 @@
+"""Who is looking at a page, in which language, and the server's time for the page's countdowns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+
+from auction.accounts.models import Role, User
+from auction.accounts.service import remember_language
+from auction.clock import Clock
+from auction.errors import DomainError
+from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES, translate
+from web.lib.i18n.domain_messages import translate_domain_message
+from web.lib.i18n.negotiation import chosen_language, remembered_language, settle_language
+
+STATE_KEY = "visitor"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the layout shows of the logged-in user, copied out of the ORM object.
+
+    Error pages render after the request's unit of work rolled back, when the User row is expired.
+    """
+
+    id: int
+    full_name: str
+    role: Role
+    municipality_id: int | None
+
+    @classmethod
+    def of(cls, user: User | None) -> Account | None:
+        if user is None:
+            return None
+        return cls(user.id, user.full_name, user.role, user.municipality_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    user: User | None
+    account: Account | None
+    language: str
+    now: datetime
+
+    def gettext(self, message: str) -> str:
+        return translate(self.language, message)
+
+    def explain(self, refusal: DomainError) -> str:
+        """A domain refusal in the visitor's language."""
+        return translate_domain_message(refusal.message, self.language)
+
+
+def provide_visitor(
+    request: Request[Any, Any, Any], web_user: NamedDependency[User | None], clock: NamedDependency[Clock]
+) -> Visitor:
+    """Settle the page's language: ``?lang=``, else the account's preference, else the cookie, else Russian."""
+    chosen = chosen_language(request)
+    if web_user is None:
+        language = chosen or remembered_language(request) or DEFAULT_LANGUAGE
+    else:
+        if chosen is not None:
+            remember_on_account(web_user, chosen)
+        preferred = web_user.preferred_language if web_user.preferred_language in LANGUAGES else None
+        language = chosen or preferred or remembered_language(request) or DEFAULT_LANGUAGE
+    settle_language(request, language)
+    visitor = Visitor(web_user, Account.of(web_user), language, clock.now())
+    request.scope.setdefault("state", {})[STATE_KEY] = visitor
+    return visitor
+
+
+def remember_on_account(user: User, language: str) -> None:
+    """Keep a language the user picked on their account too, so it follows them to other devices."""
+    if language in LANGUAGES and user.preferred_language != language:
+        remember_language(user, language)
+
+
+def visitor_of(request: Request[Any, Any, Any]) -> Visitor | None:
+    """The visitor settled for this request, if a handler asked for one before things went wrong."""
+    found = request.scope.get("state", {}).get(STATE_KEY)
+    return found if isinstance(found, Visitor) else None

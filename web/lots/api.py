@@ -1,0 +1,211 @@
+"""The lots API: a public catalog, and officer writes scoped to their municipality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+
+from auction.accounts.models import Role, User
+from auction.accounts.permissions import require_role
+from auction.errors import InvalidInput, NotAuthenticated
+from auction.lots.models import AuctionFormat, Deal, FileKind, Lot, LotState, PropertyKind
+from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage, RepeatAuction
+from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
+from auction.settings import Settings
+from web.lots.schemas import file_out, lot_out
+
+
+async def present(service: LotService, lot: Lot, *, with_files: bool = False) -> LotOut:
+    municipality = await service.municipalities.get(lot.municipality_id)
+    region = await service.municipalities.region_of(municipality)
+    files = await service.files(lot.id) if with_files else None
+    return lot_out(lot, municipality, region, files)
+
+
+@dataclass
+class FileUpload:
+    """The multipart form of an upload: the file, and whether it is a document or a photo."""
+
+    file: UploadFile
+    kind: FileKind = FileKind.DOCUMENT
+
+
+class LotApi(Controller):
+    path = "/api/v1/lots"
+    tags = ["lots"]  # noqa: RUF012
+
+    @get("/", summary="Browse the public catalog")
+    async def browse(
+        self,
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+        region: FromQuery[int | None] = None,
+        municipality: FromQuery[int | None] = None,
+        kind: FromQuery[PropertyKind | None] = None,
+        deal: FromQuery[Deal | None] = None,
+        format_: Annotated[AuctionFormat | None, QueryParameter(name="format")] = None,
+        status: FromQuery[LotState | None] = None,
+        min_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at least, tyiyn")] = None,
+        max_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at most, tyiyn")] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=200, description="Words in title, description, address")
+        ] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> LotPage:
+        states = PUBLIC_STATES if status is None else frozenset({status})
+        if status == LotState.DRAFT:
+            # Drafts are not public: an officer sees only the drafts of their own municipality.
+            user = require_role(api_user, Role.OFFICER, Role.ADMIN)
+            if user.role == Role.OFFICER:
+                municipality = user.municipality_id
+        if min_price is not None and max_price is not None and min_price > max_price:
+            raise InvalidInput("min_price is larger than max_price.", field="min_price")
+        filters = LotFilter(
+            region_id=region,
+            municipality_id=municipality,
+            kind=kind,
+            deal=deal,
+            format=format_,
+            states=states,
+            min_price=min_price,
+            max_price=max_price,
+            text=q,
+        )
+        lots, next_cursor = await lot_service.browse(filters, limit=limit, cursor=cursor)
+        return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
+
+    @get("/{lot_id:int}", summary="One lot with its files")
+    async def detail(
+        self,
+        lot_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.get(lot_id, viewer=api_user)
+        return await present(lot_service, lot, with_files=True)
+
+    @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms")
+    async def versions(
+        self,
+        lot_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> list[dict[str, Any]]:
+        await lot_service.get(lot_id, viewer=api_user)
+        return [
+            {
+                "version": v.version,
+                "terms": v.terms,
+                "reason": v.reason,
+                "reopened_applications": v.reopened_applications,
+                "created_at": v.created_at.isoformat(),
+            }
+            for v in await lot_service.versions(lot_id)
+        ]
+
+    @get("/{lot_id:int}/files/{file_id:int}", summary="Download a document or photo")
+    async def download(
+        self,
+        lot_id: FromPath[int],
+        file_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> Response[bytes]:
+        await lot_service.get(lot_id, viewer=api_user)
+        stored = await lot_service.file(lot_id, file_id)
+        disposition = "inline" if stored.kind == FileKind.PHOTO else "attachment"
+        return Response(
+            stored.content,
+            media_type=stored.content_type,
+            headers={
+                "Content-Disposition": f'{disposition}; filename="lot-{lot_id}-{file_id}"',
+                "X-Content-SHA256": stored.sha256,
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @post("/", summary="Create a draft lot (officer)")
+    async def create(
+        self,
+        data: JSONBody[LotCreate],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.create(_officer(api_user), data)
+        return await present(lot_service, lot)
+
+    @put("/{lot_id:int}", summary="Edit a draft, or amend a published lot as a new version (officer)")
+    async def amend(
+        self,
+        lot_id: FromPath[int],
+        data: JSONBody[LotAmend],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.amend(_officer(api_user), lot_id, data)
+        return await present(lot_service, lot)
+
+    @post("/{lot_id:int}/publish", summary="Publish a draft (officer)", status_code=200)
+    async def publish(
+        self,
+        lot_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.publish(_officer(api_user), lot_id)
+        return await present(lot_service, lot)
+
+    @post("/{lot_id:int}/cancel", summary="Cancel a lot with a reason (officer)", status_code=200)
+    async def cancel(
+        self,
+        lot_id: FromPath[int],
+        data: JSONBody[CancelRequest],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.cancel(_officer(api_user), lot_id, data.reason)
+        return await present(lot_service, lot)
+
+    @post("/{lot_id:int}/repeat", summary="Offer a failed lot again at a reduced starting price (officer)")
+    async def repeat(
+        self,
+        lot_id: FromPath[int],
+        data: JSONBody[RepeatAuction],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await lot_service.relist(_officer(api_user), lot_id, data)
+        return await present(lot_service, lot)
+
+    @post("/{lot_id:int}/files", summary="Attach a PDF document or a JPEG/PNG photo (officer)")
+    async def upload(
+        self,
+        lot_id: FromPath[int],
+        data: MultipartBody[FileUpload],
+        lot_service: NamedDependency[LotService],
+        api_user: NamedDependency[User | None],
+        settings: NamedDependency[Settings],
+    ) -> LotFileOut:
+        content = await data.file.read()
+        stored = await lot_service.add_file(
+            _officer(api_user),
+            lot_id,
+            kind=data.kind,
+            filename=data.file.filename,
+            content_type=data.file.content_type,
+            content=content,
+            max_bytes=settings.upload_max_bytes,
+        )
+        return file_out(stored)
+
+
+def _officer(user: User | None) -> User:
+    if user is None:
+        raise NotAuthenticated("Send an officer's API token as 'Authorization: Bearer <token>'.")
+    return user

@@ -1,0 +1,61 @@
+"""The public lot page as a whole: its terms, files and places, and the visitor's bidding panel.
+
+Bidding forms posted without JavaScript come back to this page with their problems, so it is built here
+rather than in one handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+
+from auction.lots.models import FileKind, Lot
+from auction.lots.schedule import next_deadline
+from auction.lots.service import LotService
+from web.bidding.forms import new_idempotency_key
+from web.bidding.views import BiddingDesk, BiddingPanel
+from web.lib.form_errors import FormErrors
+from web.lib.rendering import render
+from web.lib.visitor import Visitor
+
+
+def panel_context(panel: BiddingPanel, **forms: Any) -> dict[str, Any]:
+    """The panel and its forms' state: problems to show, what was typed, a fresh retry key per rendering."""
+    return {
+        "lot": panel.lot,
+        "panel": panel,
+        "apply_errors": FormErrors(),
+        "bid_errors": FormErrors(),
+        "award_errors": FormErrors(),
+        "bid_values": {},
+        "receipt": None,
+        "bid_key": new_idempotency_key(),
+        **forms,
+    }
+
+
+async def render_lot_page(
+    request: HTMXRequest,
+    visitor: Visitor,
+    lot_service: LotService,
+    desk: BiddingDesk,
+    lot: Lot,
+    *,
+    status_code: int = 200,
+    **forms: Any,
+) -> Template:
+    files = await lot_service.files(lot.id)
+    municipality = await lot_service.municipalities.get(lot.municipality_id)
+    return render(
+        request,
+        "lots/lot.html.jinja2",
+        status_code=status_code,
+        documents=[f for f in files if f.kind == FileKind.DOCUMENT],
+        photos=[f for f in files if f.kind == FileKind.PHOTO],
+        municipality=municipality,
+        region=await lot_service.municipalities.region_of(municipality),
+        deadline=next_deadline(lot, visitor.now),
+        **panel_context(await desk.panel(lot, visitor), **forms),
+    )

@@ -1,0 +1,1 @@
+"""The municipal hierarchy for API clients' filters."""
