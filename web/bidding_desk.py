@@ -145,7 +145,7 @@ class BiddingDesk:
             for bid in await self.auctions.bids(application.lot_id):
                 if bid.id == bid_id and bid.bidder_id == user.id:
                     return bid
-        raise NotFound(f"There is no bid number {bid_id} of yours.")
+        raise NotFound("bid.not_yours", bid_id=bid_id)
 
     async def integrated(self, bid: Bid) -> bool:
         """Whether the bid's entry has a global index, so that an inclusion proof can be had."""

@@ -14,7 +14,7 @@ from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
 from web.errors import status_of
 from web.i18n.catalogs import N_, translate
-from web.i18n.domain_messages import translate_domain_message
+from web.i18n.domain_messages import explain_refusal
 from web.i18n.negotiation import language_of
 from web.visitor import visitor_of
 
@@ -102,7 +102,7 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
     language = language_of(request)
     if isinstance(exc, DomainError):
         status, _ = status_of(exc)
-        message = translate_domain_message(exc.message, language)
+        message = explain_refusal(exc, language)
     else:
         status = exc.status_code
         if status == 404:

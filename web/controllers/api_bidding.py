@@ -112,7 +112,7 @@ async def live_state(session: AsyncSession, clock: Clock, lot_id: int) -> dict[s
     """What a watcher of the lot sees: state, price, leader pseudonym, closing time, the server's clock."""
     lot = await session.get(Lot, lot_id, populate_existing=True)
     if lot is None or lot.state == LotState.DRAFT:
-        raise NotFound(f"There is no lot number {lot_id}.")
+        raise NotFound("lot.not_found", lot_id=lot_id)
     now = clock.now()
     state: dict[str, Any] = {
         "lot_id": lot.id,
@@ -147,7 +147,7 @@ async def live_state(session: AsyncSession, clock: Clock, lot_id: int) -> dict[s
 
 def _user(user: User | None) -> User:
     if user is None:
-        raise NotAuthenticated("Send 'Authorization: Bearer <token>' of your account.")
+        raise NotAuthenticated("auth.bearer_of_account_required")
     return user
 
 
@@ -255,7 +255,7 @@ class BiddingApi(Controller):
     ) -> dict[str, Any]:
         key = await sealed_lot_service.public_key(lot_id)
         if key is None:
-            raise NotFound("This lot has no sealed-bid key.")
+            raise NotFound("commission.no_key")
         return {"lot_id": lot_id, "public_key": key}
 
     @post("/lots/{lot_id:int}/bids", summary="Place an open ascending bid (approved bidder)")
