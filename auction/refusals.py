@@ -56,7 +56,7 @@ REFUSALS: Mapping[str, str] = {
     "lot.transition_refused": N_(
         "The lot is %(state)s; it cannot become %(target)s. Allowed next states: %(allowed)s."
     ),
-    "lot.terms_invalid": N_("The lot's terms break %(count)s rule(s); each problem names the field to change."),
+    "lot.terms_invalid": N_("The lot's terms break the rules; each problem names the field to change."),
     "lot.terms_frozen": N_("The lot is %(state)s; its terms can no longer change."),
     "lot.format_frozen": N_("The auction format cannot change after publication; cancel and list the lot again."),
     "lot.amendment_reason_missing": N_("Say why a published lot is amended; the reason is published."),

@@ -55,7 +55,7 @@ class InvalidTerms(InvalidInput):
     """The terms break one or more rules; each problem names its field."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("lot.terms_invalid", field=problems[0].field, count=len(problems))
+        super().__init__("lot.terms_invalid", field=problems[0].field)
         self.problems = problems
 
 
