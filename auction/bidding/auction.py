@@ -182,7 +182,7 @@ class AuctionService:
         try:
             return await self._admit_bid(bidder, lot_id, key, request, fmt)
         except DomainError as refused:
-            log.info("%s refused: lot=%s user=%s reason=%s", fmt, lot_id, bidder.id, refused.message)
+            log.info("%s refused: lot=%s user=%s %s: %s", fmt, lot_id, bidder.id, refused.code, refused.message)
             raise
 
     async def _admit_bid(
