@@ -1,15 +1,29 @@
-"""Domain errors: each says what went wrong in words a person can act on; HTTP codes live in web/."""
+"""Domain errors: a stable code and its values, read as English here and translated by the web; HTTP codes live in web/.
+
+The code's English template is in auction/refusals.py; ``message`` (and ``str(error)``) is that template filled in.
+"""
 
 from __future__ import annotations
+
+from typing import Self
+
+from auction.refusals import Param, Problem, render
 
 
 class DomainError(Exception):
     """Base of every refusal the domain makes on purpose."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, /, *, field: str | None = None, **params: Param) -> None:
+        self.code = code
+        self.params: dict[str, Param] = params
         self.field = field
+        self.message = render(code, params)
+        super().__init__(self.message)
+
+    @classmethod
+    def of(cls, problem: Problem) -> Self:
+        """The refusal of one problem a pure rule reported."""
+        return cls(problem.code, field=problem.field, **problem.params)
 
 
 class NotFound(DomainError):
@@ -35,8 +49,8 @@ class Conflict(DomainError):
 class TooManyAttempts(DomainError):
     """Throttled: try again later."""
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, /, *, retry_after: int, **params: Param) -> None:
+        super().__init__(code, field=None, **params)
         self.retry_after = retry_after
 
 

@@ -16,18 +16,20 @@ def can_manage_lots_of(user: User, municipality_id: int) -> bool:
 def require_lot_manager(user: User | None, municipality_id: int) -> User:
     """The user, if they may create or change lots of this municipality; else a clear refusal."""
     if user is None:
-        raise NotAuthenticated("Log in as an officer of the lot's municipality to do this.")
+        raise NotAuthenticated("auth.officer_login_required")
     if not can_manage_lots_of(user, municipality_id):
         if user.role == Role.OFFICER:
-            raise PermissionDenied("Officers can only manage lots of their own municipality.")
-        raise PermissionDenied(f"A {user.role} account cannot create or change lots; an officer must.")
+            raise PermissionDenied("auth.other_municipality")
+        raise PermissionDenied("auth.role_cannot_manage_lots", role=user.role.value)
     return user
 
 
 def require_role(user: User | None, *roles: Role) -> User:
     if user is None:
-        raise NotAuthenticated("Log in to do this.")
+        raise NotAuthenticated("auth.login_required")
     if user.role not in roles:
+        if roles == (Role.BIDDER,):
+            raise PermissionDenied("auth.bidder_required", role=user.role.value)
         names = " or ".join(str(r) for r in roles)
-        raise PermissionDenied(f"This needs a {names} account; you are logged in as a {user.role}.")
+        raise PermissionDenied("auth.role_required", roles=names, role=user.role.value)
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from auction.accounts.models import BidderKind
+from auction.refusals import Problem
 
 # Kyrgyz personal number (PIN): 14 digits, starting 1 (female) or 2 (male), then the birth date DDMMYYYY.
 _PERSONAL_NUMBER = re.compile(r"^[12](0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])(19|20)\d{2}\d{5}$")
@@ -12,10 +13,10 @@ _PERSONAL_NUMBER = re.compile(r"^[12](0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])(19|20)
 _TAX_NUMBER = re.compile(r"^0\d{13}$")
 
 
-def identity_problem(kind: BidderKind, number: str) -> str | None:
+def identity_problem(kind: BidderKind, number: str) -> Problem | None:
     """Why the number is not a valid identity number for this kind of bidder, or None."""
     if kind == BidderKind.INDIVIDUAL and not _PERSONAL_NUMBER.match(number):
-        return "A personal number has 14 digits: 1 or 2, the birth date as DDMMYYYY, then 5 digits."
+        return Problem("account.personal_number_malformed", field="identity_number")
     if kind == BidderKind.LEGAL_ENTITY and not _TAX_NUMBER.match(number):
-        return "A legal entity's tax number (INN) has 14 digits and starts with 0."
+        return Problem("account.tax_number_malformed", field="identity_number")
     return None

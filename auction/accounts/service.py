@@ -20,7 +20,7 @@ LANGUAGES = ("ky", "ru", "en")
 def remember_language(user: User, language: str) -> None:
     """Keep the language a user chose on their account; the caller's transaction commits it."""
     if language not in LANGUAGES:
-        raise InvalidInput(f"Choose one of: {', '.join(LANGUAGES)}.", field="language")
+        raise InvalidInput("account.language_unknown", field="language", languages=", ".join(LANGUAGES))
     user.preferred_language = language
 
 
@@ -38,7 +38,7 @@ class AccountService:
     async def register_bidder(self, data: Registration) -> User:
         problem = identity_problem(data.bidder_kind, data.identity_number)
         if problem:
-            raise InvalidInput(problem, field="identity_number")
+            raise InvalidInput.of(problem)
         return await self.create_user(
             email=data.email,
             password=data.password,
@@ -60,10 +60,10 @@ class AccountService:
         **extra: object,
     ) -> User:
         if (role == Role.OFFICER) != (municipality_id is not None):
-            raise InvalidInput("An officer belongs to exactly one municipality; others to none.")
+            raise InvalidInput("account.officer_municipality")
         exists = await self.session.scalar(select(User.id).where(User.email == email.lower()))
         if exists is not None:
-            raise Conflict("An account with this e-mail already exists; log in instead.", field="email")
+            raise Conflict("account.email_taken", field="email")
         user = User(
             email=email.lower(),
             password_hash=hash_password(password),
@@ -87,13 +87,12 @@ class AccountService:
         if failures and failures >= self.max_failures:
             minutes = int(self.lockout.total_seconds() // 60)
             raise TooManyAttempts(
-                f"Too many failed logins for this e-mail; wait {minutes} minutes and try again.",
-                retry_after=int(self.lockout.total_seconds()),
+                "account.login_throttled", retry_after=int(self.lockout.total_seconds()), minutes=minutes
             )
         user = await self.session.scalar(select(User).where(User.email == email))
         if user is None or not user.is_active or not verify_password(user.password_hash, password):
             self.session.add(LoginFailure(email=email, failed_at=self.clock.now()))
-            raise NotAuthenticated("The e-mail or password is wrong.")
+            raise NotAuthenticated("account.login_wrong")
         await self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
         return user
 

@@ -57,18 +57,6 @@ class BidReceipt:
         }
 
 
-FORMAT_NAMES = {
-    AuctionFormat.OPEN_ASCENDING: "an open ascending auction",
-    AuctionFormat.SEALED_BID: "a sealed-bid auction",
-    AuctionFormat.DESCENDING: "a descending (Dutch) auction",
-}
-BID_NAMES = {
-    AuctionFormat.OPEN_ASCENDING: "open bids",
-    AuctionFormat.SEALED_BID: "sealed bids",
-    AuctionFormat.DESCENDING: "price acceptances",
-}
-
-
 def outage_rule(lot: Lot) -> dict[str, int]:
     """Published with the opening: how an outage near the close extends it (see scheduler.py)."""
     return {"threshold_seconds": OUTAGE_THRESHOLD_SECONDS, "extension_minutes": lot.soft_close_minutes}
@@ -181,7 +169,7 @@ class AuctionService:
         await self._open_clock(lot, AuctionFormat.SEALED_BID, at)
         standing = await self._standing(lot_id, bidder.id)
         if standing is None:
-            raise Conflict("You have no standing sealed bid on this lot.")
+            raise Conflict("sealed_bid.none_standing")
         standing.status = BidStatus.WITHDRAWN
         payload = {"bidder": application.pseudonym}
         await self.ledger.record("bid.withdrawn", lot_id, f"bidder:{application.pseudonym}", payload, at=at)
@@ -194,16 +182,14 @@ class AuctionService:
         try:
             return await self._admit_bid(bidder, lot_id, key, request, fmt)
         except DomainError as refused:
-            log.info("%s refused: lot=%s user=%s reason=%s", fmt, lot_id, bidder.id, refused.message)
+            log.info("%s refused: lot=%s user=%s %s: %s", fmt, lot_id, bidder.id, refused.code, refused.message)
             raise
 
     async def _admit_bid(
         self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat
     ) -> BidReceipt:
         if not 8 <= len(key) <= 100:
-            raise InvalidInput(
-                "Send an Idempotency-Key of 8 to 100 characters with every bid.", field="idempotency_key"
-            )
+            raise InvalidInput("bid.idempotency_key_invalid", field="idempotency_key")
         lot = await self.lots.lock(lot_id)
         request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
         replay = await self._replayed(bidder, key, request_hash)
@@ -261,7 +247,7 @@ class AuctionService:
         minimum = rules.minimum_next_bid(lot.starting_price, lot.bid_step, clock.current_price)
         problem = rules.bid_problem(amount, minimum)
         if problem:
-            raise InvalidInput(problem, field="amount")
+            raise InvalidInput.of(problem)
         payload = {"bidder": pseudonym, "amount": amount}
         admitted = await self.ledger.record("bid.placed", lot.id, f"bidder:{pseudonym}", payload, at=at)
         clock.current_price, clock.leader = amount, pseudonym
@@ -279,7 +265,7 @@ class AuctionService:
         try:
             validate_ciphertext(ciphertext)
         except SealedBidError as exc:
-            raise InvalidInput(str(exc), field="ciphertext") from None
+            raise InvalidInput("sealed_bid.malformed", field="ciphertext", reason=str(exc)) from None
         digest = ciphertext_hash(ciphertext)
         previous = await self._standing(lot.id, bidder.id)
         if previous is not None:
@@ -308,14 +294,14 @@ class AuctionService:
 
     async def _open_clock(self, lot: Lot, fmt: AuctionFormat, at: datetime) -> AuctionClock:
         if lot.format != fmt:
-            raise Conflict(f"This lot is {FORMAT_NAMES[lot.format]}; {BID_NAMES[fmt]} do not apply to it.")
+            raise Conflict("bid.format_mismatch", lot_format=lot.format.value, bid_format=fmt.value)
         if lot.state != LotState.BIDDING:
-            raise Conflict(f"The lot is {lot.state}; bids are taken only while bidding is open.")
+            raise Conflict("bid.lot_not_bidding", state=lot.state.value)
         clock = await self.auction_clock(lot.id)
         if not rules.is_open(as_utc(clock.opened_at), as_utc(clock.closes_at), at):
-            raise Conflict(f"Bidding closed at {format_time(as_utc(clock.closes_at))}; this bid came too late.")
+            raise Conflict("bid.too_late", closed_at=format_time(as_utc(clock.closes_at)))
         if fmt == AuctionFormat.DESCENDING and clock.bid_count:
-            raise Conflict("Another bidder has already accepted the price; the auction is over.")
+            raise Conflict("bid.price_taken")
         return clock
 
     async def _replayed(self, bidder: User, key: str, request_hash: str) -> BidReceipt | None:
@@ -323,10 +309,7 @@ class AuctionService:
         if earlier is None:
             return None
         if earlier.request_hash != request_hash:
-            raise Conflict(
-                "This Idempotency-Key was already used for a different bid; use a new key for a new bid.",
-                field="idempotency_key",
-            )
+            raise Conflict("bid.idempotency_key_reused", field="idempotency_key")
         stored = earlier.receipt
         return BidReceipt(
             bid_id=stored["bid_id"],
@@ -358,7 +341,7 @@ class AuctionService:
     async def auction_clock(self, lot_id: int) -> AuctionClock:
         clock = await self.session.get(AuctionClock, lot_id, populate_existing=True)
         if clock is None:
-            raise NotFound(f"Bidding on lot {lot_id} has not opened.")
+            raise NotFound("bid.not_opened", lot_id=lot_id)
         return clock
 
     async def bids(self, lot_id: int) -> list[Bid]:
@@ -376,5 +359,5 @@ class AuctionService:
         """One of the bidder's bids; anyone else's is as absent as a bid that does not exist."""
         bid = await self.session.get(Bid, bid_id)
         if bid is None or bid.bidder_id != bidder.id:
-            raise NotFound(f"There is no bid number {bid_id} of yours.")
+            raise NotFound("bid.not_yours", bid_id=bid_id)
         return bid

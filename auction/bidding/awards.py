@@ -32,7 +32,7 @@ class AwardService:
     async def decide(self, lot: Lot) -> rules.Outcome:
         """Award a closed (and, if sealed, opened) lot from its bids, or fail it; the caller holds the lot lock."""
         if lot.state != LotState.CLOSED:
-            raise Conflict(f"The lot is {lot.state}; only a closed auction is decided.")
+            raise Conflict("award.lot_not_closed", state=lot.state.value)
         placed = await self._placed(lot)
         if lot.format == AuctionFormat.DESCENDING:
             outcome = rules.decide_descending(placed[0] if placed else None)
@@ -98,10 +98,10 @@ class AwardService:
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
         if award.bidder_id != bidder.id:
-            raise PermissionDenied("Only the bidder the lot is awarded to can sign for it.")
+            raise PermissionDenied("award.sign_not_winner")
         at = await self.ledger.next_time(lot.id)
         if at >= as_utc(award.sign_deadline):
-            raise Conflict("The signing deadline has passed; the award has lapsed.")
+            raise Conflict("award.sign_deadline_passed")
         award.status = AwardStatus.SIGNED
         award.decided_at = at
         payload = {"bidder": award.pseudonym}
@@ -113,7 +113,7 @@ class AwardService:
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
         if award.bidder_id != bidder.id:
-            raise PermissionDenied("Only the bidder the lot is awarded to can decline it.")
+            raise PermissionDenied("award.decline_not_winner")
         return await self._lapse(lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}")
 
     async def expire_if_due(self, lot_id: int) -> bool:
@@ -163,7 +163,7 @@ class AwardService:
             select(Award).where(Award.lot_id == lot_id, Award.status == AwardStatus.AWAITING_SIGNATURE)
         )
         if award is None:
-            raise NotFound("This lot has no award waiting for a signature.")
+            raise NotFound("award.none_waiting")
         return award
 
     async def _bid_rows(self, lot_id: int) -> list[Bid]:
@@ -178,7 +178,7 @@ class AwardService:
             return [rules.Placed(b.pseudonym, b.amount or 0, as_utc(b.placed_at), b.id) for b in rows]
         key = await self.session.get(SealedLotKey, lot.id)
         if key is None or key.private_key is None:
-            raise Conflict("The commission has not opened the sealed bids yet.")
+            raise Conflict("award.sealed_bids_unopened")
         private = decode_private_key(key.private_key)
         placed = []
         for bid in rows:

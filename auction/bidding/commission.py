@@ -61,6 +61,11 @@ class CommissionError(Exception):
 class WeakPassphrase(CommissionError):
     """A member's passphrase is too short to stand against offline guessing of a leaked record."""
 
+    def __init__(self, message: str, *, member_id: str, min_length: int | None = None) -> None:
+        super().__init__(message)
+        self.member_id = member_id
+        self.min_length = min_length  # set when the passphrase is text, only too short
+
 
 class WrongPassphrase(CommissionError):
     """The passphrase does not open this member's share."""
@@ -228,17 +233,20 @@ def _normalise(passphrase: str) -> bytes:
 def check_passphrase_strength(passphrase: str, member_id: str) -> None:
     """Refuse a passphrase shorter than MIN_PASSPHRASE_LENGTH characters (after NFC normalisation)."""
     if not isinstance(passphrase, str):
-        raise WeakPassphrase(f"the passphrase of member {member_id!r} must be text")
+        raise WeakPassphrase(f"the passphrase of member {member_id!r} must be text", member_id=member_id)
     try:
         _normalise(passphrase)
     except UnicodeEncodeError:
         raise WeakPassphrase(
-            f"the passphrase of member {member_id!r} contains characters that are not valid text"
+            f"the passphrase of member {member_id!r} contains characters that are not valid text",
+            member_id=member_id,
         ) from None
     if len(unicodedata.normalize("NFC", passphrase)) < MIN_PASSPHRASE_LENGTH:
         raise WeakPassphrase(
             f"the passphrase of member {member_id!r} is shorter than {MIN_PASSPHRASE_LENGTH} characters; "
-            "choose a longer one (several words are easiest to remember)"
+            "choose a longer one (several words are easiest to remember)",
+            member_id=member_id,
+            min_length=MIN_PASSPHRASE_LENGTH,
         )
 
 

@@ -54,7 +54,7 @@ class LiveAuctions:
         # populate_existing: a stream polls in one session per tick, but a caller may reuse a session.
         lot = await self.session.get(Lot, lot_id, populate_existing=True)
         if lot is None or lot.state == LotState.DRAFT:
-            raise NotFound(f"There is no lot number {lot_id}.")
+            raise NotFound("lot.not_found", lot_id=lot_id)
         now = self.clock.now()
         running = await self.session.get(AuctionClock, lot_id, populate_existing=True)
         if running is None:

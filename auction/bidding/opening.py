@@ -17,6 +17,9 @@ from auction.bidding.commission import (
     CommissionError,
     ScryptParams,
     SealedShare,
+    ShareCorrupted,
+    WeakPassphrase,
+    WrongPassphrase,
     open_share,
     recover_lot_key,
     split_lot_key,
@@ -64,28 +67,22 @@ class SealedLotService:
         lot = await self.lots.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if lot.format != AuctionFormat.SEALED_BID:
-            raise InvalidInput("Only a sealed-bid lot has a commission; publish this lot normally.")
+            raise InvalidInput("commission.lot_not_sealed")
         if lot.state != LotState.DRAFT:
-            raise Conflict(f"The lot is {lot.state}; it cannot be published again.")
+            raise Conflict("commission.already_published", state=lot.state.value)
         if not 2 <= threshold <= len(members):
-            raise InvalidInput(
-                "At least two members must be needed to open the bids, and no more than the commission has.",
-                field="threshold",
-            )
+            raise InvalidInput("commission.threshold_invalid", field="threshold")
         for member_id, _ in members:
             member = await self.session.get(User, member_id)
             if member is None or member.role != Role.OFFICER or member.municipality_id != lot.municipality_id:
-                raise InvalidInput(
-                    f"Commission member {member_id} must be an officer of the lot's municipality.",
-                    field="members",
-                )
+                raise InvalidInput("commission.member_not_officer", field="members", member_id=member_id)
         key = generate_lot_key_pair()
         try:
             sealed = split_lot_key(
                 key.private_scalar, threshold, [(str(m), p) for m, p in members], lot.id, kdf=self.kdf
             )
         except CommissionError as exc:
-            raise InvalidInput(str(exc), field="members") from None
+            raise dealing_refusal(exc) from None
         public_key = b64url_encode(key.public_key)
         self.session.add(
             SealedLotKey(
@@ -107,31 +104,30 @@ class SealedLotService:
         lot = await self.lots.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if lot.state != LotState.CLOSED:
-            raise Conflict(f"The lot is {lot.state}; sealed bids are opened only after bidding has closed.")
+            raise Conflict("commission.lot_not_closed", state=lot.state.value)
         record = await self.session.get(SealedLotKey, lot.id)
         if record is None:
-            raise Conflict("This lot has no sealed-bid key.")
+            raise Conflict("commission.no_key")
         if record.private_key is not None:
-            raise Conflict("The sealed bids of this lot were already opened.")
+            raise Conflict("commission.already_opened")
         shares = {entry["member"]: SealedShare.from_dict(entry["share"]) for entry in record.shares}
         opened = []
         for member_id, passphrase in releases:
             sealed = shares.get(str(member_id))
             if sealed is None:
-                raise InvalidInput(f"User {member_id} is not on this lot's commission.", field="releases")
+                raise InvalidInput("commission.not_member", field="releases", user_id=member_id)
             try:
                 opened.append((str(member_id), open_share(sealed, passphrase, lot.id, str(member_id))))
             except CommissionError as exc:
-                raise InvalidInput(str(exc), field="releases") from None
+                raise release_refusal(exc, lot.id) from None
         if len(opened) < record.threshold:
             raise InvalidInput(
-                f"{record.threshold} commission members must release their shares; {len(opened)} did.",
-                field="releases",
+                "commission.quorum_not_met", field="releases", needed=record.threshold, given=len(opened)
             )
         try:
             private = recover_lot_key(opened, b64url_decode(record.public_key))
         except CommissionError as exc:
-            raise InvalidInput(str(exc), field="releases") from None
+            raise InvalidInput("commission.shares_do_not_open", field="releases", reason=str(exc)) from None
         record.private_key = encode_private_key(private)
         record.opened_at = self.clock.now()
         awards = AwardService(self.session, self.clock, self.ledger)
@@ -166,3 +162,28 @@ class SealedLotService:
             if member is not None:
                 members.append(member)
         return Commission(record.threshold, members, record.opened_at)
+
+
+def dealing_refusal(exc: CommissionError) -> InvalidInput:
+    """Why the lot key could not be dealt; a weak passphrase is named by its member, so a form can point at it."""
+    if isinstance(exc, WeakPassphrase) and exc.min_length is not None:
+        return InvalidInput(
+            "commission.passphrase_too_short",
+            field="members",
+            member_id=int(exc.member_id),
+            min_length=exc.min_length,
+        )
+    if isinstance(exc, WeakPassphrase):
+        return InvalidInput("commission.passphrase_not_text", field="members", member_id=int(exc.member_id))
+    return InvalidInput("commission.key_not_dealt", field="members", reason=str(exc))
+
+
+def release_refusal(exc: CommissionError, lot_id: int) -> InvalidInput:
+    """Why one member's share did not open, naming the member so a form can point at their passphrase."""
+    if isinstance(exc, WrongPassphrase):
+        return InvalidInput(
+            "commission.passphrase_wrong", field="releases", member_id=int(exc.member_id), lot_id=lot_id
+        )
+    if isinstance(exc, ShareCorrupted):
+        return InvalidInput("commission.share_altered", field="releases", member_id=int(exc.member_id), lot_id=lot_id)
+    return InvalidInput("commission.share_unusable", field="releases", reason=str(exc))

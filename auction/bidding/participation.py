@@ -26,17 +26,17 @@ class ParticipationService:
         """A registered bidder asks to take part; allowed until the applications deadline of a published lot."""
         require_role(bidder, Role.BIDDER)
         if not bidder.identity_number:
-            raise InvalidInput("Complete your personal or tax number before applying.", field="identity_number")
+            raise InvalidInput("application.identity_missing", field="identity_number")
         lot = await self.lots.lock(lot_id)
         if lot.state != LotState.PUBLISHED:
-            raise Conflict(f"The lot is {lot.state}; applications are taken only while it is published.")
+            raise Conflict("application.lot_not_published", state=lot.state.value)
         # The recorded admission time is the moment the deadline is judged against, as the verifier does.
         now = await self.ledger.next_time(lot_id)
         if now >= as_utc(lot.applications_close_at):
-            raise Conflict("The applications deadline has passed.")
+            raise Conflict("application.deadline_passed")
         existing = await self._find(lot_id, bidder.id)
         if existing is not None:
-            raise Conflict(f"You have already applied to this lot; your application is {existing.status}.")
+            raise Conflict("application.duplicate", status=existing.status.value)
         pseudonym = self.ledger.keys.pseudonym(lot_id, bidder.id)
         application = Application(
             lot_id=lot_id,
@@ -56,7 +56,7 @@ class ParticipationService:
         application, lot_id = await self._for_review(officer, application_id)
         reference = bank_reference.strip()
         if not 3 <= len(reference) <= 100:
-            raise InvalidInput("Give the bank's payment reference (3 to 100 characters).", field="bank_reference")
+            raise InvalidInput("application.bank_reference_invalid", field="bank_reference")
         now = self.clock.now()
         application.status = ApplicationStatus.APPROVED
         application.deposit_reference = reference
@@ -74,7 +74,7 @@ class ParticipationService:
     async def reject(self, officer: User, application_id: int, reason: str) -> Application:
         application, lot_id = await self._for_review(officer, application_id)
         if len(reason.strip()) < 5:
-            raise InvalidInput("Say why the application is rejected; the bidder sees the reason.", field="reason")
+            raise InvalidInput("application.reject_reason_missing", field="reason")
         now = self.clock.now()
         application.status = ApplicationStatus.REJECTED
         application.reason = reason.strip()
@@ -106,12 +106,12 @@ class ParticipationService:
     async def approved(self, lot_id: int, bidder: User) -> Application:
         """The bidder's approved application for the lot, or a refusal that says what is missing."""
         if bidder.role != Role.BIDDER:
-            raise PermissionDenied("Only registered bidders bid; officials of a lot may never bid on it.")
+            raise PermissionDenied("bid.officials_excluded")
         application = await self._find(lot_id, bidder.id)
         if application is None:
-            raise PermissionDenied("Apply to this lot and have your deposit confirmed before bidding.")
+            raise PermissionDenied("bid.not_applied")
         if application.status != ApplicationStatus.APPROVED:
-            raise PermissionDenied(f"Your application is {application.status}; only approved bidders may bid.")
+            raise PermissionDenied("bid.application_not_approved", status=application.status.value)
         return application
 
     async def _find(self, lot_id: int, bidder_id: int) -> Application | None:
@@ -122,11 +122,11 @@ class ParticipationService:
     async def _for_review(self, officer: User, application_id: int) -> tuple[Application, int]:
         application = await self.session.get(Application, application_id)
         if application is None:
-            raise NotFound(f"There is no application number {application_id}.")
+            raise NotFound("application.not_found", application_id=application_id)
         lot = await self.lots.lock(application.lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if lot.state not in {LotState.PUBLISHED, LotState.BIDDING}:
-            raise Conflict(f"The lot is {lot.state}; applications can no longer be reviewed.")
+            raise Conflict("application.review_closed", state=lot.state.value)
         if application.status != ApplicationStatus.SUBMITTED:
-            raise Conflict(f"The application is already {application.status}.")
+            raise Conflict("application.already_reviewed", status=application.status.value)
         return application, lot.id

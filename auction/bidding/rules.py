@@ -1,7 +1,7 @@
 """Pure auction rules: bid validity, soft close, the Dutch clock, and who wins.
 
-Standard library only: the offline verifier replays every auction with these same functions, so the award
-an inspector recomputes comes from the code that made it.
+Standard library only (auction.refusals is too): the offline verifier replays every auction with these same
+functions, so the award an inspector recomputes comes from the code that made it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from auction.refusals import Problem
 
 # Larger than any municipal lot is worth, far inside a 64-bit integer and JSON's exact-integer range.
 MAX_AMOUNT = 10_000_000_000 * 100
@@ -44,14 +46,14 @@ def minimum_next_bid(starting_price: int, step: int, current_price: int | None) 
     return starting_price if current_price is None else current_price + step
 
 
-def bid_problem(amount: int, minimum: int) -> str | None:
+def bid_problem(amount: int, minimum: int) -> Problem | None:
     """Why an amount cannot be bid now, or None when it can."""
     if amount <= 0:
-        return "A bid must be a positive amount."
+        return Problem("bid.not_positive", field="amount")
     if amount > MAX_AMOUNT:
-        return "That amount is beyond any lot on this platform; check the number of digits."
+        return Problem("bid.beyond_any_lot", field="amount")
     if amount < minimum:
-        return f"The minimum bid now is {minimum} tyiyn."
+        return Problem("bid.too_low", field="amount", minimum_tyiyn=minimum)
     return None
 
 

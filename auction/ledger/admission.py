@@ -104,6 +104,4 @@ class LedgerWriter:
     async def _refuse_if_backlogged(self) -> None:
         backlog = await self.session.scalar(select(func.count()).select_from(PendingEntry))
         if backlog is not None and backlog >= self.backlog_limit:
-            raise Unavailable(
-                "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."
-            )
+            raise Unavailable("ledger.backlog")

@@ -73,12 +73,12 @@ class LedgerReader:
             select(SignedCheckpoint).where(SignedCheckpoint.size == size).order_by(SignedCheckpoint.id).limit(1)
         )
         if found is None:
-            raise NotFound(f"No checkpoint of size {size} was signed.", field="size")
+            raise NotFound("ledger.checkpoint_not_found", field="size", size=size)
         return found
 
     async def entries(self, start: int, end: int) -> list[LedgerEntry]:
         if start < 0 or end <= start:
-            raise InvalidInput("Ask for a range with 0 <= start < end.", field="start")
+            raise InvalidInput("ledger.range_invalid", field="start")
         rows = await self.session.scalars(
             select(LedgerEntry)
             .where(LedgerEntry.idx >= start, LedgerEntry.idx < min(end, start + MAX_PAGE))
@@ -105,7 +105,7 @@ class LedgerReader:
         """An inclusion proof of leaf ``index`` in a signed tree (the latest unless a size is given)."""
         checkpoint = await (self.checkpoint_of_size(tree_size) if tree_size else self.latest_checkpoint())
         if checkpoint is None or not 0 <= index < checkpoint.size:
-            raise NotFound(f"Entry {index} is not in the signed tree yet; try again shortly.", field="index")
+            raise NotFound("ledger.entry_not_integrated", field="index", index=index)
         hasher = await self._hasher_for(lambda h: inclusion_proof(index, checkpoint.size, h))
         path = inclusion_proof(index, checkpoint.size, hasher)
         leaf = await self.session.get(TreeNode, (0, index))
@@ -115,7 +115,7 @@ class LedgerReader:
     async def consistency(self, size1: int, size2: int) -> list[bytes]:
         latest = await self.latest_checkpoint()
         if latest is None or not 0 < size1 <= size2 <= latest.size:
-            raise InvalidInput("Ask for 0 < size1 <= size2 <= the latest checkpoint's size.", field="size1")
+            raise InvalidInput("ledger.consistency_range_invalid", field="size1")
         hasher = await self._hasher_for(lambda h: consistency_proof(size1, size2, h))
         return consistency_proof(size1, size2, hasher)
 
@@ -123,7 +123,7 @@ class LedgerReader:
         """A self-contained C2SP tlog-proof for the entry with this body hash (a bidder's receipt)."""
         entry = await self.entry_by_body_hash(body_hash)
         if entry is None:
-            raise NotFound("No integrated entry has that body hash (yet); integration takes about a second.")
+            raise NotFound("ledger.body_hash_unknown")
         inclusion = await self.inclusion(entry.idx)
         return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from auction.errors import Conflict
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.money import MAX_TYIYN
+from auction.refusals import Problem
 
 TRANSITIONS: Mapping[LotState, frozenset[LotState]] = {
     LotState.DRAFT: frozenset({LotState.PUBLISHED, LotState.CANCELLED}),
@@ -46,20 +46,12 @@ def ensure_transition(current: LotState, target: LotState) -> None:
     """Refuse a transition the state machine does not allow, naming the current state."""
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (it is final)"
-        raise Conflict(f"The lot is {current}; it cannot become {target}. Allowed next states: {allowed}.")
+        raise Conflict("lot.transition_refused", state=current.value, target=target.value, allowed=allowed)
 
 
 def can_amend(state: LotState) -> bool:
     """Terms may change in draft freely, and once published only by a recorded amendment."""
     return state in {LotState.DRAFT, LotState.PUBLISHED}
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One broken rule, attributed to the field the person must change."""
-
-    field: str
-    message: str
 
 
 def check_terms(terms: Mapping[str, Any], *, now: datetime, max_lease_months: int) -> list[Problem]:
@@ -76,7 +68,7 @@ def check_terms(terms: Mapping[str, Any], *, now: datetime, max_lease_months: in
 
 def _check_titles(terms: Mapping[str, Any]) -> list[Problem]:
     if not any((terms.get(f"title_{lang}") or "").strip() for lang in ("ky", "ru", "en")):
-        return [Problem("title_ky", "Give the lot a title in at least one of Kyrgyz, Russian or English.")]
+        return [Problem("terms.title_missing", field="title_ky")]
     return []
 
 
@@ -86,15 +78,15 @@ def _check_money(terms: Mapping[str, Any]) -> list[Problem]:
     for name in ("starting_price", "bid_step", "deposit"):
         value = terms[name]
         if value < 0 or value > MAX_TYIYN:
-            problems.append(Problem(name, f"Must be between 0 and {MAX_TYIYN} tyiyn."))
+            problems.append(Problem("terms.amount_out_of_range", field=name, max_tyiyn=MAX_TYIYN))
     if price <= 0:
-        problems.append(Problem("starting_price", "The starting price must be more than zero."))
+        problems.append(Problem("terms.starting_price_not_positive", field="starting_price"))
     if step <= 0:
-        problems.append(Problem("bid_step", "The bid step must be more than zero."))
+        problems.append(Problem("terms.bid_step_not_positive", field="bid_step"))
     elif step > price > 0:
-        problems.append(Problem("bid_step", "The bid step cannot be larger than the starting price."))
+        problems.append(Problem("terms.bid_step_above_price", field="bid_step"))
     if deposit > price > 0:
-        problems.append(Problem("deposit", "The deposit cannot be larger than the starting price."))
+        problems.append(Problem("terms.deposit_above_price", field="deposit"))
     return problems
 
 
@@ -104,11 +96,11 @@ def _check_schedule(terms: Mapping[str, Any], now: datetime) -> list[Problem]:
     opens: datetime = terms["bidding_opens_at"]
     closes: datetime = terms["bidding_closes_at"]
     if close_apps <= now:
-        problems.append(Problem("applications_close_at", "The applications deadline must be in the future."))
+        problems.append(Problem("terms.applications_deadline_past", field="applications_close_at"))
     if opens < close_apps:
-        problems.append(Problem("bidding_opens_at", "Bidding cannot open before the applications deadline has passed."))
+        problems.append(Problem("terms.bidding_opens_before_deadline", field="bidding_opens_at"))
     if closes <= opens:
-        problems.append(Problem("bidding_closes_at", "Bidding must close after it opens."))
+        problems.append(Problem("terms.bidding_closes_before_opening", field="bidding_closes_at"))
     return problems
 
 
@@ -117,16 +109,16 @@ def _check_deal(terms: Mapping[str, Any], max_lease_months: int) -> list[Problem
     term, period = terms.get("lease_term_months"), terms.get("rent_period")
     if terms["deal"] == Deal.LEASE:
         if term is None:
-            problems.append(Problem("lease_term_months", "A lease needs its term in months."))
+            problems.append(Problem("terms.lease_term_missing", field="lease_term_months"))
         elif not 1 <= term <= max_lease_months:
             problems.append(
-                Problem("lease_term_months", f"The lease term must be 1 to {max_lease_months} months here.")
+                Problem("terms.lease_term_too_long", field="lease_term_months", max_months=max_lease_months)
             )
         if period is None:
-            problems.append(Problem("rent_period", "A lease needs the rent period (month, quarter or year)."))
+            problems.append(Problem("terms.rent_period_missing", field="rent_period"))
     elif term is not None or period is not None:
         field = "lease_term_months" if term is not None else "rent_period"
-        problems.append(Problem(field, "A sale has no lease term or rent period."))
+        problems.append(Problem("terms.sale_with_lease_terms", field=field))
     return problems
 
 
@@ -135,16 +127,16 @@ def _check_format(terms: Mapping[str, Any]) -> list[Problem]:
     floor, interval = terms.get("floor_price"), terms.get("price_drop_interval_seconds")
     if terms["format"] == AuctionFormat.DESCENDING:
         if floor is None or not 0 < floor < terms["starting_price"]:
-            problems.append(Problem("floor_price", "A descending auction needs a floor below the starting price."))
+            problems.append(Problem("terms.floor_price_invalid", field="floor_price"))
         if interval is None or not 10 <= interval <= 86_400:
-            problems.append(Problem("price_drop_interval_seconds", "The price must drop every 10 seconds to 24 hours."))
+            problems.append(Problem("terms.price_drop_interval_invalid", field="price_drop_interval_seconds"))
     elif floor is not None or interval is not None:
         field = "floor_price" if floor is not None else "price_drop_interval_seconds"
-        problems.append(Problem(field, "Only a descending auction has a floor price and a drop interval."))
+        problems.append(Problem("terms.descending_fields_misplaced", field=field))
     if not 1 <= terms.get("soft_close_minutes", 5) <= 60:
-        problems.append(Problem("soft_close_minutes", "The soft-close window must be 1 to 60 minutes."))
+        problems.append(Problem("terms.soft_close_out_of_range", field="soft_close_minutes"))
     if not 0 <= terms.get("max_extension_minutes", 60) <= 24 * 60:
-        problems.append(Problem("max_extension_minutes", "The total extension cap must be 0 to 1440 minutes."))
+        problems.append(Problem("terms.extension_cap_out_of_range", field="max_extension_minutes"))
     return problems
 
 
@@ -153,22 +145,12 @@ def _check_registration(terms: Mapping[str, Any]) -> list[Problem]:
     kind = terms["kind"]
     if kind in {PropertyKind.LAND_PLOT, PropertyKind.BUILDING}:
         if not number or not CADASTRAL_NUMBER.match(number):
-            return [
-                Problem(
-                    "registration_number",
-                    "Land and buildings need a cadastral number shaped like 1-02-03-0004-0005.",
-                )
-            ]
+            return [Problem("terms.cadastral_number_malformed", field="registration_number")]
     elif kind == PropertyKind.VEHICLE:
         if not number or not VEHICLE_NUMBER.match(number):
-            return [
-                Problem(
-                    "registration_number",
-                    "A vehicle needs its 17-character VIN or a plate shaped like 01KG123ABC.",
-                )
-            ]
+            return [Problem("terms.vehicle_number_malformed", field="registration_number")]
     elif number and not INVENTORY_NUMBER.match(number):
-        return [Problem("registration_number", "Use letters, digits, '/', '-' or '.' (at most 64).")]
+        return [Problem("terms.inventory_number_malformed", field="registration_number")]
     return []
 
 

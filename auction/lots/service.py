@@ -31,7 +31,6 @@ from auction.lots.models import (
 )
 from auction.lots.rules import (
     REOPEN_NOTICE,
-    Problem,
     amendment_needs_reopening,
     can_amend,
     changed_terms,
@@ -41,6 +40,7 @@ from auction.lots.rules import (
 from auction.lots.schemas import LotAmend, LotCreate, LotTerms, RepeatAuction, terms_snapshot
 from auction.municipalities.models import Municipality
 from auction.municipalities.service import MunicipalityService
+from auction.refusals import Problem
 
 PUBLIC_STATES = frozenset(LotState) - {LotState.DRAFT}
 
@@ -55,7 +55,7 @@ class InvalidTerms(InvalidInput):
     """The terms break one or more rules; each problem names its field."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(" ".join(p.message for p in problems), field=problems[0].field)
+        super().__init__("lot.terms_invalid", field=problems[0].field)
         self.problems = problems
 
 
@@ -87,7 +87,7 @@ class LotService:
         """A lot the viewer may see: drafts only to those who manage them."""
         lot = await self.session.get(Lot, lot_id)
         if lot is None or (lot.state == LotState.DRAFT and not _may_manage(viewer, lot.municipality_id)):
-            raise NotFound(f"There is no lot number {lot_id}.")
+            raise NotFound("lot.not_found", lot_id=lot_id)
         return lot
 
     async def lock(self, lot_id: int) -> Lot:
@@ -96,14 +96,14 @@ class LotService:
             select(Lot).where(Lot.id == lot_id).with_for_update().execution_options(populate_existing=True)
         )
         if lot is None:
-            raise NotFound(f"There is no lot number {lot_id}.")
+            raise NotFound("lot.not_found", lot_id=lot_id)
         return lot
 
     async def create(self, officer: User, data: LotCreate) -> Lot:
         require_role(officer, Role.OFFICER, Role.ADMIN)
         municipality_id = data.municipality_id or officer.municipality_id
         if municipality_id is None:
-            raise InvalidInput("Say which municipality the lot belongs to.", field="municipality_id")
+            raise InvalidInput("lot.municipality_missing", field="municipality_id")
         require_lot_manager(officer, municipality_id)
         municipality = await self.municipalities.get(municipality_id)
         await self._check(data, municipality)
@@ -126,35 +126,26 @@ class LotService:
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if not can_amend(lot.state):
-            raise Conflict(f"The lot is {lot.state}; its terms can no longer change.")
+            raise Conflict("lot.terms_frozen", state=lot.state.value)
         municipality = await self.municipalities.get(lot.municipality_id)
         await self._check(data, municipality)
         now = self.clock.now()
         if lot.state == LotState.PUBLISHED:
             if data.format != lot.format:
                 # A sealed lot's key and commission are fixed at publication; bidders chose how to bid.
-                raise Conflict(
-                    "The auction format cannot change after publication; cancel and list the lot again.", field="format"
-                )
+                raise Conflict("lot.format_frozen", field="format")
             if not data.reason:
-                raise InvalidInput("Say why a published lot is amended; the reason is published.", field="reason")
+                raise InvalidInput("lot.amendment_reason_missing", field="reason")
             before = terms_snapshot(_terms_of(lot))
             after = terms_snapshot(data)
             changed = changed_terms(before, after)
             if not changed:
-                raise InvalidInput("The amendment changes nothing.")
+                raise InvalidInput("lot.amendment_empty")
             if amendment_needs_reopening(changed, has_applications=await self._has_applications(lot)):
                 if not data.reopen_applications:
-                    raise Conflict(
-                        "Bidders have applied under the current terms; changing price, step, deposit or "
-                        "schedule requires reopening applications (set reopen_applications).",
-                        field="reopen_applications",
-                    )
+                    raise Conflict("lot.amendment_needs_reopening", field="reopen_applications")
                 if data.applications_close_at < now + REOPEN_NOTICE:
-                    raise InvalidInput(
-                        "A reopened applications window must stay open at least 3 days.",
-                        field="applications_close_at",
-                    )
+                    raise InvalidInput("lot.reopened_window_short", field="applications_close_at")
             lot.version += 1
             self.session.add(
                 LotVersion(
@@ -190,11 +181,7 @@ class LotService:
         require_lot_manager(officer, lot.municipality_id)
         ensure_transition(lot.state, LotState.PUBLISHED)
         if lot.format == AuctionFormat.SEALED_BID and not (extra_terms or {}).get("sealed"):
-            raise InvalidInput(
-                "A sealed-bid lot is published together with its commission, which holds the key to the bids: "
-                f"use POST /api/v1/lots/{lot.id}/sealed/publish.",
-                field="format",
-            )
+            raise InvalidInput("lot.sealed_needs_commission", field="format", lot_id=lot.id)
         municipality = await self.municipalities.get(lot.municipality_id)
         # The schedule was valid when drafted; it must still be valid at the moment of publication.
         await self._check(_terms_of(lot), municipality)
@@ -233,13 +220,14 @@ class LotService:
         failed = await self.lock(lot_id)
         require_lot_manager(officer, failed.municipality_id)
         if failed.state != LotState.FAILED:
-            raise Conflict(f"The lot is {failed.state}; only a failed auction can be repeated.")
+            raise Conflict("lot.repeat_not_failed", state=failed.state.value)
         municipality = await self.municipalities.get(failed.municipality_id)
         if data.reduction_percent > municipality.max_repeat_reduction_pct:
             raise InvalidInput(
-                f"{municipality.name_en} allows a repeat auction at most "
-                f"{municipality.max_repeat_reduction_pct}% below the previous starting price.",
+                "lot.repeat_reduction_too_deep",
                 field="reduction_percent",
+                municipality=municipality.name_en,
+                max_percent=municipality.max_repeat_reduction_pct,
             )
         terms = _terms_of(failed).model_dump()
         keep = 100 - data.reduction_percent
@@ -309,7 +297,7 @@ class LotService:
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if not can_amend(lot.state):
-            raise Conflict(f"The lot is {lot.state}; its documents can no longer change.")
+            raise Conflict("lot.documents_frozen", state=lot.state.value)
         check_upload(kind, content_type, content, max_bytes)
         stored = LotFile(
             lot_id=lot.id,
@@ -344,7 +332,7 @@ class LotService:
     async def file(self, lot_id: int, file_id: int) -> LotFile:
         stored = await self.session.get(LotFile, file_id)
         if stored is None or stored.lot_id != lot_id:
-            raise NotFound(f"Lot {lot_id} has no file number {file_id}.")
+            raise NotFound("lot.file_not_found", lot_id=lot_id, file_id=file_id)
         return stored
 
     async def _check(self, terms: LotTerms, municipality: Municipality) -> None:
@@ -384,13 +372,13 @@ def check_upload(kind: FileKind, content_type: str, content: bytes, max_bytes: i
     allowed = ALLOWED_UPLOADS[kind]
     if content_type not in allowed:
         names = ", ".join(sorted(allowed))
-        raise InvalidInput(f"A {kind} must be one of: {names}; this file is {content_type}.", field="file")
+        raise InvalidInput("file.type_refused", field="file", kind=kind.value, allowed=names, content_type=content_type)
     if not content:
-        raise InvalidInput("The file is empty.", field="file")
+        raise InvalidInput("file.empty", field="file")
     if len(content) > max_bytes:
-        raise InvalidInput(f"The file is {len(content)} bytes; the limit is {max_bytes} bytes.", field="file")
+        raise InvalidInput("file.too_large", field="file", size_bytes=len(content), limit_bytes=max_bytes)
     if not content.startswith(allowed[content_type]):
-        raise InvalidInput(f"The file's contents are not a valid {content_type}.", field="file")
+        raise InvalidInput("file.contents_mismatch", field="file", content_type=content_type)
 
 
 def encode_cursor(last_id: int) -> str:
@@ -404,7 +392,7 @@ def decode_cursor(cursor: str) -> int:
         raw = ""
     prefix, _, value = raw.partition(":")
     if prefix != "id" or not value.isdigit():
-        raise InvalidInput("The page cursor is not one this catalog gave out.", field="cursor")
+        raise InvalidInput("catalog.cursor_invalid", field="cursor")
     return int(value)
 
 

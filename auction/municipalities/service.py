@@ -28,7 +28,7 @@ class MunicipalityService:
     async def get(self, municipality_id: int) -> Municipality:
         found = await self.session.get(Municipality, municipality_id)
         if found is None:
-            raise NotFound(f"There is no municipality number {municipality_id}.", field="municipality_id")
+            raise NotFound("municipality.not_found", field="municipality_id", municipality_id=municipality_id)
         return found
 
     async def all(self) -> list[Municipality]:
@@ -37,7 +37,7 @@ class MunicipalityService:
     async def by_code(self, code: str) -> Municipality:
         found = await self.session.scalar(select(Municipality).where(Municipality.code == code))
         if found is None:
-            raise NotFound(f"There is no municipality {code!r}.")
+            raise NotFound("municipality.code_unknown", code=code)
         return found
 
     async def descendants(self, municipality_id: int) -> set[int]:

@@ -148,6 +148,7 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     await auction.admit("bidder", "bidder2", "bidder3")
     early = await auction.bid("bidder", 100_000_00)
     assert early.status_code == 409
+    assert (early.json()["code"], early.json()["params"]) == ("bid.lot_not_bidding", {"state": "published"})
     assert "published" in early.json()["message"]
 
     clock.set(clock.now() + timedelta(days=8))
@@ -163,7 +164,16 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     assert "achyk-receipt/v1" in receipt["receipt"]
     low = await auction.bid("bidder2", 104_000_00)
     assert low.status_code == 422
-    assert "minimum bid now is 10500000" in low.json()["message"]
+    assert (low.json()["code"], low.json()["params"]) == ("bid.too_low", {"minimum_tyiyn": 105_000_00})
+    assert low.json()["message"] == "The minimum bid now is 10500000 tyiyn."
+    assert low.json()["problems"] == [
+        {
+            "field": "amount",
+            "message": "The minimum bid now is 10500000 tyiyn.",
+            "code": "bid.too_low",
+            "params": {"minimum_tyiyn": 105_000_00},
+        }
+    ]
     assert (await auction.bid("bidder2", 105_000_00)).status_code == 201
     assert (await auction.bid("bidder3", 120_000_00)).status_code == 201
     state = await auction.state()
@@ -315,16 +325,23 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     one = {"releases": [{"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"}]}
     refused = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=one, headers=auction.officer)
     assert refused.status_code == 422
-    assert "2 commission members" in refused.json()["message"]
+    assert (refused.json()["code"], refused.json()["params"]) == (
+        "commission.quorum_not_met",
+        {"needed": 2, "given": 1},
+    )
     wrong = {
         "releases": [
             *one["releases"],
             {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "not the passphrase"},
         ]
     }
-    assert (
-        await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=wrong, headers=auction.officer)
-    ).status_code == 422
+    mistyped = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=wrong, headers=auction.officer
+    )
+    assert mistyped.status_code == 422
+    # The refusal names the member whose passphrase failed, so a form can point at their field.
+    assert mistyped.json()["code"] == "commission.passphrase_wrong"
+    assert mistyped.json()["params"] == {"member_id": world.user_ids["officer2_tokmok"], "lot_id": auction.lot_id}
     both = {
         "releases": [
             *one["releases"],
@@ -448,6 +465,7 @@ async def test_a_failed_lot_is_repeated_at_a_capped_reduction(auction: Auction, 
     )
     assert too_deep.status_code == 422
     assert "at most 50%" in too_deep.json()["message"]
+    assert too_deep.json()["params"]["max_percent"] == 50
     repeat = await auction.client.post(
         f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 30, **schedule}, headers=auction.officer
     )

@@ -92,7 +92,10 @@ async def test_schedule_out_of_order_is_refused(client: Client, world: World, cl
         headers=world.auth("officer_tokmok"),
     )
     assert response.status_code == 422
-    assert [p["field"] for p in response.json()["problems"]] == ["bidding_closes_at"]
+    assert response.json()["code"] == "lot.terms_invalid"
+    assert [(p["field"], p["code"]) for p in response.json()["problems"]] == [
+        ("bidding_closes_at", "terms.bidding_closes_before_opening")
+    ]
 
 
 async def test_publish_then_illegal_transitions_name_the_current_state(

@@ -58,5 +58,5 @@ class AccountApi(Controller):
     @get("/me", summary="The account behind the bearer token")
     async def me(self, api_user: NamedDependency[User | None]) -> UserOut:
         if api_user is None:
-            raise NotAuthenticated("Send 'Authorization: Bearer <token>'.")
+            raise NotAuthenticated("auth.bearer_required")
         return user_out(api_user)

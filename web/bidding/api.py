@@ -123,7 +123,7 @@ def live_out(live: LiveState) -> dict[str, Any]:
 
 def _user(user: User | None) -> User:
     if user is None:
-        raise NotAuthenticated("Send 'Authorization: Bearer <token>' of your account.")
+        raise NotAuthenticated("auth.bearer_of_account_required")
     return user
 
 
@@ -231,7 +231,7 @@ class BiddingApi(Controller):
     ) -> dict[str, Any]:
         key = await sealed_lot_service.public_key(lot_id)
         if key is None:
-            raise NotFound("This lot has no sealed-bid key.")
+            raise NotFound("commission.no_key")
         return {"lot_id": lot_id, "public_key": key}
 
     @post("/lots/{lot_id:int}/bids", summary="Place an open ascending bid (approved bidder)")

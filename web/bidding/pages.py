@@ -39,7 +39,7 @@ BID_AREA = "lots/partials/bid_area_response.html.jinja2"
 def signed_in(visitor: Visitor) -> User:
     """The logged-in account; anonymous visitors are sent to log in (and come back to the lot)."""
     if visitor.user is None:
-        raise NotAuthenticated("Log in to do this.")
+        raise NotAuthenticated("auth.login_required")
     return visitor.user
 
 

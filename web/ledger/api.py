@@ -59,7 +59,7 @@ class LedgerApi(Controller):
     async def checkpoint(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
         latest = await ledger_reader.latest_checkpoint()
         if latest is None:
-            raise NotFound("The ledger has no entries yet, so nothing has been signed.")
+            raise NotFound("ledger.empty")
         return latest.note
 
     @get("/checkpoints", summary="Every signed checkpoint, oldest first (page with after=<last id>)")
@@ -125,7 +125,7 @@ class LedgerApi(Controller):
         self, body_hash: FromPath[str], ledger_reader: NamedDependency[LedgerReader]
     ) -> Response[str]:
         if len(body_hash) != 64 or any(c not in "0123456789abcdef" for c in body_hash):
-            raise InvalidInput("A body hash is 64 lowercase hex digits, as printed on the receipt.", field="body_hash")
+            raise InvalidInput("ledger.body_hash_malformed", field="body_hash")
         proof = await ledger_reader.proof_file(body_hash)
         return Response(
             proof,

@@ -15,12 +15,10 @@ from auction.errors import InvalidInput
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
 from web.ledger.views import ENTRIES_PAGE, CheckpointView, EntryPage, EntryRow, page_start
-from web.lib.i18n.catalogs import N_
 from web.lib.rendering import redirect, render
 from web.lib.visitor import Visitor
 
 BUNDLE_NAME = "achyk-ledger.zip"
-NOT_A_LOT = N_("Enter a lot number.")
 
 
 class LedgerDesk(Controller):
@@ -70,7 +68,7 @@ class LedgerDesk(Controller):
         """The desk's "go to a lot" form, which works without JavaScript."""
         number = lot.strip().removeprefix("#")
         if not number.isdigit() or int(number) < 1:
-            raise InvalidInput(NOT_A_LOT, field="lot")
+            raise InvalidInput("lot.number_missing", field="lot")
         return redirect(request, f"/ledger/lots/{int(number)}")
 
     @get("/lots/{lot_id:int}", name="ledger_lot")

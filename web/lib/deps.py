@@ -112,7 +112,7 @@ async def provide_api_user(
         return None
     user = await account_service.user_for_token(token.strip())
     if user is None:
-        raise NotAuthenticated("The API token is unknown or revoked; create a new one at /api/v1/auth/token.")
+        raise NotAuthenticated("auth.token_unknown")
     return user
 
 

@@ -1,4 +1,8 @@
-"""One JSON error shape for the API: status, a machine code, a message a person can act on, and problems."""
+"""One JSON error shape for the API: status, a machine code, a message a person can act on, and problems.
+
+A domain refusal also carries its own ``code`` and ``params`` (auction/refusals.py), and so does each of its
+problems, so a client can show it in its reader's language instead of the English ``message``.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +35,22 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
-def error_body(status: int, code: str, message: str, problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {"status": status, "error": code, "message": message, "problems": problems or []}
+def error_body(
+    status: int,
+    error: str,
+    message: str,
+    problems: list[dict[str, Any]] | None = None,
+    refusal: DomainError | None = None,
+) -> dict[str, Any]:
+    """``error`` is the kind of failure (``conflict``); ``code`` and ``params`` say which refusal, when it is one."""
+    return {
+        "status": status,
+        "error": error,
+        "message": message,
+        "code": refusal.code if refusal else None,
+        "params": dict(refusal.params) if refusal else {},
+        "problems": problems or [],
+    }
 
 
 def status_of(exc: DomainError) -> tuple[int, str]:
@@ -42,17 +60,19 @@ def status_of(exc: DomainError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-def domain_problems(exc: DomainError) -> list[dict[str, str]]:
+def domain_problems(exc: DomainError) -> list[dict[str, Any]]:
     if isinstance(exc, InvalidTerms):
-        return [{"field": p.field, "message": p.message} for p in exc.problems]
-    return [{"field": exc.field, "message": exc.message}] if exc.field else []
+        return [p.as_dict() for p in exc.problems]
+    if not exc.field:
+        return []
+    return [{"field": exc.field, "message": exc.message, "code": exc.code, "params": dict(exc.params)}]
 
 
 def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status, code = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
     return Response(
-        error_body(status, code, exc.message, domain_problems(exc)),
+        error_body(status, code, exc.message, domain_problems(exc), exc),
         status_code=status,
         media_type=MediaType.JSON,
         headers=headers,

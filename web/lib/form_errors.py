@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.errors import DomainError
 from auction.lots.service import InvalidTerms
 from web.lib.i18n.catalogs import N_
+from web.lib.i18n.domain_messages import Refusal
 
 Translate = Callable[[str], str]
 
@@ -76,7 +77,7 @@ class FormErrors:
             self.add(name, gettext(template) % {k: str(v) for k, v in context.items()})
 
     async def attempt(
-        self, db_session: AsyncSession, action: Awaitable[object], explain: Callable[[DomainError], str]
+        self, db_session: AsyncSession, action: Awaitable[object], explain: Callable[[Refusal], str]
     ) -> bool:
         """Run one domain action in a savepoint: True if it was done; a refusal becomes errors and leaves nothing."""
         try:
@@ -87,10 +88,10 @@ class FormErrors:
             return False
         return True
 
-    def add_refusal(self, refusal: DomainError, explain: Callable[[DomainError], str]) -> None:
+    def add_refusal(self, refusal: DomainError, explain: Callable[[Refusal], str]) -> None:
         """A domain refusal: every problem of invalid terms at its field, else at the refusal's field."""
         if isinstance(refusal, InvalidTerms):
             for problem in refusal.problems:
-                self.add(problem.field, explain(DomainError(problem.message)))
+                self.add(problem.field, explain(problem))
         else:
             self.add(refusal.field, explain(refusal))

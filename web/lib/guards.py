@@ -12,10 +12,8 @@ from auction.accounts.models import Role
 from auction.accounts.service import AccountService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
-from web.lib.i18n.catalogs import N_
 
 OFFICER_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
-OFFICERS_ONLY = N_("The officer console is for municipal officers and administrators.")
 
 
 async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -26,12 +24,12 @@ async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     """
     user_id = connection.session.get("user_id") if connection.scope.get("session") else None
     if not isinstance(user_id, int):
-        raise NotAuthenticated("Log in to do this.")
+        raise NotAuthenticated("auth.login_required")
     sessions: async_sessionmaker[AsyncSession] = connection.app.state.sessions
     clock: Clock = connection.app.state.clock
     async with sessions() as session:
         user = await AccountService(session, clock).get(user_id)
     if user is None or not user.is_active:
-        raise NotAuthenticated("Log in to do this.")
+        raise NotAuthenticated("auth.login_required")
     if user.role not in OFFICER_ROLES:
-        raise PermissionDenied(OFFICERS_ONLY)
+        raise PermissionDenied("auth.officers_only")

@@ -14,7 +14,7 @@ from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
 from web.lib.errors import status_of
 from web.lib.i18n.catalogs import N_, translate
-from web.lib.i18n.domain_messages import translate_domain_message
+from web.lib.i18n.domain_messages import explain_refusal
 from web.lib.i18n.negotiation import language_of
 from web.lib.visitor import visitor_of
 
@@ -102,7 +102,7 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
     language = language_of(request)
     if isinstance(exc, DomainError):
         status, _ = status_of(exc)
-        message = translate_domain_message(exc.message, language)
+        message = explain_refusal(exc, language)
     else:
         status = exc.status_code
         if status == 404:

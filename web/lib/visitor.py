@@ -12,9 +12,8 @@ from litestar.di import NamedDependency
 from auction.accounts.models import Role, User
 from auction.accounts.service import remember_language
 from auction.clock import Clock
-from auction.errors import DomainError
 from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES, translate
-from web.lib.i18n.domain_messages import translate_domain_message
+from web.lib.i18n.domain_messages import Refusal, explain_refusal
 from web.lib.i18n.negotiation import chosen_language, remembered_language, settle_language
 
 STATE_KEY = "visitor"
@@ -49,9 +48,9 @@ class Visitor:
     def gettext(self, message: str) -> str:
         return translate(self.language, message)
 
-    def explain(self, refusal: DomainError) -> str:
+    def explain(self, refusal: Refusal) -> str:
         """A domain refusal in the visitor's language."""
-        return translate_domain_message(refusal.message, self.language)
+        return explain_refusal(refusal, self.language)
 
 
 def provide_visitor(

@@ -65,7 +65,7 @@ class LotApi(Controller):
             if user.role == Role.OFFICER:
                 municipality = user.municipality_id
         if min_price is not None and max_price is not None and min_price > max_price:
-            raise InvalidInput("min_price is larger than max_price.", field="min_price")
+            raise InvalidInput("catalog.price_range_inverted", field="min_price")
         filters = LotFilter(
             region_id=region,
             municipality_id=municipality,
@@ -207,5 +207,5 @@ class LotApi(Controller):
 
 def _officer(user: User | None) -> User:
     if user is None:
-        raise NotAuthenticated("Send an officer's API token as 'Authorization: Bearer <token>'.")
+        raise NotAuthenticated("auth.officer_token_required")
     return user

@@ -191,7 +191,7 @@ async def _lot_with_application(
     """The officer's lot, and a check that the application is one of its own (not another lot's)."""
     lot = await managed_lot(lot_service, officer, lot_id)
     if not any(a.id == application_id for a in await participation.applications_of_lot(officer, lot_id)):
-        raise NotFound(f"There is no application number {application_id}.")
+        raise NotFound("application.not_found", application_id=application_id)
     return lot
 
 

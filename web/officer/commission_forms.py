@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from auction.errors import DomainError
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
-from web.lib.i18n.domain_messages import MEMBER_IN_MESSAGE
+from web.lib.i18n.domain_messages import Refusal
 
 FILL_IN = N_("Fill this in.")
 CHOOSE_MEMBERS = N_("Choose at least two commission members.")
@@ -85,10 +85,21 @@ def parse_opening(
     return releases, errors
 
 
-def add_commission_refusal(errors: FormErrors, refusal: DomainError, explain: Callable[[DomainError], str]) -> None:
+# Refusals about one member's passphrase; they name the member, whose field shows them.
+PASSPHRASE_REFUSALS = frozenset(
+    {
+        "commission.passphrase_too_short",
+        "commission.passphrase_not_text",
+        "commission.passphrase_wrong",
+        "commission.share_altered",
+    }
+)
+
+
+def add_commission_refusal(errors: FormErrors, refusal: DomainError, explain: Callable[[Refusal], str]) -> None:
     """A refusal about one member's passphrase goes to that member's field; any other to its own field."""
-    found = MEMBER_IN_MESSAGE.search(refusal.message)
-    if found:
-        errors.add(passphrase_field(int(found.group("member"))), explain(refusal))
+    member = refusal.params.get("member_id")
+    if refusal.code in PASSPHRASE_REFUSALS and isinstance(member, int):
+        errors.add(passphrase_field(member), explain(refusal))
     else:
         errors.add_refusal(refusal, explain)

@@ -29,13 +29,21 @@ def test_minimum_next_bid() -> None:
 
 
 @pytest.mark.parametrize(
-    ("amount", "minimum", "words"),
-    [(0, 10, "positive"), (-5, 10, "positive"), (MAX_AMOUNT + 1, 10, "digits"), (9, 10, "minimum bid now is 10")],
+    ("amount", "minimum", "code"),
+    [(0, 10, "bid.not_positive"), (-5, 10, "bid.not_positive"), (MAX_AMOUNT + 1, 10, "bid.beyond_any_lot")],
 )
-def test_bid_problems(amount: int, minimum: int, words: str) -> None:
+def test_bid_problems(amount: int, minimum: int, code: str) -> None:
     problem = bid_problem(amount, minimum)
     assert problem is not None
-    assert words in problem
+    assert problem.code == code
+    assert problem.field == "amount"
+
+
+def test_a_bid_below_the_minimum_names_the_minimum() -> None:
+    problem = bid_problem(9, 10)
+    assert problem is not None
+    assert (problem.code, problem.params) == ("bid.too_low", {"minimum_tyiyn": 10})
+    assert problem.message == "The minimum bid now is 10 tyiyn."
 
 
 def test_a_bid_at_the_minimum_is_fine() -> None:

@@ -35,8 +35,10 @@ def test_legal_transition_passes(current: LotState, target: LotState) -> None:
 
 @pytest.mark.parametrize(("current", "target"), [p for p in ALL_PAIRS if p not in LEGAL])
 def test_illegal_transition_is_refused_naming_the_current_state(current: LotState, target: LotState) -> None:
-    with pytest.raises(Conflict, match=f"The lot is {current.value}; it cannot become {target.value}"):
+    with pytest.raises(Conflict, match=f"The lot is {current.value}; it cannot become {target.value}") as caught:
         ensure_transition(current, target)
+    assert caught.value.code == "lot.transition_refused"
+    assert (caught.value.params["state"], caught.value.params["target"]) == (current.value, target.value)
 
 
 @pytest.mark.parametrize("state", [LotState.AWARDED, LotState.FAILED, LotState.CANCELLED])

@@ -33,7 +33,7 @@ def terms(**overrides: Any) -> dict[str, Any]:
 
 
 def fields(**overrides: Any) -> list[str]:
-    return [p.field for p in check_terms(terms(**overrides), now=NOW, max_lease_months=120)]
+    return [str(p.field) for p in check_terms(terms(**overrides), now=NOW, max_lease_months=120)]
 
 
 def test_valid_terms_have_no_problems() -> None:

@@ -1,0 +1,230 @@
+"""Every refusal the platform makes, by a stable code, with its English template.
+
+A refusal travels as a code (``bid.too_low``) and parameters of plain values; the English sentence is this
+template filled in, and other languages translate the template (the web layer looks the template up through
+gettext, so ``pybabel extract`` must see each one: hence the ``N_`` marker, see babel.cfg). Changing a template's
+words changes its msgid: move its Kyrgyz and Russian translations in web/locale along with it.
+
+Parameter names carry their kind, so each language can write the value its own way:
+``*_tyiyn`` is an amount of money in tyiyn (an int), ``*_at`` a moment as an ISO 8601 UTC string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+Param = int | str
+
+MONEY_SUFFIX = "_tyiyn"
+MOMENT_SUFFIX = "_at"
+
+
+def N_(template: str) -> str:  # noqa: N802 - the gettext marker name the extractor knows
+    """Mark a template for extraction; it is translated where it is shown."""
+    return template
+
+
+REFUSALS: Mapping[str, str] = {
+    # Accounts and permissions.
+    "account.language_unknown": N_("Choose one of: %(languages)s."),
+    "account.personal_number_malformed": N_(
+        "A personal number has 14 digits: 1 or 2, the birth date as DDMMYYYY, then 5 digits."
+    ),
+    "account.tax_number_malformed": N_("A legal entity's tax number (INN) has 14 digits and starts with 0."),
+    "account.officer_municipality": N_("An officer belongs to exactly one municipality; others to none."),
+    "account.email_taken": N_("An account with this e-mail already exists; log in instead."),
+    "account.login_throttled": N_("Too many failed logins for this e-mail; wait %(minutes)s minutes and try again."),
+    "account.login_wrong": N_("The e-mail or password is wrong."),
+    "auth.login_required": N_("Log in to do this."),
+    "auth.officer_login_required": N_("Log in as an officer of the lot's municipality to do this."),
+    "auth.other_municipality": N_("Officers can only manage lots of their own municipality."),
+    "auth.role_cannot_manage_lots": N_("A %(role)s account cannot create or change lots; an officer must."),
+    "auth.role_required": N_("This needs a %(roles)s account; you are logged in as a %(role)s."),
+    "auth.bidder_required": N_("This needs a bidder account; you are logged in as a %(role)s."),
+    "auth.officers_only": N_("The officer console is for municipal officers and administrators."),
+    "auth.bearer_required": N_("Send 'Authorization: Bearer <token>'."),
+    "auth.bearer_of_account_required": N_("Send 'Authorization: Bearer <token>' of your account."),
+    "auth.officer_token_required": N_("Send an officer's API token as 'Authorization: Bearer <token>'."),
+    "auth.token_unknown": N_("The API token is unknown or revoked; create a new one at /api/v1/auth/token."),
+    # Municipalities.
+    "municipality.not_found": N_("There is no municipality number %(municipality_id)s."),
+    "municipality.code_unknown": N_("There is no municipality '%(code)s'."),
+    # Lots: finding, drafting, amending, publishing.
+    "lot.not_found": N_("There is no lot number %(lot_id)s."),
+    "lot.number_missing": N_("Enter a lot number."),
+    "lot.municipality_missing": N_("Say which municipality the lot belongs to."),
+    "lot.transition_refused": N_(
+        "The lot is %(state)s; it cannot become %(target)s. Allowed next states: %(allowed)s."
+    ),
+    "lot.terms_invalid": N_("The lot's terms break the rules; each problem names the field to change."),
+    "lot.terms_frozen": N_("The lot is %(state)s; its terms can no longer change."),
+    "lot.format_frozen": N_("The auction format cannot change after publication; cancel and list the lot again."),
+    "lot.amendment_reason_missing": N_("Say why a published lot is amended; the reason is published."),
+    "lot.amendment_empty": N_("The amendment changes nothing."),
+    "lot.amendment_needs_reopening": N_(
+        "Bidders have applied under the current terms; changing price, step, deposit or "
+        "schedule requires reopening applications (set reopen_applications)."
+    ),
+    "lot.reopened_window_short": N_("A reopened applications window must stay open at least 3 days."),
+    "lot.sealed_needs_commission": N_(
+        "A sealed-bid lot is published together with its commission, which holds the key to the bids: "
+        "use POST /api/v1/lots/%(lot_id)s/sealed/publish."
+    ),
+    "lot.repeat_not_failed": N_("The lot is %(state)s; only a failed auction can be repeated."),
+    "lot.repeat_reduction_too_deep": N_(
+        "%(municipality)s allows a repeat auction at most %(max_percent)s%% below the previous starting price."
+    ),
+    "lot.documents_frozen": N_("The lot is %(state)s; its documents can no longer change."),
+    "lot.file_not_found": N_("Lot %(lot_id)s has no file number %(file_id)s."),
+    "file.type_refused": N_("A %(kind)s must be one of: %(allowed)s; this file is %(content_type)s."),
+    "file.empty": N_("The file is empty."),
+    "file.too_large": N_("The file is %(size_bytes)s bytes; the limit is %(limit_bytes)s bytes."),
+    "file.contents_mismatch": N_("The file's contents are not a valid %(content_type)s."),
+    "catalog.cursor_invalid": N_("The page cursor is not one this catalog gave out."),
+    "catalog.price_range_inverted": N_("min_price is larger than max_price."),
+    # A lot's terms (each a problem at one field; several come together in lot.terms_invalid).
+    "terms.title_missing": N_("Give the lot a title in at least one of Kyrgyz, Russian or English."),
+    "terms.amount_out_of_range": N_("Must be between 0 and %(max_tyiyn)s."),
+    "terms.starting_price_not_positive": N_("The starting price must be more than zero."),
+    "terms.bid_step_not_positive": N_("The bid step must be more than zero."),
+    "terms.bid_step_above_price": N_("The bid step cannot be larger than the starting price."),
+    "terms.deposit_above_price": N_("The deposit cannot be larger than the starting price."),
+    "terms.applications_deadline_past": N_("The applications deadline must be in the future."),
+    "terms.bidding_opens_before_deadline": N_("Bidding cannot open before the applications deadline has passed."),
+    "terms.bidding_closes_before_opening": N_("Bidding must close after it opens."),
+    "terms.lease_term_missing": N_("A lease needs its term in months."),
+    "terms.lease_term_too_long": N_("The lease term must be 1 to %(max_months)s months here."),
+    "terms.rent_period_missing": N_("A lease needs the rent period (month, quarter or year)."),
+    "terms.sale_with_lease_terms": N_("A sale has no lease term or rent period."),
+    "terms.floor_price_invalid": N_("A descending auction needs a floor below the starting price."),
+    "terms.price_drop_interval_invalid": N_("The price must drop every 10 seconds to 24 hours."),
+    "terms.descending_fields_misplaced": N_("Only a descending auction has a floor price and a drop interval."),
+    "terms.soft_close_out_of_range": N_("The soft-close window must be 1 to 60 minutes."),
+    "terms.extension_cap_out_of_range": N_("The total extension cap must be 0 to 1440 minutes."),
+    "terms.cadastral_number_malformed": N_("Land and buildings need a cadastral number shaped like 1-02-03-0004-0005."),
+    "terms.vehicle_number_malformed": N_("A vehicle needs its 17-character VIN or a plate shaped like 01KG123ABC."),
+    "terms.inventory_number_malformed": N_("Use letters, digits, '/', '-' or '.' (at most 64)."),
+    # Applications and deposits.
+    "application.identity_missing": N_("Complete your personal or tax number before applying."),
+    "application.lot_not_published": N_("The lot is %(state)s; applications are taken only while it is published."),
+    "application.deadline_passed": N_("The applications deadline has passed."),
+    "application.duplicate": N_("You have already applied to this lot; your application is %(status)s."),
+    "application.bank_reference_invalid": N_("Give the bank's payment reference (3 to 100 characters)."),
+    "application.reject_reason_missing": N_("Say why the application is rejected; the bidder sees the reason."),
+    "application.not_found": N_("There is no application number %(application_id)s."),
+    "application.review_closed": N_("The lot is %(state)s; applications can no longer be reviewed."),
+    "application.already_reviewed": N_("The application is already %(status)s."),
+    # Bidding.
+    "bid.officials_excluded": N_("Only registered bidders bid; officials of a lot may never bid on it."),
+    "bid.not_applied": N_("Apply to this lot and have your deposit confirmed before bidding."),
+    "bid.application_not_approved": N_("Your application is %(status)s; only approved bidders may bid."),
+    "bid.idempotency_key_invalid": N_("Send an Idempotency-Key of 8 to 100 characters with every bid."),
+    "bid.idempotency_key_reused": N_(
+        "This Idempotency-Key was already used for a different bid; use a new key for a new bid."
+    ),
+    "bid.not_positive": N_("A bid must be a positive amount."),
+    "bid.beyond_any_lot": N_("That amount is beyond any lot on this platform; check the number of digits."),
+    "bid.too_low": N_("The minimum bid now is %(minimum_tyiyn)s."),
+    "bid.format_mismatch": N_("This lot's auction format is %(lot_format)s; %(bid_format)s bids do not apply to it."),
+    "bid.lot_not_bidding": N_("The lot is %(state)s; bids are taken only while bidding is open."),
+    "bid.too_late": N_("Bidding closed at %(closed_at)s; this bid came too late."),
+    "bid.price_taken": N_("Another bidder has already accepted the price; the auction is over."),
+    "bid.not_opened": N_("Bidding on lot %(lot_id)s has not opened."),
+    "bid.not_yours": N_("There is no bid number %(bid_id)s of yours."),
+    "sealed_bid.malformed": N_("This sealed bid cannot be accepted (%(reason)s); seal it again."),
+    "sealed_bid.none_standing": N_("You have no standing sealed bid on this lot."),
+    # Awards.
+    "award.lot_not_closed": N_("The lot is %(state)s; only a closed auction is decided."),
+    "award.sign_not_winner": N_("Only the bidder the lot is awarded to can sign for it."),
+    "award.decline_not_winner": N_("Only the bidder the lot is awarded to can decline it."),
+    "award.sign_deadline_passed": N_("The signing deadline has passed; the award has lapsed."),
+    "award.none_waiting": N_("This lot has no award waiting for a signature."),
+    "award.sealed_bids_unopened": N_("The commission has not opened the sealed bids yet."),
+    # The sealed-bid commission.
+    "commission.lot_not_sealed": N_("Only a sealed-bid lot has a commission; publish this lot normally."),
+    "commission.already_published": N_("The lot is %(state)s; it cannot be published again."),
+    "commission.threshold_invalid": N_(
+        "At least two members must be needed to open the bids, and no more than the commission has."
+    ),
+    "commission.member_not_officer": N_(
+        "Commission member %(member_id)s must be an officer of the lot's municipality."
+    ),
+    "commission.passphrase_too_short": N_(
+        "The passphrase of member %(member_id)s is shorter than %(min_length)s characters; "
+        "choose a longer one (several words are easiest to remember)."
+    ),
+    "commission.passphrase_not_text": N_("The passphrase of member %(member_id)s is not valid text."),
+    "commission.key_not_dealt": N_("The lot key could not be dealt to the commission (%(reason)s)."),
+    "commission.lot_not_closed": N_("The lot is %(state)s; sealed bids are opened only after bidding has closed."),
+    "commission.no_key": N_("This lot has no sealed-bid key."),
+    "commission.already_opened": N_("The sealed bids of this lot were already opened."),
+    "commission.not_member": N_("User %(user_id)s is not on this lot's commission."),
+    "commission.passphrase_wrong": N_(
+        "The passphrase entered for member %(member_id)s does not open their share of lot %(lot_id)s; "
+        "passphrases are case-sensitive, check the keyboard layout and try again."
+    ),
+    "commission.share_altered": N_(
+        "The passphrase of member %(member_id)s is right but their stored share of lot %(lot_id)s "
+        "has been altered; it cannot be used, open the lot with other members' shares."
+    ),
+    "commission.share_unusable": N_("A member's share cannot be used (%(reason)s)."),
+    "commission.quorum_not_met": N_("%(needed)s commission members must release their shares; %(given)s did."),
+    "commission.shares_do_not_open": N_("The released shares do not open this lot's key (%(reason)s)."),
+    # The audit ledger.
+    "ledger.backlog": N_(
+        "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."
+    ),
+    "ledger.empty": N_("The ledger has no entries yet, so nothing has been signed."),
+    "ledger.checkpoint_not_found": N_("No checkpoint of size %(size)s was signed."),
+    "ledger.range_invalid": N_("Ask for a range with 0 <= start < end."),
+    "ledger.entry_not_integrated": N_("Entry %(index)s is not in the signed tree yet; try again shortly."),
+    "ledger.consistency_range_invalid": N_("Ask for 0 < size1 <= size2 <= the latest checkpoint's size."),
+    "ledger.body_hash_unknown": N_("No integrated entry has that body hash (yet); integration takes about a second."),
+    "ledger.body_hash_malformed": N_("A body hash is 64 lowercase hex digits, as printed on the receipt."),
+}
+
+
+def english_value(name: str, value: Param) -> str:
+    """A parameter as the English template shows it: money with its unit, everything else as it is."""
+    if name.endswith(MONEY_SUFFIX):
+        return f"{value} tyiyn"
+    return str(value)
+
+
+def render(code: str, params: Mapping[str, Param]) -> str:
+    """The English sentence of a refusal; an unregistered code or a missing parameter is a bug (KeyError)."""
+    return REFUSALS[code] % {name: english_value(name, value) for name, value in params.items()}
+
+
+class Problem:
+    """One broken rule as pure rules report it: its code, its values, and the field the person must change."""
+
+    __slots__ = ("code", "field", "params")
+
+    def __init__(self, code: str, /, *, field: str | None = None, **params: Param) -> None:
+        render(code, params)  # refuse an unknown code or a missing value here, where the rule is written
+        self.code = code
+        self.field = field
+        self.params: dict[str, Param] = params
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"Problem({self.code!r}, field={self.field!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.code, self.field, self.params) == (other.code, other.field, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.field, tuple(sorted(self.params.items()))))
+
+    def as_dict(self) -> dict[str, object]:
+        """The problem as the API shows it: the field, the English sentence, and the code and values to translate."""
+        return {"field": self.field, "message": self.message, "code": self.code, "params": dict(self.params)}
