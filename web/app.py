@@ -34,6 +34,7 @@ from web.controllers.api_municipalities import MunicipalityApi
 from web.controllers.pages import PAGE_CONTROLLERS
 from web.errors import handle_domain_error, handle_http_error, handle_unexpected
 from web.jobs import background_jobs
+from web.lib.unit_of_work import UnitOfWork
 from web.pages import handle_page_error, is_page_request
 from web.templating import configure_jinja
 
@@ -75,9 +76,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         lifespan=[database],
+        plugins=[UnitOfWork(answer_error=on_domain_error)],
         state=State({"settings": settings, "clock": clock, "ledger_keys": keys}),
         dependencies={
-            "db_session": Provide(deps.provide_db_session),
             "clock": Provide(deps.provide_clock, sync_to_thread=False),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
