@@ -7,14 +7,19 @@ after it has changed the lot in the session: the test then reads the database fo
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.lots.models import Lot, LotVersion
+from auction.settings import Settings
 from tests.factories import World
-from tests.web.conftest import Client, create_lot, csrf_of, field_error, log_in
+from tests.web.auction_support import Auctioneer, add_people, idempotency_key
+from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, field_error, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_console import lot_form, officer_creates_a_lot
 
@@ -114,3 +119,56 @@ async def test_an_amendment_the_ledger_refuses_leaves_the_published_terms(
         assert (await session.get_one(Lot, lot_id)).bid_step == 500_000
     assert changed_tables(before, await all_rows(sessions)) == {}
     assert LEDGER_CATCHING_UP in refused.text
+
+
+@pytest.fixture
+async def auctioneer(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> Auctioneer:
+    await add_people(sessions, clock, world)
+    return Auctioneer(client, world, clock, sessions, settings)
+
+
+async def test_a_bid_refused_half_way_shows_and_keeps_the_auction_as_it_was(
+    client: Client, auctioneer: Auctioneer, clock: FrozenClock, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A bid in the soft-close window is two ledger bodies: the bid, then the extension of the close.
+
+    With room in the ledger for only one, the bid is admitted into the session and the extension refused:
+    the page answers with the refusal and must show the price before that bid, which the database keeps.
+    """
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    await auctioneer.bid(lot_id, "bidder2", 100_000_00)
+    terms = await auctioneer.terms(lot_id)
+    closes = datetime.fromisoformat(terms["bidding_closes_at"])
+    # Into the soft-close window in the small steps the scheduler's outage rule expects of a live host.
+    clock.set(closes - timedelta(minutes=terms["soft_close_minutes"] + 1))
+    await auctioneer.tick()
+    while clock.now() < closes - timedelta(minutes=2):
+        clock.advance(timedelta(seconds=30))
+        await auctioneer.tick()
+    await log_in(client, "bidder")
+    page = await client.get(f"/lots/{lot_id}?lang=en")
+    form = {"_csrf_token": csrf_token(page.text), "idempotency_key": idempotency_key(page.text), "amount": "105000"}
+    assert await ledger_bodies(sessions, lot_id) == 0  # all integrated: the next body is the only one admitted
+    client.app.state.settings.ledger_backlog_limit = 1
+    before = await all_rows(sessions)
+
+    refused = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers={"HX-Request": "true"})
+
+    assert refused.status_code == 422
+    assert LEDGER_CATCHING_UP in refused.text
+    # The form suggests the minimum over the standing 100,000 som, not over the refused 105,000.
+    suggested = re.search(r'data-suggested="([0-9.]*)"', refused.text)
+    assert suggested, "the bid form carries the suggested minimum"
+    assert suggested.group(1) == "105000"
+    live = await auctioneer.live(lot_id)
+    assert live["current_price"] == 100_000_00
+    assert datetime.fromisoformat(live["closes_at"]) == closes  # not extended
+    assert changed_tables(before, await all_rows(sessions)) == {}
