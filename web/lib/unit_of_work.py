@@ -65,7 +65,7 @@ class Work:
 
 def provide_db_session(request: Request[Any, Any, Any]) -> AsyncSession:
     """The session of the request's unit of work (the middleware commits or rolls it back, never the handler)."""
-    work: Work | None = request.scope["state"].get(WORK)
+    work: Work | None = request.scope.get("state", {}).get(WORK)
     if work is None:
         raise RuntimeError(f"{request.url.path} has no unit of work: it is excluded from RequestTransaction")
     return work.session
