@@ -22,7 +22,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
 from auction.lots.models import Lot
-from tests.factories import World, lot_payload
+from tests.factories import PASSWORD, World, lot_payload
 from tests.web.conftest import Client, csrf_of, log_in
 from tests.web.test_officer_console import lot_form
 from web.lib.unit_of_work import NOT_SAVED, UnitOfWork
@@ -135,3 +135,18 @@ async def test_the_app_answers_a_failed_commit_as_json_or_as_a_page(
     assert NOT_SAVED in page.text
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Lot)) == 0
+
+
+async def test_a_login_whose_commit_fails_does_not_log_in(client: Client, world: World) -> None:
+    """The 503 replaces the whole success, headers included: no session cookie for a login that was not kept."""
+    token = await csrf_of(client)
+    sessions = client.app.state.sessions
+    client.app.state.sessions = failing_commits(sessions)
+    credentials = {"email": "officer_tokmok@test.kg", "password": PASSWORD, "_csrf_token": token}
+
+    refused = await client.post("/login", data=credentials, follow_redirects=False)
+
+    assert refused.status_code == 503
+    assert "achyk_session" not in refused.headers.get("set-cookie", "")
+    client.app.state.sessions = sessions
+    assert (await client.get("/officer/", follow_redirects=False)).headers["location"].startswith("/login")

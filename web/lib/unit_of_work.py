@@ -128,7 +128,9 @@ class UnitOfWork(InitPluginProtocol):
         self.answer_error = answer_error
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.middleware.append(RequestTransaction(self.answer_error))
+        # Outermost of the app's middleware: a 503 that replaces an unsaved success carries none of its headers
+        # (such as the session cookie of a login the database did not keep).
+        app_config.middleware.insert(0, RequestTransaction(self.answer_error))
         app_config.dependencies["db_session"] = Provide(provide_db_session, sync_to_thread=False)
         app_config.after_exception.append(note_exception)
         return app_config
