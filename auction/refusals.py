@@ -170,6 +170,10 @@ REFUSALS: Mapping[str, str] = {
     "commission.share_unusable": N_("A member's share cannot be used (%(reason)s)."),
     "commission.quorum_not_met": N_("%(needed)s commission members must release their shares; %(given)s did."),
     "commission.shares_do_not_open": N_("The released shares do not open this lot's key (%(reason)s)."),
+    # The request as a whole.
+    "request.not_saved": N_(
+        "The database did not confirm the change, so nothing was saved. Try again in a few seconds."
+    ),
     # The audit ledger.
     "ledger.backlog": N_(
         "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."

@@ -50,6 +50,7 @@ from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.templating import configure_jinja
+from web.lib.unit_of_work import UnitOfWork
 from web.lib.visitor import provide_visitor
 from web.lots.api import LotApi
 from web.lots.pages import LotPages
@@ -87,7 +88,6 @@ PAGES = Router(
 )
 
 DEPENDENCIES = {
-    "db_session": Provide(deps.provide_db_session),
     "clock": Provide(deps.provide_clock, sync_to_thread=False),
     "settings": Provide(deps.provide_settings, sync_to_thread=False),
     "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
@@ -160,7 +160,8 @@ class AchykCore(InitPluginProtocol):
         app_config.logging_config = StructLoggingConfig(log_exceptions="always" if settings.debug else "debug")
         app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
         app_config.debug = settings.debug
-        return app_config
+        # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
+        return UnitOfWork(answer_error=on_domain_error).on_app_init(app_config)
 
     @asynccontextmanager
     async def _database(self, app: Litestar) -> AsyncIterator[None]:

@@ -1,14 +1,13 @@
-"""Dependency providers: one database session per request, the clock, the caller, and the services."""
+"""Dependency providers: the clock, the caller, and the services."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.accounts.service import AccountService
@@ -26,23 +25,6 @@ from auction.ledger.queries import LedgerReader
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
-
-
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """The request's unit of work: committed before the response is sent, rolled back on any error.
-
-    Committing here, rather than in a before-send hook, means a failed commit becomes an error
-    response instead of a success the database never saw.
-    """
-    sessions: async_sessionmaker[AsyncSession] = state.sessions
-    async with sessions() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
 
 
 def provide_clock(state: State) -> Clock:

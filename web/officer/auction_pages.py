@@ -132,6 +132,7 @@ class OfficerAuctionPages(Controller):
             else:
                 return redirect(request, f"/officer/lots/{lot_id}/auction")
         values = ceremony_values(data, candidates)
+        lot = await lot_service.get(lot_id, viewer=officer)  # as the refusal left it: still a draft
         return await _ceremony(request, officer_desk, lot, values, errors, status_code=422)
 
     @post("/lots/{lot_id:int}/open")

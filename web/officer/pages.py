@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
@@ -111,17 +112,17 @@ class OfficerConsole(Controller):
         officer: NamedDependency[User],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        lot = await managed_lot(lot_service, officer, lot_id)
+        await managed_lot(lot_service, officer, lot_id)
         terms, errors = parse_lot_form(data, LotAmend, visitor.gettext, may_choose_municipality=False)
-        if terms is not None:
-            try:
-                await lot_service.amend(officer, lot_id, terms)
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
-            else:
-                return redirect(request, f"/officer/lots/{lot_id}")
+        # In a savepoint: the form shown again after a refusal must show the lot as it is, not half-amended.
+        if terms is not None and await errors.attempt(
+            db_session, lot_service.amend(officer, lot_id, terms), visitor.explain
+        ):
+            return redirect(request, f"/officer/lots/{lot_id}")
         values = submitted_values(data)
+        lot = await lot_service.get(lot_id, viewer=officer)  # as the refusal left it: unchanged
         return await _lot_form(request, officer, lot_service, lot, values, errors, status_code=422)
 
     @post("/lots/{lot_id:int}/publish")
@@ -132,15 +133,15 @@ class OfficerConsole(Controller):
         officer: NamedDependency[User],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        lot = await managed_lot(lot_service, officer, lot_id)
-        try:
-            await lot_service.publish(officer, lot_id)
-        except DomainError as refusal:
-            errors = FormErrors()
-            errors.add_refusal(refusal, visitor.explain)
-            return await _lot_page(request, lot_service, lot, status_code=422, publish_errors=errors)
-        return redirect(request, f"/officer/lots/{lot_id}")
+        await managed_lot(lot_service, officer, lot_id)
+        errors = FormErrors()
+        # In a savepoint: after a refusal the page shows the lot as it is (a draft), not as the refused change left it.
+        if await errors.attempt(db_session, lot_service.publish(officer, lot_id), visitor.explain):
+            return redirect(request, f"/officer/lots/{lot_id}")
+        lot = await lot_service.get(lot_id, viewer=officer)  # as the refusal left it: unchanged
+        return await _lot_page(request, lot_service, lot, status_code=422, publish_errors=errors)
 
     @post("/lots/{lot_id:int}/cancel")
     async def cancel_lot(
@@ -151,16 +152,15 @@ class OfficerConsole(Controller):
         officer: NamedDependency[User],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        lot = await managed_lot(lot_service, officer, lot_id)
+        await managed_lot(lot_service, officer, lot_id)
         reason, errors = parse_cancel(data, visitor.gettext)
-        if reason is not None:
-            try:
-                await lot_service.cancel(officer, lot_id, reason)
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
-            else:
-                return redirect(request, f"/officer/lots/{lot_id}")
+        if reason is not None and await errors.attempt(
+            db_session, lot_service.cancel(officer, lot_id, reason), visitor.explain
+        ):
+            return redirect(request, f"/officer/lots/{lot_id}")
+        lot = await lot_service.get(lot_id, viewer=officer)  # as the refusal left it: unchanged
         return await _lot_page(
             request,
             lot_service,

@@ -1,0 +1,467 @@
+"""Every state-changing route, sent with the ledger refusing: a refused request leaves every row as it was.
+
+Each POST, PUT, PATCH and DELETE route of the app (API and pages) has a driver below that sends it on a world
+where it would succeed. With the ledger refusing (a backlog limit of 0), a route that writes to the ledger must
+be refused with the ledger's own message, which proves that its driver got past every other check, and must
+leave every table exactly as it was. A route that never writes to the ledger must still succeed. A new route
+without a driver fails the first test, so the rule covers it from the day it is added.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auction.bidding.sealed import b64url_decode, encrypt_bid
+from auction.clock import FrozenClock
+from auction.settings import Settings
+from tests.factories import PASSWORD, World, lot_payload
+from tests.web.auction_support import PASSPHRASES, Auctioneer, add_people
+from tests.web.conftest import Client, create_lot, csrf_of, log_in
+from tests.web.database_rows import all_rows, changed_tables
+from tests.web.test_officer_auction import ceremony
+from tests.web.test_officer_console import lot_form, officer_creates_a_lot
+from web.app import create_app
+
+LEDGER_CATCHING_UP = "The ledger is catching up with a burst of activity"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PDF = b"%PDF-1.7\n" + b"x" * 100
+
+
+class Outcome(enum.Enum):
+    REFUSED = "refused by the ledger, nothing kept"
+    DONE = "done: it never writes to the ledger"
+
+
+@dataclass
+class Stage:
+    """The world every driver acts on (lots at each stage of their life) and the one request a driver sends."""
+
+    client: Client
+    world: World
+    clock: FrozenClock
+    sessions: async_sessionmaker[AsyncSession]
+    lots: dict[str, int] = field(default_factory=dict)
+    applications: dict[str, int] = field(default_factory=dict)
+    created_at: datetime | None = None
+    logged_in: str | None = None
+    sent: list[tuple[httpx.Response, dict[str, str]]] = field(default_factory=list)
+
+    async def api(self, who: str | None, method: str, url: str, **options: Any) -> None:
+        headers = {**(self.world.auth(who) if who else {}), **options.pop("headers", {})}
+        await self._send(method, url, headers=headers, **options)
+
+    async def page(self, who: str | None, url: str, data: dict[str, str] | None = None, **options: Any) -> None:
+        """A form posted as ``who`` (None: a visitor who is not logged in), with a valid CSRF token."""
+        if who != self.logged_in:
+            self.client.cookies.clear()
+            if who is not None:
+                await log_in(self.client, who)
+            self.logged_in = who
+        token = await csrf_of(self.client)
+        separator = "&" if "?" in url else "?"
+        await self._send("POST", f"{url}{separator}lang=en", data={**(data or {}), "_csrf_token": token}, **options)
+
+    async def _send(self, method: str, url: str, **options: Any) -> None:
+        before = await all_rows(self.sessions)
+        response = await self.client.request(method, url, follow_redirects=False, **options)
+        self.sent.append((response, changed_tables(before, await all_rows(self.sessions))))
+
+    async def seal(self, lot: str, who: str, amount: int) -> None:
+        """A sealed bid, encrypted here as the bidder's browser would, sent through the API."""
+        lot_id = self.lots[lot]
+        key = (await self.client.get(f"/api/v1/lots/{lot_id}/sealed/key")).json()["public_key"]
+        sent = await self.client.post(
+            f"/api/v1/lots/{lot_id}/sealed-bids",
+            json={"ciphertext": encrypt_bid(b64url_decode(key), lot_id, self.pseudonym(lot, who), amount)},
+            headers={**self.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+
+    def pseudonym(self, lot: str, who: str) -> str:
+        return self.world.tokens[f"pseudonym:{lot}:{who}"]
+
+    def releases(self) -> list[dict[str, Any]]:
+        return [{"member_id": self.world.user_ids[name], "passphrase": p} for name, p in PASSPHRASES.items()]
+
+    def ciphertext(self, lot: str, who: str, amount: int) -> str:
+        key = self.world.tokens[f"key:{lot}"]
+        return encrypt_bid(b64url_decode(key), self.lots[lot], self.pseudonym(lot, who), amount)
+
+    def schedule(self) -> dict[str, str]:
+        now = self.clock.now()
+        return {
+            "applications_close_at": (now + timedelta(days=7)).isoformat(),
+            "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
+            "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
+        }
+
+
+Send = Callable[[Stage], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Driver:
+    outcome: Outcome
+    send: Send
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+AMENDMENT = "The valuer corrected the bid step."
+REGISTRATION = {
+    "email": "new.bidder@test.kg",
+    "password": "a long enough secret",
+    "full_name": "New Bidder",
+    "bidder_kind": "individual",
+    "identity_number": "21506198500099",
+}
+
+# (method, path as the app routes it) -> what sending it must do with the ledger refusing.
+DRIVERS: dict[tuple[str, str], Driver] = {
+    # The API, with bearer tokens.
+    ("POST", "/api/v1/lots/{lot_id:int}/publish"): Driver(
+        Outcome.REFUSED, lambda s: s.api("officer_tokmok", "POST", f"/api/v1/lots/{s.lots['draft']}/publish")
+    ),
+    ("PUT", "/api/v1/lots/{lot_id:int}"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok",
+            "PUT",
+            f"/api/v1/lots/{s.lots['published']}",
+            json=lot_payload(s.created_at or s.clock.now(), bid_step=6_000_00, reason=AMENDMENT),
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/cancel"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok", "POST", f"/api/v1/lots/{s.lots['published']}/cancel", json={"reason": "Withdrawn."}
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/sealed/publish"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/lots/{s.lots['sealed_draft']}/sealed/publish",
+            json={"threshold": 2, "members": s.releases()},
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/applications"): Driver(
+        Outcome.REFUSED, lambda s: s.api("bidder", "POST", f"/api/v1/lots/{s.lots['published']}/applications")
+    ),
+    ("POST", "/api/v1/applications/{application_id:int}/confirm-deposit"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/applications/{s.applications['bidder']}/confirm-deposit",
+            json={"bank_reference": "KICB-1"},
+        ),
+    ),
+    ("POST", "/api/v1/applications/{application_id:int}/reject"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/applications/{s.applications['bidder2']}/reject",
+            json={"reason": "No deposit arrived."},
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/bids"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "bidder", "POST", f"/api/v1/lots/{s.lots['running']}/bids", json={"amount": 100_000_00}, headers=key()
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/accept"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api("bidder", "POST", f"/api/v1/lots/{s.lots['descending']}/accept", headers=key()),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/sealed-bids"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "bidder2",
+            "POST",
+            f"/api/v1/lots/{s.lots['sealed_running']}/sealed-bids",
+            json={"ciphertext": s.ciphertext("sealed_running", "bidder2", 130_000_00)},
+            headers=key(),
+        ),
+    ),
+    ("DELETE", "/api/v1/lots/{lot_id:int}/sealed-bids"): Driver(
+        Outcome.REFUSED, lambda s: s.api("bidder", "DELETE", f"/api/v1/lots/{s.lots['sealed_running']}/sealed-bids")
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/sealed/open"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/lots/{s.lots['sealed_closed']}/sealed/open",
+            json={"releases": s.releases()},
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/award/sign"): Driver(
+        Outcome.REFUSED, lambda s: s.api("bidder2", "POST", f"/api/v1/lots/{s.lots['awarded']}/award/sign")
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/award/decline"): Driver(
+        Outcome.REFUSED, lambda s: s.api("bidder2", "POST", f"/api/v1/lots/{s.lots['awarded']}/award/decline")
+    ),
+    ("POST", "/api/v1/lots"): Driver(
+        Outcome.DONE, lambda s: s.api("officer_tokmok", "POST", "/api/v1/lots", json=lot_payload(s.clock.now()))
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/repeat"): Driver(
+        Outcome.DONE,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/lots/{s.lots['failed']}/repeat",
+            json={"reduction_percent": 10, **s.schedule()},
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/files"): Driver(
+        Outcome.DONE,
+        lambda s: s.api(
+            "officer_tokmok",
+            "POST",
+            f"/api/v1/lots/{s.lots['draft']}/files",
+            files={"file": ("plan.pdf", PDF, "application/pdf")},
+            data={"kind": "document"},
+        ),
+    ),
+    ("POST", "/api/v1/accounts"): Driver(
+        Outcome.DONE, lambda s: s.api(None, "POST", "/api/v1/accounts", json=REGISTRATION)
+    ),
+    ("POST", "/api/v1/auth/token"): Driver(
+        Outcome.DONE,
+        lambda s: s.api(None, "POST", "/api/v1/auth/token", json={"email": "bidder@test.kg", "password": PASSWORD}),
+    ),
+    # The pages, with the session cookie and the CSRF token.
+    ("POST", "/officer/lots/{lot_id:int}/publish"): Driver(
+        Outcome.REFUSED, lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['draft']}/publish")
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/edit"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['published_form']}/edit",
+            lot_form("", bid_step="6000", reason=AMENDMENT),
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/cancel"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['published']}/cancel", {"reason": "Withdrawn."}),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/commission"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['sealed_draft']}/commission", ceremony("", s.world)),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/applications/{application_id:int}/confirm-deposit"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['applied']}/applications/{s.applications['bidder']}/confirm-deposit",
+            {"bank_reference": "KICB-1"},
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/applications/{application_id:int}/reject"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['applied']}/applications/{s.applications['bidder2']}/reject",
+            {"reason": "No deposit arrived."},
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/open"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['sealed_closed']}/open",
+            {f"passphrase_{r['member_id']}": r["passphrase"] for r in s.releases()},
+        ),
+    ),
+    ("POST", "/lots/{lot_id:int}/apply"): Driver(
+        Outcome.REFUSED, lambda s: s.page("bidder", f"/lots/{s.lots['published']}/apply")
+    ),
+    ("POST", "/lots/{lot_id:int}/bids"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "bidder", f"/lots/{s.lots['running']}/bids", {"amount": "100000", "idempotency_key": uuid.uuid4().hex}
+        ),
+    ),
+    ("POST", "/lots/{lot_id:int}/accept"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page("bidder", f"/lots/{s.lots['descending']}/accept", {"idempotency_key": uuid.uuid4().hex}),
+    ),
+    ("POST", "/lots/{lot_id:int}/sealed-bids"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "bidder2",
+            f"/lots/{s.lots['sealed_running']}/sealed-bids",
+            {
+                "ciphertext": s.ciphertext("sealed_running", "bidder2", 130_000_00),
+                "idempotency_key": uuid.uuid4().hex,
+            },
+        ),
+    ),
+    ("POST", "/lots/{lot_id:int}/sealed-bids/withdraw"): Driver(
+        Outcome.REFUSED, lambda s: s.page("bidder", f"/lots/{s.lots['sealed_running']}/sealed-bids/withdraw")
+    ),
+    ("POST", "/lots/{lot_id:int}/award/sign"): Driver(
+        Outcome.REFUSED, lambda s: s.page("bidder2", f"/lots/{s.lots['awarded']}/award/sign")
+    ),
+    ("POST", "/lots/{lot_id:int}/award/decline"): Driver(
+        Outcome.REFUSED, lambda s: s.page("bidder2", f"/lots/{s.lots['awarded']}/award/decline")
+    ),
+    ("POST", "/officer/lots/new"): Driver(
+        Outcome.DONE, lambda s: s.page("officer_tokmok", "/officer/lots/new", lot_form(""))
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/files"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['draft']}/files",
+            {"kind": "document"},
+            files={"file": ("plan.pdf", PDF, "application/pdf")},
+        ),
+    ),
+    ("POST", "/register"): Driver(
+        Outcome.DONE, lambda s: s.page(None, "/register", {**REGISTRATION, "email": "page.bidder@test.kg"})
+    ),
+    ("POST", "/login"): Driver(
+        Outcome.DONE, lambda s: s.page(None, "/login", {"email": "bidder@test.kg", "password": PASSWORD})
+    ),
+    ("POST", "/logout"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/logout")),
+}
+
+
+def test_every_state_changing_route_has_a_driver(tmp_path: Path) -> None:
+    settings = Settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/never-opened.sqlite3",
+        data_dir=tmp_path,
+        secret_key="test-secret-key-with-enough-length-0123456789",
+        ledger_signing_key=base64.b64encode(b"s" * 32).decode(),
+        ledger_pseudonym_key=base64.b64encode(b"p" * 32).decode(),
+        run_background_jobs=False,
+    )
+    routed = {
+        (method, route.path)
+        for route in create_app(settings).routes
+        for handler in getattr(route, "route_handlers", [])
+        for method in getattr(handler, "http_methods", set()) & STATE_CHANGING
+    }
+    assert routed - DRIVERS.keys() == set(), "state-changing routes with no driver in DRIVERS"
+    assert DRIVERS.keys() - routed == set(), "drivers of routes the app no longer has"
+
+
+async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
+    """Lots at every stage a driver needs, all at one moment: awarded, failed and sealed-closed lots, running
+    auctions of each format, drafts, published lots and applications waiting for review."""
+    client, world, now = stage.client, stage.world, stage.clock.now()
+    stage.created_at = now
+    ending: dict[str, Any] = {
+        "applications_close_at": (now + timedelta(days=1)).isoformat(),
+        "bidding_opens_at": (now + timedelta(days=1, hours=1)).isoformat(),
+        "bidding_closes_at": (now + timedelta(days=1, hours=2)).isoformat(),
+    }
+    running: dict[str, Any] = {**ending, "bidding_closes_at": (now + timedelta(days=3)).isoformat()}
+    lots = stage.lots
+    lots["awarded"] = await create_lot(client, world, **ending)
+    lots["failed"] = await create_lot(client, world, **ending)
+    lots["sealed_closed"] = await sealed_lot(stage, **ending)
+    lots["running"] = await create_lot(client, world, **running)
+    lots["descending"] = await create_lot(
+        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=3600, **running
+    )
+    lots["sealed_running"] = await sealed_lot(stage, **running)
+    lots["draft"] = await create_lot(client, world, publish=False)
+    lots["sealed_draft"] = await create_lot(client, world, publish=False, format="sealed_bid")
+    lots["published"] = await create_lot(client, world)
+    lots["applied"] = await create_lot(client, world)
+    await log_in(client, "officer_tokmok")
+    lots["published_form"] = await officer_creates_a_lot(client)
+    published = await client.post(f"/api/v1/lots/{lots['published_form']}/publish", headers=auctioneer.officer)
+    assert published.status_code == 200, published.text
+    client.cookies.clear()
+    for who in ("bidder", "bidder2"):
+        stage.applications[who] = await auctioneer.apply(lots["applied"], who)
+    for lot in ("awarded", "sealed_closed", "running", "descending", "sealed_running"):
+        await auctioneer.admit(lots[lot], "bidder", "bidder2")
+    for who in ("bidder", "bidder2"):
+        mine = (await client.get("/api/v1/me/applications", headers=world.auth(who))).json()
+        by_lot = {application["lot_id"]: application["pseudonym"] for application in mine}
+        for lot in ("sealed_closed", "sealed_running"):
+            world.tokens[f"pseudonym:{lot}:{who}"] = by_lot[lots[lot]]
+    world.tokens["key:sealed_running"] = (await client.get(f"/api/v1/lots/{lots['sealed_running']}/sealed/key")).json()[
+        "public_key"
+    ]
+    await auctioneer.open(lots["awarded"])  # every lot of both schedules opens at this moment
+    await auctioneer.bid(lots["awarded"], "bidder", 100_000_00)
+    await auctioneer.bid(lots["awarded"], "bidder2", 110_000_00)
+    await stage.seal("sealed_closed", "bidder", 150_000_00)
+    await stage.seal("sealed_closed", "bidder2", 140_000_00)
+    await stage.seal("sealed_running", "bidder", 120_000_00)
+    await auctioneer.close(lots["awarded"])
+    states = {name: (await auctioneer.terms(lot_id))["state"] for name, lot_id in lots.items()}
+    assert states == {
+        "awarded": "awarded",
+        "failed": "failed",
+        "sealed_closed": "closed",
+        "running": "bidding",
+        "descending": "bidding",
+        "sealed_running": "bidding",
+        "draft": "draft",
+        "sealed_draft": "draft",
+        "published": "published",
+        "applied": "published",
+        "published_form": "published",
+    }
+    await auctioneer.tick()  # every body integrated, so "nothing changed" includes the ledger's tables
+
+
+async def sealed_lot(stage: Stage, **terms: Any) -> int:
+    lot_id = await create_lot(stage.client, stage.world, publish=False, format="sealed_bid", **terms)
+    published = await stage.client.post(
+        f"/api/v1/lots/{lot_id}/sealed/publish",
+        json={"threshold": 2, "members": stage.releases()},
+        headers=stage.world.auth("officer_tokmok"),
+    )
+    assert published.status_code == 200, published.text
+    return lot_id
+
+
+async def test_a_request_the_ledger_refuses_keeps_nothing(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await add_people(sessions, clock, world)
+    stage = Stage(client, world, clock, sessions)
+    await build_stage(stage, Auctioneer(client, world, clock, sessions, settings))
+    client.app.state.settings.ledger_backlog_limit = 0
+
+    problems = []
+    # Those that succeed change the world, so they go last: every refusal is tried on the world as built.
+    for (method, path), driver in sorted(DRIVERS.items(), key=lambda item: item[1].outcome != Outcome.REFUSED):
+        await driver.send(stage)
+        response, changes = stage.sent.pop()
+        done = 200 <= response.status_code < 400
+        if not done and changes:
+            problems.append(f"{method} {path}: {response.status_code} yet changed {changes}")
+        if driver.outcome == Outcome.REFUSED and (done or LEDGER_CATCHING_UP not in response.text):
+            problems.append(f"{method} {path}: expected the ledger's refusal, got {response.status_code}")
+        if driver.outcome == Outcome.DONE and not done:
+            problems.append(f"{method} {path}: expected success, got {response.status_code}: {response.text[:300]}")
+    assert problems == []
