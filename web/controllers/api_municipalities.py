@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.municipalities.service import MunicipalityService
+from web.controllers.catalog_schemas import MunicipalityOut
 
 
 class MunicipalityApi(Controller):
@@ -16,14 +15,5 @@ class MunicipalityApi(Controller):
     tags = ["municipalities"]  # noqa: RUF012
 
     @get("/", summary="All municipalities with their parent")
-    async def all(self, db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": m.id,
-                "code": m.code,
-                "level": m.level,
-                "parent_id": m.parent_id,
-                "name": {"ky": m.name_ky, "ru": m.name_ru, "en": m.name_en},
-            }
-            for m in await MunicipalityService(db_session).all()
-        ]
+    async def all(self, db_session: NamedDependency[AsyncSession]) -> list[MunicipalityOut]:
+        return [MunicipalityOut.of(m) for m in await MunicipalityService(db_session).all()]

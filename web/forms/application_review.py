@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from web.controllers.api_bidding import DepositConfirmation, Rejection
+from web.controllers.bidding_schemas import DepositConfirmation, Rejection
 from web.forms.errors import FormErrors, Translate
 
 
