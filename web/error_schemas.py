@@ -39,6 +39,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "The upload is larger than the platform accepts.",
     422: "Some values are not acceptable; `problems` names them.",
     429: "Too many attempts; wait for `Retry-After` seconds.",
+    500: "Something went wrong on the platform's side; nothing was changed.",
     503: "The ledger cannot take entries right now; nothing was changed, try again.",
 }
 
@@ -46,10 +47,11 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 def api_errors(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI responses for the error statuses an operation can answer, all with the ``ApiError`` body.
 
-    400 is always included: Litestar documents its own validation shape under 400 for every operation with
-    parameters, which this API never sends (its validation errors are 422 ``ApiError`` bodies).
+    400 and 500 are always included: any request can be unreadable or meet a fault. Declaring 400 also
+    replaces the validation shape Litestar documents there by default, which this API never sends (its
+    validation errors are 422 ``ApiError`` bodies).
     """
     return {
         status: ResponseSpec(data_container=ApiError, description=ERROR_DESCRIPTIONS[status], generate_examples=False)
-        for status in sorted({400, *statuses})
+        for status in sorted({400, 500, *statuses})
     }
