@@ -48,10 +48,14 @@ class MemberSecret(BaseModel):
     passphrase: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(repr=False)
 
 
+# How many commission members it takes to open the bids.
+Threshold = Annotated[int, Field(ge=2, le=255)]
+
+
 class SealedPublication(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: Annotated[int, Field(ge=2, le=255)]
+    threshold: Threshold
     members: Annotated[list[MemberSecret], Field(min_length=2, max_length=255)]
 
 
