@@ -76,6 +76,32 @@ class OpenApiDocument:
             return self.is_concrete(node.get("items") or {})
         return node.get("type") == "object" and bool(node.get("properties"))
 
+    def free_form_parts(self, node: dict[str, Any], where: str = "$") -> list[str]:
+        """Where inside a schema a value of any shape is allowed: ``{}``, or an object with no named fields."""
+        seen: set[str] = set()
+
+        def walk(node: dict[str, Any], where: str) -> list[str]:
+            if "$ref" in node:
+                if node["$ref"] in seen:
+                    return []
+                seen.add(node["$ref"])
+                return walk(self.resolve(node), where)
+            alternatives = node.get("oneOf") or node.get("anyOf")
+            if alternatives:
+                return [p for a in alternatives for p in walk(a, where)]
+            kinds = node.get("type")
+            if kinds is None and "enum" not in node and "const" not in node:
+                return [where]
+            found = [p for name, item in (node.get("properties") or {}).items() for p in walk(item, f"{where}.{name}")]
+            if "items" in node:
+                found += walk(node["items"], f"{where}[]")
+            extra = node.get("additionalProperties")
+            if isinstance(extra, dict):
+                found += walk(extra, f"{where}.*") if extra else ([] if node.get("properties") else [where])
+            return found
+
+        return walk(node, where)
+
     def problems(self, value: Any, node: dict[str, Any], where: str = "$") -> list[str]:
         """Every way ``value`` differs from the schema ``node``, each with the JSON path where it does."""
         node = self.resolve(node)

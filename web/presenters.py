@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from auction.clock import as_utc
 from auction.lots.models import Lot, LotFile
-from auction.lots.schemas import LotFileOut, LotOut
+from auction.lots.schemas import LocalizedText, LotFileOut, LotOut, PlaceName
 from auction.municipalities.models import Municipality
 
 
-def names(municipality: Municipality | None) -> dict[str, str] | None:
-    if municipality is None:
-        return None
-    return {
-        "id": str(municipality.id),
-        "ky": municipality.name_ky,
-        "ru": municipality.name_ru,
-        "en": municipality.name_en,
-    }
+def place_name(municipality: Municipality) -> PlaceName:
+    return PlaceName(id=str(municipality.id), ky=municipality.name_ky, ru=municipality.name_ru, en=municipality.name_en)
 
 
 def lot_out(
@@ -27,13 +20,13 @@ def lot_out(
         state=lot.state,
         version=lot.version,
         municipality_id=lot.municipality_id,
-        municipality=names(municipality) or {},
-        region=names(region),
+        municipality=place_name(municipality),
+        region=place_name(region) if region else None,
         deal=lot.deal,
         kind=lot.kind,
         format=lot.format,
-        title={"ky": lot.title_ky, "ru": lot.title_ru, "en": lot.title_en},
-        description={"ky": lot.description_ky, "ru": lot.description_ru, "en": lot.description_en},
+        title=LocalizedText(ky=lot.title_ky, ru=lot.title_ru, en=lot.title_en),
+        description=LocalizedText(ky=lot.description_ky, ru=lot.description_ru, en=lot.description_en),
         address=lot.address,
         area_sqm=lot.area_sqm,
         registration_number=lot.registration_number,

@@ -51,6 +51,17 @@ def test_every_json_answer_of_the_api_has_a_concrete_schema(document: OpenApiDoc
     assert not offenders, "JSON answers without a concrete schema:\n" + "\n".join(offenders)
 
 
+def test_no_field_of_a_json_answer_is_free_form(document: OpenApiDocument) -> None:
+    """Concrete all the way down: a nested ``dict[str, Any]`` would leave clients guessing just the same."""
+    offenders = []
+    for operation in api_operations(document):
+        for status in operation.spec["responses"]:
+            schema = operation.json_schema(int(status))
+            if status.startswith("2") and schema is not None:
+                offenders += [f"{operation.name} {status} {part}" for part in document.free_form_parts(schema)]
+    assert not offenders, "free-form parts of JSON answers:\n" + "\n".join(offenders)
+
+
 def test_every_api_refusal_is_documented_with_the_error_body(document: OpenApiDocument) -> None:
     offenders = []
     for operation in api_operations(document):
@@ -79,6 +90,8 @@ def test_the_checker_refuses_free_form_and_undocumented_fields(document: OpenApi
     assert not document.is_concrete({"type": "array", "items": {"type": "object", "additionalProperties": {}}})
     assert not document.is_concrete({"type": "string"})
     assert document.is_concrete({"type": "array", "items": {"$ref": "#/components/schemas/ApiError"}})
+    assert document.free_form_parts(ERROR_BODY) == ["$.params"]
+    assert document.free_form_parts({"type": "object", "additionalProperties": {"type": "string"}}) == []
     body = {"status": 404, "error": "not_found", "message": "No.", "problems": []}
     assert document.problems(body, ERROR_BODY) == []
     assert document.problems({**body, "surprise": 1}, ERROR_BODY) == ["$: the field 'surprise' is not documented"]
