@@ -96,6 +96,23 @@ class LotFileOut(BaseModel):
     url: str
 
 
+class PlaceName(BaseModel):
+    """A municipality's names in the three languages, with its id (as a string, as it has always been sent)."""
+
+    id: str
+    ky: str
+    ru: str
+    en: str
+
+
+class LocalizedText(BaseModel):
+    """A text in each language it was written in; null where it was not."""
+
+    ky: str | None
+    ru: str | None
+    en: str | None
+
+
 class LotOut(BaseModel):
     """A lot as the public catalog shows it."""
 
@@ -103,13 +120,13 @@ class LotOut(BaseModel):
     state: LotState
     version: int
     municipality_id: int
-    municipality: dict[str, str]
-    region: dict[str, str] | None
+    municipality: PlaceName
+    region: PlaceName | None
     deal: Deal
     kind: PropertyKind
     format: AuctionFormat
-    title: dict[str, str | None]
-    description: dict[str, str | None]
+    title: LocalizedText
+    description: LocalizedText
     address: str
     area_sqm: Decimal | None
     registration_number: str | None

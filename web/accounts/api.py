@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -13,6 +11,13 @@ from auction.accounts.models import User
 from auction.accounts.schemas import Registration, TokenRequest, UserOut
 from auction.accounts.service import AccountService
 from auction.errors import NotAuthenticated
+from web.accounts.schemas import IssuedToken
+from web.lib.error_schemas import api_errors
+
+# The errors each operation can answer, documented with the API's error body.
+REGISTER = api_errors(409, 422, 429)
+LOGIN = api_errors(401, 422, 429)
+ME = api_errors(401)
 
 
 def user_out(user: User) -> UserOut:
@@ -40,22 +45,24 @@ class AccountApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]  # noqa: RUF012
 
-    @post("/accounts", summary="Register as a bidder")
+    @post("/accounts", summary="Register as a bidder", responses=REGISTER)
     async def register(self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]) -> UserOut:
         return user_out(await account_service.register_bidder(data))
 
-    @post("/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True})
+    @post(
+        "/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True}, responses=LOGIN
+    )
     async def token(
         self,
         data: JSONBody[TokenRequest],
         account_service: NamedDependency[AccountService],
         db_session: NamedDependency[AsyncSession],
-    ) -> dict[str, Any]:
+    ) -> IssuedToken:
         user = await authenticate_and_record(account_service, db_session, data.email, data.password)
         token = await account_service.issue_token(user, data.name)
-        return {"token": token, "token_type": "bearer", "user": user_out(user).model_dump(mode="json")}
+        return IssuedToken(token=token, token_type="bearer", user=user_out(user))  # noqa: S106 (a kind, not a secret)
 
-    @get("/me", summary="The account behind the bearer token")
+    @get("/me", summary="The account behind the bearer token", responses=ME)
     async def me(self, api_user: NamedDependency[User | None]) -> UserOut:
         if api_user is None:
             raise NotAuthenticated("auth.bearer_required")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.service import AccountService
 from auction.errors import NotAuthenticated, TooManyAttempts
 from web.accounts.api import authenticate_and_record
+from web.accounts.login_form import parse_login
 from web.lib.guards import OFFICER_ROLES
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.negotiation import remembered_language
@@ -43,10 +44,10 @@ class SessionPages(Controller):
         account_service: NamedDependency[AccountService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        email = data.get("email", "").strip()
-        target = safe_next(data.get("next"))
+        login = parse_login(data)
+        email, target = login.email, safe_next(login.next)
         try:
-            user = await authenticate_and_record(account_service, db_session, email, data.get("password", ""))
+            user = await authenticate_and_record(account_service, db_session, email, login.password)
         except NotAuthenticated as refused:
             error, status, headers = visitor.explain(refused), 401, None
         except TooManyAttempts as refused:

@@ -12,90 +12,44 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
-from auction.bidding import rules
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.live import LiveAuctions, LiveState
-from auction.bidding.models import Application, Award, Bid
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.bidding.schemas import DepositConfirmation, Rejection
-from auction.clock import Clock, as_utc
+from auction.clock import Clock
 from auction.errors import NotAuthenticated, NotFound
 from auction.ledger.canonical import format_time
 from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
+from web.bidding.schemas import (
+    ApplicationOut,
+    AwardDeclined,
+    AwardOut,
+    BidOut,
+    BidReceiptOut,
+    BidRequest,
+    LiveAuction,
+    Opening,
+    SealedBidRequest,
+    SealedBidWithdrawn,
+    SealedLotKey,
+    SealedLotOutcome,
+    SealedLotPublished,
+    SealedPublication,
+)
+from web.lib.error_schemas import api_errors
 
 IdempotencyKey = Annotated[str, HeaderParameter(name="idempotency-key", min_length=8, max_length=100)]
 
-
-class BidRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    amount: Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="Tyiyn; the rent per period for a lease")]
-
-
-class SealedBidRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ciphertext: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
-
-
-class MemberSecret(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    member_id: int
-    passphrase: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(repr=False)
-
-
-class SealedPublication(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    threshold: Annotated[int, Field(ge=2, le=255)]
-    members: Annotated[list[MemberSecret], Field(min_length=2, max_length=255)]
-
-
-class Opening(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    releases: Annotated[list[MemberSecret], Field(min_length=1, max_length=255)]
-
-
-def application_out(application: Application) -> dict[str, Any]:
-    return {
-        "id": application.id,
-        "lot_id": application.lot_id,
-        "pseudonym": application.pseudonym,
-        "status": application.status,
-        "deposit_reference": application.deposit_reference,
-        "reason": application.reason,
-        "submitted_at": format_time(as_utc(application.submitted_at)),
-    }
-
-
-def bid_out(bid: Bid, *, reveal: bool) -> dict[str, Any]:
-    return {
-        "bidder": bid.pseudonym,
-        "amount": bid.amount if reveal else None,
-        "ciphertext_hash": bid.ciphertext_hash,
-        "status": bid.status,
-        "placed_at": format_time(as_utc(bid.placed_at)),
-        "body_hash": bid.body_hash,
-    }
-
-
-def award_out(award: Award) -> dict[str, Any]:
-    return {
-        "rank": award.rank,
-        "bidder": award.pseudonym,
-        "price": award.price,
-        "status": award.status,
-        "sign_deadline": format_time(as_utc(award.sign_deadline)),
-    }
+# The errors each kind of operation can answer, documented with the API's error body.
+PUBLIC_READ = api_errors(404, 422)
+ACCOUNT_READ = api_errors(401, 403, 404, 422)
+ACTION = api_errors(401, 403, 404, 409, 422, 503)
 
 
 def live_out(live: LiveState) -> dict[str, Any]:
@@ -131,37 +85,38 @@ class BiddingApi(Controller):
     path = "/api/v1"
     tags = ["bidding"]  # noqa: RUF012
 
-    @post("/lots/{lot_id:int}/applications", summary="Apply to take part in a lot (bidder)")
+    @post("/lots/{lot_id:int}/applications", summary="Apply to take part in a lot (bidder)", responses=ACTION)
     async def apply(
         self,
         lot_id: FromPath[int],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
-        return application_out(await participation_service.apply(_user(api_user), lot_id))
+    ) -> ApplicationOut:
+        return ApplicationOut.of(await participation_service.apply(_user(api_user), lot_id))
 
-    @get("/lots/{lot_id:int}/applications", summary="A lot's applications (its officers)")
+    @get("/lots/{lot_id:int}/applications", summary="A lot's applications (its officers)", responses=ACCOUNT_READ)
     async def applications(
         self,
         lot_id: FromPath[int],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> list[dict[str, Any]]:
+    ) -> list[ApplicationOut]:
         rows = await participation_service.applications_of_lot(_user(api_user), lot_id)
-        return [application_out(a) for a in rows]
+        return [ApplicationOut.of(a) for a in rows]
 
-    @get("/me/applications", summary="My applications (bidder)")
+    @get("/me/applications", summary="My applications (bidder)", responses=ACCOUNT_READ)
     async def my_applications(
         self,
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> list[dict[str, Any]]:
-        return [application_out(a) for a in await participation_service.applications_of_bidder(_user(api_user))]
+    ) -> list[ApplicationOut]:
+        return [ApplicationOut.of(a) for a in await participation_service.applications_of_bidder(_user(api_user))]
 
     @post(
         "/applications/{application_id:int}/confirm-deposit",
         status_code=200,
         summary="Confirm the deposit with its bank reference and approve (officer)",
+        responses=ACTION,
     )
     async def confirm_deposit(
         self,
@@ -169,24 +124,30 @@ class BiddingApi(Controller):
         data: JSONBody[DepositConfirmation],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> ApplicationOut:
         application = await participation_service.confirm_deposit(_user(api_user), application_id, data.bank_reference)
-        return application_out(application)
+        return ApplicationOut.of(application)
 
-    @post("/applications/{application_id:int}/reject", status_code=200, summary="Reject with a reason (officer)")
+    @post(
+        "/applications/{application_id:int}/reject",
+        status_code=200,
+        summary="Reject with a reason (officer)",
+        responses=ACTION,
+    )
     async def reject(
         self,
         application_id: FromPath[int],
         data: JSONBody[Rejection],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
-        return application_out(await participation_service.reject(_user(api_user), application_id, data.reason))
+    ) -> ApplicationOut:
+        return ApplicationOut.of(await participation_service.reject(_user(api_user), application_id, data.reason))
 
     @post(
         "/lots/{lot_id:int}/sealed/publish",
         status_code=200,
         summary="Publish a sealed-bid lot with its commission (officer); passphrases are never stored",
+        responses=ACTION,
     )
     async def publish_sealed(
         self,
@@ -194,19 +155,18 @@ class BiddingApi(Controller):
         data: JSONBody[SealedPublication],
         sealed_lot_service: NamedDependency[SealedLotService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> SealedLotPublished:
         members = [(m.member_id, m.passphrase) for m in data.members]
         lot = await sealed_lot_service.publish(_user(api_user), lot_id, data.threshold, members)
-        return {
-            "lot_id": lot.id,
-            "state": lot.state,
-            "public_key": await sealed_lot_service.public_key(lot.id),
-        }
+        return SealedLotPublished(
+            lot_id=lot.id, state=lot.state, public_key=await sealed_lot_service.public_key(lot.id)
+        )
 
     @post(
         "/lots/{lot_id:int}/sealed/open",
         status_code=200,
         summary="Commission members release their shares; the bids are decrypted and the lot decided",
+        responses=ACTION,
     )
     async def open_sealed(
         self,
@@ -214,27 +174,25 @@ class BiddingApi(Controller):
         data: JSONBody[Opening],
         sealed_lot_service: NamedDependency[SealedLotService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> SealedLotOutcome:
         releases = [(m.member_id, m.passphrase) for m in data.releases]
         outcome = await sealed_lot_service.open_and_award(_user(api_user), lot_id, releases)
-        return {
-            "winner": outcome.winner,
-            "price": outcome.price,
-            "runner_up": outcome.runner_up,
-            "runner_up_price": outcome.runner_up_price,
-            "reason": outcome.reason,
-        }
+        return SealedLotOutcome.of(outcome)
 
-    @get("/lots/{lot_id:int}/sealed/key", summary="The sealed lot's public key (P-256, SEC1, base64url)")
+    @get(
+        "/lots/{lot_id:int}/sealed/key",
+        summary="The sealed lot's public key (P-256, SEC1, base64url)",
+        responses=PUBLIC_READ,
+    )
     async def sealed_key(
         self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
-    ) -> dict[str, Any]:
+    ) -> SealedLotKey:
         key = await sealed_lot_service.public_key(lot_id)
         if key is None:
             raise NotFound("commission.no_key")
-        return {"lot_id": lot_id, "public_key": key}
+        return SealedLotKey(lot_id=lot_id, public_key=key)
 
-    @post("/lots/{lot_id:int}/bids", summary="Place an open ascending bid (approved bidder)")
+    @post("/lots/{lot_id:int}/bids", summary="Place an open ascending bid (approved bidder)", responses=ACTION)
     async def bid(
         self,
         lot_id: FromPath[int],
@@ -242,11 +200,13 @@ class BiddingApi(Controller):
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> BidReceiptOut:
         receipt = await auction_service.place_bid(_user(api_user), lot_id, data.amount, idempotency_key)
-        return receipt.as_dict()
+        return BidReceiptOut.of(receipt)
 
-    @post("/lots/{lot_id:int}/sealed-bids", summary="Submit or replace a sealed bid (approved bidder)")
+    @post(
+        "/lots/{lot_id:int}/sealed-bids", summary="Submit or replace a sealed bid (approved bidder)", responses=ACTION
+    )
     async def sealed_bid(
         self,
         lot_id: FromPath[int],
@@ -254,37 +214,40 @@ class BiddingApi(Controller):
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> BidReceiptOut:
         receipt = await auction_service.submit_sealed(_user(api_user), lot_id, data.ciphertext, idempotency_key)
-        return receipt.as_dict()
+        return BidReceiptOut.of(receipt)
 
-    @delete("/lots/{lot_id:int}/sealed-bids", status_code=200, summary="Withdraw my sealed bid")
+    @delete("/lots/{lot_id:int}/sealed-bids", status_code=200, summary="Withdraw my sealed bid", responses=ACTION)
     async def withdraw_sealed(
         self,
         lot_id: FromPath[int],
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> SealedBidWithdrawn:
         await auction_service.withdraw_sealed(_user(api_user), lot_id)
-        return {"lot_id": lot_id, "withdrawn": True}
+        return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True)
 
-    @post("/lots/{lot_id:int}/accept", summary="Accept the current price of a descending auction")
+    @post("/lots/{lot_id:int}/accept", summary="Accept the current price of a descending auction", responses=ACTION)
     async def accept(
         self,
         lot_id: FromPath[int],
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
-        return (await auction_service.accept_price(_user(api_user), lot_id, idempotency_key)).as_dict()
+    ) -> BidReceiptOut:
+        return BidReceiptOut.of(await auction_service.accept_price(_user(api_user), lot_id, idempotency_key))
 
-    @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction")
-    async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> dict[str, Any]:
-        return live_out(await live_auctions.state(lot_id))
+    @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
+    async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> LiveAuction:
+        return LiveAuction.model_validate(live_out(await live_auctions.state(lot_id)))
 
     @get(
         "/lots/{lot_id:int}/stream",
         summary="Server-sent events with the live state (one 'state' event per change)",
+        description="Each 'state' event's data is the live state as JSON, the same object as GET .../auction.",
+        media_type="text/event-stream",
+        responses=PUBLIC_READ,
     )
     async def stream(self, lot_id: FromPath[int], request: Request[Any, Any, State]) -> ServerSentEvent:
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
@@ -311,40 +274,42 @@ class BiddingApi(Controller):
     @get(
         "/lots/{lot_id:int}/bids",
         summary="The lot's bids: amounts public in open auctions and after the award",
+        responses=PUBLIC_READ,
     )
     async def bids(
         self,
         lot_id: FromPath[int],
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
-    ) -> list[dict[str, Any]]:
+    ) -> list[BidOut]:
         lot = await auction_service.lots.get(lot_id, viewer=api_user)
         reveal = amounts_public(lot.format, lot.state)
-        return [bid_out(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
+        return [BidOut.of(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
 
-    @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up")
-    async def awards(self, lot_id: FromPath[int], award_service: NamedDependency[AwardService]) -> list[dict[str, Any]]:
-        return [award_out(a) for a in await award_service.awards(lot_id)]
+    @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up", responses=PUBLIC_READ)
+    async def awards(self, lot_id: FromPath[int], award_service: NamedDependency[AwardService]) -> list[AwardOut]:
+        return [AwardOut.of(a) for a in await award_service.awards(lot_id)]
 
-    @post("/lots/{lot_id:int}/award/sign", status_code=200, summary="The winner signs for the lot")
+    @post("/lots/{lot_id:int}/award/sign", status_code=200, summary="The winner signs for the lot", responses=ACTION)
     async def sign(
         self,
         lot_id: FromPath[int],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
-        return award_out(await award_service.sign(_user(api_user), lot_id))
+    ) -> AwardOut:
+        return AwardOut.of(await award_service.sign(_user(api_user), lot_id))
 
     @post(
         "/lots/{lot_id:int}/award/decline",
         status_code=200,
         summary="The winner declines (the deposit is forfeited; the runner-up is offered the lot)",
+        responses=ACTION,
     )
     async def decline(
         self,
         lot_id: FromPath[int],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
-    ) -> dict[str, Any]:
+    ) -> AwardDeclined:
         passed = await award_service.decline(_user(api_user), lot_id)
-        return {"passed_to": award_out(passed) if passed else None}
+        return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None)

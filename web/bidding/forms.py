@@ -8,53 +8,72 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-from auction.money import parse_som
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from web.lib.fields import SomAmount, filled
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 from web.officer.forms import BAD_AMOUNT
 
-FILL_IN = N_("Fill this in.")
 NOT_SEALED = N_("Your browser did not seal the bid. Sealed bids are encrypted by JavaScript: enable it and try again.")
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    """A bid form as sent: the retry key, and the amount or ciphertext when they could be read."""
-
-    key: str
-    amount: int | None = None
-    ciphertext: str | None = None
 
 
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def idempotency_key_of(data: Mapping[str, str]) -> str:
+class BidForm(BaseModel):
+    """What every bid form carries: the key that makes sending it twice one bid."""
+
+    model_config = ConfigDict(extra="ignore")
+
     # A form without a key (hand-made, or a very old page) still bids once, under a key of its own.
-    return str(data.get("idempotency_key", "")).strip() or new_idempotency_key()
+    key: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
+        alias="idempotency_key", default_factory=new_idempotency_key
+    )
 
 
-def parse_open_bid(data: Mapping[str, str], gettext: Translate) -> tuple[Submitted | None, FormErrors]:
+class OpenBid(BidForm):
+    amount: SomAmount = Field(description="Tyiyn, typed in som.")
+
+
+class SealedBid(BidForm):
+    # Sealed in the browser: the amount itself never reaches the server.
+    ciphertext: Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+Form = TypeVar("Form", bound=BidForm)
+
+
+def idempotency_key_of(data: Mapping[str, str]) -> str:
+    return BidForm.model_validate(filled(data, ("idempotency_key",))).key
+
+
+def parse_open_bid(data: Mapping[str, str], gettext: Translate) -> tuple[OpenBid | None, FormErrors]:
+    return _parse(OpenBid, data, gettext, {"amount": BAD_AMOUNT})
+
+
+def parse_sealed_bid(data: Mapping[str, str], gettext: Translate) -> tuple[SealedBid | None, FormErrors]:
+    return _parse(SealedBid, data, gettext, {"ciphertext": NOT_SEALED}, missing={"ciphertext": NOT_SEALED})
+
+
+def _parse(
+    form: type[Form],
+    data: Mapping[str, str],
+    gettext: Translate,
+    overrides: dict[str, str],
+    missing: dict[str, str] | None = None,
+) -> tuple[Form | None, FormErrors]:
     errors = FormErrors()
-    text = str(data.get("amount", "")).strip()
-    if not text:
-        errors.add("amount", gettext(FILL_IN))
-        return None, errors
+    values = filled(data, [field.alias or name for name, field in form.model_fields.items()])
+    for name, message in (missing or {}).items():
+        if name not in values:
+            errors.add(name, gettext(message))  # said before pydantic would say "Fill this in."
     try:
-        amount = parse_som(text)
-    except ValueError:
-        errors.add("amount", gettext(BAD_AMOUNT))
+        parsed = form.model_validate(values)
+    except ValidationError as invalid:
+        errors.add_validation_error(invalid, gettext, overrides=overrides)
         return None, errors
-    return Submitted(idempotency_key_of(data), amount=amount), errors
-
-
-def parse_sealed_bid(data: Mapping[str, str], gettext: Translate) -> tuple[Submitted | None, FormErrors]:
-    errors = FormErrors()
-    ciphertext = str(data.get("ciphertext", "")).strip()
-    if not ciphertext:
-        errors.add("ciphertext", gettext(NOT_SEALED))
-        return None, errors
-    return Submitted(idempotency_key_of(data), ciphertext=ciphertext), errors
+    return parsed, errors

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.lots.service import PUBLIC_STATES, LotFilter
-from auction.money import parse_som
+from web.lib.fields import SomAmount
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 
@@ -17,8 +19,13 @@ FIELDS = ("q", "region", "municipality", "kind", "deal", "format", "status", "mi
 MAX_QUERY_LENGTH = 200
 BAD_CHOICE = N_("Choose one of the options.")
 BAD_AMOUNT = N_("Enter an amount in som, such as 1250 or 1250.50.")
-
-E = TypeVar("E", bound=enum.Enum)
+MESSAGES = {
+    "region": BAD_CHOICE,
+    "municipality": BAD_CHOICE,
+    "status": BAD_CHOICE,
+    "min_price": BAD_AMOUNT,
+    "max_price": BAD_AMOUNT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,57 +47,55 @@ class CatalogQuery:
         return any(value for name, value in self.values.items() if name != "q")
 
 
+class CatalogFilters(BaseModel):
+    """The filters that could be read; a filter left blank (or refused) is None and filters nothing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str | None = None
+    region: Annotated[int, Field(ge=0)] | None = None
+    municipality: Annotated[int, Field(ge=0)] | None = None
+    kind: PropertyKind | None = None
+    deal: Deal | None = None
+    format: AuctionFormat | None = None
+    status: LotState | None = None
+    min_price: SomAmount | None = None
+    max_price: SomAmount | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _public(cls, status: LotState | None) -> LotState | None:
+        if status == LotState.DRAFT:
+            # Drafts are not public; officers see them in their console.
+            raise PydanticCustomError("not_public", "Drafts are not public.")
+        return status
+
+
 def parse_catalog_query(params: Mapping[str, str], gettext: Translate) -> CatalogQuery:
     values = {name: str(params.get(name) or "").strip() for name in FIELDS}
     values["q"] = values["q"][:MAX_QUERY_LENGTH]
     errors = FormErrors()
-    status = _choice(values, "status", LotState, errors, gettext)
-    if status == LotState.DRAFT:
-        errors.add("status", gettext(BAD_CHOICE))  # drafts are not public; officers see them in their console
-        status = None
-    min_price = _amount(values, "min_price", errors, gettext)
-    max_price = _amount(values, "max_price", errors, gettext)
+    typed = {name: text for name, text in values.items() if text}
+    try:
+        read = CatalogFilters.model_validate(typed)
+    except ValidationError as invalid:
+        errors.add_validation_error(invalid, gettext, overrides=MESSAGES)
+        # A bad value is reported and left out; the other filters still apply.
+        refused = {str(item["loc"][0]) for item in invalid.errors() if item["loc"]}
+        read = CatalogFilters.model_validate({name: text for name, text in typed.items() if name not in refused})
+    min_price, max_price = read.min_price, read.max_price
     if min_price is not None and max_price is not None and min_price > max_price:
         errors.add("min_price", gettext(N_("The lowest price is above the highest.")))
         min_price = max_price = None
     filters = LotFilter(
-        region_id=_number(values, "region", errors, gettext),
-        municipality_id=_number(values, "municipality", errors, gettext),
-        kind=_choice(values, "kind", PropertyKind, errors, gettext),
-        deal=_choice(values, "deal", Deal, errors, gettext),
-        format=_choice(values, "format", AuctionFormat, errors, gettext),
-        states=PUBLIC_STATES if status is None else frozenset({status}),
+        region_id=read.region,
+        municipality_id=read.municipality,
+        kind=read.kind,
+        deal=read.deal,
+        format=read.format,
+        states=PUBLIC_STATES if read.status is None else frozenset({read.status}),
         min_price=min_price,
         max_price=max_price,
-        text=values["q"] or None,
+        text=read.q,
     )
     return CatalogQuery(values, filters, errors, str(params.get("cursor") or "") or None)
-
-
-def _choice(values: dict[str, str], name: str, kind: type[E], errors: FormErrors, gettext: Translate) -> E | None:
-    if not values[name]:
-        return None
-    try:
-        return kind(values[name])
-    except ValueError:
-        errors.add(name, gettext(BAD_CHOICE))
-        return None
-
-
-def _number(values: dict[str, str], name: str, errors: FormErrors, gettext: Translate) -> int | None:
-    if not values[name]:
-        return None
-    if not values[name].isdigit():
-        errors.add(name, gettext(BAD_CHOICE))
-        return None
-    return int(values[name])
-
-
-def _amount(values: dict[str, str], name: str, errors: FormErrors, gettext: Translate) -> int | None:
-    if not values[name]:
-        return None
-    try:
-        return parse_som(values[name])
-    except ValueError:
-        errors.add(name, gettext(BAD_AMOUNT))
-        return None

@@ -2,49 +2,34 @@
 
 from __future__ import annotations
 
-import base64
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
 
 from auction.errors import InvalidInput, NotFound
-from auction.ledger.models import LedgerEntry, SignedCheckpoint
 from auction.ledger.queries import LedgerReader
+from web.ledger.schemas import (
+    CheckpointOut,
+    ConsistencyProofOut,
+    InclusionProofOut,
+    LedgerEntryOut,
+    LotChainOut,
+    PendingEntryOut,
+    b64,
+)
+from web.lib.error_schemas import api_errors
 
 TEXT = "text/plain; charset=utf-8"
 
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def checkpoint_out(checkpoint: SignedCheckpoint) -> dict[str, Any]:
-    return {
-        "id": checkpoint.id,
-        "size": checkpoint.size,
-        "root": checkpoint.root,
-        "note": checkpoint.note,
-        "signed_at": checkpoint.signed_at.isoformat(),
-    }
-
-
-def entry_out(entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "index": entry.idx,
-        "kind": entry.kind,
-        "lot": entry.chain_key or None,
-        "lot_seq": entry.lot_seq,
-        "body_hash": entry.body_hash,
-        "leaf_hash": entry.leaf_hash.hex(),
-        "leaf": entry.leaf.decode(),
-    }
+# The ledger is public: its reads can only miss, or be asked for something that cannot exist.
+READ = api_errors(404, 422)
 
 
 class LedgerApi(Controller):
@@ -55,6 +40,7 @@ class LedgerApi(Controller):
         "/checkpoint",
         summary="The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
         media_type=TEXT,
+        responses=READ,
     )
     async def checkpoint(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
         latest = await ledger_reader.latest_checkpoint()
@@ -62,64 +48,62 @@ class LedgerApi(Controller):
             raise NotFound("ledger.empty")
         return latest.note
 
-    @get("/checkpoints", summary="Every signed checkpoint, oldest first (page with after=<last id>)")
+    @get("/checkpoints", summary="Every signed checkpoint, oldest first (page with after=<last id>)", responses=READ)
     async def checkpoints(
         self,
         ledger_reader: NamedDependency[LedgerReader],
         after: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        return [checkpoint_out(c) for c in await ledger_reader.checkpoints(after_id=after, limit=limit)]
+    ) -> list[CheckpointOut]:
+        return [CheckpointOut.of(c) for c in await ledger_reader.checkpoints(after_id=after, limit=limit)]
 
-    @get("/key", summary="The verifier key (Go sumdb note 'vkey' form)", media_type=TEXT)
+    @get("/key", summary="The verifier key (Go sumdb note 'vkey' form)", media_type=TEXT, responses=READ)
     async def key(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
         return ledger_reader.verifier_key() + "\n"
 
-    @get("/entries", summary="Integrated entries by global index range [start, end)")
+    @get("/entries", summary="Integrated entries by global index range [start, end)", responses=READ)
     async def entries(
         self,
         ledger_reader: NamedDependency[LedgerReader],
         start: Annotated[int, QueryParameter(ge=0)] = 0,
         end: Annotated[int | None, QueryParameter(ge=1)] = None,
-    ) -> list[dict[str, Any]]:
-        return [entry_out(e) for e in await ledger_reader.entries(start, end or start + 100)]
+    ) -> list[LedgerEntryOut]:
+        return [LedgerEntryOut.of(e) for e in await ledger_reader.entries(start, end or start + 100)]
 
-    @get("/lots/{lot_id:int}/entries", summary="One lot's chain, including bodies not yet integrated")
-    async def lot_entries(self, lot_id: FromPath[int], ledger_reader: NamedDependency[LedgerReader]) -> dict[str, Any]:
-        integrated = [entry_out(e) for e in await ledger_reader.entries_of_lot(lot_id)]
-        pending = [
-            {"lot_seq": p.lot_seq, "kind": p.kind, "body_hash": p.body_hash, "body": p.body.decode()}
-            for p in await ledger_reader.pending_of_lot(lot_id)
-        ]
-        return {"lot": lot_id, "integrated": integrated, "pending": pending}
+    @get("/lots/{lot_id:int}/entries", summary="One lot's chain, including bodies not yet integrated", responses=READ)
+    async def lot_entries(self, lot_id: FromPath[int], ledger_reader: NamedDependency[LedgerReader]) -> LotChainOut:
+        integrated = [LedgerEntryOut.of(e) for e in await ledger_reader.entries_of_lot(lot_id)]
+        pending = [PendingEntryOut.of(p) for p in await ledger_reader.pending_of_lot(lot_id)]
+        return LotChainOut(lot=lot_id, integrated=integrated, pending=pending)
 
-    @get("/proof/inclusion", summary="RFC 6962 inclusion proof of an entry in a signed tree")
+    @get("/proof/inclusion", summary="RFC 6962 inclusion proof of an entry in a signed tree", responses=READ)
     async def inclusion(
         self,
         ledger_reader: NamedDependency[LedgerReader],
         index: FromQuery[int],
         size: Annotated[int | None, QueryParameter(ge=1)] = None,
-    ) -> dict[str, Any]:
+    ) -> InclusionProofOut:
         proof = await ledger_reader.inclusion(index, size)
-        return {
-            "index": proof.index,
-            "tree_size": proof.tree_size,
-            "leaf_hash": b64(proof.leaf_hash),
-            "path": [b64(h) for h in proof.path],
-            "checkpoint": proof.checkpoint_note,
-        }
+        return InclusionProofOut(
+            index=proof.index,
+            tree_size=proof.tree_size,
+            leaf_hash=b64(proof.leaf_hash),
+            path=[b64(h) for h in proof.path],
+            checkpoint=proof.checkpoint_note,
+        )
 
-    @get("/proof/consistency", summary="RFC 6962 consistency proof between two signed tree sizes")
+    @get("/proof/consistency", summary="RFC 6962 consistency proof between two signed tree sizes", responses=READ)
     async def consistency(
         self, ledger_reader: NamedDependency[LedgerReader], size1: FromQuery[int], size2: FromQuery[int]
-    ) -> dict[str, Any]:
+    ) -> ConsistencyProofOut:
         proof = await ledger_reader.consistency(size1, size2)
-        return {"size1": size1, "size2": size2, "path": [b64(h) for h in proof]}
+        return ConsistencyProofOut(size1=size1, size2=size2, path=[b64(h) for h in proof])
 
     @get(
         "/receipts/{body_hash:str}/proof",
         summary="A C2SP tlog-proof file for a receipt's body hash",
         media_type=TEXT,
+        responses=READ,
     )
     async def receipt_proof(
         self, body_hash: FromPath[str], ledger_reader: NamedDependency[LedgerReader]
@@ -136,7 +120,8 @@ class LedgerApi(Controller):
     @get(
         "/export",
         summary="The whole ledger as a self-contained bundle (.zip) for offline verification",
-        media_type=MediaType.TEXT,
+        media_type="application/zip",
+        responses=READ,
     )
     async def export(self, ledger_reader: NamedDependency[LedgerReader]) -> File:
         folder = Path(tempfile.mkdtemp(prefix="achyk-export-"))

@@ -59,11 +59,19 @@ class FormErrors:
         return [m for name, messages in self.fields.items() if name not in visible for m in messages]
 
     def add_validation_error(
-        self, error: ValidationError, gettext: Translate, overrides: dict[str, str] | None = None
+        self,
+        error: ValidationError,
+        gettext: Translate,
+        overrides: dict[str, str] | None = None,
+        field_of: Callable[[tuple[int | str, ...]], str | None] | None = None,
     ) -> None:
-        """pydantic's complaints, by field; ``overrides`` gives a field a message of its own."""
+        """pydantic's complaints, by field; ``overrides`` gives a field a message of its own.
+
+        ``field_of`` names the form field of an error's location, for models whose shape is not the form's
+        (a list of members, each with fields of its own); by default it is the location's first part.
+        """
         for item in error.errors(include_url=False):
-            name = str(item["loc"][0]) if item["loc"] else None
+            name = field_of(item["loc"]) if field_of else (str(item["loc"][0]) if item["loc"] else None)
             if name in self.fields:
                 continue  # the form already said what is wrong with this field, more precisely
             if overrides and name in overrides and item["type"] != "missing":

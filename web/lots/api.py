@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
 from litestar.datastructures import UploadFile
@@ -17,7 +17,14 @@ from auction.lots.models import AuctionFormat, Deal, FileKind, Lot, LotState, Pr
 from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage, RepeatAuction
 from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
 from auction.settings import Settings
-from web.lots.schemas import file_out, lot_out
+from web.lib.error_schemas import api_errors
+from web.lots.schemas import LotVersionOut, file_out, lot_out
+
+# The errors each kind of operation can answer, documented with the API's error body.
+BROWSE = api_errors(401, 403, 422)  # drafts are listed to officers only
+READ = api_errors(404, 422)
+WRITE = api_errors(401, 403, 404, 409, 422, 503)
+UPLOAD = api_errors(401, 403, 404, 409, 413, 422)
 
 
 async def present(service: LotService, lot: Lot, *, with_files: bool = False) -> LotOut:
@@ -39,7 +46,7 @@ class LotApi(Controller):
     path = "/api/v1/lots"
     tags = ["lots"]  # noqa: RUF012
 
-    @get("/", summary="Browse the public catalog")
+    @get("/", summary="Browse the public catalog", responses=BROWSE)
     async def browse(
         self,
         lot_service: NamedDependency[LotService],
@@ -80,7 +87,7 @@ class LotApi(Controller):
         lots, next_cursor = await lot_service.browse(filters, limit=limit, cursor=cursor)
         return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
 
-    @get("/{lot_id:int}", summary="One lot with its files")
+    @get("/{lot_id:int}", summary="One lot with its files", responses=READ)
     async def detail(
         self,
         lot_id: FromPath[int],
@@ -90,26 +97,23 @@ class LotApi(Controller):
         lot = await lot_service.get(lot_id, viewer=api_user)
         return await present(lot_service, lot, with_files=True)
 
-    @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms")
+    @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms", responses=READ)
     async def versions(
         self,
         lot_id: FromPath[int],
         lot_service: NamedDependency[LotService],
         api_user: NamedDependency[User | None],
-    ) -> list[dict[str, Any]]:
+    ) -> list[LotVersionOut]:
         await lot_service.get(lot_id, viewer=api_user)
-        return [
-            {
-                "version": v.version,
-                "terms": v.terms,
-                "reason": v.reason,
-                "reopened_applications": v.reopened_applications,
-                "created_at": v.created_at.isoformat(),
-            }
-            for v in await lot_service.versions(lot_id)
-        ]
+        return [LotVersionOut.of(v) for v in await lot_service.versions(lot_id)]
 
-    @get("/{lot_id:int}/files/{file_id:int}", summary="Download a document or photo")
+    @get(
+        "/{lot_id:int}/files/{file_id:int}",
+        summary="Download a document or photo",
+        description="The stored bytes with their own type (PDF, JPEG or PNG) and an X-Content-SHA256 header.",
+        media_type="application/octet-stream",
+        responses=READ,
+    )
     async def download(
         self,
         lot_id: FromPath[int],
@@ -130,7 +134,7 @@ class LotApi(Controller):
             },
         )
 
-    @post("/", summary="Create a draft lot (officer)")
+    @post("/", summary="Create a draft lot (officer)", responses=WRITE)
     async def create(
         self,
         data: JSONBody[LotCreate],
@@ -140,7 +144,7 @@ class LotApi(Controller):
         lot = await lot_service.create(_officer(api_user), data)
         return await present(lot_service, lot)
 
-    @put("/{lot_id:int}", summary="Edit a draft, or amend a published lot as a new version (officer)")
+    @put("/{lot_id:int}", summary="Edit a draft, or amend a published lot as a new version (officer)", responses=WRITE)
     async def amend(
         self,
         lot_id: FromPath[int],
@@ -151,7 +155,7 @@ class LotApi(Controller):
         lot = await lot_service.amend(_officer(api_user), lot_id, data)
         return await present(lot_service, lot)
 
-    @post("/{lot_id:int}/publish", summary="Publish a draft (officer)", status_code=200)
+    @post("/{lot_id:int}/publish", summary="Publish a draft (officer)", status_code=200, responses=WRITE)
     async def publish(
         self,
         lot_id: FromPath[int],
@@ -161,7 +165,7 @@ class LotApi(Controller):
         lot = await lot_service.publish(_officer(api_user), lot_id)
         return await present(lot_service, lot)
 
-    @post("/{lot_id:int}/cancel", summary="Cancel a lot with a reason (officer)", status_code=200)
+    @post("/{lot_id:int}/cancel", summary="Cancel a lot with a reason (officer)", status_code=200, responses=WRITE)
     async def cancel(
         self,
         lot_id: FromPath[int],
@@ -172,7 +176,11 @@ class LotApi(Controller):
         lot = await lot_service.cancel(_officer(api_user), lot_id, data.reason)
         return await present(lot_service, lot)
 
-    @post("/{lot_id:int}/repeat", summary="Offer a failed lot again at a reduced starting price (officer)")
+    @post(
+        "/{lot_id:int}/repeat",
+        summary="Offer a failed lot again at a reduced starting price (officer)",
+        responses=WRITE,
+    )
     async def repeat(
         self,
         lot_id: FromPath[int],
@@ -183,7 +191,7 @@ class LotApi(Controller):
         lot = await lot_service.relist(_officer(api_user), lot_id, data)
         return await present(lot_service, lot)
 
-    @post("/{lot_id:int}/files", summary="Attach a PDF document or a JPEG/PNG photo (officer)")
+    @post("/{lot_id:int}/files", summary="Attach a PDF document or a JPEG/PNG photo (officer)", responses=UPLOAD)
     async def upload(
         self,
         lot_id: FromPath[int],

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 from auction.clock import as_utc
-from auction.lots.models import Lot, LotFile
-from auction.lots.schemas import LotFileOut, LotOut
+from auction.lots.models import Lot, LotFile, LotVersion
+from auction.lots.schemas import LocalizedText, LotFileOut, LotOut, LotTerms, PlaceName
 from auction.municipalities.models import Municipality
+from web.lib.json_time import IsoTime
 
 
-def names(municipality: Municipality | None) -> dict[str, str] | None:
-    if municipality is None:
-        return None
-    return {
-        "id": str(municipality.id),
-        "ky": municipality.name_ky,
-        "ru": municipality.name_ru,
-        "en": municipality.name_en,
-    }
+def place_name(municipality: Municipality) -> PlaceName:
+    return PlaceName(id=str(municipality.id), ky=municipality.name_ky, ru=municipality.name_ru, en=municipality.name_en)
 
 
 def lot_out(
@@ -27,13 +23,13 @@ def lot_out(
         state=lot.state,
         version=lot.version,
         municipality_id=lot.municipality_id,
-        municipality=names(municipality) or {},
-        region=names(region),
+        municipality=place_name(municipality),
+        region=place_name(region) if region else None,
         deal=lot.deal,
         kind=lot.kind,
         format=lot.format,
-        title={"ky": lot.title_ky, "ru": lot.title_ru, "en": lot.title_en},
-        description={"ky": lot.description_ky, "ru": lot.description_ru, "en": lot.description_en},
+        title=LocalizedText(ky=lot.title_ky, ru=lot.title_ru, en=lot.title_en),
+        description=LocalizedText(ky=lot.description_ky, ru=lot.description_ru, en=lot.description_en),
         address=lot.address,
         area_sqm=lot.area_sqm,
         registration_number=lot.registration_number,
@@ -67,3 +63,24 @@ def file_out(stored: LotFile) -> LotFileOut:
         sha256=stored.sha256,
         url=f"/api/v1/lots/{stored.lot_id}/files/{stored.id}",
     )
+
+
+class LotVersionOut(BaseModel):
+    """One published version of a lot's terms; an amendment adds a version, so no change is silent."""
+
+    version: int
+    terms: LotTerms
+    reason: str | None = Field(description="Why the terms were amended; null for the first version.")
+    reopened_applications: bool = Field(description="Whether the amendment reopened the applications.")
+    created_at: IsoTime
+
+    @classmethod
+    def of(cls, version: LotVersion) -> LotVersionOut:
+        return cls(
+            version=version.version,
+            # The snapshot was written from LotTerms (auction.lots.schemas.terms_snapshot), so it reads back.
+            terms=LotTerms.model_validate(version.terms),
+            reason=version.reason,
+            reopened_applications=version.reopened_applications,
+            created_at=version.created_at,
+        )

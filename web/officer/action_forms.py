@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from litestar.datastructures import UploadFile
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from auction.lots.models import FileKind
 from auction.lots.schemas import CancelRequest
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 
+CHOOSE_FILE = N_("Choose a file to attach.")
+CHOOSE_OPTION = N_("Choose one of the options.")
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    kind: FileKind
+
+class Upload(BaseModel):
+    """An attachment as the form sends it: the file, and whether it is a document or a photo."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     file: UploadFile
+    kind: FileKind
+
+    @field_validator("file")
+    @classmethod
+    def _chosen(cls, file: UploadFile) -> UploadFile:
+        # A form sent without choosing a file still carries the field, with no name and no bytes.
+        if not file.filename:
+            raise PydanticCustomError("no_file", "No file was chosen.")
+        return file
 
 
 def parse_cancel(data: Mapping[str, str], gettext: Translate) -> tuple[str | None, FormErrors]:
@@ -32,14 +46,10 @@ def parse_cancel(data: Mapping[str, str], gettext: Translate) -> tuple[str | Non
 
 def parse_upload(data: Mapping[str, Any], gettext: Translate) -> tuple[Upload | None, FormErrors]:
     errors = FormErrors()
-    file = data.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
-        errors.add("file", gettext(N_("Choose a file to attach.")))
+    # Both go in even when absent, so that either problem reads as the form's own words, not "Fill this in."
+    submitted = {"kind": str(data.get("kind", "")), "file": data.get("file")}
     try:
-        kind = FileKind(str(data.get("kind", "")))
-    except ValueError:
-        errors.add("kind", gettext(N_("Choose one of the options.")))
+        return Upload.model_validate(submitted), errors
+    except ValidationError as invalid:
+        errors.add_validation_error(invalid, gettext, overrides={"file": CHOOSE_FILE, "kind": CHOOSE_OPTION})
         return None, errors
-    if not isinstance(file, UploadFile) or errors:
-        return None, errors
-    return Upload(kind, file), errors

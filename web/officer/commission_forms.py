@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from auction.errors import DomainError
+from web.bidding.schemas import MemberSecret, Opening, Threshold
+from web.lib.fields import filled
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.domain_messages import Refusal
 
-FILL_IN = N_("Fill this in.")
 CHOOSE_MEMBERS = N_("Choose at least two commission members.")
 PASSPHRASES_DIFFER = N_("The two passphrases differ; type them again.")
-WHOLE_NUMBER = N_("Enter a whole number.")
 NO_PASSPHRASES = N_("Commission members enter their passphrases here to open the bids.")
 
 
@@ -40,6 +44,26 @@ class Commission:
     members: list[tuple[int, str]] = field(repr=False)
 
 
+class TypedTwice(MemberSecret):
+    """A member's passphrase, typed twice: a mistyped one would lock this member's share for good."""
+
+    # Left blank, it differs from the first: the member is asked to type it again, as for a typo.
+    passphrase_again: str = Field(default="", repr=False)
+
+    @model_validator(mode="after")
+    def _typed_the_same(self) -> TypedTwice:
+        if self.passphrase != self.passphrase_again:
+            raise PydanticCustomError("passphrases_differ", "The two passphrases differ.")
+        return self
+
+
+class CommissionForm(BaseModel):
+    """The key ceremony's form: the API's publication shape (``SealedPublication``), each passphrase typed twice."""
+
+    threshold: Threshold
+    members: Annotated[list[TypedTwice], Field(min_length=2, max_length=255)]
+
+
 def ceremony_values(data: Mapping[str, str], candidates: Sequence[int]) -> dict[str, str]:
     """What the ceremony form shows again after a problem: the threshold and the chosen members, no secrets."""
     values = {"threshold": str(data.get("threshold", "")).strip()}
@@ -52,25 +76,23 @@ def parse_commission(
 ) -> tuple[Commission | None, FormErrors]:
     errors = FormErrors()
     chosen = [m for m in candidates if data.get(member_field(m)) == "on"]
+    members = [{"member_id": m, **_renamed(filled(data, (passphrase_field(m), repeat_field(m))), m)} for m in chosen]
     if len(chosen) < 2:
+        # pydantic checks a list's length only once its items are valid; the person hears both at once.
         errors.add("members", gettext(CHOOSE_MEMBERS))
-    members = []
-    for member_id in chosen:
-        passphrase = str(data.get(passphrase_field(member_id), ""))
-        if not passphrase:
-            errors.add(passphrase_field(member_id), gettext(FILL_IN))
-        elif passphrase != str(data.get(repeat_field(member_id), "")):
-            # A mistyped passphrase would lock this member's share for good: ask for it twice.
-            errors.add(repeat_field(member_id), gettext(PASSPHRASES_DIFFER))
-        members.append((member_id, passphrase))
+    # The threshold goes as typed, blank included: a blank is "not a whole number", as it always was.
+    submitted = {"threshold": str(data.get("threshold", "")).strip(), "members": members}
     try:
-        threshold = int(str(data.get("threshold", "")).strip())
-    except ValueError:
-        errors.add("threshold", gettext(WHOLE_NUMBER))
+        form = CommissionForm.model_validate(submitted)
+    except ValidationError as invalid:
+        errors.add_validation_error(
+            invalid,
+            gettext,
+            overrides={"members": CHOOSE_MEMBERS, **{repeat_field(m): PASSPHRASES_DIFFER for m in chosen}},
+            field_of=lambda loc: _member_field(loc, chosen),
+        )
         return None, errors
-    if errors:
-        return None, errors
-    return Commission(threshold, members), errors
+    return Commission(form.threshold, [(m.member_id, m.passphrase) for m in form.members]), errors
 
 
 def parse_opening(
@@ -78,11 +100,32 @@ def parse_opening(
 ) -> tuple[list[tuple[int, str]] | None, FormErrors]:
     """The passphrases typed by the members present; the service says whether they are enough."""
     errors = FormErrors()
-    releases = [(m, str(data[passphrase_field(m)])) for m in members if data.get(passphrase_field(m))]
-    if not releases:
-        errors.add("releases", gettext(NO_PASSPHRASES))
+    present = [m for m in members if data.get(passphrase_field(m))]
+    releases = [{"member_id": m, "passphrase": str(data[passphrase_field(m)])} for m in present]
+    try:
+        opening = Opening.model_validate({"releases": releases})
+    except ValidationError as invalid:
+        errors.add_validation_error(
+            invalid, gettext, overrides={"releases": NO_PASSPHRASES}, field_of=lambda loc: _member_field(loc, present)
+        )
         return None, errors
-    return releases, errors
+    return [(m.member_id, m.passphrase) for m in opening.releases], errors
+
+
+def _renamed(typed: dict[str, str], member_id: int) -> dict[str, str]:
+    """A member's two form fields under the model's names."""
+    names = {passphrase_field(member_id): "passphrase", repeat_field(member_id): "passphrase_again"}
+    return {names[name]: value for name, value in typed.items()}
+
+
+def _member_field(loc: tuple[int | str, ...], members: Sequence[int]) -> str | None:
+    """The form field of an error: a member's passphrase fields are named after the member."""
+    if len(loc) < 2 or not isinstance(loc[1], int):
+        return str(loc[0]) if loc else None  # the threshold, or the list of members as a whole
+    member_id = members[loc[1]]
+    if len(loc) == 2 or loc[2] == "passphrase_again":
+        return repeat_field(member_id)  # the two did not match, or the second was left blank
+    return passphrase_field(member_id)
 
 
 # Refusals about one member's passphrase; they name the member, whose field shows them.

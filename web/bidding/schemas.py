@@ -1,0 +1,196 @@
+"""The bidding API's shapes: the requests it takes, and what it answers (applications, bids and receipts,
+awards, the live auction, sealed lots)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
+
+from auction.bidding import rules
+from auction.bidding.auction import BidReceipt
+from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
+from auction.bidding.rules import Outcome
+from auction.clock import as_utc
+from auction.lots.models import AuctionFormat, LotState
+from web.lib.json_time import LedgerTime
+
+
+class BidRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    amount: Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="Tyiyn; the rent per period for a lease")]
+
+
+class SealedBidRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ciphertext: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+
+
+class MemberSecret(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: int
+    passphrase: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(repr=False)
+
+
+# How many commission members it takes to open the bids.
+Threshold = Annotated[int, Field(ge=2, le=255)]
+
+
+class SealedPublication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: Threshold
+    members: Annotated[list[MemberSecret], Field(min_length=2, max_length=255)]
+
+
+class Opening(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    releases: Annotated[list[MemberSecret], Field(min_length=1, max_length=255)]
+
+
+class ApplicationOut(BaseModel):
+    """A bidder's application to a lot; its pseudonym is the name the bidder has in that lot's auction."""
+
+    id: int
+    lot_id: int
+    pseudonym: str
+    status: ApplicationStatus
+    deposit_reference: str | None
+    reason: str | None = Field(description="Why the application was rejected.")
+    submitted_at: LedgerTime
+
+    @classmethod
+    def of(cls, application: Application) -> ApplicationOut:
+        return cls(
+            id=application.id,
+            lot_id=application.lot_id,
+            pseudonym=application.pseudonym,
+            status=application.status,
+            deposit_reference=application.deposit_reference,
+            reason=application.reason,
+            submitted_at=as_utc(application.submitted_at),
+        )
+
+
+class BidOut(BaseModel):
+    """One accepted bid as the public sees it."""
+
+    bidder: str = Field(description="The bidder's pseudonym in this lot.")
+    amount: int | None = Field(description="Tyiyn; null for sealed bids until the lot is decided.")
+    ciphertext_hash: str | None = Field(description="SHA-256 of a sealed bid's ciphertext.")
+    status: BidStatus
+    placed_at: LedgerTime
+    body_hash: str = Field(description="The hash of the bid's ledger body, as on the bidder's receipt.")
+
+    @classmethod
+    def of(cls, bid: Bid, *, reveal: bool) -> BidOut:
+        return cls(
+            bidder=bid.pseudonym,
+            amount=bid.amount if reveal else None,
+            ciphertext_hash=bid.ciphertext_hash,
+            status=bid.status,
+            placed_at=as_utc(bid.placed_at),
+            body_hash=bid.body_hash,
+        )
+
+
+class BidReceiptOut(BaseModel):
+    """What a bidder keeps: the ledger body of their bid, its hash and the log's signed promise to include it."""
+
+    bid_id: int
+    lot_id: int
+    amount: int | None = Field(description="Tyiyn; null for a sealed bid.")
+    placed_at: LedgerTime
+    closes_at: LedgerTime = Field(description="The closing time after this bid (soft close may have moved it).")
+    body: str = Field(description="The ledger entry body (RFC 8785 JSON).")
+    body_hash: str
+    receipt: str = Field(description="The signed promise of inclusion.")
+
+    @classmethod
+    def of(cls, receipt: BidReceipt) -> BidReceiptOut:
+        return cls.model_validate(receipt, from_attributes=True)
+
+
+class SealedBidWithdrawn(BaseModel):
+    lot_id: int
+    withdrawn: Literal[True]
+
+
+class AwardOut(BaseModel):
+    """Who was offered the lot at what price: rank 1 is the winner, rank 2 the runner-up."""
+
+    rank: int
+    bidder: str = Field(description="The bidder's pseudonym in this lot.")
+    price: int = Field(description="Tyiyn.")
+    status: AwardStatus
+    sign_deadline: LedgerTime
+
+    @classmethod
+    def of(cls, award: Award) -> AwardOut:
+        return cls(
+            rank=award.rank,
+            bidder=award.pseudonym,
+            price=award.price,
+            status=award.status,
+            sign_deadline=as_utc(award.sign_deadline),
+        )
+
+
+class AwardDeclined(BaseModel):
+    passed_to: AwardOut | None = Field(description="The runner-up's award, or null when the lot failed.")
+
+
+class SealedLotKey(BaseModel):
+    lot_id: int
+    public_key: str = Field(description="P-256 public key, SEC1, base64url: bidders encrypt their bids to it.")
+
+
+class SealedLotPublished(BaseModel):
+    lot_id: int
+    state: LotState
+    public_key: str | None = Field(description="P-256 public key, SEC1, base64url.")
+
+
+class SealedLotOutcome(BaseModel):
+    """The decided sealed-bid lot."""
+
+    winner: str | None = Field(description="The winner's pseudonym; null when the lot failed.")
+    price: int | None
+    runner_up: str | None
+    runner_up_price: int | None
+    reason: str
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> SealedLotOutcome:
+        return cls(
+            winner=outcome.winner,
+            price=outcome.price,
+            runner_up=outcome.runner_up,
+            runner_up_price=outcome.runner_up_price,
+            reason=outcome.reason,
+        )
+
+
+class LiveAuction(BaseModel):
+    """What a watcher of a lot sees. Fields that do not apply to the lot's stage or format are left out."""
+
+    lot_id: int
+    state: LotState
+    format: AuctionFormat
+    server_time: LedgerTime = Field(description="The server's clock, to correct the client's countdown.")
+    opens_at: LedgerTime | None = Field(default=None, description="Before the auction starts.")
+    closes_at: LedgerTime | None = Field(default=None, description="Once it runs; soft close may move it.")
+    bid_count: int | None = Field(default=None, description="Once it runs.")
+    current_price: int | None = Field(default=None, description="Once it runs; null while sealed or unbid.")
+    leader: str | None = Field(default=None, description="Once it runs; the leader's pseudonym, null while sealed.")
+    minimum_next_bid: int | None = Field(default=None, description="Open ascending auctions, once they run.")
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # Absent means "not at this stage"; null means "not known yet" (no bid) or "hidden" (sealed).
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
