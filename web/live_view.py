@@ -17,7 +17,7 @@ from litestar.response import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock
-from auction.ledger.canonical import parse_time
+from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import AuctionFormat, LotState
 from web.controllers.api_bidding import live_state
 

@@ -29,7 +29,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from auction.bidding.sealed import (
+from auction.bidding.shamir import MAX_SHARES, Q, ShamirError, Share, interpolate, split
+from auction.ledger.verifier.sealed import (
     InvalidKey,
     SealedBidError,
     b64url_decode,
@@ -38,7 +39,6 @@ from auction.bidding.sealed import (
     load_public_key,
     public_key_for,
 )
-from auction.bidding.shamir import MAX_SHARES, Q, ShamirError, Share, interpolate, split
 
 RECORD_VERSION = 1
 MIN_PASSPHRASE_LENGTH = 12

@@ -18,7 +18,7 @@ from auction.bidding.models import Application
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import (
     AuctionFormat,
     Deal,

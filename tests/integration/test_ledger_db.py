@@ -20,16 +20,16 @@ from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.errors import Unavailable
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.entry import leaf_hash, parse_leaf
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import load_keys
-from auction.ledger.merkle import verify_consistency, verify_inclusion
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint
-from auction.ledger.note import open_checkpoint, open_receipt
-from auction.ledger.proof_file import parse_proof, verify_proof
 from auction.ledger.queries import LedgerReader
 from auction.ledger.rotation import record_rotation
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.entry import leaf_hash, parse_leaf
+from auction.ledger.verifier.merkle import verify_consistency, verify_inclusion
+from auction.ledger.verifier.note import open_checkpoint, open_receipt
+from auction.ledger.verifier.proof_file import parse_proof, verify_proof
+from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import Lot, LotState
 from auction.lots.schemas import LotCreate
 from auction.settings import Settings

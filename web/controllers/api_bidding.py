@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
-from auction.bidding import rules
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.models import Application, AuctionClock, Award, Bid
@@ -25,7 +24,8 @@ from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
 from auction.errors import NotAuthenticated, NotFound
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat, Lot, LotState
 
 IdempotencyKey = Annotated[str, HeaderParameter(name="idempotency-key", min_length=8, max_length=100)]

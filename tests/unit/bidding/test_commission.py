@@ -24,7 +24,8 @@ from auction.bidding.commission import (
     seal_share,
     split_lot_key,
 )
-from auction.bidding.sealed import (
+from auction.bidding.shamir import Q, Share, split
+from auction.ledger.verifier.sealed import (
     LotKeyPair,
     b64url_decode,
     b64url_encode,
@@ -34,7 +35,6 @@ from auction.bidding.sealed import (
     encrypt_bid,
     generate_lot_key_pair,
 )
-from auction.bidding.shamir import Q, Share, split
 
 # Production cost would make this file take minutes; the format records whichever is used.
 FAST = ScryptParams(n=2**4, r=1, p=1)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from auction.bidding.rules import (
+from auction.ledger.verifier.auction_rules import (
     MAX_AMOUNT,
     Placed,
     bid_problem,

@@ -9,10 +9,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.bundle import write_bundle
-from auction.ledger.entry import ZERO_HASH, body_hash, leaf_hash, make_body, make_leaf, parse_body
-from auction.ledger.merkle import CompactRange
-from auction.ledger.note import Checkpoint, Receipt, VerifierKey, format_vkey, sign_checkpoint, sign_receipt
+from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.entry import ZERO_HASH, body_hash, leaf_hash, make_body, make_leaf, parse_body
+from auction.ledger.verifier.merkle import CompactRange
+from auction.ledger.verifier.note import Checkpoint, Receipt, VerifierKey, format_vkey, sign_checkpoint, sign_receipt
 
 ORIGIN = "achyk.test/ledger"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

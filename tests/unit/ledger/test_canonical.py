@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import rfc8785
 
-from auction.ledger.canonical import (
+from auction.ledger.verifier.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
     canonical,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from auction.ledger.canonical import canonical
-from auction.ledger.entry import (
+from auction.ledger.verifier.canonical import canonical
+from auction.ledger.verifier.entry import (
     ZERO_HASH,
     LedgerFormatError,
     body_hash,

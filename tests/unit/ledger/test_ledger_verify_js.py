@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.entry import body_hash, leaf_hash
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher
-from auction.ledger.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
-from auction.ledger.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
+from auction.ledger.verifier.entry import body_hash, leaf_hash
+from auction.ledger.verifier.merkle import inclusion_proof
+from auction.ledger.verifier.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
+from auction.ledger.verifier.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, Log, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher
 
 NODE = Path("/usr/bin/node")
 MODULE = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "ledger-verify.js"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from auction.ledger.entry import leaf_hash
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher
-from auction.ledger.note import Checkpoint
-from auction.ledger.proof_file import PROOF_HEADER, ProofFileError, build_proof, parse_proof, verify_proof
+from auction.ledger.verifier.entry import leaf_hash
+from auction.ledger.verifier.merkle import inclusion_proof
+from auction.ledger.verifier.note import Checkpoint
+from auction.ledger.verifier.proof_file import PROOF_HEADER, ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher
 
 
 def _proof_for(index: int) -> tuple[str, bytes, list[bytes]]:

@@ -10,8 +10,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.bidding import rules
-from auction.bidding.sealed import (
+from auction.ledger.inspect import main as inspect_main
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, leaf_hash, make_body, make_leaf, parse_leaf
+from auction.ledger.verifier.merkle import CompactRange
+from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.sealed import (
     LotKeyPair,
     b64url_encode,
     ciphertext_hash,
@@ -19,14 +27,6 @@ from auction.bidding.sealed import (
     encrypt_bid,
     generate_lot_key_pair,
 )
-from auction.ledger.bundle import write_bundle
-from auction.ledger.canonical import format_time
-from auction.ledger.entry import ZERO_HASH, Leaf, body_hash, leaf_hash, make_body, make_leaf, parse_leaf
-from auction.ledger.inspect import main as inspect_main
-from auction.ledger.merkle import CompactRange
-from auction.ledger.note import Checkpoint, format_vkey, sign_checkpoint
-from auction.ledger.replay import replay
-from auction.ledger.verify import Finding
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 APPLICATIONS_CLOSE = T0 + timedelta(days=7)

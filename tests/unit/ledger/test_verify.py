@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.canonical import parse_time
-from auction.ledger.entry import LEAF_PREFIX, Leaf, leaf_hash, leaf_tail, make_leaf, parse_body, parse_leaf
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher, root
-from auction.ledger.note import Checkpoint, format_vkey, sign_checkpoint
-from auction.ledger.proof_file import build_proof
-from auction.ledger.verify import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report, main, verify_bundle
+from auction.ledger.verifier.canonical import parse_time
+from auction.ledger.verifier.cli import main
+from auction.ledger.verifier.entry import LEAF_PREFIX, Leaf, leaf_hash, leaf_tail, make_leaf, parse_body, parse_leaf
+from auction.ledger.verifier.merkle import inclusion_proof
+from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.proof_file import build_proof
+from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
+from auction.ledger.verifier.verify import verify_bundle
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher, root
 
 NOT_CANONICAL = "leaf bytes are not canonical JSON (RFC 8785)"
 
@@ -689,10 +692,10 @@ def test_cli_exit_codes_and_output(log: Log, tmp_path: Path, capsys: pytest.Capt
 
 def _scan_one(raw: bytes) -> tuple[bool, tuple[Any, ...] | None]:
     """What the verifier's block scanner concludes about a single leaf at the start of a block."""
-    from auction.ledger import verify
+    from auction.ledger.verifier import scan
 
-    ctx = verify._ScanContext(sizes=(), bodies=frozenset(), indices=frozenset())
-    block = verify._scan_lines([raw], False, ctx)
+    ctx = scan.ScanContext(sizes=(), bodies=frozenset(), indices=frozenset())
+    block = scan.scan_lines([raw], False, ctx)
     if block.failure is not None:
         return False, None
     ((_, lot, lot_seq, prev_body, at),) = block.lot_heads
@@ -791,12 +794,10 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
     import random
     import re
 
-    from auction.ledger import verify
+    from auction.ledger.verifier import scan
 
     log = _concurrent_log()
-    ctx = verify._ScanContext(
-        sizes=(), bodies=frozenset(parse_body(b).hash for b in log.bodies[::3]), indices=frozenset()
-    )
+    ctx = scan.ScanContext(sizes=(), bodies=frozenset(parse_body(b).hash for b in log.bodies[::3]), indices=frozenset())
     pieces = [b"0", b"1", b"9", b"-", b":", b"T", b"Z", b".", b'"', b",", b"{", b"}", b" "]
     rng = random.Random(9162)
     runs = [log.leaves[start : start + 6] for start in range(0, len(log.leaves) - 6, 3)]
@@ -813,9 +814,9 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
             edited[spot:spot] = rng.choice(pieces)
         run[spot_line] = bytes(edited)
         cases.append(run)
-    fast = [_block_facts(verify._scan_lines(run, False, ctx)) for run in cases]
-    monkeypatch.setattr(verify, "_BODY_RE", re.compile(r"(?!)"))  # nothing takes the fast path
-    slow = [_block_facts(verify._scan_lines(run, False, ctx)) for run in cases]
+    fast = [_block_facts(scan.scan_lines(run, False, ctx)) for run in cases]
+    monkeypatch.setattr(scan, "_BODY_RE", re.compile(r"(?!)"))  # nothing takes the fast path
+    slow = [_block_facts(scan.scan_lines(run, False, ctx)) for run in cases]
     for run, got, expected in zip(cases, fast, slow, strict=True):
         assert got == expected, run
     assert sum(facts[1] is None for facts in fast) >= len(runs)

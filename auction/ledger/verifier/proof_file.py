@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from auction.ledger.merkle import HASH_SIZE, ProofError, verify_inclusion
-from auction.ledger.note import (
+from auction.ledger.verifier.merkle import HASH_SIZE, ProofError, verify_inclusion
+from auction.ledger.verifier.note import (
     Checkpoint,
     NoteError,
     VerifierKey,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from auction.ledger.canonical import (
+from auction.ledger.verifier.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
     canonical,

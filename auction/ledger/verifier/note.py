@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from auction.ledger.canonical import format_time, parse_time
+from auction.ledger.verifier.canonical import format_time, parse_time
 
 ALG_ED25519 = 0x01
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space

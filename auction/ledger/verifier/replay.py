@@ -1,6 +1,6 @@
 """The inspector's auction replay: re-derive every lot's history, and every award, from its ledger chain.
 
-``replay(leaves)`` is the `Replay` extension point of ``auction.ledger.verify``. It groups bodies by lot
+``replay(leaves)`` is the `Replay` extension point of ``auction.ledger.verifier.verify``. It groups bodies by lot
 (the platform chain, ``lot`` null, is passed over) and runs each lot's chain, in ``lot_seq`` order, through
 the state machine of docs/ledger-entries.md::
 
@@ -10,13 +10,13 @@ the state machine of docs/ledger-entries.md::
       -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
     lot.cancelled at any point before the award; nothing after it.
 
-Every rule is checked with the functions the platform itself uses (``auction.bidding.rules`` for minimum
-bids, the soft close, the Dutch clock and the winner; ``auction.bidding.sealed`` to open sealed bids with
+Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
+bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.sealed`` to open sealed bids with
 the published private key), so an award the replay recomputes comes from the code that made it.
 
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
 other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
-the rules. Standard library, `cryptography` and the ledger's own modules only: an inspector runs it offline.
+the rules. Standard library, `cryptography` and the verifier's own modules only: an inspector runs it offline.
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from auction.bidding import rules
-from auction.bidding.sealed import (
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.sealed import (
     InvalidKey,
     SealedBidError,
     b64url_decode,
@@ -39,9 +42,6 @@ from auction.bidding.sealed import (
     public_key_for,
     validate_ciphertext,
 )
-from auction.ledger.canonical import format_time, parse_time
-from auction.ledger.entry import ZERO_HASH, Body, Leaf
-from auction.ledger.verify import Finding
 
 __all__ = ["Finding", "replay"]
 
