@@ -31,10 +31,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auction.ledger.verifier.bundle import ENTRIES_FILE, write_bundle
-from auction.ledger.verifier.entry import ZERO_HASH, body_hash, leaf_hash, make_body, make_leaf
+from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body, make_leaf
 from auction.ledger.verifier.merkle import (
     CompactRange,
     consistency_proof,
+    hash_leaf,
     inclusion_proof,
     layered_subtree_hasher,
     verify_consistency,
@@ -126,7 +127,7 @@ def build(entries: int, seed: int = 7) -> tuple[list[bytes], list[str], list[str
         integrated_at = max(integrated_at, at) + timedelta(microseconds=rng.randrange(1_000, 400_000))
         for _, body, kind in pending:
             leaf = make_leaf(tree.end, prev_leaf, body, integrated_at)
-            digest = leaf_hash(leaf)
+            digest = hash_leaf(leaf)
             prev_leaf = digest.hex()
             leaves.append(leaf)
             hashes.append(digest)

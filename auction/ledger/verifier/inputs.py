@@ -39,8 +39,7 @@ def load_checkpoints(bundle: Bundle) -> list[tuple[Checkpoint, str]]:
     out: list[tuple[Checkpoint, str]] = []
     for number, note in enumerate(notes):
         try:
-            text, _ = split_note(note)
-            checkpoint = Checkpoint.parse(text)
+            checkpoint = Checkpoint.from_note(note)
         except NoteError as exc:
             raise fail_checkpoint(number, f"malformed: {exc}") from None
         if checkpoint.origin != bundle.origin:
@@ -56,8 +55,7 @@ def load_checkpoints(bundle: Bundle) -> list[tuple[Checkpoint, str]]:
 def parse_outside_checkpoint(note: str, what: str, origin: str) -> Checkpoint:
     """An inspector-supplied checkpoint's syntax; problems make the input unusable."""
     try:
-        text, _ = split_note(note)
-        checkpoint = Checkpoint.parse(text)
+        checkpoint = Checkpoint.from_note(note)
     except NoteError as exc:
         raise ValueError(f"{what} is not a signed checkpoint: {exc}") from None
     if checkpoint.origin != origin:

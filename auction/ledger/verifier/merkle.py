@@ -23,8 +23,8 @@ SubtreeHasher = Callable[[int, int], bytes]
 Node = tuple[int, int, bytes]
 """(level, index, hash) of a complete perfect subtree."""
 
-LEAF_PREFIX = b"\x00"  # RFC 6962 domain separation: a leaf hash can never equal a node hash
-NODE_PREFIX = b"\x01"
+LEAF_HASH_PREFIX = b"\x00"  # RFC 6962 domain separation: a leaf hash can never equal a node hash
+NODE_HASH_PREFIX = b"\x01"
 
 _sha256 = hashlib.sha256
 
@@ -35,12 +35,12 @@ class ProofError(ValueError):
 
 def hash_leaf(data: bytes) -> bytes:
     """RFC 6962 leaf hash."""
-    return _sha256(LEAF_PREFIX + data).digest()
+    return _sha256(LEAF_HASH_PREFIX + data).digest()
 
 
 def hash_children(left: bytes, right: bytes) -> bytes:
     """RFC 6962 interior node hash."""
-    return _sha256(NODE_PREFIX + left + right).digest()
+    return _sha256(NODE_HASH_PREFIX + left + right).digest()
 
 
 def _split(n: int) -> int:
@@ -68,7 +68,7 @@ def fold_right(hashes: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     acc = hashes[-1]
     for left in reversed(hashes[:-1]):
-        acc = _sha256(NODE_PREFIX + left + acc).digest()
+        acc = _sha256(NODE_HASH_PREFIX + left + acc).digest()
     return acc
 
 
@@ -86,7 +86,7 @@ def perfect_levels(begin: int, leaf_hashes: Sequence[bytes]) -> list[list[bytes]
         offset = 2 * parent_first - first
         levels.append(
             [
-                _sha256(NODE_PREFIX + current[i] + current[i + 1]).digest()
+                _sha256(NODE_HASH_PREFIX + current[i] + current[i + 1]).digest()
                 for i in range(offset, offset + 2 * (parent_end - parent_first), 2)
             ]
         )
@@ -209,7 +209,7 @@ class CompactRange:
         index = self._end >> level
         hashes = self._hashes
         while index & 1 and ((index - 1) << level) >= self._begin:
-            node_hash = _sha256(NODE_PREFIX + hashes.pop() + node_hash).digest()
+            node_hash = _sha256(NODE_HASH_PREFIX + hashes.pop() + node_hash).digest()
             index >>= 1
             level += 1
             if created is not None:

@@ -24,9 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from auction.ledger.verifier.bundle import Bundle
-from auction.ledger.verifier.canonical import MAX_SAFE_INTEGER, is_time_string, keys_ascii
-from auction.ledger.verifier.entry import KIND_RE, MAX_ACTOR_LENGTH, ZERO_HASH, LedgerFormatError, parse_leaf
-from auction.ledger.verifier.merkle import perfect_levels, range_hashes
+from auction.ledger.verifier.canonical import (
+    MAX_SAFE_INTEGER,
+    TIME_PATTERN,
+    encode_pieces,
+    is_time_string,
+    keys_ascii,
+    reject_constant,
+)
+from auction.ledger.verifier.entry import HEX64_RE, KIND_RE, MAX_ACTOR_LENGTH, ZERO_HASH, LedgerFormatError, parse_leaf
+from auction.ledger.verifier.merkle import LEAF_HASH_PREFIX, perfect_levels, range_hashes
 
 ROTATION_KIND = "key.rotated"
 PARALLEL_THRESHOLD = 8 << 20  # below this many bytes of entries, worker start-up costs more than it saves
@@ -78,51 +85,24 @@ def _safe_int(text: str) -> int:
     raise _OffFastPath(text)
 
 
-def _no_constant(text: str) -> Any:
-    raise ValueError(text)
-
-
-_DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_safe_int, parse_constant=_no_constant)
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_safe_int, parse_constant=reject_constant)
 # The raw scanner skips `decode`'s whitespace handling; typeshed wants a scanner as its context, but any
 # object with the decoder's settings is what CPython reads.
 _SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(cast(Any, _DECODER))
-_ENCODE_STRING: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def _refuse(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _payload_encoder() -> Callable[[object, int], Sequence[str]]:
-    """encode(value, 0) -> pieces of the value's canonical JSON (see canonical.is_canonical for why)."""
-    make = getattr(json.encoder, "c_make_encoder", None)  # absent on Pythons without the C accelerator
-    if make is None:
-        slow = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        return lambda value, _level: [slow.encode(value)]
-    # The C encoder called directly skips JSONEncoder.encode's per-call set-up, a third of its cost here.
-    encoder: Callable[[object, int], Sequence[str]] = make(
-        None, _refuse, _ENCODE_STRING, None, ":", ",", True, False, False
-    )
-    return encoder
-
-
-_ENCODE_PAYLOAD = _payload_encoder()
 # Integers outside the payload are held to 15 digits, below 2**53, by these patterns; the payload's are
 # checked as they are parsed (_safe_int). Anything longer takes the authoritative path.
-_TIME_PATTERN = (
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
-)
 _TAIL_RE = re.compile(
-    r',"index":(0|[1-9][0-9]{0,14}),"integrated_at":"(' + _TIME_PATTERN + r')","prev_leaf":"([0-9a-f]{64})","v":1\}'
+    r',"index":(0|[1-9][0-9]{0,14}),"integrated_at":"(' + TIME_PATTERN + r')",'
+    r'"prev_leaf":"(' + HEX64_RE.pattern + r')","v":1\}'
 )
 # A canonical body whose strings need no escaping, split into its fields. The payload is whatever sits
 # between "payload": and the fixed-length prev_body/v suffix; it is checked separately as canonical JSON.
 # An actor with escapes, or anything else unusual, fails to match and takes the authoritative path.
 _BODY_RE = re.compile(
     r'\{"actor":"(?:[^"\\\x00-\x1f]{1,' + str(MAX_ACTOR_LENGTH) + r'})",'
-    r'"at":"(' + _TIME_PATTERN + r')",'
+    r'"at":"(' + TIME_PATTERN + r')",'
     r'"kind":"(' + KIND_RE.pattern + r')","lot":(null|[1-9][0-9]{0,14}),"lot_seq":([1-9][0-9]{0,14}),'
-    r'"payload":(\{.*\}),"prev_body":"([0-9a-f]{64})","v":1\}',
+    r'"payload":(\{.*\}),"prev_body":"(' + HEX64_RE.pattern + r')","v":1\}',
     re.DOTALL,
 )
 
@@ -137,7 +117,7 @@ def scan_lines(  # noqa: PLR0912, PLR0915 - the per-entry hot loop stays in one 
     """
     block = Block(lines=len(lines))
     sha256 = hashlib.sha256
-    scan, encode_payload = _SCAN_ONCE, _ENCODE_PAYLOAD
+    scan, encode_payload = _SCAN_ONCE, encode_pieces
     body_match, tail_match = _BODY_RE.fullmatch, _TAIL_RE.fullmatch
     bodies, indices = ctx.bodies, ctx.indices
     lot_tails, lot_heads, rotations = block.lot_tails, block.lot_heads, block.rotations
@@ -232,7 +212,7 @@ def scan_lines(  # noqa: PLR0912, PLR0915 - the per-entry hot loop stays in one 
                 failure = (pos, CHECK_ROTATION, "key.rotated must be on the platform chain (lot null)")
                 break
             rotations.append((pos, payload))
-        leaf_hash = sha256(b"\x00" + raw).digest()
+        leaf_hash = sha256(LEAF_HASH_PREFIX + raw).digest()  # merkle.hash_leaf, inlined
         leaf_hashes.append(leaf_hash)
         prev_hex = leaf_hash.hex()
         expect_index = index + 1

@@ -24,9 +24,10 @@ from auction.bidding.commission import (
     seal_share,
     split_lot_key,
 )
-from auction.bidding.shamir import Q, Share, split
+from auction.bidding.shamir import Share, split
 from auction.ledger.verifier.sealed import (
     LotKeyPair,
+    Q,
     b64url_decode,
     b64url_encode,
     decode_private_key,

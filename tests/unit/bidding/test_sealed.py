@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from auction.bidding.shamir import Q
 from auction.ledger.verifier.sealed import (
     CIPHERTEXT_LENGTH,
     CIPHERTEXT_TEXT_LENGTH,
@@ -25,6 +24,7 @@ from auction.ledger.verifier.sealed import (
     InvalidKey,
     LotKeyPair,
     MalformedCiphertext,
+    Q,
     SealedBidError,
     b64url_decode,
     b64url_encode,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from auction.ledger.verifier.merkle import (
     HASH_SIZE,
-    NODE_PREFIX,
+    NODE_HASH_PREFIX,
     SubtreeHasher,
     decompose,
     fold_right,
@@ -81,7 +81,7 @@ class LayeredTree:
         below = self._levels[level - 1]
         left = below[2 * index * HASH_SIZE : (2 * index + 1) * HASH_SIZE]
         right = below[(2 * index + 1) * HASH_SIZE : (2 * index + 2) * HASH_SIZE]
-        return hashlib.sha256(NODE_PREFIX + left + right).digest()
+        return hashlib.sha256(NODE_HASH_PREFIX + left + right).digest()
 
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first `size` leaves (default: all)."""

@@ -14,8 +14,8 @@ from auction.ledger.inspect import main as inspect_main
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.canonical import format_time
-from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, leaf_hash, make_body, make_leaf, parse_leaf
-from auction.ledger.verifier.merkle import CompactRange
+from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, make_body, make_leaf, parse_leaf
+from auction.ledger.verifier.merkle import CompactRange, hash_leaf
 from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.report import Finding
@@ -88,7 +88,7 @@ def build(entries: list[Entry]) -> list[Leaf]:
         heads[entry.lot] = (seq + 1, body_hash(body))
         integrated_at = max(integrated_at, entry.at)
         raw = make_leaf(index, prev_leaf, body, integrated_at)
-        prev_leaf = leaf_hash(raw).hex()
+        prev_leaf = hash_leaf(raw).hex()
         leaves.append(parse_leaf(raw))
     return leaves
 
