@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from auction.ledger.verifier import cli as verifier_cli
 from auction.settings import Settings, get_settings
 
 
@@ -49,10 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_ledger_export)
     verify = ledger_commands.add_parser(
         "verify",
-        help="verify a bundle offline and replay every auction (python -m auction.ledger.verify)",
-        add_help=False,
+        help="verify a bundle offline and replay every auction (python -m auction.ledger.verifier)",
+        description=verifier_cli.DESCRIPTION,
+        parents=[verifier_cli.arguments()],
     )
-    verify.add_argument("rest", nargs=argparse.REMAINDER)
     verify.set_defaults(run=_ledger_verify)
     rotate = ledger_commands.add_parser("rotate-key", help="record a new signing key, then switch to it")
     rotate.add_argument("--new-seed", default="", help="base64 of the new 32-byte Ed25519 seed (default: generate)")
@@ -148,9 +149,9 @@ def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ledger_verify(args: argparse.Namespace, _: Settings) -> int:
-    from auction.ledger.inspect import main as inspect_main
+    from auction.ledger.verifier.replay import replay
 
-    return inspect_main(args.rest)
+    return verifier_cli.run(args, replay=replay)
 
 
 def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:

@@ -57,19 +57,3 @@ def test_the_verifier_imports_only_the_standard_library_cryptography_and_rfc8785
     assert report["third_party"] == []
     assert report["auction"] == []
     assert report["modules"] >= len(modules)
-
-
-def test_the_old_entry_point_still_verifies(tmp_path: Path) -> None:
-    """``python -m auction.ledger.verify`` is what inspectors' scripts call; it must behave as the package does."""
-    missing = tmp_path / "no-such-bundle"
-    for entry in ("auction.ledger.verify", "auction.ledger.verifier"):
-        result = subprocess.run(
-            [sys.executable, "-m", entry, str(missing), "--json"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        assert result.returncode == 2, (entry, result.stdout, result.stderr)
-        assert json.loads(result.stdout)["failure"]["where"] == "input"
