@@ -1,14 +1,35 @@
-"""Pure auction rules: bid validity, soft close, the Dutch clock, and who wins.
+"""Pure auction rules: the terms' vocabulary, bid validity, soft close, the Dutch clock, and who wins.
 
-Standard library only: the offline verifier replays every auction with these same functions, so the award
-an inspector recomputes comes from the code that made it.
+Standard library only: the offline verifier replays every auction with these same functions and values, so
+the award an inspector recomputes comes from the code that made it. The platform imports them from here
+(`auction.lots.models` re-exports the enums).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+
+class AuctionFormat(enum.StrEnum):
+    OPEN_ASCENDING = "open_ascending"
+    SEALED_BID = "sealed_bid"
+    DESCENDING = "descending"
+
+
+class Deal(enum.StrEnum):
+    SALE = "sale"
+    LEASE = "lease"
+
+
+class SingleParticipantRule(enum.StrEnum):
+    """What happens when only one bidder is admitted: the auction fails, or the lot goes at its starting price."""
+
+    FAIL = "fail"
+    SELL_AT_START = "sell_at_start"
+
 
 # Larger than any municipal lot is worth, far inside a 64-bit integer and JSON's exact-integer range.
 MAX_AMOUNT = 10_000_000_000 * 100

@@ -21,7 +21,6 @@ the rules. Standard library, `cryptography` and the verifier's own modules only:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.report import Finding
@@ -36,19 +36,22 @@ from auction.ledger.verifier.sealed import (
     InvalidKey,
     SealedBidError,
     b64url_decode,
+    ciphertext_hash,
     decode_private_key,
     decrypt_bid,
     load_public_key,
     public_key_for,
-    validate_ciphertext,
 )
 
 __all__ = ["Finding", "replay"]
 
-OPEN, SEALED, DESCENDING = "open_ascending", "sealed_bid", "descending"
-FORMATS = frozenset({OPEN, SEALED, DESCENDING})
-SINGLE_PARTICIPANT_RULES = frozenset({"fail", "sell_at_start"})
-DEALS = frozenset({"sale", "lease"})
+# Plain strings, as payloads hold them (and as messages print them).
+OPEN = AuctionFormat.OPEN_ASCENDING.value
+SEALED = AuctionFormat.SEALED_BID.value
+DESCENDING = AuctionFormat.DESCENDING.value
+FORMATS = frozenset(f.value for f in AuctionFormat)
+SINGLE_PARTICIPANT_RULES = frozenset(r.value for r in SingleParticipantRule)
+DEALS = frozenset(d.value for d in Deal)
 SYSTEM = "system"
 
 PSEUDONYM_RE = re.compile(r"b-[0-9a-f]{16}")
@@ -585,11 +588,10 @@ class _Lot:
         payload = body.payload
         ciphertext = _str(payload, "ciphertext")
         try:
-            raw = validate_ciphertext(ciphertext)
+            actual = ciphertext_hash(ciphertext)  # the platform's own definition of what the ledger commits to
         except SealedBidError as exc:
             raise _Violation(f"bid.sealed ciphertext is malformed: {exc}") from None
         digest = _str(payload, "ciphertext_hash")
-        actual = hashlib.sha256(raw).hexdigest()
         if digest != actual:
             raise _Violation(f"bid.sealed ciphertext_hash {digest} is not the SHA-256 of its ciphertext, {actual}")
         replaces = _bool(payload, "replaces")
