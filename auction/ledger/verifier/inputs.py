@@ -17,6 +17,7 @@ from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
 
 
 def load_keys(bundle: Bundle) -> list[VerifierKey]:
+    """vkeys.txt's keys, oldest first; stops on an invalid or repeated one."""
     if not bundle.vkeys:
         raise Stop(Failure("keys", "vkeys.txt lists no key"))
     listed = []
@@ -32,6 +33,7 @@ def load_keys(bundle: Bundle) -> list[VerifierKey]:
 
 
 def load_checkpoints(bundle: Bundle) -> list[tuple[Checkpoint, str]]:
+    """checkpoints.txt's checkpoints with their notes; stops on bad framing, syntax, origin or a shrinking size."""
     try:
         notes = bundle.checkpoints()
     except CheckpointFramingError as exc:

@@ -41,9 +41,11 @@ class Keys:
         self.introduced = 1
 
     def acceptable(self) -> list[VerifierKey]:
+        """The active key, and during a handover the one it replaced."""
         return [self.active] if self.handover is None else [self.active, self.handover]
 
     def rotate(self, payload: Any) -> str | None:
+        """Apply a key.rotated payload; why it is refused, or None."""
         if type(payload) is not dict or payload.keys() != {"old_vkey", "new_vkey"}:
             return "key.rotated payload must be exactly {old_vkey, new_vkey}"
         if type(payload["old_vkey"]) is not str or type(payload["new_vkey"]) is not str:
@@ -61,6 +63,7 @@ class Keys:
         return None
 
     def signed(self, keys: list[VerifierKey]) -> None:
+        """A checkpoint was signed by `keys`: once the new key signs, the handover is over."""
         if self.active in keys:
             self.handover = None
 
@@ -76,6 +79,8 @@ class Pending:
 
 
 class Merge:
+    """The log as checked so far (position, chain tips, tree, keys), advanced one scanned block at a time."""
+
     def __init__(
         self,
         keys: Keys,

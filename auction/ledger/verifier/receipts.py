@@ -17,6 +17,7 @@ from auction.ledger.verifier.report import Failure, Report, Stop
 
 
 def check_outside(pending: Pending, merge: Merge, where: str) -> None:
+    """An outside checkpoint is validly signed and has the root the bundle's tree has at its size."""
     size = pending.checkpoint.size
     keys = pending.keys if pending.root is not None else merge.keys.acceptable()
     try:
@@ -42,6 +43,7 @@ def check_outside(pending: Pending, merge: Merge, where: str) -> None:
 
 
 def check_proof(proof: TlogProof, pending: Pending, merge: Merge, report: Report) -> None:
+    """A tlog-proof's checkpoint agrees with the bundle, and its path leads from the entry to that root."""
     check_outside(pending, merge, "receipt")
     leaf_hash = merge.found_leaves.get(proof.index)
     if leaf_hash is None:
@@ -61,6 +63,7 @@ def _after(later: str, earlier: datetime) -> int:
 
 
 def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> None:
+    """A receipt is signed by the log, and its body was integrated with the promised `at` and in time."""
     keys = merge.keys.listed[: merge.keys.introduced]
     try:
         verify_note(note, keys)

@@ -100,18 +100,23 @@ class Report:
 
 
 class Stop(Exception):
+    """Verification stops here; `failure` says where and why."""
+
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.describe())
         self.failure = failure
 
 
 def fail_index(index: int, reason: str) -> Stop:
+    """Stop at an entry: "FAIL at index N: reason"."""
     return Stop(Failure("index", reason, index=index))
 
 
 def fail_checkpoint(number: int, reason: str) -> Stop:
+    """Stop at the N-th note of checkpoints.txt (from 0): "FAIL at checkpoint N: reason"."""
     return Stop(Failure("checkpoint", reason, checkpoint=number))
 
 
 def unusable(reason: str, origin: str | None = None) -> Report:
+    """The report for input that cannot be verified at all (exit 2)."""
     return Report(EXIT_UNUSABLE, origin=origin, failure=Failure("input", reason))

@@ -45,6 +45,8 @@ CHECK_FORMAT, CHECK_INDEX, CHECK_PREV_LEAF, CHECK_TIME, CHECK_LOT, CHECK_ROTATIO
 
 @dataclass(frozen=True, slots=True)
 class ScanContext:
+    """What the parent needs from the workers beyond the checks: roots at checkpoint sizes, receipts, proofs."""
+
     sizes: tuple[int, ...]  # tree sizes whose roots the parent needs, ascending
     bodies: frozenset[str]  # body hashes to locate (receipts)
     indices: frozenset[int]  # leaf indices whose leaf hash is needed (tlog-proofs)
@@ -52,6 +54,8 @@ class ScanContext:
 
 @dataclass(slots=True)
 class Block:
+    """One scanned run of leaves: how far it held, its first failure, and the facts the parent checks in order."""
+
     lines: int = 0
     ok: int = 0  # leading lines that passed every check a worker can make alone
     failure: tuple[int, int, str] | None = None  # (line in block, check order, reason)
@@ -238,6 +242,7 @@ def scan_lines(  # noqa: PLR0912, PLR0915 - the per-entry hot loop stays in one 
 
 
 def integration_time_problem(stamp: str, previous: str) -> str:
+    """The reason for an `integrated_at` that goes backwards."""
     return f"integrated_at {stamp} is earlier than the previous leaf's integrated_at {previous}"
 
 
@@ -325,13 +330,14 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 def scan_blocks(
     bundle: Bundle, ctx: ScanContext, workers: int, block_size: int, parallel_threshold: int
 ) -> Generator[Block, None, None]:
+    """The scanned blocks of entries.jsonl in order: in this process for small bundles, else in `workers`."""
     location = bundle.entries_location()
     size = location[2] if location is not None else parallel_threshold
     if workers <= 1 or size < parallel_threshold:
         for data in bundle.blocks(block_size):
             yield _scan_data(data, ctx)
         return
-    # Workers unpickle these functions by module name, which is why the scanner is never a `python -m` program.
+    # Workers unpickle these functions by module name: one reason the scanner is never itself run as __main__.
     window = 2 * workers + 2
     with _pool_context().Pool(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
         pending: deque[Any] = deque()
