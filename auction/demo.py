@@ -19,13 +19,13 @@ from auction.bidding.commission import ScryptParams
 from auction.bidding.models import AwardStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
-from auction.bidding.rules import minimum_next_bid
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import Clock, FrozenClock, as_utc
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier.auction_rules import minimum_next_bid
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from auction.refusals import Param, Problem, render
+from auction.refusals import Breach, Param, render
 
 
 class DomainError(Exception):
@@ -21,7 +21,7 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     @classmethod
-    def of(cls, problem: Problem) -> Self:
+    def of(cls, problem: Breach) -> Self:
         """The refusal of one problem a pure rule reported."""
         return cls(problem.code, field=problem.field, **problem.params)
 

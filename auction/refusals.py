@@ -12,6 +12,7 @@ Parameter names carry their kind, so each language can write the value its own w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 Param = int | str
 
@@ -198,6 +199,17 @@ def english_value(name: str, value: Param) -> str:
 def render(code: str, params: Mapping[str, Param]) -> str:
     """The English sentence of a refusal; an unregistered code or a missing parameter is a bug (KeyError)."""
     return REFUSALS[code] % {name: english_value(name, value) for name, value in params.items()}
+
+
+class Breach(Protocol):
+    """Anything a pure rule reports a broken rule with: a Problem here, or the offline verifier's own RuleBreach."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def params(self) -> Mapping[str, Param]: ...
 
 
 class Problem:

@@ -30,19 +30,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auction.ledger.bundle import ENTRIES_FILE, write_bundle
-from auction.ledger.entry import ZERO_HASH, body_hash, leaf_hash, make_body, make_leaf
-from auction.ledger.merkle import (
+from auction.ledger.verifier.bundle import ENTRIES_FILE, write_bundle
+from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body, make_leaf
+from auction.ledger.verifier.merkle import (
     CompactRange,
-    LayeredTree,
     consistency_proof,
+    hash_leaf,
     inclusion_proof,
     layered_subtree_hasher,
     verify_consistency,
     verify_inclusion,
 )
-from auction.ledger.note import Checkpoint, format_vkey, sign_checkpoint
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.verify import verify_bundle
+from tests.unit.ledger.reference_tree import LayeredTree
 
 ORIGIN = "achyk.example.kg/ledger"
 LOTS = 1000
@@ -126,7 +127,7 @@ def build(entries: int, seed: int = 7) -> tuple[list[bytes], list[str], list[str
         integrated_at = max(integrated_at, at) + timedelta(microseconds=rng.randrange(1_000, 400_000))
         for _, body, kind in pending:
             leaf = make_leaf(tree.end, prev_leaf, body, integrated_at)
-            digest = leaf_hash(leaf)
+            digest = hash_leaf(leaf)
             prev_leaf = digest.hex()
             leaves.append(leaf)
             hashes.append(digest)

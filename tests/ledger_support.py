@@ -8,7 +8,7 @@ from auction.clock import Clock
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.note import VerifierKey, format_vkey, parse_vkey
+from auction.ledger.verifier.note import VerifierKey, format_vkey, parse_vkey
 from auction.lots.service import LotService
 from auction.settings import Settings
 

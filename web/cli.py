@@ -7,9 +7,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from auction.ledger.verifier import cli as verifier_cli
 from auction.settings import Settings, SharedSecretsMissing, get_settings
 
-# The verifier owns its options (auction.ledger.verify): everything after these words is handed to it as given.
+# The verifier owns its options (auction.ledger.verifier): everything after these words is handed to it as given,
+# before any setting is read, so an inspector can run it on any copy of the code without the platform's keys.
 LEDGER_VERIFY = ("ledger", "verify")
 
 
@@ -60,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     # Listed for the help only: main() hands 'ledger verify ...' to the verifier before parsing.
     ledger_commands.add_parser(
         "verify",
-        help="verify a bundle offline and replay every auction (python -m auction.ledger.verify)",
-        add_help=False,
+        help="verify a bundle offline and replay every auction (python -m auction.ledger.verifier)",
+        description=verifier_cli.DESCRIPTION,
+        parents=[verifier_cli.arguments()],
     )
     rotate = ledger_commands.add_parser("rotate-key", help="record a new signing key, then switch to it")
     rotate.add_argument("--new-seed", default="", help="base64 of the new 32-byte Ed25519 seed (default: generate)")
@@ -159,9 +162,9 @@ def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ledger_verify(words: list[str]) -> int:
-    from auction.ledger.inspect import main as inspect_main
+    from auction.ledger.verifier.replay import replay
 
-    return inspect_main(words)
+    return verifier_cli.main(words, replay=replay)
 
 
 def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:

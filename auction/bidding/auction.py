@@ -13,14 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
-from auction.bidding import rules
 from auction.bidding.models import Application, ApplicationStatus, AuctionClock, Bid, BidStatus
 from auction.bidding.participation import ParticipationService
-from auction.bidding.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound
 from auction.ledger.admission import Admitted, LedgerWriter
-from auction.ledger.canonical import format_time, parse_time
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService
 

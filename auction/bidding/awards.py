@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
-from auction.bidding import rules
 from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, SealedLotKey
-from auction.bidding.sealed import SealedBidError, decode_private_key, decrypt_bid
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.sealed import SealedBidError, decode_private_key, decrypt_bid
 from auction.lots.models import AuctionFormat, Deal, Lot, LotState, SingleParticipantRule
 from auction.lots.service import LotService
 

@@ -29,8 +29,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from auction.bidding.sealed import (
+from auction.bidding.shamir import MAX_SHARES, ShamirError, Share, interpolate, split
+from auction.ledger.verifier.sealed import (
     InvalidKey,
+    Q,
     SealedBidError,
     b64url_decode,
     b64url_encode,
@@ -38,7 +40,6 @@ from auction.bidding.sealed import (
     load_public_key,
     public_key_for,
 )
-from auction.bidding.shamir import MAX_SHARES, Q, ShamirError, Share, interpolate, split
 
 RECORD_VERSION = 1
 MIN_PASSPHRASE_LENGTH = 12

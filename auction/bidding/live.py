@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.bidding import rules
 from auction.bidding.models import AuctionClock
 from auction.clock import Clock, as_utc
 from auction.errors import NotFound
+from auction.ledger.verifier import auction_rules as rules
 from auction.lots.models import AuctionFormat, Lot, LotState
 
 

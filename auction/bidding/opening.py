@@ -25,11 +25,11 @@ from auction.bidding.commission import (
     split_lot_key,
 )
 from auction.bidding.models import SealedLotKey
-from auction.bidding.rules import Outcome
-from auction.bidding.sealed import b64url_decode, b64url_encode, encode_private_key, generate_lot_key_pair
 from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput
 from auction.ledger.admission import LedgerWriter
+from auction.ledger.verifier.auction_rules import Outcome
+from auction.ledger.verifier.sealed import b64url_decode, b64url_encode, encode_private_key, generate_lot_key_pair
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService, actor_of
 

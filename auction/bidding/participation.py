@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -13,6 +13,20 @@ from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
+
+
+class Applications:
+    """Answers the lots slice's `Applications` port: has anyone applied for a lot?"""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exist_for(self, lot_id: int) -> bool:
+        """True if anyone has applied to take part in the lot, whatever became of the application."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(Application).where(Application.lot_id == lot_id)
+        )
+        return bool(count)
 
 
 class ParticipationService:

@@ -21,8 +21,8 @@ from auction.bidding.models import AuctionClock, Award, AwardStatus, SchedulerPu
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.canonical import format_time
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat, Lot, LotState
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Shamir k-of-n secret sharing of a sealed lot's private scalar over GF(q), q the P-256 group order.
 
-Standard library only: the inspector's offline verifier imports this module.
+Pure arithmetic; Q comes from the verifier's sealed-bid module (auction.ledger.verifier.sealed), which opens the bids.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-# The P-256 group order: every private scalar lives in [1, Q), so sharing it in GF(Q) needs no
+# Q is the P-256 group order: every private scalar lives in [1, Q), so sharing it in GF(Q) needs no
 # encoding step and any value the shares combine to is again a candidate scalar.
-Q = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+from auction.ledger.verifier.sealed import Q
 
 # x is a share's index and is stored as one byte in records and messages.
 MAX_SHARES = 255

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.clock import Clock, as_utc
 from auction.errors import Unavailable
-from auction.ledger.entry import ZERO_HASH, body_hash, make_body
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import PLATFORM_CHAIN, ChainHead, PendingEntry
-from auction.ledger.note import Receipt, sign_receipt
+from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body
+from auction.ledger.verifier.note import Receipt, sign_receipt
 
 
 @dataclass(frozen=True, slots=True)

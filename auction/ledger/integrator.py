@@ -20,10 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
-from auction.ledger.entry import leaf_hash as rfc6962_leaf_hash
-from auction.ledger.entry import make_leaf
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.merkle import CompactRange
 from auction.ledger.models import (
     IntegratorLease,
     LedgerEntry,
@@ -32,7 +29,9 @@ from auction.ledger.models import (
     TreeNode,
     TreeState,
 )
-from auction.ledger.note import Checkpoint, sign_checkpoint
+from auction.ledger.verifier.entry import make_leaf
+from auction.ledger.verifier.merkle import CompactRange, hash_leaf
+from auction.ledger.verifier.note import Checkpoint, sign_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class Integrator:
             for offset, row in enumerate(pending):
                 index = state.size + offset
                 leaf = make_leaf(index, prev_leaf, row.body, integrated_at)
-                digest = rfc6962_leaf_hash(leaf)
+                digest = hash_leaf(leaf)
                 hashes.append(digest)
                 session.add(
                     LedgerEntry(

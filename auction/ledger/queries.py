@@ -10,12 +10,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import InvalidInput, NotFound
-from auction.ledger.bundle import write_bundle
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
-from auction.ledger.proof_file import build_proof
 from auction.ledger.rotation import key_history, vkey_of
+from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
+from auction.ledger.verifier.proof_file import build_proof
 
 MAX_PAGE = 1000
 

@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.ledger.admission import Admitted, LedgerWriter
-from auction.ledger.entry import parse_leaf
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry
-from auction.ledger.note import format_vkey
+from auction.ledger.verifier.entry import parse_leaf
+from auction.ledger.verifier.note import format_vkey
 
 ROTATION_KIND = "key.rotated"
 

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base, text_enum
 
+# The terms the ledger records and the inspector's replay judges are defined once, with the rules, in the
+# verifier; re-exported here (PEP 484's "import X as X") because they are the lot's own vocabulary too.
+from auction.ledger.verifier.auction_rules import AuctionFormat as AuctionFormat  # noqa: PLC0414
+from auction.ledger.verifier.auction_rules import Deal as Deal  # noqa: PLC0414
+from auction.ledger.verifier.auction_rules import SingleParticipantRule as SingleParticipantRule  # noqa: PLC0414
+
 
 class LotState(enum.StrEnum):
     DRAFT = "draft"
@@ -22,11 +28,6 @@ class LotState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Deal(enum.StrEnum):
-    SALE = "sale"
-    LEASE = "lease"
-
-
 class PropertyKind(enum.StrEnum):
     LAND_PLOT = "land_plot"
     BUILDING = "building"
@@ -35,21 +36,10 @@ class PropertyKind(enum.StrEnum):
     OTHER = "other"
 
 
-class AuctionFormat(enum.StrEnum):
-    OPEN_ASCENDING = "open_ascending"
-    SEALED_BID = "sealed_bid"
-    DESCENDING = "descending"
-
-
 class RentPeriod(enum.StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
-
-
-class SingleParticipantRule(enum.StrEnum):
-    FAIL = "fail"
-    SELL_AT_START = "sell_at_start"
 
 
 class FileKind(enum.StrEnum):

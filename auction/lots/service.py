@@ -7,18 +7,17 @@ import binascii
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import can_manage_lots_of, require_lot_manager, require_role
-from auction.bidding.models import Application
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import (
     AuctionFormat,
     Deal,
@@ -74,13 +73,32 @@ class LotFilter:
     text: str | None = None
 
 
-class LotService:
-    """The caller owns the transaction; every method leaves the session consistent or raises."""
+class Applications(Protocol):
+    """Whether bidders have applied for a lot: a fact of the bidding slice, which sits above this one.
 
-    def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
+    The lots slice asks through this port instead of importing bidding's models, so that the dependency
+    points one way (bidding -> lots); `auction.bidding.participation.Applications` answers it.
+    """
+
+    async def exist_for(self, lot_id: int) -> bool:
+        """True if anyone has applied to take part in the lot."""
+        ...
+
+
+class LotService:
+    """The caller owns the transaction; every method leaves the session consistent or raises.
+
+    `applications` is needed only to amend a published lot (bidders who applied under the old terms may
+    require reopening); a service built without it refuses that one use case rather than guess.
+    """
+
+    def __init__(
+        self, session: AsyncSession, clock: Clock, ledger: LedgerWriter, applications: Applications | None = None
+    ) -> None:
         self.session = session
         self.clock = clock
         self.ledger = ledger
+        self.applications = applications
         self.municipalities = MunicipalityService(session)
 
     async def get(self, lot_id: int, *, viewer: User | None = None) -> Lot:
@@ -341,10 +359,9 @@ class LotService:
             raise InvalidTerms(problems)
 
     async def _has_applications(self, lot: Lot) -> bool:
-        count = await self.session.scalar(
-            select(func.count()).select_from(Application).where(Application.lot_id == lot.id)
-        )
-        return bool(count)
+        if self.applications is None:
+            raise RuntimeError("this LotService was built without `applications`, so it cannot amend a published lot")
+        return await self.applications.exist_for(lot.id)
 
     async def _filtered(self, filters: LotFilter) -> Select[Lot]:
         query = select(Lot).where(Lot.state.in_(filters.states))

@@ -167,7 +167,7 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     await inspector.click("text=Verify in this browser")
     await expect(verdict).to_have_text("Not verified.")
     await inspector.goto(f"{site.url}/ledger/?lang=en")
-    await expect(inspector.locator("#offline-command")).to_contain_text("python -m auction.ledger.verify")
+    await expect(inspector.locator("#offline-command")).to_contain_text("python -m auction.ledger.verifier")
     await shot(inspector, artifacts, "ledger-desk", site)
 
     # The server closes the auction on time and awards it; both pages follow.

@@ -17,13 +17,13 @@ from auction.accounts.models import BidderKind, Role
 from auction.accounts.service import AccountService
 from auction.bidding.models import Bid
 from auction.bidding.scheduler import AuctionScheduler
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.ledger.models import PendingEntry
 from auction.ledger.queries import LedgerReader
-from auction.ledger.replay import replay
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
 from tests.factories import PASSWORD, World, build_world, lot_payload
 from tests.ledger_support import integrate, keys_of

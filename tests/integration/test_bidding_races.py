@@ -21,17 +21,17 @@ from auction.bidding.models import AuctionClock
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.bidding.scheduler import AuctionScheduler
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.errors import DomainError
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.entry import parse_leaf
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import LedgerEntry
 from auction.ledger.queries import LedgerReader
-from auction.ledger.replay import replay
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.entry import parse_leaf
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import Lot, LotState
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService

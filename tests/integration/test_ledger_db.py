@@ -20,16 +20,16 @@ from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.errors import Unavailable
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.entry import leaf_hash, parse_leaf
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import load_keys
-from auction.ledger.merkle import verify_consistency, verify_inclusion
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint
-from auction.ledger.note import open_checkpoint, open_receipt
-from auction.ledger.proof_file import parse_proof, verify_proof
 from auction.ledger.queries import LedgerReader
 from auction.ledger.rotation import record_rotation
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.entry import parse_leaf
+from auction.ledger.verifier.merkle import hash_leaf, verify_consistency, verify_inclusion
+from auction.ledger.verifier.note import open_checkpoint, open_receipt
+from auction.ledger.verifier.proof_file import parse_proof, verify_proof
+from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import Lot, LotState
 from auction.lots.schemas import LotCreate
 from auction.settings import Settings
@@ -89,7 +89,7 @@ async def test_publication_is_admitted_then_integrated_and_signed(
     assert leaf.body.payload["terms"]["starting_price"] == 100_000_00
     assert leaf.body.payload["terms"]["applications_close_at"] == "2026-06-08T06:00:00.000000Z"
     assert leaf.body.actor == f"officer:{world.user_ids['officer_tokmok']}"
-    assert leaf_hash(entry["leaf"].encode()) == checkpoint.root  # a one-leaf tree's root is its leaf hash
+    assert hash_leaf(entry["leaf"].encode()) == checkpoint.root  # a one-leaf tree's root is its leaf hash
 
 
 async def test_proofs_verify_against_signed_checkpoints(
@@ -243,7 +243,7 @@ async def test_concurrent_integrators_give_contiguous_indexes_and_consistent_che
     for raw in leaves:
         leaf = parse_leaf(raw)
         assert leaf.prev_leaf == previous
-        previous = leaf_hash(raw).hex()
+        previous = hash_leaf(raw).hex()
 
 
 async def test_only_one_process_holds_the_integrator_lease(

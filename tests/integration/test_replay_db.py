@@ -6,14 +6,14 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
-from auction.ledger.bundle import read_bundle
-from auction.ledger.entry import Leaf, parse_leaf
-from auction.ledger.inspect import main as inspect_main
 from auction.ledger.queries import LedgerReader
-from auction.ledger.replay import replay
-from auction.ledger.verify import verify_bundle
+from auction.ledger.verifier.bundle import read_bundle
+from auction.ledger.verifier.cli import main as verifier_main
+from auction.ledger.verifier.entry import Leaf, parse_leaf
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.verify import verify_bundle
 from tests.factories import World
 from tests.integration import test_bidding_api as api
 from tests.ledger_support import integrate
@@ -42,7 +42,7 @@ def assert_replays_clean(path: Path, leaves: list[Leaf]) -> None:
     report = verify_bundle(path, replay=replay)
     assert report.ok, report.text()
     assert "auction replay found nothing wrong" in report.notes
-    assert inspect_main([str(path)]) == 0
+    assert verifier_main([str(path)], replay=replay) == 0
 
 
 async def test_open_auction_with_soft_close_and_runner_up_replays_clean(

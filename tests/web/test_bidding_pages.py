@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.models import Bid
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
 from tests.factories import World
 from tests.web.auction_support import Auctioneer, add_people, idempotency_key

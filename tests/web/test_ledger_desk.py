@@ -29,7 +29,7 @@ async def test_the_desk_shows_the_checkpoint_the_key_and_the_offline_command(
     assert f'<code id="vkey">{vkey}</code>' in page.text
     assert note.split("\n")[0] == "test.achyk.kg/ledger"
     assert note.replace("\u2014", "&#8212;") in page.text or note in page.text
-    assert f"python -m auction.ledger.verify achyk-ledger.zip --key &#34;{vkey}&#34;" in page.text
+    assert f"python -m auction.ledger.verifier achyk-ledger.zip --key &#34;{vkey}&#34;" in page.text
     assert 'href="/api/v1/ledger/export"' in page.text
     assert "Entries in the ledger" in page.text
 

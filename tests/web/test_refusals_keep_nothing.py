@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
+from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
 from tests.factories import PASSWORD, World, lot_payload
 from tests.web.auction_support import PASSPHRASES, Auctioneer, add_people

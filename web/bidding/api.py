@@ -23,7 +23,7 @@ from auction.bidding.participation import ParticipationService
 from auction.bidding.schemas import DepositConfirmation, Rejection
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, NotFound
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
 from web.bidding.schemas import (

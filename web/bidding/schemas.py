@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
-from auction.bidding import rules
 from auction.bidding.auction import BidReceipt
 from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
-from auction.bidding.rules import Outcome
 from auction.clock import as_utc
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.auction_rules import Outcome
 from auction.lots.models import AuctionFormat, LotState
 from web.lib.json_time import LedgerTime
 

@@ -41,7 +41,7 @@ class LedgerDesk(Controller):
             vkey=vkey,
             origin=ledger_keys.origin,
             bundle_name=BUNDLE_NAME,
-            offline_command=f'python -m auction.ledger.verify {BUNDLE_NAME} --key "{vkey}"',
+            offline_command=f'python -m auction.ledger.verifier {BUNDLE_NAME} --key "{vkey}"',
         )
 
     @get("/entries", name="ledger_entries")

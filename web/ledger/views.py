@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from auction.ledger.canonical import parse_time
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint
-from auction.ledger.note import Checkpoint, NoteError, split_note
+from auction.ledger.verifier.canonical import parse_time
+from auction.ledger.verifier.note import Checkpoint, NoteError, split_note
 
 ENTRIES_PAGE = 50
 

@@ -16,7 +16,7 @@ from auction.bidding.awards import AwardService
 from auction.bidding.commission import ScryptParams
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
-from auction.bidding.participation import ParticipationService
+from auction.bidding.participation import Applications, ParticipationService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated
 from auction.ledger.admission import LedgerWriter
@@ -81,7 +81,7 @@ def provide_lot_service(
     clock: NamedDependency[Clock],
     ledger_writer: NamedDependency[LedgerWriter],
 ) -> LotService:
-    return LotService(db_session, clock, ledger_writer)
+    return LotService(db_session, clock, ledger_writer, applications=Applications(db_session))
 
 
 async def provide_api_user(

@@ -11,7 +11,7 @@ from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from auction.clock import as_utc
-from auction.ledger.canonical import parse_time
+from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
 from web.lib.formatting import (

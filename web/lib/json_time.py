@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer
 
-from auction.ledger.canonical import format_time
+from auction.ledger.verifier.canonical import format_time
 
 
 def iso_8601(moment: datetime) -> str:

@@ -24,8 +24,10 @@ from auction.bidding.commission import (
     seal_share,
     split_lot_key,
 )
-from auction.bidding.sealed import (
+from auction.bidding.shamir import Share, split
+from auction.ledger.verifier.sealed import (
     LotKeyPair,
+    Q,
     b64url_decode,
     b64url_encode,
     decode_private_key,
@@ -34,7 +36,6 @@ from auction.bidding.sealed import (
     encrypt_bid,
     generate_lot_key_pair,
 )
-from auction.bidding.shamir import Q, Share, split
 
 # Production cost would make this file take minutes; the format records whichever is used.
 FAST = ScryptParams(n=2**4, r=1, p=1)

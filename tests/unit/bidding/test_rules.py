@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from auction.bidding.rules import (
+from auction.errors import InvalidInput
+from auction.ledger.verifier.auction_rules import (
     MAX_AMOUNT,
     Placed,
     bid_problem,
@@ -43,7 +44,7 @@ def test_a_bid_below_the_minimum_names_the_minimum() -> None:
     problem = bid_problem(9, 10)
     assert problem is not None
     assert (problem.code, problem.params) == ("bid.too_low", {"minimum_tyiyn": 10})
-    assert problem.message == "The minimum bid now is 10 tyiyn."
+    assert InvalidInput.of(problem).message == "The minimum bid now is 10 tyiyn."
 
 
 def test_a_bid_at_the_minimum_is_fine() -> None:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from auction.bidding.sealed import (
+from auction.ledger.verifier.sealed import (
     CIPHERTEXT_LENGTH,
     CIPHERTEXT_TEXT_LENGTH,
     MAX_AMOUNT,
@@ -24,6 +24,7 @@ from auction.bidding.sealed import (
     InvalidKey,
     LotKeyPair,
     MalformedCiphertext,
+    Q,
     SealedBidError,
     b64url_decode,
     b64url_encode,
@@ -39,7 +40,6 @@ from auction.bidding.sealed import (
     public_key_for,
     validate_ciphertext,
 )
-from auction.bidding.shamir import Q
 
 LOT = 1017
 BIDDER = "Участник-3"
@@ -366,7 +366,7 @@ def test_modules_import_only_stdlib_and_cryptography() -> None:
     probe = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import auction.bidding.sealed, auction.bidding.shamir, auction.bidding.commission\n"
+        "import auction.ledger.verifier.sealed, auction.bidding.shamir, auction.bidding.commission\n"
         "roots = {name.split('.')[0] for name in set(sys.modules) - before}\n"
         # _openssl and _cffi_backend are loaded by cryptography itself, not by our code.
         "allowed = set(sys.stdlib_module_names) | {'auction', 'cryptography', '_openssl', '_cffi_backend'}\n"

@@ -13,12 +13,12 @@ from auction.bidding.shamir import (
     DuplicateShare,
     InvalidShare,
     NotEnoughShares,
-    Q,
     Share,
     combine,
     interpolate,
     split,
 )
+from auction.ledger.verifier.sealed import Q
 
 
 def test_q_is_the_p256_group_order() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auction.bidding.sealed import (
+from auction.ledger.verifier.sealed import (
     CIPHERTEXT_TEXT_LENGTH,
     MAX_AMOUNT,
     DecryptionFailed,

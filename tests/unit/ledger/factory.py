@@ -9,10 +9,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.bundle import write_bundle
-from auction.ledger.entry import ZERO_HASH, body_hash, leaf_hash, make_body, make_leaf, parse_body
-from auction.ledger.merkle import CompactRange
-from auction.ledger.note import Checkpoint, Receipt, VerifierKey, format_vkey, sign_checkpoint, sign_receipt
+from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body, make_leaf, parse_body
+from auction.ledger.verifier.merkle import CompactRange, hash_leaf
+from auction.ledger.verifier.note import Checkpoint, Receipt, VerifierKey, format_vkey, sign_checkpoint, sign_receipt
 
 ORIGIN = "achyk.test/ledger"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -55,11 +55,11 @@ class Log:
 
     def integrate(self, body: bytes, integrated_at: datetime | None = None) -> bytes:
         """Append an admitted body as the next leaf, integrated at `integrated_at` (default: the clock)."""
-        prev_leaf = leaf_hash(self.leaves[-1]).hex() if self.leaves else ZERO_HASH
+        prev_leaf = hash_leaf(self.leaves[-1]).hex() if self.leaves else ZERO_HASH
         leaf = make_leaf(len(self.leaves), prev_leaf, body, self.clock if integrated_at is None else integrated_at)
         self.bodies.append(body)
         self.leaves.append(leaf)
-        self.tree.append(leaf_hash(leaf))
+        self.tree.append(hash_leaf(leaf))
         return leaf
 
     def add(self, kind: str, lot: int | None, payload: dict[str, Any], actor: str = "user:1") -> bytes:

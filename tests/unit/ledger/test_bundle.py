@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auction.ledger.bundle import (
+from auction.ledger.verifier.bundle import (
     FORMAT_TEXT,
     BundleError,
     CheckpointFramingError,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import rfc8785
 
-from auction.ledger.canonical import (
+from auction.ledger.verifier.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
     canonical,
@@ -18,7 +18,6 @@ from auction.ledger.canonical import (
     is_canonical,
     is_time_string,
     parse_time,
-    sha256_hex,
 )
 
 
@@ -46,10 +45,6 @@ def test_canonical_refuses_values_outside_the_domain(value: Any, message: str) -
 
 def test_canonical_accepts_the_edges_of_the_integer_range() -> None:
     assert canonical([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER]) == b"[9007199254740991,-9007199254740991]"
-
-
-def test_sha256_hex() -> None:
-    assert sha256_hex(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 def _random_string(rng: random.Random) -> str:

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from auction.ledger.canonical import canonical
-from auction.ledger.entry import (
+from auction.ledger.verifier.canonical import canonical
+from auction.ledger.verifier.entry import (
     ZERO_HASH,
     LedgerFormatError,
     body_hash,
-    leaf_hash,
     leaf_tail,
     make_body,
     make_leaf,
     parse_body,
     parse_leaf,
 )
+from auction.ledger.verifier.merkle import hash_leaf
 
 AT = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 INTEGRATED = "2026-03-01T09:00:01.500000Z"
@@ -75,17 +75,17 @@ def test_make_leaf_nests_the_body_bytes() -> None:
     assert leaf.endswith(
         b',"index":0,"integrated_at":"2026-03-01T09:00:01.500000Z","prev_leaf":"' + b"0" * 64 + b'","v":1}'
     )
-    assert leaf_hash(leaf) == hashlib.sha256(b"\x00" + leaf).digest()
+    assert hash_leaf(leaf) == hashlib.sha256(b"\x00" + leaf).digest()
     later = datetime(2026, 3, 1, 9, 0, 2, tzinfo=UTC)
-    second = make_leaf(1, leaf_hash(leaf).hex(), canonical(_body(lot_seq=2, prev_body=body_hash(body))), later)
+    second = make_leaf(1, hash_leaf(leaf).hex(), canonical(_body(lot_seq=2, prev_body=body_hash(body))), later)
     parsed = parse_leaf(second)
     assert parsed.index == 1
     assert parsed.integrated_at == "2026-03-01T09:00:02.000000Z"
     assert parsed.integrated_at_datetime == later
-    assert parsed.prev_leaf == leaf_hash(leaf).hex()
+    assert parsed.prev_leaf == hash_leaf(leaf).hex()
     assert parsed.body.prev_body == body_hash(body)
     assert parsed.body.raw == canonical(_body(lot_seq=2, prev_body=body_hash(body)))
-    assert parsed.hash == leaf_hash(second)
+    assert parsed.hash == hash_leaf(second)
 
 
 def test_platform_chain_bodies_have_a_null_lot() -> None:

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.entry import body_hash, leaf_hash
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher
-from auction.ledger.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
-from auction.ledger.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
+from auction.ledger.verifier.entry import body_hash
+from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
+from auction.ledger.verifier.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
+from auction.ledger.verifier.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, Log, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher
 
 NODE = Path("/usr/bin/node")
 MODULE = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "ledger-verify.js"
@@ -103,7 +104,7 @@ class Evidence:
 
 
 def proof_for(log: Log, index: int, key: Ed25519PrivateKey | None = None, root: bytes | None = None) -> str:
-    hashes = [leaf_hash(leaf) for leaf in log.leaves]
+    hashes = [hash_leaf(leaf) for leaf in log.leaves]
     path = inclusion_proof(index, len(hashes), list_subtree_hasher(hashes))
     checkpoint = Checkpoint(log.origin, len(hashes), root or log.tree.root())
     note = sign_checkpoint(checkpoint, log.key_name, key or log.key)
@@ -266,7 +267,7 @@ def python_accepts(proof_text: str, honest: Evidence) -> bool:
         leaves = honest.log.leaves
         if proof.index >= len(leaves):
             return False
-        verify_proof(proof, leaf_hash(leaves[proof.index]), ORIGIN, [parse_vkey(honest.log.vkey)])
+        verify_proof(proof, hash_leaf(leaves[proof.index]), ORIGIN, [parse_vkey(honest.log.vkey)])
     except (ProofFileError, NoteError):
         return False
     return True

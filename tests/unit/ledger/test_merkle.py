@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from auction.ledger.merkle import (
+from auction.ledger.verifier.merkle import (
     EMPTY_ROOT,
     CompactRange,
-    LayeredTree,
     ProofError,
     consistency_proof,
     decompose,
@@ -21,14 +20,13 @@ from auction.ledger.merkle import (
     hash_leaf,
     inclusion_proof,
     layered_subtree_hasher,
-    list_subtree_hasher,
     perfect_levels,
     range_hashes,
-    root,
     root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
 )
+from tests.unit.ledger.reference_tree import LayeredTree, list_subtree_hasher, root
 
 VECTORS = Path(__file__).resolve().parents[2] / "data" / "rfc6962"
 # subtreeinclusion/ and subtreeconsistency/ test proofs between arbitrary subtrees (a construction from

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.note import (
+from auction.ledger.verifier.note import (
     Checkpoint,
     NoteError,
     Receipt,

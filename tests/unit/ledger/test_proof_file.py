@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from auction.ledger.entry import leaf_hash
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher
-from auction.ledger.note import Checkpoint
-from auction.ledger.proof_file import PROOF_HEADER, ProofFileError, build_proof, parse_proof, verify_proof
+from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
+from auction.ledger.verifier.note import Checkpoint
+from auction.ledger.verifier.proof_file import PROOF_HEADER, ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher
 
 
 def _proof_for(index: int) -> tuple[str, bytes, list[bytes]]:
     log = honest_log(20, checkpoint_every=0)
-    hashes = [leaf_hash(leaf) for leaf in log.leaves]
+    hashes = [hash_leaf(leaf) for leaf in log.leaves]
     path = inclusion_proof(index, len(hashes), list_subtree_hasher(hashes))
     return build_proof(index, path, log.checkpoints[-1]), hashes[index], path
 
@@ -41,7 +41,7 @@ def test_extra_data() -> None:
 
 def test_verify_proof() -> None:
     log = honest_log(20, checkpoint_every=0)
-    hashes = [leaf_hash(leaf) for leaf in log.leaves]
+    hashes = [hash_leaf(leaf) for leaf in log.leaves]
     path = inclusion_proof(7, 20, list_subtree_hasher(hashes))
     proof = parse_proof(build_proof(7, path, log.checkpoints[-1]))
     assert verify_proof(proof, hashes[7], ORIGIN, [log.verifier()]) == Checkpoint(ORIGIN, 20, log.tree.root())

@@ -10,8 +10,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.bidding import rules
-from auction.bidding.sealed import (
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.cli import main as verifier_main
+from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, make_body, make_leaf, parse_leaf
+from auction.ledger.verifier.merkle import CompactRange, hash_leaf
+from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.sealed import (
     LotKeyPair,
     b64url_encode,
     ciphertext_hash,
@@ -19,14 +27,6 @@ from auction.bidding.sealed import (
     encrypt_bid,
     generate_lot_key_pair,
 )
-from auction.ledger.bundle import write_bundle
-from auction.ledger.canonical import format_time
-from auction.ledger.entry import ZERO_HASH, Leaf, body_hash, leaf_hash, make_body, make_leaf, parse_leaf
-from auction.ledger.inspect import main as inspect_main
-from auction.ledger.merkle import CompactRange
-from auction.ledger.note import Checkpoint, format_vkey, sign_checkpoint
-from auction.ledger.replay import replay
-from auction.ledger.verify import Finding
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 APPLICATIONS_CLOSE = T0 + timedelta(days=7)
@@ -88,7 +88,7 @@ def build(entries: list[Entry]) -> list[Leaf]:
         heads[entry.lot] = (seq + 1, body_hash(body))
         integrated_at = max(integrated_at, entry.at)
         raw = make_leaf(index, prev_leaf, body, integrated_at)
-        prev_leaf = leaf_hash(raw).hex()
+        prev_leaf = hash_leaf(raw).hex()
         leaves.append(parse_leaf(raw))
     return leaves
 
@@ -994,15 +994,15 @@ def write_signed_bundle(path: Path, leaves: list[Leaf]) -> Path:
     return path
 
 
-def test_inspect_verifies_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_verifier_command_verifies_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     honest = write_signed_bundle(tmp_path / "honest", build(merged(open_auction(), sealed_auction(), platform=False)))
-    assert inspect_main([str(honest)]) == 0
+    assert verifier_main([str(honest)], replay=replay) == 0
     assert "auction replay found nothing wrong" in capsys.readouterr().out
 
     # A forger who rewrites an award and re-signs the log passes the cryptography, not the replay.
     s = open_auction()
     forged = write_signed_bundle(tmp_path / "forged", build(tampered(s, "award", winner=b(1), price=125_000_00)))
-    assert inspect_main([str(forged)]) == 1
+    assert verifier_main([str(forged)], replay=replay) == 1
     assert capsys.readouterr().out.startswith(
         f"FAIL at index {s.marks['award']}: replay: lot 1, award.made: award.made winner {b(1)} price 12500000 "
         f"but the bids give winner {b(2)} price 13000000"

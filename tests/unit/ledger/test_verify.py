@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from auction.ledger.canonical import parse_time
-from auction.ledger.entry import LEAF_PREFIX, Leaf, leaf_hash, leaf_tail, make_leaf, parse_body, parse_leaf
-from auction.ledger.merkle import inclusion_proof, list_subtree_hasher, root
-from auction.ledger.note import Checkpoint, format_vkey, sign_checkpoint
-from auction.ledger.proof_file import build_proof
-from auction.ledger.verify import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report, main, verify_bundle
+from auction.ledger.verifier.canonical import parse_time
+from auction.ledger.verifier.cli import main
+from auction.ledger.verifier.entry import LEAF_PREFIX, Leaf, leaf_tail, make_leaf, parse_body, parse_leaf
+from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
+from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.proof_file import build_proof
+from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
+from auction.ledger.verifier.verify import verify_bundle
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
+from tests.unit.ledger.reference_tree import list_subtree_hasher, root
 
 NOT_CANONICAL = "leaf bytes are not canonical JSON (RFC 8785)"
 
@@ -56,7 +59,7 @@ def _rechain(leaves: list[bytes]) -> list[bytes]:
     """Renumber and re-link leaves the way a forger who rewrites the whole tail would."""
     out: list[bytes] = []
     for index, leaf in enumerate(leaves):
-        prev = leaf_hash(out[-1]).hex() if out else "0" * 64
+        prev = hash_leaf(out[-1]).hex() if out else "0" * 64
         out.append(_relabel(leaf, index, prev))
     return out
 
@@ -129,7 +132,7 @@ def test_inserted_entry(log: Log, tmp_path: Path) -> None:
     forged = Log()
     forged.clock = START + timedelta(seconds=9.5)  # admitted between entries 9 and 10
     forged_body = forged.add("bid.placed", 99, {"amount": 1})
-    inserted = make_leaf(10, leaf_hash(log.leaves[9]).hex(), forged_body, forged.clock)
+    inserted = make_leaf(10, hash_leaf(log.leaves[9]).hex(), forged_body, forged.clock)
     leaves = [*log.leaves[:10], inserted, *log.leaves[10:]]
     assert_fails(check(log.write(tmp_path / "b", leaves=leaves)), "leaf index is 10, expected 11", index=11)
 
@@ -176,8 +179,8 @@ def test_truncated_to_an_old_checkpoint_is_caught_by_the_inspectors_newer_checkp
 
 def _forged_checkpoint(log: Log, size: int, key: Ed25519PrivateKey | None = None, name: str = ORIGIN) -> str:
     """A checkpoint of `size` over a history where leaf size-3 was rewritten."""
-    hashes = [leaf_hash(leaf) for leaf in log.leaves[:size]]
-    hashes[size - 3] = leaf_hash(b"rewritten")
+    hashes = [hash_leaf(leaf) for leaf in log.leaves[:size]]
+    hashes[size - 3] = hash_leaf(b"rewritten")
     return sign_checkpoint(Checkpoint(ORIGIN, size, root(hashes)), name, key or log.key)
 
 
@@ -248,7 +251,7 @@ def test_pinned_key_must_be_the_logs(log: Log, tmp_path: Path) -> None:
 def test_altered_checkpoint_body(log: Log, tmp_path: Path) -> None:
     note = log.checkpoints[2]
     real_root = base64.b64encode(log_root(log, 24)).decode()
-    altered = note.replace(real_root, base64.b64encode(leaf_hash(b"x")).decode())
+    altered = note.replace(real_root, base64.b64encode(hash_leaf(b"x")).decode())
     checkpoints = [*log.checkpoints[:2], altered, *log.checkpoints[3:]]
     report = check(log.write(tmp_path / "b", checkpoints=checkpoints))
     assert_fails(report, "signature: invalid signature", checkpoint=2)
@@ -268,7 +271,7 @@ def test_checkpoint_for_another_origin(log: Log, tmp_path: Path) -> None:
 
 
 def log_root(log: Log, size: int) -> bytes:
-    return root([leaf_hash(leaf) for leaf in log.leaves[:size]])
+    return root([hash_leaf(leaf) for leaf in log.leaves[:size]])
 
 
 @pytest.mark.parametrize(
@@ -408,11 +411,11 @@ def test_interleaved_chains_still_catch_one_chain_going_backwards(tmp_path: Path
 
 def _append_forged(log: Log, body: bytes, integrated_at: str) -> None:
     """Append a leaf as raw bytes, bypassing make_leaf's own checks."""
-    prev_leaf = leaf_hash(log.leaves[-1]).hex() if log.leaves else "0" * 64
+    prev_leaf = hash_leaf(log.leaves[-1]).hex() if log.leaves else "0" * 64
     leaf = LEAF_PREFIX + body + leaf_tail(len(log.leaves), integrated_at, prev_leaf)
     log.bodies.append(body)
     log.leaves.append(leaf)
-    log.tree.append(leaf_hash(leaf))
+    log.tree.append(hash_leaf(leaf))
 
 
 def test_body_admitted_after_its_leaf_was_integrated(tmp_path: Path) -> None:
@@ -612,7 +615,7 @@ def test_receipt_with_a_foreign_signature(log: Log, tmp_path: Path) -> None:
 
 def test_tlog_proof_receipt(log: Log, tmp_path: Path) -> None:
     path = log.write(tmp_path / "b")
-    hashes = [leaf_hash(leaf) for leaf in log.leaves[:32]]
+    hashes = [hash_leaf(leaf) for leaf in log.leaves[:32]]
     proof = build_proof(20, inclusion_proof(20, 32, list_subtree_hasher(hashes)), log.checkpoints[3])
     report = check(path, receipt=proof)
     assert report.ok, report.text()
@@ -689,10 +692,10 @@ def test_cli_exit_codes_and_output(log: Log, tmp_path: Path, capsys: pytest.Capt
 
 def _scan_one(raw: bytes) -> tuple[bool, tuple[Any, ...] | None]:
     """What the verifier's block scanner concludes about a single leaf at the start of a block."""
-    from auction.ledger import verify
+    from auction.ledger.verifier import scan
 
-    ctx = verify._ScanContext(sizes=(), bodies=frozenset(), indices=frozenset())
-    block = verify._scan_lines([raw], False, ctx)
+    ctx = scan.ScanContext(sizes=(), bodies=frozenset(), indices=frozenset())
+    block = scan.scan_lines([raw], False, ctx)
     if block.failure is not None:
         return False, None
     ((_, lot, lot_seq, prev_body, at),) = block.lot_heads
@@ -791,12 +794,10 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
     import random
     import re
 
-    from auction.ledger import verify
+    from auction.ledger.verifier import scan
 
     log = _concurrent_log()
-    ctx = verify._ScanContext(
-        sizes=(), bodies=frozenset(parse_body(b).hash for b in log.bodies[::3]), indices=frozenset()
-    )
+    ctx = scan.ScanContext(sizes=(), bodies=frozenset(parse_body(b).hash for b in log.bodies[::3]), indices=frozenset())
     pieces = [b"0", b"1", b"9", b"-", b":", b"T", b"Z", b".", b'"', b",", b"{", b"}", b" "]
     rng = random.Random(9162)
     runs = [log.leaves[start : start + 6] for start in range(0, len(log.leaves) - 6, 3)]
@@ -813,9 +814,9 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
             edited[spot:spot] = rng.choice(pieces)
         run[spot_line] = bytes(edited)
         cases.append(run)
-    fast = [_block_facts(verify._scan_lines(run, False, ctx)) for run in cases]
-    monkeypatch.setattr(verify, "_BODY_RE", re.compile(r"(?!)"))  # nothing takes the fast path
-    slow = [_block_facts(verify._scan_lines(run, False, ctx)) for run in cases]
+    fast = [_block_facts(scan.scan_lines(run, False, ctx)) for run in cases]
+    monkeypatch.setattr(scan, "_BODY_RE", re.compile(r"(?!)"))  # nothing takes the fast path
+    slow = [_block_facts(scan.scan_lines(run, False, ctx)) for run in cases]
     for run, got, expected in zip(cases, fast, slow, strict=True):
         assert got == expected, run
     assert sum(facts[1] is None for facts in fast) >= len(runs)

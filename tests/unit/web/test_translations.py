@@ -14,16 +14,18 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from auction import errors
+from auction.ledger.verifier.auction_rules import RuleBreach
 from auction.refusals import MOMENT_SUFFIX, MONEY_SUFFIX, REFUSALS, Param, Problem, render
 from web.lib.i18n.catalogs import LANGUAGES, LOCALE_DIR, translate, translations
 from web.lib.i18n.domain_messages import ENUM_PARAMS, PAGE_WORDING, explain, explain_refusal, local_value, page_template
 
 ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-# The names a refusal is built with: every DomainError subclass, and the pure rules' Problem.
+# The names a refusal is built with: every DomainError subclass, the pure rules' Problem, and the bidding rules'
+# RuleBreach (the offline verifier's, which carries codes but no words).
 REFUSAL_CLASSES = frozenset(
     name for name, value in vars(errors).items() if isinstance(value, type) and issubclass(value, errors.DomainError)
-) | {Problem.__name__}
+) | {Problem.__name__, RuleBreach.__name__}
 # Keywords of a refusal that are not values of its template.
 NOT_PARAMS = frozenset({"field", "retry_after"})
 # Where the refusal classes are defined, passing a code they were given on.

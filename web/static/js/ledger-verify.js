@@ -1,5 +1,5 @@
 // Verifies Achyk ledger evidence in the browser, with no dependencies: WebCrypto only (SHA-256, Ed25519).
-// A port of auction/ledger/note.py (C2SP signed notes, tlog checkpoints, receipts), proof_file.py
+// A port of auction/ledger/verifier/note.py (C2SP signed notes, tlog checkpoints, receipts), proof_file.py
 // (c2sp.org/tlog-proof@v1) and merkle.py (RFC 6962 inclusion proofs); change them together.
 // Tree sizes and indexes are BigInt: JavaScript's bitwise operators on numbers stop at 32 bits.
 

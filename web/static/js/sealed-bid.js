@@ -1,5 +1,5 @@
 // Seals a bid in the browser so the platform only ever holds ciphertext until the opening.
-// Byte-for-byte the v1 wire format of auction/bidding/sealed.py, which decrypts it; change both
+// Byte-for-byte the v1 wire format of auction/ledger/verifier/sealed.py, which decrypts it; change both
 // together. No dependencies: WebCrypto only (Chromium, Firefox, Safari, Node >= 20).
 
 const WIRE_VERSION = 0x01;

@@ -23,6 +23,9 @@ SubtreeHasher = Callable[[int, int], bytes]
 Node = tuple[int, int, bytes]
 """(level, index, hash) of a complete perfect subtree."""
 
+LEAF_HASH_PREFIX = b"\x00"  # RFC 6962 domain separation: a leaf hash can never equal a node hash
+NODE_HASH_PREFIX = b"\x01"
+
 _sha256 = hashlib.sha256
 
 
@@ -32,12 +35,12 @@ class ProofError(ValueError):
 
 def hash_leaf(data: bytes) -> bytes:
     """RFC 6962 leaf hash."""
-    return _sha256(b"\x00" + data).digest()
+    return _sha256(LEAF_HASH_PREFIX + data).digest()
 
 
 def hash_children(left: bytes, right: bytes) -> bytes:
     """RFC 6962 interior node hash."""
-    return _sha256(b"\x01" + left + right).digest()
+    return _sha256(NODE_HASH_PREFIX + left + right).digest()
 
 
 def _split(n: int) -> int:
@@ -65,7 +68,7 @@ def fold_right(hashes: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     acc = hashes[-1]
     for left in reversed(hashes[:-1]):
-        acc = _sha256(b"\x01" + left + acc).digest()
+        acc = _sha256(NODE_HASH_PREFIX + left + acc).digest()
     return acc
 
 
@@ -83,7 +86,7 @@ def perfect_levels(begin: int, leaf_hashes: Sequence[bytes]) -> list[list[bytes]
         offset = 2 * parent_first - first
         levels.append(
             [
-                _sha256(b"\x01" + current[i] + current[i + 1]).digest()
+                _sha256(NODE_HASH_PREFIX + current[i] + current[i + 1]).digest()
                 for i in range(offset, offset + 2 * (parent_end - parent_first), 2)
             ]
         )
@@ -96,12 +99,6 @@ def range_hashes(levels: Sequence[Sequence[bytes]], begin: int, start: int, end:
     for level, index in decompose(start, end):
         out.append(levels[level][index - (-(-begin >> level))])
     return out
-
-
-def root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH of a list of leaf hashes."""
-    levels = perfect_levels(0, leaf_hashes)
-    return fold_right(range_hashes(levels, 0, 0, len(leaf_hashes)))
 
 
 # --- proof generation -------------------------------------------------------------------------------
@@ -148,15 +145,6 @@ def consistency_proof(size1: int, size2: int, get_subtree_hash: SubtreeHasher) -
     return proof
 
 
-def list_subtree_hasher(leaf_hashes: Sequence[bytes]) -> SubtreeHasher:
-    """A SubtreeHasher over an in-memory list of leaf hashes (O(range) per call: for tests and small trees)."""
-
-    def get(start: int, end: int) -> bytes:
-        return root(leaf_hashes[start:end])
-
-    return get
-
-
 class NodeStore(Protocol):
     """Stored perfect subtree hashes: node(level, index) covers leaves [index*2^level, (index+1)*2^level)."""
 
@@ -172,62 +160,6 @@ def layered_subtree_hasher(store: NodeStore) -> SubtreeHasher:
         return fold_right([store.node(level, index) for level, index in decompose(start, end)])
 
     return get
-
-
-class LayeredTree:
-    """In-memory NodeStore for an append-only tree: one bytearray of 32-byte hashes per level."""
-
-    def __init__(self) -> None:
-        self._levels: list[bytearray] = [bytearray()]
-        self._size = 0
-
-    @property
-    def size(self) -> int:
-        """Number of leaves."""
-        return self._size
-
-    def node(self, level: int, index: int) -> bytes:
-        """Hash of node (level, index); IndexError if that subtree is not complete."""
-        if level >= len(self._levels) or not 0 <= index < len(self._levels[level]) // HASH_SIZE:
-            raise IndexError(f"node ({level}, {index}) is not complete in a tree of size {self._size}")
-        return bytes(self._levels[level][index * HASH_SIZE : (index + 1) * HASH_SIZE])
-
-    def append(self, leaf_hashes: Sequence[bytes]) -> None:
-        """Append leaf hashes and every perfect node they complete."""
-        begin = self._size
-        new = perfect_levels(begin, leaf_hashes)
-        # A level-k node straddling the old end also needs the left child stored before this batch.
-        size = begin + len(leaf_hashes)
-        for level in range(size.bit_length()):
-            if level >= len(self._levels):
-                self._levels.append(bytearray())
-            stored = self._levels[level]
-            have = len(stored) // HASH_SIZE
-            target = size >> level
-            if level < len(new):
-                first = -(-begin >> level)
-                for index in range(have, target):
-                    if index >= first:
-                        stored += new[level][index - first]
-                    else:
-                        stored += self._combine(level, index)
-            else:
-                for index in range(have, target):
-                    stored += self._combine(level, index)
-        self._size = size
-
-    def _combine(self, level: int, index: int) -> bytes:
-        below = self._levels[level - 1]
-        left = below[2 * index * HASH_SIZE : (2 * index + 1) * HASH_SIZE]
-        right = below[(2 * index + 1) * HASH_SIZE : (2 * index + 2) * HASH_SIZE]
-        return _sha256(b"\x01" + left + right).digest()
-
-    def root(self, size: int | None = None) -> bytes:
-        """MTH of the first `size` leaves (default: all)."""
-        size = self._size if size is None else size
-        if not 0 <= size <= self._size:
-            raise ValueError(f"size {size} is beyond the tree's {self._size} leaves")
-        return fold_right([self.node(level, index) for level, index in decompose(0, size)])
 
 
 class CompactRange:
@@ -277,7 +209,7 @@ class CompactRange:
         index = self._end >> level
         hashes = self._hashes
         while index & 1 and ((index - 1) << level) >= self._begin:
-            node_hash = _sha256(b"\x01" + hashes.pop() + node_hash).digest()
+            node_hash = _sha256(NODE_HASH_PREFIX + hashes.pop() + node_hash).digest()
             index >>= 1
             level += 1
             if created is not None:

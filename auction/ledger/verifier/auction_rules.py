@@ -1,16 +1,58 @@
-"""Pure auction rules: bid validity, soft close, the Dutch clock, and who wins.
+"""Pure auction rules: the terms' vocabulary, bid validity, soft close, the Dutch clock, and who wins.
 
-Standard library only (auction.refusals is too): the offline verifier replays every auction with these same
-functions, so the award an inspector recomputes comes from the code that made it.
+Standard library only: the offline verifier replays every auction with these same functions and values, so
+the award an inspector recomputes comes from the code that made it. The platform imports them from here
+(`auction.lots.models` re-exports the enums). A broken rule is named by its refusal code (auction/refusals.py
+words it for people), so the verifier carries no message catalogue of its own.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from auction.refusals import Problem
+
+class RuleBreach:
+    """A bid the rules refuse: the refusal's code, the field to change, and the values its message needs."""
+
+    __slots__ = ("code", "field", "params")
+
+    def __init__(self, code: str, /, *, field: str | None = None, **params: int | str) -> None:
+        self.code = code
+        self.field = field
+        self.params: dict[str, int | str] = params
+
+    def __repr__(self) -> str:
+        return f"RuleBreach({self.code!r}, field={self.field!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleBreach):
+            return NotImplemented
+        return (self.code, self.field, self.params) == (other.code, other.field, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.field, tuple(sorted(self.params.items()))))
+
+
+class AuctionFormat(enum.StrEnum):
+    OPEN_ASCENDING = "open_ascending"
+    SEALED_BID = "sealed_bid"
+    DESCENDING = "descending"
+
+
+class Deal(enum.StrEnum):
+    SALE = "sale"
+    LEASE = "lease"
+
+
+class SingleParticipantRule(enum.StrEnum):
+    """What happens when only one bidder is admitted: the auction fails, or the lot goes at its starting price."""
+
+    FAIL = "fail"
+    SELL_AT_START = "sell_at_start"
+
 
 # Larger than any municipal lot is worth, far inside a 64-bit integer and JSON's exact-integer range.
 MAX_AMOUNT = 10_000_000_000 * 100
@@ -46,14 +88,14 @@ def minimum_next_bid(starting_price: int, step: int, current_price: int | None) 
     return starting_price if current_price is None else current_price + step
 
 
-def bid_problem(amount: int, minimum: int) -> Problem | None:
+def bid_problem(amount: int, minimum: int) -> RuleBreach | None:
     """Why an amount cannot be bid now, or None when it can."""
     if amount <= 0:
-        return Problem("bid.not_positive", field="amount")
+        return RuleBreach("bid.not_positive", field="amount")
     if amount > MAX_AMOUNT:
-        return Problem("bid.beyond_any_lot", field="amount")
+        return RuleBreach("bid.beyond_any_lot", field="amount")
     if amount < minimum:
-        return Problem("bid.too_low", field="amount", minimum_tyiyn=minimum)
+        return RuleBreach("bid.too_low", field="amount", minimum_tyiyn=minimum)
     return None
 
 

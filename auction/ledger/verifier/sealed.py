@@ -17,7 +17,8 @@ right-padded with ASCII spaces to exactly 32 bytes. The padding is still valid J
 every v1 ciphertext 126 bytes (168 characters): without it the ciphertext length would disclose
 how many digits a bid has before the opening.
 
-Standard library and `cryptography` only: the inspector's offline verifier imports this module.
+Standard library and `cryptography` only: part of the inspector's offline verifier, which replays sealed auctions
+with it; the platform imports it from here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from auction.bidding.shamir import Q
+# The P-256 group order: every private scalar lives in [1, Q). Commission shares (auction.bidding.shamir) live
+# in GF(Q) for the same reason, and take Q from here: the platform may import the verifier, never the reverse.
+Q = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 WIRE_VERSION = 0x01
 POINT_LENGTH = 65

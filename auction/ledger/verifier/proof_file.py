@@ -11,23 +11,21 @@ index <decimal, no leading zeros>
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from auction.ledger.merkle import HASH_SIZE, ProofError, verify_inclusion
-from auction.ledger.note import (
+from auction.ledger.verifier.merkle import HASH_SIZE, ProofError, verify_inclusion
+from auction.ledger.verifier.note import (
+    DECIMAL_RE,
     Checkpoint,
     NoteError,
     VerifierKey,
     b64decode_strict,
     open_checkpoint,
-    split_note,
 )
 
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 PROOF_EXTENSION = ".tlog-proof"
-_DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
 
 
 class ProofFileError(ValueError):
@@ -46,8 +44,7 @@ class TlogProof:
     @property
     def checkpoint(self) -> Checkpoint:
         """The checkpoint's (unverified) contents."""
-        text, _ = split_note(self.checkpoint_note)
-        return Checkpoint.parse(text)
+        return Checkpoint.from_note(self.checkpoint_note)
 
 
 def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: bytes | None = None) -> str:
@@ -57,8 +54,7 @@ def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra
     if any(len(h) != HASH_SIZE for h in hashes):
         raise ProofFileError("proof hashes must be 32 bytes")
     try:
-        text, _ = split_note(checkpoint_note)
-        Checkpoint.parse(text)
+        Checkpoint.from_note(checkpoint_note)
     except NoteError as exc:
         raise ProofFileError(f"checkpoint: {exc}") from None
     lines = [PROOF_HEADER]
@@ -85,7 +81,7 @@ def parse_proof(text: str) -> TlogProof:
     if not sep or not line.startswith("index "):
         raise ProofFileError("missing 'index N' line")
     index_text = line[len("index ") :]
-    if _DECIMAL_RE.fullmatch(index_text) is None:
+    if DECIMAL_RE.fullmatch(index_text) is None:
         raise ProofFileError("index must be a decimal number without leading zeros")
     hashes: list[bytes] = []
     while True:
@@ -102,8 +98,7 @@ def parse_proof(text: str) -> TlogProof:
             raise ProofFileError(f"proof hash {len(hashes)} has {len(raw)} bytes, want {HASH_SIZE}")
         hashes.append(raw)
     try:
-        note_text, _ = split_note(rest)
-        Checkpoint.parse(note_text)
+        Checkpoint.from_note(rest)
     except NoteError as exc:
         raise ProofFileError(f"checkpoint: {exc}") from None
     return TlogProof(index=int(index_text), hashes=tuple(hashes), checkpoint_note=rest, extra=extra)

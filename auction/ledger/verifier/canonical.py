@@ -23,9 +23,10 @@ Where that argument does not hold the checker falls back to `rfc8785`: a non-ASC
 
 from __future__ import annotations
 
-import hashlib
 import json
+import json.encoder
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -33,10 +34,6 @@ import rfc8785
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
-# The writer-side encoder of the fast path; `rfc8785` stays the reference.
-_ENCODE = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False
-).encode
 
 # Maps digits to "0", "-" to itself, the three bytes that can precede a JSON number to ":" and everything
 # else to a space, so that an integer literal of 16+ digits (the only kind that can leave the safe range)
@@ -47,10 +44,13 @@ _NUMBER_MAP = bytes(
 _LONG_INT = b":" + b"0" * 16
 _LONG_NEG_INT = b":-" + b"0" * 16
 
-_TIME_RE = re.compile(
-    r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])\.([0-9]{6})Z"
+# A ledger time string's shape; its fields sit at fixed offsets (_TIME_FIELDS). The verifier's block scanner
+# embeds the same pattern in its whole-leaf expressions.
+TIME_PATTERN = (
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
 )
+_TIME_RE = re.compile(TIME_PATTERN)
+_TIME_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19), (20, 26))
 
 
 class CanonicalError(ValueError):
@@ -65,13 +65,36 @@ def _reject_float(text: str) -> Any:
     raise _FloatSeen(text)
 
 
-def _reject_constant(text: str) -> Any:
-    # NaN and Infinity are Python extensions, not JSON.
+def reject_constant(text: str) -> Any:
+    """A `parse_constant` for `json` decoders: NaN and Infinity are Python extensions, not JSON."""
     raise ValueError(f"{text} is not JSON")
 
 
-_DECODE = json.JSONDecoder(parse_float=_reject_float, parse_constant=_reject_constant).decode
-_DECODE_WITH_FLOATS = json.JSONDecoder(parse_constant=_reject_constant).decode
+_DECODE = json.JSONDecoder(parse_float=_reject_float, parse_constant=reject_constant).decode
+_DECODE_WITH_FLOATS = json.JSONDecoder(parse_constant=reject_constant).decode
+
+
+def _refuse(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _fast_encoder() -> Callable[[object, int], Sequence[str]]:
+    make = getattr(json.encoder, "c_make_encoder", None)  # absent on Pythons without the C accelerator
+    if make is None:
+        slow = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return lambda value, _level: [slow.encode(value)]
+    # The C encoder called directly skips JSONEncoder.encode's per-call set-up, a third of its cost on a
+    # ledger payload: arguments are markers, default, string encoder, indent, key and item separators,
+    # sort_keys, skipkeys, allow_nan.
+    encoder: Callable[[object, int], Sequence[str]] = make(
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return encoder
+
+
+encode_pieces = _fast_encoder()
+"""``encode_pieces(value, 0)``: the pieces of `value`'s fast-path JSON (sorted keys, no whitespace, raw UTF-8),
+which for the ledger's value domain joins to its RFC 8785 form (see the module docstring)."""
 
 
 def check_domain(value: object, path: str) -> None:
@@ -112,11 +135,6 @@ def canonical(obj: object) -> bytes:
     except rfc8785.CanonicalizationError as exc:
         raise CanonicalError(str(exc)) from exc
     return out
-
-
-def sha256_hex(data: bytes) -> str:
-    """Lowercase hex SHA-256 of `data`."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def has_long_int_literal(raw: bytes) -> bool:
@@ -178,7 +196,7 @@ def is_canonical(raw: bytes) -> tuple[bool, object]:
             or (not raw.isascii() and not keys_ascii(obj))
         ):
             return _reference_equal(obj, raw), obj
-        return _ENCODE(obj).encode("utf-8") == raw, obj
+        return "".join(encode_pieces(obj, 0)).encode("utf-8") == raw, obj
     except (ValueError, RecursionError):
         # Too deep to re-encode, or a lone surrogate that cannot be written: not canonical either way.
         return False, obj
@@ -186,14 +204,13 @@ def is_canonical(raw: bytes) -> tuple[bool, object]:
 
 def is_time_string(text: str) -> bool:
     """True if `text` is a valid ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` time string."""
-    match = _TIME_RE.fullmatch(text)
-    if match is None:
+    if _TIME_RE.fullmatch(text) is None:
         return False
-    day = int(match.group(3))
+    day = int(text[8:10])
     if day <= 28:
         return True
     try:
-        date(int(match.group(1)), int(match.group(2)), day)
+        date(int(text[0:4]), int(text[5:7]), day)
     except ValueError:
         return False
     return True
@@ -210,10 +227,9 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Parse a ledger time string strictly (exact format, real calendar date) into an aware UTC datetime."""
-    match = _TIME_RE.fullmatch(text)
-    if match is None:
+    if _TIME_RE.fullmatch(text) is None:
         raise ValueError(f"not a ledger time string (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r}")
-    year, month, day, hour, minute, second, micro = (int(g) for g in match.groups())
+    year, month, day, hour, minute, second, micro = (int(text[a:b]) for a, b in _TIME_FIELDS)
     try:
         return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
     except ValueError:

@@ -1,6 +1,6 @@
 """The inspector's auction replay: re-derive every lot's history, and every award, from its ledger chain.
 
-``replay(leaves)`` is the `Replay` extension point of ``auction.ledger.verify``. It groups bodies by lot
+``replay(leaves)`` is the `Replay` extension point of ``auction.ledger.verifier.verify``. It groups bodies by lot
 (the platform chain, ``lot`` null, is passed over) and runs each lot's chain, in ``lot_seq`` order, through
 the state machine of docs/ledger-entries.md::
 
@@ -10,45 +10,48 @@ the state machine of docs/ledger-entries.md::
       -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
     lot.cancelled at any point before the award; nothing after it.
 
-Every rule is checked with the functions the platform itself uses (``auction.bidding.rules`` for minimum
-bids, the soft close, the Dutch clock and the winner; ``auction.bidding.sealed`` to open sealed bids with
+Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
+bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.sealed`` to open sealed bids with
 the published private key), so an award the replay recomputes comes from the code that made it.
 
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
 other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
-the rules. Standard library, `cryptography` and the ledger's own modules only: an inspector runs it offline.
+the rules. Standard library, `cryptography` and the verifier's own modules only: an inspector runs it offline.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from auction.bidding import rules
-from auction.bidding.sealed import (
+from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
+from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.sealed import (
     InvalidKey,
     SealedBidError,
     b64url_decode,
+    ciphertext_hash,
     decode_private_key,
     decrypt_bid,
     load_public_key,
     public_key_for,
-    validate_ciphertext,
 )
-from auction.ledger.canonical import format_time, parse_time
-from auction.ledger.entry import ZERO_HASH, Body, Leaf
-from auction.ledger.verify import Finding
 
 __all__ = ["Finding", "replay"]
 
-OPEN, SEALED, DESCENDING = "open_ascending", "sealed_bid", "descending"
-FORMATS = frozenset({OPEN, SEALED, DESCENDING})
-SINGLE_PARTICIPANT_RULES = frozenset({"fail", "sell_at_start"})
-DEALS = frozenset({"sale", "lease"})
+# Plain strings, as payloads hold them (and as messages print them).
+OPEN = AuctionFormat.OPEN_ASCENDING.value
+SEALED = AuctionFormat.SEALED_BID.value
+DESCENDING = AuctionFormat.DESCENDING.value
+FORMATS = frozenset(f.value for f in AuctionFormat)
+SINGLE_PARTICIPANT_RULES = frozenset(r.value for r in SingleParticipantRule)
+DEALS = frozenset(d.value for d in Deal)
 SYSTEM = "system"
 
 PSEUDONYM_RE = re.compile(r"b-[0-9a-f]{16}")
@@ -523,7 +526,7 @@ class _Lot:
         if problem is not None:
             if amount < minimum:
                 raise _Violation(f"bid below the minimum next bid {minimum}: amount {amount}")
-            raise _Violation(f"bid amount {amount} refused by the rules: {problem}")
+            raise _Violation(f"bid amount {amount} refused by the rules: {problem.code}")
         self.current_price = amount
         self.placed.append(rules.Placed(bidder, amount, at, body.lot_seq))
         self.bid_bodies += 1
@@ -585,11 +588,10 @@ class _Lot:
         payload = body.payload
         ciphertext = _str(payload, "ciphertext")
         try:
-            raw = validate_ciphertext(ciphertext)
+            actual = ciphertext_hash(ciphertext)  # the platform's own definition of what the ledger commits to
         except SealedBidError as exc:
             raise _Violation(f"bid.sealed ciphertext is malformed: {exc}") from None
         digest = _str(payload, "ciphertext_hash")
-        actual = hashlib.sha256(raw).hexdigest()
         if digest != actual:
             raise _Violation(f"bid.sealed ciphertext_hash {digest} is not the SHA-256 of its ciphertext, {actual}")
         replaces = _bool(payload, "replaces")

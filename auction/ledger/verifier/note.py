@@ -29,7 +29,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from auction.ledger.canonical import format_time, parse_time
+from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.entry import HEX64_RE
 
 ALG_ED25519 = 0x01
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space
@@ -37,9 +38,8 @@ MAX_SIGNATURES = 100  # Go's limit; the spec demands at least 16
 ED25519_SIGNATURE_SIZE = 64
 RECEIPT_HEADER = "achyk-receipt/v1"
 
-_DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")  # decimal numbers in notes and tlog-proofs: no sign, no leading zeros
 _HEX8_RE = re.compile(r"[0-9a-f]{8}")
-_HEX64_RE = re.compile(r"[0-9a-f]{64}")
 _MAX_UINT64 = 2**64 - 1
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
@@ -245,7 +245,7 @@ def open_note(note: str, verifiers: Iterable[VerifierKey]) -> tuple[str, list[st
 
 
 def _parse_decimal(text: str, what: str) -> int:
-    if _DECIMAL_RE.fullmatch(text) is None:
+    if DECIMAL_RE.fullmatch(text) is None:
         raise NoteError(f"{what} must be a decimal number without leading zeros")
     value = int(text)
     if value > _MAX_UINT64:
@@ -274,6 +274,12 @@ class Checkpoint:
             raise NoteError("checkpoint extension lines must be single non-empty lines")
         lines = [self.origin, str(self.size), base64.b64encode(self.root).decode("ascii"), *self.extensions]
         return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_note(cls, note: str) -> Checkpoint:
+        """The checkpoint a signed note carries, parsed strictly; its signatures are not checked. Raises NoteError."""
+        text, _ = split_note(note)
+        return cls.parse(text)
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
@@ -320,7 +326,7 @@ class Receipt:
         """The receipt note text."""
         if not self.origin or "\n" in self.origin:
             raise NoteError("receipt origin must be one non-empty line")
-        if _HEX64_RE.fullmatch(self.body_hash) is None:
+        if HEX64_RE.fullmatch(self.body_hash) is None:
             raise NoteError("receipt body hash must be 64 lowercase hex digits")
         if not 0 <= self.max_merge_delay <= _MAX_UINT64:
             raise NoteError("receipt max merge delay out of range")
@@ -340,7 +346,7 @@ class Receipt:
         _, origin, body_hash, admitted, delay = lines
         if not origin:
             raise NoteError("receipt origin is empty")
-        if _HEX64_RE.fullmatch(body_hash) is None:
+        if HEX64_RE.fullmatch(body_hash) is None:
             raise NoteError("receipt body hash must be 64 lowercase hex digits")
         try:
             admitted_at = parse_time(admitted)

@@ -8,7 +8,7 @@ body = canonical JSON of
 
 leaf = canonical JSON of {"v":1, "index":int>=0, "integrated_at":time, "prev_leaf":hex64, "body":<body object>}
   `integrated_at` is when the integrator appended the body, never earlier than the body's `at`.
-  `prev_leaf` is the hex RFC 6962 leaf hash, SHA-256(0x00 || leaf bytes), of the leaf at index-1,
+  `prev_leaf` is the hex RFC 6962 leaf hash (`merkle.hash_leaf`: SHA-256(0x00 || leaf bytes)) of the leaf at index-1,
   or 64 zeros at index 0.
 
 Canonical JSON nests: the leaf bytes are ``{"body":`` + body bytes + a fixed tail, because "body" sorts
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from auction.ledger.canonical import (
+from auction.ledger.verifier.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
     canonical,
@@ -35,6 +35,7 @@ from auction.ledger.canonical import (
     is_time_string,
     parse_time,
 )
+from auction.ledger.verifier.merkle import hash_leaf
 
 FORMAT_VERSION = 1
 ZERO_HASH = "0" * 64
@@ -175,8 +176,8 @@ class Leaf:
 
     @property
     def hash(self) -> bytes:
-        """RFC 6962 leaf hash of the leaf bytes."""
-        return leaf_hash(self.raw)
+        """RFC 6962 leaf hash of the leaf bytes (what the next leaf's `prev_leaf` holds, in hex)."""
+        return hash_leaf(self.raw)
 
     @property
     def integrated_at_datetime(self) -> datetime:
@@ -289,8 +290,3 @@ def make_leaf(index: int, prev_leaf: str, body: bytes, integrated_at: datetime |
     if problem is not None:
         raise LedgerFormatError(problem)
     return LEAF_PREFIX + body + leaf_tail(index, integrated, prev_leaf)
-
-
-def leaf_hash(leaf: bytes) -> bytes:
-    """RFC 6962 leaf hash SHA-256(0x00 || leaf bytes), as 32 raw bytes (`.hex()` it for `prev_leaf`)."""
-    return hashlib.sha256(b"\x00" + leaf).digest()

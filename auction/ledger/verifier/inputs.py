@@ -1,0 +1,104 @@
+"""What the verifier reads besides the entries: the bundle's keys and checkpoints, and the inspector's own inputs.
+
+vkeys.txt: every line a valid Ed25519 vkey, none twice. checkpoints.txt: each note well formed, origin matches,
+sizes never decrease. --key, --since and --receipt (a receipt note or a tlog-proof) must parse, or the input is
+unusable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auction.ledger.verifier.bundle import Bundle, CheckpointFramingError
+from auction.ledger.verifier.merge import Pending
+from auction.ledger.verifier.note import Checkpoint, NoteError, Receipt, VerifierKey, parse_vkey, split_note
+from auction.ledger.verifier.proof_file import PROOF_HEADER, TlogProof, parse_proof
+from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
+
+
+def load_keys(bundle: Bundle) -> list[VerifierKey]:
+    """vkeys.txt's keys, oldest first; stops on an invalid or repeated one."""
+    if not bundle.vkeys:
+        raise Stop(Failure("keys", "vkeys.txt lists no key"))
+    listed = []
+    for number, line in enumerate(bundle.vkeys, start=1):
+        try:
+            key = parse_vkey(line)
+        except NoteError as exc:
+            raise Stop(Failure("keys", f"vkeys.txt line {number}: {exc}")) from None
+        if key in listed:
+            raise Stop(Failure("keys", f"vkeys.txt line {number}: key listed twice"))
+        listed.append(key)
+    return listed
+
+
+def load_checkpoints(bundle: Bundle) -> list[tuple[Checkpoint, str]]:
+    """checkpoints.txt's checkpoints with their notes; stops on bad framing, syntax, origin or a shrinking size."""
+    try:
+        notes = bundle.checkpoints()
+    except CheckpointFramingError as exc:
+        raise fail_checkpoint(exc.position, exc.reason) from None
+    out: list[tuple[Checkpoint, str]] = []
+    for number, note in enumerate(notes):
+        try:
+            checkpoint = Checkpoint.from_note(note)
+        except NoteError as exc:
+            raise fail_checkpoint(number, f"malformed: {exc}") from None
+        if checkpoint.origin != bundle.origin:
+            raise fail_checkpoint(number, f"origin {checkpoint.origin!r} is not the bundle's {bundle.origin!r}")
+        if out and checkpoint.size < out[-1][0].size:
+            raise fail_checkpoint(
+                number, f"size {checkpoint.size} is smaller than checkpoint {number - 1}'s {out[-1][0].size}"
+            )
+        out.append((checkpoint, note))
+    return out
+
+
+def parse_outside_checkpoint(note: str, what: str, origin: str) -> Checkpoint:
+    """An inspector-supplied checkpoint's syntax; problems make the input unusable."""
+    try:
+        checkpoint = Checkpoint.from_note(note)
+    except NoteError as exc:
+        raise ValueError(f"{what} is not a signed checkpoint: {exc}") from None
+    if checkpoint.origin != origin:
+        raise ValueError(f"{what} is for origin {checkpoint.origin!r}, the bundle is {origin!r}")
+    return checkpoint
+
+
+@dataclass(slots=True)
+class Inputs:
+    """What the inspector brought besides the bundle."""
+
+    pinned: VerifierKey | None = None
+    since: Pending | None = None
+    proof: TlogProof | None = None
+    proof_checkpoint: Pending | None = None
+    receipt: tuple[Receipt, str] | None = None
+
+    @property
+    def outside(self) -> list[Pending]:
+        return [p for p in (self.since, self.proof_checkpoint) if p is not None]
+
+
+def parse_inputs(origin: str, since: str | None, receipt: str | None, key: str | None) -> Inputs:
+    """Parse --key, --since and --receipt; malformed ones make the input unusable."""
+    inputs = Inputs()
+    try:
+        if key is not None:
+            try:
+                inputs.pinned = parse_vkey(key.strip())
+            except NoteError as exc:
+                raise ValueError(f"--key: {exc}") from None
+        if since is not None:
+            inputs.since = Pending(parse_outside_checkpoint(since, "--since", origin), since)
+        if receipt is not None and receipt.startswith(PROOF_HEADER + "\n"):
+            inputs.proof = parse_proof(receipt)
+            note = inputs.proof.checkpoint_note
+            inputs.proof_checkpoint = Pending(parse_outside_checkpoint(note, "the proof's checkpoint", origin), note)
+        elif receipt is not None:
+            text, _ = split_note(receipt)
+            inputs.receipt = (Receipt.parse(text), receipt)
+    except ValueError as exc:  # NoteError and ProofFileError included
+        reason = str(exc) if str(exc).startswith(("--", "the proof")) else f"--receipt: {exc}"
+        raise Stop(Failure("input", reason)) from None
+    return inputs

@@ -1,0 +1,122 @@
+"""What the verifier concludes: a `Report` with its exit code, and the `Failure` that stopped it.
+
+Exit codes: 0 everything holds, 1 tampering found ("FAIL at index N: reason"), 2 unusable input. A check that
+fails raises `Stop`, which carries the failure up to `verify_bundle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auction.ledger.verifier.entry import Leaf
+
+EXIT_OK = 0
+EXIT_TAMPERED = 1
+EXIT_UNUSABLE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem the auction replay found, at a global leaf index."""
+
+    index: int
+    reason: str
+
+
+Replay = Callable[[Iterable[Leaf]], list[Finding]]
+"""Extension point: replays the auction state machine over every leaf, in index order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Where and why verification stopped."""
+
+    where: str  # "index", "checkpoint", "keys", "since", "receipt" or "input"
+    reason: str
+    index: int | None = None
+    checkpoint: int | None = None
+
+    def describe(self) -> str:
+        """One human-readable line."""
+        if self.where == "index":
+            return f"FAIL at index {self.index}: {self.reason}"
+        if self.where == "checkpoint":
+            return f"FAIL at checkpoint {self.checkpoint}: {self.reason}"
+        if self.where == "input":
+            return f"ERROR (unusable input): {self.reason}"
+        return f"FAIL in {self.where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Report:
+    """The verifier's outcome."""
+
+    exit_code: int
+    origin: str | None = None
+    entries: int = 0
+    checkpoints: int = 0
+    root: bytes | None = None
+    failure: Failure | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check held."""
+        return self.exit_code == EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        failure = None
+        if self.failure is not None:
+            failure = {
+                "where": self.failure.where,
+                "index": self.failure.index,
+                "checkpoint": self.failure.checkpoint,
+                "reason": self.failure.reason,
+            }
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "origin": self.origin,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "root": None if self.root is None else self.root.hex(),
+            "failure": failure,
+            "notes": self.notes,
+        }
+
+    def text(self) -> str:
+        """Human-readable lines."""
+        if self.failure is not None:
+            lines = [self.failure.describe()]
+        else:
+            root = "-" if self.root is None else self.root.hex()
+            lines = [
+                f"OK: {self.entries} entries and {self.checkpoints} checkpoints of {self.origin} verified; root {root}"
+            ]
+        return "\n".join(lines + [f"  {note}" for note in self.notes])
+
+
+class Stop(Exception):
+    """Verification stops here; `failure` says where and why."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+def fail_index(index: int, reason: str) -> Stop:
+    """Stop at an entry: "FAIL at index N: reason"."""
+    return Stop(Failure("index", reason, index=index))
+
+
+def fail_checkpoint(number: int, reason: str) -> Stop:
+    """Stop at the N-th note of checkpoints.txt (from 0): "FAIL at checkpoint N: reason"."""
+    return Stop(Failure("checkpoint", reason, checkpoint=number))
+
+
+def unusable(reason: str, origin: str | None = None) -> Report:
+    """The report for input that cannot be verified at all (exit 2)."""
+    return Report(EXIT_UNUSABLE, origin=origin, failure=Failure("input", reason))
