@@ -23,6 +23,8 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
 from auction.settings import Settings
+from tests.kit.drive import Drive
+from tests.kit.world import World, build_world
 
 # Production argon2 costs ~0.1 s a hash by design; tests create hundreds of accounts, so they hash cheaply.
 # The web/e2e tests that run a real server process keep the production cost.
@@ -126,3 +128,14 @@ def artifacts() -> Path:
     path = Path(__file__).parent / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, settings: Settings) -> World:
+    """The pilot municipalities and one account of each role (see tests.kit.world.build_world)."""
+    return await build_world(sessions, clock, settings.ledger_keys())
+
+
+@pytest.fixture
+def drive(world: World) -> Drive:
+    return Drive(world)
