@@ -14,9 +14,9 @@ from auction.ledger.inspect import main as inspect_main
 from auction.ledger.queries import LedgerReader
 from auction.ledger.replay import replay
 from auction.ledger.verify import verify_bundle
-from tests.factories import World
 from tests.integration import test_bidding_api as api
-from tests.ledger_support import integrate
+from tests.kit.ledger import integrate
+from tests.kit.world import World
 
 # The API flows' fixtures, re-exported so that pytest finds them here.
 world = api.world

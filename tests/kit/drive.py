@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.auction import AuctionService, BidReceipt
@@ -87,6 +88,9 @@ class Drive:
             await self.live_until(min(closes + timedelta(seconds=1), self.world.clock.now() + ALIVE_STEP))
         await self.tick()
 
+    def _auctions(self, session: AsyncSession) -> AuctionService:
+        return AuctionService(session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock))
+
     async def _bidder(self, who: str) -> User:
         return await self.world.user(who)
 
@@ -94,7 +98,9 @@ class Drive:
         """An open ascending bid through the service, committed as a request would."""
         bidder = await self._bidder(who)
         async with transaction(self.world.sessions) as session:
-            auctions = AuctionService(session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock))
+            auctions = AuctionService(
+                session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock)
+            )
             return await auctions.place_bid(bidder, lot_id, amount, key or uuid.uuid4().hex)
 
     async def pseudonym(self, lot_id: int, who: str) -> str:
@@ -121,11 +127,13 @@ class Drive:
         """Take a descending lot at the current price."""
         bidder = await self._bidder(who)
         async with transaction(self.world.sessions) as session:
-            auctions = AuctionService(session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock))
+            auctions = AuctionService(
+                session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock)
+            )
             return await auctions.accept_price(bidder, lot_id, uuid.uuid4().hex)
 
     async def contest(self, lot_id: int, bidders: tuple[str, ...]) -> None:
-        """A short honest contest: each bidder in turn outbids the last (sealed: seals; descending: the first takes it)."""
+        """A short honest contest: each bidder outbids the last (sealed: each seals; descending: the first takes it)."""
         lot = await self.lot(lot_id)
         for rank, who in enumerate(bidders):
             amount = lot.starting_price + rank * lot.bid_step
@@ -143,7 +151,8 @@ class Drive:
         releases = [(self.world.user_ids[name], phrase) for name, phrase in PASSPHRASES.items()]
         async with transaction(self.world.sessions) as session:
             ledger = LedgerWriter(session, self.world.keys, self.world.clock)
-            outcome = await SealedLotService(session, self.world.clock, ledger).open_and_award(officer, lot_id, releases)
+            sealed = SealedLotService(session, self.world.clock, ledger)
+            outcome = await sealed.open_and_award(officer, lot_id, releases)
         await self.integrate()
         return outcome
 

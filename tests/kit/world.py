@@ -57,8 +57,6 @@ def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
         "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
         "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
     }
-    if overrides.get("format") == "descending":
-        body |= {"floor_price": 50_000_00, "price_drop_interval_seconds": 60}
     body.update(overrides)
     return body
 
@@ -73,6 +71,7 @@ class World:
     municipality: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
+    bidders: int = 0
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a named account."""
@@ -84,25 +83,28 @@ class World:
             assert user is not None, who
             return user
 
-    async def bidder(self, name: str | None = None) -> str:
+    async def bidder(self, name: str | None = None, full_name: str | None = None) -> str:
         """A new individual bidder (named ``bidder<n>`` unless given a name); returns the name."""
-        name = name or f"bidder{len(self.user_ids) + 1}"
-        number = f"215061985{len(self.user_ids) + 1:05d}"
+        self.bidders += 1
+        name = name or f"bidder{self.bidders}"
+        number = f"215061985{self.bidders:05d}"  # a valid personal number, one per bidder
         extra = {"bidder_kind": BidderKind.INDIVIDUAL, "identity_number": number}
-        await self._person(name, Role.BIDDER, None, extra)
+        await self._person(name, Role.BIDDER, None, extra, full_name)
         return name
 
-    async def officer(self, name: str, municipality: str = "tokmok") -> str:
-        await self._person(name, Role.OFFICER, self.municipality[municipality], {})
+    async def officer(self, name: str, municipality: str = "tokmok", full_name: str | None = None) -> str:
+        await self._person(name, Role.OFFICER, self.municipality[municipality], {}, full_name)
         return name
 
-    async def _person(self, name: str, role: Role, municipality_id: int | None, extra: dict[str, Any]) -> None:
+    async def _person(
+        self, name: str, role: Role, municipality_id: int | None, extra: dict[str, Any], full_name: str | None = None
+    ) -> None:
         async with transaction(self.sessions) as session:
             accounts = AccountService(session, self.clock)
             user = await accounts.create_user(
                 email=f"{name}@test.kg",
                 password=PASSWORD,
-                full_name=name.replace("_", " ").title(),
+                full_name=full_name or name.replace("_", " ").title(),
                 role=role,
                 municipality_id=municipality_id,
                 **extra,
@@ -133,6 +135,8 @@ class World:
             assert officer is not None, by
             ledger = LedgerWriter(session, self.keys, self.clock)
             lots = LotService(session, self.clock, ledger)
+            if format == "descending":
+                terms = {"floor_price": 50_000_00, "price_drop_interval_seconds": 60, **terms}
             lot = await lots.create(officer, LotCreate(**lot_terms(self.clock.now(), format=FORMATS[format], **terms)))
             lot_id = lot.id
             if stage != "draft":
@@ -171,10 +175,10 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], clock: FrozenC
         municipalities = await MunicipalityService(session).seed_pilot()
         world.municipality = {code: m.id for code, m in municipalities.items()}
     await world.officer("officer_tokmok")
-    await world.officer("officer2_tokmok")
+    await world.officer("officer2_tokmok", full_name="Bakyt Toktogulov")
     await world.officer("officer_naryn", "naryn")
     await world._person("admin", Role.ADMIN, None, {})
     await world._person("inspector", Role.INSPECTOR, None, {})
     await world.bidder("bidder")
-    await world.bidder("bidder2")
+    await world.bidder("bidder2", full_name="Nurlan Beishenov")
     return world

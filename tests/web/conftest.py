@@ -6,20 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import FrozenClock
-from tests.factories import PASSWORD, World, build_world, lot_payload
+from tests.kit.world import PASSWORD, World, lot_terms
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
 
 
 def csrf_token(html: str) -> str:
@@ -49,7 +41,7 @@ async def create_lot(
     """A lot made through the API (the pages under test only read it); published unless asked not to."""
     auth = world.auth(who)
     now: datetime = client.app.state.clock.now()
-    created = await client.post("/api/v1/lots", json=lot_payload(now, **terms), headers=auth)
+    created = await client.post("/api/v1/lots", json=lot_terms(now, **terms), headers=auth)
     assert created.status_code == 201, created.text
     lot_id: int = created.json()["id"]
     if publish:

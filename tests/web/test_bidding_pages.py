@@ -15,8 +15,8 @@ from auction.bidding.models import Bid
 from auction.bidding.sealed import b64url_decode, encrypt_bid
 from auction.clock import FrozenClock
 from auction.settings import Settings
-from tests.factories import World
-from tests.web.auction_support import Auctioneer, add_people, idempotency_key
+from tests.kit.world import World
+from tests.web.auction_support import Auctioneer, idempotency_key
 from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
 
 HTMX = {"HX-Request": "true"}
@@ -30,7 +30,6 @@ async def auctioneer(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> Auctioneer:
-    await add_people(sessions, clock, world)
     return Auctioneer(client, world, clock, sessions, settings)
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import World
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot
 
 HTMX = {"HX-Request": "true"}

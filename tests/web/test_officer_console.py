@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import World
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot, csrf_of, field_error, log_in, lot_json
 
 HTMX = {"HX-Request": "true"}
