@@ -73,9 +73,48 @@ async def _pg_admin(statement: str) -> None:
         await admin.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A browser test's server is another process: it must see what the test commits.
+    for item in items:
+        if item.get_closest_marker("browser") or "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.own_database)
+
+
+def has_own_database(request: pytest.FixtureRequest) -> bool:
+    """Whether a test needs real commits: it says so (several connections at once), or it runs the app.
+
+    The test client serves the app from an event loop of its own, and a connection belongs to the loop
+    that opened it, so the app cannot join the test's outer transaction.
+    """
+    return request.node.get_closest_marker("own_database") is not None or "client" in request.fixturenames
+
+
+@pytest.fixture(scope="session")
+async def shared_database(
+    backend: str, database_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """One migrated database per worker and backend, shared by the tests that roll back what they did."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("shared") / "shared.sqlite3"
+        shutil.copy(database_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"achyk_s_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+    yield _pg_url(PG_ADMIN_DSN, name)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-async def database_url(backend: str, database_template: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test, dropped afterwards."""
+async def database_url(
+    request: pytest.FixtureRequest, backend: str, database_template: str, shared_database: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """The test's database: the shared one (the test runs inside a transaction rolled back at its end), or,
+    for tests that need real commits (see ``has_own_database``), a fresh copy of the migrated template,
+    dropped afterwards."""
+    if not has_own_database(request):
+        yield shared_database
+        return
     if backend == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(database_template, path)
@@ -93,10 +132,29 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(
+    request: pytest.FixtureRequest, database_url: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the test's database.
+
+    By default every session joins one connection's outer transaction, and each session's own transaction
+    is a SAVEPOINT inside it: commits and rollbacks behave as in production, and the outer rollback at
+    the end leaves the shared database as it was (no database to create and drop per test). Tests that
+    need real commits get a pool of real connections on a database of their own instead.
+    """
     engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+    try:
+        if has_own_database(request):
+            yield make_sessionmaker(engine)
+            return
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            try:
+                yield async_sessionmaker(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            finally:
+                await outer.rollback()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

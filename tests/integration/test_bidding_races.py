@@ -40,7 +40,7 @@ from auction.settings import Settings
 from tests.kit.ledger import integrate, keys_of
 from tests.kit.world import lot_terms
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.own_database]
 
 
 class SteppingClock(FrozenClock):

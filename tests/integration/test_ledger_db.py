@@ -206,6 +206,7 @@ async def test_backlog_pushes_back_without_writing(
     assert await rows(sessions, PendingEntry) == 3
 
 
+@pytest.mark.own_database  # several transactions at once need several connections
 async def test_concurrent_integrators_give_contiguous_indexes_and_consistent_checkpoints(
     clock: FrozenClock,
     sessions: async_sessionmaker[AsyncSession],
