@@ -3,7 +3,6 @@ clock, and the scheduler and integrator run on demand (the app runs no backgroun
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.settings import Settings
 from tests.kit.drive import Drive
+from tests.kit.page import Page
 from tests.kit.world import PASSPHRASES, World
 from tests.web.conftest import Client, create_lot
 
@@ -96,6 +96,4 @@ class Auctioneer:
 
 
 def idempotency_key(html: str) -> str:
-    match = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html)
-    assert match, "the bid form carries an Idempotency-Key"
-    return match.group(1)
+    return Page(html).value('form input[name="idempotency_key"]')

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.kit.page import Page
 from tests.kit.world import PASSWORD, World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
+    return Page(html).csrf_token()
 
 
 async def csrf_of(client: Client, path: str = "/login") -> str:
@@ -59,5 +57,4 @@ async def lot_json(client: Client, world: World, lot_id: int) -> dict[str, Any]:
 
 def field_error(html: str, field: str) -> str:
     """The inline problem shown next to a form field, or "" when there is none."""
-    match = re.search(rf'<p class="field-error" id="f-{field}-error">([^<]*)</p>', html)
-    return match.group(1) if match else ""
+    return Page(html).field_error(field)
