@@ -121,7 +121,7 @@ class World:
         by: str = "officer_tokmok",
         **terms: Any,
     ) -> int:
-        """A Tokmok lot at ``stage``; from "applications" on, ``bidders`` are approved with their deposits.
+        """A lot of ``by``'s municipality at ``stage``; from "applications" on, ``bidders`` are approved.
 
         "closed" and "awarded" are reached by a contest (see ``Drive.contest``): a sealed lot stays closed
         until its commission opens it; the other formats are decided by the same tick that closes them.
