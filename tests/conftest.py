@@ -73,6 +73,50 @@ async def _pg_admin(statement: str) -> None:
         await admin.close()
 
 
+class TemplateCopies:
+    """Fresh PostgreSQL copies of the migrated template, each made while the test before runs.
+
+    CREATE DATABASE is work for the server, not for the test process: making the next copy in the
+    background, and dropping used ones in the background too, takes it off the tests' critical path.
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.ahead: asyncio.Task[str] | None = None
+        self.dropping: set[asyncio.Task[None]] = set()
+
+    async def _create(self) -> str:
+        name = f"achyk_t_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    async def take(self) -> str:
+        ready = self.ahead or asyncio.create_task(self._create())
+        name = await ready
+        self.ahead = asyncio.create_task(self._create())
+        return name
+
+    def drop(self, name: str) -> None:
+        task = asyncio.create_task(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.dropping.add(task)
+        task.add_done_callback(self.dropping.discard)
+
+    async def close(self) -> None:
+        if self.ahead is not None:
+            self.drop(await self.ahead)
+        await asyncio.gather(*self.dropping)
+
+
+@pytest.fixture(scope="session")
+async def template_copies(database_template: str, backend: str) -> AsyncIterator[TemplateCopies | None]:
+    if backend != "postgres":
+        yield None  # a file copy of the SQLite template is quick enough where it is made
+        return
+    copies = TemplateCopies(database_template)
+    yield copies
+    await copies.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A browser test's server is another process: it must see what the test commits.
     for item in items:
@@ -107,7 +151,12 @@ async def shared_database(
 
 @pytest.fixture
 async def database_url(
-    request: pytest.FixtureRequest, backend: str, database_template: str, shared_database: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    backend: str,
+    database_template: str,
+    shared_database: str,
+    template_copies: TemplateCopies | None,
+    tmp_path: Path,
 ) -> AsyncIterator[str]:
     """The test's database: the shared one (the test runs inside a transaction rolled back at its end), or,
     for tests that need real commits (see ``has_own_database``), a fresh copy of the migrated template,
@@ -115,15 +164,14 @@ async def database_url(
     if not has_own_database(request):
         yield shared_database
         return
-    if backend == "sqlite":
+    if template_copies is None:
         path = tmp_path / "test.sqlite3"
         shutil.copy(database_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    name = f"achyk_t_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+    name = await template_copies.take()
     yield _pg_url(PG_ADMIN_DSN, name)
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    template_copies.drop(name)
 
 
 @pytest.fixture
