@@ -32,10 +32,8 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auction.accounts.models import BidderKind, Role, User
-from auction.accounts.service import AccountService
+from auction.accounts.models import User
 from auction.bidding.auction import AuctionService
-from auction.bidding.participation import ParticipationService
 from auction.clock import FrozenClock, SystemClock, as_utc
 from auction.db.engine import make_engine, make_sessionmaker, transaction
 from auction.db.migrate import upgrade
@@ -45,9 +43,8 @@ from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys, load_keys
 from auction.ledger.models import LedgerEntry
 from auction.ledger.queries import LedgerReader
-from auction.lots.schemas import LotCreate
-from auction.lots.service import LotService
-from auction.municipalities.service import MunicipalityService
+from tests.kit.drive import Drive
+from tests.kit.world import build_world
 
 ADMIN_DSN = os.environ.get("ACHYK_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -58,60 +55,30 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def setup(url: str, keys: LedgerKeys, lots: int, bidders: int) -> tuple[list[int], list[User]]:
+    """Open lots, each with the same approved bidders, built by the test kit as the tests build theirs."""
     now = datetime.now(UTC)
     clock = FrozenClock(now - timedelta(days=9))
     engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    async with transaction(sessions) as session:
-        municipalities = await MunicipalityService(session).seed_pilot()
-        accounts = AccountService(session, clock)
-        officer = await accounts.create_user(
-            email="o@bench.kg",
-            password="x" * 12,
-            full_name="Officer",
-            role=Role.OFFICER,
-            municipality_id=municipalities["tokmok"].id,
+    world = await build_world(make_sessionmaker(engine), clock, keys)
+    names = ["bidder", "bidder2"][:bidders] + [await world.bidder() for _ in range(bidders - 2)]
+    lot_ids = [
+        await world.lot(
+            stage="applications",
+            bidders=tuple(names),
+            kind="other",
+            title_en="Bench lot",
+            starting_price=1_000_00,
+            bid_step=1_00,
+            deposit=0,
+            applications_close_at=(now - timedelta(days=2)).isoformat(),
+            bidding_opens_at=(now - timedelta(days=1)).isoformat(),
+            bidding_closes_at=(now + timedelta(days=1)).isoformat(),
         )
-        people = [
-            await accounts.create_user(
-                email=f"b{n}@bench.kg",
-                password="x" * 12,
-                full_name=f"B{n}",
-                role=Role.BIDDER,
-                bidder_kind=BidderKind.INDIVIDUAL,
-                identity_number=f"2150619850{n:04d}",
-            )
-            for n in range(bidders)
-        ]
-        ledger = LedgerWriter(session, keys, clock)
-        service = LotService(session, clock, ledger)
-        participation = ParticipationService(session, clock, ledger)
-        lot_ids = []
-        for _ in range(lots):
-            terms = LotCreate(
-                deal="sale",
-                kind="other",
-                format="open_ascending",
-                title_en="Bench lot",
-                address="1 Bench street",
-                starting_price=1_000_00,
-                bid_step=1_00,
-                deposit=0,
-                applications_close_at=now - timedelta(days=2),
-                bidding_opens_at=now - timedelta(days=1),
-                bidding_closes_at=now + timedelta(days=1),
-            )
-            lot = await service.create(officer, terms)
-            await service.publish(officer, lot.id)
-            for person in people:
-                application = await participation.apply(person, lot.id)
-                await participation.confirm_deposit(officer, application.id, "REF-BENCH")
-            lot_ids.append(lot.id)
+        for _ in range(lots)
+    ]
+    people = [await world.user(name) for name in names]
     clock.set(now)
-    for lot_id in lot_ids:
-        async with transaction(sessions) as session:
-            await AuctionService(session, clock, LedgerWriter(session, keys, clock)).open_if_due(lot_id)
-    await Integrator(sessions, keys, clock).integrate_all()
+    await Drive(world).tick()  # the scheduler opens every lot, the integrator logs the openings
     await engine.dispose()
     return lot_ids, people
 

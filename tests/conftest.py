@@ -23,6 +23,8 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
 from auction.settings import Settings
+from tests.kit.drive import Drive
+from tests.kit.world import World, build_world
 
 # Production argon2 costs ~0.1 s a hash by design; tests create hundreds of accounts, so they hash cheaply.
 # The web/e2e tests that run a real server process keep the production cost.
@@ -71,18 +73,105 @@ async def _pg_admin(statement: str) -> None:
         await admin.close()
 
 
-@pytest.fixture
-async def database_url(backend: str, database_template: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test, dropped afterwards."""
+class TemplateCopies:
+    """Fresh PostgreSQL copies of the migrated template, each made while the test before runs.
+
+    CREATE DATABASE is work for the server, not for the test process: making the next copy in the
+    background, and dropping used ones in the background too, takes it off the tests' critical path.
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.ahead: asyncio.Task[str] | None = None
+        self.dropping: set[asyncio.Task[None]] = set()
+
+    async def _create(self) -> str:
+        name = f"achyk_t_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    async def take(self) -> str:
+        ready = self.ahead or asyncio.create_task(self._create())
+        name = await ready
+        self.ahead = asyncio.create_task(self._create())
+        return name
+
+    def drop(self, name: str) -> None:
+        task = asyncio.create_task(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.dropping.add(task)
+        task.add_done_callback(self.dropping.discard)
+
+    async def close(self) -> None:
+        if self.ahead is not None:
+            self.drop(await self.ahead)
+        await asyncio.gather(*self.dropping)
+
+
+@pytest.fixture(scope="session")
+async def template_copies(database_template: str, backend: str) -> AsyncIterator[TemplateCopies | None]:
+    if backend != "postgres":
+        yield None  # a file copy of the SQLite template is quick enough where it is made
+        return
+    copies = TemplateCopies(database_template)
+    yield copies
+    await copies.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A browser test's server is another process: it must see what the test commits.
+    for item in items:
+        if item.get_closest_marker("browser") or "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.own_database)
+
+
+def has_own_database(request: pytest.FixtureRequest) -> bool:
+    """Whether a test needs real commits: it says so (several connections at once), or it runs the app.
+
+    The test client serves the app from an event loop of its own, and a connection belongs to the loop
+    that opened it, so the app cannot join the test's outer transaction.
+    """
+    return request.node.get_closest_marker("own_database") is not None or "client" in request.fixturenames
+
+
+@pytest.fixture(scope="session")
+async def shared_database(
+    backend: str, database_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """One migrated database per worker and backend, shared by the tests that roll back what they did."""
     if backend == "sqlite":
+        path = tmp_path_factory.mktemp("shared") / "shared.sqlite3"
+        shutil.copy(database_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"achyk_s_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+    yield _pg_url(PG_ADMIN_DSN, name)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_url(
+    request: pytest.FixtureRequest,
+    backend: str,
+    database_template: str,
+    shared_database: str,
+    template_copies: TemplateCopies | None,
+    tmp_path: Path,
+) -> AsyncIterator[str]:
+    """The test's database: the shared one (the test runs inside a transaction rolled back at its end), or,
+    for tests that need real commits (see ``has_own_database``), a fresh copy of the migrated template,
+    dropped afterwards."""
+    if not has_own_database(request):
+        yield shared_database
+        return
+    if template_copies is None:
         path = tmp_path / "test.sqlite3"
         shutil.copy(database_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    name = f"achyk_t_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+    name = await template_copies.take()
     yield _pg_url(PG_ADMIN_DSN, name)
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    template_copies.drop(name)
 
 
 @pytest.fixture
@@ -91,10 +180,29 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(
+    request: pytest.FixtureRequest, database_url: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the test's database.
+
+    By default every session joins one connection's outer transaction, and each session's own transaction
+    is a SAVEPOINT inside it: commits and rollbacks behave as in production, and the outer rollback at
+    the end leaves the shared database as it was (no database to create and drop per test). Tests that
+    need real commits get a pool of real connections on a database of their own instead.
+    """
     engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+    try:
+        if has_own_database(request):
+            yield make_sessionmaker(engine)
+            return
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            try:
+                yield async_sessionmaker(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            finally:
+                await outer.rollback()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -126,3 +234,14 @@ def artifacts() -> Path:
     path = Path(__file__).parent / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, settings: Settings) -> World:
+    """The pilot municipalities and one account of each role (see tests.kit.world.build_world)."""
+    return await build_world(sessions, clock, settings.ledger_keys())
+
+
+@pytest.fixture
+def drive(world: World) -> Drive:
+    return Drive(world)

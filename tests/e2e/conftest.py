@@ -17,8 +17,9 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import SystemClock
-from tests.factories import World, build_world
+from auction.clock import FrozenClock, SystemClock
+from auction.settings import Settings
+from tests.kit.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,10 +53,12 @@ def free_port() -> int:
 
 @pytest.fixture
 async def site(
-    backend: str, database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    backend: str, database_url: str, sessions: async_sessionmaker[AsyncSession], settings: Settings, tmp_path: Path
 ) -> AsyncIterator[Site]:
     """The site as deployed: a separate process, its own data directory, the pilot and one account per role."""
-    world = await build_world(sessions, SystemClock())
+    # The server keeps real time; the world's accounts are stamped with it too. The lots are made through
+    # the server's API, so the world's own ledger keys sign nothing here.
+    world = await build_world(sessions, FrozenClock(SystemClock().now()), settings.ledger_keys())
     port = free_port()
     env = {
         **os.environ,

@@ -20,13 +20,9 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import BidderKind, Role
-from auction.accounts.service import AccountService
-from auction.clock import SystemClock
-from auction.db.engine import transaction
 from tests.e2e.conftest import Site
 from tests.e2e.test_site import DESKTOP, PHONE, shot
-from tests.factories import PASSWORD, lot_payload
+from tests.kit.world import PASSWORD, lot_terms
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +36,7 @@ async def scheduled_lot(site: Site, *, publish: bool = True, **terms: Any) -> in
     """A lot through the API whose schedule starts seconds from now, by the server's (the real) clock."""
     auth = site.world.auth("officer_tokmok")
     now = datetime.now(UTC)
-    body = lot_payload(now, **terms)
+    body = lot_terms(now, **terms)
     async with httpx.AsyncClient(base_url=site.url) as api:
         created = await api.post("/api/v1/lots", json=body, headers=auth)
         assert created.status_code == 201, created.text
@@ -192,27 +188,6 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
         await context.close()
 
 
-async def add_second_officer_and_bidder(sessions: async_sessionmaker[AsyncSession], site: Site) -> None:
-    async with transaction(sessions) as session:
-        accounts = AccountService(session, SystemClock())
-        await accounts.create_user(
-            email="officer2_tokmok@test.kg",
-            password=PASSWORD,
-            full_name="Bakyt Toktogulov",
-            role=Role.OFFICER,
-            municipality_id=site.world.municipality["tokmok"],
-        )
-        bidder = await accounts.create_user(
-            email="bidder2@test.kg",
-            password=PASSWORD,
-            full_name="Nurlan Beishenov",
-            role=Role.BIDDER,
-            bidder_kind=BidderKind.INDIVIDUAL,
-            identity_number="21506198500002",
-        )
-        site.world.tokens["bidder2"] = await accounts.issue_token(bidder, "e2e")
-
-
 async def seal_a_bid(page: Page, site: Site, lot_id: int, amount: str) -> list[str]:
     """Bid through the sealed form; returns what the browser actually sent."""
     sent: list[str] = []
@@ -233,7 +208,6 @@ async def seal_a_bid(page: Page, site: Site, lot_id: int, amount: str) -> list[s
 async def test_a_sealed_auction_with_its_commission(
     site: Site, browser: Browser, artifacts: Path, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    await add_second_officer_and_bidder(sessions, site)
     lot_id = await scheduled_lot(
         site,
         publish=False,

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, FilePayload, Page, ViewportSize, expect
 
 from tests.e2e.conftest import Site
-from tests.factories import PASSWORD, lot_payload
+from tests.kit.world import PASSWORD, lot_terms
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def png(width: int = 480, height: int = 288) -> bytes:
 async def seed_other_lots(site: Site) -> None:
     """Naryn's shop lease, published through the API, so that filtering has something to leave out."""
     auth = site.world.auth("officer_naryn")
-    body = lot_payload(
+    body = lot_terms(
         datetime.now(BISHKEK),
         deal="lease",
         kind="building",

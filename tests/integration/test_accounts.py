@@ -7,17 +7,11 @@ import re
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
-from tests.factories import PASSWORD, World, build_world, lot_payload
+from tests.kit.world import PASSWORD, World, lot_terms
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
 
 
 REGISTRATION = {
@@ -113,7 +107,7 @@ async def test_web_login_needs_the_csrf_token(client: Client, world: World) -> N
 
 async def test_titles_are_escaped_in_pages(client: Client, world: World, clock: FrozenClock) -> None:
     auth = world.auth("officer_tokmok")
-    body = lot_payload(clock.now(), title_en="<script>alert(1)</script>")
+    body = lot_terms(clock.now(), title_en="<script>alert(1)</script>")
     lot = (await client.post("/api/v1/lots", json=body, headers=auth)).json()
     await client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auth)
     page = await client.get(f"/lots/{lot['id']}?lang=en")  # the English title is the one shown in English

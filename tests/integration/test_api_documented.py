@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.settings import Settings
-from tests.factories import PASSWORD, build_world, lot_payload
 from tests.integration.test_bidding_api import Auction
+from tests.kit.world import PASSWORD, World, lot_terms
 from tests.openapi_support import JSON, OpenApiDocument
 
 Client = AsyncTestClient[Litestar]
@@ -97,34 +97,33 @@ class DocumentedAnswers:
 
 
 async def test_real_api_answers_match_their_documented_schema(
-    client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, settings: Settings
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, settings: Settings
 ) -> None:
     answers = DocumentedAnswers(OpenApiDocument(client.app.openapi_schema.to_schema()))
     client.event_hooks["response"].append(answers)
-    world = await build_world(sessions, clock)
     auction = Auction(client, world, clock, sessions, settings)
     officer = auction.officer
 
     await client.get("/api/v1/municipalities")
     newcomer = {
-        "email": "bidder2@test.kg",
+        "email": "newcomer@test.kg",
         "password": PASSWORD,
-        "full_name": "Second Bidder",
+        "full_name": "Newcomer",
         "bidder_kind": "individual",
-        "identity_number": "21506198500002",
+        "identity_number": "21506198500099",
     }
     assert (await client.post("/api/v1/accounts", json=newcomer)).status_code == 201
     assert (await client.post("/api/v1/accounts", json=newcomer)).status_code == 409
     assert (await client.post("/api/v1/auth/token", json={"email": newcomer["email"], "password": "wrong"})).is_error
     issued = await client.post("/api/v1/auth/token", json={"email": newcomer["email"], "password": PASSWORD})
-    world.tokens["bidder2"] = issued.json()["token"]
-    await client.get("/api/v1/me", headers=world.auth("bidder2"))
+    world.tokens["newcomer"] = issued.json()["token"]
+    await client.get("/api/v1/me", headers=world.auth("newcomer"))
     await client.get("/api/v1/me")
 
     # A short auction, so that driving it to the end in 30-second steps stays quick.
     opens = clock.now() + timedelta(days=8)
     lot = await auction.create(bidding_closes_at=(opens + timedelta(minutes=10)).isoformat())
-    terms = lot_payload(clock.now(), title_en="Land plot on Lenin street, 8 sotik")
+    terms = lot_terms(clock.now(), title_en="Land plot on Lenin street, 8 sotik")
     amended = await client.put(
         f"/api/v1/lots/{auction.lot_id}",
         json={**terms, "bidding_closes_at": lot["bidding_closes_at"]},

@@ -13,20 +13,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import BidderKind, Role
-from auction.accounts.service import AccountService
 from auction.bidding.models import Bid
-from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import FrozenClock
-from auction.db.engine import transaction
 from auction.ledger.models import PendingEntry
-from auction.ledger.queries import LedgerReader
-from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
-from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
-from tests.factories import PASSWORD, World, build_world, lot_payload
-from tests.ledger_support import integrate, keys_of
+from tests.kit.drive import Drive
+from tests.kit.ledger import keys_of
+from tests.kit.world import World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 
@@ -44,13 +38,13 @@ class Auction:
     ) -> None:
         self.client, self.world, self.clock, self.sessions = client, world, clock, sessions
         self.keys = keys_of(settings)
-        self.scheduler = AuctionScheduler(sessions, self.keys, clock)
+        self.drive = Drive(world)
         self.officer = world.auth("officer_tokmok")
         self.lot_id = 0
 
     async def create(self, **overrides: Any) -> dict[str, Any]:
         response = await self.client.post(
-            "/api/v1/lots", json=lot_payload(self.clock.now(), **overrides), headers=self.officer
+            "/api/v1/lots", json=lot_terms(self.clock.now(), **overrides), headers=self.officer
         )
         assert response.status_code == 201, response.text
         self.lot_id = response.json()["id"]
@@ -72,17 +66,12 @@ class Auction:
             assert confirmed.status_code == 200, confirmed.text
 
     async def tick(self) -> None:
-        await integrate(self.sessions, self.keys, self.clock)
-        await self.scheduler.tick()
-        await integrate(self.sessions, self.keys, self.clock)
+        await self.drive.tick()
 
     async def live_until(self, moment_offset: timedelta) -> None:
         """Advance to opens_at + offset in 30-second steps, so the platform is never seen as down."""
         lot = (await self.client.get(f"/api/v1/lots/{self.lot_id}")).json()
-        target = datetime.fromisoformat(lot["bidding_opens_at"]) + moment_offset
-        while self.clock.now() < target:
-            self.clock.set(min(target, self.clock.now() + timedelta(seconds=30)))
-            await self.tick()
+        await self.drive.live_until(datetime.fromisoformat(lot["bidding_opens_at"]) + moment_offset)
 
     async def bid(self, who: str, amount: int, key: str | None = None) -> Any:
         return await self.client.post(
@@ -95,38 +84,13 @@ class Auction:
         return dict((await self.client.get(f"/api/v1/lots/{self.lot_id}/auction")).json())
 
     async def verify(self, tmp_path: Path) -> None:
-        await integrate(self.sessions, self.keys, self.clock)
-        async with self.sessions() as session:
-            await LedgerReader(session, self.keys).export(tmp_path / "bundle.zip")
-        report = verify_bundle(tmp_path / "bundle.zip", replay=replay)
-        assert report.ok, report
+        await self.drive.verify(tmp_path)
 
 
 @pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    world = await build_world(sessions, clock)
-    async with transaction(sessions) as session:
-        accounts = AccountService(session, clock)
-        for name, number in (("bidder2", "21506198500002"), ("bidder3", "21506198500003")):
-            user = await accounts.create_user(
-                email=f"{name}@test.kg",
-                password=PASSWORD,
-                full_name=name,
-                role=Role.BIDDER,
-                bidder_kind=BidderKind.INDIVIDUAL,
-                identity_number=number,
-            )
-            world.tokens[name] = await accounts.issue_token(user, "tests")
-            world.user_ids[name] = user.id
-        second = await accounts.create_user(
-            email="officer2_tokmok@test.kg",
-            password=PASSWORD,
-            full_name="Second Officer",
-            role=Role.OFFICER,
-            municipality_id=world.municipality["tokmok"],
-        )
-        world.tokens["officer2_tokmok"] = await accounts.issue_token(second, "tests")
-        world.user_ids["officer2_tokmok"] = second.id
+async def world(world: World) -> World:
+    """The kit's world and a third bidder, so that there is a runner-up behind a tie."""
+    await world.bidder("bidder3")
     return world
 
 
@@ -487,7 +451,7 @@ async def test_material_amendment_after_applications_requires_reopening(auction:
     await auction.create()
     await auction.publish()
     await auction.admit("bidder")
-    cheaper = lot_payload(clock.now(), starting_price=90_000_00, reason="Valuation revised")
+    cheaper = lot_terms(clock.now(), starting_price=90_000_00, reason="Valuation revised")
     refused = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=cheaper, headers=auction.officer)
     assert refused.status_code == 409
     assert "reopening applications" in refused.json()["message"]
@@ -502,7 +466,7 @@ async def test_material_amendment_after_applications_requires_reopening(auction:
     reopened = {**cheaper, "reopen_applications": True}
     ok = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=reopened, headers=auction.officer)
     assert ok.status_code == 200, ok.text
-    sealed = {**lot_payload(clock.now(), format="sealed_bid"), "reason": "Make it sealed"}
+    sealed = {**lot_terms(clock.now(), format="sealed_bid"), "reason": "Make it sealed"}
     changed = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=sealed, headers=auction.officer)
     assert changed.status_code == 409
     assert "format cannot change" in changed.json()["message"]

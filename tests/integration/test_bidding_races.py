@@ -37,10 +37,10 @@ from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
-from tests.factories import lot_payload
-from tests.ledger_support import integrate, keys_of
+from tests.kit.ledger import integrate, keys_of
+from tests.kit.world import lot_terms
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.own_database]
 
 
 class SteppingClock(FrozenClock):
@@ -94,7 +94,7 @@ async def setup_lot(
             for n in range(bidders)
         ]
         ledger = LedgerWriter(session, keys, clock)
-        lot = await LotService(session, clock, ledger).create(officer, LotCreate(**lot_payload(clock.now(), **terms)))
+        lot = await LotService(session, clock, ledger).create(officer, LotCreate(**lot_terms(clock.now(), **terms)))
         if lot.format == "sealed_bid":
             sealed = SealedLotService(session, clock, ledger, kdf=ScryptParams(2**10, 8, 1))
             await sealed.publish(
@@ -300,7 +300,7 @@ async def test_two_schedulers_open_and_close_exactly_once(
         service = LotService(session, clock, LedgerWriter(session, keys, clock))
         ids = []
         for _ in range(5):
-            lot = await service.create(officer, LotCreate(**lot_payload(clock.now())))
+            lot = await service.create(officer, LotCreate(**lot_terms(clock.now())))
             await service.publish(officer, lot.id)
             ids.append(lot.id)
     first, second = AuctionScheduler(sessions, keys, clock), AuctionScheduler(sessions, keys, clock)

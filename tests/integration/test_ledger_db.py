@@ -33,15 +33,10 @@ from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import Lot, LotState
 from auction.lots.schemas import LotCreate
 from auction.settings import Settings
-from tests.factories import World, build_world, lot_payload
-from tests.ledger_support import integrate, keys_of, lot_service, verifier
+from tests.kit.ledger import integrate, keys_of, lot_service, verifier
+from tests.kit.world import World, lot_terms
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
 
 
 async def publish_lots(client: Client, world: World, clock: FrozenClock, count: int) -> list[int]:
@@ -49,7 +44,7 @@ async def publish_lots(client: Client, world: World, clock: FrozenClock, count: 
     ids = []
     for number in range(count):
         lot = (
-            await client.post("/api/v1/lots", json=lot_payload(clock.now(), title_en=f"Plot {number}"), headers=auth)
+            await client.post("/api/v1/lots", json=lot_terms(clock.now(), title_en=f"Plot {number}"), headers=auth)
         ).json()
         published = await client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auth)
         assert published.status_code == 200, published.text
@@ -159,7 +154,7 @@ async def test_no_entry_without_its_change_and_no_change_without_its_entry(
     async with transaction(sessions) as session:
         officer = await session.get(User, world.user_ids["officer_tokmok"])
         assert officer is not None
-        lot = await lot_service(session, clock, keys).create(officer, LotCreate(**lot_payload(clock.now())))
+        lot = await lot_service(session, clock, keys).create(officer, LotCreate(**lot_terms(clock.now())))
         lot_id = lot.id
 
     class Boom(Exception):
@@ -211,6 +206,7 @@ async def test_backlog_pushes_back_without_writing(
     assert await rows(sessions, PendingEntry) == 3
 
 
+@pytest.mark.own_database  # several transactions at once need several connections
 async def test_concurrent_integrators_give_contiguous_indexes_and_consistent_checkpoints(
     clock: FrozenClock,
     sessions: async_sessionmaker[AsyncSession],

@@ -13,14 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.lots.models import Lot, LotFile, LotVersion
-from tests.factories import World, build_world, lot_payload
+from tests.kit.world import World, lot_terms
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: Any) -> int:
@@ -31,7 +26,7 @@ async def count(sessions: async_sessionmaker[AsyncSession], model: Any) -> int:
 async def create_lot(
     client: Client, world: World, clock: FrozenClock, who: str = "officer_tokmok", **overrides: Any
 ) -> dict[str, Any]:
-    response = await client.post("/api/v1/lots", json=lot_payload(clock.now(), **overrides), headers=world.auth(who))
+    response = await client.post("/api/v1/lots", json=lot_terms(clock.now(), **overrides), headers=world.auth(who))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -75,7 +70,7 @@ async def test_bad_terms_are_refused_with_the_field_and_nothing_is_written(
     field: str,
 ) -> None:
     response = await client.post(
-        "/api/v1/lots", json=lot_payload(clock.now(), **overrides), headers=world.auth("officer_tokmok")
+        "/api/v1/lots", json=lot_terms(clock.now(), **overrides), headers=world.auth("officer_tokmok")
     )
     assert response.status_code in {400, 422}, response.text
     body = response.json()
@@ -88,7 +83,7 @@ async def test_schedule_out_of_order_is_refused(client: Client, world: World, cl
     now = clock.now()
     response = await client.post(
         "/api/v1/lots",
-        json=lot_payload(now, bidding_closes_at=(now + timedelta(days=7, hours=12)).isoformat()),
+        json=lot_terms(now, bidding_closes_at=(now + timedelta(days=7, hours=12)).isoformat()),
         headers=world.auth("officer_tokmok"),
     )
     assert response.status_code == 422
@@ -133,7 +128,7 @@ async def test_amending_a_published_lot_records_a_new_version(
     lot = await create_lot(client, world, clock)
     auth = world.auth("officer_tokmok")
     await client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auth)
-    changed = lot_payload(clock.now(), starting_price=120_000_00)
+    changed = lot_terms(clock.now(), starting_price=120_000_00)
     no_reason = await client.put(f"/api/v1/lots/{lot['id']}", json=changed, headers=auth)
     assert no_reason.status_code == 422
     assert no_reason.json()["problems"][0]["field"] == "reason"
@@ -209,7 +204,7 @@ async def test_catalog_filters(client: Client, world: World, clock: FrozenClock)
         ),
     ]
     for auth, overrides in specs:
-        response = await client.post("/api/v1/lots", json=lot_payload(clock.now(), **overrides), headers=auth)
+        response = await client.post("/api/v1/lots", json=lot_terms(clock.now(), **overrides), headers=auth)
         assert response.status_code == 201, response.text
         published = await client.post(f"/api/v1/lots/{response.json()['id']}/publish", headers=auth)
         assert published.status_code == 200, published.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -9,6 +10,9 @@ from sqlalchemy.engine import Connection
 from auction.db.engine import make_engine
 from auction.db.migrate import current_heads, current_revision
 from auction.db.models import Base
+
+# Alembic reads the schema through connections of its own.
+pytestmark = pytest.mark.own_database
 
 
 async def test_migrated_database_matches_the_models(database_url: str) -> None:

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
-from tests.factories import World, build_world, lot_payload
+from tests.kit.world import World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 Call = Callable[[Client, int, dict[str, str], FrozenClock], Awaitable[Any]]
@@ -21,11 +20,11 @@ PDF = b"%PDF-1.7\n%test\n"
 
 async def _create(client: Client, lot_id: int, headers: dict[str, str], clock: FrozenClock) -> Any:
     del lot_id
-    return await client.post("/api/v1/lots", json=lot_payload(clock.now()), headers=headers)
+    return await client.post("/api/v1/lots", json=lot_terms(clock.now()), headers=headers)
 
 
 async def _amend(client: Client, lot_id: int, headers: dict[str, str], clock: FrozenClock) -> Any:
-    body = lot_payload(clock.now(), title_en="Renamed")
+    body = lot_terms(clock.now(), title_en="Renamed")
     return await client.put(f"/api/v1/lots/{lot_id}", json=body, headers=headers)
 
 
@@ -61,22 +60,17 @@ EXPECTED_STATUS = {
 }
 
 
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
-
-
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @pytest.mark.parametrize("who", sorted(EXPECTED_STATUS))
 async def test_write_matrix(client: Client, world: World, clock: FrozenClock, endpoint: str, who: str) -> None:
     owner = world.auth("officer_tokmok")
-    draft = await client.post("/api/v1/lots", json=lot_payload(clock.now()), headers=owner)
+    draft = await client.post("/api/v1/lots", json=lot_terms(clock.now()), headers=owner)
     lot_id = draft.json()["id"]
     headers = {} if who == "anonymous" else world.auth(who)
     if endpoint == "create" and who == "admin":
         # An admin belongs to no municipality, so must say which one the lot is for.
         call: Call = lambda c, i, h, k: c.post(  # noqa: E731
-            "/api/v1/lots", json=lot_payload(k.now(), municipality_id=world.municipality["tokmok"]), headers=h
+            "/api/v1/lots", json=lot_terms(k.now(), municipality_id=world.municipality["tokmok"]), headers=h
         )
     else:
         call = ENDPOINTS[endpoint][0]
@@ -102,7 +96,7 @@ async def test_officer_creating_for_another_municipality_is_refused(
 ) -> None:
     response = await client.post(
         "/api/v1/lots",
-        json=lot_payload(clock.now(), municipality_id=world.municipality["naryn"]),
+        json=lot_terms(clock.now(), municipality_id=world.municipality["naryn"]),
         headers=world.auth("officer_tokmok"),
     )
     assert response.status_code == 403
@@ -111,7 +105,7 @@ async def test_officer_creating_for_another_municipality_is_refused(
 
 async def test_unknown_token_is_refused(client: Client, world: World, clock: FrozenClock) -> None:
     response = await client.post(
-        "/api/v1/lots", json=lot_payload(clock.now()), headers={"Authorization": "Bearer achyk_forged"}
+        "/api/v1/lots", json=lot_terms(clock.now()), headers={"Authorization": "Bearer achyk_forged"}
     )
     assert response.status_code == 401
     assert "unknown or revoked" in response.json()["message"]

@@ -21,9 +21,9 @@ from auction.lots.models import AuctionFormat, LotState
 from auction.municipalities.models import MunicipalityLevel
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
-from tests.factories import PASSWORD, World
 from tests.integration.test_bidding_api import Auction, auction, world  # noqa: F401  (fixtures)
-from tests.ledger_support import keys_of
+from tests.kit.ledger import keys_of
+from tests.kit.world import PASSWORD, World
 
 
 def auctions(session: AsyncSession, clock: FrozenClock, settings: Settings) -> AuctionService:

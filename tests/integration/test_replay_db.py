@@ -14,9 +14,9 @@ from auction.ledger.verifier.entry import Leaf, parse_leaf
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
-from tests.factories import World
 from tests.integration import test_bidding_api as api
-from tests.ledger_support import integrate
+from tests.kit.ledger import integrate
+from tests.kit.world import World
 
 # The API flows' fixtures, re-exported so that pytest finds them here.
 world = api.world

@@ -3,49 +3,18 @@ clock, and the scheduler and integrator run on demand (the app runs no backgroun
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import BidderKind, Role
-from auction.accounts.service import AccountService
-from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import FrozenClock
-from auction.db.engine import transaction
 from auction.settings import Settings
-from tests.factories import PASSWORD, World
-from tests.ledger_support import integrate, keys_of
+from tests.kit.drive import Drive
+from tests.kit.page import Page
+from tests.kit.world import PASSPHRASES, World
 from tests.web.conftest import Client, create_lot
-
-PASSPHRASES = {"officer_tokmok": "first member passphrase", "officer2_tokmok": "second member passphrase"}
-
-
-async def add_people(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, world: World) -> None:
-    """A second bidder and a second Tokmok officer, so that there is a contest and a commission."""
-    async with transaction(sessions) as session:
-        accounts = AccountService(session, clock)
-        bidder = await accounts.create_user(
-            email="bidder2@test.kg",
-            password=PASSWORD,
-            full_name="Bidder Two",
-            role=Role.BIDDER,
-            bidder_kind=BidderKind.INDIVIDUAL,
-            identity_number="21506198500002",
-        )
-        officer = await accounts.create_user(
-            email="officer2_tokmok@test.kg",
-            password=PASSWORD,
-            full_name="Officer Two",
-            role=Role.OFFICER,
-            municipality_id=world.municipality["tokmok"],
-        )
-        for name, user in (("bidder2", bidder), ("officer2_tokmok", officer)):
-            world.tokens[name] = await accounts.issue_token(user, "tests")
-            world.user_ids[name] = user.id
 
 
 @dataclass
@@ -91,11 +60,12 @@ class Auctioneer:
             )
             assert confirmed.status_code == 200, confirmed.text
 
+    @property
+    def drive(self) -> Drive:
+        return Drive(self.world)
+
     async def tick(self) -> None:
-        keys = keys_of(self.settings)
-        await integrate(self.sessions, keys, self.clock)
-        await AuctionScheduler(self.sessions, keys, self.clock).tick()
-        await integrate(self.sessions, keys, self.clock)
+        await self.drive.tick()
 
     async def terms(self, lot_id: int) -> dict[str, Any]:
         response = await self.client.get(f"/api/v1/lots/{lot_id}", headers=self.world.auth("admin"))
@@ -104,23 +74,11 @@ class Auctioneer:
 
     async def open(self, lot_id: int) -> None:
         """Move the clock to the lot's opening and let the scheduler open it."""
-        opens = datetime.fromisoformat((await self.terms(lot_id))["bidding_opens_at"])
-        self.clock.set(max(self.clock.now(), opens + timedelta(seconds=1)))
-        await self.tick()
+        await self.drive.open(lot_id)
 
     async def close(self, lot_id: int) -> None:
-        """Move the clock past the close in steps the outage rule accepts, and let the scheduler close it."""
-        terms = await self.terms(lot_id)
-        closes = datetime.fromisoformat(terms["bidding_closes_at"])
-        # A jump outside the final soft-close window is no outage that matters; within it, 30-second steps.
-        calm = closes - timedelta(minutes=terms["soft_close_minutes"] + 1)
-        if self.clock.now() < calm:
-            self.clock.set(calm)
-            await self.tick()
-        while self.clock.now() < closes + timedelta(seconds=1):
-            self.clock.set(min(closes + timedelta(seconds=1), self.clock.now() + timedelta(seconds=30)))
-            await self.tick()
-        await self.tick()
+        """Move the clock past the close with the platform alive, and let the scheduler close it."""
+        await self.drive.close(lot_id)
 
     async def bid(self, lot_id: int, who: str, amount: int) -> dict[str, Any]:
         response = await self.client.post(
@@ -138,6 +96,4 @@ class Auctioneer:
 
 
 def idempotency_key(html: str) -> str:
-    match = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html)
-    assert match, "the bid form carries an Idempotency-Key"
-    return match.group(1)
+    return Page(html).value('form input[name="idempotency_key"]')

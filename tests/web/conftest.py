@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import FrozenClock
-from tests.factories import PASSWORD, World, build_world, lot_payload
+from tests.kit.page import Page
+from tests.kit.world import PASSWORD, World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 
 
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> World:
-    return await build_world(sessions, clock)
-
-
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
+    return Page(html).csrf_token()
 
 
 async def csrf_of(client: Client, path: str = "/login") -> str:
@@ -49,7 +39,7 @@ async def create_lot(
     """A lot made through the API (the pages under test only read it); published unless asked not to."""
     auth = world.auth(who)
     now: datetime = client.app.state.clock.now()
-    created = await client.post("/api/v1/lots", json=lot_payload(now, **terms), headers=auth)
+    created = await client.post("/api/v1/lots", json=lot_terms(now, **terms), headers=auth)
     assert created.status_code == 201, created.text
     lot_id: int = created.json()["id"]
     if publish:
@@ -67,5 +57,4 @@ async def lot_json(client: Client, world: World, lot_id: int) -> dict[str, Any]:
 
 def field_error(html: str, field: str) -> str:
     """The inline problem shown next to a form field, or "" when there is none."""
-    match = re.search(rf'<p class="field-error" id="f-{field}-error">([^<]*)</p>', html)
-    return match.group(1) if match else ""
+    return Page(html).field_error(field)

@@ -15,8 +15,9 @@ from auction.bidding.models import Bid
 from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
-from tests.factories import World
-from tests.web.auction_support import Auctioneer, add_people, idempotency_key
+from tests.kit.page import Page
+from tests.kit.world import World
+from tests.web.auction_support import Auctioneer, idempotency_key
 from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
 
 HTMX = {"HX-Request": "true"}
@@ -30,7 +31,6 @@ async def auctioneer(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> Auctioneer:
-    await add_people(sessions, clock, world)
     return Auctioneer(client, world, clock, sessions, settings)
 
 
@@ -48,8 +48,9 @@ async def form_of(client: Client, lot_id: int) -> tuple[str, str]:
 async def test_anonymous_visitors_are_asked_to_log_in_to_apply(client: Client, auctioneer: Auctioneer) -> None:
     lot_id = await auctioneer.lot()
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    assert f'<a href="/login?next=/lots/{lot_id}">Log in</a>' in page.text
-    assert f'sse-connect="/lots/{lot_id}/live?view=public&amp;shown=published&amp;language=en"' in page.text
+    html = Page(page.text)
+    assert html.text(f'a[href="/login?next=/lots/{lot_id}"]') == "Log in"
+    assert html.value("[sse-connect]", "sse-connect") == f"/lots/{lot_id}/live?view=public&shown=published&language=en"
     refused = await client.post(f"/lots/{lot_id}/apply", data={"_csrf_token": await csrf_of(client)})
     assert refused.status_code == 200  # followed to the login page
     assert "/login" in str(refused.url)
@@ -59,23 +60,24 @@ async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: 
     lot_id = await auctioneer.lot()
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "Apply to take part" in page.text
+    assert "Apply to take part" in Page(page.text).text("#participation")
     applied = await client.post(
         f"/lots/{lot_id}/apply", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
     )
     assert applied.status_code == 303
     assert applied.headers["location"] == f"/lots/{lot_id}#participation"
     after = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "Apply to take part" not in after.text
-    assert '<span class="status status-submitted">Awaiting the deposit</span>' in after.text
-    assert "Pay the deposit of 10,000\u00a0som to the municipality" in after.text
+    participation = Page(after.text)
+    assert "Apply to take part" not in participation.text("#participation")
+    assert participation.text("#participation span.status.status-submitted") == "Awaiting the deposit"
+    assert "Pay the deposit of 10,000\u00a0som to the municipality" in participation.text("#participation")
 
     again = await client.post(
         f"/lots/{lot_id}/apply?lang=ru", data={"_csrf_token": csrf_token(page.text)}, headers=HTMX
     )
     assert again.status_code == 422
-    assert again.text.lstrip().startswith('<div id="participation"')
-    assert "Вы уже подали заявку на этот лот." in again.text
+    assert Page(again.text).root().get("id") == "participation"
+    assert "Вы уже подали заявку на этот лот." in Page(again.text).text()
 
 
 async def test_applying_after_the_deadline_is_refused_in_the_readers_language(
@@ -107,27 +109,28 @@ async def test_open_bids_through_the_form(
     await auctioneer.open(lot_id)
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    assert '<input id="f-amount" name="amount" type="text" value="100000"' in page.text
+    assert Page(page.text).value("form#bid-form input#f-amount[name=amount][type=text]") == "100000"
     token, key = csrf_token(page.text), idempotency_key(page.text)
     assert key != idempotency_key((await client.get(f"/lots/{lot_id}")).text)  # fresh per rendering
 
     form = {"_csrf_token": token, "idempotency_key": key, "amount": "100 000,00"}
     placed = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
     assert placed.status_code == 200, placed.text
-    assert placed.text.lstrip().startswith('<div id="bid-area"')
-    assert "Your bid is accepted: 100,000\u00a0som" in placed.text
-    assert "achyk-receipt/v1" in placed.text
-    assert '<section id="my-bids" class="my-bids" aria-labelledby="my-bids-title" hx-swap-oob="true">' in placed.text
-    body_hash = re.search(r'<code class="body-hash">([0-9a-f]{64})</code>', placed.text)
-    assert body_hash
+    fragment = Page(placed.text)
+    assert fragment.root().get("id") == "bid-area"
+    assert "Your bid is accepted: 100,000\u00a0som" in fragment.text("#bid-area")
+    assert "achyk-receipt/v1" in fragment.text("#bid-area")
+    assert fragment.value("section#my-bids", "hx-swap-oob") == "true"
+    body_hash = fragment.text("#bid-area code.body-hash")
+    assert re.fullmatch(r"[0-9a-f]{64}", body_hash)
     # The next rendering suggests the new minimum, under a new key.
-    assert 'value="105000"' in placed.text
+    assert fragment.value("form#bid-form input[name=amount]") == "105000"
     assert idempotency_key(placed.text) != key
 
     # The same rendering sent again (a double click): one bid, the first receipt.
     replay = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
     assert replay.status_code == 200
-    assert body_hash.group(1) in replay.text
+    assert Page(replay.text).text("#bid-area code.body-hash") == body_hash
     assert await bids_in_db(sessions) == 1
     assert (await auctioneer.live(lot_id))["current_price"] == 100_000_00
 
@@ -142,13 +145,13 @@ async def test_open_bids_through_the_form(
     )
     assert low.status_code == 422
     assert field_error(low.text, "amount") == "Минимальная ставка сейчас — 105\u00a0000\u00a0сом."
-    assert 'value="104999.99"' in low.text  # what was typed comes back with its problem
+    assert Page(low.text).value("form#bid-form input[name=amount]") == "104999.99"  # typed, with its problem
 
     bad = await client.post(
         f"/lots/{lot_id}/bids?lang=en", data={**form, "idempotency_key": "k" * 33, "amount": "12,345.678"}
     )
     assert bad.status_code == 422  # without htmx: the whole lot page with the problem at the field
-    assert "<html" in bad.text
+    assert Page(bad.text).has("html > body main")
     assert field_error(bad.text, "amount") == "Enter an amount in som, such as 1250 or 1250.50."
     assert await bids_in_db(sessions) == 1
 
@@ -168,7 +171,7 @@ async def test_officials_cannot_bid(client: Client, auctioneer: Auctioneer) -> N
     await auctioneer.open(lot_id)
     await log_in(client, "officer_tokmok")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    assert 'id="bid-form"' not in page.text
+    assert not Page(page.text).has("#bid-form")
     form = {"_csrf_token": csrf_token(page.text), "idempotency_key": "k" * 20, "amount": "100000"}
     refused = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
     assert refused.status_code == 422
@@ -188,9 +191,10 @@ async def test_receipts_download_and_proofs(
         data={"_csrf_token": token, "idempotency_key": key, "amount": "100000"},
         headers=HTMX,
     )
-    bid_id = int(re.findall(r'href="/me/bids/(\d+)/receipt"', placed.text)[0])
+    receipt_link = Page(placed.text).all('a[href^="/me/bids/"][href$="/receipt"]')[0]
+    bid_id = int(str(receipt_link["href"]).split("/")[3])
     # Not integrated yet: the page asks again shortly for the proof link.
-    assert f'hx-get="/me/bids/{bid_id}/proof-link?attempt=0"' in placed.text
+    assert Page(placed.text).has(f'[hx-get="/me/bids/{bid_id}/proof-link?attempt=0"]')
 
     download = await client.get(f"/me/bids/{bid_id}/receipt")
     assert download.status_code == 200
@@ -203,10 +207,10 @@ async def test_receipts_download_and_proofs(
     assert json.loads(receipt["body"])["payload"]["amount"] == 100_000_00
 
     pending = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=3&lang=en", headers=HTMX)
-    assert "attempt=4" in pending.text
+    assert Page(pending.text).has(f'[hx-get="/me/bids/{bid_id}/proof-link?attempt=4"]')
     await auctioneer.tick()
     ready = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=4&lang=en", headers=HTMX)
-    assert f'href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"' in ready.text
+    assert Page(ready.text).has(f'a[href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"]')
     proof = await client.get(f"/api/v1/ledger/receipts/{receipt['body_hash']}/proof")
     assert proof.text.startswith("c2sp.org/tlog-proof@v1\n")
 
@@ -227,14 +231,14 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     await auctioneer.open(lot_id)
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    form = re.search(r'<form id="sealed-form".*?</form>', page.text, re.S)
-    assert form
-    assert 'name="amount"' not in form.group(0)
-    assert '<input id="f-sealed-amount" type="text"' in form.group(0)
-    public_key = re.search(r'data-public-key="([A-Za-z0-9_-]+)"', form.group(0))
-    pseudonym = re.search(r'data-pseudonym="(b-[0-9a-f]{16})"', form.group(0))
-    assert public_key
-    assert pseudonym
+    html = Page(page.text)
+    # The amount is typed in a field with no name: the browser seals it, and only the ciphertext is sent.
+    assert not html.has("form#sealed-form [name=amount]")
+    assert html.value("form#sealed-form input#f-sealed-amount", "type") == "text"
+    public_key = html.value("#sealed-form[data-public-key], #sealed-form [data-public-key]", "data-public-key")
+    pseudonym = html.value("#sealed-form[data-pseudonym], #sealed-form [data-pseudonym]", "data-pseudonym")
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", public_key)
+    assert re.fullmatch(r"b-[0-9a-f]{16}", pseudonym)
     token, key = csrf_token(page.text), idempotency_key(page.text)
 
     unsealed = await client.post(
@@ -245,7 +249,7 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     assert unsealed.status_code == 422
     assert "Your browser did not seal the bid." in unsealed.text
 
-    ciphertext = encrypt_bid(b64url_decode(public_key.group(1)), lot_id, pseudonym.group(1), 123_456_78)
+    ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonym, 123_456_78)
     sealed = await client.post(
         f"/lots/{lot_id}/sealed-bids?lang=en",
         data={"_csrf_token": token, "idempotency_key": key, "ciphertext": ciphertext},
@@ -264,8 +268,8 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
         f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX
     )
     assert withdrawn.status_code == 200
-    assert "Withdraw my sealed bid" not in withdrawn.text
-    assert '<span class="status status-withdrawn">Withdrawn</span>' in withdrawn.text
+    assert "Withdraw my sealed bid" not in Page(withdrawn.text).text()
+    assert Page(withdrawn.text).text("span.status.status-withdrawn") == "Withdrawn"
     again = await client.post(f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX)
     assert again.status_code == 422
     assert "You have no standing sealed bid on this lot." in again.text
@@ -309,8 +313,10 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
     assert "Sign for the lot" not in lost.text
     assert "110,000\u00a0som" in lost.text
     assert "100,000\u00a0som" in lost.text
-    assert f'<code>{winner}</code> <strong class="you">(you)</strong>' in lost.text
-    assert "sse-connect" not in lost.text  # a decided lot changes no more
+    # Wherever the bidder's own pseudonym is listed, it is marked as theirs.
+    marked = {str(you.find_previous_sibling("code").get_text()) for you in Page(lost.text).all("strong.you")}  # type: ignore[union-attr]
+    assert marked == {winner}
+    assert not Page(lost.text).has("[sse-connect]")  # a decided lot changes no more
 
     await log_in(client, "bidder2")
     won = await client.get(f"/lots/{lot_id}?lang=en")
@@ -320,8 +326,8 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
         f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
     )
     assert signed.status_code == 200, signed.text
-    assert signed.text.lstrip().startswith('<section id="results"')
-    assert '<span class="status status-signed">Signed</span>' in signed.text
+    assert Page(signed.text).root().get("id") == "results"
+    assert Page(signed.text).text("#results span.status.status-signed") == "Signed"
     assert "Sign for the lot" not in signed.text
     twice = await client.post(
         f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
@@ -368,7 +374,7 @@ async def test_the_live_stream_pushes_html_and_ends_once_the_lot_is_decided(
     assert 'data-server-now="2026-06-' in state
     assert "Аукцион завершён." in state
     # The page was rendered while bidding: the fragment makes it fetch its main region again.
-    assert f'hx-get="/lots/{lot_id}" hx-trigger="load" hx-select="#main"' in state
+    assert Page(state).value(f'[hx-get="/lots/{lot_id}"][hx-trigger=load]', "hx-select") == "#main"
     assert (await client.get("/lots/999/live")).status_code == 404
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import World
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot, log_in
 
 SCRIPT = "<script>alert(1)</script>"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
-from tests.factories import World
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot, log_in
 
 

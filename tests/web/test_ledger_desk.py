@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.settings import Settings
-from tests.factories import World
-from tests.ledger_support import integrate, keys_of
+from tests.kit.ledger import integrate, keys_of
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
-from tests.factories import World
-from tests.web.auction_support import PASSPHRASES, Auctioneer, add_people
+from tests.kit.page import Page
+from tests.kit.world import PASSPHRASES, World
+from tests.web.auction_support import Auctioneer
 from tests.web.conftest import Client, create_lot, csrf_token, field_error, log_in
 
 HTMX = {"HX-Request": "true"}
@@ -29,7 +30,6 @@ async def auctioneer(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> Auctioneer:
-    await add_people(sessions, clock, world)
     return Auctioneer(client, world, clock, sessions, settings)
 
 
@@ -42,23 +42,24 @@ async def test_deposits_are_confirmed_and_applications_rejected_in_the_console(
     await log_in(client, "officer_tokmok")
     page = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
     assert page.status_code == 200
-    assert "Bidder" in page.text
-    assert "21506198500001" in page.text  # the identity number the bank payment is matched against
-    assert f'action="/officer/lots/{lot_id}/applications/{first}/confirm-deposit"' in page.text
+    applications = Page(page.text).text("#applications")
+    assert "Bidder" in applications
+    assert "21506198500001" in applications  # the identity number the bank payment is matched against
+    assert Page(page.text).has(f'form[action="/officer/lots/{lot_id}/applications/{first}/confirm-deposit"]')
     token = csrf_token(page.text)
     confirm = f"/officer/lots/{lot_id}/applications/{first}/confirm-deposit"
 
     empty = await client.post(f"{confirm}?lang=ru", data={"_csrf_token": token, "bank_reference": " "}, headers=HTMX)
     assert empty.status_code == 422
-    assert empty.text.lstrip().startswith('<section id="applications"')
-    assert "Слишком коротко: не меньше 3 знаков." in empty.text
+    assert Page(empty.text).root().get("id") == "applications"
+    assert "Слишком коротко: не меньше 3 знаков." in Page(empty.text).text("#applications")
 
     approved = await client.post(
         f"{confirm}?lang=en", data={"_csrf_token": token, "bank_reference": "KICB 2026-118"}, headers=HTMX
     )
     assert approved.status_code == 200
-    assert "KICB 2026-118" in approved.text
-    assert '<span class="status status-approved">Approved</span>' in approved.text
+    assert "KICB 2026-118" in Page(approved.text).text("#applications")
+    assert Page(approved.text).texts("#applications span.status.status-approved") == ["Approved"]
 
     again = await client.post(
         f"{confirm}?lang=en", data={"_csrf_token": token, "bank_reference": "KICB 2026-119"}, headers=HTMX
@@ -69,8 +70,8 @@ async def test_deposits_are_confirmed_and_applications_rejected_in_the_console(
     reject = f"/officer/lots/{lot_id}/applications/{second}/reject"
     short = await client.post(f"{reject}?lang=ru", data={"_csrf_token": token, "reason": "no"})
     assert short.status_code == 422
-    assert "<html" in short.text
-    assert "Слишком коротко: не меньше 5 знаков." in short.text
+    assert Page(short.text).has("html > body main")  # without htmx: the whole page with the problem
+    assert "Слишком коротко: не меньше 5 знаков." in Page(short.text).text("main")
     script = "<script>alert(1)</script> deposit not received"
     rejected = await client.post(reject, data={"_csrf_token": token, "reason": script}, follow_redirects=False)
     assert rejected.status_code == 303
@@ -155,12 +156,16 @@ async def test_the_key_ceremony_publishes_a_sealed_lot_and_keeps_no_passphrase(
     lot_id = await create_lot(client, world, publish=False, format="sealed_bid")
     await log_in(client, "officer_tokmok")
     lot_page = await client.get(f"/officer/lots/{lot_id}?lang=en")
-    assert f'href="/officer/lots/{lot_id}/commission"' in lot_page.text
+    assert Page(lot_page.text).has(f'main a[href="/officer/lots/{lot_id}/commission"]')
     form_page = await client.get(f"/officer/lots/{lot_id}/commission?lang=en")
-    assert "Officer Tokmok" in form_page.text
-    assert "Officer Two" in form_page.text
-    assert "Officer Naryn" not in form_page.text
-    assert 'type="password" autocomplete="new-password"' in form_page.text
+    ceremony_form = Page(form_page.text)
+    members = ceremony_form.text("main form")
+    assert "Officer Tokmok" in members
+    assert "Bakyt Toktogulov" in members
+    assert "Officer Naryn" not in members
+    for member in (world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]):
+        passphrase = ceremony_form.one(f"input[name=passphrase_{member}]")
+        assert (passphrase.get("type"), passphrase.get("autocomplete")) == ("password", "new-password")
     token = csrf_token(form_page.text)
     first, second = world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]
     responses = []
@@ -175,9 +180,8 @@ async def test_the_key_ceremony_publishes_a_sealed_lot_and_keeps_no_passphrase(
     assert (
         field_error(responses[-1].text, f"passphrase_again_{second}") == "The two passphrases differ; type them again."
     )
-    assert (
-        f'<input id="f-member_{first}" name="member_{first}" type="checkbox" value="on" checked' in responses[-1].text
-    )
+    kept = Page(responses[-1].text).one(f"input#f-member_{first}[name=member_{first}][type=checkbox]")
+    assert (kept.get("value"), kept.has_attr("checked")) == ("on", True)  # the choice survives the refusal
 
     weak = ceremony(token, world, **{f"passphrase_{first}": "short", f"passphrase_again_{first}": "short"})
     responses.append(await client.post(f"/officer/lots/{lot_id}/commission?lang=ru", data=weak))
@@ -243,9 +247,9 @@ async def test_the_commission_opens_the_bids_and_the_lot_is_awarded(
     first, second = world.user_ids["officer_tokmok"], world.user_ids["officer2_tokmok"]
     await log_in(client, "officer_tokmok")
     page = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
-    assert "Open the sealed bids" in page.text
-    assert f'<input id="f-passphrase_{first}" name="passphrase_{first}" type="password"' in page.text
-    assert "sealed" in page.text  # amounts are not known yet
+    assert "Open the sealed bids" in Page(page.text).text("main")
+    assert Page(page.text).value(f"form input#f-passphrase_{first}[name=passphrase_{first}]", "type") == "password"
+    assert "sealed" in Page(page.text).text("main")  # amounts are not known yet
     token = csrf_token(page.text)
     responses = [page]
 
@@ -257,7 +261,7 @@ async def test_the_commission_opens_the_bids_and_the_lot_is_awarded(
     wrong = {**one, f"passphrase_{second}": "not the passphrase at all"}
     responses.append(await client.post(f"/officer/lots/{lot_id}/open?lang=en", data=wrong))
     assert responses[-1].status_code == 422
-    assert "does not open this member&#39;s share" in field_error(responses[-1].text, f"passphrase_{second}")
+    assert "does not open this member's share" in field_error(responses[-1].text, f"passphrase_{second}")
     assert (await auctioneer.live(lot_id))["state"] == "closed"
 
     both = {**one, f"passphrase_{second}": SECOND}
@@ -265,10 +269,16 @@ async def test_the_commission_opens_the_bids_and_the_lot_is_awarded(
     assert opened.status_code == 303
     assert opened.headers["location"] == f"/officer/lots/{lot_id}/auction#result"
     result = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
-    assert "Winner" in result.text
-    assert f"<code>{pseudonyms['bidder']}</code> · <strong>150,000\u00a0som</strong>" in result.text
-    assert f"<code>{pseudonyms['bidder2']}</code> · <strong>140,000\u00a0som</strong>" in result.text
-    assert "Open the sealed bids" not in result.text
+    outcome = Page(result.text)
+    assert "Winner" in outcome.text("main")
+    opened_amounts = {
+        str(code.get_text()): str(code.find_next_sibling("strong").get_text())  # type: ignore[union-attr]
+        for code in outcome.all("main code")
+        if code.find_next_sibling("strong") is not None
+    }
+    assert opened_amounts[pseudonyms["bidder"]] == "150,000\u00a0som"
+    assert opened_amounts[pseudonyms["bidder2"]] == "140,000\u00a0som"
+    assert "Open the sealed bids" not in outcome.text("main")
     responses += [opened, result]
 
     for response in responses:
@@ -290,8 +300,9 @@ async def test_the_results_protocol_prints_the_whole_record(
     await auctioneer.bid(lot_id, "bidder2", 107_500_50)
     await log_in(client, "officer_tokmok")
     running = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
-    assert f'sse-connect="/lots/{lot_id}/live?view=officer&amp;shown=bidding&amp;language=en"' in running.text
-    assert "107,500.50\u00a0som" in running.text
+    live = Page(running.text)
+    assert live.value("[sse-connect]", "sse-connect") == f"/lots/{lot_id}/live?view=officer&shown=bidding&language=en"
+    assert "107,500.50\u00a0som" in live.text("main")
     await auctioneer.close(lot_id)
 
     protocol = await client.get(f"/officer/lots/{lot_id}/protocol?lang=en")
@@ -312,4 +323,4 @@ async def test_the_results_protocol_prints_the_whole_record(
     assert "Latest signed checkpoint" in text
     assert "test.achyk.kg/ledger+" in text  # the verifier key
     assert "data-print" in text
-    assert "Bidder Two" not in text  # participants appear only by pseudonym
+    assert "Nurlan Beishenov" not in text  # participants appear only by pseudonym

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import World
+from tests.kit.page import Page
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot, csrf_of, field_error, log_in, lot_json
 
 HTMX = {"HX-Request": "true"}
@@ -59,7 +60,7 @@ async def test_anonymous_visitors_are_sent_to_log_in_and_back(client: Client, wo
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fofficer%2Flots%2Fnew%3Fx%3D1"
     login = await client.get(response.headers["location"])
-    assert '<input type="hidden" name="next" value="/officer/lots/new?x=1">' in login.text
+    assert Page(login.text).value("form input[type=hidden][name=next]") == "/officer/lots/new?x=1"
 
 
 @pytest.mark.parametrize("who", ["bidder", "inspector"])
@@ -68,8 +69,9 @@ async def test_other_accounts_get_a_403_page(client: Client, world: World, who: 
     for path in ("/officer/", "/officer/lots/new"):
         response = await client.get(f"{path}?lang=en")
         assert response.status_code == 403
-        assert "The officer console is for municipal officers and administrators." in response.text
-        assert "<h1>You may not do this</h1>" in response.text
+        page = Page(response.text)
+        assert page.text("h1") == "You may not do this"
+        assert "The officer console is for municipal officers and administrators." in page.text("main")
 
 
 async def test_an_officer_cannot_open_another_municipalitys_lot(client: Client, world: World) -> None:
@@ -88,8 +90,8 @@ async def test_officer_logs_in_to_the_console(client: Client, world: World) -> N
     )
     assert response.headers["location"] == "/officer/"
     console = await client.get("/officer/?lang=en")
-    assert "Officer console" in console.text
-    assert "There are no lots yet." in console.text
+    assert "Officer console" in Page(console.text).text("h1")
+    assert "There are no lots yet." in Page(console.text).text("main")
 
 
 async def test_create_publish_amend_cancel_through_the_forms(client: Client, world: World) -> None:
@@ -106,8 +108,9 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     assert draft["bidding_closes_at"].startswith("2026-06-09T09:30:00")
     assert draft["title"] == {"ky": "Ленин көчөсүндөгү жер тилкеси", "ru": "Участок на улице Ленина", "en": None}
     console = await client.get("/officer/")
-    assert f'href="/officer/lots/{lot_id}"' in console.text
-    assert "Черновик" in console.text
+    listing = Page(console.text)
+    assert listing.has(f'main a[href="/officer/lots/{lot_id}"]')
+    assert "Черновик" in listing.text("main")
 
     page = await client.get(f"/officer/lots/{lot_id}")
     published = await client.post(
@@ -117,9 +120,10 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     assert (await lot_json(client, world, lot_id))["state"] == "published"
 
     edit = await client.get(f"/officer/lots/{lot_id}/edit")
-    assert 'name="reason"' in edit.text
-    assert 'value="1250000.50"' in edit.text
-    assert 'value="2026-06-08T12:00"' in edit.text
+    form = Page(edit.text)
+    assert form.has("form [name=reason]")  # a published lot's terms change only with a reason
+    assert form.value("form input[name=starting_price]") == "1250000.50"
+    assert form.value("form input[name=applications_close_at]") == "2026-06-08T12:00"
     token = csrf_of_page(edit.text)
     no_reason = await client.post(f"/officer/lots/{lot_id}/edit", data=lot_form(token, bid_step="6000"))
     assert no_reason.status_code == 422
@@ -133,8 +137,8 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     after = await lot_json(client, world, lot_id)
     assert (after["version"], after["bid_step"]) == (2, 600_000)
     history = await client.get(f"/lots/{lot_id}/versions")
-    assert "Оценщик уточнил шаг." in history.text
-    assert "Шаг ставки" in history.text  # the changed term, by its translated name
+    assert "Оценщик уточнил шаг." in Page(history.text).text("main")
+    assert "Шаг ставки" in Page(history.text).text("main")  # the changed term, by its translated name
 
     short = await client.post(f"/officer/lots/{lot_id}/cancel", data={"_csrf_token": token, "reason": "no"})
     assert short.status_code == 422
@@ -148,13 +152,11 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     final = await lot_json(client, world, lot_id)
     assert (final["state"], final["cancel_reason"]) == ("cancelled", "Совет отозвал участок.")
     public = await client.get(f"/lots/{lot_id}")
-    assert "Совет отозвал участок." in public.text
+    assert "Совет отозвал участок." in Page(public.text).text("main")
 
 
 def csrf_of_page(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+    return Page(html).csrf_token()
 
 
 async def test_bid_step_above_the_price_is_shown_at_the_bid_step_and_nothing_is_written(
@@ -167,14 +169,17 @@ async def test_bid_step_above_the_price_is_shown_at_the_bid_step_and_nothing_is_
     )
     assert response.status_code == 422
     assert field_error(response.text, "bid_step") == "Шаг ставки не может быть больше начальной цены."
-    bid_step = re.search(r'<input id="f-bid_step"[^>]*>', response.text)
-    assert bid_step
-    for attribute in ('value="2000"', 'aria-describedby="f-bid_step-error"', 'aria-invalid="true"'):
-        assert attribute in bid_step.group(0)
-    assert 'value="Kept as typed"' in response.text
-    assert '<a href="#f-bid_step">Шаг ставки</a>' in response.text  # the summary links to the field
+    page = Page(response.text)
+    bid_step = page.one("form input#f-bid_step")
+    assert (bid_step.get("value"), bid_step.get("aria-describedby"), bid_step.get("aria-invalid")) == (
+        "2000",
+        "f-bid_step-error",
+        "true",
+    )
+    assert page.value("form input[name=title_en]") == "Kept as typed"
+    assert page.text('a[href="#f-bid_step"]') == "Шаг ставки"  # the summary links to the field
     console = await client.get("/officer/?lang=en")
-    assert "There are no lots yet." in console.text
+    assert "There are no lots yet." in Page(console.text).text("main")
 
 
 @pytest.mark.parametrize(
@@ -209,8 +214,8 @@ async def test_htmx_gets_the_form_alone_on_a_problem_and_a_client_redirect_on_su
         "/officer/lots/new", data=lot_form(token, deposit="999999999"), headers={**HTMX, "x-csrftoken": token}
     )
     assert refused.status_code == 422
-    assert refused.text.lstrip().startswith('<form id="lot-form"')
-    assert "<html" not in refused.text
+    assert Page(refused.text).root().get("id") == "lot-form"
+    assert not Page(refused.text).has("html, body")  # a fragment for htmx, not a page
     assert field_error(refused.text, "deposit") == "Задаток не может быть больше начальной цены."
     accepted = await client.post("/officer/lots/new", data=lot_form(token), headers={**HTMX, "x-csrftoken": token})
     assert accepted.status_code == 200
@@ -223,9 +228,9 @@ async def test_forms_without_the_csrf_token_are_refused(client: Client, world: W
     del form["_csrf_token"]
     response = await client.post("/officer/lots/new", data=form)
     assert response.status_code == 403
-    assert "Форма устарела или отправлена с другого сайта." in response.text
+    assert "Форма устарела или отправлена с другого сайта." in Page(response.text).text("main")
     console = await client.get("/officer/?lang=en")
-    assert "There are no lots yet." in console.text
+    assert "There are no lots yet." in Page(console.text).text("main")
 
 
 async def test_publishing_too_late_lists_the_problems(client: Client, world: World) -> None:
@@ -238,8 +243,9 @@ async def test_publishing_too_late_lists_the_problems(client: Client, world: Wor
     page = await client.get(f"/officer/lots/{lot_id}?lang=en")
     response = await client.post(f"/officer/lots/{lot_id}/publish", data={"_csrf_token": csrf_of_page(page.text)})
     assert response.status_code == 422
-    assert "The lot cannot be published yet" in response.text
-    assert "Applications close: The applications deadline must be in the future." in response.text
+    problems = Page(response.text).text("main")
+    assert "The lot cannot be published yet" in problems
+    assert "Applications close: The applications deadline must be in the future." in problems
     assert (await lot_json(client, world, lot_id))["state"] == "draft"
 
 
@@ -267,10 +273,10 @@ async def test_documents_and_photos_are_attached_through_the_upload_form(client:
     )
     assert photo.status_code == 303, photo.text
     listed = await client.get(f"/officer/lots/{lot_id}")
-    assert "terms.pdf" in listed.text
-    assert "front.png" in listed.text
+    links = Page(listed.text).all(f'main a[href^="/officer/lots/{lot_id}/files/"]')
+    assert {"terms.pdf", "front.png"} <= {name for link in links for name in link.get_text().split()}
     # A draft's files come through the console, which knows the officer's session.
-    files = re.findall(rf'href="(/officer/lots/{lot_id}/files/\d+)"', listed.text)
+    files = [str(link["href"]) for link in links]
     downloaded = await client.get(files[0])
     assert downloaded.content == PDF
     assert downloaded.headers["x-content-type-options"] == "nosniff"
@@ -292,7 +298,7 @@ async def test_documents_and_photos_are_attached_through_the_upload_form(client:
 async def test_admin_chooses_the_municipality(client: Client, world: World) -> None:
     await log_in(client, "admin")
     form = await client.get("/officer/lots/new")
-    assert 'name="municipality_id"' in form.text
+    assert Page(form.text).has("form#lot-form [name=municipality_id]")
     naryn = world.municipality["naryn"]
     lot_id = await officer_creates_a_lot(client, municipality_id=str(naryn))
     assert (await lot_json(client, world, lot_id))["municipality_id"] == naryn

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
-from tests.factories import PASSWORD, World, lot_payload
-from tests.web.auction_support import PASSPHRASES, Auctioneer, add_people
+from tests.kit.world import PASSPHRASES, PASSWORD, World, lot_terms
+from tests.web.auction_support import Auctioneer
 from tests.web.conftest import Client, create_lot, csrf_of, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_auction import ceremony
@@ -140,7 +140,7 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             "officer_tokmok",
             "PUT",
             f"/api/v1/lots/{s.lots['published']}",
-            json=lot_payload(s.created_at or s.clock.now(), bid_step=6_000_00, reason=AMENDMENT),
+            json=lot_terms(s.created_at or s.clock.now(), bid_step=6_000_00, reason=AMENDMENT),
         ),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/cancel"): Driver(
@@ -218,7 +218,7 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         Outcome.REFUSED, lambda s: s.api("bidder2", "POST", f"/api/v1/lots/{s.lots['awarded']}/award/decline")
     ),
     ("POST", "/api/v1/lots"): Driver(
-        Outcome.DONE, lambda s: s.api("officer_tokmok", "POST", "/api/v1/lots", json=lot_payload(s.clock.now()))
+        Outcome.DONE, lambda s: s.api("officer_tokmok", "POST", "/api/v1/lots", json=lot_terms(s.clock.now()))
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/repeat"): Driver(
         Outcome.DONE,
@@ -447,7 +447,6 @@ async def test_a_request_the_ledger_refuses_keeps_nothing(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
-    await add_people(sessions, clock, world)
     stage = Stage(client, world, clock, sessions)
     await build_stage(stage, Auctioneer(client, world, clock, sessions, settings))
     client.app.state.settings.ledger_backlog_limit = 0

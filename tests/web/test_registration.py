@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
-from tests.factories import World
+from tests.kit.world import World
 from tests.web.conftest import Client, csrf_of, field_error
 
 HTMX = {"HX-Request": "true"}

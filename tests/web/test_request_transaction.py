@@ -23,7 +23,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
 from auction.lots.models import Lot
-from tests.factories import PASSWORD, World, lot_payload
+from tests.kit.world import PASSWORD, World, lot_terms
 from tests.web.conftest import Client, csrf_of, log_in
 from tests.web.test_officer_console import lot_form
 from web.lib.unit_of_work import NOT_SAVED, UnitOfWork
@@ -127,7 +127,7 @@ async def test_the_app_answers_a_failed_commit_as_json_or_as_a_page(
     token = await csrf_of(client, "/officer/lots/new")
     client.app.state.sessions = failing_commits(client.app.state.sessions)
 
-    api = await client.post("/api/v1/lots", json=lot_payload(clock.now()), headers=world.auth("officer_tokmok"))
+    api = await client.post("/api/v1/lots", json=lot_terms(clock.now()), headers=world.auth("officer_tokmok"))
     page = await client.post("/officer/lots/new?lang=en", data=lot_form(token), follow_redirects=False)
 
     assert (api.status_code, api.json()["error"], api.json()["message"]) == (503, "unavailable", NOT_SAVED)

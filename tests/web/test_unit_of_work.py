@@ -17,8 +17,8 @@ from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.lots.models import Lot, LotVersion
 from auction.settings import Settings
-from tests.factories import World
-from tests.web.auction_support import Auctioneer, add_people, idempotency_key
+from tests.kit.world import World
+from tests.web.auction_support import Auctioneer, idempotency_key
 from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, field_error, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_console import lot_form, officer_creates_a_lot
@@ -129,7 +129,6 @@ async def auctioneer(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> Auctioneer:
-    await add_people(sessions, clock, world)
     return Auctioneer(client, world, clock, sessions, settings)
 
 

@@ -116,3 +116,26 @@ def test_single_participant_follows_the_lots_rule() -> None:
 def test_descending_first_acceptance_wins() -> None:
     assert decide_descending(placed("x", 700, 5)).winner == "x"
     assert decide_descending(None).failed
+
+
+def test_a_tie_at_the_same_instant_goes_to_the_earlier_admission() -> None:
+    # Two sealed bids stamped with the same microsecond: admission order (seq) alone decides, whatever the
+    # order the bids are handed over in.
+    first, second = Placed("first", 150, T0, 1), Placed("second", 150, T0, 2)
+    for bids in ([first, second], [second, first]):
+        outcome = decide_highest(bids, starting_price=100, sell_single_at_start=False)
+        assert (outcome.winner, outcome.runner_up) == ("first", "second")
+
+
+def test_a_tie_goes_to_the_earlier_time_even_when_the_later_bid_is_listed_first() -> None:
+    later = Placed("later", 150, T0 + timedelta(minutes=5), 7)
+    earlier = Placed("earlier", 150, T0 + timedelta(minutes=1), 3)
+    outcome = decide_highest([later, earlier], starting_price=100, sell_single_at_start=False)
+    assert (outcome.winner, outcome.price, outcome.runner_up, outcome.runner_up_price) == ("earlier", 150, "later", 150)
+
+
+def test_a_replaced_bid_ties_at_the_time_of_its_replacement() -> None:
+    # "a" bid first, but replaced its bid after "b" bid the same amount: a's standing bid is the later one.
+    bids = [placed("a", 150, 1), placed("b", 150, 2), placed("a", 150, 3)]
+    outcome = decide_highest(bids, starting_price=100, sell_single_at_start=False)
+    assert (outcome.winner, outcome.runner_up) == ("b", "a")

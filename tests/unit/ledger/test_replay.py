@@ -1023,3 +1023,33 @@ def test_an_unforeseen_value_is_a_finding_not_a_crash() -> None:
     findings = replay(s.leaves())
     assert [f.index for f in findings] == [0]
     assert findings[0].reason.startswith("lot 9, lot.published: cannot be replayed (OverflowError")
+
+
+def sealed_tie(lot: int = 9) -> Script:
+    """Sealed, three equal bids: b1 bids first but replaces its bid last; b2 and b3 seal in the same microsecond."""
+    s = Script(lot, format="sealed_bid")
+    s.publish(sealed=True)
+    s.admit(b(1), b(2), b(3))
+    s.open(3, latest=CLOSES)
+    s.seal(b(1), 150_000_00, OPENS + 5 * MIN)
+    s.seal(b(2), 150_000_00, OPENS + 10 * MIN)
+    s.seal(b(3), 150_000_00, OPENS + 10 * MIN)
+    s.seal(b(1), 150_000_00, OPENS + 30 * MIN, replaces=True)
+    s.close(CLOSES + SEC, CLOSES, 4)
+    s.open_sealed(CLOSES + timedelta(hours=1))
+    # b2's standing bid was admitted first: same instant as b3's, earlier in the chain; b1's is the latest.
+    s.award(CLOSES + timedelta(hours=1), b(2), 150_000_00, bid_count=3, runner_up=b(3), runner_up_price=150_000_00)
+    s.sign(b(2), CLOSES + DAY)
+    return s
+
+
+def test_a_sealed_tie_goes_to_the_earliest_standing_bid_in_the_replay() -> None:
+    s = sealed_tie()
+    assert replay(s.leaves()) == []
+    for later, runner_up in ((b(3), b(2)), (b(1), b(2))):
+        leaves = build(tampered(s, "award", winner=later, runner_up=runner_up))
+        assert replay(leaves) == finding(
+            s,
+            s.marks["award"],
+            f"award.made winner {later} price 15000000 but the bids give winner {b(2)} price 15000000",
+        )
