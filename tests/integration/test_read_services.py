@@ -126,7 +126,7 @@ async def test_officers_of_a_municipality_are_its_active_officers_by_name(
         retired.is_active = False
     async with sessions() as session:
         officers = await AccountService(session, clock).officers_of(tokmok)
-    assert [o.full_name for o in officers] == ["Officer Tokmok", "Second Officer"]
+    assert [o.full_name for o in officers] == ["Bakyt Toktogulov", "Officer Tokmok"]
 
 
 async def test_a_sealed_lots_commission_in_the_order_chosen(
