@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.clock import FrozenClock
+from auction.settings import Settings
 from tests.kit.page import Page
 from tests.kit.world import PASSWORD, World, lot_terms
+
+if TYPE_CHECKING:
+    from tests.web.auction_support import Auctioneer
 
 Client = AsyncTestClient[Litestar]
 
@@ -58,3 +65,17 @@ async def lot_json(client: Client, world: World, lot_id: int) -> dict[str, Any]:
 def field_error(html: str, field: str) -> str:
     """The inline problem shown next to a form field, or "" when there is none."""
     return Page(html).field_error(field)
+
+
+@pytest.fixture
+async def auctioneer(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> Auctioneer:
+    """Drives auctions through the website and the API, as the web tests' people would."""
+    from tests.web.auction_support import Auctioneer  # it builds on this module's helpers
+
+    return Auctioneer(client, world, clock, sessions, settings)

@@ -7,7 +7,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,22 +15,10 @@ from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
 from tests.kit.page import Page
-from tests.kit.world import World
 from tests.web.auction_support import Auctioneer, idempotency_key
 from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-async def auctioneer(
-    client: Client,
-    world: World,
-    clock: FrozenClock,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-) -> Auctioneer:
-    return Auctioneer(client, world, clock, sessions, settings)
 
 
 async def bids_in_db(sessions: async_sessionmaker[AsyncSession]) -> int:

@@ -8,11 +8,8 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
-from auction.settings import Settings
 from tests.kit.page import Page
 from tests.kit.world import PASSPHRASES, World
 from tests.web.auction_support import Auctioneer
@@ -20,17 +17,6 @@ from tests.web.conftest import Client, create_lot, csrf_token, field_error, log_
 
 HTMX = {"HX-Request": "true"}
 FIRST, SECOND = PASSPHRASES["officer_tokmok"], PASSPHRASES["officer2_tokmok"]
-
-
-@pytest.fixture
-async def auctioneer(
-    client: Client,
-    world: World,
-    clock: FrozenClock,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-) -> Auctioneer:
-    return Auctioneer(client, world, clock, sessions, settings)
 
 
 async def test_deposits_are_confirmed_and_applications_rejected_in_the_console(

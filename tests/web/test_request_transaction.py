@@ -28,9 +28,9 @@ from tests.web.conftest import Client, csrf_of, log_in
 from tests.web.test_officer_console import lot_form
 from web.lib.unit_of_work import NOT_SAVED, UnitOfWork
 
-
 # The small app commits through an engine of its own, as the real app does: the test needs a database to itself.
 pytestmark = pytest.mark.own_database
+
 
 class LogInFirst(Exception):
     """Raised after a write; its handler answers with a redirect, which must not save the write."""

@@ -9,14 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.lots.models import Lot, LotVersion
-from auction.settings import Settings
 from tests.kit.world import World
 from tests.web.auction_support import Auctioneer, idempotency_key
 from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, field_error, log_in
@@ -119,17 +117,6 @@ async def test_an_amendment_the_ledger_refuses_leaves_the_published_terms(
         assert (await session.get_one(Lot, lot_id)).bid_step == 500_000
     assert changed_tables(before, await all_rows(sessions)) == {}
     assert LEDGER_CATCHING_UP in refused.text
-
-
-@pytest.fixture
-async def auctioneer(
-    client: Client,
-    world: World,
-    clock: FrozenClock,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-) -> Auctioneer:
-    return Auctioneer(client, world, clock, sessions, settings)
 
 
 async def test_a_bid_refused_half_way_shows_and_keeps_the_auction_as_it_was(
