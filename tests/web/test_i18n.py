@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
+from tests.kit.page import Page
 from tests.kit.world import World
 from tests.web.conftest import Client, create_lot, log_in
 
 
 def html_lang(html: str) -> str:
-    match = re.search(r'<html lang="(\w+)">', html)
-    assert match
-    return match.group(1)
+    return Page(html).value("html", "lang")
+
+
+def heading(html: str) -> str:
+    return Page(html).text("main h1")
 
 
 async def test_russian_by_default(client: Client, world: World) -> None:
     page = await client.get("/")
     assert html_lang(page.text) == "ru"
-    assert "<h1>Муниципальное имущество: продажа и аренда</h1>" in page.text
-    assert 'lang="ru" aria-current="true">Русский</a>' in page.text
+    assert heading(page.text) == "Муниципальное имущество: продажа и аренда"
+    current = Page(page.text).one("nav#language-switch a[aria-current=true]")
+    assert (current.get("lang"), current.get_text()) == ("ru", "Русский")
 
 
 async def test_switching_language_changes_the_text_and_is_remembered(client: Client, world: World) -> None:
     switched = await client.get("/?lang=ky")
     assert html_lang(switched.text) == "ky"
-    assert "Муниципалдык мүлк: сатуу жана ижара" in switched.text
+    assert heading(switched.text) == "Муниципалдык мүлк: сатуу жана ижара"
     cookie = switched.headers["set-cookie"]
     assert "achyk_lang=ky" in cookie
     assert "HttpOnly" in cookie
@@ -36,10 +38,10 @@ async def test_switching_language_changes_the_text_and_is_remembered(client: Cli
 
     later = await client.get("/login")
     assert html_lang(later.text) == "ky"
-    assert "<h1>Кирүү</h1>" in later.text
+    assert heading(later.text) == "Кирүү"
 
     english = await client.get("/register?lang=en")
-    assert "<h1>Register as a bidder</h1>" in english.text
+    assert heading(english.text) == "Register as a bidder"
     assert html_lang((await client.get("/")).text) == "en"
 
 
@@ -84,28 +86,37 @@ async def test_money_and_times_are_written_the_locales_way(client: Client, world
         "en": ("1,250,000.50\u00a0som", "June 8, 2026, 12:00\u202fPM"),
     }
     for language, (price, deadline) in expected.items():
-        page = await client.get(f"/lots/{lot_id}?lang={language}")
-        assert price in page.text, language
-        assert deadline in page.text, language
-        assert '<time datetime="2026-06-08T06:00:00Z">' in page.text
+        page = Page((await client.get(f"/lots/{lot_id}?lang={language}")).text)
+        assert page.text("dl.terms dd[data-term=starting_price]") == price, language
+        closes = page.one('dl.terms dd[data-term=applications_close_at] time[datetime="2026-06-08T06:00:00Z"]')
+        assert closes.get_text() == deadline, language
+        # The narrow no-break space of "12:00\u202fPM" is whitespace to a squeezed text: read the element raw.
+        assert page.one('p.deadline time[datetime="2026-06-08T06:00:00Z"]').get_text() == deadline, language
 
 
 async def test_whole_som_amounts_have_no_tyiyn(client: Client, world: World) -> None:
     lot_id = await create_lot(client, world)
-    page = await client.get(f"/lots/{lot_id}?lang=ru")
-    assert "<dd>100\u00a0000\u00a0сом</dd>" in page.text
-    assert "<dd>5\u00a0000\u00a0сом</dd>" in page.text
+    page = Page((await client.get(f"/lots/{lot_id}?lang=ru")).text)
+    assert page.text("dl.terms dd[data-term=starting_price]") == "100\u00a0000\u00a0сом"
+    assert page.text("dl.terms dd[data-term=bid_step]") == "5\u00a0000\u00a0сом"
+
+
+def lot_title(html: str) -> tuple[str, str | None]:
+    """The lot's heading and the language it is marked as, if other than the page's."""
+    title = Page(html).one("article.lot h1")
+    language = title.get("lang")
+    return title.get_text(), language if isinstance(language, str) else None
 
 
 async def test_titles_fall_back_to_another_language_marked_as_such(client: Client, world: World) -> None:
     lot_id = await create_lot(client, world, title_en=None, title_ru="Только по-русски")
     kyrgyz = await client.get(f"/lots/{lot_id}?lang=ky")
-    assert '<h1 lang="ru">Только по-русски</h1>' in kyrgyz.text
+    assert lot_title(kyrgyz.text) == ("Только по-русски", "ru")
     both = await create_lot(client, world, title_en=None, title_ky="Кыргызча аталыш", title_ru="Русское название")
-    assert "<h1>Кыргызча аталыш</h1>" in (await client.get(f"/lots/{both}?lang=ky")).text
-    assert "<h1>Русское название</h1>" in (await client.get(f"/lots/{both}?lang=ru")).text
+    assert lot_title((await client.get(f"/lots/{both}?lang=ky")).text) == ("Кыргызча аталыш", None)
+    assert lot_title((await client.get(f"/lots/{both}?lang=ru")).text) == ("Русское название", None)
     # No English title: the Russian one stands in.
-    assert '<h1 lang="ru">Русское название</h1>' in (await client.get(f"/lots/{both}?lang=en")).text
+    assert lot_title((await client.get(f"/lots/{both}?lang=en")).text) == ("Русское название", "ru")
 
 
 async def test_enum_words_are_translated(client: Client, world: World) -> None:
@@ -118,16 +129,20 @@ async def test_enum_words_are_translated(client: Client, world: World) -> None:
         "en": ["Accepting applications", "Sale", "Land plot", "Descending auction"],
     }
     for language, expected in words.items():
-        page = (await client.get(f"/lots/{lot_id}?lang={language}")).text
-        for word in expected:
-            assert word in page, (language, word)
+        page = Page((await client.get(f"/lots/{lot_id}?lang={language}")).text)
+        # State, deal, kind and format, in the lot's badges.
+        assert page.texts("article.lot p.badges > span") == expected, language
+
+
+def error_message(html: str) -> str:
+    return Page(html).text("section.error-page[role=alert] > p:first-of-type")
 
 
 async def test_error_pages_speak_the_visitors_language(client: Client, world: World) -> None:
     missing = await client.get("/lots/999?lang=ky")
     assert missing.status_code == 404
     assert html_lang(missing.text) == "ky"
-    assert "№ 999 лот жок." in missing.text
+    assert error_message(missing.text) == "№ 999 лот жок."
     nowhere = await client.get("/no/such/page")
     assert nowhere.status_code == 404
-    assert "Бул даректе эч нерсе жок." in nowhere.text  # still Kyrgyz: the choice was remembered
+    assert error_message(nowhere.text) == "Бул даректе эч нерсе жок."  # still Kyrgyz: the choice was remembered

@@ -23,7 +23,8 @@ async def test_the_desk_shows_the_checkpoint_the_key_and_the_offline_command(
 ) -> None:
     empty = await client.get("/ledger/?lang=en")
     assert empty.status_code == 200
-    assert Page(empty.text).text(f"{CHECKPOINT} p.muted") == "The ledger has no entries yet, so nothing has been signed."
+    unsigned = Page(empty.text).text(f"{CHECKPOINT} p.muted")
+    assert unsigned == "The ledger has no entries yet, so nothing has been signed."
     await create_lot(client, world)
     await integrate(sessions, keys_of(settings), clock)
     page = await client.get("/ledger/?lang=en")
