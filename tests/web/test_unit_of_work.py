@@ -6,7 +6,6 @@ after it has changed the lot in the session: the test then reads the database fo
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -15,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.lots.models import Lot, LotVersion
+from tests.kit.page import Page
 from tests.kit.world import World
 from tests.web.auction_support import Auctioneer, idempotency_key
-from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, field_error, log_in
+from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_console import lot_form, officer_creates_a_lot
 
@@ -45,9 +45,17 @@ async def ledger_bodies(sessions: async_sessionmaker[AsyncSession], lot_id: int)
 
 
 def shown_state(html: str) -> str:
-    match = re.search(r'<span class="state state-([a-z_]+)">', html)
-    assert match, "the officer's lot page shows the lot's state"
-    return match.group(1)
+    """The state in the lot's badges under its heading, read from the badge's ``state-<state>`` class."""
+    badge = Page(html).one("div.page-head p.badges span.state")
+    states = [name.removeprefix("state-") for name in badge.get_attribute_list("class") if name.startswith("state-")]
+    assert len(states) == 1, f"the state badge has classes {badge.get_attribute_list('class')}"
+    return states[0]
+
+
+def ledger_refusal_in(html: str, selector: str) -> None:
+    """The ledger's refusal is one of the messages of the element the selector names (a summary, a field)."""
+    messages = Page(html).texts(selector)
+    assert any(LEDGER_CATCHING_UP in message for message in messages), (selector, messages)
 
 
 async def test_a_publication_the_ledger_refuses_leaves_a_draft(
@@ -67,8 +75,9 @@ async def test_a_publication_the_ledger_refuses_leaves_a_draft(
     assert changed_tables(before, await all_rows(sessions)) == {}
     # The page shows the lot as it is: still a draft, with the refusal where the publish button is.
     assert shown_state(refused.text) == "draft"
-    assert "The lot cannot be published yet" in refused.text
-    assert LEDGER_CATCHING_UP in refused.text
+    summary = "section[aria-labelledby=publish-title] div.error-summary[role=alert]"
+    assert Page(refused.text).text(f"{summary} h3") == "The lot cannot be published yet"
+    ledger_refusal_in(refused.text, f"{summary} li")
 
 
 async def test_a_cancellation_the_ledger_refuses_leaves_the_lot_published(
@@ -89,8 +98,8 @@ async def test_a_cancellation_the_ledger_refuses_leaves_the_lot_published(
     assert await ledger_bodies(sessions, lot_id) == 1  # its publication, nothing more
     assert changed_tables(before, await all_rows(sessions)) == {}
     assert shown_state(refused.text) == "published"
-    assert LEDGER_CATCHING_UP in field_error(refused.text, "reason") + refused.text
-    assert "Cancelled." not in refused.text
+    ledger_refusal_in(refused.text, "section[aria-labelledby=cancel-title] form p.field-error")
+    assert "Cancelled." not in Page(refused.text).text()  # no notice of a cancellation anywhere on the page
 
 
 async def test_an_amendment_the_ledger_refuses_leaves_the_published_terms(
@@ -116,7 +125,7 @@ async def test_an_amendment_the_ledger_refuses_leaves_the_published_terms(
         assert versions == [1]
         assert (await session.get_one(Lot, lot_id)).bid_step == 500_000
     assert changed_tables(before, await all_rows(sessions)) == {}
-    assert LEDGER_CATCHING_UP in refused.text
+    ledger_refusal_in(refused.text, "form#lot-form > div.error-summary[role=alert] li")
 
 
 async def test_a_bid_refused_half_way_shows_and_keeps_the_auction_as_it_was(
@@ -149,11 +158,9 @@ async def test_a_bid_refused_half_way_shows_and_keeps_the_auction_as_it_was(
     refused = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers={"HX-Request": "true"})
 
     assert refused.status_code == 422
-    assert LEDGER_CATCHING_UP in refused.text
+    ledger_refusal_in(refused.text, "#bid-area form#bid-form div.error-summary[role=alert] li")
     # The form suggests the minimum over the standing 100,000 som, not over the refused 105,000.
-    suggested = re.search(r'data-suggested="([0-9.]*)"', refused.text)
-    assert suggested, "the bid form carries the suggested minimum"
-    assert suggested.group(1) == "105000"
+    assert Page(refused.text).value("#bid-area form#bid-form input#f-amount", "data-suggested") == "105000"
     live = await auctioneer.live(lot_id)
     assert live["current_price"] == 100_000_00
     assert datetime.fromisoformat(live["closes_at"]) == closes  # not extended
