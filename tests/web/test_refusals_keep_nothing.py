@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
+from tests.kit.page import Page
 from tests.kit.world import PASSPHRASES, PASSWORD, World, lot_terms
 from tests.web.auction_support import Auctioneer
 from tests.web.conftest import Client, create_lot, csrf_of, log_in
@@ -40,6 +41,16 @@ PDF = b"%PDF-1.7\n" + b"x" * 100
 class Outcome(enum.Enum):
     REFUSED = "refused by the ledger, nothing kept"
     DONE = "done: it never writes to the ledger"
+
+
+def shows_the_ledgers_refusal(response: httpx.Response) -> bool:
+    """The refusal is where its reader looks for a problem: the message of the API's JSON error; on a page, an
+    alert (the form's error summary, the error page) or the error under a field."""
+    if "json" in response.headers.get("content-type", ""):
+        body = response.json()
+        return isinstance(body, dict) and LEDGER_CATCHING_UP in str(body.get("message", ""))
+    shown = Page(response.text).texts("[role=alert], p.field-error")
+    return any(LEDGER_CATCHING_UP in text for text in shown)
 
 
 @dataclass
@@ -459,7 +470,7 @@ async def test_a_request_the_ledger_refuses_keeps_nothing(
         done = 200 <= response.status_code < 400
         if not done and changes:
             problems.append(f"{method} {path}: {response.status_code} yet changed {changes}")
-        if driver.outcome == Outcome.REFUSED and (done or LEDGER_CATCHING_UP not in response.text):
+        if driver.outcome == Outcome.REFUSED and (done or not shows_the_ledgers_refusal(response)):
             problems.append(f"{method} {path}: expected the ledger's refusal, got {response.status_code}")
         if driver.outcome == Outcome.DONE and not done:
             problems.append(f"{method} {path}: expected success, got {response.status_code}: {response.text[:300]}")

@@ -23,6 +23,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
 from auction.lots.models import Lot
+from tests.kit.page import Page
 from tests.kit.world import PASSWORD, World, lot_terms
 from tests.web.conftest import Client, csrf_of, log_in
 from tests.web.test_officer_console import lot_form
@@ -135,8 +136,9 @@ async def test_the_app_answers_a_failed_commit_as_json_or_as_a_page(
 
     assert (api.status_code, api.json()["error"], api.json()["message"]) == (503, "unavailable", NOT_SAVED)
     assert page.status_code == 503
-    assert "<h1>Try again shortly</h1>" in page.text
-    assert NOT_SAVED in page.text
+    error_page = Page(page.text)
+    assert error_page.text("main section.error-page[role=alert] h1") == "Try again shortly"
+    assert error_page.text("main section.error-page[role=alert] > p:first-of-type") == NOT_SAVED
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Lot)) == 0
 
