@@ -26,6 +26,11 @@ async def bids_in_db(sessions: async_sessionmaker[AsyncSession]) -> int:
         return int(await session.scalar(select(func.count()).select_from(Bid)) or 0)
 
 
+def problems(html: str, scope: str) -> list[str]:
+    """The messages of the error summary (role=alert) inside ``scope``: the form or panel that was refused."""
+    return Page(html).texts(f"{scope} div.error-summary[role=alert] li")
+
+
 async def form_of(client: Client, lot_id: int) -> tuple[str, str]:
     """The lot page's CSRF token and its bid form's Idempotency-Key."""
     page = await client.get(f"/lots/{lot_id}?lang=en")
@@ -64,7 +69,7 @@ async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: 
     )
     assert again.status_code == 422
     assert Page(again.text).root().get("id") == "participation"
-    assert "Вы уже подали заявку на этот лот." in Page(again.text).text()
+    assert problems(again.text, "#participation") == ["Вы уже подали заявку на этот лот."]
 
 
 async def test_applying_after_the_deadline_is_refused_in_the_readers_language(
@@ -76,8 +81,11 @@ async def test_applying_after_the_deadline_is_refused_in_the_readers_language(
     clock.advance(timedelta(days=7, minutes=1))
     late = await client.post(f"/lots/{lot_id}/apply?lang=ky", data={"_csrf_token": token}, headers=HTMX)
     assert late.status_code == 422
-    assert "Арыз берүү мөөнөтү өтүп кетти." in late.text
-    assert "Apply to take part" not in late.text
+    refusal = Page(late.text)
+    assert refusal.root().get("id") == "participation"
+    assert problems(late.text, "#participation") == ["Арыз берүү мөөнөтү өтүп кетти."]
+    assert not refusal.has("form.apply-form")
+    assert "Apply to take part" not in refusal.text()
 
 
 async def test_forms_without_the_csrf_token_are_refused(client: Client, auctioneer: Auctioneer) -> None:
@@ -85,7 +93,9 @@ async def test_forms_without_the_csrf_token_are_refused(client: Client, auctione
     await log_in(client, "bidder")
     assert (await client.post(f"/lots/{lot_id}/apply", data={})).status_code == 403
     assert (await client.post(f"/lots/{lot_id}/bids", data={"amount": "100000"})).status_code == 403
-    assert (await client.get("/me/applications?lang=en")).text.count("You have not applied to any lot yet.") == 1
+    applications = Page((await client.get("/me/applications?lang=en")).text)
+    assert applications.text("main div.empty > p:first-child") == "You have not applied to any lot yet."
+    assert not applications.has("main table")
 
 
 async def test_open_bids_through_the_form(
@@ -123,7 +133,9 @@ async def test_open_bids_through_the_form(
 
     other = await client.post(f"/lots/{lot_id}/bids?lang=en", data={**form, "amount": "200000"}, headers=HTMX)
     assert other.status_code == 422
-    assert "This form was already used for a different bid; reload the page and bid again." in other.text
+    # The summary names the field the problem belongs to ("<field>: <message>").
+    [reused] = problems(other.text, "#bid-area form#bid-form")
+    assert reused.endswith(": This form was already used for a different bid; reload the page and bid again.")
 
     low = await client.post(
         f"/lots/{lot_id}/bids?lang=ru",
@@ -162,7 +174,7 @@ async def test_officials_cannot_bid(client: Client, auctioneer: Auctioneer) -> N
     form = {"_csrf_token": csrf_token(page.text), "idempotency_key": "k" * 20, "amount": "100000"}
     refused = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
     assert refused.status_code == 422
-    assert "Only registered bidders bid; officials of a lot may never bid on it." in refused.text
+    assert "Only registered bidders bid; officials of a lot may never bid on it." in problems(refused.text, "#bid-area")
 
 
 async def test_receipts_download_and_proofs(
@@ -202,8 +214,10 @@ async def test_receipts_download_and_proofs(
     assert proof.text.startswith("c2sp.org/tlog-proof@v1\n")
 
     mine = await client.get("/me/bids?lang=en")
-    assert receipt["body_hash"] in mine.text
-    assert "Download proof" in mine.text
+    my_bids = Page(mine.text)
+    assert my_bids.texts(f"main section#lot-{lot_id} section.receipt code.body-hash") == [receipt["body_hash"]]
+    proof_link = f'main section#lot-{lot_id} a.proof-link[href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"]'
+    assert my_bids.text(proof_link) == "Download proof"
 
     await log_in(client, "bidder2")
     assert (await client.get(f"/me/bids/{bid_id}/receipt")).status_code == 404
@@ -234,7 +248,7 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
         headers=HTMX,
     )
     assert unsealed.status_code == 422
-    assert "Your browser did not seal the bid." in unsealed.text
+    assert "Your browser did not seal the bid." in Page(unsealed.text).text("#bid-area form#sealed-form")
 
     ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonym, 123_456_78)
     sealed = await client.post(
@@ -243,9 +257,11 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
         headers=HTMX,
     )
     assert sealed.status_code == 200, sealed.text
-    assert "Your bid is accepted" in sealed.text
-    assert "123,456.78" not in sealed.text  # the platform cannot know the amount
-    assert "Withdraw my sealed bid" in sealed.text
+    accepted_sealed = Page(sealed.text)
+    assert accepted_sealed.text("#bid-area section.receipt-fresh h3") == "Your bid is accepted"  # no amount
+    # Kept as a substring on purpose: the amount must be nowhere in the raw markup (the platform cannot know it).
+    assert "123,456.78" not in sealed.text
+    assert accepted_sealed.text("#bid-area div.standing form button") == "Withdraw my sealed bid"
     async with sessions() as session:
         stored = await session.scalar(select(Bid))
     assert stored is not None
@@ -259,7 +275,7 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     assert Page(withdrawn.text).text("span.status.status-withdrawn") == "Withdrawn"
     again = await client.post(f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX)
     assert again.status_code == 422
-    assert "You have no standing sealed bid on this lot." in again.text
+    assert problems(again.text, "#bid-area form#sealed-form") == ["You have no standing sealed bid on this lot."]
 
 
 async def test_a_descending_price_is_accepted_with_one_button(client: Client, auctioneer: Auctioneer) -> None:
@@ -268,13 +284,13 @@ async def test_a_descending_price_is_accepted_with_one_button(client: Client, au
     await auctioneer.open(lot_id)
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "Price now" in page.text
+    assert Page(page.text).text("div.live-state p.live-price span.live-label") == "Price now"
     token, key = csrf_token(page.text), idempotency_key(page.text)
     accepted = await client.post(
         f"/lots/{lot_id}/accept?lang=en", data={"_csrf_token": token, "idempotency_key": key}, headers=HTMX
     )
     assert accepted.status_code == 200, accepted.text
-    assert "Your bid is accepted: 100,000\u00a0som" in accepted.text
+    assert Page(accepted.text).text("#bid-area section.receipt-fresh h3") == "Your bid is accepted: 100,000\u00a0som"
     await log_in(client, "bidder2")
     token, key = await form_of(client, lot_id)
     late = await client.post(
@@ -282,7 +298,7 @@ async def test_a_descending_price_is_accepted_with_one_button(client: Client, au
     )
     assert late.status_code == 422
     # The first acceptance closed the auction at its own instant.
-    assert "Bidding has closed; this bid came too late." in late.text
+    assert problems(late.text, "#bid-area form#accept-form") == ["Bidding has closed; this bid came too late."]
 
 
 async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: Client, auctioneer: Auctioneer) -> None:
@@ -297,9 +313,11 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
 
     await log_in(client, "bidder")
     lost = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "Sign for the lot" not in lost.text
-    assert "110,000\u00a0som" in lost.text
-    assert "100,000\u00a0som" in lost.text
+    results = Page(lost.text)
+    assert not results.has("#results div.offer")
+    assert "Sign for the lot" not in results.text()
+    amounts = [text.split(" ")[0] for text in results.texts("#results table.bids-table tbody td.number")]
+    assert sorted(amounts) == ["100,000\u00a0som", "110,000\u00a0som"]
     # Wherever the bidder's own pseudonym is listed, it is marked as theirs.
     marked = {str(you.find_previous_sibling("code").get_text()) for you in Page(lost.text).all("strong.you")}  # type: ignore[union-attr]
     assert marked == {winner}
@@ -307,20 +325,24 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
 
     await log_in(client, "bidder2")
     won = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "The lot is offered to you at 110,000\u00a0som." in won.text
-    assert "Decline and forfeit the deposit" in won.text
+    offer = Page(won.text)
+    assert offer.text("#results div.offer > p:first-child").startswith(
+        "The lot is offered to you at 110,000\u00a0som. "
+    )
+    assert offer.text("#results div.offer details.decline form button") == "Decline and forfeit the deposit"
     signed = await client.post(
         f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
     )
     assert signed.status_code == 200, signed.text
     assert Page(signed.text).root().get("id") == "results"
     assert Page(signed.text).text("#results span.status.status-signed") == "Signed"
-    assert "Sign for the lot" not in signed.text
+    assert not Page(signed.text).has("#results div.offer")
+    assert "Sign for the lot" not in Page(signed.text).text()
     twice = await client.post(
         f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
     )
     assert twice.status_code == 422
-    assert "This lot has no award waiting for a signature." in twice.text
+    assert problems(twice.text, "#results") == ["This lot has no award waiting for a signature."]
 
 
 async def test_the_winner_may_decline_and_the_runner_up_is_offered_the_lot(
@@ -340,7 +362,8 @@ async def test_the_winner_may_decline_and_the_runner_up_is_offered_the_lot(
     assert declined.status_code == 303
     await log_in(client, "bidder")
     runner_up = await client.get(f"/lots/{lot_id}?lang=en")
-    assert "The lot is offered to you at 100,000\u00a0som." in runner_up.text
+    offered = Page(runner_up.text).text("#results div.offer > p:first-child")
+    assert offered.startswith("The lot is offered to you at 100,000\u00a0som. ")
 
 
 async def test_the_live_stream_pushes_html_and_ends_once_the_lot_is_decided(
@@ -358,8 +381,9 @@ async def test_the_live_stream_pushes_html_and_ends_once_the_lot_is_decided(
     events = [block for block in stream.text.split("\r\n\r\n") if block]
     assert [block.split("\r\n")[0] for block in events] == ["event: state", "event: end"]
     state = "\n".join(line.removeprefix("data: ") for line in events[0].split("\r\n")[1:])
-    assert 'data-server-now="2026-06-' in state
-    assert "Аукцион завершён." in state
+    live_state = Page(state)
+    assert live_state.value("div.live-state", "data-server-now").startswith("2026-06-")
+    assert live_state.text("div.live-state p strong") == "Аукцион завершён."
     # The page was rendered while bidding: the fragment makes it fetch its main region again.
     assert Page(state).value(f'[hx-get="/lots/{lot_id}"][hx-trigger=load]', "hx-select") == "#main"
     assert (await client.get("/lots/999/live")).status_code == 404
@@ -373,12 +397,16 @@ async def test_my_pages_are_for_bidders(client: Client, auctioneer: Auctioneer) 
     await log_in(client, "officer_tokmok")
     refused = await client.get("/me/applications?lang=en")
     assert refused.status_code == 403
-    assert "These pages are for bidders; log in with a bidder account." in refused.text
+    refusal = Page(refused.text).text("main section.error-page[role=alert] > p:first-of-type")
+    assert refusal == "These pages are for bidders; log in with a bidder account."
 
     await log_in(client, "bidder")
     await auctioneer.apply(lot_id, "bidder")
     mine = await client.get("/me/applications?lang=en")
-    assert "Kiosk by the bazaar" in mine.text
-    assert "Awaiting the deposit" in mine.text
-    assert "My bids and receipts" in mine.text  # the menu
-    assert "You have not bid yet." in (await client.get("/me/bids?lang=en")).text
+    applications = Page(mine.text)
+    row = "main table.lots-table tbody tr"
+    assert applications.text(f'{row} td:first-child a[href="/lots/{lot_id}"]') == "Kiosk by the bazaar"
+    assert applications.text(f"{row} span.status.status-submitted") == "Awaiting the deposit"
+    assert applications.text('header nav.main-nav a[href="/me/bids"]') == "My bids and receipts"  # the menu
+    bids = Page((await client.get("/me/bids?lang=en")).text)
+    assert bids.text("main div.empty > p:first-child") == "You have not bid yet."
