@@ -22,8 +22,9 @@ async def test_htmx_filter_request_gets_only_the_results_fragment(client: Client
     lot_id = await create_lot(client, world)
     page = await client.get("/")
     assert page.status_code == 200
-    assert page.text.startswith("<!doctype html>")
+    assert page.text.startswith("<!doctype html>")  # the doctype is no element: it is read from the markup
     html = Page(page.text)
+    assert html.has("html > body main")
     filters = html.one('form[hx-get="/"]')
     assert filters.get("hx-push-url") == "true"
     assert html.value("#results.results", "aria-live") == "polite"
@@ -41,7 +42,8 @@ async def test_htmx_filter_request_gets_only_the_results_fragment(client: Client
 
 async def test_history_restore_gets_the_whole_page(client: Client, world: World) -> None:
     restored = await client.get("/?q=lenin", headers={**HTMX, "HX-History-Restore-Request": "true"})
-    assert restored.text.startswith("<!doctype html>")
+    assert restored.text.startswith("<!doctype html>")  # the doctype is no element: it is read from the markup
+    assert Page(restored.text).has("html > body main form.filters")
 
 
 async def test_filters_narrow_the_list_and_refill_the_form(client: Client, world: World) -> None:
@@ -150,10 +152,11 @@ async def test_cards_show_price_photo_and_countdown_by_the_server_clock(client: 
     )
     assert uploaded.status_code == 201, uploaded.text
     await client.post(f"/api/v1/lots/{lot_id}/publish", headers=world.auth("officer_tokmok"))
-    page = (await client.get("/?lang=en")).text
-    assert f'src="/api/v1/lots/{lot_id}/files/{uploaded.json()["id"]}"' in page
-    assert "100,000\u00a0som" in page
+    page = Page((await client.get("/?lang=en")).text)
+    card = f'article.card:has(h2.card-title > a[href="/lots/{lot_id}"])'
+    assert page.value(f"{card} img.card-photo", "src") == f"/api/v1/lots/{lot_id}/files/{uploaded.json()['id']}"
+    assert page.text(f"{card} p.price strong") == "100,000\u00a0som"
     # The server's now (the test clock: 2026-06-01 06:00 UTC) drives the countdown, 7 days before the deadline.
-    assert 'data-server-now="2026-06-01T06:00:00Z"' in page
-    assert 'data-deadline="2026-06-08T06:00:00Z"' in page
-    assert "7\u00a0d 00:00:00" in page
+    assert page.value("body", "data-server-now") == "2026-06-01T06:00:00Z"
+    countdown = page.one(f"{card} p.deadline span.countdown")
+    assert (countdown.get("data-deadline"), countdown.get_text()) == ("2026-06-08T06:00:00Z", "7\u00a0d 00:00:00")

@@ -109,8 +109,8 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     assert draft["title"] == {"ky": "Ленин көчөсүндөгү жер тилкеси", "ru": "Участок на улице Ленина", "en": None}
     console = await client.get("/officer/")
     listing = Page(console.text)
-    assert listing.has(f'main a[href="/officer/lots/{lot_id}"]')
-    assert "Черновик" in listing.text("main")
+    row = f'main table tbody tr:has(a[href="/officer/lots/{lot_id}"])'
+    assert listing.text(f"{row} span.state.state-draft") == "Черновик"
 
     page = await client.get(f"/officer/lots/{lot_id}")
     published = await client.post(
