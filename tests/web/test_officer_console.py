@@ -71,7 +71,8 @@ async def test_other_accounts_get_a_403_page(client: Client, world: World, who: 
         assert response.status_code == 403
         page = Page(response.text)
         assert page.text("h1") == "You may not do this"
-        assert "The officer console is for municipal officers and administrators." in page.text("main")
+        message = page.text("main section.error-page[role=alert] > p:first-of-type")
+        assert message == "The officer console is for municipal officers and administrators."
 
 
 async def test_an_officer_cannot_open_another_municipalitys_lot(client: Client, world: World) -> None:
