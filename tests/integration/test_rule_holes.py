@@ -8,22 +8,28 @@ exported ledger must replay clean: the platform's own history passes the verifie
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from auction.bidding.auction import AuctionService
 from auction.bidding.models import Application, ApplicationStatus, Award
-from auction.bidding.participation import ParticipationService
+from auction.bidding.participation import Applications, ParticipationService
 from auction.clock import as_utc
 from auction.db.engine import transaction
 from auction.errors import Conflict
 from auction.ledger.admission import LedgerWriter
+from auction.ledger.rotation import record_rotation
 from auction.ledger.verifier.bundle import read_bundle
 from auction.ledger.verifier.entry import Body, parse_leaf
 from auction.lots.models import LotState
+from auction.lots.schemas import LotAmend, LotTerms
+from auction.lots.service import LotService
 from tests.kit.drive import Drive
 from tests.kit.world import World
 
@@ -162,4 +168,51 @@ async def test_every_entry_the_platform_writes_has_exactly_its_defined_fields(
     async with world.sessions() as session:
         assert await session.scalar(select(Award).where(Award.lot_id == lot_id)) is not None
     assert {"lot.published", "auction.opened", "award.made"} <= set(await kinds_of(drive, tmp_path, lot_id))
+    await drive.verify(tmp_path)
+
+
+async def test_amendments_rejections_withdrawals_and_key_rotations_replay_clean(
+    world: World, drive: Drive, tmp_path: Path
+) -> None:
+    """The kinds the demo does not write (lot.amended, application.rejected, bid.withdrawn, key.rotated) carry
+    exactly their defined fields too: a sealed lot amended, an application turned down, a bid withdrawn, the log
+    key rotated, then opened and decided."""
+    lot_id = await world.lot(stage="published", format="sealed")
+    officer = await world.user("officer_tokmok")
+    async with transaction(world.sessions) as session:
+        ledger = LedgerWriter(session, world.keys, world.clock)
+        lots = LotService(session, world.clock, ledger, applications=Applications(session))
+        lot = await lots.get(lot_id, viewer=officer)
+        current = {name: getattr(lot, name) for name in LotTerms.model_fields}
+        for name in ("applications_close_at", "bidding_opens_at", "bidding_closes_at"):
+            current[name] = as_utc(current[name])
+        amendment = LotAmend.model_validate({**current, "description_en": "Fenced.", "reason": "Corrected."})
+        await lots.amend(officer, lot_id, amendment)
+    await world.bidder("bidder3")
+    for who in ("bidder", "bidder2"):
+        await confirm(world, await applied(world, lot_id, who))
+    turned_down = await applied(world, lot_id, "bidder3")
+    async with transaction(world.sessions) as session:
+        participation = ParticipationService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
+        await participation.reject(officer, turned_down, "No deposit arrived.")
+    await drive.open(lot_id)
+    await drive.seal(lot_id, "bidder", 150_000_00)
+    await drive.seal(lot_id, "bidder2", 160_000_00)
+    async with transaction(world.sessions) as session:
+        auctions = AuctionService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
+        await auctions.withdraw_sealed(await world.user("bidder2"), lot_id)
+    await drive.seal(lot_id, "bidder2", 155_000_00)
+    await drive.integrate()
+    new_keys = replace(world.keys, signing_key=Ed25519PrivateKey.generate())
+    async with transaction(world.sessions) as session:
+        await record_rotation(LedgerWriter(session, world.keys, world.clock), "admin:1", new_keys)
+    await drive.integrate()
+    world.keys = new_keys
+    await drive.close(lot_id)
+
+    outcome = await drive.open_sealed(lot_id)
+
+    assert (outcome.winner, outcome.price) == (await drive.pseudonym(lot_id, "bidder2"), 155_000_00)
+    kinds = set(await kinds_of(drive, tmp_path, lot_id))
+    assert {"lot.amended", "application.rejected", "bid.withdrawn", "sealed.opened", "award.made"} <= kinds
     await drive.verify(tmp_path)
