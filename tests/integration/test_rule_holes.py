@@ -163,7 +163,9 @@ async def test_every_entry_the_platform_writes_has_exactly_its_defined_fields(
     format: Any,  # noqa: A002 - the kit's word
 ) -> None:
     """A lot played to its award in every format, a lease among them, replays clean under the exact-field rule."""
-    terms = {"deal": "lease", "lease_term_months": 24, "rent_period": "month"} if format == "open" else {}
+    terms: dict[str, Any] = (
+        {"deal": "lease", "lease_term_months": 24, "rent_period": "month"} if format == "open" else {}
+    )
     lot_id = await world.lot(stage="awarded", format=format, **terms)
     async with world.sessions() as session:
         assert await session.scalar(select(Award).where(Award.lot_id == lot_id)) is not None
