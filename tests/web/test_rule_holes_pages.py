@@ -44,6 +44,9 @@ async def test_a_deposit_cannot_be_confirmed_once_bidding_opened(
     await log_in(client, "officer_tokmok")
     page = await client.get(f"/officer/lots/{lot_id}/auction?lang=ru")
     confirm = f"/officer/lots/{lot_id}/applications/{late}/confirm-deposit"
+    # The console no longer offers the approval, only the rejection (which admits nobody).
+    assert not Page(page.text).has(f'form[action="{confirm}"]')
+    assert Page(page.text).has(f'form[action="/officer/lots/{lot_id}/applications/{late}/reject"]')
     answer = await client.post(
         f"{confirm}?lang=ru", data={"_csrf_token": csrf_token(page.text), "bank_reference": "KICB-3"}, headers=HTMX
     )
