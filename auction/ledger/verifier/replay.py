@@ -14,6 +14,10 @@ Every rule is checked with the functions the platform itself uses (``auction.led
 bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.sealed`` to open sealed bids with
 the published private key), so an award the replay recomputes comes from the code that made it.
 
+Every body's payload must hold exactly the fields docs/ledger-entries.md defines for its kind (`PAYLOAD_FIELDS`);
+an unknown kind or field is a violation, on the platform chain too, which holds only key rotations. The starting
+price is a floor in every format, and admission closes when bidding opens.
+
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
 other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
 the rules. Standard library, `cryptography` and the verifier's own modules only: an inspector runs it offline.
