@@ -115,6 +115,10 @@ REFUSALS: Mapping[str, str] = {
     "application.not_found": N_("There is no application number %(application_id)s."),
     "application.review_closed": N_("The lot is %(state)s; applications can no longer be reviewed."),
     "application.already_reviewed": N_("The application is already %(status)s."),
+    "application.admission_closed": N_(
+        "Bidding opened at %(opened_at)s; no participant can be admitted after that, so this deposit "
+        "cannot be confirmed."
+    ),
     # Bidding.
     "bid.officials_excluded": N_("Only registered bidders bid; officials of a lot may never bid on it."),
     "bid.not_applied": N_("Apply to this lot and have your deposit confirmed before bidding."),

@@ -186,6 +186,8 @@ class AwardService:
             if amount is None:
                 continue  # disqualified at the opening, and recorded there
             bid.amount = amount
+            if not rules.reaches_starting_price(amount, lot.starting_price):
+                continue  # below the floor: disqualified at the opening too, and recorded there
             placed.append(rules.Placed(bid.pseudonym, amount, as_utc(bid.placed_at), bid.id))
         return placed
 

@@ -28,7 +28,7 @@ from auction.bidding.models import SealedLotKey
 from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput
 from auction.ledger.admission import LedgerWriter
-from auction.ledger.verifier.auction_rules import Outcome
+from auction.ledger.verifier.auction_rules import Outcome, reaches_starting_price
 from auction.ledger.verifier.sealed import b64url_decode, b64url_encode, encode_private_key, generate_lot_key_pair
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService, actor_of
@@ -132,10 +132,15 @@ class SealedLotService:
         record.opened_at = self.clock.now()
         awards = AwardService(self.session, self.clock, self.ledger)
         # A bid that does not open under its own lot and bidder (a copied or corrupt ciphertext) cannot
-        # win, and must not stop the lot from being decided: it is disqualified, in public.
-        disqualified = sorted(
-            bid.pseudonym for bid in await awards.standing_bids(lot.id) if opened_amount(private, lot.id, bid) is None
-        )
+        # win, and must not stop the lot from being decided: it is disqualified, in public. So is a bid
+        # below the starting price, which is a floor in every format: sealed, it could not be refused earlier.
+        disqualified, below_starting_price = [], []
+        for bid in await awards.standing_bids(lot.id):
+            amount = opened_amount(private, lot.id, bid)
+            if amount is None:
+                disqualified.append(bid.pseudonym)
+            elif not reaches_starting_price(amount, lot.starting_price):
+                below_starting_price.append(bid.pseudonym)
         await self.ledger.record(
             "sealed.opened",
             lot.id,
@@ -143,7 +148,8 @@ class SealedLotService:
             {
                 "private_key": record.private_key,
                 "released_by": [int(member) for member, _ in opened],
-                "disqualified": disqualified,
+                "disqualified": sorted(disqualified),
+                "below_starting_price": sorted(below_starting_price),
             },
         )
         return await awards.decide(lot)

@@ -11,6 +11,7 @@ from auction.bidding.models import Application, ApplicationStatus
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import LedgerWriter
+from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
 
@@ -71,7 +72,12 @@ class ParticipationService:
         reference = bank_reference.strip()
         if not 3 <= len(reference) <= 100:
             raise InvalidInput("application.bank_reference_invalid", field="bank_reference")
-        now = self.clock.now()
+        # Admission closes when bidding opens: a participant admitted later would join a contest whose
+        # field was announced (auction.opened counts them). Judged at the recorded time, as the verifier does.
+        lot = await self.lots.get(lot_id, viewer=officer)
+        now = await self.ledger.next_time(lot_id)
+        if lot.state == LotState.BIDDING or now >= as_utc(lot.bidding_opens_at):
+            raise Conflict("application.admission_closed", opened_at=format_time(as_utc(lot.bidding_opens_at)))
         application.status = ApplicationStatus.APPROVED
         application.deposit_reference = reference
         application.deposit_confirmed_at = now
@@ -79,9 +85,13 @@ class ParticipationService:
         application.reviewed_at = now
         actor = actor_of(officer)
         await self.ledger.record(
-            "deposit.confirmed", lot_id, actor, {"bidder": application.pseudonym, "bank_reference": reference}
+            "deposit.confirmed",
+            lot_id,
+            actor,
+            {"bidder": application.pseudonym, "bank_reference": reference},
+            at=now,
         )
-        await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym})
+        await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym}, at=now)
         await self.session.flush()
         return application
 

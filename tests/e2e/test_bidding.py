@@ -236,6 +236,12 @@ async def test_a_sealed_auction_with_its_commission(
     await admit_by_api(site, lot_id, "bidder2")
     first, aidana = await logged_in(browser, site, "bidder")
     second, nurlan = await logged_in(browser, site, "bidder2")
+    # Below the starting price the browser refuses to seal: nobody could refuse it before the opening.
+    await aidana.goto(f"{site.url}/lots/{lot_id}")
+    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await aidana.fill("#f-sealed-amount", "2")
+    await aidana.click("#sealed-form button[type=submit]")
+    await expect(aidana.locator("#f-sealed-amount-error")).to_contain_text("below the starting price of 100,000")
     sent = await seal_a_bid(aidana, site, lot_id, "150000")
     sent += await seal_a_bid(nurlan, site, lot_id, "140 000,50")
     assert len(sent) == 2
@@ -244,7 +250,7 @@ async def test_a_sealed_auction_with_its_commission(
         fields = parse_qs(body)
         assert set(fields) == {"_csrf_token", "idempotency_key", "ciphertext"}
         assert len(fields["ciphertext"][0]) > 100
-    await expect(aidana.locator("#live-bid-count")).to_have_text("2")
+    await expect(aidana.locator("#live-bid-count")).to_have_text("2")  # the bid below the floor was never sent
     await shot(aidana, artifacts, "lot-sealed", site)
 
     # After the close the officer's page shows the opening form by itself; two members open the bids.

@@ -47,6 +47,11 @@ class OfficerAuction:
         return self.lot.state in REVIEWABLE_STATES
 
     @property
+    def admitting(self) -> bool:
+        """Deposits are confirmed only before bidding opens; a pending application may still be rejected."""
+        return self.lot.state == LotState.PUBLISHED
+
+    @property
     def may_open(self) -> bool:
         """A closed sealed lot waits for its commission."""
         return self.lot.state == LotState.CLOSED and self.commission is not None and self.commission.opened_at is None

@@ -88,6 +88,11 @@ def minimum_next_bid(starting_price: int, step: int, current_price: int | None) 
     return starting_price if current_price is None else current_price + step
 
 
+def reaches_starting_price(amount: int, starting_price: int) -> bool:
+    """The starting price is a floor in every format: no bid below it may win (sealed bids are judged at opening)."""
+    return amount >= starting_price
+
+
 def bid_problem(amount: int, minimum: int) -> RuleBreach | None:
     """Why an amount cannot be bid now, or None when it can."""
     if amount <= 0:
@@ -136,12 +141,14 @@ def dutch_closes_at(
 def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_at_start: bool) -> Outcome:
     """Open and sealed first-price auctions: the highest amount wins; equal amounts go to the earlier bid.
 
-    Each bidder counts once, with their last standing bid (a sealed bid may be replaced). When only one
-    bidder took part, the lot's own rule applies: fail, or sell to them at the starting price.
+    Each bidder counts once, with their last standing bid (a sealed bid may be replaced). The starting price
+    is a floor: a bid below it (a sealed bid can only be read after the close) never wins nor ranks. When only
+    one bidder took part, the lot's own rule applies: fail, or sell to them at the starting price.
     """
     best: dict[str, Placed] = {}
     for bid in bids:
         best[bid.bidder] = bid
+    best = {bidder: bid for bidder, bid in best.items() if reaches_starting_price(bid.amount, starting_price)}
     ranked = sorted(best.values(), key=lambda b: (-b.amount, b.at, b.seq))
     if not ranked:
         return Outcome(None, None, None, None, "no bids")

@@ -14,6 +14,10 @@ Every rule is checked with the functions the platform itself uses (``auction.led
 bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.sealed`` to open sealed bids with
 the published private key), so an award the replay recomputes comes from the code that made it.
 
+Every body's payload must hold exactly the fields docs/ledger-entries.md defines for its kind (`PAYLOAD_FIELDS`);
+an unknown kind or field is a violation, on the platform chain too, which holds only key rotations. The starting
+price is a floor in every format, and admission closes when bidding opens.
+
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
 other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
 the rules. Standard library, `cryptography` and the verifier's own modules only: an inspector runs it offline.
@@ -91,6 +95,77 @@ BIDDER_KINDS = frozenset(
         "award.declined",
     }
 )
+
+# The exact payload of every entry kind (docs/ledger-entries.md): (required fields, optional fields). A field
+# outside both sets is refused, as is a kind not listed here: an entry the rules cannot read is not certified.
+_LEASE = frozenset({"rent_period", "lease_term_months"})
+_DECISION = frozenset({"chain_head", "chain_length", "bid_count", "reason"})
+Fields = tuple[frozenset[str], frozenset[str]]
+PAYLOAD_FIELDS: dict[str, Fields] = {
+    "lot.published": (frozenset({"version", "municipality", "terms"}), frozenset({"sealed", "repeat_of"})),
+    "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
+    "lot.cancelled": (frozenset({"reason", "was"}), frozenset()),
+    "application.submitted": (frozenset({"bidder"}), frozenset()),
+    "deposit.confirmed": (frozenset({"bidder", "bank_reference"}), frozenset()),
+    "application.approved": (frozenset({"bidder"}), frozenset()),
+    "application.rejected": (frozenset({"bidder", "reason"}), frozenset()),
+    "auction.opened": (frozenset({"closes_at", "latest_close", "participants", "outage_rule"}), frozenset()),
+    "bid.placed": (frozenset({"bidder", "amount"}), frozenset()),
+    "auction.extended": (frozenset({"closes_at", "reason"}), frozenset({"outage_from", "outage_to"})),
+    "bid.sealed": (frozenset({"bidder", "ciphertext", "ciphertext_hash", "replaces"}), frozenset()),
+    "bid.withdrawn": (frozenset({"bidder"}), frozenset()),
+    "bid.accepted": (frozenset({"bidder", "amount"}), frozenset()),
+    "auction.closed": (frozenset({"chain_head", "chain_length", "bid_count", "closes_at"}), frozenset()),
+    "sealed.opened": (
+        frozenset({"private_key", "released_by", "disqualified", "below_starting_price"}),
+        frozenset(),
+    ),
+    "award.made": (
+        _DECISION | {"winner", "price", "runner_up", "runner_up_price", "sign_deadline", "deal"},
+        _LEASE,
+    ),
+    "award.failed": (_DECISION, frozenset()),
+    "award.signed": (frozenset({"bidder"}), frozenset()),
+    "award.declined": (frozenset({"bidder", "deposit"}), frozenset()),
+    "award.expired": (frozenset({"bidder", "deposit"}), frozenset()),
+    "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
+    "award.lapsed": (frozenset({"reason"}), frozenset()),
+}
+# The platform chain (lot null) holds only key rotations; the verifier's merge checks their keys.
+PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
+    "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
+}
+TERMS_FIELDS = frozenset(
+    {
+        "deal",
+        "kind",
+        "format",
+        "title_ky",
+        "title_ru",
+        "title_en",
+        "description_ky",
+        "description_ru",
+        "description_en",
+        "address",
+        "area_sqm",
+        "registration_number",
+        "starting_price",
+        "bid_step",
+        "deposit",
+        "lease_term_months",
+        "rent_period",
+        "applications_close_at",
+        "bidding_opens_at",
+        "bidding_closes_at",
+        "soft_close_minutes",
+        "max_extension_minutes",
+        "floor_price",
+        "price_drop_interval_seconds",
+        "single_participant_rule",
+    }
+)
+SEALED_FIELDS = frozenset({"public_key", "threshold", "commission"})
+OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
 NEW, PUBLISHED, BIDDING, CLOSED, OFFERED, LAPSING, DONE, CANCELLED = (
@@ -184,6 +259,24 @@ def _pseudonym(obj: dict[str, Any], name: str = "bidder") -> str:
     return value
 
 
+def _exact_fields(
+    obj: dict[str, Any], required: frozenset[str], optional: frozenset[str] = frozenset(), where: str = "payload"
+) -> None:
+    """The object holds every required field and nothing outside required + optional."""
+    unknown = sorted(set(obj) - required - optional)
+    if unknown:
+        raise _Violation(f"{where} has unknown fields {unknown}")
+    missing = sorted(required - set(obj))
+    if missing:
+        raise _Violation(f"{where} misses fields {missing}")
+
+
+def _payload_fields(kind: str, payload: dict[str, Any], table: dict[str, Fields]) -> None:
+    """The payload is exactly what docs/ledger-entries.md defines for its kind."""
+    required, optional = table[kind]
+    _exact_fields(payload, required, optional)
+
+
 # --- terms ------------------------------------------------------------------------------------------------
 
 
@@ -211,6 +304,7 @@ class _Terms:
 def _terms(payload: dict[str, Any]) -> _Terms:
     raw = _dict(payload, "terms")
     where = "terms"
+    _exact_fields(raw, TERMS_FIELDS, where=where)
     fmt = _str(raw, "format", where)
     if fmt not in FORMATS:
         raise _Violation(f"terms format {fmt!r} is not one of {sorted(FORMATS)}")
@@ -306,6 +400,9 @@ class _Lot:
         if body.prev_body != self.head:
             raise _Violation(f"prev_body {body.prev_body} is not the previous body's hash {self.head}")
         kind = body.kind
+        if kind not in PAYLOAD_FIELDS:
+            raise _Violation(f"{kind} is not a lot entry kind of docs/ledger-entries.md")
+        _payload_fields(kind, body.payload, PAYLOAD_FIELDS)
         if self.phase == NEW and kind != "lot.published":
             raise _Violation(f"the chain's first body is {kind}, not lot.published")
         if self.phase == CANCELLED:
@@ -378,6 +475,7 @@ class _Lot:
         if self.terms.format == SEALED:
             if type(sealed) is not dict:
                 raise _Violation("a sealed-bid lot is published without its sealed {public_key, threshold, commission}")
+            _exact_fields(sealed, SEALED_FIELDS, where="sealed")
             text = _str(sealed, "public_key", "sealed")
             try:
                 self.public_key = b64url_decode(text)
@@ -450,7 +548,19 @@ class _Lot:
             raise _Violation(f"{body.kind} for {bidder}, whose application was already {state}")
         return bidder
 
+    def _admission_open(self, body: Body) -> None:
+        """Admission closes when bidding opens: nobody joins a contest whose field auction.opened announced."""
+        if self.phase == BIDDING:
+            raise _Violation(f"{body.kind} after auction.opened: admission closes when bidding opens")
+        opens = self._need_terms().bidding_opens_at
+        if body.at_datetime >= opens:
+            raise _Violation(
+                f"{body.kind} at {body.at}, not before terms.bidding_opens_at {_t(opens)}: "
+                "admission closes when bidding opens"
+            )
+
     def deposit(self, index: int, body: Body) -> None:
+        self._admission_open(body)
         bidder = self._reviewable(body)
         if bidder in self.deposited:
             raise _Violation(f"a second deposit.confirmed for {bidder}")
@@ -458,6 +568,7 @@ class _Lot:
         self.deposited.add(bidder)
 
     def approved_(self, index: int, body: Body) -> None:
+        self._admission_open(body)
         bidder = self._reviewable(body)
         if bidder not in self.deposited:
             raise _Violation(f"application.approved for {bidder} before their deposit.confirmed")
@@ -494,6 +605,7 @@ class _Lot:
         if participants != len(self.approved):
             raise _Violation(f"auction.opened participants {participants} but {len(self.approved)} were approved")
         outage = _dict(payload, "outage_rule")
+        _exact_fields(outage, OUTAGE_RULE_FIELDS, where="outage_rule")
         self.outage_threshold = timedelta(seconds=_int(outage, "threshold_seconds", "outage_rule", low=0))
         self.outage_extension = timedelta(minutes=_int(outage, "extension_minutes", "outage_rule", low=0))
         self.opened_at, self.closes_at, self.latest_close = at, closes_at, latest
@@ -543,6 +655,9 @@ class _Lot:
         reason = _str(payload, "reason")
         assert self.closes_at is not None
         if reason == "soft_close":
+            extra = sorted({"outage_from", "outage_to"} & set(payload))
+            if extra:
+                raise _Violation(f"auction.extended (soft_close) has outage fields {extra}")
             previous = self.previous
             if previous is None or previous.kind != "bid.placed" or previous.at != body.at:
                 raise _Violation("auction.extended (soft_close) does not follow a bid.placed at the same at")
@@ -663,19 +778,33 @@ class _Lot:
         if len(members) < self.threshold:
             raise _Violation(f"sealed.opened released_by {len(members)} members, the threshold is {self.threshold}")
         # Bids that do not open under their own lot and bidder (a copied or corrupt ciphertext) are
-        # disqualified; the opening must name exactly those, and they take no part in the award.
+        # disqualified, and so are bids below the starting price (a floor in every format, which nobody could
+        # check before the opening); the opening must name exactly those, and they take no part in the award.
+        starting_price = self._need_terms().starting_price
         amounts: dict[str, int] = {}
         unopenable: list[str] = []
+        below: list[str] = []
         for bidder, bid in sorted(self.standing.items(), key=lambda item: item[1].seq):
             try:
-                amounts[bidder] = decrypt_bid(scalar, self.lot, bidder, bid.ciphertext)
+                amount = decrypt_bid(scalar, self.lot, bidder, bid.ciphertext)
             except SealedBidError:
                 unopenable.append(bidder)
+                continue
+            if rules.reaches_starting_price(amount, starting_price):
+                amounts[bidder] = amount
+            else:
+                below.append(bidder)
         disqualified = _list(payload, "disqualified")
         if sorted(unopenable) != sorted(str(d) for d in disqualified):
             raise _Violation(
                 f"sealed.opened disqualifies {sorted(str(d) for d in disqualified)}, "
                 f"but the bids that do not open are {sorted(unopenable)}"
+            )
+        named_below = _list(payload, "below_starting_price")
+        if sorted(below) != sorted(str(d) for d in named_below):
+            raise _Violation(
+                f"sealed.opened names {sorted(str(d) for d in named_below)} below the starting price "
+                f"{starting_price}, but the bids below it are {sorted(below)}"
             )
         self.amounts = amounts
 
@@ -719,6 +848,10 @@ class _Lot:
         deal = _str(payload, "deal")
         if deal != terms.deal:
             raise _Violation(f"{body.kind} deal {deal!r} but the terms say {terms.deal!r}")
+        if deal != "lease":
+            extra = sorted(_LEASE & set(payload))
+            if extra:
+                raise _Violation(f"{body.kind} of a {deal} has lease fields {extra}")
         if deal == "lease":
             for name, expected in (("rent_period", terms.rent_period), ("lease_term_months", terms.lease_term_months)):
                 if payload.get(name) != expected:
@@ -731,8 +864,24 @@ class _Lot:
         self.offered, self.deadline = bidder, deadline
         self.phase = OFFERED
 
+    def _floor(self) -> int:
+        """The lowest price a lot may go for: the starting price, or a descending lot's floor price."""
+        terms = self._need_terms()
+        if terms.format == DESCENDING:
+            assert terms.floor_price is not None
+            return terms.floor_price
+        return terms.starting_price
+
+    def _above_floor(self, body: Body, name: str) -> None:
+        price = body.payload.get(name)
+        if type(price) is int and price < self._floor():
+            what = "floor price" if self._need_terms().format == DESCENDING else "starting price"
+            raise _Violation(f"{body.kind} {name} {price} is below the {what} {self._floor()}")
+
     def award_made(self, index: int, body: Body) -> None:
         self._require(body, CLOSED)
+        self._above_floor(body, "price")
+        self._above_floor(body, "runner_up_price")
         outcome, count = self._outcome(body)
         payload = body.payload
         winner, price = payload.get("winner"), payload.get("price")
@@ -801,6 +950,7 @@ class _Lot:
         if self.runner_up is None:
             raise _Violation("award.passed but there is no runner-up left to pass to")
         payload = body.payload
+        self._above_floor(body, "price")
         to, price = _pseudonym(payload, "to"), _int(payload, "price")
         if (to, price) != self.runner_up:
             runner, runner_price = self.runner_up
@@ -850,6 +1000,17 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
 }
 
 
+def _platform_problem(body: Body) -> str | None:
+    """What is wrong with a platform-chain body's kind or fields, or None (its keys are the merge's to check)."""
+    if body.kind not in PLATFORM_PAYLOAD_FIELDS:
+        return f"{body.kind} is not a platform entry kind of docs/ledger-entries.md"
+    try:
+        _payload_fields(body.kind, body.payload, PLATFORM_PAYLOAD_FIELDS)
+    except _Violation as violation:
+        return violation.reason
+    return None
+
+
 def replay(leaves: Iterable[Leaf]) -> list[Finding]:
     """Replay every lot's chain; at most one finding per lot (its first violation), in global index order.
 
@@ -861,7 +1022,12 @@ def replay(leaves: Iterable[Leaf]) -> list[Finding]:
     findings: list[Finding] = []
     for leaf in leaves:
         body = leaf.body
-        if body.lot is None or body.lot in stopped:
+        if body.lot is None:
+            problem = _platform_problem(body)
+            if problem is not None:
+                findings.append(Finding(leaf.index, f"platform chain, {body.kind}: {problem}"))
+            continue
+        if body.lot in stopped:
             continue
         state = lots.get(body.lot)
         if state is None:

@@ -209,12 +209,13 @@ class Script:
     def close(self, at: datetime, closes_at: datetime, bid_count: int) -> Script:
         return self.add("auction.closed", at, {"bid_count": bid_count, "closes_at": t(closes_at)}, mark="closed")
 
-    def open_sealed(self, at: datetime) -> Script:
+    def open_sealed(self, at: datetime, *, below_starting_price: tuple[str, ...] = ()) -> Script:
         assert self.key is not None
         payload = {
             "private_key": encode_private_key(self.key.private_scalar),
             "released_by": [1, 2],
             "disqualified": [],
+            "below_starting_price": list(below_starting_price),
         }
         return self.add("sealed.opened", at, payload, OFFICER, mark="sealed.opened")
 
@@ -420,7 +421,6 @@ def merged(*scripts: Script, platform: bool = True) -> list[Entry]:
     """Several lots' histories interleaved in time, as the global log holds them, with platform entries."""
     entries = [e for s in scripts for e in s.entries]
     if platform:
-        entries.append(Entry("platform.notice", None, T0, SYSTEM, {"text": "pilot"}))
         entries.append(Entry("key.rotated", None, OPENS, "admin:1", {"old_vkey": "x", "new_vkey": "y"}))
     return sorted(entries, key=lambda e: e.at)
 
@@ -1053,3 +1053,225 @@ def test_a_sealed_tie_goes_to_the_earliest_standing_bid_in_the_replay() -> None:
             s.marks["award"],
             f"award.made winner {later} price 15000000 but the bids give winner {b(2)} price 15000000",
         )
+
+
+# --- rule holes: the starting price is a floor, admission closes at the opening, exact payloads -----------
+
+
+def sealed_below_the_floor(*, named: tuple[str, ...] = (b(1), b(2))) -> Script:
+    """Two sealed bids of 1 and 2 tyiyn on a lot starting at 100 000 som, opened honestly: the lot fails."""
+    s = Script(10, format="sealed_bid")
+    s.publish(sealed=True)
+    s.admit(b(1), b(2))
+    s.open(2, latest=CLOSES)
+    s.seal(b(1), 1, OPENS + 5 * MIN)
+    s.seal(b(2), 2, OPENS + 10 * MIN)
+    s.close(CLOSES + SEC, CLOSES, 2)
+    s.open_sealed(CLOSES + timedelta(hours=1), below_starting_price=named)
+    return s
+
+
+def test_sealed_bids_below_the_starting_price_are_disqualified_and_the_lot_fails() -> None:
+    s = sealed_below_the_floor()
+    s.fail(CLOSES + timedelta(hours=1), "no bids", bid_count=0)
+    assert replay(s.leaves()) == []
+
+
+def test_a_sealed_award_below_the_starting_price() -> None:
+    """The issue's case: bids of 1 and 2 tyiyn won a lot starting at 100 000 som, and the replay certified it."""
+    s = sealed_below_the_floor()
+    s.award(CLOSES + timedelta(hours=1), b(2), 2, bid_count=2, runner_up=b(1), runner_up_price=1)
+    assert replay(s.leaves()) == finding(
+        s, len(s.entries) - 1, "award.made price 2 is below the starting price 10000000"
+    )
+
+
+def test_an_opening_that_does_not_name_the_bids_below_the_starting_price() -> None:
+    s = sealed_below_the_floor(named=())
+    assert replay(s.leaves()) == finding(
+        s,
+        len(s.entries) - 1,
+        f"sealed.opened names [] below the starting price 10000000, but the bids below it are ['{b(1)}', '{b(2)}']",
+    )
+
+
+def test_one_sealed_bid_below_the_starting_price_leaves_a_single_participant() -> None:
+    s = Script(11, format="sealed_bid")
+    s.publish(sealed=True)
+    s.admit(b(1), b(2))
+    s.open(2, latest=CLOSES)
+    s.seal(b(1), 99_999_99, OPENS + 5 * MIN)
+    s.seal(b(2), 100_000_00, OPENS + 10 * MIN)
+    s.close(CLOSES + SEC, CLOSES, 2)
+    s.open_sealed(CLOSES + timedelta(hours=1), below_starting_price=(b(1),))
+    s.fail(CLOSES + timedelta(hours=1), "a single participant and the lot's rule is to fail", bid_count=1)
+    assert replay(s.leaves()) == []
+
+
+def test_an_open_award_below_the_starting_price() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, "award", price=99_999_99))
+    assert replay(leaves) == finding(
+        s, s.marks["award"], "award.made price 9999999 is below the starting price 10000000"
+    )
+
+
+def test_a_pass_below_the_starting_price() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, "passed", price=1))
+    assert replay(leaves) == finding(s, s.marks["passed"], "award.passed price 1 is below the starting price 10000000")
+
+
+def test_a_dutch_award_below_the_floor_price() -> None:
+    s = descending_auction()
+    leaves = build(tampered(s, "award", price=49_999_99))
+    assert replay(leaves) == finding(s, s.marks["award"], "award.made price 4999999 is below the floor price 5000000")
+
+
+def test_a_dutch_acceptance_below_the_floor_price() -> None:
+    s = descending_auction()
+    leaves = build(tampered(s, "accepted", amount=40_000_00))
+    assert replay(leaves) == finding(
+        s,
+        s.marks["accepted"],
+        "bid.accepted amount 4000000 but the Dutch price at 2026-06-09T06:03:10.000000Z is 8500000",
+    )
+
+
+def late_admission(at: datetime, *, before_opening: bool) -> tuple[Script, int]:
+    """open_auction with b5 applying in time and admitted at `at`, before or after auction.opened."""
+    s = open_auction()
+    entries = list(s.entries)
+    entries.insert(
+        s.marks["opened"], Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)})
+    )
+    admission = [
+        Entry("deposit.confirmed", s.lot, at, OFFICER, {"bidder": b(5), "bank_reference": "KICB-5"}),
+        Entry("application.approved", s.lot, at, OFFICER, {"bidder": b(5)}),
+    ]
+    i = s.marks["opened"] + (1 if before_opening else 2)
+    entries[i:i] = admission
+    s.entries = entries
+    return s, i
+
+
+def test_an_approval_after_bidding_opened() -> None:
+    s, i = late_admission(OPENS + 5 * MIN, before_opening=False)
+    assert replay(s.leaves()) == finding(
+        s, i, "deposit.confirmed after auction.opened: admission closes when bidding opens"
+    )
+
+
+def test_an_approval_at_the_opening_time_before_the_scheduler_opened_the_lot() -> None:
+    s, i = late_admission(OPENS, before_opening=True)
+    assert replay(s.leaves()) == finding(
+        s,
+        i,
+        "deposit.confirmed at 2026-06-09T06:00:00.000000Z, not before terms.bidding_opens_at "
+        "2026-06-09T06:00:00.000000Z: admission closes when bidding opens",
+    )
+
+
+def test_an_approval_alone_after_bidding_opened() -> None:
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks["opened"]
+    entries[i:i] = [
+        Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)}),
+        Entry("deposit.confirmed", s.lot, T0 + 3 * DAY, OFFICER, {"bidder": b(5), "bank_reference": "KICB-5"}),
+    ]
+    j = s.marks["opened"] + 3
+    entries.insert(j, Entry("application.approved", s.lot, OPENS + MIN, OFFICER, {"bidder": b(5)}))
+    assert replay(build(entries)) == [
+        Finding(
+            j,
+            "lot 1, application.approved: application.approved after auction.opened: "
+            "admission closes when bidding opens",
+        )
+    ]
+
+
+def test_a_rejection_after_bidding_opened_is_allowed() -> None:
+    """Turning down a pending application admits nobody, so it may still happen while bidding is open."""
+    s = open_auction()
+    entries = list(s.entries)
+    entries.insert(
+        s.marks["opened"], Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)})
+    )
+    entries.insert(
+        s.marks["opened"] + 2,
+        Entry("application.rejected", s.lot, OPENS, OFFICER, {"bidder": b(5), "reason": "Late deposit."}),
+    )
+    assert replay(build(entries)) == []
+
+
+def test_an_unknown_kind_on_the_platform_chain() -> None:
+    entries = [*failed_auction().entries, Entry("platform.notice", None, CLOSES + MIN, SYSTEM, {"text": "pilot"})]
+    assert replay(build(entries)) == [
+        Finding(
+            len(entries) - 1,
+            "platform chain, platform.notice: platform.notice is not a platform entry kind of docs/ledger-entries.md",
+        )
+    ]
+
+
+def test_an_unknown_field_on_the_platform_chain() -> None:
+    rotation = Entry("key.rotated", None, T0, "admin:1", {"old_vkey": "x", "new_vkey": "y", "why": "routine"})
+    assert replay(build([rotation])) == [Finding(0, "platform chain, key.rotated: payload has unknown fields ['why']")]
+
+
+def test_an_unknown_payload_field() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, "bid1", on_behalf_of="b-00000000000000ff"))
+    assert replay(leaves) == finding(s, s.marks["bid1"], "payload has unknown fields ['on_behalf_of']")
+
+
+def test_a_missing_payload_field() -> None:
+    s = sealed_auction()
+    entries = list(s.entries)
+    i = s.marks["sealed.opened"]
+    entries[i] = replace(
+        entries[i], payload={k: v for k, v in entries[i].payload.items() if k != "below_starting_price"}
+    )
+    assert replay(build(entries)) == finding(s, i, "payload misses fields ['below_starting_price']")
+
+
+@pytest.mark.parametrize(
+    ("mark", "where", "change"),
+    [
+        ("published", "terms", lambda p: {**p, "terms": {**p["terms"], "reserve_price": 1}}),
+        ("opened", "outage_rule", lambda p: {**p, "outage_rule": {**p["outage_rule"], "grace_seconds": 5}}),
+    ],
+)
+def test_an_unknown_field_inside_a_payload(mark: str, where: str, change: Any) -> None:
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks[mark]
+    entries[i] = replace(entries[i], payload=change(entries[i].payload))
+    name = "reserve_price" if where == "terms" else "grace_seconds"
+    assert replay(build(entries)) == finding(s, i, f"{where} has unknown fields ['{name}']")
+
+
+def test_an_unknown_field_in_the_sealed_key() -> None:
+    s = sealed_auction()
+    entries = list(s.entries)
+    i = s.marks["published"]
+    payload = entries[i].payload
+    entries[i] = replace(entries[i], payload={**payload, "sealed": {**payload["sealed"], "escrow_key": "k"}})
+    assert replay(build(entries)) == finding(s, i, "sealed has unknown fields ['escrow_key']")
+
+
+def test_a_soft_close_extension_with_outage_fields() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, "late1+ext", outage_from=t(CLOSES), outage_to=t(CLOSES)))
+    assert replay(leaves) == finding(
+        s, s.marks["late1+ext"], "auction.extended (soft_close) has outage fields ['outage_from', 'outage_to']"
+    )
+
+
+def test_a_sale_award_with_lease_fields() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, "award", rent_period="month", lease_term_months=12))
+    assert replay(leaves) == finding(
+        s, s.marks["award"], "award.made of a sale has lease fields ['lease_term_months', 'rent_period']"
+    )

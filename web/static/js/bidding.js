@@ -33,6 +33,12 @@ document.addEventListener("submit", async (event) => {
     showProblem(form, form.dataset.badAmount);
     return;
   }
+  // The starting price is a floor: the platform cannot read a sealed amount before the opening, where a bid
+  // below it is disqualified, so this browser is the one place that can stop it in time.
+  if (amount < Number(form.dataset.startingPrice)) {
+    showProblem(form, form.dataset.belowStart);
+    return;
+  }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
