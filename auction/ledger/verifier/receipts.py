@@ -1,7 +1,9 @@
 """Checks against what the inspector brought: a checkpoint kept earlier, a tlog-proof, a bidder's receipt.
 
 A --since checkpoint must match the bundle's tree at its size; a tlog-proof's inclusion path must lead to its
-checkpoint's root; a receipt's body must have been integrated within its promised max merge delay.
+checkpoint's root; a receipt's body must have been integrated within its promised max merge delay; and a proof
+given with a receipt (beside it, or in the proof's extra line) must prove the very entry the receipt names, so
+nobody can present another bidder's proof as theirs.
 """
 
 from __future__ import annotations
@@ -117,6 +119,21 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         f"receipt: body {receipt.body_hash} is entry {index}, admitted {admitted}, integrated {integrated} "
         f"({_seconds(delay)} s, within the promised {receipt.max_merge_delay} s)"
     )
+
+
+def check_binding(receipt: Receipt, proof: TlogProof, merge: Merge, report: Report) -> None:
+    """The proof's index holds the entry the receipt names (run after check_receipt found that entry)."""
+    index = merge.found_bodies[receipt.body_hash][0]
+    if index != proof.index:
+        raise Stop(
+            Failure(
+                "receipt",
+                f"the proof is for entry {proof.index}, but the receipt names entry {index} "
+                f"(body {receipt.body_hash}): this proof is not a proof of the receipt's entry",
+                index=proof.index,
+            )
+        )
+    report.notes.append(f"the proof is for entry {index}, the entry the receipt names")
 
 
 def _seconds(micros: int) -> str:

@@ -820,3 +820,44 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
     for run, got, expected in zip(cases, fast, slow, strict=True):
         assert got == expected, run
     assert sum(facts[1] is None for facts in fast) >= len(runs)
+
+
+def _proof_of(log: Log, index: int, receipt: str | None = None) -> str:
+    """A tlog-proof of entry `index` under the 32-entry checkpoint, carrying `receipt` in its extra line."""
+    hashes = [hash_leaf(leaf) for leaf in log.leaves[:32]]
+    path = inclusion_proof(index, 32, list_subtree_hasher(hashes))
+    return build_proof(index, path, log.checkpoints[3], None if receipt is None else receipt.encode())
+
+
+def test_a_proof_bound_to_its_receipt_verifies(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    receipt = log.receipt(log.bodies[17])
+    for evidence in ([_proof_of(log, 17, receipt)], [receipt, _proof_of(log, 17)]):
+        report = check(path, receipt=evidence)
+        assert report.ok, report.text()
+        assert "the proof is for entry 17, the entry the receipt names" in report.notes
+
+
+def test_a_proof_for_another_entry_is_refused_with_the_receipt(log: Log, tmp_path: Path) -> None:
+    """A bidder's receipt names entry 17; someone else's proof of entry 20 must not pass as the bidder's proof."""
+    path = log.write(tmp_path / "b")
+    receipt = log.receipt(log.bodies[17])
+    for evidence in ([_proof_of(log, 20, receipt)], [receipt, _proof_of(log, 20)]):
+        report = check(path, receipt=evidence)
+        assert report.failure is not None, f"a proof of entry 20 passed for the receipt of entry 17: {evidence}"
+        assert (report.failure.where, report.failure.index) == ("receipt", 20)
+        assert "the proof is for entry 20, but the receipt names entry 17" in report.failure.reason
+    receipt_file, proof_file = tmp_path / "mine.receipt", tmp_path / "theirs.tlog-proof"
+    receipt_file.write_text(receipt, encoding="utf-8")
+    proof_file.write_text(_proof_of(log, 20), encoding="utf-8")
+    assert main([str(path), "--receipt", str(receipt_file), "--receipt", str(proof_file)]) == EXIT_TAMPERED
+
+
+def test_two_receipts_or_two_proofs_are_unusable(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    receipts = [log.receipt(log.bodies[17]), log.receipt(log.bodies[18])]
+    proofs = [_proof_of(log, 17), _proof_of(log, 18)]
+    bound_elsewhere = [receipts[1], _proof_of(log, 17, receipts[0])]
+    for evidence in (receipts, proofs, bound_elsewhere):
+        report = check(path, receipt=evidence)
+        assert report.exit_code == EXIT_UNUSABLE, report.text()
