@@ -486,6 +486,18 @@ async function verifyReceipt(text, kind, options, step) {
   });
 }
 
+/** The signed receipt note a proof's extra line carries (unverified), or null (as TlogProof.receipt_note). */
+export function boundReceiptNote(proof) {
+  if (proof.extra === null) return null;
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(proof.extra);
+  } catch {
+    return null;
+  }
+  return text.startsWith(RECEIPT_HEADER + "\n") ? text : null;
+}
+
 async function verifyProofFile(text, options, step) {
   let proof;
   await step("read_proof", () => {
@@ -493,12 +505,38 @@ async function verifyProofFile(text, options, step) {
     return { index: String(proof.index) };
   });
   const key = await checkKey(options, step);
+  // A receipt in the extra line binds the proof to the entry it names: another entry's proof is refused.
+  const note = boundReceiptNote(proof);
+  let receipt = null;
+  if (note !== null) {
+    await step("receipt_signature", async () => {
+      const opened = await verifyNote(note, [key]);
+      receipt = parseReceipt(opened.text);
+      if (options.origin && receipt.origin !== options.origin) {
+        fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
+      }
+      return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
+    });
+  }
   const checkpoint = await checkCheckpoint(proof, key, options, step);
   const leaf = await fetchLeaf(proof.index, options, step);
+  let digest;
   await step("entry_read", async () => {
     const { body } = bodyOfLeaf(leaf, proof.index);
     const parsed = JSON.parse(body);
-    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: toHex(await sha256(encoder.encode(body))) };
+    digest = toHex(await sha256(encoder.encode(body)));
+    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
   });
+  if (receipt !== null) {
+    await step("receipt_binding", () => {
+      if (digest !== receipt.bodyHash) {
+        fail(
+          `the proof is for entry ${proof.index} (body ${digest}), but the receipt names body ${receipt.bodyHash}: ` +
+            "this proof is not a proof of the receipt's entry",
+        );
+      }
+      return { index: String(proof.index), body_hash: digest };
+    });
+  }
   await checkInclusion(proof, checkpoint, leaf, step);
 }
