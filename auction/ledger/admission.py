@@ -14,7 +14,7 @@ from auction.errors import Unavailable
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import PLATFORM_CHAIN, ChainHead, PendingEntry
 from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body
-from auction.ledger.verifier.note import Receipt, sign_receipt
+from auction.ledger.verifier.note import Receipt, ReceiptEntry, sign_receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class LedgerWriter:
         )
         head.lot_seq, head.head_hash, head.admitted_at = seq, digest, at
         await self.session.flush()
-        promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds)
+        promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds, ReceiptEntry(lot_id, seq, kind))
         receipt = sign_receipt(promise, self.keys.key_name, self.keys.signing_key)
         return Admitted(body=body, body_hash=digest, lot_seq=seq, admitted_at=at, receipt=receipt)
 

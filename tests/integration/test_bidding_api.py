@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,7 +126,9 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     assert first.status_code == 201, first.text
     receipt = first.json()
     assert receipt["amount"] == 100_000_00
-    assert "achyk-receipt/v1" in receipt["receipt"]
+    assert receipt["receipt"].startswith("achyk-receipt/v2\n")
+    # The signed receipt names its entry: the lot's chain, its place in it, and what was done.
+    assert f"\n{receipt['lot_id']}\n{json.loads(receipt['body'])['lot_seq']}\nbid.placed\n\n" in receipt["receipt"]
     low = await auction.bid("bidder2", 104_000_00)
     assert low.status_code == 422
     assert (low.json()["code"], low.json()["params"]) == ("bid.too_low", {"minimum_tyiyn": 105_000_00})

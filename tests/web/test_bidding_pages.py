@@ -119,7 +119,7 @@ async def test_open_bids_through_the_form(
     fragment = Page(placed.text)
     assert fragment.root().get("id") == "bid-area"
     assert "Your bid is accepted: 100,000\u00a0som" in fragment.text("#bid-area")
-    assert "achyk-receipt/v1" in fragment.text("#bid-area")
+    assert "achyk-receipt/v2" in fragment.text("#bid-area")
     assert fragment.value("section#my-bids", "hx-swap-oob") == "true"
     body_hash = fragment.text("#bid-area code.body-hash")
     assert re.fullmatch(r"[0-9a-f]{64}", body_hash)
@@ -203,7 +203,8 @@ async def test_receipts_download_and_proofs(
     )
     receipt = json.loads(download.content)
     assert receipt["amount"] == 100_000_00
-    assert receipt["receipt"].startswith("achyk-receipt/v1\n")
+    assert receipt["receipt"].startswith("achyk-receipt/v2\n")
+    assert f"\n{lot_id}\n{json.loads(receipt['body'])['lot_seq']}\nbid.placed\n\n" in receipt["receipt"]
     assert json.loads(receipt["body"])["payload"]["amount"] == 100_000_00
 
     pending = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=3&lang=en", headers=HTMX)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from auction.ledger.verifier.merkle import HASH_SIZE, ProofError, verify_inclusion
 from auction.ledger.verifier.note import (
     DECIMAL_RE,
-    RECEIPT_HEADER,
+    RECEIPT_HEADERS,
     Checkpoint,
     NoteError,
     VerifierKey,
@@ -59,7 +59,7 @@ class TlogProof:
             text = self.extra.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return text if text.startswith(RECEIPT_HEADER + "\n") else None
+        return text if text.startswith(tuple(header + "\n" for header in RECEIPT_HEADERS)) else None
 
 
 def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: bytes | None = None) -> str:

@@ -100,10 +100,20 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
                 "verify against a newer bundle",
             )
         )
-    index, at, integrated = found
+    index, at, integrated, lot, lot_seq, kind = found
     if at != admitted:
         raise Stop(
             Failure("receipt", f"entry {index} records at {at}, the receipt says admitted {admitted}", index=index)
+        )
+    named = receipt.entry
+    if named is not None and (named.lot, named.lot_seq, named.kind) != (lot, lot_seq, kind):
+        raise Stop(
+            Failure(
+                "receipt",
+                f"entry {index} is {_entry_name(lot, lot_seq, kind)}, but the receipt names "
+                f"{_entry_name(named.lot, named.lot_seq, named.kind)}",
+                index=index,
+            )
         )
     delay = _after(integrated, receipt.admitted_at)  # >= 0: the leaf's at is not after its integrated_at
     if delay > allowed:
@@ -119,6 +129,10 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         f"receipt: body {receipt.body_hash} is entry {index}, admitted {admitted}, integrated {integrated} "
         f"({_seconds(delay)} s, within the promised {receipt.max_merge_delay} s)"
     )
+
+
+def _entry_name(lot: int | None, lot_seq: int, kind: str) -> str:
+    return f"{kind} #{lot_seq} of {'the platform chain' if lot is None else f'lot {lot}'}"
 
 
 def check_binding(receipt: Receipt, proof: TlogProof, merge: Merge, report: Report) -> None:

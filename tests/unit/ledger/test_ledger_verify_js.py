@@ -16,7 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from auction.ledger.verifier.entry import body_hash
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
-from auction.ledger.verifier.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
+from auction.ledger.verifier.note import (
+    Checkpoint,
+    NoteError,
+    ReceiptEntry,
+    format_vkey,
+    parse_vkey,
+    sign_checkpoint,
+)
 from auction.ledger.verifier.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, Log, honest_log
 from tests.unit.ledger.reference_tree import list_subtree_hasher
@@ -330,3 +337,14 @@ def build_proof_with(log: Log, index: int, receipt: str) -> str:
     """proof_for, with the signed receipt note in the proof's extra line."""
     plain = parse_proof(proof_for(log, index))
     return build_proof(plain.index, plain.hashes, plain.checkpoint_note, receipt.encode())
+
+
+def test_receipts_name_their_entry_and_old_receipts_still_verify(honest: Evidence) -> None:
+    """A v2 receipt whose words contradict its entry is refused in the browser, as receipts.check_receipt does."""
+    log, body = honest.log, honest.body
+    misleading = log.receipt(body, entry=ReceiptEntry(2, 999, "bid.withdrawn"))
+    old = log.receipt(body, v1=True)
+    misleading_report, old_report = run_js([honest.job(misleading), honest.job(old)])
+    assert failed_step(misleading_report) == "entry_matches"
+    assert "but the receipt names bid.withdrawn #999 of lot 2" in misleading_report["steps"][-1]["error"]
+    assert old_report["ok"], old_report

@@ -16,7 +16,7 @@ from auction.ledger.verifier.canonical import parse_time
 from auction.ledger.verifier.cli import main
 from auction.ledger.verifier.entry import LEAF_PREFIX, Leaf, leaf_tail, make_leaf, parse_body, parse_leaf
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
-from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.note import Checkpoint, ReceiptEntry, format_vkey, sign_checkpoint
 from auction.ledger.verifier.proof_file import build_proof
 from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
 from auction.ledger.verifier.verify import verify_bundle
@@ -861,3 +861,24 @@ def test_two_receipts_or_two_proofs_are_unusable(log: Log, tmp_path: Path) -> No
     for evidence in (receipts, proofs, bound_elsewhere):
         report = check(path, receipt=evidence)
         assert report.exit_code == EXIT_UNUSABLE, report.text()
+
+
+def test_a_receipt_naming_another_entry_than_its_body_is_refused(log: Log, tmp_path: Path) -> None:
+    """A log that signs a receipt calling a withdrawal a bid (its body hash right, its words wrong) is caught."""
+    path = log.write(tmp_path / "b")
+    body = parse_body(log.bodies[17])
+    for misleading in (
+        ReceiptEntry(body.lot, body.lot_seq, "bid.withdrawn" if body.kind != "bid.withdrawn" else "bid.placed"),
+        ReceiptEntry(body.lot, body.lot_seq + 1, body.kind),
+        ReceiptEntry(None if body.lot is not None else 1, body.lot_seq, body.kind),
+    ):
+        report = check(path, receipt=log.receipt(log.bodies[17], entry=misleading))
+        assert report.failure is not None, misleading
+        assert (report.failure.where, report.failure.index) == ("receipt", 17)
+        assert f"entry 17 is {body.kind} #{body.lot_seq} of " in report.failure.reason
+        assert f"but the receipt names {misleading.kind} #{misleading.lot_seq} of " in report.failure.reason
+
+
+def test_a_receipt_issued_before_v2_still_verifies(log: Log, tmp_path: Path) -> None:
+    report = check(log.write(tmp_path / "b"), receipt=log.receipt(log.bodies[17], v1=True))
+    assert report.ok, report.text()
