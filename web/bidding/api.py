@@ -27,9 +27,12 @@ from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
 from web.bidding.schemas import (
+    ActionReceiptOut,
     ApplicationOut,
+    ApplicationSubmitted,
     AwardDeclined,
     AwardOut,
+    AwardSigned,
     BidOut,
     BidReceiptOut,
     BidRequest,
@@ -91,8 +94,11 @@ class BiddingApi(Controller):
         lot_id: FromPath[int],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> ApplicationOut:
-        return ApplicationOut.of(await participation_service.apply(_user(api_user), lot_id))
+    ) -> ApplicationSubmitted:
+        application, admitted = await participation_service.apply_with_receipt(_user(api_user), lot_id)
+        return ApplicationSubmitted(
+            **ApplicationOut.of(application).model_dump(), receipt=ActionReceiptOut.of(admitted)
+        )
 
     @get("/lots/{lot_id:int}/applications", summary="A lot's applications (its officers)", responses=ACCOUNT_READ)
     async def applications(
@@ -225,8 +231,8 @@ class BiddingApi(Controller):
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> SealedBidWithdrawn:
-        await auction_service.withdraw_sealed(_user(api_user), lot_id)
-        return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True)
+        admitted = await auction_service.withdraw_sealed(_user(api_user), lot_id)
+        return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True, receipt=ActionReceiptOut.of(admitted))
 
     @post("/lots/{lot_id:int}/accept", summary="Accept the current price of a descending auction", responses=ACTION)
     async def accept(
@@ -296,8 +302,9 @@ class BiddingApi(Controller):
         lot_id: FromPath[int],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
-    ) -> AwardOut:
-        return AwardOut.of(await award_service.sign(_user(api_user), lot_id))
+    ) -> AwardSigned:
+        award, admitted = await award_service.sign_with_receipt(_user(api_user), lot_id)
+        return AwardSigned(**AwardOut.of(award).model_dump(), receipt=ActionReceiptOut.of(admitted))
 
     @post(
         "/lots/{lot_id:int}/award/decline",
@@ -311,5 +318,5 @@ class BiddingApi(Controller):
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
     ) -> AwardDeclined:
-        passed = await award_service.decline(_user(api_user), lot_id)
-        return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None)
+        passed, admitted = await award_service.decline_with_receipt(_user(api_user), lot_id)
+        return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None, receipt=ActionReceiptOut.of(admitted))
