@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
+from auction.ledger.verifier.proof_file import parse_proof
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
 from tests.kit.page import Page
@@ -211,7 +212,11 @@ async def test_receipts_download_and_proofs(
     assert Page(pending.text).has(f'[hx-get="/me/bids/{bid_id}/proof-link?attempt=4"]')
     await auctioneer.tick()
     ready = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=4&lang=en", headers=HTMX)
-    assert Page(ready.text).has(f'a[href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"]')
+    assert Page(ready.text).has(f'a[href="/me/bids/{bid_id}/proof"]')
+    # The bidder's own proof carries their receipt, so no other entry's proof can pass for it.
+    own = await client.get(f"/me/bids/{bid_id}/proof")
+    assert own.status_code == 200, own.text
+    assert parse_proof(own.text).receipt_note == receipt["receipt"]
     proof = await client.get(f"/api/v1/ledger/receipts/{receipt['body_hash']}/proof")
     assert proof.text.startswith("c2sp.org/tlog-proof@v1\n")
 
