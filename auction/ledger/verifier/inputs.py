@@ -14,6 +14,7 @@ from auction.ledger.verifier.bundle import Bundle, CheckpointFramingError
 from auction.ledger.verifier.merge import Pending
 from auction.ledger.verifier.note import Checkpoint, NoteError, Receipt, VerifierKey, parse_vkey, split_note
 from auction.ledger.verifier.proof_file import PROOF_HEADER, TlogProof, parse_proof
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
 
 
@@ -75,15 +76,29 @@ class Inputs:
     proof: TlogProof | None = None
     proof_checkpoint: Pending | None = None
     receipt: tuple[Receipt, str] | None = None
+    refusal: tuple[Refusal, str] | None = None
 
     @property
     def outside(self) -> list[Pending]:
         return [p for p in (self.since, self.proof_checkpoint) if p is not None]
 
 
-def parse_inputs(origin: str, since: str | None, receipt: str | Sequence[str] | None, key: str | None) -> Inputs:
-    """Parse --key, --since and --receipt (at most one receipt note and one proof); malformed ones are unusable."""
+def parse_inputs(
+    origin: str,
+    since: str | None,
+    receipt: str | Sequence[str] | None,
+    key: str | None,
+    refusal: str | None = None,
+) -> Inputs:
+    """Parse --key, --since, --receipt (at most one receipt note and one proof) and --refusal; malformed ones are
+    unusable."""
     inputs = Inputs()
+    if refusal is not None:
+        try:
+            text, _ = split_note(refusal)
+            inputs.refusal = (Refusal.parse(text), refusal)
+        except ValueError as exc:
+            raise Stop(Failure("input", f"--refusal: {exc}")) from None
     evidence = [receipt] if isinstance(receipt, str) else list(receipt or [])
     try:
         if key is not None:

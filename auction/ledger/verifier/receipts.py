@@ -15,6 +15,7 @@ from auction.ledger.verifier.merge import Merge, Pending
 from auction.ledger.verifier.merkle import ProofError, verify_inclusion
 from auction.ledger.verifier.note import NoteError, Receipt, verify_note
 from auction.ledger.verifier.proof_file import TlogProof
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Report, Stop
 
 
@@ -128,6 +129,21 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
     report.notes.append(
         f"receipt: body {receipt.body_hash} is entry {index}, admitted {admitted}, integrated {integrated} "
         f"({_seconds(delay)} s, within the promised {receipt.max_merge_delay} s)"
+    )
+
+
+def check_refusal(refusal: Refusal, note: str, merge: Merge, report: Report) -> None:
+    """A signed refusal is signed by a key of the log and is for this log (a refusal writes no entry to find)."""
+    keys = merge.keys.listed[: merge.keys.introduced]
+    try:
+        verify_note(note, keys)
+    except NoteError as exc:
+        raise Stop(Failure("refusal", f"signature: {exc}")) from None
+    if refusal.origin != report.origin:
+        raise Stop(Failure("refusal", f"refusal is for origin {refusal.origin!r}"))
+    report.notes.append(
+        f"refusal: the log signed that it refused {refusal.action} on lot {refusal.lot} "
+        f"(request {refusal.request_hash}) with {refusal.code} at {format_time(refusal.refused_at)}"
     )
 
 

@@ -6,7 +6,8 @@
    checkpoints due after it (`merge`);
 4. end of the stream: no checkpoint larger than the bundle (truncation), the newest checkpoint covers every
    entry, every listed key was introduced, the --key signed some checkpoint; then --since and --receipt
-   (`receipts`), and a proof given with a receipt must prove the receipt's own entry;
+   (`receipts`), and a proof given with a receipt must prove the receipt's own entry; then --refusal, a signed
+   refusal, must be signed by the log's key;
 5. the `replay` extension point (the auction state machine, `replay.replay`), if given.
 """
 
@@ -22,7 +23,7 @@ from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, 
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange
 from auction.ledger.verifier.note import NoteError, verify_note
-from auction.ledger.verifier.receipts import check_binding, check_outside, check_proof, check_receipt
+from auction.ledger.verifier.receipts import check_binding, check_outside, check_proof, check_receipt, check_refusal
 from auction.ledger.verifier.report import (
     EXIT_OK,
     EXIT_TAMPERED,
@@ -48,6 +49,7 @@ def verify_bundle(
     workers: int | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     parallel_threshold: int = PARALLEL_THRESHOLD,
+    refusal: str | None = None,
 ) -> Report:
     """Verify a bundle; `since`, `receipt` (a receipt note, a tlog-proof, or one of each) and `key` are texts."""
     try:
@@ -56,7 +58,7 @@ def verify_bundle(
         return unusable(str(exc))
     with bundle:
         try:
-            return _verify(bundle, since, receipt, key, replay, workers, block_size, parallel_threshold)
+            return _verify(bundle, since, receipt, key, replay, workers, block_size, parallel_threshold, refusal)
         except BundleError as exc:
             return unusable(str(exc), bundle.origin)
         except OSError as exc:
@@ -72,10 +74,11 @@ def _verify(
     workers: int | None,
     block_size: int,
     parallel_threshold: int,
+    refusal: str | None,
 ) -> Report:
     report = Report(EXIT_OK, origin=bundle.origin)
     try:
-        inputs = parse_inputs(bundle.origin, since, receipt, key)
+        inputs = parse_inputs(bundle.origin, since, receipt, key, refusal)
         count = workers if workers is not None else min(2, os.cpu_count() or 1)
         _check_bundle(bundle, inputs, report, count, block_size, parallel_threshold)
     except Stop as stop:
@@ -125,6 +128,8 @@ def _check_bundle(
         check_receipt(*inputs.receipt, merge, report)
         if inputs.proof is not None:
             check_binding(inputs.receipt[0], inputs.proof, merge, report)
+    if inputs.refusal is not None:
+        check_refusal(*inputs.refusal, merge, report)
 
 
 def _finish(merge: Merge, report: Report) -> None:

@@ -18,6 +18,7 @@ from auction.ledger.verifier.entry import LEAF_PREFIX, Leaf, leaf_tail, make_lea
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
 from auction.ledger.verifier.note import Checkpoint, ReceiptEntry, format_vkey, sign_checkpoint
 from auction.ledger.verifier.proof_file import build_proof
+from auction.ledger.verifier.refusal import Refusal, sign_refusal
 from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
 from auction.ledger.verifier.verify import verify_bundle
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
@@ -882,3 +883,43 @@ def test_a_receipt_naming_another_entry_than_its_body_is_refused(log: Log, tmp_p
 def test_a_receipt_issued_before_v2_still_verifies(log: Log, tmp_path: Path) -> None:
     report = check(log.write(tmp_path / "b"), receipt=log.receipt(log.bodies[17], v1=True))
     assert report.ok, report.text()
+
+
+def _refusal(log: Log, **changes: Any) -> str:
+    values: dict[str, Any] = {
+        "origin": ORIGIN,
+        "lot": 2,
+        "action": "bid.place",
+        "request_hash": "cd" * 32,
+        "code": "bid.too_low",
+        "refused_at": START + timedelta(minutes=5),
+    }
+    values.update(changes)
+    return sign_refusal(Refusal(**values), log.key_name, log.key)
+
+
+def test_a_signed_refusal_verifies_offline(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    report = check(path, refusal=_refusal(log))
+    assert report.ok, report.text()
+    assert report.notes[-1] == (
+        f"refusal: the log signed that it refused bid.place on lot 2 (request {'cd' * 32}) with bid.too_low "
+        "at 2026-03-01T09:05:00.000000Z"
+    )
+    refusal_file = tmp_path / "refused.txt"
+    refusal_file.write_text(_refusal(log), encoding="utf-8")
+    assert main([str(path), "--refusal", str(refusal_file)]) == EXIT_OK
+
+
+def test_a_forged_or_foreign_refusal_is_refused(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    forged = check(path, refusal=_refusal(Log()))
+    assert forged.failure is not None
+    assert (forged.failure.where, forged.exit_code) == ("refusal", EXIT_TAMPERED)
+    assert "signature" in forged.failure.reason
+    foreign = check(path, refusal=_refusal(log, origin="elsewhere.example/ledger"))
+    assert foreign.failure is not None
+    assert foreign.failure.reason == "refusal is for origin 'elsewhere.example/ledger'"
+    edited = _refusal(log).replace("bid.too_low", "bid.too_late", 1)
+    assert check(path, refusal=edited).failure is not None
+    assert check(path, refusal="not a refusal\n").exit_code == EXIT_UNUSABLE
