@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
+from auction.ledger.verifier.note import split_note
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
@@ -565,3 +568,34 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     bundle = await auction.drive.export(tmp_path)
     for kind, answer in answers:
         check_action_receipt(bundle, answer, kind, auction.lot_id)
+
+
+async def test_a_refused_bid_answers_with_a_signed_refusal_the_verifier_accepts(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    """Turned away, the bidder keeps the log's signed statement of lot, action, request, code and time."""
+    await auction.create()
+    await auction.publish()
+    await auction.admit("bidder")
+    await auction.drive.integrate()
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    sent = b'{"amount": 100}'
+    low = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/bids",
+        content=sent,
+        headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex, "Content-Type": "application/json"},
+    )
+    assert low.status_code == 422, low.text
+    note = low.json()["refusal"]
+    refusal = Refusal.parse(split_note(note)[0])
+    assert (refusal.lot, refusal.action, refusal.code) == (auction.lot_id, "bid.place", "bid.too_low")
+    assert refusal.request_hash == hashlib.sha256(sent).hexdigest()
+    assert refusal.refused_at == clock.now()
+    report = verify_bundle(await auction.drive.export(tmp_path), refusal=note)
+    assert report.ok, report.text()
+    assert report.notes[-1].startswith(f"refusal: the log signed that it refused bid.place on lot {auction.lot_id}")
+    # Nobody to prove anything to: an anonymous caller gets the refusal code but no signed statement.
+    anonymous = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications")
+    assert anonymous.status_code == 401
+    assert "refusal" not in anonymous.json()
