@@ -18,6 +18,7 @@ class DomainError(Exception):
         self.params: dict[str, Param] = params
         self.field = field
         self.message = render(code, params)
+        self.refusal: str | None = None  # the log's signed refusal, when the caller is owed one
         super().__init__(self.message)
 
     @classmethod

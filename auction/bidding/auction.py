@@ -162,7 +162,8 @@ class AuctionService:
         request = {"lot": lot_id, "kind": "accept"}
         return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.DESCENDING)
 
-    async def withdraw_sealed(self, bidder: User, lot_id: int) -> None:
+    async def withdraw_sealed(self, bidder: User, lot_id: int) -> Admitted:
+        """Withdraw the bidder's standing sealed bid; the receipt proves the withdrawal is in the ledger."""
         lot = await self.lots.lock(lot_id)
         application = await self.participation.approved(lot_id, bidder)
         at = await self.ledger.next_time(lot.id)
@@ -172,8 +173,9 @@ class AuctionService:
             raise Conflict("sealed_bid.none_standing")
         standing.status = BidStatus.WITHDRAWN
         payload = {"bidder": application.pseudonym}
-        await self.ledger.record("bid.withdrawn", lot_id, f"bidder:{application.pseudonym}", payload, at=at)
+        admitted = await self.ledger.record("bid.withdrawn", lot_id, f"bidder:{application.pseudonym}", payload, at=at)
         await self.session.flush()
+        return admitted
 
     async def _bid(
         self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat

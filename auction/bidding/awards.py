@@ -11,7 +11,7 @@ from auction.accounts.models import User
 from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, SealedLotKey
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
-from auction.ledger.admission import LedgerWriter
+from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.sealed import SealedBidError, decode_private_key, decrypt_bid
@@ -95,6 +95,11 @@ class AwardService:
         return outcome
 
     async def sign(self, bidder: User, lot_id: int) -> Award:
+        award, _ = await self.sign_with_receipt(bidder, lot_id)
+        return award
+
+    async def sign_with_receipt(self, bidder: User, lot_id: int) -> tuple[Award, Admitted]:
+        """The winner signs for the lot; the receipt proves the signature entry is in the ledger."""
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
         if award.bidder_id != bidder.id:
@@ -105,11 +110,16 @@ class AwardService:
         award.status = AwardStatus.SIGNED
         award.decided_at = at
         payload = {"bidder": award.pseudonym}
-        await self.ledger.record("award.signed", lot.id, f"bidder:{award.pseudonym}", payload, at=at)
+        admitted = await self.ledger.record("award.signed", lot.id, f"bidder:{award.pseudonym}", payload, at=at)
         await self.session.flush()
-        return award
+        return award, admitted
 
     async def decline(self, bidder: User, lot_id: int) -> Award | None:
+        passed, _ = await self.decline_with_receipt(bidder, lot_id)
+        return passed
+
+    async def decline_with_receipt(self, bidder: User, lot_id: int) -> tuple[Award | None, Admitted]:
+        """The winner refuses the award: the runner-up's award (or None) and the receipt for the refusal entry."""
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
         if award.bidder_id != bidder.id:
@@ -127,17 +137,19 @@ class AwardService:
         await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM)
         return True
 
-    async def _lapse(self, lot: Lot, award: Award, status: AwardStatus, kind: str, actor: str) -> Award | None:
+    async def _lapse(
+        self, lot: Lot, award: Award, status: AwardStatus, kind: str, actor: str
+    ) -> tuple[Award | None, Admitted]:
         now = self.clock.now()
         award.status, award.decided_at = status, now
-        await self.ledger.record(kind, lot.id, actor, {"bidder": award.pseudonym, "deposit": "forfeited"})
+        lapsed = await self.ledger.record(kind, lot.id, actor, {"bidder": award.pseudonym, "deposit": "forfeited"})
         runner = await self.session.scalar(
             select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.RESERVE)
         )
         if runner is None:
             await self.ledger.record("award.lapsed", lot.id, SYSTEM, {"reason": "no runner-up to pass to"})
             await self.session.flush()
-            return None
+            return None, lapsed
         runner.status = AwardStatus.AWAITING_SIGNATURE
         runner.sign_deadline = now + SIGNING_PERIOD
         await self.ledger.record(
@@ -152,7 +164,7 @@ class AwardService:
             },
         )
         await self.session.flush()
-        return runner
+        return runner, lapsed
 
     async def awards(self, lot_id: int) -> list[Award]:
         rows = await self.session.scalars(select(Award).where(Award.lot_id == lot_id).order_by(Award.rank))

@@ -10,7 +10,7 @@ from auction.accounts.permissions import require_lot_manager, require_role
 from auction.bidding.models import Application, ApplicationStatus
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from auction.ledger.admission import LedgerWriter
+from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
@@ -39,6 +39,11 @@ class ParticipationService:
 
     async def apply(self, bidder: User, lot_id: int) -> Application:
         """A registered bidder asks to take part; allowed until the applications deadline of a published lot."""
+        application, _ = await self.apply_with_receipt(bidder, lot_id)
+        return application
+
+    async def apply_with_receipt(self, bidder: User, lot_id: int) -> tuple[Application, Admitted]:
+        """`apply`, with the ledger's receipt for the application entry, which the bidder keeps."""
         require_role(bidder, Role.BIDDER)
         if not bidder.identity_number:
             raise InvalidInput("application.identity_missing", field="identity_number")
@@ -62,9 +67,9 @@ class ParticipationService:
         )
         self.session.add(application)
         payload = {"bidder": pseudonym}
-        await self.ledger.record("application.submitted", lot_id, f"bidder:{pseudonym}", payload, at=now)
+        admitted = await self.ledger.record("application.submitted", lot_id, f"bidder:{pseudonym}", payload, at=now)
         await self.session.flush()
-        return application
+        return application, admitted
 
     async def confirm_deposit(self, officer: User, application_id: int, bank_reference: str) -> Application:
         """The deposit reached the municipality's account: the officer records the bank reference and approves."""

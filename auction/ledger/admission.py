@@ -14,18 +14,20 @@ from auction.errors import Unavailable
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import PLATFORM_CHAIN, ChainHead, PendingEntry
 from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body
-from auction.ledger.verifier.note import Receipt, sign_receipt
+from auction.ledger.verifier.note import Receipt, ReceiptEntry, sign_receipt
 
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """What the ledger promised at admission: the body, its hash, and the signed receipt note."""
+    """What the ledger promised at admission: the body, its hash, and the signed receipt note naming it."""
 
     body: bytes
     body_hash: str
     lot_seq: int
     admitted_at: datetime
     receipt: str
+    kind: str
+    lot_id: int | None
 
 
 class LedgerWriter:
@@ -85,9 +87,11 @@ class LedgerWriter:
         )
         head.lot_seq, head.head_hash, head.admitted_at = seq, digest, at
         await self.session.flush()
-        promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds)
+        promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds, ReceiptEntry(lot_id, seq, kind))
         receipt = sign_receipt(promise, self.keys.key_name, self.keys.signing_key)
-        return Admitted(body=body, body_hash=digest, lot_seq=seq, admitted_at=at, receipt=receipt)
+        return Admitted(
+            body=body, body_hash=digest, lot_seq=seq, admitted_at=at, receipt=receipt, kind=kind, lot_id=lot_id
+        )
 
     async def chain_head(self, lot_id: int) -> tuple[int, str]:
         """The lot's latest sequence number and body hash (0 and zeros before its first entry)."""

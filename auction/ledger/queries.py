@@ -119,13 +119,18 @@ class LedgerReader:
         hasher = await self._hasher_for(lambda h: consistency_proof(size1, size2, h))
         return consistency_proof(size1, size2, hasher)
 
-    async def proof_file(self, body_hash: str) -> str:
-        """A self-contained C2SP tlog-proof for the entry with this body hash (a bidder's receipt)."""
+    async def proof_file(self, body_hash: str, receipt: str | None = None) -> str:
+        """A self-contained C2SP tlog-proof for the entry with this body hash.
+
+        Given the entry's signed receipt note, the proof carries it in its extra line: the verifier then refuses
+        the proof unless its index holds the entry the receipt names (a bidder's own proof, bound to their entry).
+        """
         entry = await self.entry_by_body_hash(body_hash)
         if entry is None:
             raise NotFound("ledger.body_hash_unknown")
         inclusion = await self.inclusion(entry.idx)
-        return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note)
+        extra = None if receipt is None else receipt.encode()
+        return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note, extra)
 
     async def _hasher_for(self, prove: Callable[[SubtreeHasher], object]) -> SubtreeHasher:
         """Run a proof once against a recorder, fetch the nodes it asked for in one query, return a real hasher."""

@@ -152,7 +152,7 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     inspector = await first.new_page()
     await inspector.goto(f"{site.url}/ledger/verify?lang=en")
     await inspector.set_input_files("#f-evidence-file", receipt)
-    await expect(inspector.locator("#f-evidence")).to_have_value(re.compile("achyk-receipt/v1"))
+    await expect(inspector.locator("#f-evidence")).to_have_value(re.compile("achyk-receipt/v2"))
     await inspector.click("text=Verify in this browser")
     verdict = inspector.locator("#verify-verdict")
     await expect(verdict).to_have_text("Verified: the entry is in the ledger that the key signed.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
+from auction.ledger.verifier.note import split_note
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
 from tests.kit.drive import Drive
 from tests.kit.ledger import keys_of
@@ -125,7 +130,9 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     assert first.status_code == 201, first.text
     receipt = first.json()
     assert receipt["amount"] == 100_000_00
-    assert "achyk-receipt/v1" in receipt["receipt"]
+    assert receipt["receipt"].startswith("achyk-receipt/v2\n")
+    # The signed receipt names its entry: the lot's chain, its place in it, and what was done.
+    assert f"\n{receipt['lot_id']}\n{json.loads(receipt['body'])['lot_seq']}\nbid.placed\n\n" in receipt["receipt"]
     low = await auction.bid("bidder2", 104_000_00)
     assert low.status_code == 422
     assert (low.json()["code"], low.json()["params"]) == ("bid.too_low", {"minimum_tyiyn": 105_000_00})
@@ -470,3 +477,125 @@ async def test_material_amendment_after_applications_requires_reopening(auction:
     changed = await auction.client.put(f"/api/v1/lots/{auction.lot_id}", json=sealed, headers=auction.officer)
     assert changed.status_code == 409
     assert "format cannot change" in changed.json()["message"]
+
+
+def check_action_receipt(bundle: Path, answer: dict[str, Any], kind: str, lot_id: int) -> None:
+    """An API answer's receipt names its entry and passes the offline verifier against the exported ledger."""
+    if isinstance(answer["receipt"], str):  # a bid's answer is its receipt, flat (BidReceiptOut)
+        receipt = answer
+        body = json.loads(receipt["body"])
+    else:
+        receipt = answer["receipt"]
+        body = json.loads(receipt["body"])
+        assert (receipt["kind"], receipt["lot_seq"]) == (kind, body["lot_seq"])
+    assert (receipt["lot_id"], body["kind"], body["lot"]) == (lot_id, kind, lot_id)
+    assert receipt["receipt"].startswith("achyk-receipt/v2\n")
+    assert f"\n{receipt['body_hash']}\n" in receipt["receipt"]
+    assert f"\n{lot_id}\n{body['lot_seq']}\n{kind}\n\n" in receipt["receipt"]
+    report = verify_bundle(bundle, receipt=receipt["receipt"])
+    assert report.ok, report.text()
+
+
+async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    """Application, sealed bid, replacement, withdrawal, award refusal and signature: each answer has a receipt
+    that names the entry it wrote and that the offline verifier accepts against the exported ledger."""
+    await auction.create(format="sealed_bid")
+    commission = {
+        "threshold": 2,
+        "members": [
+            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ],
+    }
+    published = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
+    )
+    assert published.status_code == 200, published.text
+    key = b64url_decode(published.json()["public_key"])
+    answers: list[tuple[str, dict[str, Any]]] = []
+    pseudonyms = {}
+    for name in ("bidder", "bidder2", "bidder3"):
+        applied = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications", headers=world.auth(name))
+        assert applied.status_code == 201, applied.text
+        answers.append(("application.submitted", applied.json()))
+        pseudonyms[name] = applied.json()["pseudonym"]
+        confirmed = await auction.client.post(
+            f"/api/v1/applications/{applied.json()['id']}/confirm-deposit",
+            json={"bank_reference": f"KICB-{name}"},
+            headers=auction.officer,
+        )
+        assert confirmed.status_code == 200, confirmed.text
+    await auction.drive.integrate()  # within the promised merge delay, before the clock jumps ahead
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+
+    async def seal(name: str, amount: int) -> dict[str, Any]:
+        sent = await auction.client.post(
+            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
+            json={"ciphertext": encrypt_bid(key, auction.lot_id, pseudonyms[name], amount)},
+            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sent.status_code == 201, sent.text
+        return dict(sent.json())
+
+    await seal("bidder", 120_000_00)
+    await seal("bidder2", 130_000_00)
+    answers.append(("bid.sealed", await seal("bidder2", 140_000_00)))  # a replacement
+    await seal("bidder3", 125_000_00)
+    withdrawn = await auction.client.delete(f"/api/v1/lots/{auction.lot_id}/sealed-bids", headers=world.auth("bidder3"))
+    assert withdrawn.status_code == 200, withdrawn.text
+    answers.append(("bid.withdrawn", withdrawn.json()))
+    await auction.live_until(timedelta(hours=3, seconds=30))
+    releases = {
+        "releases": [
+            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
+            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
+        ]
+    }
+    opened = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=releases, headers=auction.officer
+    )
+    assert opened.status_code == 200, opened.text
+    declined = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/decline", headers=world.auth("bidder2"))
+    assert declined.status_code == 200, declined.text
+    answers.append(("award.declined", declined.json()))
+    signed = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/sign", headers=world.auth("bidder"))
+    assert signed.status_code == 200, signed.text
+    answers.append(("award.signed", signed.json()))
+    await auction.tick()
+    bundle = await auction.drive.export(tmp_path)
+    for kind, answer in answers:
+        check_action_receipt(bundle, answer, kind, auction.lot_id)
+
+
+async def test_a_refused_bid_answers_with_a_signed_refusal_the_verifier_accepts(
+    auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
+) -> None:
+    """Turned away, the bidder keeps the log's signed statement of lot, action, request, code and time."""
+    await auction.create()
+    await auction.publish()
+    await auction.admit("bidder")
+    await auction.drive.integrate()
+    clock.set(clock.now() + timedelta(days=8))
+    await auction.tick()
+    sent = b'{"amount": 100}'
+    low = await auction.client.post(
+        f"/api/v1/lots/{auction.lot_id}/bids",
+        content=sent,
+        headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex, "Content-Type": "application/json"},
+    )
+    assert low.status_code == 422, low.text
+    note = low.json()["refusal"]
+    refusal = Refusal.parse(split_note(note)[0])
+    assert (refusal.lot, refusal.action, refusal.code) == (auction.lot_id, "bid.place", "bid.too_low")
+    assert refusal.request_hash == hashlib.sha256(sent).hexdigest()
+    assert refusal.refused_at == clock.now()
+    report = verify_bundle(await auction.drive.export(tmp_path), refusal=note)
+    assert report.ok, report.text()
+    assert report.notes[-1].startswith(f"refusal: the log signed that it refused bid.place on lot {auction.lot_id}")
+    # Nobody to prove anything to: an anonymous caller gets the refusal code but no signed statement.
+    anonymous = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications")
+    assert anonymous.status_code == 401
+    assert "refusal" not in anonymous.json()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
+from auction.ledger.verifier.proof_file import parse_proof
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.settings import Settings
 from tests.kit.page import Page
@@ -117,7 +118,7 @@ async def test_open_bids_through_the_form(
     assert fragment.root().get("id") == "bid-area"
     assert fragment.text("#bid-area section.receipt-fresh h3") == "Your bid is accepted: 100,000\u00a0som"
     signed_receipt = fragment.all("#bid-area section.receipt-fresh details pre.note")[-1].get_text()
-    assert signed_receipt.startswith("achyk-receipt/v1\n")
+    assert signed_receipt.startswith("achyk-receipt/v2\n")
     assert fragment.value("section#my-bids", "hx-swap-oob") == "true"
     body_hash = fragment.text("#bid-area code.body-hash")
     assert re.fullmatch(r"[0-9a-f]{64}", body_hash)
@@ -203,14 +204,19 @@ async def test_receipts_download_and_proofs(
     )
     receipt = json.loads(download.content)
     assert receipt["amount"] == 100_000_00
-    assert receipt["receipt"].startswith("achyk-receipt/v1\n")
+    assert receipt["receipt"].startswith("achyk-receipt/v2\n")
+    assert f"\n{lot_id}\n{json.loads(receipt['body'])['lot_seq']}\nbid.placed\n\n" in receipt["receipt"]
     assert json.loads(receipt["body"])["payload"]["amount"] == 100_000_00
 
     pending = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=3&lang=en", headers=HTMX)
     assert Page(pending.text).has(f'[hx-get="/me/bids/{bid_id}/proof-link?attempt=4"]')
     await auctioneer.tick()
     ready = await client.get(f"/me/bids/{bid_id}/proof-link?attempt=4&lang=en", headers=HTMX)
-    assert Page(ready.text).has(f'a[href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"]')
+    assert Page(ready.text).has(f'a[href="/me/bids/{bid_id}/proof"]')
+    # The bidder's own proof carries their receipt, so no other entry's proof can pass for it.
+    own = await client.get(f"/me/bids/{bid_id}/proof")
+    assert own.status_code == 200, own.text
+    assert parse_proof(own.text).receipt_note == receipt["receipt"]
     proof = await client.get(f"/api/v1/ledger/receipts/{receipt['body_hash']}/proof")
     assert proof.text.startswith("c2sp.org/tlog-proof@v1\n")
 

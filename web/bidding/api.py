@@ -26,10 +26,14 @@ from auction.errors import NotAuthenticated, NotFound
 from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
+from web.bidding.refusal import signed_refusal
 from web.bidding.schemas import (
+    ActionReceiptOut,
     ApplicationOut,
+    ApplicationSubmitted,
     AwardDeclined,
     AwardOut,
+    AwardSigned,
     BidOut,
     BidReceiptOut,
     BidRequest,
@@ -88,11 +92,16 @@ class BiddingApi(Controller):
     @post("/lots/{lot_id:int}/applications", summary="Apply to take part in a lot (bidder)", responses=ACTION)
     async def apply(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
-    ) -> ApplicationOut:
-        return ApplicationOut.of(await participation_service.apply(_user(api_user), lot_id))
+    ) -> ApplicationSubmitted:
+        async with signed_refusal(request, lot_id, "application.submit"):
+            application, admitted = await participation_service.apply_with_receipt(_user(api_user), lot_id)
+        return ApplicationSubmitted(
+            **ApplicationOut.of(application).model_dump(), receipt=ActionReceiptOut.of(admitted)
+        )
 
     @get("/lots/{lot_id:int}/applications", summary="A lot's applications (its officers)", responses=ACCOUNT_READ)
     async def applications(
@@ -195,13 +204,15 @@ class BiddingApi(Controller):
     @post("/lots/{lot_id:int}/bids", summary="Place an open ascending bid (approved bidder)", responses=ACTION)
     async def bid(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[BidRequest],
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
-        receipt = await auction_service.place_bid(_user(api_user), lot_id, data.amount, idempotency_key)
+        async with signed_refusal(request, lot_id, "bid.place"):
+            receipt = await auction_service.place_bid(_user(api_user), lot_id, data.amount, idempotency_key)
         return BidReceiptOut.of(receipt)
 
     @post(
@@ -209,34 +220,40 @@ class BiddingApi(Controller):
     )
     async def sealed_bid(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[SealedBidRequest],
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
-        receipt = await auction_service.submit_sealed(_user(api_user), lot_id, data.ciphertext, idempotency_key)
+        async with signed_refusal(request, lot_id, "bid.seal"):
+            receipt = await auction_service.submit_sealed(_user(api_user), lot_id, data.ciphertext, idempotency_key)
         return BidReceiptOut.of(receipt)
 
     @delete("/lots/{lot_id:int}/sealed-bids", status_code=200, summary="Withdraw my sealed bid", responses=ACTION)
     async def withdraw_sealed(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> SealedBidWithdrawn:
-        await auction_service.withdraw_sealed(_user(api_user), lot_id)
-        return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True)
+        async with signed_refusal(request, lot_id, "bid.withdraw"):
+            admitted = await auction_service.withdraw_sealed(_user(api_user), lot_id)
+        return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True, receipt=ActionReceiptOut.of(admitted))
 
     @post("/lots/{lot_id:int}/accept", summary="Accept the current price of a descending auction", responses=ACTION)
     async def accept(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
-        return BidReceiptOut.of(await auction_service.accept_price(_user(api_user), lot_id, idempotency_key))
+        async with signed_refusal(request, lot_id, "bid.accept"):
+            return BidReceiptOut.of(await auction_service.accept_price(_user(api_user), lot_id, idempotency_key))
 
     @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
     async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> LiveAuction:
@@ -293,11 +310,14 @@ class BiddingApi(Controller):
     @post("/lots/{lot_id:int}/award/sign", status_code=200, summary="The winner signs for the lot", responses=ACTION)
     async def sign(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
-    ) -> AwardOut:
-        return AwardOut.of(await award_service.sign(_user(api_user), lot_id))
+    ) -> AwardSigned:
+        async with signed_refusal(request, lot_id, "award.sign"):
+            award, admitted = await award_service.sign_with_receipt(_user(api_user), lot_id)
+        return AwardSigned(**AwardOut.of(award).model_dump(), receipt=ActionReceiptOut.of(admitted))
 
     @post(
         "/lots/{lot_id:int}/award/decline",
@@ -307,9 +327,11 @@ class BiddingApi(Controller):
     )
     async def decline(
         self,
+        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
     ) -> AwardDeclined:
-        passed = await award_service.decline(_user(api_user), lot_id)
-        return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None)
+        async with signed_refusal(request, lot_id, "award.decline"):
+            passed, admitted = await award_service.decline_with_receipt(_user(api_user), lot_id)
+        return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None, receipt=ActionReceiptOut.of(admitted))

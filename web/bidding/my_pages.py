@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
+from auction.ledger.queries import LedgerReader
 from web.bidding.views import BiddingDesk
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
@@ -54,6 +55,26 @@ class MyPages(Controller):
             headers={
                 "Content-Disposition": f'attachment; filename="achyk-receipt-lot{bid.lot_id}-bid{bid.id}.json"',
                 "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/bids/{bid_id:int}/proof", name="my_proof")
+    async def proof(
+        self,
+        bid_id: FromPath[int],
+        bidder: NamedDependency[User],
+        bidding_desk: NamedDependency[BiddingDesk],
+        ledger_reader: NamedDependency[LedgerReader],
+    ) -> Response[str]:
+        """The bid's tlog-proof carrying its receipt: a proof bound to this bid, refused for any other entry."""
+        bid = await bidding_desk.own_bid(bidder, bid_id)
+        proof = await ledger_reader.proof_file(bid.body_hash, receipt=bid.receipt["receipt"])
+        return Response(
+            proof,
+            media_type="text/plain",
+            headers={
+                "Content-Disposition": f'attachment; filename="achyk-proof-lot{bid.lot_id}-bid{bid.id}.tlog-proof"',
                 "Cache-Control": "no-store",
             },
         )

@@ -11,6 +11,7 @@ from pydantic_core.core_schema import SerializerFunctionWrapHandler
 from auction.bidding.auction import BidReceipt
 from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
 from auction.clock import as_utc
+from auction.ledger.admission import Admitted
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.auction_rules import Outcome
 from auction.lots.models import AuctionFormat, LotState
@@ -53,6 +54,33 @@ class Opening(BaseModel):
     releases: Annotated[list[MemberSecret], Field(min_length=1, max_length=255)]
 
 
+class ActionReceiptOut(BaseModel):
+    """The ledger's signed receipt for the entry a bidder's action wrote: keep it to prove the action was taken."""
+
+    kind: str = Field(description="The entry's kind, e.g. application.submitted, bid.withdrawn, award.signed.")
+    lot_id: int
+    lot_seq: int = Field(description="The entry's place in the lot's chain (from 1).")
+    admitted_at: LedgerTime
+    body: str = Field(description="The ledger entry body (RFC 8785 JSON).")
+    body_hash: str = Field(description="SHA-256 of the body, 64 lowercase hex digits.")
+    receipt: str = Field(
+        description="The signed receipt note (achyk-receipt/v2): it names this body hash, lot, lot_seq and kind."
+    )
+
+    @classmethod
+    def of(cls, admitted: Admitted) -> ActionReceiptOut:
+        assert admitted.lot_id is not None  # a bidder acts on a lot, never on the platform chain
+        return cls(
+            kind=admitted.kind,
+            lot_id=admitted.lot_id,
+            lot_seq=admitted.lot_seq,
+            admitted_at=admitted.admitted_at,
+            body=admitted.body.decode(),
+            body_hash=admitted.body_hash,
+            receipt=admitted.receipt,
+        )
+
+
 class ApplicationOut(BaseModel):
     """A bidder's application to a lot; its pseudonym is the name the bidder has in that lot's auction."""
 
@@ -75,6 +103,12 @@ class ApplicationOut(BaseModel):
             reason=application.reason,
             submitted_at=as_utc(application.submitted_at),
         )
+
+
+class ApplicationSubmitted(ApplicationOut):
+    """The new application, with the receipt for its application.submitted entry."""
+
+    receipt: ActionReceiptOut
 
 
 class BidOut(BaseModel):
@@ -117,8 +151,11 @@ class BidReceiptOut(BaseModel):
 
 
 class SealedBidWithdrawn(BaseModel):
+    """The withdrawal, with the receipt for its bid.withdrawn entry."""
+
     lot_id: int
     withdrawn: Literal[True]
+    receipt: ActionReceiptOut
 
 
 class AwardOut(BaseModel):
@@ -141,8 +178,17 @@ class AwardOut(BaseModel):
         )
 
 
+class AwardSigned(AwardOut):
+    """The signed award, with the receipt for its award.signed entry."""
+
+    receipt: ActionReceiptOut
+
+
 class AwardDeclined(BaseModel):
+    """The refusal of an award, with the receipt for its award.declined entry."""
+
     passed_to: AwardOut | None = Field(description="The runner-up's award, or null when the lot failed.")
+    receipt: ActionReceiptOut
 
 
 class SealedLotKey(BaseModel):

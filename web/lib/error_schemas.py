@@ -30,6 +30,10 @@ class ApiError(BaseModel):
     problems: list[Problem] = Field(description="Field by field, when the request itself was at fault.")
     code: str | None = Field(default=None, description="The domain's stable code for this refusal, when it has one.")
     params: dict[str, int | str] | None = Field(default=None, description="The values the message was built from.")
+    refusal: str | None = Field(
+        default=None,
+        description="A refused bidder action: the log's signed refusal note (achyk-refusal/v1), to prove it offline.",
+    )
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {

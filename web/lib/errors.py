@@ -43,7 +43,7 @@ def error_body(
     refusal: DomainError | None = None,
 ) -> dict[str, Any]:
     """``error`` is the kind of failure (``conflict``); ``code`` and ``params`` say which refusal, when it is one."""
-    return {
+    body: dict[str, Any] = {
         "status": status,
         "error": error,
         "message": message,
@@ -51,6 +51,9 @@ def error_body(
         "params": dict(refusal.params) if refusal else {},
         "problems": problems or [],
     }
+    if refusal is not None and refusal.refusal is not None:
+        body["refusal"] = refusal.refusal
+    return body
 
 
 def status_of(exc: DomainError) -> tuple[int, str]:

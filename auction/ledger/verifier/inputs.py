@@ -1,18 +1,20 @@
 """What the verifier reads besides the entries: the bundle's keys and checkpoints, and the inspector's own inputs.
 
 vkeys.txt: every line a valid Ed25519 vkey, none twice. checkpoints.txt: each note well formed, origin matches,
-sizes never decrease. --key, --since and --receipt (a receipt note or a tlog-proof) must parse, or the input is
-unusable.
+sizes never decrease. --key, --since and --receipt (a receipt note, a tlog-proof, or one of each; a tlog-proof may
+carry its receipt in its extra line) must parse, or the input is unusable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auction.ledger.verifier.bundle import Bundle, CheckpointFramingError
 from auction.ledger.verifier.merge import Pending
 from auction.ledger.verifier.note import Checkpoint, NoteError, Receipt, VerifierKey, parse_vkey, split_note
 from auction.ledger.verifier.proof_file import PROOF_HEADER, TlogProof, parse_proof
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
 
 
@@ -74,15 +76,30 @@ class Inputs:
     proof: TlogProof | None = None
     proof_checkpoint: Pending | None = None
     receipt: tuple[Receipt, str] | None = None
+    refusal: tuple[Refusal, str] | None = None
 
     @property
     def outside(self) -> list[Pending]:
         return [p for p in (self.since, self.proof_checkpoint) if p is not None]
 
 
-def parse_inputs(origin: str, since: str | None, receipt: str | None, key: str | None) -> Inputs:
-    """Parse --key, --since and --receipt; malformed ones make the input unusable."""
+def parse_inputs(
+    origin: str,
+    since: str | None,
+    receipt: str | Sequence[str] | None,
+    key: str | None,
+    refusal: str | None = None,
+) -> Inputs:
+    """Parse --key, --since, --receipt (at most one receipt note and one proof) and --refusal; malformed ones are
+    unusable."""
     inputs = Inputs()
+    if refusal is not None:
+        try:
+            text, _ = split_note(refusal)
+            inputs.refusal = (Refusal.parse(text), refusal)
+        except ValueError as exc:
+            raise Stop(Failure("input", f"--refusal: {exc}")) from None
+    evidence = [receipt] if isinstance(receipt, str) else list(receipt or [])
     try:
         if key is not None:
             try:
@@ -91,14 +108,33 @@ def parse_inputs(origin: str, since: str | None, receipt: str | None, key: str |
                 raise ValueError(f"--key: {exc}") from None
         if since is not None:
             inputs.since = Pending(parse_outside_checkpoint(since, "--since", origin), since)
-        if receipt is not None and receipt.startswith(PROOF_HEADER + "\n"):
-            inputs.proof = parse_proof(receipt)
-            note = inputs.proof.checkpoint_note
-            inputs.proof_checkpoint = Pending(parse_outside_checkpoint(note, "the proof's checkpoint", origin), note)
-        elif receipt is not None:
-            text, _ = split_note(receipt)
-            inputs.receipt = (Receipt.parse(text), receipt)
+        for text in evidence:
+            if text.startswith(PROOF_HEADER + "\n"):
+                _add_proof(inputs, text, origin)
+            else:
+                _add_receipt(inputs, text)
     except ValueError as exc:  # NoteError and ProofFileError included
         reason = str(exc) if str(exc).startswith(("--", "the proof")) else f"--receipt: {exc}"
         raise Stop(Failure("input", reason)) from None
     return inputs
+
+
+def _add_proof(inputs: Inputs, text: str, origin: str) -> None:
+    if inputs.proof is not None:
+        raise ValueError("more than one tlog-proof: give one receipt and at most one proof of its entry")
+    inputs.proof = parse_proof(text)
+    note = inputs.proof.checkpoint_note
+    inputs.proof_checkpoint = Pending(parse_outside_checkpoint(note, "the proof's checkpoint", origin), note)
+    bound = inputs.proof.receipt_note
+    if bound is not None:
+        _add_receipt(inputs, bound)
+
+
+def _add_receipt(inputs: Inputs, note: str) -> None:
+    """One receipt: a second one is refused unless it is the same note (given alone and in the proof's extra)."""
+    if inputs.receipt is not None:
+        if inputs.receipt[1] == note:
+            return
+        raise ValueError("two different receipts: give one receipt and at most one proof of its entry")
+    text, _ = split_note(note)
+    inputs.receipt = (Receipt.parse(text), note)

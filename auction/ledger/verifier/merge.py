@@ -100,7 +100,8 @@ class Merge:
         self.last_integrated = ""  # the newest leaf's integrated_at, "" before the first
         self.lots: dict[int | None, tuple[int, str, str]] = {}  # chain -> (lot_seq, body hash, at) of its tail
         self.tree = CompactRange()
-        self.found_bodies: dict[str, tuple[int, str, str]] = {}  # body hash -> (index, at, integrated_at)
+        # body hash -> (index, at, integrated_at, lot, lot_seq, kind)
+        self.found_bodies: dict[str, tuple[int, str, str, int | None, int, str]] = {}
         self.found_leaves: dict[int, bytes] = {}
 
     def at_size(self, size: int, root: bytes) -> None:
@@ -153,8 +154,8 @@ class Merge:
             self.last_integrated = block.last_integrated
             self.lots.update(block.lot_tails)
             self.tree.merge(CompactRange(start, start + block.ok, block.full))
-            for body_hash, (pos, at, stamp) in block.found_bodies.items():
-                self.found_bodies.setdefault(body_hash, (start + pos, at, stamp))
+            for body_hash, (pos, at, stamp, lot, lot_seq, kind) in block.found_bodies.items():
+                self.found_bodies.setdefault(body_hash, (start + pos, at, stamp, lot, lot_seq, kind))
             self.found_leaves.update(block.found_leaves)
 
     def _boundary_holds(self, block: Block, start: int) -> bool:

@@ -12,7 +12,10 @@ tlog-checkpoint (c2sp.org/tlog-checkpoint): note text ``<origin>\\n<size>\\n<bas
 non-empty extension lines.
 
 Receipt (Achyk's analogue of a CT SCT): a note with text
-``achyk-receipt/v1\\n<origin>\\n<body hash hex>\\n<admitted-at>\\n<max merge delay seconds>\\n``.
+``achyk-receipt/v2\\n<origin>\\n<body hash hex>\\n<admitted-at>\\n<max merge delay seconds>\\n``
+``<lot, or "platform">\\n<lot seq>\\n<kind>\\n``: v2 names the entry (chain, place in it, kind) besides its body
+hash, so a receipt says in words what it is for. Receipts issued before (``achyk-receipt/v1``, the first five lines
+only) still verify.
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auction.ledger.verifier.canonical import format_time, parse_time
-from auction.ledger.verifier.entry import HEX64_RE
+from auction.ledger.verifier.entry import HEX64_RE, KIND_RE
 
 ALG_ED25519 = 0x01
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space
 MAX_SIGNATURES = 100  # Go's limit; the spec demands at least 16
 ED25519_SIGNATURE_SIZE = 64
-RECEIPT_HEADER = "achyk-receipt/v1"
+RECEIPT_HEADER = "achyk-receipt/v2"
+RECEIPT_HEADER_V1 = "achyk-receipt/v1"
+RECEIPT_HEADERS = (RECEIPT_HEADER, RECEIPT_HEADER_V1)
+PLATFORM_CHAIN_NAME = "platform"  # a receipt's chain line for entries outside any lot (lot null)
 
 DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")  # decimal numbers in notes and tlog-proofs: no sign, no leading zeros
 _HEX8_RE = re.compile(r"[0-9a-f]{8}")
@@ -314,36 +320,73 @@ def open_checkpoint(note: str, verifiers: Iterable[VerifierKey]) -> tuple[Checkp
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptEntry:
+    """The entry a v2 receipt names besides its body hash: its chain (a lot, or None for the platform), place, kind."""
+
+    lot: int | None
+    lot_seq: int
+    kind: str
+
+    def lines(self) -> str:
+        if self.lot is not None and not 0 <= self.lot <= _MAX_UINT64:
+            raise NoteError("receipt lot out of range")
+        if not 1 <= self.lot_seq <= _MAX_UINT64:
+            raise NoteError("receipt lot sequence out of range")
+        if KIND_RE.fullmatch(self.kind) is None:
+            raise NoteError("receipt kind must match [a-z0-9][a-z0-9_.-]{0,63}")
+        chain = PLATFORM_CHAIN_NAME if self.lot is None else str(self.lot)
+        return f"{chain}\n{self.lot_seq}\n{self.kind}\n"
+
+    @classmethod
+    def parse(cls, chain: str, seq: str, kind: str) -> ReceiptEntry:
+        lot = None if chain == PLATFORM_CHAIN_NAME else _parse_decimal(chain, "receipt lot")
+        lot_seq = _parse_decimal(seq, "receipt lot sequence")
+        if lot_seq < 1:
+            raise NoteError("receipt lot sequence must be at least 1")
+        if KIND_RE.fullmatch(kind) is None:
+            raise NoteError("receipt kind must match [a-z0-9][a-z0-9_.-]{0,63}")
+        return cls(lot=lot, lot_seq=lot_seq, kind=kind)
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
-    """The log's promise, at admission, to integrate a body within `max_merge_delay` seconds."""
+    """The log's promise, at admission, to integrate a body within `max_merge_delay` seconds.
+
+    `entry` is None only for v1 receipts, which named the body by its hash alone.
+    """
 
     origin: str
     body_hash: str
     admitted_at: datetime
     max_merge_delay: int
+    entry: ReceiptEntry | None = None
 
     def text(self) -> str:
-        """The receipt note text."""
+        """The receipt note text (v2, or v1 when it names no entry)."""
         if not self.origin or "\n" in self.origin:
             raise NoteError("receipt origin must be one non-empty line")
         if HEX64_RE.fullmatch(self.body_hash) is None:
             raise NoteError("receipt body hash must be 64 lowercase hex digits")
         if not 0 <= self.max_merge_delay <= _MAX_UINT64:
             raise NoteError("receipt max merge delay out of range")
+        header = RECEIPT_HEADER_V1 if self.entry is None else RECEIPT_HEADER
+        named = "" if self.entry is None else self.entry.lines()
         return (
-            f"{RECEIPT_HEADER}\n{self.origin}\n{self.body_hash}\n{format_time(self.admitted_at)}\n"
-            f"{self.max_merge_delay}\n"
+            f"{header}\n{self.origin}\n{self.body_hash}\n{format_time(self.admitted_at)}\n"
+            f"{self.max_merge_delay}\n{named}"
         )
 
     @classmethod
     def parse(cls, text: str) -> Receipt:
-        """Parse receipt note text strictly; raises NoteError."""
+        """Parse receipt note text strictly (v2, or v1); raises NoteError."""
         if not text.endswith("\n"):
             raise NoteError("receipt text must end with a newline")
         lines = text[:-1].split("\n")
-        if len(lines) != 5 or lines[0] != RECEIPT_HEADER:
-            raise NoteError(f"receipt text must be 5 lines starting with {RECEIPT_HEADER}")
-        _, origin, body_hash, admitted, delay = lines
+        if not (
+            (len(lines) == 8 and lines[0] == RECEIPT_HEADER) or (len(lines) == 5 and lines[0] == RECEIPT_HEADER_V1)
+        ):
+            raise NoteError(f"receipt text must be 8 lines starting with {RECEIPT_HEADER} (or 5 with v1)")
+        origin, body_hash, admitted, delay = lines[1:5]
         if not origin:
             raise NoteError("receipt origin is empty")
         if HEX64_RE.fullmatch(body_hash) is None:
@@ -357,6 +400,7 @@ class Receipt:
             body_hash=body_hash,
             admitted_at=admitted_at,
             max_merge_delay=_parse_decimal(delay, "receipt max merge delay"),
+            entry=ReceiptEntry.parse(*lines[5:8]) if len(lines) == 8 else None,
         )
 
 

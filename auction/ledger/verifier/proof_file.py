@@ -1,11 +1,14 @@
 """C2SP tlog-proof files (c2sp.org/tlog-proof@v1): an offline inclusion proof bundled with its checkpoint.
 
 c2sp.org/tlog-proof@v1
-extra <base64>            (optional, unauthenticated)
+extra <base64>            (optional, unauthenticated; Achyk puts the entry's signed receipt note here)
 index <decimal, no leading zeros>
 <base64 hash>             (zero or more: the RFC 6962 inclusion path, leaf sibling first)
 <empty line>
 <signed checkpoint note, verbatim>
+
+The extra line is not signed by the checkpoint, but a receipt note in it is signed by the log: it binds the
+proof to one entry, and the verifier refuses the proof if its index holds any other entry.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from auction.ledger.verifier.merkle import HASH_SIZE, ProofError, verify_inclusion
 from auction.ledger.verifier.note import (
     DECIMAL_RE,
+    RECEIPT_HEADERS,
     Checkpoint,
     NoteError,
     VerifierKey,
@@ -45,6 +49,17 @@ class TlogProof:
     def checkpoint(self) -> Checkpoint:
         """The checkpoint's (unverified) contents."""
         return Checkpoint.from_note(self.checkpoint_note)
+
+    @property
+    def receipt_note(self) -> str | None:
+        """The signed receipt note the extra line carries (unverified), or None if it carries none."""
+        if self.extra is None:
+            return None
+        try:
+            text = self.extra.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return text if text.startswith(tuple(header + "\n" for header in RECEIPT_HEADERS)) else None
 
 
 def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: bytes | None = None) -> str:

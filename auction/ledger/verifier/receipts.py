@@ -1,7 +1,9 @@
 """Checks against what the inspector brought: a checkpoint kept earlier, a tlog-proof, a bidder's receipt.
 
 A --since checkpoint must match the bundle's tree at its size; a tlog-proof's inclusion path must lead to its
-checkpoint's root; a receipt's body must have been integrated within its promised max merge delay.
+checkpoint's root; a receipt's body must have been integrated within its promised max merge delay; and a proof
+given with a receipt (beside it, or in the proof's extra line) must prove the very entry the receipt names, so
+nobody can present another bidder's proof as theirs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from auction.ledger.verifier.merge import Merge, Pending
 from auction.ledger.verifier.merkle import ProofError, verify_inclusion
 from auction.ledger.verifier.note import NoteError, Receipt, verify_note
 from auction.ledger.verifier.proof_file import TlogProof
+from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Report, Stop
 
 
@@ -98,10 +101,20 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
                 "verify against a newer bundle",
             )
         )
-    index, at, integrated = found
+    index, at, integrated, lot, lot_seq, kind = found
     if at != admitted:
         raise Stop(
             Failure("receipt", f"entry {index} records at {at}, the receipt says admitted {admitted}", index=index)
+        )
+    named = receipt.entry
+    if named is not None and (named.lot, named.lot_seq, named.kind) != (lot, lot_seq, kind):
+        raise Stop(
+            Failure(
+                "receipt",
+                f"entry {index} is {_entry_name(lot, lot_seq, kind)}, but the receipt names "
+                f"{_entry_name(named.lot, named.lot_seq, named.kind)}",
+                index=index,
+            )
         )
     delay = _after(integrated, receipt.admitted_at)  # >= 0: the leaf's at is not after its integrated_at
     if delay > allowed:
@@ -117,6 +130,40 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         f"receipt: body {receipt.body_hash} is entry {index}, admitted {admitted}, integrated {integrated} "
         f"({_seconds(delay)} s, within the promised {receipt.max_merge_delay} s)"
     )
+
+
+def check_refusal(refusal: Refusal, note: str, merge: Merge, report: Report) -> None:
+    """A signed refusal is signed by a key of the log and is for this log (a refusal writes no entry to find)."""
+    keys = merge.keys.listed[: merge.keys.introduced]
+    try:
+        verify_note(note, keys)
+    except NoteError as exc:
+        raise Stop(Failure("refusal", f"signature: {exc}")) from None
+    if refusal.origin != report.origin:
+        raise Stop(Failure("refusal", f"refusal is for origin {refusal.origin!r}"))
+    report.notes.append(
+        f"refusal: the log signed that it refused {refusal.action} on lot {refusal.lot} "
+        f"(request {refusal.request_hash}) with {refusal.code} at {format_time(refusal.refused_at)}"
+    )
+
+
+def _entry_name(lot: int | None, lot_seq: int, kind: str) -> str:
+    return f"{kind} #{lot_seq} of {'the platform chain' if lot is None else f'lot {lot}'}"
+
+
+def check_binding(receipt: Receipt, proof: TlogProof, merge: Merge, report: Report) -> None:
+    """The proof's index holds the entry the receipt names (run after check_receipt found that entry)."""
+    index = merge.found_bodies[receipt.body_hash][0]
+    if index != proof.index:
+        raise Stop(
+            Failure(
+                "receipt",
+                f"the proof is for entry {proof.index}, but the receipt names entry {index} "
+                f"(body {receipt.body_hash}): this proof is not a proof of the receipt's entry",
+                index=proof.index,
+            )
+        )
+    report.notes.append(f"the proof is for entry {index}, the entry the receipt names")
 
 
 def _seconds(micros: int) -> str:

@@ -33,7 +33,7 @@ Replay = Callable[[Iterable[Leaf]], list[Finding]]
 class Failure:
     """Where and why verification stopped."""
 
-    where: str  # "index", "checkpoint", "keys", "since", "receipt" or "input"
+    where: str  # "index", "checkpoint", "keys", "since", "receipt", "refusal" or "input"
     reason: str
     index: int | None = None
     checkpoint: int | None = None

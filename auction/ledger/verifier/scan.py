@@ -70,7 +70,8 @@ class Block:
     last_integrated: str = ""
     ranges: dict[int, list[bytes]] = field(default_factory=dict)
     full: list[bytes] = field(default_factory=list)
-    found_bodies: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # hash -> (line, at, integrated_at)
+    # Receipts' bodies: hash -> (line, at, integrated_at, lot, lot_seq, kind), the last three to match a v2 receipt.
+    found_bodies: dict[str, tuple[int, str, str, int | None, int, str]] = field(default_factory=dict)
     found_leaves: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -222,7 +223,7 @@ def scan_lines(  # noqa: PLR0912, PLR0915 - the per-entry hot loop stays in one 
         expect_index = index + 1
         last_stamp = stamp
         if bodies and body_hash in bodies and body_hash not in block.found_bodies:
-            block.found_bodies[body_hash] = (pos, at, stamp)
+            block.found_bodies[body_hash] = (pos, at, stamp, lot, lot_seq, kind)
         if indices and index in indices:
             block.found_leaves[index] = leaf_hash
     block.failure = failure

@@ -6,7 +6,8 @@
    checkpoints due after it (`merge`);
 4. end of the stream: no checkpoint larger than the bundle (truncation), the newest checkpoint covers every
    entry, every listed key was introduced, the --key signed some checkpoint; then --since and --receipt
-   (`receipts`);
+   (`receipts`), and a proof given with a receipt must prove the receipt's own entry; then --refusal, a signed
+   refusal, must be signed by the log's key;
 5. the `replay` extension point (the auction state machine, `replay.replay`), if given.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 
 from auction.ledger.verifier.bundle import DEFAULT_BLOCK_SIZE, Bundle, BundleError, read_bundle
 from auction.ledger.verifier.entry import parse_leaf
@@ -21,7 +23,7 @@ from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, 
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange
 from auction.ledger.verifier.note import NoteError, verify_note
-from auction.ledger.verifier.receipts import check_outside, check_proof, check_receipt
+from auction.ledger.verifier.receipts import check_binding, check_outside, check_proof, check_receipt, check_refusal
 from auction.ledger.verifier.report import (
     EXIT_OK,
     EXIT_TAMPERED,
@@ -41,21 +43,22 @@ def verify_bundle(
     path: str | os.PathLike[str],
     *,
     since: str | None = None,
-    receipt: str | None = None,
+    receipt: str | Sequence[str] | None = None,
     key: str | None = None,
     replay: Replay | None = None,
     workers: int | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     parallel_threshold: int = PARALLEL_THRESHOLD,
+    refusal: str | None = None,
 ) -> Report:
-    """Verify a bundle; `since`, `receipt` (a receipt note or a tlog-proof) and `key` (a vkey) are texts."""
+    """Verify a bundle; `since`, `receipt` (a receipt note, a tlog-proof, or one of each) and `key` are texts."""
     try:
         bundle = read_bundle(path)
     except BundleError as exc:
         return unusable(str(exc))
     with bundle:
         try:
-            return _verify(bundle, since, receipt, key, replay, workers, block_size, parallel_threshold)
+            return _verify(bundle, since, receipt, key, replay, workers, block_size, parallel_threshold, refusal)
         except BundleError as exc:
             return unusable(str(exc), bundle.origin)
         except OSError as exc:
@@ -65,16 +68,17 @@ def verify_bundle(
 def _verify(
     bundle: Bundle,
     since: str | None,
-    receipt: str | None,
+    receipt: str | Sequence[str] | None,
     key: str | None,
     replay: Replay | None,
     workers: int | None,
     block_size: int,
     parallel_threshold: int,
+    refusal: str | None,
 ) -> Report:
     report = Report(EXIT_OK, origin=bundle.origin)
     try:
-        inputs = parse_inputs(bundle.origin, since, receipt, key)
+        inputs = parse_inputs(bundle.origin, since, receipt, key, refusal)
         count = workers if workers is not None else min(2, os.cpu_count() or 1)
         _check_bundle(bundle, inputs, report, count, block_size, parallel_threshold)
     except Stop as stop:
@@ -122,6 +126,10 @@ def _check_bundle(
         check_proof(inputs.proof, inputs.proof_checkpoint, merge, report)
     if inputs.receipt is not None:
         check_receipt(*inputs.receipt, merge, report)
+        if inputs.proof is not None:
+            check_binding(inputs.receipt[0], inputs.proof, merge, report)
+    if inputs.refusal is not None:
+        check_refusal(*inputs.refusal, merge, report)
 
 
 def _finish(merge: Merge, report: Report) -> None:

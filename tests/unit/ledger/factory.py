@@ -12,7 +12,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body, make_leaf, parse_body
 from auction.ledger.verifier.merkle import CompactRange, hash_leaf
-from auction.ledger.verifier.note import Checkpoint, Receipt, VerifierKey, format_vkey, sign_checkpoint, sign_receipt
+from auction.ledger.verifier.note import (
+    Checkpoint,
+    Receipt,
+    ReceiptEntry,
+    VerifierKey,
+    format_vkey,
+    sign_checkpoint,
+    sign_receipt,
+)
 
 ORIGIN = "achyk.test/ledger"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -83,10 +91,16 @@ class Log:
         self.key = new_key
         return new_key
 
-    def receipt(self, body: bytes, max_merge_delay: int = 60) -> str:
-        """A signed receipt for a body, as admission would have issued it."""
-        admitted = parse_body(body).at_datetime
-        promise = Receipt(self.origin, body_hash(body), admitted, max_merge_delay)
+    def receipt(
+        self, body: bytes, max_merge_delay: int = 60, *, v1: bool = False, entry: ReceiptEntry | None = None
+    ) -> str:
+        """A signed receipt for a body, as admission issues it (v1: as it did before receipts named the entry).
+
+        `entry` overrides the entry the receipt names, to play a log that signs a misleading receipt.
+        """
+        parsed = parse_body(body)
+        named = entry or ReceiptEntry(parsed.lot, parsed.lot_seq, parsed.kind)
+        promise = Receipt(self.origin, body_hash(body), parsed.at_datetime, max_merge_delay, None if v1 else named)
         return sign_receipt(promise, self.key_name, self.key)
 
     def verifier(self) -> VerifierKey:

@@ -16,7 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from auction.ledger.verifier.entry import body_hash
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
-from auction.ledger.verifier.note import Checkpoint, NoteError, format_vkey, parse_vkey, sign_checkpoint
+from auction.ledger.verifier.note import (
+    Checkpoint,
+    NoteError,
+    ReceiptEntry,
+    format_vkey,
+    parse_vkey,
+    sign_checkpoint,
+)
 from auction.ledger.verifier.proof_file import ProofFileError, build_proof, parse_proof, verify_proof
 from tests.unit.ledger.factory import ORIGIN, Log, honest_log
 from tests.unit.ledger.reference_tree import list_subtree_hasher
@@ -303,3 +310,41 @@ def test_vkeys_parse_as_in_python(honest: Evidence) -> None:
     results = run_js(jobs)
     assert failed_step(results[0]) == "checkpoint"  # a valid key, but not the one that signed
     assert [failed_step(r) for r in results[1:]] == ["key", "key", "key"]
+
+
+def test_a_proof_carrying_its_receipt_is_refused_for_another_entry(honest: Evidence) -> None:
+    """A proof bound to a bidder's receipt must prove that bidder's entry, in the browser as in Python."""
+    log, receipt = honest.log, honest.receipt_file["receipt"]
+    own = build_proof_with(log, honest.index, receipt)
+    theirs = build_proof_with(log, honest.index - 1, receipt)
+    forged = build_proof_with(log, honest.index, Log().receipt(honest.body))
+    own_report, theirs_report, forged_report, unbound = run_js(
+        [honest.job(own), honest.job(theirs), honest.job(forged), honest.job(honest.proof)]
+    )
+    assert own_report["ok"], own_report
+    assert "receipt_binding" in step_ids(own_report)
+    assert failed_step(theirs_report) == "receipt_binding"
+    error = theirs_report["steps"][-1]["error"]
+    assert f"the proof is for entry {honest.index - 1}" in error
+    assert f"the receipt names body {body_hash(honest.body)}" in error
+    assert failed_step(forged_report) == "receipt_signature"
+    assert unbound["ok"], unbound
+    assert "receipt_binding" not in step_ids(unbound)
+    assert parse_proof(theirs).receipt_note == receipt
+
+
+def build_proof_with(log: Log, index: int, receipt: str) -> str:
+    """proof_for, with the signed receipt note in the proof's extra line."""
+    plain = parse_proof(proof_for(log, index))
+    return build_proof(plain.index, plain.hashes, plain.checkpoint_note, receipt.encode())
+
+
+def test_receipts_name_their_entry_and_old_receipts_still_verify(honest: Evidence) -> None:
+    """A v2 receipt whose words contradict its entry is refused in the browser, as receipts.check_receipt does."""
+    log, body = honest.log, honest.body
+    misleading = log.receipt(body, entry=ReceiptEntry(2, 999, "bid.withdrawn"))
+    old = log.receipt(body, v1=True)
+    misleading_report, old_report = run_js([honest.job(misleading), honest.job(old)])
+    assert failed_step(misleading_report) == "entry_matches"
+    assert "but the receipt names bid.withdrawn #999 of lot 2" in misleading_report["steps"][-1]["error"]
+    assert old_report["ok"], old_report

@@ -12,6 +12,7 @@ from auction.ledger.verifier.note import (
     Checkpoint,
     NoteError,
     Receipt,
+    ReceiptEntry,
     VerifierKey,
     add_signature,
     format_vkey,
@@ -186,19 +187,37 @@ def test_checkpoint_parse_is_strict(text: str, message: str) -> None:
 
 def test_receipt_round_trip() -> None:
     key = Ed25519PrivateKey.generate()
-    receipt = Receipt("achyk.example.kg/ledger", "ab" * 32, datetime(2026, 3, 1, 9, 0, 0, 5, tzinfo=UTC), 60)
+    at = datetime(2026, 3, 1, 9, 0, 0, 5, tzinfo=UTC)
+    receipt = Receipt("achyk.example.kg/ledger", "ab" * 32, at, 60, ReceiptEntry(7, 12, "bid.withdrawn"))
     assert receipt.text() == (
-        "achyk-receipt/v1\nachyk.example.kg/ledger\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n"
+        "achyk-receipt/v2\nachyk.example.kg/ledger\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n"
+        "7\n12\nbid.withdrawn\n"
     )
+    platform = Receipt("o", "ab" * 32, at, 60, ReceiptEntry(None, 1, "key.rotated"))
+    assert platform.text().endswith("\n60\nplatform\n1\nkey.rotated\n")
+    assert Receipt.parse(platform.text()) == platform
     note = sign_receipt(receipt, "achyk.example.kg/ledger", key)
     opened, _ = open_receipt(note, [VerifierKey.from_public_key("achyk.example.kg/ledger", key)])
     assert opened == receipt
+
+
+def test_receipts_issued_before_v2_still_parse() -> None:
+    text = "achyk-receipt/v1\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n"
+    receipt = Receipt.parse(text)
+    assert receipt.entry is None
+    assert receipt.text() == text
 
 
 @pytest.mark.parametrize(
     "text",
     [
         "achyk-receipt/v2\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n",
+        "achyk-receipt/v3\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n7\n1\nbid.placed\n",
+        "achyk-receipt/v2\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n07\n1\nbid.placed\n",
+        "achyk-receipt/v2\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n7\n0\nbid.placed\n",
+        "achyk-receipt/v2\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\nnull\n1\nbid.placed\n",
+        "achyk-receipt/v2\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n7\n1\nBid Placed\n",
+        "achyk-receipt/v1\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n7\n1\nbid.placed\n",
         "achyk-receipt/v1\no\n" + "AB" * 32 + "\n2026-03-01T09:00:00.000005Z\n60\n",
         "achyk-receipt/v1\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00Z\n60\n",
         "achyk-receipt/v1\no\n" + "ab" * 32 + "\n2026-03-01T09:00:00.000005Z\n060\n",

@@ -16,8 +16,9 @@ from auction.ledger.verifier.canonical import parse_time
 from auction.ledger.verifier.cli import main
 from auction.ledger.verifier.entry import LEAF_PREFIX, Leaf, leaf_tail, make_leaf, parse_body, parse_leaf
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
-from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from auction.ledger.verifier.note import Checkpoint, ReceiptEntry, format_vkey, sign_checkpoint
 from auction.ledger.verifier.proof_file import build_proof
+from auction.ledger.verifier.refusal import Refusal, sign_refusal
 from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
 from auction.ledger.verifier.verify import verify_bundle
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
@@ -820,3 +821,105 @@ def test_fast_path_agrees_with_the_authoritative_parser_inside_a_run(monkeypatch
     for run, got, expected in zip(cases, fast, slow, strict=True):
         assert got == expected, run
     assert sum(facts[1] is None for facts in fast) >= len(runs)
+
+
+def _proof_of(log: Log, index: int, receipt: str | None = None) -> str:
+    """A tlog-proof of entry `index` under the 32-entry checkpoint, carrying `receipt` in its extra line."""
+    hashes = [hash_leaf(leaf) for leaf in log.leaves[:32]]
+    path = inclusion_proof(index, 32, list_subtree_hasher(hashes))
+    return build_proof(index, path, log.checkpoints[3], None if receipt is None else receipt.encode())
+
+
+def test_a_proof_bound_to_its_receipt_verifies(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    receipt = log.receipt(log.bodies[17])
+    for evidence in ([_proof_of(log, 17, receipt)], [receipt, _proof_of(log, 17)]):
+        report = check(path, receipt=evidence)
+        assert report.ok, report.text()
+        assert "the proof is for entry 17, the entry the receipt names" in report.notes
+
+
+def test_a_proof_for_another_entry_is_refused_with_the_receipt(log: Log, tmp_path: Path) -> None:
+    """A bidder's receipt names entry 17; someone else's proof of entry 20 must not pass as the bidder's proof."""
+    path = log.write(tmp_path / "b")
+    receipt = log.receipt(log.bodies[17])
+    for evidence in ([_proof_of(log, 20, receipt)], [receipt, _proof_of(log, 20)]):
+        report = check(path, receipt=evidence)
+        assert report.failure is not None, f"a proof of entry 20 passed for the receipt of entry 17: {evidence}"
+        assert (report.failure.where, report.failure.index) == ("receipt", 20)
+        assert "the proof is for entry 20, but the receipt names entry 17" in report.failure.reason
+    receipt_file, proof_file = tmp_path / "mine.receipt", tmp_path / "theirs.tlog-proof"
+    receipt_file.write_text(receipt, encoding="utf-8")
+    proof_file.write_text(_proof_of(log, 20), encoding="utf-8")
+    assert main([str(path), "--receipt", str(receipt_file), "--receipt", str(proof_file)]) == EXIT_TAMPERED
+
+
+def test_two_receipts_or_two_proofs_are_unusable(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    receipts = [log.receipt(log.bodies[17]), log.receipt(log.bodies[18])]
+    proofs = [_proof_of(log, 17), _proof_of(log, 18)]
+    bound_elsewhere = [receipts[1], _proof_of(log, 17, receipts[0])]
+    for evidence in (receipts, proofs, bound_elsewhere):
+        report = check(path, receipt=evidence)
+        assert report.exit_code == EXIT_UNUSABLE, report.text()
+
+
+def test_a_receipt_naming_another_entry_than_its_body_is_refused(log: Log, tmp_path: Path) -> None:
+    """A log that signs a receipt calling a withdrawal a bid (its body hash right, its words wrong) is caught."""
+    path = log.write(tmp_path / "b")
+    body = parse_body(log.bodies[17])
+    for misleading in (
+        ReceiptEntry(body.lot, body.lot_seq, "bid.withdrawn" if body.kind != "bid.withdrawn" else "bid.placed"),
+        ReceiptEntry(body.lot, body.lot_seq + 1, body.kind),
+        ReceiptEntry(None if body.lot is not None else 1, body.lot_seq, body.kind),
+    ):
+        report = check(path, receipt=log.receipt(log.bodies[17], entry=misleading))
+        assert report.failure is not None, misleading
+        assert (report.failure.where, report.failure.index) == ("receipt", 17)
+        assert f"entry 17 is {body.kind} #{body.lot_seq} of " in report.failure.reason
+        assert f"but the receipt names {misleading.kind} #{misleading.lot_seq} of " in report.failure.reason
+
+
+def test_a_receipt_issued_before_v2_still_verifies(log: Log, tmp_path: Path) -> None:
+    report = check(log.write(tmp_path / "b"), receipt=log.receipt(log.bodies[17], v1=True))
+    assert report.ok, report.text()
+
+
+def _refusal(log: Log, **changes: Any) -> str:
+    values: dict[str, Any] = {
+        "origin": ORIGIN,
+        "lot": 2,
+        "action": "bid.place",
+        "request_hash": "cd" * 32,
+        "code": "bid.too_low",
+        "refused_at": START + timedelta(minutes=5),
+    }
+    values.update(changes)
+    return sign_refusal(Refusal(**values), log.key_name, log.key)
+
+
+def test_a_signed_refusal_verifies_offline(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    report = check(path, refusal=_refusal(log))
+    assert report.ok, report.text()
+    assert report.notes[-1] == (
+        f"refusal: the log signed that it refused bid.place on lot 2 (request {'cd' * 32}) with bid.too_low "
+        "at 2026-03-01T09:05:00.000000Z"
+    )
+    refusal_file = tmp_path / "refused.txt"
+    refusal_file.write_text(_refusal(log), encoding="utf-8")
+    assert main([str(path), "--refusal", str(refusal_file)]) == EXIT_OK
+
+
+def test_a_forged_or_foreign_refusal_is_refused(log: Log, tmp_path: Path) -> None:
+    path = log.write(tmp_path / "b")
+    forged = check(path, refusal=_refusal(Log()))
+    assert forged.failure is not None
+    assert (forged.failure.where, forged.exit_code) == ("refusal", EXIT_TAMPERED)
+    assert "signature" in forged.failure.reason
+    foreign = check(path, refusal=_refusal(log, origin="elsewhere.example/ledger"))
+    assert foreign.failure is not None
+    assert foreign.failure.reason == "refusal is for origin 'elsewhere.example/ledger'"
+    edited = _refusal(log).replace("bid.too_low", "bid.too_late", 1)
+    assert check(path, refusal=edited).failure is not None
+    assert check(path, refusal="not a refusal\n").exit_code == EXIT_UNUSABLE

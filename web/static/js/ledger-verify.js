@@ -7,7 +7,11 @@ const ALG_ED25519 = 0x01;
 const ED25519_SIGNATURE_SIZE = 64;
 const SIGNATURE_PREFIX = "\u2014 "; // an em dash and a space
 const MAX_SIGNATURES = 100;
-const RECEIPT_HEADER = "achyk-receipt/v1";
+const RECEIPT_HEADER = "achyk-receipt/v2";
+const RECEIPT_HEADER_V1 = "achyk-receipt/v1";
+const RECEIPT_HEADERS = [RECEIPT_HEADER, RECEIPT_HEADER_V1];
+const PLATFORM_CHAIN_NAME = "platform";
+const KIND = /^[a-z0-9][a-z0-9_.\-]{0,63}$/;
 const PROOF_HEADER = "c2sp.org/tlog-proof@v1";
 const HASH_SIZE = 32;
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -218,16 +222,39 @@ export function parseCheckpoint(text) {
   return { origin, size, root, extensions };
 }
 
-/** Receipt note text (as Receipt.parse). */
+/** Receipt note text (as Receipt.parse): v2 names the entry (lot or null, lotSeq, kind); v1 has entry null. */
 export function parseReceipt(text) {
   if (!text.endsWith("\n")) fail("receipt text must end with a newline");
   const lines = text.slice(0, -1).split("\n");
-  if (lines.length !== 5 || lines[0] !== RECEIPT_HEADER) fail(`receipt text must be 5 lines starting with ${RECEIPT_HEADER}`);
+  if (!((lines.length === 8 && lines[0] === RECEIPT_HEADER) || (lines.length === 5 && lines[0] === RECEIPT_HEADER_V1))) {
+    fail(`receipt text must be 8 lines starting with ${RECEIPT_HEADER} (or 5 with v1)`);
+  }
   const [, origin, bodyHash, admitted, delay] = lines;
   if (!origin) fail("receipt origin is empty");
   if (!HEX64.test(bodyHash)) fail("receipt body hash must be 64 lowercase hex digits");
   parseTime(admitted);
-  return { origin, bodyHash, admitted, maxMergeDelay: parseDecimal(delay, "receipt max merge delay") };
+  let entry = null;
+  if (lines.length === 8) {
+    const [chain, seq, kind] = lines.slice(5);
+    const lot = chain === PLATFORM_CHAIN_NAME ? null : parseDecimal(chain, "receipt lot");
+    const lotSeq = parseDecimal(seq, "receipt lot sequence");
+    if (lotSeq < 1n) fail("receipt lot sequence must be at least 1");
+    if (!KIND.test(kind)) fail("receipt kind must match [a-z0-9][a-z0-9_.-]{0,63}");
+    entry = { lot, lotSeq, kind };
+  }
+  return { origin, bodyHash, admitted, maxMergeDelay: parseDecimal(delay, "receipt max merge delay"), entry };
+}
+
+/** Throws unless the ledger body (parsed JSON) is the entry a v2 receipt names (as receipts.check_receipt). */
+export function checkNamedEntry(receipt, body, index) {
+  const named = receipt.entry;
+  if (named === null) return;
+  const lot = body.lot === null ? null : BigInt(body.lot);
+  if (lot !== named.lot || BigInt(body.lot_seq) !== named.lotSeq || body.kind !== named.kind) {
+    const said = `${named.kind} #${named.lotSeq} of ${named.lot === null ? "the platform chain" : "lot " + named.lot}`;
+    const found = `${body.kind} #${body.lot_seq} of ${body.lot === null ? "the platform chain" : "lot " + body.lot}`;
+    fail(`entry ${index} is ${found}, but the receipt names ${said}`);
+  }
 }
 
 // --- tlog-proof files (c2sp.org/tlog-proof@v1) --------------------------------------------------------
@@ -322,7 +349,7 @@ export async function verifyInclusion(index, size, leafHash, proof, root) {
 export function detectEvidence(text) {
   const trimmed = typeof text === "string" ? text.trimStart() : "";
   if (trimmed.startsWith("{")) return "receipt";
-  if (trimmed.startsWith(RECEIPT_HEADER + "\n")) return "receipt-note";
+  if (RECEIPT_HEADERS.some((header) => trimmed.startsWith(header + "\n"))) return "receipt-note";
   if (trimmed.startsWith(PROOF_HEADER + "\n")) return "proof";
   return null;
 }
@@ -473,6 +500,7 @@ async function verifyReceipt(text, kind, options, step) {
     if (file && body !== file.body) fail("the ledger's entry is not the receipt's entry");
     const digest = toHex(await sha256(encoder.encode(body)));
     if (digest !== receipt.bodyHash) fail(`the ledger's entry hashes to ${digest}, not ${receipt.bodyHash}`);
+    checkNamedEntry(receipt, JSON.parse(body), proof.index);
     integratedAt = parsed.integrated_at;
     return { index: String(proof.index) };
   });
@@ -486,6 +514,18 @@ async function verifyReceipt(text, kind, options, step) {
   });
 }
 
+/** The signed receipt note a proof's extra line carries (unverified), or null (as TlogProof.receipt_note). */
+export function boundReceiptNote(proof) {
+  if (proof.extra === null) return null;
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(proof.extra);
+  } catch {
+    return null;
+  }
+  return RECEIPT_HEADERS.some((header) => text.startsWith(header + "\n")) ? text : null;
+}
+
 async function verifyProofFile(text, options, step) {
   let proof;
   await step("read_proof", () => {
@@ -493,12 +533,39 @@ async function verifyProofFile(text, options, step) {
     return { index: String(proof.index) };
   });
   const key = await checkKey(options, step);
+  // A receipt in the extra line binds the proof to the entry it names: another entry's proof is refused.
+  const note = boundReceiptNote(proof);
+  let receipt = null;
+  if (note !== null) {
+    await step("receipt_signature", async () => {
+      const opened = await verifyNote(note, [key]);
+      receipt = parseReceipt(opened.text);
+      if (options.origin && receipt.origin !== options.origin) {
+        fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
+      }
+      return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
+    });
+  }
   const checkpoint = await checkCheckpoint(proof, key, options, step);
   const leaf = await fetchLeaf(proof.index, options, step);
+  let digest;
   await step("entry_read", async () => {
     const { body } = bodyOfLeaf(leaf, proof.index);
     const parsed = JSON.parse(body);
-    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: toHex(await sha256(encoder.encode(body))) };
+    digest = toHex(await sha256(encoder.encode(body)));
+    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
   });
+  if (receipt !== null) {
+    await step("receipt_binding", () => {
+      if (digest !== receipt.bodyHash) {
+        fail(
+          `the proof is for entry ${proof.index} (body ${digest}), but the receipt names body ${receipt.bodyHash}: ` +
+            "this proof is not a proof of the receipt's entry",
+        );
+      }
+      checkNamedEntry(receipt, JSON.parse(bodyOfLeaf(leaf, proof.index).body), proof.index);
+      return { index: String(proof.index), body_hash: digest };
+    });
+  }
   await checkInclusion(proof, checkpoint, leaf, step);
 }
