@@ -223,7 +223,8 @@ async def test_receipts_download_and_proofs(
     mine = await client.get("/me/bids?lang=en")
     my_bids = Page(mine.text)
     assert my_bids.texts(f"main section#lot-{lot_id} section.receipt code.body-hash") == [receipt["body_hash"]]
-    proof_link = f'main section#lot-{lot_id} a.proof-link[href="/api/v1/ledger/receipts/{receipt["body_hash"]}/proof"]'
+    # The bidder's page offers their own, receipt-bound proof, not the public one anyone may download.
+    proof_link = f'main section#lot-{lot_id} a.proof-link[href="/me/bids/{bid_id}/proof"]'
     assert my_bids.text(proof_link) == "Download proof"
 
     await log_in(client, "bidder2")
