@@ -25,7 +25,7 @@ from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
 from tests.kit.drive import Drive
 from tests.kit.ledger import keys_of
-from tests.kit.world import World, lot_terms
+from tests.kit.world import PASSPHRASES, World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 
@@ -46,6 +46,27 @@ class Auction:
         self.drive = Drive(world)
         self.officer = world.auth("officer_tokmok")
         self.lot_id = 0
+
+    def commission_secrets(self) -> list[dict[str, Any]]:
+        """Both Tokmok officers with their passphrases: the commission of a sealed lot, and its opening."""
+        return [{"member_id": self.world.user_ids[name], "passphrase": p} for name, p in PASSPHRASES.items()]
+
+    async def publish_sealed(self) -> bytes:
+        """Publish the sealed lot with a 2-of-2 commission; returns the lot's public key."""
+        commission = {"threshold": 2, "members": self.commission_secrets()}
+        published = await self.client.post(
+            f"/api/v1/lots/{self.lot_id}/sealed/publish", json=commission, headers=self.officer
+        )
+        assert published.status_code == 200, published.text
+        return b64url_decode(published.json()["public_key"])
+
+    async def open_sealed(self) -> dict[str, Any]:
+        """The commission opens the closed lot with both shares; returns the outcome."""
+        releases = {"releases": self.commission_secrets()}
+        opened = await self.client.post(f"/api/v1/lots/{self.lot_id}/sealed/open", json=releases, headers=self.officer)
+        assert opened.status_code == 200, opened.text
+        result: dict[str, Any] = opened.json()
+        return result
 
     async def create(self, **overrides: Any) -> dict[str, Any]:
         response = await self.client.post(
@@ -502,18 +523,7 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     """Application, sealed bid, replacement, withdrawal, award refusal and signature: each answer has a receipt
     that names the entry it wrote and that the offline verifier accepts against the exported ledger."""
     await auction.create(format="sealed_bid")
-    commission = {
-        "threshold": 2,
-        "members": [
-            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ],
-    }
-    published = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
-    )
-    assert published.status_code == 200, published.text
-    key = b64url_decode(published.json()["public_key"])
+    key = await auction.publish_sealed()
     answers: list[tuple[str, dict[str, Any]]] = []
     pseudonyms = {}
     for name in ("bidder", "bidder2", "bidder3"):
@@ -548,16 +558,7 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     assert withdrawn.status_code == 200, withdrawn.text
     answers.append(("bid.withdrawn", withdrawn.json()))
     await auction.live_until(timedelta(hours=3, seconds=30))
-    releases = {
-        "releases": [
-            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ]
-    }
-    opened = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=releases, headers=auction.officer
-    )
-    assert opened.status_code == 200, opened.text
+    await auction.open_sealed()
     declined = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/decline", headers=world.auth("bidder2"))
     assert declined.status_code == 200, declined.text
     answers.append(("award.declined", declined.json()))

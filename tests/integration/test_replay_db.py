@@ -12,7 +12,7 @@ from auction.ledger.verifier.bundle import read_bundle
 from auction.ledger.verifier.cli import main as verifier_main
 from auction.ledger.verifier.entry import Leaf, parse_leaf
 from auction.ledger.verifier.replay import replay
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from tests.integration import test_bidding_api as api
 from tests.kit.ledger import integrate
@@ -76,18 +76,7 @@ async def test_sealed_auction_replays_clean(
     auction: api.Auction, clock: FrozenClock, world: World, tmp_path: Path
 ) -> None:
     await auction.create(format="sealed_bid")
-    commission = {
-        "threshold": 2,
-        "members": [
-            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ],
-    }
-    published = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
-    )
-    assert published.status_code == 200, published.text
-    key = b64url_decode(published.json()["public_key"])
+    key = await auction.publish_sealed()
     await auction.admit("bidder", "bidder2", "bidder3")
     clock.set(clock.now() + timedelta(days=8))
     await auction.tick()
@@ -109,17 +98,8 @@ async def test_sealed_auction_replays_clean(
     await seal("bidder3", 150_000_00)
     await seal("bidder", 130_000_00)  # replaces the first
     await auction.live_until(timedelta(hours=3, seconds=30))
-    releases = {
-        "releases": [
-            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ]
-    }
-    opened = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=releases, headers=auction.officer
-    )
-    assert opened.status_code == 200, opened.text
-    assert opened.json()["winner"] == pseudonyms["bidder2"]
+    outcome = await auction.open_sealed()
+    assert outcome["winner"] == pseudonyms["bidder2"]
 
     path, leaves = await exported(auction, tmp_path)
     assert kinds_of(leaves, auction.lot_id)[-3:] == ["auction.closed", "sealed.opened", "award.made"]
