@@ -22,6 +22,9 @@ COPY auction ./auction
 COPY web ./web
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/htmx.min.js
 COPY --from=assets /src/node_modules/htmx-ext-sse/dist/sse.min.js web/static/vendor/htmx-sse.min.js
+# The ky/ru/en catalogs: the .po files are the source, the compiled .mo files are not committed.
+RUN pip install --no-cache-dir --no-index --no-deps /wheels/babel-*.whl \
+ && pybabel compile --domain messages --directory web/locale
 RUN pip wheel --no-cache-dir --no-index --no-deps --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
