@@ -1,30 +1,37 @@
 // Seals a bid in the browser so the platform only ever holds ciphertext until the opening.
-// Byte-for-byte the v1 wire format of auction/ledger/verifier/sealed.py, which decrypts it; change both
-// together. No dependencies: WebCrypto only (Chromium, Firefox, Safari, Node >= 20).
+// Byte-for-byte the v2 wire format of docs/keys.md section 2.3 (auction/ledger/verifier/sealed.py decrypts it;
+// change both together): ElGamal KEM to the commission's joint key Y on edwards25519, HKDF-SHA256, AES-256-GCM.
+//
+//   0x02 ‖ R (32) ‖ iv (12) ‖ AES-256-GCM ciphertext (32) ‖ tag (16)    93 bytes, 124 base64url characters
+//   r random, R = r·G, S = r·Y, K = HKDF-SHA256(IKM = S, salt = R ‖ Y, info = "achyk sealed bid v2")
+import {
+  GroupError,
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  b64uDecode,
+  b64uEncode,
+  baseMul,
+  concat,
+  decodePoint,
+  hexEncode,
+  hkdfAesKey,
+  mul,
+  randomScalar,
+  sha256,
+} from "./group.js";
 
-const WIRE_VERSION = 0x01;
+const WIRE_VERSION = 0x02;
+const POINT_LENGTH = 32;
 const IV_LENGTH = 12;
-const POINT_LENGTH = 65;
 // Padding every plaintext to one length keeps the ciphertext from revealing how many digits a bid has.
 const PLAINTEXT_LENGTH = 32;
+const TAG_LENGTH = 16;
+export const CIPHERTEXT_LENGTH = 1 + POINT_LENGTH + IV_LENGTH + PLAINTEXT_LENGTH + TAG_LENGTH;
 const MAX_AMOUNT = 1e15;
 const MAX_LABEL_LENGTH = 200;
-const HKDF_INFO = new TextEncoder().encode("achyk sealed bid v1");
-const AAD_PREFIX = "achyk-sealed-bid/v1";
-
-function b64urlDecode(text) {
-  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
-    throw new TypeError("the lot public key is not unpadded base64url");
-  }
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function b64urlEncode(bytes) {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+const HKDF_INFO = "achyk sealed bid v2";
+const AAD_PREFIX = "achyk-sealed-bid/v2";
+const PLAINTEXT = /^\{"amount":(0|[1-9][0-9]{0,15})\} *$/;
 
 // Same refusals as sealed.check_label, so a bid that Python would reject is never sealed.
 function checkLabel(name, value) {
@@ -58,43 +65,69 @@ function bidPlaintext(amount) {
   return new TextEncoder().encode(JSON.stringify({ amount }).padEnd(PLAINTEXT_LENGTH, " "));
 }
 
+function jointKey(publicKeyB64url) {
+  try {
+    return decodePoint(b64uDecode(publicKeyB64url, "the lot public key"), "the lot public key");
+  } catch (error) {
+    throw new TypeError(error instanceof GroupError ? error.message : "the lot public key is not valid");
+  }
+}
+
+function bidKey(shared, r, y) {
+  return (usage) => hkdfAesKey(shared.toBytes(), concat(r.toBytes(), y.toBytes()), HKDF_INFO, usage);
+}
+
 /**
- * Encrypt `amountTyiyn` to the lot's public key (base64url, 65-byte uncompressed P-256 point).
+ * Encrypt `amountTyiyn` to the lot's joint key (base64url of a 32-byte edwards25519 point).
  * Resolves to the base64url ciphertext to submit; rejects on bad input or missing WebCrypto.
+ * `fixed` ({r, iv}) is for the cross-implementation test vectors only.
  */
-export async function encryptBid(publicKeyB64url, lotId, pseudonym, amountTyiyn) {
-  const subtle = globalThis.crypto && globalThis.crypto.subtle;
-  if (!subtle) {
+export async function encryptBid(publicKeyB64url, lotId, pseudonym, amountTyiyn, fixed = null) {
+  if (!(globalThis.crypto && globalThis.crypto.subtle)) {
     throw new Error("this browser cannot seal bids: WebCrypto needs a secure (https) page");
   }
   const aad = bidAad(lotId, pseudonym);
   const plaintext = bidPlaintext(amountTyiyn);
-  const lotKeyBytes = b64urlDecode(publicKeyB64url);
-  if (lotKeyBytes.length !== POINT_LENGTH || lotKeyBytes[0] !== 0x04) {
-    throw new TypeError("the lot public key must be a 65-byte uncompressed P-256 point");
+  const y = jointKey(publicKeyB64url);
+  const r = fixed ? fixed.r : randomScalar();
+  const bigR = baseMul(r);
+  const key = await bidKey(mul(r, y), bigR, y)("encrypt");
+  const iv = fixed ? fixed.iv : globalThis.crypto.getRandomValues(new Uint8Array(IV_LENGTH));
+  const body = await aesGcmEncrypt(key, iv, plaintext, aad);
+  return b64uEncode(concat(Uint8Array.of(WIRE_VERSION), bigR.toBytes(), iv, body));
+}
+
+/** The raw bytes of a well-formed v2 sealed bid; TypeError otherwise. */
+export function ciphertextBytes(ciphertext) {
+  const raw = b64uDecode(ciphertext, "the sealed bid");
+  if (raw.length !== CIPHERTEXT_LENGTH || raw[0] !== WIRE_VERSION) {
+    throw new TypeError(`a sealed bid is ${CIPHERTEXT_LENGTH} bytes starting with ${WIRE_VERSION}`);
   }
-  const curve = { name: "ECDH", namedCurve: "P-256" };
-  const lotKey = await subtle.importKey("raw", lotKeyBytes, curve, false, []);
-  const ephemeral = await subtle.generateKey(curve, true, ["deriveBits"]);
-  // deriveBits(256) is the shared point's x-coordinate, what cryptography's exchange() returns.
-  const shared = await subtle.deriveBits({ name: "ECDH", public: lotKey }, ephemeral.privateKey, 256);
-  const ikm = await subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
-  const aesKey = await subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
-    ikm,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt"],
-  );
-  const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_LENGTH));
-  const body = new Uint8Array(
-    await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad, tagLength: 128 }, aesKey, plaintext),
-  );
-  const ephemeralPoint = new Uint8Array(await subtle.exportKey("raw", ephemeral.publicKey));
-  const out = new Uint8Array(1 + ephemeralPoint.length + iv.length + body.length);
-  out[0] = WIRE_VERSION;
-  out.set(ephemeralPoint, 1);
-  out.set(iv, 1 + ephemeralPoint.length);
-  out.set(body, 1 + ephemeralPoint.length + iv.length);
-  return b64urlEncode(out);
+  return raw;
+}
+
+/** R of a sealed bid: the point each commission member's decryption share multiplies. */
+export function ephemeralOf(ciphertext) {
+  return decodePoint(ciphertextBytes(ciphertext).subarray(1, 1 + POINT_LENGTH), "the sealed bid's R");
+}
+
+/** hex SHA-256 of the raw ciphertext bytes: what the bidder signs and the ledger names a sealed bid by. */
+export async function ciphertextHash(ciphertext) {
+  return hexEncode(await sha256(ciphertextBytes(ciphertext)));
+}
+
+/**
+ * Open a sealed bid with S = r·Y (a Point, recombined from k members' shares); resolves to the amount in tyiyn,
+ * or null if it does not open under this S, lot and bidder or holds no bid.
+ */
+export async function decryptBid(shared, publicKeyB64url, lotId, pseudonym, ciphertext) {
+  const raw = ciphertextBytes(ciphertext);
+  const y = jointKey(publicKeyB64url);
+  const bigR = ephemeralOf(ciphertext);
+  const key = await bidKey(shared, bigR, y)("decrypt");
+  const iv = raw.subarray(1 + POINT_LENGTH, 1 + POINT_LENGTH + IV_LENGTH);
+  const plain = await aesGcmDecrypt(key, iv, raw.subarray(1 + POINT_LENGTH + IV_LENGTH), bidAad(lotId, pseudonym));
+  if (plain === null) return null;
+  const match = PLAINTEXT.exec(new TextDecoder().decode(plain));
+  return match && plain.length === PLAINTEXT_LENGTH ? Number(match[1]) : null;
 }
