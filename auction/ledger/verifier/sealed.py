@@ -1,24 +1,18 @@
-"""Sealed bids: ECIES over P-256 that a browser's WebCrypto produces byte for byte.
+"""Sealed bids: ElGamal KEM to the commission's joint key + HKDF + AES-256-GCM (docs/keys.md 2.3).
 
-Wire format v1, transported as base64url without padding::
+Wire format v2, transported as base64url without padding (93 bytes, 124 characters)::
 
-    0x01 || ephemeral public key (65 bytes, SEC1 uncompressed) || IV (12 bytes)
-         || AES-256-GCM ciphertext of the 32-byte plaintext || tag (16 bytes)
+    0x02 || R (32 bytes, edwards25519) || IV (12 bytes) || AES-256-GCM ciphertext (32 bytes) || tag (16 bytes)
 
-    shared = ECDH(ephemeral, lot key): the 32-byte x-coordinate (WebCrypto deriveBits(256))
-    key    = HKDF-SHA256(IKM=shared, salt=empty, info=b"achyk sealed bid v1", L=32)
-    AAD    = f"achyk-sealed-bid/v1|lot={lot_id}|bidder={pseudonym}" as UTF-8
+    r random, R = r·G, S = r·Y (Y the lot's joint key)
+    key = HKDF-SHA256(IKM=S, salt=R || Y, info=b"achyk sealed bid v2", L=32)
+    AAD = f"achyk-sealed-bid/v2|lot={lot_id}|bidder={pseudonym}" as UTF-8
 
-An empty HKDF salt is the RFC 5869 default of HashLen zero bytes: HMAC zero-pads short keys, so
-WebCrypto's `salt: new Uint8Array(0)` and `salt=None` here derive the same key.
+Nobody holds the secret of Y: the commission's members each publish D_j = x̂_j·R with a proof, and any k of them
+recombine S (auction.ledger.verifier.dkg.combine). Plaintext: ``{"amount":n}`` right-padded with ASCII spaces to
+exactly 32 bytes, so the ciphertext length does not disclose how many digits a bid has.
 
-Plaintext: ``JSON.stringify({amount: n})``, i.e. ``{"amount":n}`` with n in canonical decimal,
-right-padded with ASCII spaces to exactly 32 bytes. The padding is still valid JSON and makes
-every v1 ciphertext 126 bytes (168 characters): without it the ciphertext length would disclose
-how many digits a bid has before the opening.
-
-Standard library and `cryptography` only: part of the inspector's offline verifier, which replays sealed auctions
-with it; the platform imports it from here.
+Part of the inspector's offline verifier (standard library, `cryptography` and PyNaCl); the platform imports it.
 """
 
 from __future__ import annotations
@@ -28,27 +22,23 @@ import binascii
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-# The P-256 group order: every private scalar lives in [1, Q). Commission shares (auction.bidding.shamir) live
-# in GF(Q) for the same reason, and take Q from here: the platform may import the verifier, never the reverse.
-Q = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+from auction.ledger.verifier import group
 
-WIRE_VERSION = 0x01
-POINT_LENGTH = 65
+WIRE_VERSION = 0x02
+POINT_LENGTH = 32
 IV_LENGTH = 12
 TAG_LENGTH = 16
 PLAINTEXT_LENGTH = 32
-CIPHERTEXT_LENGTH = 1 + POINT_LENGTH + IV_LENGTH + PLAINTEXT_LENGTH + TAG_LENGTH  # 126 bytes
-CIPHERTEXT_TEXT_LENGTH = 168  # base64url characters for CIPHERTEXT_LENGTH bytes, no padding
-HKDF_INFO = b"achyk sealed bid v1"
-AAD_PREFIX = "achyk-sealed-bid/v1"
+CIPHERTEXT_LENGTH = 1 + POINT_LENGTH + IV_LENGTH + PLAINTEXT_LENGTH + TAG_LENGTH  # 93 bytes
+CIPHERTEXT_TEXT_LENGTH = 124  # base64url characters for CIPHERTEXT_LENGTH bytes, no padding
+HKDF_INFO = b"achyk sealed bid v2"
+AAD_PREFIX = "achyk-sealed-bid/v2"
 
 MIN_AMOUNT = 1
 # Below 2**53, so the browser's Number holds every allowed amount exactly.
@@ -67,7 +57,7 @@ class SealedBidError(Exception):
 
 
 class MalformedCiphertext(SealedBidError):
-    """The ciphertext is not structurally a v1 sealed bid; it should never be stored."""
+    """The ciphertext is not structurally a v2 sealed bid; it should never be stored."""
 
 
 class DecryptionFailed(SealedBidError):
@@ -79,33 +69,7 @@ class InvalidBidAmount(SealedBidError):
 
 
 class InvalidKey(SealedBidError):
-    """A lot key is not a valid P-256 key in the expected encoding."""
-
-
-@dataclass(frozen=True, slots=True)
-class LotKeyPair:
-    """A sealed lot's key pair: `private_scalar` in [1, q), `public_key` SEC1 uncompressed (65 bytes)."""
-
-    private_scalar: int
-    public_key: bytes
-
-    def __repr__(self) -> str:
-        # Keeps the secret out of logs and tracebacks that print locals.
-        return f"LotKeyPair(public_key={b64url_encode(self.public_key)!r}, private_scalar=<hidden>)"
-
-
-def generate_lot_key_pair() -> LotKeyPair:
-    """Make a fresh key pair for a sealed lot at publication."""
-    private = ec.generate_private_key(ec.SECP256R1())
-    return LotKeyPair(
-        private_scalar=private.private_numbers().private_value,
-        public_key=_point_bytes(private.public_key()),
-    )
-
-
-def public_key_for(private_scalar: int) -> bytes:
-    """The SEC1 uncompressed public key of `private_scalar`; how a recovered key is checked."""
-    return _point_bytes(_private_key(private_scalar).public_key())
+    """A lot key is not a valid edwards25519 prime-order-subgroup point."""
 
 
 def b64url_encode(data: bytes) -> str:
@@ -134,33 +98,12 @@ def b64url_decode(text: str) -> bytes:
     return data
 
 
-def encode_private_key(private_scalar: int) -> str:
-    """The scalar as 32 big-endian bytes in base64url: how the opened key is published in the ledger."""
-    _private_key(private_scalar)
-    return b64url_encode(private_scalar.to_bytes(32, "big"))
-
-
-def decode_private_key(text: str) -> int:
-    """Inverse of `encode_private_key`, refusing anything but a valid P-256 scalar."""
+def load_public_key(public_key: bytes) -> bytes:
+    """A lot's joint key Y, refusing anything but a prime-order-subgroup point other than the identity."""
     try:
-        raw = b64url_decode(text)
-    except (TypeError, ValueError) as exc:
-        raise InvalidKey(f"private key {exc}") from None
-    if len(raw) != 32:
-        raise InvalidKey(f"a P-256 private key is 32 bytes, this one is {len(raw)}")
-    scalar = int.from_bytes(raw, "big")
-    _private_key(scalar)
-    return scalar
-
-
-def load_public_key(public_key: bytes) -> ec.EllipticCurvePublicKey:
-    """Parse a lot public key, refusing anything but an uncompressed point on P-256."""
-    if not isinstance(public_key, bytes) or len(public_key) != POINT_LENGTH or public_key[0] != 0x04:
-        raise InvalidKey("a lot public key is a 65-byte SEC1 uncompressed P-256 point starting with 0x04")
-    try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-    except ValueError:
-        raise InvalidKey("the lot public key is not a point on P-256") from None
+        return group.decode_point(public_key, "the lot public key")
+    except group.GroupError as exc:
+        raise InvalidKey(str(exc)) from None
 
 
 def bid_plaintext(amount: int) -> bytes:
@@ -205,36 +148,41 @@ def check_label(name: str, value: str) -> None:
         raise SealedBidError(f"{name} is not valid Unicode text (lone surrogate): {value!r}") from None
 
 
-def encrypt_bid(public_key: bytes, lot_id: int, pseudonym: str, amount: int) -> str:
-    """Seal `amount` to the lot's public key; the Python twin of web/static/js/sealed-bid.js."""
-    lot_public = load_public_key(public_key)
+def encrypt_bid(
+    public_key: bytes, lot_id: int, pseudonym: str, amount: int, *, r: int | None = None, iv: bytes | None = None
+) -> str:
+    """Seal `amount` to the lot's joint key; `r` and `iv` are for test vectors only."""
+    joint = load_public_key(public_key)
     aad = bid_aad(lot_id, pseudonym)
     plaintext = bid_plaintext(amount)
-    ephemeral = ec.generate_private_key(ec.SECP256R1())
-    key = _derive_key(ephemeral.exchange(ec.ECDH(), lot_public))
-    iv = os.urandom(IV_LENGTH)
-    body = AESGCM(key).encrypt(iv, plaintext, aad)
-    return b64url_encode(bytes([WIRE_VERSION]) + _point_bytes(ephemeral.public_key()) + iv + body)
+    ephemeral = group.random_scalar() if r is None else r
+    big_r = group.base_mul(ephemeral)
+    key = _derive_key(group.mul(ephemeral, joint), big_r, joint)
+    nonce = os.urandom(IV_LENGTH) if iv is None else iv
+    body = AESGCM(key).encrypt(nonce, plaintext, aad)
+    return b64url_encode(bytes([WIRE_VERSION]) + big_r + nonce + body)
 
 
-def decrypt_bid(private_key: int, lot_id: int, pseudonym: str, ciphertext: str) -> int:
-    """Open a sealed bid with the lot's recovered private key; returns the amount in tyiyn.
+def ephemeral_of(ciphertext: str) -> bytes:
+    """R of a well-formed sealed bid: what each member's decryption share multiplies."""
+    return validate_ciphertext(ciphertext)[1 : 1 + POINT_LENGTH]
 
-    Raises MalformedCiphertext, DecryptionFailed (wrong key, lot or bidder, or tampered bytes),
+
+def decrypt_bid(shared: bytes, public_key: bytes, lot_id: int, pseudonym: str, ciphertext: str) -> int:
+    """Open a sealed bid with S = r·Y (recombined from the members' shares); returns the amount in tyiyn.
+
+    Raises MalformedCiphertext, DecryptionFailed (wrong S, lot or bidder, or tampered bytes),
     or InvalidBidAmount (it opened, but the bidder's browser sealed something that is not a bid).
     """
     raw = validate_ciphertext(ciphertext)
     aad = bid_aad(lot_id, pseudonym)
-    ephemeral_end = 1 + POINT_LENGTH
-    ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[1:ephemeral_end])
-    iv = raw[ephemeral_end : ephemeral_end + IV_LENGTH]
-    body = raw[ephemeral_end + IV_LENGTH :]
-    key = _derive_key(_private_key(private_key).exchange(ec.ECDH(), ephemeral))
+    end = 1 + POINT_LENGTH
+    key = _derive_key(shared, raw[1:end], public_key)
     try:
-        plaintext = AESGCM(key).decrypt(iv, body, aad)
+        plaintext = AESGCM(key).decrypt(raw[end : end + IV_LENGTH], raw[end + IV_LENGTH :], aad)
     except InvalidTag:
         raise DecryptionFailed(
-            f"the sealed bid of bidder {pseudonym!r} on lot {lot_id} does not open with this key: "
+            f"the sealed bid of bidder {pseudonym!r} on lot {lot_id} does not open with the commission's shares: "
             "it was altered, copied from another lot or bidder, or sealed to a different lot key"
         ) from None
     return parse_bid_plaintext(plaintext)
@@ -244,13 +192,13 @@ def validate_ciphertext(ciphertext: str) -> bytes:
     """Check a submitted ciphertext's structure before it is stored; returns its raw bytes.
 
     Catches what can be caught without the private key: encoding, version, length and whether
-    the ephemeral key is a point on P-256. Whether it decrypts is only known at the opening.
+    the ephemeral key is a point of the group. Whether it decrypts is only known at the opening.
     """
     if not isinstance(ciphertext, str):
         raise MalformedCiphertext(f"the sealed bid must be text, got {type(ciphertext).__name__}")
     if len(ciphertext) > _MAX_TEXT_LENGTH:
         raise MalformedCiphertext(
-            f"the sealed bid is {len(ciphertext)} characters; a v1 sealed bid is {CIPHERTEXT_TEXT_LENGTH}"
+            f"the sealed bid is {len(ciphertext)} characters; a v2 sealed bid is {CIPHERTEXT_TEXT_LENGTH}"
         )
     try:
         raw = b64url_decode(ciphertext)
@@ -265,16 +213,13 @@ def validate_ciphertext(ciphertext: str) -> bytes:
         )
     if len(raw) != CIPHERTEXT_LENGTH:
         raise MalformedCiphertext(
-            f"the sealed bid is {len(raw)} bytes; a v1 sealed bid is exactly {CIPHERTEXT_LENGTH} "
+            f"the sealed bid is {len(raw)} bytes; a v2 sealed bid is exactly {CIPHERTEXT_LENGTH} "
             f"({CIPHERTEXT_TEXT_LENGTH} base64url characters), so it was truncated or padded in transit"
         )
-    point = raw[1 : 1 + POINT_LENGTH]
-    if point[0] != 0x04:
-        raise MalformedCiphertext("the sealed bid's ephemeral key is not an uncompressed point (0x04 prefix)")
     try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-    except ValueError:
-        raise MalformedCiphertext("the sealed bid's ephemeral key is not a point on P-256") from None
+        group.decode_point(raw[1 : 1 + POINT_LENGTH], "R")
+    except group.GroupError:
+        raise MalformedCiphertext("the sealed bid's ephemeral key R is not a point of the edwards25519 group") from None
     return raw
 
 
@@ -289,15 +234,5 @@ def _check_amount(amount: int) -> None:
         raise InvalidBidAmount(f"a bid is a whole number of tyiyn from {MIN_AMOUNT} to {MAX_AMOUNT}, got {amount!r}")
 
 
-def _private_key(private_scalar: int) -> ec.EllipticCurvePrivateKey:
-    if type(private_scalar) is not int or not 1 <= private_scalar < Q:
-        raise InvalidKey("a P-256 private key is an integer in [1, q)")
-    return ec.derive_private_key(private_scalar, ec.SECP256R1())
-
-
-def _point_bytes(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-
-def _derive_key(shared_secret: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(shared_secret)
+def _derive_key(shared: bytes, big_r: bytes, public_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=big_r + public_key, info=HKDF_INFO).derive(shared)
