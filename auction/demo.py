@@ -15,7 +15,7 @@ from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.commission import ScryptParams
+from auction.bidding.commission_member import SoftwareMember, hold_ceremony, post_opening_shares
 from auction.bidding.models import AwardStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
@@ -117,8 +117,6 @@ PLAN: tuple[tuple[LotState, AuctionFormat], ...] = (
     (LotState.BIDDING, AuctionFormat.DESCENDING),
     (LotState.PUBLISHED, AuctionFormat.DESCENDING),
 )
-# Cheap on purpose: demo commissions' passphrases are printed; production uses the full scrypt cost.
-DEMO_KDF = ScryptParams(n=2**12, r=8, p=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +130,6 @@ class DemoAccount:
 def demo_password(role: Role, code: str) -> str:
     """Predictable on purpose: demo data is for trying the site, never for production."""
     return f"demo-{role}-{code}"
-
-
-def commission_passphrase(code: str, member: int) -> str:
-    return f"demo-commission-{code}-{member}"
 
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, keys: LedgerKeys) -> list[DemoAccount]:
@@ -213,6 +207,9 @@ async def _play(
     clock = FrozenClock(now - timedelta(days=30) if past else now - timedelta(hours=2))
     stage = _Stage(sessions, keys, clock)
     officer_email = f"officer@{code}.demo.kg"
+    # The demo commission's members are software: their keys live only in this call, so a sealed lot the demo
+    # does not open here can never be opened by anyone, as it would be if its real members lost their key files.
+    commission: list[SoftwareMember] = []
     async with stage.services() as (session, ledger):
         officer = await stage.user(session, officer_email)
         lots = LotService(session, clock, ledger)
@@ -222,8 +219,9 @@ async def _play(
             return
         if fmt == AuctionFormat.SEALED_BID:
             second = await stage.user(session, f"commission@{code}.demo.kg")
-            members = [(officer.id, commission_passphrase(code, 1)), (second.id, commission_passphrase(code, 2))]
-            await SealedLotService(session, clock, ledger, kdf=DEMO_KDF).publish(officer, lot_id, 2, members)
+            sealed = SealedLotService(session, clock, ledger)
+            commission = await hold_ceremony(sealed, officer, lot_id, [officer, second], 2)
+            await sealed.publish(officer, lot_id)
         else:
             await lots.publish(officer, lot_id)
         if target == LotState.CANCELLED:
@@ -255,8 +253,10 @@ async def _play(
         async with stage.services() as (session, ledger):
             officer = await stage.user(session, officer_email)
             second = await stage.user(session, f"commission@{code}.demo.kg")
-            releases = [(officer.id, commission_passphrase(code, 1)), (second.id, commission_passphrase(code, 2))]
-            await SealedLotService(session, clock, ledger, kdf=DEMO_KDF).open_and_award(officer, lot_id, releases)
+            sealed = SealedLotService(session, clock, ledger)
+            users = {officer.id: officer, second.id: second}
+            await post_opening_shares(sealed, lot_id, [(users[sm.member], sm) for sm in commission])
+            await sealed.open_and_award(officer, lot_id)
     if target == LotState.AWARDED:
         await _settle(stage, lot_id, decline_first=fmt == AuctionFormat.OPEN_ASCENDING and number % 2 == 1)
 

@@ -68,8 +68,8 @@ REFUSALS: Mapping[str, str] = {
     ),
     "lot.reopened_window_short": N_("A reopened applications window must stay open at least 3 days."),
     "lot.sealed_needs_commission": N_(
-        "A sealed-bid lot is published together with its commission, which holds the key to the bids: "
-        "use POST /api/v1/lots/%(lot_id)s/sealed/publish."
+        "A sealed-bid lot is published once its commission has made the key to the bids together: "
+        "start the commission's key ceremony for lot %(lot_id)s first."
     ),
     "lot.repeat_not_failed": N_("The lot is %(state)s; only a failed auction can be repeated."),
     "lot.repeat_reduction_too_deep": N_(
@@ -154,27 +154,24 @@ REFUSALS: Mapping[str, str] = {
     "commission.member_not_officer": N_(
         "Commission member %(member_id)s must be an officer of the lot's municipality."
     ),
-    "commission.passphrase_too_short": N_(
-        "The passphrase of member %(member_id)s is shorter than %(min_length)s characters; "
-        "choose a longer one (several words are easiest to remember)."
-    ),
-    "commission.passphrase_not_text": N_("The passphrase of member %(member_id)s is not valid text."),
-    "commission.key_not_dealt": N_("The lot key could not be dealt to the commission (%(reason)s)."),
     "commission.lot_not_closed": N_("The lot is %(state)s; sealed bids are opened only after bidding has closed."),
     "commission.no_key": N_("This lot has no sealed-bid key."),
     "commission.already_opened": N_("The sealed bids of this lot were already opened."),
     "commission.not_member": N_("User %(user_id)s is not on this lot's commission."),
-    "commission.passphrase_wrong": N_(
-        "The passphrase entered for member %(member_id)s does not open their share of lot %(lot_id)s; "
-        "passphrases are case-sensitive, check the keyboard layout and try again."
+    "commission.quorum_not_met": N_("%(needed)s commission members must post their shares; %(given)s did."),
+    "commission.members_invalid": N_("A commission has 2 to %(most)s distinct members."),
+    "commission.no_ceremony": N_("Lot %(lot_id)s has no commission key ceremony; an officer starts it on the draft."),
+    "commission.not_your_message": N_("A commission member posts only their own messages, signed with their own key."),
+    "commission.already_posted": N_("Member %(member_id)s has already posted this message; it cannot be replaced."),
+    "commission.wrong_stage": N_("The key ceremony is at stage %(stage)s; this message belongs to stage %(expected)s."),
+    "commission.bad_message": N_("The message of member %(member_id)s is refused: %(reason)s."),
+    "commission.ceremony_incomplete": N_(
+        "The commission's key ceremony is at stage %(stage)s; the lot is published only once it is complete."
     ),
-    "commission.share_altered": N_(
-        "The passphrase of member %(member_id)s is right but their stored share of lot %(lot_id)s "
-        "has been altered; it cannot be used, open the lot with other members' shares."
+    "commission.bad_share": N_("The decryption shares of member %(member_id)s are refused: %(reason)s."),
+    "commission.not_opening": N_(
+        "The lot is %(state)s; decryption shares are posted after the close, before the opening."
     ),
-    "commission.share_unusable": N_("A member's share cannot be used (%(reason)s)."),
-    "commission.quorum_not_met": N_("%(needed)s commission members must release their shares; %(given)s did."),
-    "commission.shares_do_not_open": N_("The released shares do not open this lot's key (%(reason)s)."),
     # The request as a whole.
     "request.not_saved": N_(
         "The database did not confirm the change, so nothing was saved. Try again in a few seconds."

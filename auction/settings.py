@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     ledger_batch_size: int = 256
     ledger_batch_interval_seconds: float = 0.25
     ledger_backlog_limit: int = 20_000
-    commission_scrypt_n: int = Field(default=2**15, description="scrypt cost for commission passphrases.")
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
 
     @field_validator("database_url")

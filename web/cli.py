@@ -136,8 +136,8 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     print(f"  {'role':<10} {'e-mail':<32} password")
     for role, email, password in rows:
         print(f"  {role:<10} {email:<32} {password}")
-    print("Sealed-bid commissions: officer@<municipality> and commission@<municipality> open the bids with")
-    print("the passphrases demo-commission-<municipality>-1 and demo-commission-<municipality>-2.")
+    print("Sealed-bid commissions: officer@<municipality> and commission@<municipality>; the demo's own sealed lots")
+    print("were keyed by software members, so only new lots' ceremonies can be tried on the commission pages.")
     return 0
 
 

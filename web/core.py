@@ -38,6 +38,7 @@ from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.bidding.api import BiddingApi
+from web.bidding.commission_api import CommissionApi
 from web.bidding.my_pages import MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
@@ -56,12 +57,13 @@ from web.lots.api import LotApi
 from web.lots.pages import LotPages
 from web.municipalities.api import MunicipalityApi
 from web.officer.auction_pages import OfficerAuctionPages
+from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -75,6 +77,7 @@ PAGES = Router(
         RegistrationPages,
         OfficerConsole,
         OfficerAuctionPages,
+        CommissionPages,
         LedgerDesk,
     ],
     request_class=HTMXRequest,

@@ -8,13 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
-from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, SealedLotKey
+from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, CommissionCeremony
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.canonical import format_time
-from auction.ledger.verifier.sealed import SealedBidError, decode_private_key, decrypt_bid
 from auction.lots.models import AuctionFormat, Deal, Lot, LotState, SingleParticipantRule
 from auction.lots.service import LotService
 
@@ -188,33 +187,25 @@ class AwardService:
         rows = await self._bid_rows(lot.id)
         if lot.format != AuctionFormat.SEALED_BID:
             return [rules.Placed(b.pseudonym, b.amount or 0, as_utc(b.placed_at), b.id) for b in rows]
-        key = await self.session.get(SealedLotKey, lot.id)
-        if key is None or key.private_key is None:
+        opened = await self.session.scalar(
+            select(CommissionCeremony.id).where(
+                CommissionCeremony.lot_id == lot.id,
+                CommissionCeremony.discarded_at.is_(None),
+                CommissionCeremony.opened_at.is_not(None),
+            )
+        )
+        if opened is None:
             raise Conflict("award.sealed_bids_unopened")
-        private = decode_private_key(key.private_key)
-        placed = []
-        for bid in rows:
-            amount = opened_amount(private, lot.id, bid)
-            if amount is None:
-                continue  # disqualified at the opening, and recorded there
-            bid.amount = amount
-            if not rules.reaches_starting_price(amount, lot.starting_price):
-                continue  # below the floor: disqualified at the opening too, and recorded there
-            placed.append(rules.Placed(bid.pseudonym, amount, as_utc(bid.placed_at), bid.id))
-        return placed
+        # The opening wrote each bid's amount, or None for a bid that did not open (disqualified there, in public);
+        # a bid below the starting price was disqualified there too.
+        return [
+            rules.Placed(bid.pseudonym, bid.amount, as_utc(bid.placed_at), bid.id)
+            for bid in rows
+            if bid.amount is not None and rules.reaches_starting_price(bid.amount, lot.starting_price)
+        ]
 
     async def standing_bids(self, lot_id: int) -> list[Bid]:
         return await self._bid_rows(lot_id)
-
-
-def opened_amount(private_key: int, lot_id: int, bid: Bid) -> int | None:
-    """A sealed bid's amount, or None if it does not open (e.g. another bidder's ciphertext copied in)."""
-    if bid.ciphertext is None:
-        return None
-    try:
-        return decrypt_bid(private_key, lot_id, bid.pseudonym, bid.ciphertext)
-    except SealedBidError:
-        return None
 
 
 def _deal_terms(lot: Lot) -> dict[str, object]:

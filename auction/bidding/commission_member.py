@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from auction.accounts.models import User
+from auction.bidding.opening import SealedLotService
 from auction.ledger.verifier import dkg, group
 from auction.ledger.verifier.canonical import canonical
 from auction.ledger.verifier.sealed import b64url_decode, b64url_encode, ephemeral_of
@@ -135,3 +137,30 @@ class SoftwareMember:
         message: dict[str, Any] = {"member": self.member, "shares": items}
         message["sig"] = self._sign(dkg.share_statement(self.lot, message), nonce)
         return message
+
+
+async def hold_ceremony(
+    service: SealedLotService, officer: User, lot_id: int, members: Sequence[User], threshold: int
+) -> list[SoftwareMember]:
+    """Run a whole key ceremony through the service with software members (tests and the demo): their keys."""
+    await service.start_ceremony(officer, lot_id, [m.id for m in members], threshold)
+    users = {m.id: m for m in members}
+    software = [SoftwareMember(lot_id, member_id) for member_id in sorted(users)]
+    for sm in software:
+        view = await service.post_key(users[sm.member], lot_id, sm.key_message())
+    roster = view.dkg_members()
+    for sm in software:
+        view = await service.post_dealing(users[sm.member], lot_id, sm.deal(roster, threshold))
+    dealings = view.dealings()
+    for sm in software:
+        await service.post_acknowledgement(users[sm.member], lot_id, sm.acknowledge(roster, dealings))
+    return software
+
+
+async def post_opening_shares(
+    service: SealedLotService, lot_id: int, members: Sequence[tuple[User, SoftwareMember]]
+) -> None:
+    """Each given member posts their decryption shares for the lot's standing bids."""
+    for user, sm in members:
+        opening = await service.opening(lot_id)
+        await service.post_shares(user, lot_id, sm.opening_shares(opening["dealings"], opening["standing"]))

@@ -1,4 +1,4 @@
-"""Participation, bids, the running auction's state, sealed-bid keys and awards."""
+"""Participation, bids, the running auction's state, sealed lots' commission ceremonies and awards."""
 
 from __future__ import annotations
 
@@ -90,17 +90,38 @@ class AuctionClock(Base):
     closed_at: Mapped[datetime | None]
 
 
-class SealedLotKey(Base):
-    """A sealed lot's public key and its commission's sealed shares; the private key appears only at opening."""
+class CommissionCeremony(Base):
+    """One run of a sealed lot's key ceremony; a restart discards the run but keeps it, and its messages, on record.
 
-    __tablename__ = "sealed_lot_keys"
+    Only public parts are here: the members' public keys, the dealings (whose shares are encrypted to each member's
+    own key), acknowledgements, and at the opening the decryption shares. No secret of any member ever is.
+    """
 
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, autoincrement=False)
-    public_key: Mapped[str] = mapped_column(String(100))
+    __tablename__ = "commission_ceremonies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
     threshold: Mapped[int]
-    shares: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    private_key: Mapped[str | None] = mapped_column(String(100))
+    members: Mapped[list[int]] = mapped_column(JSON)  # user ids, ascending: member j has index position + 1
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime]
+    discarded_at: Mapped[datetime | None]
+    public_key: Mapped[str | None] = mapped_column(String(64))  # the joint key Y, once the ceremony is complete
     opened_at: Mapped[datetime | None]
+
+
+class CeremonyMessage(Base):
+    """A member's signed message, relayed as posted: kind key | dealing | acknowledgement | share."""
+
+    __tablename__ = "ceremony_messages"
+    __table_args__ = (UniqueConstraint("ceremony_id", "kind", "member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(ForeignKey("commission_ceremonies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    member: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
 
 
 class Award(Base):

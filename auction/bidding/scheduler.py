@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.auction import OUTAGE_THRESHOLD_SECONDS, SYSTEM, AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.models import AuctionClock, Award, AwardStatus, SchedulerPulse
+from auction.bidding.models import AuctionClock, Award, AwardStatus, CommissionCeremony, SchedulerPulse
+from auction.bidding.opening import SealedLotService
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
@@ -72,6 +73,17 @@ class AuctionScheduler:
                     .where(Lot.state == LotState.BIDDING, AuctionClock.closes_at <= now)
                 )
             )
+            sealed_waiting = list(
+                await session.scalars(
+                    select(CommissionCeremony.lot_id)
+                    .join(Lot, Lot.id == CommissionCeremony.lot_id)
+                    .where(
+                        Lot.state == LotState.CLOSED,
+                        CommissionCeremony.discarded_at.is_(None),
+                        CommissionCeremony.opened_at.is_(None),
+                    )
+                )
+            )
             due_expiry = list(
                 await session.scalars(
                     select(Award.lot_id).where(
@@ -92,6 +104,11 @@ class AuctionScheduler:
                     if lot.format != AuctionFormat.SEALED_BID:
                         # Sealed lots wait for their commission to open the bids.
                         await awards.decide(lot)
+        for lot_id in sealed_waiting:
+            # A closed sealed lot opens by itself once k members have posted their decryption shares.
+            async with transaction(self.sessions) as session:
+                ledger = LedgerWriter(session, self.keys, self.clock)
+                await SealedLotService(session, self.clock, ledger).open_if_ready(lot_id, SYSTEM)
         for lot_id in due_expiry:
             async with transaction(self.sessions) as session:
                 if await self._services(session)[1].expire_if_due(lot_id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auction.accounts.models import ApiToken, LoginFailure, User
-from auction.bidding.models import Application, AuctionClock, Award, Bid, SealedLotKey
+from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.db.base import Base
 from auction.ledger.models import (
     ChainHead,
@@ -24,7 +24,9 @@ __all__ = [
     "Award",
     "Base",
     "Bid",
+    "CeremonyMessage",
     "ChainHead",
+    "CommissionCeremony",
     "IntegratorLease",
     "LedgerEntry",
     "LoginFailure",
@@ -33,7 +35,6 @@ __all__ = [
     "LotVersion",
     "Municipality",
     "PendingEntry",
-    "SealedLotKey",
     "SignedCheckpoint",
     "TreeNode",
     "TreeState",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.auction import AuctionService, BidReceipt
+from auction.bidding.commission_member import post_opening_shares
 from auction.bidding.models import AuctionClock
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
@@ -27,7 +28,7 @@ from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import AuctionFormat, Lot
-from tests.kit.world import PASSPHRASES, World
+from tests.kit.world import World
 
 # The scheduler sees an outage when it misses 30 s; time moves in steps it accepts unless a test says otherwise.
 ALIVE_STEP = timedelta(seconds=30)
@@ -145,14 +146,26 @@ class Drive:
             else:
                 await self.bid(lot_id, who, amount)
 
-    async def open_sealed(self, lot_id: int, by: str = "officer_tokmok") -> Outcome:
-        """The commission releases its shares: the bids are opened and the lot decided."""
-        officer = await self.world.user(by)
-        releases = [(self.world.user_ids[name], phrase) for name, phrase in PASSPHRASES.items()]
+    async def post_shares(self, lot_id: int, members: tuple[int, ...] | None = None) -> None:
+        """Commission members (all, or those user ids) post their decryption shares from their own keys."""
+        software = [sm for sm in self.world.commission_keys[lot_id] if members is None or sm.member in members]
         async with transaction(self.world.sessions) as session:
             ledger = LedgerWriter(session, self.world.keys, self.world.clock)
             sealed = SealedLotService(session, self.world.clock, ledger)
-            outcome = await sealed.open_and_award(officer, lot_id, releases)
+            pairs = []
+            for sm in software:
+                user = await session.get(User, sm.member)
+                assert user is not None
+                pairs.append((user, sm))
+            await post_opening_shares(sealed, lot_id, pairs)
+
+    async def open_sealed(self, lot_id: int, by: str = "officer_tokmok") -> Outcome:
+        """The commission posts its decryption shares; the bids are opened and the lot decided."""
+        await self.post_shares(lot_id)
+        officer = await self.world.user(by)
+        async with transaction(self.world.sessions) as session:
+            ledger = LedgerWriter(session, self.world.keys, self.world.clock)
+            outcome = await SealedLotService(session, self.world.clock, ledger).open_and_award(officer, lot_id)
         await self.integrate()
         return outcome
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
-from auction.bidding.commission import ScryptParams
+from auction.bidding.commission_member import SoftwareMember, hold_ceremony
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.clock import FrozenClock
@@ -27,11 +27,8 @@ from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 
 PASSWORD = "correct horse battery"
-# Commission members of a sealed lot and the passphrases that open their key shares.
-PASSPHRASES = {"officer_tokmok": "first member passphrase", "officer2_tokmok": "second member passphrase"}
-# Sealing the shares with the production scrypt costs a second a member; the parameters travel with the
-# share, so a cheap derivation here is opened by the same code as a real one.
-CHEAP_KDF = ScryptParams(n=2**10, r=8, p=1)
+# The commission of a sealed lot: software members, whose keys only the test holds (World.commission_keys).
+COMMISSION = ("officer_tokmok", "officer2_tokmok")
 
 Stage = Literal["draft", "published", "applications", "bidding", "closed", "awarded"]
 Format = Literal["open", "sealed", "descending"]
@@ -72,6 +69,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
     bidders: int = 0
+    # lot id -> its commission's software members, holding the keys that only they have
+    commission_keys: dict[int, list[SoftwareMember]] = field(default_factory=dict)
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a named account."""
@@ -141,9 +140,12 @@ class World:
             lot_id = lot.id
             if stage != "draft":
                 if format == "sealed":
-                    members = [(self.user_ids[name], phrase) for name, phrase in PASSPHRASES.items()]
-                    sealed = SealedLotService(session, self.clock, ledger, kdf=CHEAP_KDF)
-                    await sealed.publish(officer, lot_id, 2, members)
+                    members = [await session.get(User, self.user_ids[name]) for name in COMMISSION]
+                    sealed = SealedLotService(session, self.clock, ledger)
+                    self.commission_keys[lot_id] = await hold_ceremony(
+                        sealed, officer, lot_id, [m for m in members if m is not None], 2
+                    )
+                    await sealed.publish(officer, lot_id)
                 else:
                     await lots.publish(officer, lot_id)
             if STAGES.index(stage) >= STAGES.index("applications"):

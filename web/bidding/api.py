@@ -38,13 +38,11 @@ from web.bidding.schemas import (
     BidReceiptOut,
     BidRequest,
     LiveAuction,
-    Opening,
     SealedBidRequest,
     SealedBidWithdrawn,
     SealedLotKey,
     SealedLotOutcome,
     SealedLotPublished,
-    SealedPublication,
 )
 from web.lib.error_schemas import api_errors
 
@@ -155,18 +153,16 @@ class BiddingApi(Controller):
     @post(
         "/lots/{lot_id:int}/sealed/publish",
         status_code=200,
-        summary="Publish a sealed-bid lot with its commission (officer); passphrases are never stored",
+        summary="Publish a sealed-bid draft whose commission key ceremony is complete (officer)",
         responses=ACTION,
     )
     async def publish_sealed(
         self,
         lot_id: FromPath[int],
-        data: JSONBody[SealedPublication],
         sealed_lot_service: NamedDependency[SealedLotService],
         api_user: NamedDependency[User | None],
     ) -> SealedLotPublished:
-        members = [(m.member_id, m.passphrase) for m in data.members]
-        lot = await sealed_lot_service.publish(_user(api_user), lot_id, data.threshold, members)
+        lot = await sealed_lot_service.publish(_user(api_user), lot_id)
         return SealedLotPublished(
             lot_id=lot.id, state=lot.state, public_key=await sealed_lot_service.public_key(lot.id)
         )
@@ -174,23 +170,21 @@ class BiddingApi(Controller):
     @post(
         "/lots/{lot_id:int}/sealed/open",
         status_code=200,
-        summary="Commission members release their shares; the bids are decrypted and the lot decided",
+        summary="With k members' decryption shares posted: the bids are decrypted and the lot decided (officer)",
         responses=ACTION,
     )
     async def open_sealed(
         self,
         lot_id: FromPath[int],
-        data: JSONBody[Opening],
         sealed_lot_service: NamedDependency[SealedLotService],
         api_user: NamedDependency[User | None],
     ) -> SealedLotOutcome:
-        releases = [(m.member_id, m.passphrase) for m in data.releases]
-        outcome = await sealed_lot_service.open_and_award(_user(api_user), lot_id, releases)
+        outcome = await sealed_lot_service.open_and_award(_user(api_user), lot_id)
         return SealedLotOutcome.of(outcome)
 
     @get(
         "/lots/{lot_id:int}/sealed/key",
-        summary="The sealed lot's public key (P-256, SEC1, base64url)",
+        summary="The sealed lot's joint key (edwards25519, base64url); the ledger's lot.published carries it too",
         responses=PUBLIC_READ,
     )
     async def sealed_key(

@@ -30,28 +30,13 @@ class SealedBidRequest(BaseModel):
     ciphertext: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 
 
-class MemberSecret(BaseModel):
+class CommissionSetup(BaseModel):
+    """The commission of a sealed draft: its members (officer user ids) and how many of them open the bids."""
+
     model_config = ConfigDict(extra="forbid")
 
-    member_id: int
-    passphrase: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(repr=False)
-
-
-# How many commission members it takes to open the bids.
-Threshold = Annotated[int, Field(ge=2, le=255)]
-
-
-class SealedPublication(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    threshold: Threshold
-    members: Annotated[list[MemberSecret], Field(min_length=2, max_length=255)]
-
-
-class Opening(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    releases: Annotated[list[MemberSecret], Field(min_length=1, max_length=255)]
+    members: Annotated[list[int], Field(min_length=2, max_length=9)]
+    threshold: Annotated[int, Field(ge=2, le=9)]
 
 
 class ActionReceiptOut(BaseModel):
@@ -193,13 +178,15 @@ class AwardDeclined(BaseModel):
 
 class SealedLotKey(BaseModel):
     lot_id: int
-    public_key: str = Field(description="P-256 public key, SEC1, base64url: bidders encrypt their bids to it.")
+    public_key: str = Field(
+        description="The commission's joint key: an edwards25519 point, base64url; bidders encrypt their bids to it."
+    )
 
 
 class SealedLotPublished(BaseModel):
     lot_id: int
     state: LotState
-    public_key: str | None = Field(description="P-256 public key, SEC1, base64url.")
+    public_key: str | None = Field(description="The commission's joint key (edwards25519, base64url).")
 
 
 class SealedLotOutcome(BaseModel):

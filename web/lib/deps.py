@@ -13,7 +13,6 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.commission import ScryptParams
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import Applications, ParticipationService
@@ -137,10 +136,8 @@ def provide_sealed_lot_service(
     db_session: NamedDependency[AsyncSession],
     clock: NamedDependency[Clock],
     ledger_writer: NamedDependency[LedgerWriter],
-    settings: NamedDependency[Settings],
 ) -> SealedLotService:
-    kdf = ScryptParams(n=settings.commission_scrypt_n, r=8, p=1)
-    return SealedLotService(db_session, clock, ledger_writer, kdf=kdf)
+    return SealedLotService(db_session, clock, ledger_writer)
 
 
 def provide_municipality_service(db_session: NamedDependency[AsyncSession]) -> MunicipalityService:

@@ -1,7 +1,8 @@
 """The officer console's auction pages for one lot: review applications and deposits, hold the sealed-bid
 key ceremony, watch the running auction, open the sealed bids with the commission, print the protocol.
 
-Passphrases typed here go to SealedLotService and nowhere else: never into a page, a log line or storage.
+No secret passes through these pages: each commission member makes their own key on the member pages
+(web/bidding/commission_pages.py); the officer only chooses the members, publishes and opens.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from web.lib.form_errors import FormErrors
 from web.lib.guards import officers_only
 from web.lib.rendering import is_htmx, redirect, render
 from web.lib.visitor import Visitor
-from web.officer.commission_forms import add_commission_refusal, ceremony_values, parse_commission, parse_opening
+from web.officer.commission_forms import ceremony_values, parse_commission
 from web.officer.pages import managed_lot, provide_officer
 from web.officer.review_forms import parse_confirmation, parse_rejection
 from web.officer.views import OfficerDesk
@@ -106,7 +107,7 @@ class OfficerAuctionPages(Controller):
         return await _ceremony(request, officer_desk, lot, {"threshold": "2"}, FormErrors())
 
     @post("/lots/{lot_id:int}/commission")
-    async def publish_with_commission(
+    async def start_ceremony(
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
@@ -118,29 +119,51 @@ class OfficerAuctionPages(Controller):
         officer_desk: NamedDependency[OfficerDesk],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        """The key ceremony: the lot key is made, split among the members under their passphrases, and dropped."""
+        """Choose the commission and start (or restart, with new member keys) its key ceremony."""
         lot = await managed_lot(lot_service, officer, lot_id)
         candidates = [member.id for member in await officer_desk.officers_of(lot.municipality_id)]
         commission, errors = parse_commission(data, candidates, visitor.gettext)
         if commission is not None:
             try:
-                # A refusal part-way (say, the schedule is no longer valid) must leave no key behind.
                 async with db_session.begin_nested():
-                    await sealed_lot_service.publish(officer, lot_id, commission.threshold, commission.members)
+                    await sealed_lot_service.start_ceremony(officer, lot_id, commission.members, commission.threshold)
             except DomainError as refusal:
-                add_commission_refusal(errors, refusal, visitor.explain)
+                errors.add_refusal(refusal, visitor.explain)
             else:
-                return redirect(request, f"/officer/lots/{lot_id}/auction")
+                return redirect(request, f"/officer/lots/{lot_id}/commission")
         values = ceremony_values(data, candidates)
-        lot = await lot_service.get(lot_id, viewer=officer)  # as the refusal left it: still a draft
         return await _ceremony(request, officer_desk, lot, values, errors, status_code=422)
+
+    @post("/lots/{lot_id:int}/commission/publish")
+    async def publish_with_commission(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        officer: NamedDependency[User],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        officer_desk: NamedDependency[OfficerDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Publish once the ceremony is complete: its whole transcript goes into the ledger with the joint key."""
+        lot = await managed_lot(lot_service, officer, lot_id)
+        errors = FormErrors()
+        try:
+            async with db_session.begin_nested():
+                await sealed_lot_service.publish(officer, lot_id)
+        except DomainError as refusal:
+            errors.add_refusal(refusal, visitor.explain)
+        else:
+            return redirect(request, f"/officer/lots/{lot_id}/auction")
+        lot = await lot_service.get(lot_id, viewer=officer)
+        return await _ceremony(request, officer_desk, lot, {"threshold": "2"}, errors, status_code=422)
 
     @post("/lots/{lot_id:int}/open")
     async def open_sealed(
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
-        data: URLEncodedBody[dict[str, str]],
         officer: NamedDependency[User],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
@@ -148,19 +171,16 @@ class OfficerAuctionPages(Controller):
         officer_desk: NamedDependency[OfficerDesk],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        """k members release their shares: the bids are decrypted, published with the key, and the lot decided."""
-        lot = await managed_lot(lot_service, officer, lot_id)
-        commission = await officer_desk.commission(lot)
-        members = [member.id for member in commission.members] if commission else []
-        releases, errors = parse_opening(data, members, visitor.gettext)
-        if releases is not None:
-            try:
-                async with db_session.begin_nested():
-                    await sealed_lot_service.open_and_award(officer, lot_id, releases)
-            except DomainError as refusal:
-                add_commission_refusal(errors, refusal, visitor.explain)
-            else:
-                return redirect(request, f"/officer/lots/{lot_id}/auction#result")
+        """With k members' decryption shares posted: the bids are decrypted and the lot decided."""
+        await managed_lot(lot_service, officer, lot_id)
+        errors = FormErrors()
+        try:
+            async with db_session.begin_nested():
+                await sealed_lot_service.open_and_award(officer, lot_id)
+        except DomainError as refusal:
+            errors.add_refusal(refusal, visitor.explain)
+        else:
+            return redirect(request, f"/officer/lots/{lot_id}/auction#result")
         lot = await lot_service.get(lot_id, viewer=officer)
         return await _auction_page(request, visitor, officer, officer_desk, lot, status_code=422, opening_errors=errors)
 
@@ -254,6 +274,7 @@ async def _ceremony(
         status_code=status_code,
         lot=lot,
         officers=await desk.officers_of(lot.municipality_id) if sealed_draft else [],
+        ceremony=await desk.ceremony(lot) if sealed_draft else None,
         sealed_draft=sealed_draft,
         values=values,
         errors=errors,

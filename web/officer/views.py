@@ -13,7 +13,7 @@ from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.models import Application, AuctionClock, Award, Bid
-from auction.bidding.opening import Commission, SealedLotService
+from auction.bidding.opening import CeremonyView, Commission, SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.errors import NotFound
 from auction.ledger.models import SignedCheckpoint
@@ -55,6 +55,12 @@ class OfficerAuction:
     def may_open(self) -> bool:
         """A closed sealed lot waits for its commission."""
         return self.lot.state == LotState.CLOSED and self.commission is not None and self.commission.opened_at is None
+
+    @property
+    def may_decide(self) -> bool:
+        """Enough members have posted their decryption shares to open the bids."""
+        commission = self.commission
+        return self.may_open and commission is not None and commission.shares_posted >= commission.threshold
 
     @property
     def amounts_known(self) -> bool:
@@ -147,6 +153,13 @@ class OfficerDesk:
     async def officers_of(self, municipality_id: int) -> list[User]:
         """Who may sit on a commission of this municipality's lots (SealedLotService.publish refuses anyone else)."""
         return await self.accounts.officers_of(municipality_id)
+
+    async def ceremony(self, lot: Lot) -> CeremonyView | None:
+        """The sealed draft's current key ceremony, if one was started."""
+        try:
+            return await self.sealed.ceremony(lot.id)
+        except NotFound:
+            return None
 
     async def commission(self, lot: Lot) -> Commission | None:
         return await self.sealed.commission(lot.id) if lot.format == AuctionFormat.SEALED_BID else None

@@ -283,6 +283,20 @@ def published_sealed(
     }
 
 
+def _published_members(lot: int, published: list[Any]) -> list[Member]:
+    members: list[Member] = []
+    for position, entry in enumerate(published):
+        item = _fields(entry, PUBLISHED_MEMBER_FIELDS, f"members[{position}]")
+        public = check_member_key(lot, {name: item[name] for name in MEMBER_FIELDS})
+        if item["index"] != position + 1:
+            raise CeremonyError(f"members[{position}] index must be {position + 1}", member=item["member"])
+        members.append(Member(item["member"], position + 1, public))
+    ids = [m.member for m in members]
+    if ids != sorted(set(ids)):
+        raise CeremonyError("members must be distinct and ordered by user id")
+    return members
+
+
 def check_ceremony(lot: int, sealed: object) -> Ceremony:
     """Everything the replay checks of lot.published.sealed (docs/keys.md 2.2); CeremonyError otherwise."""
     obj = _fields(sealed, PUBLISHED_FIELDS, "sealed")
@@ -294,16 +308,8 @@ def check_ceremony(lot: int, sealed: object) -> Ceremony:
     threshold = obj["threshold"]
     if type(threshold) is not int or not 2 <= threshold <= len(published):
         raise CeremonyError(f"threshold must be an integer from 2 to {len(published)}")
-    members: list[Member] = []
-    for position, entry in enumerate(published):
-        item = _fields(entry, PUBLISHED_MEMBER_FIELDS, f"members[{position}]")
-        public = check_member_key(lot, {name: item[name] for name in MEMBER_FIELDS})
-        if item["index"] != position + 1:
-            raise CeremonyError(f"members[{position}] index must be {position + 1}", member=item["member"])
-        members.append(Member(item["member"], position + 1, public))
+    members = _published_members(lot, published)
     ids = [m.member for m in members]
-    if ids != sorted(set(ids)):
-        raise CeremonyError("members must be distinct and ordered by user id")
     dealings = obj["dealings"]
     if not isinstance(dealings, list) or len(dealings) != len(members):
         raise CeremonyError("there is exactly one dealing per member")

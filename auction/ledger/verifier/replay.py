@@ -6,13 +6,14 @@ the state machine of docs/ledger-entries.md::
 
     lot.published -> (lot.amended)* -> application.submitted / deposit.confirmed / application.approved|rejected
       -> auction.opened -> bid.placed + auction.extended | bid.sealed / bid.withdrawn | bid.accepted
-      -> auction.closed -> (sealed.opened) -> award.made | award.failed
+      -> auction.closed -> (sealed.share* -> sealed.opened) -> award.made | award.failed
       -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
     lot.cancelled at any point before the award; nothing after it.
 
 Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
-bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.sealed`` to open sealed bids with
-the published private key), so an award the replay recomputes comes from the code that made it.
+bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.dkg`` and ``sealed`` to check the
+commission's key ceremony and every decryption share, and to open every sealed bid itself), so an award the replay
+recomputes comes from the code that made it.
 
 Every body's payload must hold exactly the fields docs/ledger-entries.md defines for its kind (`PAYLOAD_FIELDS`);
 an unknown kind or field is a violation, on the platform chain too, which holds only key rotations. The starting
@@ -20,7 +21,7 @@ price is a floor in every format, and admission closes when bidding opens.
 
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
 other lots go on. A lot whose chain is still open (no award yet) passes as long as every body so far obeys
-the rules. Standard library, `cryptography` and the verifier's own modules only: an inspector runs it offline.
+the rules. Standard library, `cryptography`, PyNaCl and the verifier's own modules only: an inspector runs it offline.
 """
 
 from __future__ import annotations
@@ -32,20 +33,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier import dkg
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.report import Finding
-from auction.ledger.verifier.sealed import (
-    InvalidKey,
-    SealedBidError,
-    b64url_decode,
-    ciphertext_hash,
-    decode_private_key,
-    decrypt_bid,
-    load_public_key,
-    public_key_for,
-)
+from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
 
 __all__ = ["Finding", "replay"]
 
@@ -69,6 +62,7 @@ OFFICIAL_KINDS = frozenset(
         "deposit.confirmed",
         "application.approved",
         "application.rejected",
+        "sealed.share",
         "sealed.opened",
     }
 )
@@ -116,8 +110,9 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "bid.withdrawn": (frozenset({"bidder"}), frozenset()),
     "bid.accepted": (frozenset({"bidder", "amount"}), frozenset()),
     "auction.closed": (frozenset({"chain_head", "chain_length", "bid_count", "closes_at"}), frozenset()),
+    "sealed.share": (frozenset({"member", "shares", "sig"}), frozenset()),
     "sealed.opened": (
-        frozenset({"private_key", "released_by", "disqualified", "below_starting_price"}),
+        frozenset({"released_by", "opened", "disqualified", "below_starting_price"}),
         frozenset(),
     ),
     "award.made": (
@@ -164,7 +159,6 @@ TERMS_FIELDS = frozenset(
         "single_participant_rule",
     }
 )
-SEALED_FIELDS = frozenset({"public_key", "threshold", "commission"})
 OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
@@ -364,9 +358,8 @@ class _Lot:
     # publication
     version: int = 0
     terms: _Terms | None = None
-    public_key: bytes | None = None
-    threshold: int = 0
-    commission: frozenset[str] = frozenset()
+    ceremony: dkg.Ceremony | None = None
+    shares: dict[int, dict[str, bytes]] = field(default_factory=dict)  # member -> ciphertext_hash -> D
     # participation
     applied: set[str] = field(default_factory=set)
     deposited: set[str] = field(default_factory=set)
@@ -428,7 +421,9 @@ class _Lot:
 
     def _check_actor(self, body: Body) -> None:
         actor, kind = body.actor, body.kind
-        if kind in OFFICIAL_KINDS and OFFICIAL_RE.fullmatch(actor) is None:
+        # The scheduler opens a sealed lot by itself once k shares are in; anyone could, the shares being public.
+        opened_by_system = kind == "sealed.opened" and actor == SYSTEM
+        if kind in OFFICIAL_KINDS and OFFICIAL_RE.fullmatch(actor) is None and not opened_by_system:
             raise _Violation(f"actor {actor!r} is not an officer or admin")
         if kind in SYSTEM_KINDS and actor != SYSTEM:
             raise _Violation(f"actor {actor!r} is not {SYSTEM}")
@@ -474,20 +469,11 @@ class _Lot:
         sealed = payload.get("sealed")
         if self.terms.format == SEALED:
             if type(sealed) is not dict:
-                raise _Violation("a sealed-bid lot is published without its sealed {public_key, threshold, commission}")
-            _exact_fields(sealed, SEALED_FIELDS, where="sealed")
-            text = _str(sealed, "public_key", "sealed")
+                raise _Violation("a sealed-bid lot is published without its commission's sealed key ceremony")
             try:
-                self.public_key = b64url_decode(text)
-                load_public_key(self.public_key)
-            except (ValueError, InvalidKey) as exc:
-                raise _Violation(f"sealed public_key is not a P-256 public key: {exc}") from None
-            self.threshold = _int(sealed, "threshold", "sealed", low=1)
-            self.commission = frozenset(str(member) for member in _list(sealed, "commission", "sealed"))
-            if len(self.commission) < self.threshold:
-                raise _Violation(
-                    f"sealed threshold {self.threshold} is more than the commission's {len(self.commission)} members"
-                )
+                self.ceremony = dkg.check_ceremony(self.lot, sealed)
+            except dkg.CeremonyError as exc:
+                raise _Violation(f"lot.published sealed: {exc}") from None
         elif sealed is not None:
             raise _Violation(f"a {self.terms.format} lot is published with a sealed-bid key")
         self.phase = PUBLISHED
@@ -499,9 +485,9 @@ class _Lot:
         if version != self.version + 1:
             raise _Violation(f"lot.amended version {version} does not follow version {self.version}")
         old, new = self._need_terms(), _terms(payload)
-        if new.format == SEALED and self.public_key is None:
+        if new.format == SEALED and self.ceremony is None:
             raise _Violation("the amendment makes the lot sealed-bid, but no sealed key was published")
-        if new.format != SEALED and self.public_key is not None:
+        if new.format != SEALED and self.ceremony is not None:
             raise _Violation(f"the amendment makes a sealed-bid lot {new.format}")
         changed = _list(payload, "changed")
         if not all(type(name) is str for name in changed):
@@ -757,26 +743,65 @@ class _Lot:
             raise _Violation(f"auction.closed bid_count {count} but the chain holds {self.bid_bodies} bids")
         self.phase = CLOSED
 
+    def _standing_ephemerals(self) -> dict[str, bytes]:
+        return {ciphertext_hash(bid.ciphertext): ephemeral_of(bid.ciphertext) for bid in self.standing.values()}
+
+    def sealed_share(self, index: int, body: Body) -> None:
+        terms = self._need_terms()
+        if terms.format != SEALED or self.ceremony is None:
+            raise _Violation(f"sealed.share on a {terms.format} lot")
+        self._require(body, CLOSED)
+        if self.amounts is not None:
+            raise _Violation("sealed.share after sealed.opened")
+        member = body.payload.get("member")
+        if body.actor != f"officer:{member}":
+            raise _Violation(f"actor {body.actor!r} is not the payload's member officer:{member}")
+        if type(member) is int and member in self.shares:
+            raise _Violation(f"a second sealed.share by member {member}")
+        try:
+            checked = dkg.check_share_message(self.ceremony, self._standing_ephemerals(), body.payload)
+        except dkg.CeremonyError as exc:
+            raise _Violation(f"sealed.share: {exc}") from None
+        self.shares[body.payload["member"]] = checked
+
+    def _decrypt_standing(
+        self, ceremony: dkg.Ceremony, released: list[int]
+    ) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
+        """Recombine the released members' shares and decrypt every standing bid: `opened` and bidder -> amount."""
+        index_of = {m.member: m.index for m in ceremony.members}
+        opened: list[dict[str, Any]] = []
+        decrypted: dict[str, int | None] = {}
+        for bidder, bid in self.standing.items():
+            digest = ciphertext_hash(bid.ciphertext)
+            combined = dkg.combine({index_of[m]: self.shares[m][digest] for m in released})
+            amount: int | None
+            try:
+                amount = decrypt_bid(combined, ceremony.public_key, self.lot, bidder, bid.ciphertext)
+            except SealedBidError:
+                amount = None
+            decrypted[bidder] = amount
+            opened.append({"bidder": bidder, "ciphertext_hash": digest, "amount": amount})
+        return sorted(opened, key=lambda o: str(o["ciphertext_hash"])), decrypted
+
     def sealed_opened(self, index: int, body: Body) -> None:
         terms = self._need_terms()
-        if terms.format != SEALED:
+        if terms.format != SEALED or self.ceremony is None:
             raise _Violation(f"sealed.opened on a {terms.format} lot")
         self._require(body, CLOSED)
         if self.amounts is not None:
             raise _Violation("sealed.opened again")
         payload = body.payload
-        try:
-            scalar = decode_private_key(_str(payload, "private_key"))
-        except InvalidKey as exc:
-            raise _Violation(f"sealed.opened private_key is not a P-256 private key: {exc}") from None
-        if public_key_for(scalar) != self.public_key:
-            raise _Violation("sealed.opened private key does not match the published public key")
+        ceremony = self.ceremony
         released = _list(payload, "released_by")
-        members = {str(member) for member in released}
-        if len(members) != len(released) or not members <= self.commission:
-            raise _Violation(f"sealed.opened released_by {released} are not distinct commission members")
-        if len(members) < self.threshold:
-            raise _Violation(f"sealed.opened released_by {len(members)} members, the threshold is {self.threshold}")
+        if released != sorted(set(released)) or not all(type(m) is int and m in self.shares for m in released):
+            raise _Violation(f"sealed.opened released_by {released} are not distinct members who posted sealed.share")
+        if len(released) != ceremony.threshold:
+            raise _Violation(
+                f"sealed.opened released_by {len(released)} members, the threshold is {ceremony.threshold}"
+            )
+        opened_expected, decrypted = self._decrypt_standing(ceremony, released)
+        if _list(payload, "opened") != opened_expected:
+            raise _Violation(f"sealed.opened opened is not what the shares decrypt to: {opened_expected}")
         # Bids that do not open under their own lot and bidder (a copied or corrupt ciphertext) are
         # disqualified, and so are bids below the starting price (a floor in every format, which nobody could
         # check before the opening); the opening must name exactly those, and they take no part in the award.
@@ -784,10 +809,9 @@ class _Lot:
         amounts: dict[str, int] = {}
         unopenable: list[str] = []
         below: list[str] = []
-        for bidder, bid in sorted(self.standing.items(), key=lambda item: item[1].seq):
-            try:
-                amount = decrypt_bid(scalar, self.lot, bidder, bid.ciphertext)
-            except SealedBidError:
+        for bidder, _bid in sorted(self.standing.items(), key=lambda item: item[1].seq):
+            amount = decrypted[bidder]
+            if amount is None:
                 unopenable.append(bidder)
                 continue
             if rules.reaches_starting_price(amount, starting_price):
@@ -989,6 +1013,7 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     "bid.withdrawn": _Lot.bid_withdrawn,
     "bid.accepted": _Lot.bid_accepted,
     "auction.closed": _Lot.closed,
+    "sealed.share": _Lot.sealed_share,
     "sealed.opened": _Lot.sealed_opened,
     "award.made": _Lot.award_made,
     "award.failed": _Lot.award_failed,

@@ -53,19 +53,8 @@ PAGE_WORDING: Mapping[str, str] = {
     "auth.bidder_required": N_("These pages are for bidders; log in with a bidder account."),
     "file.type_refused": N_("This file is %(content_type)s; only %(allowed)s are accepted here."),
     "sealed_bid.malformed": N_("The sealed bid did not arrive intact; seal it again."),
-    # The commission's forms show a passphrase refusal at the member's own field, so the member goes unnamed.
     "commission.member_not_officer": N_("Every commission member must be an officer of the lot's municipality."),
     "commission.not_member": N_("Only members of this lot's commission can open its bids."),
-    "commission.quorum_not_met": N_("%(needed)s commission members must enter their passphrases; %(given)s did."),
-    "commission.passphrase_too_short": N_(
-        "This passphrase is shorter than %(min_length)s characters; choose a longer one (several words are easiest)."
-    ),
-    "commission.passphrase_wrong": N_(
-        "This passphrase does not open this member's share. Passphrases are case-sensitive; check the keyboard layout."
-    ),
-    "commission.share_altered": N_(
-        "This passphrase is right, but the stored share has been altered; open the bids with other members."
-    ),
 }
 
 # Parameters that hold a value of one of the domain's enums: shown by the enum's label.

@@ -1,0 +1,165 @@
+"""The commission's relay: the key ceremony before publication and the decryption shares after the close.
+
+Members call it from their browser (session cookie, with the page's CSRF token in `x-csrftoken`) or as API clients
+(bearer token). The server checks each message with the verifier's functions and relays it; it never receives a
+member's secret, nor a share of one.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from auction.accounts.models import User
+from auction.bidding.opening import SealedLotService
+from auction.errors import NotAuthenticated
+from web.bidding.schemas import CommissionSetup, SealedLotOutcome
+from web.lib.error_schemas import api_errors
+
+READ = api_errors(404, 422)
+ACTION = api_errors(401, 403, 404, 409, 422)
+CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"
+
+
+def caller(request: Request[Any, Any, State], api_user: User | None, web_user: User | None) -> User:
+    """The bearer-token user, or the logged-in visitor whose request carries the page's CSRF token.
+
+    A cross-site page can make the browser send the session cookie but cannot read the CSRF cookie to copy it
+    into a header, so a matching header shows the request came from our own page.
+    """
+    if api_user is not None:
+        return api_user
+    if web_user is not None:
+        header = request.headers.get(CSRF_HEADER, "")
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        if header and cookie and hmac.compare_digest(header, cookie):
+            return web_user
+    raise NotAuthenticated("auth.bearer_of_account_required")
+
+
+class CommissionApi(Controller):
+    path = "/api"
+    tags = ["commission"]  # noqa: RUF012
+
+    @put(
+        "/officer/lots/{lot_id:int}/commission",
+        summary="Start (or restart) a sealed draft's commission key ceremony (officer)",
+        responses=ACTION,
+    )
+    async def start(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[CommissionSetup],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> dict[str, Any]:
+        officer = caller(request, api_user, web_user)
+        view = await sealed_lot_service.start_ceremony(officer, lot_id, data.members, data.threshold)
+        return view.to_json(lot_id)
+
+    @get("/lots/{lot_id:int}/ceremony", summary="The key ceremony's messages as relayed, and its stage", responses=READ)
+    async def ceremony(
+        self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
+    ) -> dict[str, Any]:
+        return (await sealed_lot_service.ceremony(lot_id)).to_json(lot_id)
+
+    @post(
+        "/lots/{lot_id:int}/ceremony/key",
+        status_code=200,
+        summary="A member's public key and its proof",
+        responses=ACTION,
+    )
+    async def post_key(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> dict[str, Any]:
+        view = await sealed_lot_service.post_key(caller(request, api_user, web_user), lot_id, data)
+        return view.to_json(lot_id)
+
+    @post("/lots/{lot_id:int}/ceremony/dealing", status_code=200, summary="A member's dealing", responses=ACTION)
+    async def post_dealing(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> dict[str, Any]:
+        view = await sealed_lot_service.post_dealing(caller(request, api_user, web_user), lot_id, data)
+        return view.to_json(lot_id)
+
+    @post(
+        "/lots/{lot_id:int}/ceremony/acknowledgement",
+        status_code=200,
+        summary="A member's acknowledgement of the dealings",
+        responses=ACTION,
+    )
+    async def post_acknowledgement(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> dict[str, Any]:
+        view = await sealed_lot_service.post_acknowledgement(caller(request, api_user, web_user), lot_id, data)
+        return view.to_json(lot_id)
+
+    @get(
+        "/lots/{lot_id:int}/opening",
+        summary="The standing sealed bids and the decryption shares so far",
+        responses=READ,
+    )
+    async def opening(
+        self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
+    ) -> dict[str, Any]:
+        return await sealed_lot_service.opening(lot_id)
+
+    @post(
+        "/lots/{lot_id:int}/opening/shares",
+        status_code=200,
+        summary="A member's decryption shares, one per standing bid, each with its proof (logged as sealed.share)",
+        responses=ACTION,
+    )
+    async def post_shares(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> dict[str, Any]:
+        await sealed_lot_service.post_shares(caller(request, api_user, web_user), lot_id, data)
+        return await sealed_lot_service.opening(lot_id)
+
+    @post(
+        "/officer/lots/{lot_id:int}/open",
+        status_code=200,
+        summary="With k members' shares: decrypt every standing bid, log sealed.opened and decide the lot (officer)",
+        responses=ACTION,
+    )
+    async def open(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        api_user: NamedDependency[User | None],
+        web_user: NamedDependency[User | None],
+    ) -> SealedLotOutcome:
+        outcome = await sealed_lot_service.open_and_award(caller(request, api_user, web_user), lot_id)
+        return SealedLotOutcome.of(outcome)
