@@ -2,13 +2,14 @@
 // The member's secret is drawn here, saved by the member as a file, and never sent anywhere; the server only
 // relays the signed public messages, and this page checks every message from the others before it uses it.
 //
-// The page gives a container and, optionally, its words in the visitor's language:
-//   <section data-commission="ceremony|opening" data-lot="7" data-member="11"
-//            data-ceremony-url="/api/lots/7/ceremony" data-opening-url="/api/lots/7/opening">
+// The page (officer/commission_member.html.jinja2) gives a container and its words in the visitor's language:
+//   <div id="commission" data-step="ceremony|opening" data-lot="7" data-member="11" data-csrf="…"
+//        data-ceremony-url="/api/lots/7/ceremony" data-key-url="…" data-dealing-url="…"
+//        data-acknowledgement-url="…" data-opening-url="…" data-shares-url="…">
 //     <script type="application/json" data-strings>{"create_key": "…", …}</script>
-//   </section>
-// POST URLs are the GET URLs followed by /key, /dealing, /acknowledgement and /shares. Requests carry the
-// session cookie and the CSRF cookie's value in x-csrftoken, as the relay asks of a browser.
+//   </div>
+// A POST URL not given is its GET URL followed by /key, /dealing, /acknowledgement or /shares. Requests carry
+// the session cookie and the CSRF token in x-csrftoken, as the relay asks of a browser.
 import * as dkg from "./dkg.js";
 import { b64uEncode, baseMul, hexEncode, pointFromB64u, sha256 } from "./group.js";
 
@@ -29,10 +30,10 @@ const WORDS = {
   dealing_waiting: "Your shares are dealt. Waiting for the other members ({have} of {n}).",
   acknowledging: "Checking the shares dealt to you…",
   ack_waiting: "You checked your shares. Waiting for the other members ({have} of {n}).",
-  complained: "The shares dealt to you by member {dealers} do not hold: you complained, and the ceremony stops.",
+  complained: "The share dealt to you by member {dealers} does not hold: you complained, and the ceremony stops.",
   complete: "The lot key is ready and checked. Its fingerprint: {fingerprint}.",
-  failed: "The ceremony stopped: {who} complained about {dealers}. The officer restarts it with new keys.",
-  bad_message: "A message on the relay does not hold: {reason}. Nothing was sent; tell the officer.",
+  failed: "The ceremony stopped: member {who} found a bad share from member {dealers}. The officer restarts it with new keys.",
+  bad_message: "Something this page was given does not check: {reason}. Tell the officer.",
   server_refused: "The platform refused: {reason}",
   network: "Cannot reach the platform; trying again.",
   opening_not_closed: "The bidding has not closed yet. Come back after the close.",
@@ -65,6 +66,8 @@ function words(root) {
 }
 
 function csrfToken() {
+  const given = document.querySelector("#commission[data-csrf], [data-commission][data-csrf]");
+  if (given && given.dataset.csrf) return given.dataset.csrf;
   const match = /(?:^|;\s*)csrftoken=([^;]*)/.exec(document.cookie);
   return match ? decodeURIComponent(match[1]) : "";
 }
@@ -111,8 +114,15 @@ class MemberPage {
     this.t = words(root);
     this.lot = Number(root.dataset.lot);
     this.member = Number(root.dataset.member);
-    this.ceremonyUrl = root.dataset.ceremonyUrl;
-    this.openingUrl = root.dataset.openingUrl;
+    const urls = root.dataset;
+    this.ceremonyUrl = urls.ceremonyUrl;
+    this.openingUrl = urls.openingUrl;
+    this.urls = {
+      key: urls.keyUrl || `${urls.ceremonyUrl}/key`,
+      dealing: urls.dealingUrl || `${urls.ceremonyUrl}/dealing`,
+      acknowledgement: urls.acknowledgementUrl || `${urls.ceremonyUrl}/acknowledgement`,
+      shares: urls.sharesUrl || `${urls.openingUrl}/shares`,
+    };
     this.secret = null; // the member secret, in this page's memory only
     this.keyFile = null;
     this.publishedKey = null; // the public key the relay has for this member
@@ -229,7 +239,7 @@ class CeremonyPage extends MemberPage {
       this.secret = made.secret;
       this.offerFile(made.file);
       this.say("keys_saved");
-      await postJson(`${this.ceremonyUrl}/key`, made.message);
+      await postJson(this.urls.key, made.message);
       this.publishedKey = made.message.public_key;
       this.createButton.hidden = true;
       this.clearProblem();
@@ -321,7 +331,7 @@ class CeremonyPage extends MemberPage {
       if (!dealt.has(this.member)) {
         this.say("dealing");
         const dealing = await dkg.makeDealing(this.lot, members, c.threshold, this.member, this.secret);
-        await postJson(`${this.ceremonyUrl}/dealing`, dealing);
+        await postJson(this.urls.dealing, dealing);
         dealt.add(this.member);
       }
       this.say("dealing_waiting", { have: dealt.size, n });
@@ -331,7 +341,7 @@ class CeremonyPage extends MemberPage {
       if (!acked.has(this.member)) {
         this.say("acknowledging");
         const ack = await dkg.acknowledge(this.lot, members, c.threshold, c.dealings, me, this.secret);
-        await postJson(`${this.ceremonyUrl}/acknowledgement`, ack);
+        await postJson(this.urls.acknowledgement, ack);
         acked.add(this.member);
         if (ack.complaints.length) {
           this.complain("complained", { dealers: ack.complaints.join(", ") });
@@ -405,7 +415,7 @@ class OpeningPage extends MemberPage {
       const me = c.members.find((m) => m.member === this.member);
       const share = await dkg.secretShare(this.lot, c.members, c.threshold, c.dealings, me, this.secret);
       const message = await dkg.openingShares(this.lot, me, share, this.secret, o.standing);
-      await postJson(`${this.openingUrl}/shares`, message);
+      await postJson(this.urls.shares, message);
       released.add(this.member);
       // The share is not kept: it is recomputed from the key file whenever it is needed.
     }
@@ -414,8 +424,9 @@ class OpeningPage extends MemberPage {
   }
 }
 
-for (const root of document.querySelectorAll("[data-commission]")) {
-  const page = root.dataset.commission === "opening" ? new OpeningPage(root) : new CeremonyPage(root);
+for (const root of document.querySelectorAll("#commission[data-step], [data-commission]")) {
+  const step = root.dataset.step || root.dataset.commission;
+  const page = step === "opening" ? new OpeningPage(root) : new CeremonyPage(root);
   root.commissionPage = page;
   page.start();
 }
