@@ -107,6 +107,12 @@ function element(tag, attributes = {}, text = "") {
   return node;
 }
 
+// The stylesheet gives buttons a display of their own, which would override the hidden attribute alone.
+function show(node, visible) {
+  node.hidden = !visible;
+  node.style.display = visible ? "" : "none";
+}
+
 /** The parts both pages share: a status line, the key buttons and file input, a member table. */
 class MemberPage {
   constructor(root) {
@@ -131,17 +137,23 @@ class MemberPage {
 
     this.status = element("p", { class: "commission-status", role: "status", "aria-live": "polite", "data-role": "status" });
     this.problem = element("p", { class: "notice notice-error", "data-role": "problem", role: "alert" });
-    this.problem.hidden = true;
+    show(this.problem, false);
     this.createButton = element("button", { type: "button", class: "button", "data-role": "create-key" }, this.t("create_key"));
-    this.createButton.hidden = true;
-    this.fileLabel = element("label", { class: "button button-secondary", "data-role": "load-key" }, this.t("load_key"));
-    this.fileInput = element("input", { type: "file", accept: "application/json,.json", "data-role": "key-file" });
+    show(this.createButton, false);
+    this.fileLabel = element("label", { class: "button secondary", "data-role": "load-key" }, this.t("load_key"));
+    // The label is the button; the input stays reachable by keyboard and screen readers.
+    this.fileInput = element("input", {
+      type: "file",
+      accept: "application/json,.json",
+      class: "visually-hidden",
+      "data-role": "key-file",
+    });
     this.fileLabel.append(this.fileInput);
-    this.fileLabel.hidden = true;
-    this.download = element("a", { "data-role": "download-key", class: "button-link" }, this.t("download_again"));
-    this.download.hidden = true;
-    this.table = element("table", { class: "table commission-members", "data-role": "members" });
-    const actions = element("p", { class: "commission-actions" });
+    show(this.fileLabel, false);
+    this.download = element("a", { "data-role": "download-key" }, this.t("download_again"));
+    show(this.download, false);
+    this.table = element("table", { class: "lots-table commission-members", "data-role": "members" });
+    const actions = element("p", { class: "actions" });
     actions.append(this.createButton, this.fileLabel, this.download);
     root.append(this.status, this.problem, actions, this.table);
 
@@ -155,12 +167,12 @@ class MemberPage {
 
   complain(key, params) {
     this.problem.textContent = this.t(key, params);
-    this.problem.hidden = false;
+    show(this.problem, true);
     this.root.dataset.problem = key;
   }
 
   clearProblem() {
-    this.problem.hidden = true;
+    show(this.problem, false);
     delete this.root.dataset.problem;
   }
 
@@ -170,7 +182,7 @@ class MemberPage {
     try {
       this.secret = dkg.readKeyFile(await file.text(), this.lot, this.member, this.publishedKey);
       this.clearProblem();
-      this.fileLabel.hidden = true;
+      show(this.fileLabel, false);
       this.say("key_loaded");
       this.root.dataset.keyLoaded = "true";
     } catch (error) {
@@ -241,7 +253,7 @@ class CeremonyPage extends MemberPage {
       this.say("keys_saved");
       await postJson(this.urls.key, made.message);
       this.publishedKey = made.message.public_key;
-      this.createButton.hidden = true;
+      show(this.createButton, false);
       this.clearProblem();
     } catch (error) {
       this.secret = null;
@@ -258,7 +270,7 @@ class CeremonyPage extends MemberPage {
     if (this.download.href) URL.revokeObjectURL(this.download.href);
     this.download.href = URL.createObjectURL(blob);
     this.download.download = `achyk-commission-key-lot-${file.lot}-member-${file.member}.json`;
-    this.download.hidden = false;
+    show(this.download, true);
     this.download.click();
   }
 
@@ -294,18 +306,18 @@ class CeremonyPage extends MemberPage {
       return;
     }
     if (mine.public_key === null) {
-      this.createButton.hidden = false;
+      show(this.createButton, true);
       this.createButton.disabled = false;
-      this.fileLabel.hidden = true;
+      show(this.fileLabel, false);
       this.say("keys_create");
       return;
     }
-    this.createButton.hidden = true;
+    show(this.createButton, false);
     if (c.stage === "complete") {
       const joint = await dkg.checkCeremony(this.lot, c.threshold, c.members, c.dealings, c.acknowledgements, c.public_key);
       const fingerprint = hexEncode((await sha256(pointFromB64u(joint, "the lot key").toBytes())).subarray(0, 8));
       this.root.dataset.publicKey = joint;
-      this.fileLabel.hidden = true;
+      show(this.fileLabel, false);
       this.say("complete", { fingerprint: fingerprint.match(/..../g).join(" ") });
       this.stopped = true;
       return;
@@ -316,10 +328,10 @@ class CeremonyPage extends MemberPage {
       } else {
         this.say("need_key_file");
       }
-      this.fileLabel.hidden = false;
+      show(this.fileLabel, true);
       return;
     }
-    this.fileLabel.hidden = true;
+    show(this.fileLabel, false);
     if (c.stage === "keys") {
       this.say("keys_waiting", { have: c.members.filter((m) => m.public_key !== null).length, n });
       return;
@@ -401,13 +413,13 @@ class OpeningPage extends MemberPage {
     }
     if (o.stage === "opened") {
       this.say("opened");
-      this.fileLabel.hidden = true;
+      show(this.fileLabel, false);
       this.stopped = true;
       return;
     }
     if (!released.has(this.member)) {
       if (this.secret === null) {
-        this.fileLabel.hidden = false;
+        show(this.fileLabel, true);
         this.say("opening_load");
         return;
       }
@@ -419,7 +431,7 @@ class OpeningPage extends MemberPage {
       released.add(this.member);
       // The share is not kept: it is recomputed from the key file whenever it is needed.
     }
-    this.fileLabel.hidden = true;
+    show(this.fileLabel, false);
     this.say(released.size >= o.threshold ? "opening_ready" : "opening_posted", { have: released.size, k: o.threshold });
   }
 }
