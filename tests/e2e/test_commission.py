@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from auction.bidding.commission_member import SoftwareMember, members_from
 from auction.ledger.verifier.entry import parse_body, parse_leaf
 from tests.e2e.conftest import Site
 from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, admit_by_api, logged_in, scheduled_lot, seal_a_bid, seconds_ahead
@@ -78,7 +79,11 @@ async def test_a_three_of_five_commission_keys_and_opens_a_sealed_lot_in_five_br
         bidding_closes_at=seconds_ahead(BIDDING_OPENS_S + 20),
     )
     started = await api(
-        site, "officer_tokmok", "PUT", f"/api/officer/lots/{lot_id}/commission", {"members": ids, "threshold": THRESHOLD}
+        site,
+        "officer_tokmok",
+        "PUT",
+        f"/api/officer/lots/{lot_id}/commission",
+        {"members": ids, "threshold": THRESHOLD},
     )
     assert started.status_code == 200, started.text
 
@@ -89,7 +94,18 @@ async def test_a_three_of_five_commission_keys_and_opens_a_sealed_lot_in_five_br
     key_files: dict[str, Path] = {}
     for name in MEMBERS:
         pages[name] = await ceremony_in(browser, site, name, lot_id)
+    for name in MEMBERS[:4]:
         key_files[name] = await create_key(pages[name][1], keys, name)
+    # A page reloaded mid-ceremony has forgotten the secret; it takes back only this member's own key file.
+    reloaded = pages[MEMBERS[1]][1]
+    await reloaded.reload()
+    await expect(reloaded.locator("[data-role=load-key]")).to_be_visible()
+    await reloaded.locator("[data-role=key-file]").set_input_files(str(key_files[MEMBERS[0]]))
+    await expect(reloaded.locator("[data-role=problem]")).to_contain_text(f"member {ids[0]}'s, not yours")
+    await reloaded.locator("[data-role=key-file]").set_input_files(str(key_files[MEMBERS[1]]))
+    await expect(reloaded.locator("#commission")).to_have_attribute("data-key-loaded", "true")
+    await expect(reloaded.locator("[data-role=problem]")).to_be_hidden()
+    key_files[MEMBERS[4]] = await create_key(pages[MEMBERS[4]][1], keys, MEMBERS[4])
     for name, path in key_files.items():
         held = json.loads(path.read_text())
         assert held["format"] == "achyk-commission-key/v1"
@@ -97,7 +113,7 @@ async def test_a_three_of_five_commission_keys_and_opens_a_sealed_lot_in_five_br
         assert len(held["secret"]) == 43
 
     # The browsers deal and acknowledge by themselves; each checks the others' messages and the joint key.
-    for name, (_, page) in pages.items():
+    for _, page in pages.values():
         await expect(page.locator("#commission")).to_have_attribute("data-stage", "complete", timeout=CEREMONY_MS)
         await expect(page.locator("[data-role=status]")).to_contain_text("The lot key is ready and checked")
     await shot(pages[MEMBERS[0]][1], artifacts, "commission-ceremony-complete", site)
@@ -170,6 +186,58 @@ async def test_a_three_of_five_commission_keys_and_opens_a_sealed_lot_in_five_br
         await context.close()
 
 
+async def test_a_browser_complains_about_a_bad_share_and_the_ceremony_stops(
+    site: Site, browser: Browser, artifacts: Path
+) -> None:
+    """Two members in browsers, a third in software who deals the first a wrong share: that browser complains."""
+    await site.world.officer("officer3_tokmok")
+    names = ("officer_tokmok", "officer2_tokmok", "officer3_tokmok")
+    ids = [site.world.user_ids[name] for name in names]
+    lot_id = await scheduled_lot(site, publish=False, format="sealed_bid", title_en="Bus depot")
+    body = {"members": ids, "threshold": 2}
+    started = await api(site, "officer_tokmok", "PUT", f"/api/officer/lots/{lot_id}/commission", body)
+    assert started.status_code == 200, started.text
+    cheat = SoftwareMember(lot_id, ids[2])
+    posted = await api(site, names[2], "POST", f"/api/lots/{lot_id}/ceremony/key", cheat.key_message())
+    assert posted.status_code == 200, posted.text
+    victim = await ceremony_in(browser, site, names[0], lot_id)
+    other = await ceremony_in(browser, site, names[1], lot_id)
+    for _, page in (victim, other):
+        async with page.expect_download():
+            await page.locator("[data-role=create-key]").click()
+
+    for _ in range(60):
+        ceremony = (await api(site, names[2], "GET", f"/api/lots/{lot_id}/ceremony")).json()
+        if ceremony["stage"] == "dealing":
+            break
+        await victim[1].wait_for_timeout(500)
+    dealing = cheat.deal(members_from(ceremony["members"]), 2, wrong_share_for=ids[0])
+    posted = await api(site, names[2], "POST", f"/api/lots/{lot_id}/ceremony/dealing", dealing)
+    assert posted.status_code == 200, posted.text
+
+    await expect(victim[1].locator("[data-role=problem]")).to_contain_text(
+        f"The share dealt to you by member {ids[2]} does not hold", timeout=CEREMONY_MS
+    )
+    for _, page in (victim, other):
+        await expect(page.locator("#commission")).to_have_attribute("data-stage", "failed", timeout=CEREMONY_MS)
+        await expect(page.locator("[data-role=status]")).to_contain_text(
+            f"member {ids[0]} found a bad share from member {ids[2]}"
+        )
+    await shot(victim[1], artifacts, "commission-ceremony-complaint", site)
+    ceremony = (await api(site, names[2], "GET", f"/api/lots/{lot_id}/ceremony")).json()
+    assert {a["member"]: a["complaints"] for a in ceremony["acknowledgements"]}[ids[0]] == [ids[2]]
+    assert ceremony["public_key"] is None
+    # The officer restarts it; the open pages ask their members for new keys by themselves.
+    restarted = await api(site, "officer_tokmok", "PUT", f"/api/officer/lots/{lot_id}/commission", body)
+    assert restarted.status_code == 200, restarted.text
+    for _, page in (victim, other):
+        await expect(page.locator("[data-role=create-key]")).to_be_visible(timeout=CEREMONY_MS)
+        await expect(page.locator("#commission")).to_have_attribute("data-stage", "keys")
+    await expect(victim[1].locator("[data-role=problem]")).to_be_hidden()
+    for context, _ in (victim, other):
+        await context.close()
+
+
 # In the member's own page: recompute the share from the key file, then post D + G with the proof made for D.
 WRONG_SHARE = """
 async ({ file, lot }) => {
@@ -182,7 +250,8 @@ async ({ file, lot }) => {
   const me = members.find((m) => m.member === Number(root.dataset.member));
   const secret = dkg.readKeyFile(file, lot, me.member, me.public_key);
   const share = await dkg.secretShare(lot, members, c.threshold, c.dealings, me, secret);
-  const message = await dkg.openingShares(lot, me, share, secret, o.standing, { wrongFor: o.standing[0].ciphertext_hash });
+  const wrongFor = o.standing[0].ciphertext_hash;
+  const message = await dkg.openingShares(lot, me, share, secret, o.standing, { wrongFor });
   const response = await fetch(root.dataset.sharesUrl, {
     method: "POST",
     headers: { "content-type": "application/json", "x-csrftoken": root.dataset.csrf },

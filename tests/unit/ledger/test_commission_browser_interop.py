@@ -109,7 +109,9 @@ def test_the_browser_opens_what_python_sealed(joint: tuple[int, str]) -> None:
     for amount, bidder in zip(AMOUNTS, bidders * 3, strict=False):
         ciphertext = encrypt_bid(b64url_decode(key), 9, bidder, amount)
         shared = b64url_encode(group.mul(y, ephemeral_of(ciphertext)))
-        jobs.append({"op": "decrypt", "shared": shared, "key": key, "lot": 9, "bidder": bidder, "ciphertext": ciphertext})
+        jobs.append(
+            {"op": "decrypt", "shared": shared, "key": key, "lot": 9, "bidder": bidder, "ciphertext": ciphertext}
+        )
     assert js_ok(*jobs) == AMOUNTS[: len(jobs)]
     wrong_bidder = jobs[0] | {"bidder": "b-2"}
     wrong_shared = jobs[0] | {"shared": jobs[1]["shared"]}
@@ -158,7 +160,7 @@ def mixed_ceremony(*, wrong_share: tuple[int, int] | None = None) -> tuple[dict[
     """Members 5, 13 and 21 run the browser's code, 3 and 8 Python's; returns the messages and who holds what."""
     python = {m: SoftwareMember(LOT, m) for m in IDS if m not in IN_BROWSER}
     made = js_ok(*({"op": "key", "lot": LOT, "member": m} for m in sorted(IN_BROWSER)))
-    browser = {m: k for m, k in zip(sorted(IN_BROWSER), made, strict=True)}
+    browser = dict(zip(sorted(IN_BROWSER), made, strict=True))
     keys = [python[m].key_message() if m in python else browser[m]["message"] for m in IDS]
     for key in keys:
         dkg.check_member_key(LOT, key)  # Python accepts the browser's proofs of possession
@@ -182,7 +184,10 @@ def mixed_ceremony(*, wrong_share: tuple[int, int] | None = None) -> tuple[dict[
         dkg.check_dealing(LOT, members, THRESHOLD, dealing)
     acks = {m: sm.acknowledge(members, ordered) for m, sm in python.items()}
     js_acks = js_ok(
-        *(base | {"op": "ack", "member": m, "secret": browser[m]["secret"], "dealings": ordered} for m in sorted(browser))
+        *(
+            base | {"op": "ack", "member": m, "secret": browser[m]["secret"], "dealings": ordered}
+            for m in sorted(browser)
+        )
     )
     acks.update(zip(sorted(browser), js_acks, strict=True))
     for ack in acks.values():
@@ -232,7 +237,9 @@ def test_a_ceremony_of_browser_and_python_members_agrees_and_opens_with_any_thre
         decrypt_bid(two, b64url_decode(key), LOT, bids[0][0], standing[0]["ciphertext"])
 
 
-@pytest.mark.parametrize(("dealer", "victim"), [(8, 13), (21, 3)], ids=["python deals a browser", "browser deals python"])
+@pytest.mark.parametrize(
+    ("dealer", "victim"), [(8, 13), (21, 3)], ids=["python deals a browser", "browser deals python"]
+)
 def test_a_bad_share_is_complained_about_by_its_receiver(dealer: int, victim: int) -> None:
     sealed, _ = mixed_ceremony(wrong_share=(dealer, victim))
     complaints = {a["member"]: a["complaints"] for a in sealed["acknowledgements"]}

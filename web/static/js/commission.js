@@ -302,10 +302,11 @@ class CeremonyPage extends MemberPage {
         who: complaints.map((a) => a.member).join(", "),
         dealers: [...new Set(complaints.flatMap((a) => a.complaints))].join(", "),
       });
-      this.stopped = true;
+      // Polling goes on: when the officer restarts the ceremony, this page asks for a new key by itself.
       return;
     }
     if (mine.public_key === null) {
+      if (this.root.dataset.problem === "complained") this.clearProblem();
       show(this.createButton, true);
       this.createButton.disabled = false;
       show(this.fileLabel, false);
