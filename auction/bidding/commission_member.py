@@ -127,7 +127,9 @@ class SoftwareMember:
         """The sealed.share message for the standing bids ({ciphertext_hash, ciphertext}); `wrong` forges one."""
         share = self.secret_share(dealings)
         items = []
-        for bid in sorted(standing, key=lambda b: str(b["ciphertext_hash"])):
+        # One share per distinct ciphertext: a copied ciphertext has the same R, so the same share opens both.
+        distinct = {str(b["ciphertext_hash"]): b for b in standing}
+        for _, bid in sorted(distinct.items()):
             d, proof = group.dleq_prove(share, ephemeral_of(bid["ciphertext"]), nonce=nonce)
             if wrong:
                 d = group.add(d, group.base_mul(1))

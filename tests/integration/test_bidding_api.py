@@ -20,12 +20,13 @@ from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.ledger.verifier.note import split_note
 from auction.ledger.verifier.refusal import Refusal
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
+from tests.kit.commission import ApiCommission
 from tests.kit.drive import Drive
 from tests.kit.ledger import keys_of
-from tests.kit.world import PASSPHRASES, World, lot_terms
+from tests.kit.world import World, lot_terms
 
 Client = AsyncTestClient[Litestar]
 
@@ -46,27 +47,25 @@ class Auction:
         self.drive = Drive(world)
         self.officer = world.auth("officer_tokmok")
         self.lot_id = 0
+        self._commission: ApiCommission | None = None
 
-    def commission_secrets(self) -> list[dict[str, Any]]:
-        """Both Tokmok officers with their passphrases: the commission of a sealed lot, and its opening."""
-        return [{"member_id": self.world.user_ids[name], "passphrase": p} for name, p in PASSPHRASES.items()]
+    @property
+    def commission(self) -> ApiCommission:
+        """Both Tokmok officers, software members of a 2-of-2 commission of the sealed lot."""
+        if self._commission is None or self._commission.lot_id != self.lot_id:
+            names = ("officer_tokmok", "officer2_tokmok")
+            self._commission = ApiCommission(self.client, self.world, self.lot_id, names)
+        return self._commission
 
     async def publish_sealed(self) -> bytes:
-        """Publish the sealed lot with a 2-of-2 commission; returns the lot's public key."""
-        commission = {"threshold": 2, "members": self.commission_secrets()}
-        published = await self.client.post(
-            f"/api/v1/lots/{self.lot_id}/sealed/publish", json=commission, headers=self.officer
-        )
-        assert published.status_code == 200, published.text
-        return b64url_decode(published.json()["public_key"])
+        """Publish the sealed lot once its 2-of-2 commission has made the key; returns the joint key."""
+        return await self.commission.publish()
 
     async def open_sealed(self) -> dict[str, Any]:
-        """The commission opens the closed lot with both shares; returns the outcome."""
-        releases = {"releases": self.commission_secrets()}
-        opened = await self.client.post(f"/api/v1/lots/{self.lot_id}/sealed/open", json=releases, headers=self.officer)
-        assert opened.status_code == 200, opened.text
-        result: dict[str, Any] = opened.json()
-        return result
+        """Both members post their decryption shares and the officer opens the lot; returns the outcome."""
+        for name in self.commission.members:
+            await self.commission.share(name)
+        return await self.commission.open()
 
     async def create(self, **overrides: Any) -> dict[str, Any]:
         response = await self.client.post(
@@ -260,23 +259,12 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     await auction.create(format="sealed_bid")
     plain = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/publish", headers=auction.officer)
     assert plain.status_code == 422
-    commission = {
-        "threshold": 2,
-        "members": [
-            {"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"},
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ],
-    }
-    published = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/publish", json=commission, headers=auction.officer
-    )
-    assert published.status_code == 200, published.text
-    assert "passphrase" not in (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).text
-    public_key = published.json()["public_key"]
+    key = await auction.publish_sealed()
+    entries = (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).text
+    assert "passphrase" not in entries
     await auction.admit("bidder", "bidder2", "bidder3")
     clock.set(clock.now() + timedelta(days=8))
     await auction.tick()
-    key = b64url_decode(public_key)
     amounts = {"bidder": 130_000_00, "bidder2": 150_000_00, "bidder3": 150_000_00}
     pseudonyms = {}
     for name, amount in amounts.items():
@@ -314,33 +302,19 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     hidden = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
     assert all(b["amount"] is None for b in hidden)
 
-    one = {"releases": [{"member_id": world.user_ids["officer_tokmok"], "passphrase": "first member passphrase"}]}
-    refused = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=one, headers=auction.officer)
-    assert refused.status_code == 422
+    await auction.commission.share("officer_tokmok")
+    refused = await auction.client.post(f"/api/officer/lots/{auction.lot_id}/open", headers=auction.officer)
+    assert refused.status_code == 409
     assert (refused.json()["code"], refused.json()["params"]) == (
         "commission.quorum_not_met",
         {"needed": 2, "given": 1},
     )
-    wrong = {
-        "releases": [
-            *one["releases"],
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "not the passphrase"},
-        ]
-    }
-    mistyped = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/open", json=wrong, headers=auction.officer
-    )
-    assert mistyped.status_code == 422
-    # The refusal names the member whose passphrase failed, so a form can point at their field.
-    assert mistyped.json()["code"] == "commission.passphrase_wrong"
-    assert mistyped.json()["params"] == {"member_id": world.user_ids["officer2_tokmok"], "lot_id": auction.lot_id}
-    both = {
-        "releases": [
-            *one["releases"],
-            {"member_id": world.user_ids["officer2_tokmok"], "passphrase": "second member passphrase"},
-        ]
-    }
-    opened = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/sealed/open", json=both, headers=auction.officer)
+    wrong = await auction.commission.share("officer2_tokmok", wrong=True, expect=422)
+    # The refusal names the member whose share failed its proof.
+    assert wrong["code"] == "commission.bad_share"
+    assert wrong["params"]["member_id"] == world.user_ids["officer2_tokmok"]
+    await auction.commission.share("officer2_tokmok")
+    opened = await auction.client.post(f"/api/officer/lots/{auction.lot_id}/open", headers=auction.officer)
     assert opened.status_code == 200, opened.text
     # Equal amounts: the earlier submission wins.
     assert opened.json()["winner"] == pseudonyms["bidder2"]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService, BidReceipt
-from auction.bidding.commission import ScryptParams
+from auction.bidding.commission_member import hold_ceremony
 from auction.bidding.models import AuctionClock
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
@@ -96,10 +96,9 @@ async def setup_lot(
         ledger = LedgerWriter(session, keys, clock)
         lot = await LotService(session, clock, ledger).create(officer, LotCreate(**lot_terms(clock.now(), **terms)))
         if lot.format == "sealed_bid":
-            sealed = SealedLotService(session, clock, ledger, kdf=ScryptParams(2**10, 8, 1))
-            await sealed.publish(
-                officer, lot.id, 2, [(officer.id, "first passphrase!"), (second.id, "second passphrase")]
-            )
+            sealed = SealedLotService(session, clock, ledger)
+            await hold_ceremony(sealed, officer, lot.id, [officer, second], 2)
+            await sealed.publish(officer, lot.id)
         else:
             await LotService(session, clock, ledger).publish(officer, lot.id)
         participation = ParticipationService(session, clock, ledger)
@@ -242,14 +241,14 @@ async def test_sealed_bids_racing_the_close(
     clock = SteppingClock(datetime(2026, 6, 1, 6, 0, tzinfo=UTC), timedelta(milliseconds=5))
     lot_id, people = await setup_lot(sessions, clock, keys, 20, format="sealed_bid")
     async with sessions() as session:
-        from auction.bidding.models import Application, AuctionClock, SealedLotKey
+        from auction.bidding.models import Application, AuctionClock
 
         running = await session.get(AuctionClock, lot_id)
-        key_row = await session.get(SealedLotKey, lot_id)
+        key_text = await SealedLotService(session, clock, LedgerWriter(session, keys, clock)).public_key(lot_id)
         assert running is not None
-        assert key_row is not None
+        assert key_text is not None
         closes_at = running.closes_at
-        public = b64url_decode(key_row.public_key)
+        public = b64url_decode(key_text)
         pseudonyms = {a.bidder_id: a.pseudonym for a in await session.scalars(select(Application))}
     scheduler = AuctionScheduler(sessions, keys, clock)
     # Live up to the final moments (no outage), then race the close.

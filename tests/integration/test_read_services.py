@@ -22,6 +22,7 @@ from auction.municipalities.models import MunicipalityLevel
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
 from tests.integration.test_bidding_api import Auction, auction, world  # noqa: F401  (fixtures)
+from tests.kit.commission import ApiCommission
 from tests.kit.ledger import keys_of
 from tests.kit.world import PASSWORD, World
 
@@ -140,19 +141,16 @@ async def test_a_sealed_lots_commission_in_the_order_chosen(
     await auction.publish()
     open_lot = auction.lot_id
     await auction.create(format=AuctionFormat.SEALED_BID.value)
-    members = [world.user_ids["officer2_tokmok"], world.user_ids["officer_tokmok"]]
-    published = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/sealed/publish",
-        json={"threshold": 2, "members": [{"member_id": m, "passphrase": f"passphrase of {m}"} for m in members]},
-        headers=auction.officer,
-    )
-    assert published.status_code == 200, published.text
+    names = ("officer2_tokmok", "officer_tokmok")
+    await ApiCommission(auction.client, world, auction.lot_id, names).publish()
+    members = sorted(world.user_ids[name] for name in names)  # a commission is ordered by user id
     async with sessions() as session:
         service = SealedLotService(session, clock, LedgerWriter(session, keys_of(settings), clock))
         commission = await service.commission(auction.lot_id)
         assert await service.commission(open_lot) is None
     assert commission is not None
     assert (commission.threshold, [m.id for m in commission.members], commission.opened_at) == (2, members, None)
+    assert commission.shares_posted == 0
 
 
 async def test_the_hierarchy_puts_every_place_under_its_region(

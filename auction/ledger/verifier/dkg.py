@@ -96,8 +96,11 @@ def _bytes(text: object, what: str, length: int, member: int | None = None) -> b
 def _fields(obj: object, expected: frozenset[str], what: str, member: int | None = None) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise CeremonyError(f"{what} must be a JSON object", member=member)
-    if set(obj) != expected:
-        raise CeremonyError(f"{what} fields must be exactly {sorted(expected)}, got {sorted(obj)}", member=member)
+    unknown, missing = sorted(set(obj) - expected), sorted(expected - set(obj))
+    if unknown:
+        raise CeremonyError(f"{what} has unknown fields {unknown}", member=member)
+    if missing:
+        raise CeremonyError(f"{what} misses fields {missing}", member=member)
     return obj
 
 
@@ -345,7 +348,10 @@ def share_statement(lot: int, message: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_share_message(ceremony: Ceremony, standing: Mapping[str, bytes], message: object) -> dict[str, bytes]:
-    """A posted sealed.share against the standing bids (ciphertext_hash -> R_b); returns ciphertext_hash -> D_jb."""
+    """A posted sealed.share against the standing bids' distinct ciphertexts (ciphertext_hash -> R_b).
+
+    Returns ciphertext_hash -> D_jb. Two bids with the same ciphertext (one copied) share one R and so one share.
+    """
     msg = _fields(message, SHARE_FIELDS, "sealed.share")
     member_id = _id(msg["member"], "member")
     member = ceremony.member(member_id)
@@ -357,7 +363,8 @@ def check_share_message(ceremony: Ceremony, standing: Mapping[str, bytes], messa
     hashes_given = [item.get("ciphertext_hash") if isinstance(item, dict) else None for item in items]
     if hashes_given != sorted(standing):
         raise CeremonyError(
-            f"member {member_id}'s shares must be one per standing bid, ordered by ciphertext_hash", member=member_id
+            f"member {member_id}'s shares must be one per standing ciphertext, ordered by ciphertext_hash",
+            member=member_id,
         )
     y_j = ceremony.verification_keys[member_id]
     result: dict[str, bytes] = {}

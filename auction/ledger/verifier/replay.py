@@ -473,7 +473,7 @@ class _Lot:
             try:
                 self.ceremony = dkg.check_ceremony(self.lot, sealed)
             except dkg.CeremonyError as exc:
-                raise _Violation(f"lot.published sealed: {exc}") from None
+                raise _Violation(str(exc)) from None
         elif sealed is not None:
             raise _Violation(f"a {self.terms.format} lot is published with a sealed-bid key")
         self.phase = PUBLISHED

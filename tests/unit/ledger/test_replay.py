@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from auction.bidding.commission_member import SoftwareMember, members_from
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier import dkg
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.cli import main as verifier_main
@@ -19,14 +21,7 @@ from auction.ledger.verifier.merkle import CompactRange, hash_leaf
 from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.report import Finding
-from auction.ledger.verifier.sealed import (
-    LotKeyPair,
-    b64url_encode,
-    ciphertext_hash,
-    encode_private_key,
-    encrypt_bid,
-    generate_lot_key_pair,
-)
+from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, ciphertext_hash, decrypt_bid, encrypt_bid
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 APPLICATIONS_CLOSE = T0 + timedelta(days=7)
@@ -134,12 +129,19 @@ class Script:
         self.terms = make_terms(**overrides)
         self.entries: list[Entry] = []
         self.marks: dict[str, int] = {}
-        self.key: LotKeyPair | None = None
+        self.public_key: bytes | None = None
+        self.members: list[SoftwareMember] = []
+        self.sealed: dict[str, Any] = {}
+        self.standing: dict[str, str] = {}  # bidder -> ciphertext
 
     def add(self, kind: str, at: datetime, payload: dict[str, Any], actor: str = SYSTEM, mark: str = "") -> Script:
         if mark:
             self.marks[mark] = len(self.entries)
         self.entries.append(Entry(kind, self.lot, at, actor, payload))
+        if kind == "bid.sealed":
+            self.standing[payload["bidder"]] = payload["ciphertext"]
+        elif kind == "bid.withdrawn":
+            self.standing.pop(payload["bidder"], None)
         return self
 
     def leaves(self) -> list[Leaf]:
@@ -159,9 +161,20 @@ class Script:
     def publish(self, *, sealed: bool = False) -> Script:
         payload: dict[str, Any] = {"version": 1, "municipality": 7, "terms": dict(self.terms)}
         if sealed:
-            self.key = generate_lot_key_pair()
-            payload["sealed"] = {"public_key": b64url_encode(self.key.public_key), "threshold": 2, "commission": [1, 2]}
+            payload["sealed"] = self.sealed = self.ceremony()
         return self.add("lot.published", T0 + timedelta(hours=1), payload, OFFICER, mark="published")
+
+    def ceremony(self) -> dict[str, Any]:
+        """Officers 1, 2 and 3 hold a 2-of-3 key ceremony as their browsers would; the lot publishes its transcript."""
+        self.members = [SoftwareMember(self.lot, member) for member in (1, 2, 3)]
+        keys = [m.key_message() for m in self.members]
+        roster = members_from(keys)
+        dealings = [m.deal(roster, 2) for m in self.members]
+        acks = [m.acknowledge(roster, dealings) for m in self.members]
+        published = [{**k, "index": i + 1} for i, k in enumerate(keys)]
+        sealed = dkg.published_sealed(2, published, dealings, acks)
+        self.public_key = b64url_decode(sealed["public_key"])
+        return sealed
 
     def apply(self, bidder: str, at: datetime, mark: str = "") -> Script:
         return self.add("application.submitted", at, {"bidder": bidder}, f"bidder:{bidder}", mark=mark)
@@ -195,9 +208,21 @@ class Script:
             self.add("auction.extended", at, {"closes_at": t(extend_to), "reason": "soft_close"}, mark=f"{mark}+ext")
         return self
 
-    def seal(self, bidder: str, amount: int, at: datetime, *, replaces: bool = False, mark: str = "") -> Script:
-        assert self.key is not None
-        ciphertext = encrypt_bid(self.key.public_key, self.lot, bidder, amount)
+    def seal(
+        self,
+        bidder: str,
+        amount: int,
+        at: datetime,
+        *,
+        replaces: bool = False,
+        mark: str = "",
+        copy_of: str | None = None,
+    ) -> Script:
+        assert self.public_key is not None
+        if copy_of is not None:
+            ciphertext = self.standing[copy_of]  # the ledger is public: a bidder may post another's ciphertext
+        else:
+            ciphertext = encrypt_bid(self.public_key, self.lot, bidder, amount)
         payload = {
             "bidder": bidder,
             "ciphertext": ciphertext,
@@ -209,12 +234,40 @@ class Script:
     def close(self, at: datetime, closes_at: datetime, bid_count: int) -> Script:
         return self.add("auction.closed", at, {"bid_count": bid_count, "closes_at": t(closes_at)}, mark="closed")
 
-    def open_sealed(self, at: datetime, *, below_starting_price: tuple[str, ...] = ()) -> Script:
-        assert self.key is not None
+    def open_sealed(
+        self,
+        at: datetime,
+        *,
+        below_starting_price: tuple[str, ...] = (),
+        disqualified: tuple[str, ...] | None = None,
+        released: tuple[int, ...] = (1, 3),
+    ) -> Script:
+        """The `released` members post their decryption shares, and the bids open with them."""
+        standing = [{"ciphertext_hash": ciphertext_hash(c), "ciphertext": c} for c in self.standing.values()]
+        dealings = self.sealed["dealings"]
+        shares: dict[int, dict[str, bytes]] = {}
+        for member in self.members:
+            if member.member in released:
+                message = member.opening_shares(dealings, standing)
+                self.add("sealed.share", at, message, f"officer:{member.member}", mark=f"share{member.member}")
+                shares[member.member] = {i["ciphertext_hash"]: b64url_decode(i["share"]) for i in message["shares"]}
+        assert self.public_key is not None
+        opened: list[dict[str, Any]] = []
+        unopenable: list[str] = []
+        for bidder, ciphertext in self.standing.items():
+            digest = ciphertext_hash(ciphertext)
+            combined = dkg.combine({m: shares[m][digest] for m in released})  # member m has index m here
+            amount: int | None
+            try:
+                amount = decrypt_bid(combined, self.public_key, self.lot, bidder, ciphertext)
+            except SealedBidError:
+                amount = None
+                unopenable.append(bidder)
+            opened.append({"bidder": bidder, "ciphertext_hash": digest, "amount": amount})
         payload = {
-            "private_key": encode_private_key(self.key.private_scalar),
-            "released_by": [1, 2],
-            "disqualified": [],
+            "released_by": sorted(released),
+            "opened": sorted(opened, key=lambda o: str(o["ciphertext_hash"])),
+            "disqualified": sorted(unopenable) if disqualified is None else list(disqualified),
             "below_starting_price": list(below_starting_price),
         }
         return self.add("sealed.opened", at, payload, OFFICER, mark="sealed.opened")
@@ -667,27 +720,56 @@ def test_a_sealed_award_ignoring_a_replacement() -> None:
     )
 
 
-def test_a_published_private_key_that_does_not_match() -> None:
+def test_an_opened_amount_that_the_shares_do_not_give() -> None:
     s = sealed_auction()
-    other = generate_lot_key_pair()
-    leaves = build(tampered(s, "sealed.opened", private_key=encode_private_key(other.private_scalar)))
-    assert replay(leaves) == finding(
-        s, s.marks["sealed.opened"], "sealed.opened private key does not match the published public key"
-    )
+    i = s.marks["sealed.opened"]
+    opened = [dict(o) for o in s.entries[i].payload["opened"]]
+    opened[0]["amount"] += 1
+    findings = replay(build(tampered(s, "sealed.opened", opened=opened)))
+    assert [f.index for f in findings] == [i]
+    assert findings[0].reason.startswith("lot 2, sealed.opened: sealed.opened opened is not what the shares decrypt to")
 
 
-def _copied_ciphertext_auction() -> tuple[Any, list[Any], int]:
+def test_a_decryption_share_that_fails_its_proof_is_named() -> None:
     s = sealed_auction()
-    # Bidder 4 copies bidder 2's ciphertext (the ledger is public) instead of withdrawing.
-    entries = [e for i, e in enumerate(s.entries) if i != s.marks["withdrawn"]]
-    copied = entries[s.marks["seal2"]].payload
-    i4 = s.marks["seal4"]
-    entries[i4] = replace(entries[i4], payload={**copied, "bidder": b(4)})
-    return s, entries, s.marks["sealed.opened"] - 1
+    i = s.marks["share3"]
+    standing = [{"ciphertext_hash": ciphertext_hash(c), "ciphertext": c} for c in s.standing.values()]
+    wrong = s.members[2].opening_shares(s.sealed["dealings"], standing, wrong=True)
+    assert wrong["shares"] != s.entries[i].payload["shares"]
+    findings = replay(build(tampered(s, "share3", **wrong)))
+    assert [f.index for f in findings] == [i]
+    assert "member 3's share for the bid" in findings[0].reason
+    assert "fails its proof of correctness" in findings[0].reason
+
+
+def test_a_tampered_ceremony_transcript_is_named_at_the_publication() -> None:
+    s = sealed_auction()
+    sealed = dict(s.sealed)
+    dealings = [dict(d) for d in sealed["dealings"]]
+    dealings[1]["commitments"] = list(reversed(dealings[1]["commitments"]))
+    findings = replay(build(tampered(s, "published", sealed={**sealed, "dealings": dealings})))
+    assert [f.index for f in findings] == [s.marks["published"]]
+    assert "dealing sig is not member 2's signature" in findings[0].reason
+
+
+def _copied_ciphertext_auction(*, disqualified: tuple[str, ...] | None = None) -> tuple[Script, list[Entry], int]:
+    """Bidder 4 posts a copy of bidder 2's ciphertext (the ledger is public): it cannot open under bidder 4's name."""
+    s = Script(2, format="sealed_bid")
+    s.publish(sealed=True)
+    s.admit(b(1), b(2), b(3), b(4))
+    s.open(4, latest=CLOSES)
+    s.seal(b(1), 1, OPENS + 5 * MIN)
+    s.seal(b(2), 150_000_00, OPENS + 10 * MIN)
+    s.seal(b(3), 140_000_00, OPENS + 20 * MIN)
+    s.seal(b(4), 0, OPENS + 40 * MIN, copy_of=b(2))
+    s.close(CLOSES + SEC, CLOSES, 4)
+    s.open_sealed(CLOSES + timedelta(hours=1), disqualified=disqualified, below_starting_price=(b(1),))
+    s.award(CLOSES + timedelta(hours=1), b(2), 150_000_00, bid_count=2, runner_up=b(3), runner_up_price=140_000_00)
+    return s, s.entries, s.marks["sealed.opened"]
 
 
 def test_a_sealed_bid_that_does_not_decrypt_must_be_disqualified_at_the_opening() -> None:
-    _, entries, opened = _copied_ciphertext_auction()
+    _, entries, opened = _copied_ciphertext_auction(disqualified=())
     findings = replay(build(entries))
     assert [f.index for f in findings] == [opened]
     assert findings[0].reason == (
@@ -696,11 +778,9 @@ def test_a_sealed_bid_that_does_not_decrypt_must_be_disqualified_at_the_opening(
 
 
 def test_a_disqualified_bid_takes_no_part_in_the_award() -> None:
-    _, entries, opened = _copied_ciphertext_auction()
-    entries[opened] = replace(entries[opened], payload={**entries[opened].payload, "disqualified": [b(4)]})
-    findings = replay(build(entries))
-    # Bidder 4's copy of bidder 2's bid is out; the recorded award (made with it withdrawn) still follows.
-    assert findings == []
+    _, entries, _ = _copied_ciphertext_auction()
+    # Bidder 4's copy of bidder 2's bid is out; the award follows from the other bids.
+    assert replay(build(entries)) == []
 
 
 def test_a_sealed_bid_whose_hash_is_not_its_ciphertexts() -> None:
@@ -966,9 +1046,7 @@ def test_other_lots_go_on_after_a_finding_and_findings_come_in_index_order() -> 
     bad_open, bad_sealed = open_auction(), sealed_auction()
     entries = merged(*(scenario() for scenario in SCENARIOS if scenario not in (open_auction, sealed_auction)))
     bad_award = tampered(bad_open, "award", price=1)
-    bad_key = tampered(
-        bad_sealed, "sealed.opened", private_key=encode_private_key(generate_lot_key_pair().private_scalar)
-    )
+    bad_key = tampered(bad_sealed, "sealed.opened", released_by=[1, 2])
     entries = sorted([*entries, *bad_award, *bad_key], key=lambda e: e.at)
     leaves = build(entries)
     findings = replay(leaves)
