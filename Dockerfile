@@ -8,6 +8,10 @@ FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+# The edwards25519 arithmetic of @noble/curves, bundled into one module as scripts/bootstrap does.
+COPY web/assets ./web/assets
+RUN node_modules/.bin/esbuild web/assets/group.js --bundle --format=esm --minify --legal-comments=inline \
+      --log-level=warning --outfile=noble-ed25519.js
 
 # Python wheels, built once with the compiler toolchain that the final image does not carry. Every file pip
 # downloads is checked against the hashes of requirements/lock-prod.txt: the image holds exactly the audited
@@ -22,6 +26,7 @@ COPY auction ./auction
 COPY web ./web
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/htmx.min.js
 COPY --from=assets /src/node_modules/htmx-ext-sse/dist/sse.min.js web/static/vendor/htmx-sse.min.js
+COPY --from=assets /src/noble-ed25519.js web/static/vendor/noble-ed25519.js
 # The ky/ru/en catalogs: the .po files are the source, the compiled .mo files are not committed.
 RUN pip install --no-cache-dir --no-index --no-deps /wheels/babel-*.whl \
  && pybabel compile --domain messages --directory web/locale
