@@ -264,3 +264,27 @@ def test_a_wrong_decryption_share_from_the_browser_is_refused_and_named() -> Non
     python_wrong = holders[3].opening_shares(sealed["dealings"], standing, wrong=True)
     (result,) = run_js([opening | {"standing": standing, "messages": [python_wrong]}])
     assert result.get("member") == 3, result
+
+
+def test_the_browser_refuses_a_tampered_transcript_and_names_who_is_wrong() -> None:
+    sealed, _ = mixed_ceremony()
+    check = {"op": "check", "lot": LOT, "threshold": THRESHOLD, "public_key": sealed["public_key"]}
+    check |= {k: sealed[k] for k in ("members", "dealings", "acknowledgements")}
+    other_point = sealed["members"][0]["public_key"]
+    swapped_key = [dict(m) for m in sealed["members"]]
+    swapped_key[1]["pok"] = swapped_key[0]["pok"]
+    bent_dealing = [dict(d) for d in sealed["dealings"]]
+    bent_dealing[3]["commitments"] = [other_point, *bent_dealing[3]["commitments"][1:]]
+    forged_ack = [dict(a) for a in sealed["acknowledgements"]]
+    forged_ack[4]["sig"] = forged_ack[3]["sig"]
+    cases = [
+        (check | {"members": swapped_key}, IDS[1]),
+        (check | {"dealings": bent_dealing}, IDS[3]),
+        (check | {"acknowledgements": forged_ack}, IDS[4]),
+        (check | {"public_key": other_point}, None),
+        (check | {"lot": LOT + 1}, IDS[0]),  # every proof is bound to its lot
+    ]
+    results = run_js([job for job, _ in cases])
+    for (_, who), result in zip(cases, results, strict=True):
+        assert "error" in result, result
+        assert result["member"] == who, result
