@@ -57,9 +57,13 @@ class ApiCommission:
         result: dict[str, Any] = response.json()
         return result
 
-    async def hold(self) -> dict[str, Any]:
-        """The whole ceremony: start, every member's key, dealing and acknowledgement; returns its final state."""
-        await self.start()
+    async def hold(self, *, started: bool = False) -> dict[str, Any]:
+        """The whole ceremony: start (unless `started`, e.g. on the officer's page), every member's key, dealing
+        and acknowledgement; returns its final state."""
+        if started:
+            self.members = {name: SoftwareMember(self.lot_id, self.world.user_ids[name]) for name in self.names}
+        else:
+            await self.start()
         base = f"/api/lots/{self.lot_id}/ceremony"
         for name, sm in self.members.items():
             state = await self._post(f"{base}/key", name, sm.key_message())

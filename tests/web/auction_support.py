@@ -4,16 +4,17 @@ clock, and the scheduler and integrator run on demand (the app runs no backgroun
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.settings import Settings
+from tests.kit.commission import ApiCommission
 from tests.kit.drive import Drive
 from tests.kit.page import Page
-from tests.kit.world import PASSPHRASES, World
+from tests.kit.world import World
 from tests.web.conftest import Client, create_lot
 
 
@@ -24,6 +25,7 @@ class Auctioneer:
     clock: FrozenClock
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
+    commissions: dict[int, ApiCommission] = field(default_factory=dict)
 
     @property
     def officer(self) -> dict[str, str]:
@@ -33,16 +35,18 @@ class Auctioneer:
         return await create_lot(self.client, self.world, **terms)
 
     async def sealed_lot(self) -> int:
+        """A sealed lot published once its 2-of-2 commission (software members) has made the key."""
         lot_id = await create_lot(self.client, self.world, publish=False, format="sealed_bid")
-        members = [
-            {"member_id": self.world.user_ids[name], "passphrase": passphrase}
-            for name, passphrase in PASSPHRASES.items()
-        ]
-        published = await self.client.post(
-            f"/api/v1/lots/{lot_id}/sealed/publish", json={"threshold": 2, "members": members}, headers=self.officer
-        )
-        assert published.status_code == 200, published.text
+        commission = ApiCommission(self.client, self.world, lot_id, ("officer_tokmok", "officer2_tokmok"))
+        await commission.publish()
+        self.commissions[lot_id] = commission
         return lot_id
+
+    async def post_shares(self, lot_id: int) -> None:
+        """Every member of the lot's commission posts their decryption shares."""
+        commission = self.commissions[lot_id]
+        for name in commission.members:
+            await commission.share(name)
 
     async def apply(self, lot_id: int, who: str) -> int:
         applied = await self.client.post(f"/api/v1/lots/{lot_id}/applications", headers=self.world.auth(who))

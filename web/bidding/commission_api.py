@@ -12,10 +12,11 @@ from typing import Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from auction.accounts.models import User
+from auction.accounts.service import AccountService
 from auction.bidding.opening import SealedLotService
 from auction.errors import NotAuthenticated
 from web.bidding.schemas import CommissionSetup, SealedLotOutcome
@@ -26,25 +27,33 @@ ACTION = api_errors(401, 403, 404, 409, 422)
 CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"
 
 
-def caller(request: Request[Any, Any, State], api_user: User | None, web_user: User | None) -> User:
+async def provide_caller(
+    request: Request[Any, Any, State],
+    api_user: NamedDependency[User | None],
+    account_service: NamedDependency[AccountService],
+) -> User:
     """The bearer-token user, or the logged-in visitor whose request carries the page's CSRF token.
 
     A cross-site page can make the browser send the session cookie but cannot read the CSRF cookie to copy it
-    into a header, so a matching header shows the request came from our own page.
+    into a header, so a matching header shows the request came from our own page. Resolved after `api_user`,
+    not beside it: both read through the request's one database session.
     """
     if api_user is not None:
         return api_user
-    if web_user is not None:
-        header = request.headers.get(CSRF_HEADER, "")
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        if header and cookie and hmac.compare_digest(header, cookie):
-            return web_user
+    user_id = request.session.get("user_id") if request.scope.get("session") is not None else None
+    header = request.headers.get(CSRF_HEADER, "")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if isinstance(user_id, int) and header and cookie and hmac.compare_digest(header, cookie):
+        user = await account_service.get(user_id)
+        if user is not None and user.is_active:
+            return user
     raise NotAuthenticated("auth.bearer_of_account_required")
 
 
 class CommissionApi(Controller):
     path = "/api"
     tags = ["commission"]  # noqa: RUF012
+    dependencies = {"caller": Provide(provide_caller)}  # noqa: RUF012
 
     @put(
         "/officer/lots/{lot_id:int}/commission",
@@ -53,14 +62,12 @@ class CommissionApi(Controller):
     )
     async def start(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[CommissionSetup],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> dict[str, Any]:
-        officer = caller(request, api_user, web_user)
+        officer = caller
         view = await sealed_lot_service.start_ceremony(officer, lot_id, data.members, data.threshold)
         return view.to_json(lot_id)
 
@@ -78,27 +85,23 @@ class CommissionApi(Controller):
     )
     async def post_key(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> dict[str, Any]:
-        view = await sealed_lot_service.post_key(caller(request, api_user, web_user), lot_id, data)
+        view = await sealed_lot_service.post_key(caller, lot_id, data)
         return view.to_json(lot_id)
 
     @post("/lots/{lot_id:int}/ceremony/dealing", status_code=200, summary="A member's dealing", responses=ACTION)
     async def post_dealing(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> dict[str, Any]:
-        view = await sealed_lot_service.post_dealing(caller(request, api_user, web_user), lot_id, data)
+        view = await sealed_lot_service.post_dealing(caller, lot_id, data)
         return view.to_json(lot_id)
 
     @post(
@@ -109,14 +112,12 @@ class CommissionApi(Controller):
     )
     async def post_acknowledgement(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> dict[str, Any]:
-        view = await sealed_lot_service.post_acknowledgement(caller(request, api_user, web_user), lot_id, data)
+        view = await sealed_lot_service.post_acknowledgement(caller, lot_id, data)
         return view.to_json(lot_id)
 
     @get(
@@ -137,14 +138,12 @@ class CommissionApi(Controller):
     )
     async def post_shares(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> dict[str, Any]:
-        await sealed_lot_service.post_shares(caller(request, api_user, web_user), lot_id, data)
+        await sealed_lot_service.post_shares(caller, lot_id, data)
         return await sealed_lot_service.opening(lot_id)
 
     @post(
@@ -155,11 +154,9 @@ class CommissionApi(Controller):
     )
     async def open(
         self,
-        request: Request[Any, Any, State],
         lot_id: FromPath[int],
         sealed_lot_service: NamedDependency[SealedLotService],
-        api_user: NamedDependency[User | None],
-        web_user: NamedDependency[User | None],
+        caller: NamedDependency[User],
     ) -> SealedLotOutcome:
-        outcome = await sealed_lot_service.open_and_award(caller(request, api_user, web_user), lot_id)
+        outcome = await sealed_lot_service.open_and_award(caller, lot_id)
         return SealedLotOutcome.of(outcome)
