@@ -77,9 +77,9 @@ async function showFingerprint(form) {
   if (shown) shown.textContent = await ledgerKeyFingerprint(form.dataset.ledgerVkey);
 }
 
-document.addEventListener("htmx:afterSwap", async (event) => {
-  const area = event.detail.target || event.target;
-  const receipt = area.querySelector && area.querySelector("section.receipt-fresh[data-body]");
+document.addEventListener("htmx:afterSwap", async () => {
+  // The answer replaces the whole bid area (outerHTML): look for its fresh receipt in the document.
+  const receipt = document.querySelector("#bid-area section.receipt-fresh[data-body]");
   if (!sealed || !receipt) return;
   const { lotId, ciphertext } = sealed;
   sealed = null;
