@@ -60,7 +60,7 @@ async def record_release_scripts(
     if problem is not None:
         raise ValueError(f"cannot log these scripts: {problem}")
     async with sessions() as session, session.begin():
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELEASE_LOCK})
         if await last_release_scripts(session) == payload["scripts"]:
             return None

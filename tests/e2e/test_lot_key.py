@@ -176,6 +176,7 @@ async def test_a_receipt_for_another_ciphertext_is_named(site: Site, browser: Br
     await expect(check).to_contain_text("This receipt does not cover the sealed bid this browser made")
     await expect(check).to_contain_text("the logged sealed bid is not the one this browser sealed")
     await expect(check).to_have_attribute("role", "alert")
-    assert len(sealed) == 1 and len(sealed[0]) > 100
+    assert len(sealed) == 1
+    assert len(sealed[0]) > 100
     await shot(page, artifacts, "lot-key-receipt-mismatch", site)
     await context.close()
