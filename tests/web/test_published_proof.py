@@ -6,6 +6,7 @@ the endpoint hands over evidence that really verifies (and the browser test can 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 from auction.clock import FrozenClock
@@ -14,6 +15,7 @@ from auction.ledger.verifier.merkle import hash_leaf, verify_inclusion
 from auction.ledger.verifier.note import open_checkpoint, parse_vkey
 from auction.settings import Settings
 from tests.kit.ledger import integrate, keys_of
+from tests.kit.page import Page
 from tests.web.auction_support import Auctioneer
 from tests.web.conftest import Client
 
@@ -58,3 +60,11 @@ async def test_an_unknown_or_unpublished_lot_has_no_published_proof(
         assert answer.status_code == 404, answer.text
         assert answer.json()["code"] == "ledger.lot_not_published"
         assert str(lot_id) in answer.json()["message"]
+
+
+async def test_the_desk_shows_the_key_fingerprint_the_sealing_page_shows(client: Client) -> None:
+    vkey = (await client.get("/api/v1/ledger/key")).text.strip()
+    digest = hashlib.sha256(vkey.encode()).hexdigest()[:32]
+    fingerprint = " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+    desk = Page((await client.get("/ledger/?lang=en")).text)
+    assert desk.one("code#vkey-fingerprint").get_text() == fingerprint
