@@ -186,6 +186,9 @@ REFUSALS: Mapping[str, str] = {
     "ledger.entry_not_integrated": N_("Entry %(index)s is not in the signed tree yet; try again shortly."),
     "ledger.consistency_range_invalid": N_("Ask for 0 < size1 <= size2 <= the latest checkpoint's size."),
     "ledger.body_hash_unknown": N_("No integrated entry has that body hash (yet); integration takes about a second."),
+    "ledger.lot_not_published": N_(
+        "Lot %(lot_id)s has no publication in the signed ledger yet; it gets there about a second after publishing."
+    ),
     "ledger.body_hash_malformed": N_("A body hash is 64 lowercase hex digits, as printed on the receipt."),
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from litestar.types import ExceptionHandlersMap
 from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
+from auction.ledger.release import record_release_scripts
 from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
@@ -50,6 +52,7 @@ from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpe
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
 from web.lib.unit_of_work import UnitOfWork
 from web.lib.visitor import provide_visitor
@@ -125,7 +128,11 @@ class AchykCore(InitPluginProtocol):
             [*API_CONTROLLERS, PAGES, create_static_files_router(path="/static", directories=[WEB / "static"])]
         )
         app_config.lifespan.append(self._database)
-        app_config.state.update(State({"settings": settings, "clock": self.clock, "ledger_keys": keys}))
+        # Hashed once, from the files this process will serve: pages name them, the ledger records them.
+        integrity = StaticIntegrity.of_directory(WEB / "static")
+        app_config.state.update(
+            State({"settings": settings, "clock": self.clock, "ledger_keys": keys, "static_integrity": integrity})
+        )
         app_config.dependencies.update(DEPENDENCIES)
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
         if not settings.debug:
@@ -173,10 +180,28 @@ class AchykCore(InitPluginProtocol):
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         try:
+            if self.settings.run_background_jobs:
+                # Every serving process checks; the first one to see a new set of scripts logs it.
+                await record_release_scripts(
+                    app.state.sessions,
+                    app.state.ledger_keys,
+                    self.clock,
+                    release_version(),
+                    app.state.static_integrity.scripts,
+                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+                )
             async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):
                 yield
         finally:
             await engine.dispose()
+
+
+def release_version() -> str:
+    """The installed package's version, as the ledger's release.scripts entries name it."""
+    try:
+        return metadata.version("achyk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import InvalidInput, NotFound
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
-from auction.ledger.rotation import key_history, vkey_of
+from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
+from auction.ledger.rotation import ROTATION_KIND, key_history, vkey_of
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
 from auction.ledger.verifier.proof_file import build_proof
 
 MAX_PAGE = 1000
+PUBLISHED_KIND = "lot.published"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,22 @@ class Inclusion:
     leaf_hash: bytes
     path: list[bytes]
     checkpoint_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proven:
+    """An integrated entry and its inclusion proof in a signed tree."""
+
+    entry: LedgerEntry
+    inclusion: Inclusion
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedProof:
+    """What a browser needs to trust a lot's published terms and key: see ``LedgerReader.published_proof``."""
+
+    published: Proven
+    rotations: list[Proven]
 
 
 class _Recorder:
@@ -111,6 +128,39 @@ class LedgerReader:
         leaf = await self.session.get(TreeNode, (0, index))
         assert leaf is not None
         return Inclusion(index, checkpoint.size, leaf.hash, path, checkpoint.note)
+
+    async def published_proof(self, lot_id: int) -> PublishedProof:
+        """The lot's ``lot.published`` leaf with its inclusion in the latest signed tree, and every key rotation.
+
+        Each rotation comes with its inclusion in the first checkpoint that covers it, which the retiring key
+        may sign: a browser that pinned an older key follows the rotations it signed to the key in force.
+        """
+        entry = await self.session.scalar(
+            select(LedgerEntry).where(LedgerEntry.chain_key == lot_id, LedgerEntry.lot_seq == 1)
+        )
+        if entry is None or entry.kind != PUBLISHED_KIND:
+            raise NotFound("ledger.lot_not_published", field="lot_id", lot_id=lot_id)
+        rotations = await self.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.chain_key == PLATFORM_CHAIN, LedgerEntry.kind == ROTATION_KIND)
+            .order_by(LedgerEntry.lot_seq)
+        )
+        proven = [
+            Proven(rotation, await self.inclusion(rotation.idx, await self._first_covering(rotation.idx)))
+            for rotation in rotations
+        ]
+        return PublishedProof(Proven(entry, await self.inclusion(entry.idx)), proven)
+
+    async def _first_covering(self, index: int) -> int:
+        size = await self.session.scalar(
+            select(SignedCheckpoint.size)
+            .where(SignedCheckpoint.size > index)
+            .order_by(SignedCheckpoint.size, SignedCheckpoint.id)
+            .limit(1)
+        )
+        if size is None:
+            raise NotFound("ledger.entry_not_integrated", field="index", index=index)
+        return size
 
     async def consistency(self, size1: int, size2: int) -> list[bytes]:
         latest = await self.latest_checkpoint()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,15 @@ ROTATION_KIND = "key.rotated"
 
 def vkey_of(keys: LedgerKeys) -> str:
     return format_vkey(keys.key_name, keys.public_key)
+
+
+def vkey_fingerprint(vkey: str) -> str:
+    """What a person compares by eye: the first 16 bytes of SHA-256 of the vkey text, hex in groups of four.
+
+    The sealing page shows the same (web/static/js/lot-key.js), and the municipality publishes it.
+    """
+    digest = hashlib.sha256(vkey.encode()).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
 async def record_rotation(writer: LedgerWriter, actor: str, new_keys: LedgerKeys) -> Admitted:

@@ -244,7 +244,10 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     # The amount is typed in a field with no name: the browser seals it, and only the ciphertext is sent.
     assert not html.has("form#sealed-form [name=amount]")
     assert html.value("form#sealed-form input#f-sealed-amount", "type") == "text"
-    public_key = html.value("#sealed-form[data-public-key], #sealed-form [data-public-key]", "data-public-key")
+    # The page names no lot key: the browser reads it from the signed ledger, under the log key the form names.
+    assert not html.has("#sealed-form[data-public-key]")
+    assert html.value("#sealed-form", "data-ledger-vkey") == (await client.get("/api/v1/ledger/key")).text.strip()
+    public_key = (await client.get(f"/api/v1/lots/{lot_id}/sealed/key")).json()["public_key"]
     pseudonym = html.value("#sealed-form[data-pseudonym], #sealed-form [data-pseudonym]", "data-pseudonym")
     assert re.fullmatch(r"[A-Za-z0-9_-]+", public_key)
     assert re.fullmatch(r"b-[0-9a-f]{16}", pseudonym)

@@ -7,6 +7,8 @@ import base64
 from pydantic import BaseModel, Field
 
 from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint
+from auction.ledger.queries import Proven, PublishedProof
+from auction.ledger.verifier.entry import parse_leaf
 from web.lib.json_time import IsoTime
 
 
@@ -93,3 +95,44 @@ class ConsistencyProofOut(BaseModel):
     size1: int
     size2: int
     path: list[str]
+
+
+class ProvenEntryOut(BaseModel):
+    """An integrated entry with its RFC 6962 inclusion proof in a signed tree."""
+
+    index: int = Field(description="The entry's global index.")
+    tree_size: int = Field(description="The size of the signed tree the proof leads to.")
+    leaf: str = Field(description="The leaf exactly as hashed into the tree (RFC 8785 JSON).")
+    path: list[str] = Field(description="The inclusion path, base64 hashes, leaf to root.")
+    checkpoint: str = Field(description="The signed checkpoint note of that tree.")
+
+    @classmethod
+    def of(cls, proven: Proven) -> ProvenEntryOut:
+        inclusion = proven.inclusion
+        return cls(
+            index=inclusion.index,
+            tree_size=inclusion.tree_size,
+            leaf=proven.entry.leaf.decode(),
+            path=[b64(h) for h in inclusion.path],
+            checkpoint=inclusion.checkpoint_note,
+        )
+
+
+class PublishedProofOut(BaseModel):
+    """A lot's ``lot.published`` entry as logged, proven in the latest signed tree: what a browser checks before
+    it trusts the lot's terms or its sealed-bid key; and every key rotation, each proven in the first tree that
+    holds it, so that a browser that pinned an earlier log key can follow the rotations to the key in force."""
+
+    lot_id: int
+    body: str = Field(description="The lot.published body exactly as logged (RFC 8785 JSON); part of `entry.leaf`.")
+    entry: ProvenEntryOut
+    rotations: list[ProvenEntryOut] = Field(description="Every key.rotated entry, oldest first.")
+
+    @classmethod
+    def of(cls, lot_id: int, proof: PublishedProof) -> PublishedProofOut:
+        return cls(
+            lot_id=lot_id,
+            body=parse_leaf(proof.published.entry.leaf).body.raw.decode(),
+            entry=ProvenEntryOut.of(proof.published),
+            rotations=[ProvenEntryOut.of(r) for r in proof.rotations],
+        )

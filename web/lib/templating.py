@@ -9,10 +9,13 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.rotation import vkey_fingerprint, vkey_of
 from web.lib.filters import language_in, register_filters
 from web.lib.i18n.catalogs import LANGUAGE_NAMES, LANGUAGES, translate, translate_plural
 from web.lib.i18n.labels import CHOICES, enum_label
 from web.lib.i18n.negotiation import switch_url
+from web.lib.static_integrity import StaticIntegrity
 
 
 @pass_context
@@ -50,6 +53,27 @@ def _url_with(context: Context, **changes: Any) -> str:
     return f"{request.url.path}?{urlencode(kept)}" if kept else request.url.path
 
 
+@pass_context
+def _ledger_key(context: Context) -> dict[str, str]:
+    """The log's verifier key, its origin and fingerprint: pages that check ledger evidence pin this key."""
+    keys: LedgerKeys = context["request"].app.state.ledger_keys
+    vkey = vkey_of(keys)
+    return {"vkey": vkey, "origin": keys.origin, "fingerprint": vkey_fingerprint(vkey)}
+
+
+@pass_context
+def _integrity(context: Context, url_path: str) -> str:
+    """The SRI hash of a file under /static, as computed at start-up."""
+    integrity: StaticIntegrity = context["request"].app.state.static_integrity
+    return integrity.of(url_path)
+
+
+@pass_context
+def _import_map(context: Context) -> dict[str, dict[str, str]]:
+    integrity: StaticIntegrity = context["request"].app.state.static_integrity
+    return integrity.import_map()
+
+
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
     """Install gettext for ``{% trans %}`` and ``_()``; each call translates into the request's language."""
     environment = engine.engine
@@ -64,4 +88,7 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     environment.globals["switch_language_url"] = _switch_language_url
     environment.globals["url_with"] = _url_with
     environment.globals["choices"] = _choices
+    environment.globals["ledger_key"] = _ledger_key
+    environment.globals["integrity"] = _integrity
+    environment.globals["import_map"] = _import_map
     register_filters(engine)

@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
 from auction.errors import InvalidInput, NotAuthenticated
+from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Deal, FileKind, Lot, LotState, PropertyKind
 from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage, RepeatAuction
 from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
 from auction.settings import Settings
+from web.ledger.schemas import PublishedProofOut
 from web.lib.error_schemas import api_errors
 from web.lots.schemas import LotVersionOut, file_out, lot_out
 
@@ -96,6 +98,17 @@ class LotApi(Controller):
     ) -> LotOut:
         lot = await lot_service.get(lot_id, viewer=api_user)
         return await present(lot_service, lot, with_files=True)
+
+    @get(
+        "/{lot_id:int}/published-proof",
+        summary="The lot.published entry as logged, with its inclusion proof under the latest signed checkpoint",
+        responses=READ,
+    )
+    async def published_proof(
+        self, lot_id: FromPath[int], ledger_reader: NamedDependency[LedgerReader]
+    ) -> PublishedProofOut:
+        """What the sealing page checks before it trusts the lot's key: the browser verifies, the server only hands."""
+        return PublishedProofOut.of(lot_id, await ledger_reader.published_proof(lot_id))
 
     @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms", responses=READ)
     async def versions(

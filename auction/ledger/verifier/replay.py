@@ -16,7 +16,8 @@ commission's key ceremony and every decryption share, and to open every sealed b
 recomputes comes from the code that made it.
 
 Every body's payload must hold exactly the fields docs/ledger-entries.md defines for its kind (`PAYLOAD_FIELDS`);
-an unknown kind or field is a violation, on the platform chain too, which holds only key rotations. The starting
+an unknown kind or field is a violation, on the platform chain too, which holds only key rotations and
+release script hashes. The starting
 price is a floor in every format, and admission closes when bidding opens.
 
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
@@ -37,6 +38,7 @@ from auction.ledger.verifier import dkg
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
 
@@ -126,9 +128,11 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
     "award.lapsed": (frozenset({"reason"}), frozenset()),
 }
-# The platform chain (lot null) holds only key rotations; the verifier's merge checks their keys.
+# The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, and the hashes of the
+# scripts each release serves (auction.ledger.verifier.release).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
+    RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -1033,6 +1037,8 @@ def _platform_problem(body: Body) -> str | None:
         _payload_fields(body.kind, body.payload, PLATFORM_PAYLOAD_FIELDS)
     except _Violation as violation:
         return violation.reason
+    if body.kind == RELEASE_KIND:
+        return release_problem(body.actor, body.payload)
     return None
 
 

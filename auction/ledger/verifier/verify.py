@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from auction.ledger.verifier.bundle import DEFAULT_BLOCK_SIZE, Bundle, BundleError, read_bundle
-from auction.ledger.verifier.entry import parse_leaf
+from auction.ledger.verifier.entry import Leaf, parse_leaf
 from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, parse_inputs
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange
 from auction.ledger.verifier.note import NoteError, verify_note
 from auction.ledger.verifier.receipts import check_binding, check_outside, check_proof, check_receipt, check_refusal
+from auction.ledger.verifier.release import release_notes
 from auction.ledger.verifier.report import (
     EXIT_OK,
     EXIT_TAMPERED,
@@ -86,13 +87,24 @@ def _verify(
         report.failure = stop.failure
         return report
     if replay is not None:
-        findings = replay(parse_leaf(raw) for raw in bundle.entries())
+        platform: list[Leaf] = []
+
+        def leaves() -> Iterator[Leaf]:
+            for raw in bundle.entries():
+                leaf = parse_leaf(raw)
+                if leaf.body.lot is None:
+                    platform.append(leaf)
+                yield leaf
+
+        findings = replay(leaves())
         if findings:
             first = findings[0]
             report.exit_code = EXIT_TAMPERED
             report.failure = Failure("index", f"replay: {first.reason}", index=first.index)
             return report
         report.notes.append("auction replay found nothing wrong")
+        # The replay has read every leaf; the platform chain's few say which scripts the site serves.
+        report.notes.extend(release_notes(platform))
     return report
 
 

@@ -1,5 +1,7 @@
 // The lot page's bidding panel: seals a sealed bid in the browser before htmx sends it (only the
-// ciphertext leaves the page), and keeps the open bid form's suggested amount at the live minimum.
+// ciphertext leaves the page), to the lot key the signed ledger holds (lot-key.js), then checks that the
+// receipt covers exactly that ciphertext; and keeps the open bid form's suggested amount at the live minimum.
+import { LotKeyError, checkSealedReceipt, ledgerKeyFingerprint, verifiedLotKey } from "./lot-key.js";
 import { encryptBid } from "./sealed-bid.js";
 
 const TYIYN_PER_SOM = 100;
@@ -41,17 +43,57 @@ document.addEventListener("submit", async (event) => {
   }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
+  const { lotId, pseudonym } = form.dataset;
+  let ciphertext;
   try {
-    const { publicKey, lotId, pseudonym } = form.dataset;
-    form.elements.namedItem("ciphertext").value = await encryptBid(publicKey, lotId, pseudonym, amount);
-  } catch {
-    showProblem(form, form.dataset.cannotSeal);
+    // Only a key proven in the signed ledger under the pinned log key: never one the server merely states.
+    const publicKey = await verifiedLotKey(lotId);
+    showFingerprint(form);
+    ciphertext = await encryptBid(publicKey, lotId, pseudonym, amount);
+  } catch (error) {
+    showProblem(form, keyProblem(form, error));
     return;
   } finally {
     button.disabled = false;
   }
+  form.elements.namedItem("ciphertext").value = ciphertext;
+  sealed = { lotId, ciphertext };
   showProblem(form, "");
   htmx.trigger(form, "sealed");
+});
+
+// What this page sealed last, until the answer's receipt has been checked against it.
+let sealed = null;
+
+function keyProblem(form, error) {
+  if (!(error instanceof LotKeyError)) return form.dataset.cannotSeal;
+  const words = { key_changed: form.dataset.keyChanged, unproven: form.dataset.keyUnproven };
+  // The technical reason follows the plain words, for whoever the bidder reports it to.
+  return `${words[error.code] || form.dataset.keyUnavailable} (${error.message})`;
+}
+
+async function showFingerprint(form) {
+  const shown = form.querySelector("#ledger-key-fingerprint");
+  if (shown) shown.textContent = await ledgerKeyFingerprint(form.dataset.ledgerVkey);
+}
+
+document.addEventListener("htmx:afterSwap", async () => {
+  // The answer replaces the whole bid area (outerHTML): look for its fresh receipt in the document.
+  const receipt = document.querySelector("#bid-area section.receipt-fresh[data-body]");
+  if (!sealed || !receipt) return;
+  const { lotId, ciphertext } = sealed;
+  sealed = null;
+  const line = receipt.querySelector(".receipt-check");
+  try {
+    await checkSealedReceipt(receipt.dataset.receiptNote, receipt.dataset.body, ciphertext, { lotId });
+    line.textContent = receipt.dataset.receiptChecked;
+    line.classList.add("receipt-checked");
+  } catch (error) {
+    line.textContent = `${receipt.dataset.receiptMismatch} (${error.message})`;
+    line.classList.add("notice", "notice-error");
+    line.setAttribute("role", "alert");
+  }
+  line.hidden = false;
 });
 
 // Each live update carries the new minimum next bid: move the suggested amount along, unless the bidder

@@ -1,0 +1,182 @@
+"""The sealing page checks what it is given, in a real browser against ``auction serve``.
+
+It seals only to the key of the lot.published entry proven under a checkpoint signed by the pinned log key, and
+after submitting checks that the signed receipt covers exactly the ciphertext it sealed. Here the network plays a
+dishonest server: a publication that is not the proven one, a checkpoint signed by another key, a log key that
+changed without a logged rotation, a receipt for some other ciphertext. Each time the page says so and, before
+sealing, sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.async_api import Browser, Page, Request, Route, expect
+
+from auction.ledger.verifier.note import format_vkey, sign_note, split_note
+from tests.e2e.conftest import Site
+from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, admit_by_api, logged_in, scheduled_lot, seconds_ahead
+from tests.e2e.test_site import shot
+from tests.kit.world import PASSPHRASES
+
+pytestmark = pytest.mark.browser
+
+PIN_PREFIX = "achyk.ledger-key:"
+OTHER_KEY = "AzVFh1T_wzjmaCB3sgY0PjI3b6dY_ztx6BoeDyUgCLmQW_jCB5XMpbngGqi4J7SYltIv-HgNHvX4m1LWP5f0Oi0"
+
+Tamper = Callable[[dict[str, Any]], None]
+
+
+async def sealed_lot_bidding(site: Site) -> int:
+    """A sealed lot with its commission, the bidder admitted, bidding open seconds from now."""
+    lot_id = await scheduled_lot(
+        site,
+        publish=False,
+        format="sealed_bid",
+        applications_close_at=seconds_ahead(9),
+        bidding_opens_at=seconds_ahead(10),
+        bidding_closes_at=seconds_ahead(600),
+    )
+    members = [{"member_id": site.world.user_ids[name], "passphrase": p} for name, p in PASSPHRASES.items()]
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        published = await api.post(
+            f"/api/v1/lots/{lot_id}/sealed/publish",
+            json={"threshold": 2, "members": members},
+            headers=site.world.auth("officer_tokmok"),
+        )
+        assert published.status_code == 200, published.text
+    await admit_by_api(site, lot_id, "bidder")
+    return lot_id
+
+
+async def tamper_proof(page: Page, lot_id: int, tamper: Tamper) -> None:
+    """Answer the page's published-proof request with the real answer, changed by ``tamper``."""
+
+    async def handle(route: Route) -> None:
+        response = await route.fetch()
+        evidence = await response.json()
+        tamper(evidence)
+        await route.fulfill(response=response, json=evidence)
+
+    await page.route(f"**/api/v1/lots/{lot_id}/published-proof", handle)
+
+
+def sent_bids(page: Page, lot_id: int) -> list[str]:
+    sent: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith(f"/lots/{lot_id}/sealed-bids") and request.method == "POST":
+            sent.append(request.post_data or "")
+
+    page.on("request", record)
+    return sent
+
+
+async def try_to_seal(page: Page, site: Site, lot_id: int, amount: str = "150000") -> None:
+    await page.goto(f"{site.url}/lots/{lot_id}")
+    await expect(page.locator("#sealed-form")).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await page.fill("#f-sealed-amount", amount)
+    await page.click("#sealed-form button[type=submit]")
+
+
+def with_public_key(evidence: dict[str, Any], key: str, *, in_leaf: bool) -> None:
+    """Swap the lot key in the publication shown (and, if asked, in the leaf the proof is about)."""
+    body = json.loads(evidence["body"])
+    old = body["payload"]["sealed"]["public_key"]
+    evidence["body"] = evidence["body"].replace(old, key)
+    if in_leaf:
+        evidence["entry"]["leaf"] = evidence["entry"]["leaf"].replace(old, key)
+
+
+async def test_the_page_seals_only_to_a_key_the_signed_ledger_holds(
+    site: Site, browser: Browser, artifacts: Path
+) -> None:
+    lot_id = await sealed_lot_bidding(site)
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        vkey = (await api.get("/api/v1/ledger/key")).text.strip()
+        origin = (await api.get("/api/v1/ledger/checkpoint")).text.split("\n")[0]
+
+    async def refused(tamper: Tamper | None, words: str, *, pin: str | None = None, name: str = "") -> None:
+        context, page = await logged_in(browser, site, "bidder")
+        if pin is not None:
+            await context.add_init_script(f"localStorage.setItem({json.dumps(PIN_PREFIX + origin)}, {json.dumps(pin)})")
+        if tamper is not None:
+            await tamper_proof(page, lot_id, tamper)
+        sent = sent_bids(page, lot_id)
+        await try_to_seal(page, site, lot_id)
+        problem = page.locator("#f-sealed-amount-error")
+        await expect(problem).to_be_visible()
+        await expect(problem).to_contain_text(words)
+        if name:
+            await shot(page, artifacts, name, site)
+        assert sent == [], "the page sent a bid sealed to a key it could not verify"
+        await context.close()
+
+    # The publication shown is not the one in the ledger: the server swapped the lot key in the body only,
+    unproven = "The lot key the platform sent is not the one in its signed ledger. Nothing was sealed"
+    await refused(lambda e: with_public_key(e, OTHER_KEY, in_leaf=False), unproven, name="lot-key-unproven")
+    # or in the leaf too, which then is no longer the leaf the signed tree holds.
+    await refused(lambda e: with_public_key(e, OTHER_KEY, in_leaf=True), unproven)
+
+    # A checkpoint signed by another key (under the log's name) proves nothing.
+    impostor = Ed25519PrivateKey.generate()
+
+    def resign(evidence: dict[str, Any]) -> None:
+        text, _ = split_note(evidence["entry"]["checkpoint"])
+        evidence["entry"]["checkpoint"] = sign_note(text, origin, impostor)
+
+    await refused(resign, unproven)
+
+    # A browser that pinned another log key refuses the key the page names, since no logged rotation leads to it,
+    earlier = format_vkey(origin, Ed25519PrivateKey.generate().public_key())
+    changed = "The platform now signs its ledger with a different key than the one this browser remembers"
+    await refused(None, changed, pin=earlier, name="lot-key-changed")
+
+    # and the honest page seals, pins the key on first use and shows its fingerprint.
+    context, page = await logged_in(browser, site, "bidder")
+    sent = sent_bids(page, lot_id)
+    await try_to_seal(page, site, lot_id)
+    receipt = page.locator(".receipt-fresh")
+    await expect(receipt.locator("h3")).to_have_text("Your bid is accepted")
+    await expect(receipt.locator(".receipt-check")).to_have_text(
+        "Checked by this browser: the signed receipt covers exactly the bid it sealed."
+    )
+    assert len(sent) == 1
+    assert await page.evaluate(f"localStorage.getItem({json.dumps(PIN_PREFIX + origin)})") == vkey
+    fingerprint = await page.locator("#ledger-key-fingerprint").text_content()
+    assert fingerprint == await page.locator("#ledger-key-fingerprint").get_attribute("data-server-fingerprint")
+    await shot(page, artifacts, "lot-key-verified", site)
+    await context.close()
+
+
+async def test_a_receipt_for_another_ciphertext_is_named(site: Site, browser: Browser, artifacts: Path) -> None:
+    lot_id = await sealed_lot_bidding(site)
+    context, page = await logged_in(browser, site, "bidder")
+    sealed: list[str] = []
+
+    async def swap_ciphertext(route: Route) -> None:
+        # The server logs, and signs a receipt for, another ciphertext than the one the page sealed.
+        form = parse_qs(route.request.post_data or "")
+        sealed.append(form["ciphertext"][0])
+        form["ciphertext"] = [sealed[0][:-8] + ("AAAAAAAA" if not sealed[0].endswith("AAAAAAAA") else "BBBBBBBB")]
+        await route.continue_(post_data=urlencode(form, doseq=True))
+
+    await page.route(f"**/lots/{lot_id}/sealed-bids", swap_ciphertext)
+    await try_to_seal(page, site, lot_id)
+    receipt = page.locator(".receipt-fresh")
+    await expect(receipt.locator("h3")).to_have_text("Your bid is accepted")
+    check = receipt.locator(".receipt-check")
+    await expect(check).to_contain_text("This receipt does not cover the sealed bid this browser made")
+    await expect(check).to_contain_text("the logged sealed bid is not the one this browser sealed")
+    await expect(check).to_have_attribute("role", "alert")
+    assert len(sealed) == 1
+    assert len(sealed[0]) > 100
+    await shot(page, artifacts, "lot-key-receipt-mismatch", site)
+    await context.close()
