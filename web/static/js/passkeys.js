@@ -144,6 +144,13 @@ function showProblem(form, message) {
   const status = statusOf(form);
   status.textContent = message;
   status.hidden = !message;
+  // With no passkey at all, the way out is one click away.
+  if (message && message === say("no_keys")) {
+    const link = document.createElement("a");
+    link.href = "/account/keys";
+    link.textContent = say("add_passkey");
+    status.append(" ", link);
+  }
 }
 
 function integerField(form, name) {
