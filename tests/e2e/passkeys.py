@@ -8,13 +8,15 @@ fingerprint is simulated.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from playwright.async_api import CDPSession, Page, expect
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, expect
 
 from tests.e2e.conftest import Site
+from tests.kit.world import PASSWORD
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ async def add_passkey(page: Page, site: Site, label: str = "My phone") -> Authen
     return device
 
 
-async def confirm(page: Page, says: str | None = None) -> None:
+async def confirm(page: Page, says: str | re.Pattern[str] | None = None) -> None:
     """Read the confirmation (when `says` is given, it must say that) and go on to the fingerprint."""
     dialog = page.locator("#passkey-confirm")
     await expect(dialog).to_be_visible()
@@ -109,3 +111,16 @@ async def lot_bodies(site: Site, lot_id: int) -> list[dict[str, Any]]:
     bodies = [json.loads(entry["leaf"])["body"] for entry in answer["integrated"]]
     bodies += [json.loads(entry["body"]) for entry in answer["pending"]]
     return sorted(bodies, key=lambda body: int(body["lot_seq"]))
+
+
+async def bidder_with_passkey(browser: Browser, site: Site, who: str) -> tuple[BrowserContext, Page]:
+    """`who` logged in on a page of their own, with a passkey added on its authenticator."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{site.url}/login?lang=en")
+    await page.fill("#f-email", f"{who}@test.kg")
+    await page.fill("#f-password", PASSWORD)
+    await page.click("form.form button[type=submit]")
+    await page.wait_for_load_state()
+    await add_passkey(page, site)
+    return context, page
