@@ -38,6 +38,7 @@ from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.bidding.api import BiddingApi
+from web.bidding.keys_api import KeysApi
 from web.bidding.my_pages import MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
@@ -61,7 +62,7 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, KeysApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -101,7 +102,10 @@ DEPENDENCIES = {
     "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
+    "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
+    "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),
     "api_user": Provide(deps.provide_api_user),
+    "key_user": Provide(deps.provide_key_user),
     "web_user": Provide(deps.provide_web_user),
 }
 

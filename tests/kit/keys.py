@@ -1,0 +1,111 @@
+"""Bidders' keys in tests: Ed25519 software keys (as API clients hold), and a software passkey that answers
+WebAuthn ceremonies as a browser's authenticator would, so the passkey path is tested without a browser.
+
+`SoftwareAuthenticator.register` makes a real "none"-attestation RegistrationResponseJSON that py_webauthn
+verifies; `signature` makes an assertion over a statement exactly as docs/keys.md 1.2 describes (authenticator
+data, client data JSON with the statement's hash as challenge, a DER ECDSA P-256 signature).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import struct
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from auction.bidding.signer import Ed25519Signer, StatementSigner, sign
+from auction.ledger.verifier import statements as st
+
+__all__ = ["Ed25519Signer", "SoftwareAuthenticator", "StatementSigner", "cbor", "sign"]
+
+USER_PRESENT, USER_VERIFIED, ATTESTED = 0x01, 0x04, 0x40
+
+
+def cbor(value: object) -> bytes:
+    """The little CBOR (RFC 8949) an attestation needs: maps, byte and text strings, integers, lists."""
+
+    def head(major: int, n: int) -> bytes:
+        if n < 24:
+            return bytes([major << 5 | n])
+        for extra, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
+            if n < 1 << (8 * struct.calcsize(fmt)):
+                return bytes([major << 5 | extra]) + struct.pack(fmt, n)
+        raise ValueError(n)
+
+    if isinstance(value, bool):
+        return bytes([0xF5 if value else 0xF4])
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        data = value.encode()
+        return head(3, len(data)) + data
+    if isinstance(value, list):
+        return head(4, len(value)) + b"".join(cbor(item) for item in value)
+    if isinstance(value, dict):
+        return head(5, len(value)) + b"".join(cbor(k) + cbor(v) for k, v in value.items())
+    raise TypeError(type(value))
+
+
+class SoftwareAuthenticator:
+    """One passkey (ES256) on a make-believe platform authenticator that always verifies its user."""
+
+    def __init__(self, rp_id: str = "localhost", origin: str = "http://localhost:8000") -> None:
+        self.rp_id = rp_id
+        self.origin = origin
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = secrets.token_bytes(16)
+        self.counter = 0
+        numbers = self.private_key.public_key().public_numbers()
+        self.x, self.y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+        self.key = st.key_object(st.WEBAUTHN_ES256, st.b64u(b"\x04" + self.x + self.y), rp_id)
+        self.flags = USER_PRESENT | USER_VERIFIED
+
+    def _auth_data(self, flags: int, extra: bytes = b"") -> bytes:
+        self.counter += 1
+        return hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", self.counter) + extra
+
+    def register(self, options: dict[str, Any]) -> dict[str, Any]:
+        """navigator.credentials.create() answered: the RegistrationResponseJSON for `options`."""
+        assert options["rp"]["id"] == self.rp_id, options["rp"]
+        cose = cbor({1: 2, 3: -7, -1: 1, -2: self.x, -3: self.y})
+        attested = bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id + cose
+        auth_data = self._auth_data(USER_PRESENT | USER_VERIFIED | ATTESTED, attested)
+        client_data = json.dumps(
+            {"type": "webauthn.create", "challenge": options["challenge"], "origin": self.origin, "crossOrigin": False}
+        ).encode()
+        attestation = cbor({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        return {
+            "id": st.b64u(self.credential_id),
+            "rawId": st.b64u(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": st.b64u(client_data),
+                "attestationObject": st.b64u(attestation),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+            "authenticatorAttachment": "platform",
+        }
+
+    def signature(self, stmt: dict[str, Any]) -> dict[str, str]:
+        """navigator.credentials.get() with the statement's hash as challenge: the parts `signed` carries."""
+        client_data = json.dumps(
+            {"type": "webauthn.get", "challenge": st.b64u(st.challenge(stmt)), "origin": self.origin}
+        ).encode()
+        auth_data = self._auth_data(self.flags)
+        sig = self.private_key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        return {
+            "sig": st.b64u(sig),
+            "authenticator_data": st.b64u(auth_data),
+            "client_data_json": st.b64u(client_data),
+        }
+
+
+def signed_by(signer: StatementSigner, stmt: dict[str, Any]) -> dict[str, Any]:
+    return sign(signer, stmt)
