@@ -132,6 +132,9 @@ class KeyOut(BaseModel):
     alg: str
     public_key: str
     rp_id: str | None
+    credential_id: str | None = Field(
+        description="A passkey's WebAuthn credential id (base64url), by which the browser asks for it; public."
+    )
     label: str
     created_at: LedgerTime
     revoked_at: LedgerTime | None
@@ -143,6 +146,7 @@ class KeyOut(BaseModel):
             alg=key.alg,
             public_key=key.public_key,
             rp_id=key.rp_id,
+            credential_id=key.credential_id,
             label=key.label,
             created_at=as_utc(key.created_at),
             revoked_at=as_utc(key.revoked_at) if key.revoked_at else None,

@@ -12,6 +12,12 @@ from typing import Any
 
 import pytest
 import rfc8785
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from auction.ledger.verifier import statements
+from auction.ledger.verifier.canonical import canonical
 
 NODE = Path("/usr/bin/node")
 MODULE = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "statement.js"
@@ -67,9 +73,19 @@ def b64u(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-PASSKEY = {"alg": "webauthn-es256", "public_key": b64u(b"\x04" + bytes(range(64))), "rp_id": "localhost"}
-API_KEY = {"alg": "ed25519", "public_key": b64u(bytes(range(100, 132)))}
-SECOND_PASSKEY = {"alg": "webauthn-es256", "public_key": b64u(b"\x04" + bytes(range(64, 128))), "rp_id": "localhost"}
+def p256_point(secret: int) -> str:
+    public = ec.derive_private_key(secret, ec.SECP256R1()).public_key()
+    return b64u(public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+
+
+def ed25519_point(seed: bytes) -> str:
+    return b64u(Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+# Real points: the verifier's key check decodes them.
+PASSKEY = {"alg": "webauthn-es256", "public_key": p256_point(1234567), "rp_id": "localhost"}
+API_KEY = {"alg": "ed25519", "public_key": ed25519_point(bytes(range(32)))}
+SECOND_PASSKEY = {"alg": "webauthn-es256", "public_key": p256_point(7654321), "rp_id": "achyk.kg"}
 
 
 def key_id(key: dict[str, str]) -> str:
@@ -160,9 +176,13 @@ def test_each_statement_is_the_one_of_keys_md_and_its_challenge_is_its_sha256(
     }
     [result] = run_js([{"statement": job}])
     statement = {"statement": "achyk-bidder-statement/v1", **BASE, "action": action, **expected}
-    canonical = rfc8785.dumps(statement)
-    assert base64.b64decode(result["ok"]) == canonical
-    assert result["challenge"] == b64u(hashlib.sha256(canonical).digest())
+    jcs = rfc8785.dumps(statement)
+    assert base64.b64decode(result["ok"]) == jcs
+    assert result["challenge"] == b64u(hashlib.sha256(jcs).digest())
+    # The very bytes the offline verifier rebuilds from a ledger entry carrying these fields.
+    rebuilt = statements.statement(BASE["lot"], BASE["bidder"], action, BASE["seq"], BASE["seen_at"], expected)
+    assert canonical(rebuilt) == jcs
+    assert b64u(statements.challenge(rebuilt)) == result["challenge"]
 
 
 def test_an_application_lists_its_keys_by_key_id_whatever_order_it_is_given() -> None:
@@ -179,6 +199,7 @@ def test_an_application_lists_its_keys_by_key_id_whatever_order_it_is_given() ->
     assert len(outputs) == 1
     listed = json.loads(base64.b64decode(outputs.pop()))["keys"]
     assert [key_id(key) for key in listed] == sorted(key_id(key) for key in orders[0])
+    assert statements.check_keys(listed) == listed  # the order the service and the replay demand
 
 
 @pytest.mark.parametrize(
@@ -212,8 +233,8 @@ def test_key_ids_ledger_times_and_ciphertext_hashes_are_the_ones_python_computes
         ]
     )
     assert [result["ok"] for result in results] == [
-        key_id(PASSKEY),
-        key_id(API_KEY),
+        statements.key_id(PASSKEY),
+        statements.key_id(API_KEY),
         "2026-06-09T06:00:00.007000Z",
         hashlib.sha256(CIPHER).hexdigest(),
     ]
