@@ -138,7 +138,8 @@ def test_a_fraction_is_refused_since_no_statement_carries_one() -> None:
     assert result.get("typed") is True, result
 
 
-BASE = {"lot": 12, "bidder": "b-3f9a0c", "seq": 2, "seen_at": "2026-06-09T06:00:00.123000Z"}
+LOT, BIDDER, SEQ, SEEN_AT = 12, "b-3f9a0c", 2, "2026-06-09T06:00:00.123000Z"
+BASE: dict[str, Any] = {"lot": LOT, "bidder": BIDDER, "seq": SEQ, "seen_at": SEEN_AT}
 CIPHER = b"\x02" + bytes(range(92))
 ACTIONS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # (action, fields the browser is given, the fields Python expects in the statement)
@@ -180,7 +181,7 @@ def test_each_statement_is_the_one_of_keys_md_and_its_challenge_is_its_sha256(
     assert base64.b64decode(result["ok"]) == jcs
     assert result["challenge"] == b64u(hashlib.sha256(jcs).digest())
     # The very bytes the offline verifier rebuilds from a ledger entry carrying these fields.
-    rebuilt = statements.statement(BASE["lot"], BASE["bidder"], action, BASE["seq"], BASE["seen_at"], expected)
+    rebuilt = statements.statement(LOT, BIDDER, action, SEQ, SEEN_AT, expected)
     assert canonical(rebuilt) == jcs
     assert b64u(statements.challenge(rebuilt)) == result["challenge"]
 
