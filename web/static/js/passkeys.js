@@ -280,8 +280,8 @@ async function signForm(form) {
     client_data_json: assertion.response.clientDataJSON,
   };
   form.elements.namedItem("signed").value = JSON.stringify(signed);
-  const keys = form.elements.namedItem("keys");
-  if (keys && statement.keys) keys.value = JSON.stringify(statement.keys);
+  const keysField = form.elements.namedItem("keys");
+  if (keysField && statement.keys) keysField.value = JSON.stringify(statement.keys);
   return true;
 }
 
