@@ -114,8 +114,9 @@ function confirmDialog() {
   return dialog;
 }
 
-function confirmWithBidder(sentence) {
+function confirmWithBidder(sentence, title = say("confirm_title")) {
   const dialog = confirmDialog();
+  dialog.querySelector("#passkey-confirm-title").textContent = title;
   dialog.querySelector("#passkey-confirm-text").textContent = sentence;
   dialog.returnValue = "";
   return new Promise((resolve) => {
@@ -188,8 +189,13 @@ async function actionOf(form, lot, ownKeys) {
     case "bid.withdrawn":
       return { fields: {}, sentence: say("action_withdraw", { lot }) };
     case "bid.accepted": {
-      const limit = integerField(form, "limit");
+      // The price falls while the page is open: the bidder agrees to the one the live panel shows now.
+      const live = document.querySelector("#live [data-current-price]");
+      const shown = live && /^[1-9][0-9]*$/.test(live.dataset.currentPrice) ? Number(live.dataset.currentPrice) : null;
+      const limit = shown ?? integerField(form, "limit");
       if (limit === null) throw new PasskeyProblem(say("failed"));
+      const field = form.elements.namedItem("limit");
+      if (field) field.value = String(limit);
       return { fields: { limit }, sentence: say("action_accept", { lot, amount: som(limit) }) };
     }
     case "award.signed": {
@@ -235,7 +241,10 @@ async function signForm(form) {
       ? passkeys
       : passkeys.filter((key) => (context.keys || []).includes(key.keyId));
   if (allowed.length === 0) {
-    throw new PasskeyProblem(say(passkeys.length === 0 ? "no_keys" : "not_on_lot"));
+    // A bidder already on the lot who removed or lost the passkey they applied with needs the lot's way back
+    // (an officer's re-identification), not a new passkey alone.
+    const onLot = action !== "application.submitted" && (context.keys || []).length > 0;
+    throw new PasskeyProblem(say(passkeys.length === 0 && !onLot ? "no_keys" : "not_on_lot"));
   }
   const { fields, sentence } = await actionOf(form, lot, keys);
   const skew = Date.parse(context.server_time) - Date.now();
@@ -389,10 +398,38 @@ async function addPasskey() {
   }
 }
 
+// Removing a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
+async function removeKey(button) {
+  const item = button.closest("[data-key-id]");
+  const label = item ? item.querySelector("strong").textContent.trim() : "";
+  if (!(await confirmWithBidder(say("remove_text", { label }), say("remove_title")))) return;
+  button.disabled = true;
+  try {
+    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.removeKey)}`);
+    showRegistration(say("removed", { label }), true);
+    await refreshKeyList();
+  } catch (error) {
+    showRegistration(error instanceof PasskeyProblem ? error.message : say("failed"), false);
+    button.disabled = false;
+  }
+}
+
 if (addButton) {
   if (!supported()) showRegistration(say("no_support"), false);
   addButton.addEventListener("click", (event) => {
     event.preventDefault();
     addPasskey();
+  });
+  // Enter in the device name adds the passkey too, rather than reloading the page.
+  const form = addButton.closest("form");
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!addButton.disabled) addPasskey();
+    });
+  }
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-remove-key]") : null;
+    if (button) removeKey(button);
   });
 }
