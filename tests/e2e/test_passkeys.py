@@ -82,7 +82,8 @@ async def test_a_passkey_signs_the_application_and_bids_and_the_verifier_checks_
     await page.fill("#f-amount", "105000")
     await page.click("#bid-form button[type=submit]")
     await confirm(page, f"Confirm with your fingerprint or screen lock: bid 105,000{NBSP}som on lot {lot_id}")
-    await expect(page.locator("#bid-area .error-summary")).to_contain_text("The signature on this action does not verify")
+    refusal = page.locator("#bid-area .error-summary")
+    await expect(refusal).to_contain_text("The signature on this action does not verify")
     await page.unroute(f"**/lots/{lot_id}/bids")
 
     # The bidder cancels at the confirmation: nothing is sent.
@@ -187,7 +188,8 @@ async def test_a_removed_passkey_signs_nothing_more(site: Site, browser: Browser
     await page.route("**/api/me/keys", still_active)
     await page.click("#bid-form button[type=submit]")
     await confirm(page)
-    await expect(page.locator("#bid-area .error-summary")).to_contain_text("signed with a key that may not sign it here")
+    refusal = page.locator("#bid-area .error-summary")
+    await expect(refusal).to_contain_text("signed with a key that may not sign it here")
     assert len(sent) == 1
     bodies = await lot_bodies(site, lot_id)
     assert [b for b in bodies if b["kind"] == "bid.placed"] == []
