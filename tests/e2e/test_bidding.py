@@ -29,6 +29,9 @@ pytestmark = pytest.mark.browser
 
 # Time for the scheduler (twice a second) to act on a deadline, and for a page to follow.
 SCHEDULER_SLACK_MS = 15_000
+# Lots open tens of seconds after they are made, time for bidders to add passkeys and apply: a page waiting for
+# the opening may wait that long, plus the slack.
+UNTIL_OPEN_MS = 45_000 + SCHEDULER_SLACK_MS
 FIRST_PASSPHRASE = "the river in tokmok is cold"
 SECOND_PASSPHRASE = "naryn mountains in winter"
 
@@ -112,7 +115,7 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
 
     # Bidding opens on the server's schedule; her page follows by itself, with no reload.
     bid_form = aigul.locator("#bid-form")
-    await expect(bid_form).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await expect(bid_form).to_be_visible(timeout=UNTIL_OPEN_MS)
     await expect(aigul.locator("#f-amount")).to_have_value("100000")
     await aigul.click("#bid-form button[type=submit]")
     await shot(aigul, artifacts, "passkey-confirm", site)
@@ -239,7 +242,7 @@ async def test_a_sealed_auction_with_its_commission(
         await approve(site, lot_id, who)
     # Below the starting price the browser refuses to seal: nobody could refuse it before the opening.
     await aidana.goto(f"{site.url}/lots/{lot_id}")
-    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=UNTIL_OPEN_MS)
     await aidana.fill("#f-sealed-amount", "2")
     await aidana.click("#sealed-form button[type=submit]")
     await expect(aidana.locator("#f-sealed-amount-error")).to_contain_text("below the starting price of 100,000")
