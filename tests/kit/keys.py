@@ -16,11 +16,30 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.bidding.signer import Ed25519Signer, StatementSigner, sign
+from auction.accounts.models import User
+from auction.bidding.keys import KeyService
+from auction.bidding.signer import Ed25519Signer, StatementSigner, next_statement, sign
+from auction.clock import Clock
+from auction.ledger.keys import LedgerKeys
 from auction.ledger.verifier import statements as st
+from auction.ledger.verifier.canonical import format_time
+from tests.kit.world import World
 
-__all__ = ["Ed25519Signer", "SoftwareAuthenticator", "StatementSigner", "cbor", "sign"]
+__all__ = [
+    "Ed25519Signer",
+    "SoftwareAuthenticator",
+    "StatementSigner",
+    "api_application",
+    "api_signed",
+    "cbor",
+    "register_signer",
+    "sign",
+    "signed_next",
+]
 
 USER_PRESENT, USER_VERIFIED, ATTESTED = 0x01, 0x04, 0x40
 
@@ -108,4 +127,58 @@ class SoftwareAuthenticator:
 
 
 def signed_by(signer: StatementSigner, stmt: dict[str, Any]) -> dict[str, Any]:
+    return sign(signer, stmt)
+
+
+async def api_signed(
+    client: AsyncTestClient[Litestar],
+    world: World,
+    who: str,
+    lot_id: int,
+    action: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    signer: StatementSigner | None = None,
+) -> dict[str, Any] | None:
+    """``who``'s `signed` object for their next action, built as an API client does: from GET
+    /api/lots/{id}/me/statement. None for someone with no key (an official, an anonymous caller)."""
+    signer = signer or world.signers.get(who)
+    if signer is None or who not in world.tokens:
+        return None
+    context = await client.get(f"/api/lots/{lot_id}/me/statement", headers=world.auth(who))
+    assert context.status_code == 200, context.text
+    body = context.json()
+    seen_at = format_time(world.clock.now())
+    stmt = st.statement(lot_id, body["bidder"], action, body["next_seq"], seen_at, fields or {})
+    return sign(signer, stmt)
+
+
+async def api_application(client: AsyncTestClient[Litestar], world: World, who: str, lot_id: int) -> dict[str, Any]:
+    """The JSON body of ``who``'s signed application to a lot."""
+    keys = world.key_list(who)
+    return {
+        "keys": keys,
+        "signed": await api_signed(client, world, who, lot_id, "application.submitted", {"keys": keys}),
+    }
+
+
+async def register_signer(session: AsyncSession, clock: Clock, user: User) -> Ed25519Signer:
+    """A new software key, registered on the account of a bidder made outside the kit's world."""
+    signer = Ed25519Signer()
+    await KeyService(session, clock).add_ed25519(user, signer.public_key, signer.proof(user.id), "test")
+    return signer
+
+
+async def signed_next(
+    session: AsyncSession,
+    keys: LedgerKeys,
+    clock: Clock,
+    user: User,
+    signer: StatementSigner,
+    lot_id: int,
+    action: str,
+    fields: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `signed` object of ``user``'s next action on a lot, read from the database the action will use."""
+    stmt = await next_statement(session, keys, user.id, lot_id, action, fields or {}, clock.now())
     return sign(signer, stmt)
