@@ -118,6 +118,7 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     await expect(bid_form).to_be_visible(timeout=UNTIL_OPEN_MS)
     await expect(aigul.locator("#f-amount")).to_have_value("100000")
     await aigul.click("#bid-form button[type=submit]")
+    await expect(aigul.locator("#passkey-confirm")).to_be_visible()
     await shot(aigul, artifacts, "passkey-confirm", site)
     await confirm(aigul, f"Confirm with your fingerprint or screen lock: bid 100,000\u00a0som on lot {lot_id}")
     await expect(aigul.locator(".receipt-fresh h3")).to_have_text("Your bid is accepted: 100,000\u00a0som")
