@@ -28,6 +28,7 @@ from web.bidding.schemas import (
     KeyOut,
     KeyReplacement,
     LotKeyRequest,
+    PasskeyOptions,
     PasskeyRequest,
     StatementContext,
     signed_dict,
@@ -72,8 +73,8 @@ class KeysApi(Controller):
     )
     async def passkey_options(
         self, passkey_service: NamedDependency[PasskeyService], key_user: NamedDependency[User | None]
-    ) -> dict[str, Any]:
-        return await passkey_service.options(_caller(key_user))
+    ) -> PasskeyOptions:
+        return PasskeyOptions.model_validate(await passkey_service.options(_caller(key_user)))
 
     @post(
         "/me/passkeys", summary="Register the passkey the browser made (startRegistration's response)", responses=CHANGE

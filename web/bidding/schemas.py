@@ -374,3 +374,61 @@ class LiveAuction(BaseModel):
     def _only_what_applies(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
         # Absent means "not at this stage"; null means "not known yet" (no bid) or "hidden" (sealed).
         return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class RelyingPartyOut(BaseModel):
+    name: str
+    id: str
+
+
+class PasskeyUserOut(BaseModel):
+    id: str = Field(description="base64url user handle")
+    name: str
+    displayName: str  # noqa: N815 - WebAuthn's own spelling, as startRegistration reads it
+
+
+class CredentialParameterOut(BaseModel):
+    type: str
+    alg: int
+
+
+class CredentialDescriptorOut(BaseModel):
+    id: str
+    type: str
+    transports: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class AuthenticatorSelectionOut(BaseModel):
+    residentKey: str | None = None  # noqa: N815
+    requireResidentKey: bool | None = None  # noqa: N815
+    userVerification: str | None = None  # noqa: N815
+    authenticatorAttachment: str | None = None  # noqa: N815
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class PasskeyOptions(BaseModel):
+    """WebAuthn registration options (PublicKeyCredentialCreationOptionsJSON), for startRegistration."""
+
+    rp: RelyingPartyOut
+    user: PasskeyUserOut
+    challenge: str
+    pubKeyCredParams: list[CredentialParameterOut]  # noqa: N815
+    timeout: int | None = None
+    excludeCredentials: list[CredentialDescriptorOut] = Field(default_factory=list)  # noqa: N815
+    authenticatorSelection: AuthenticatorSelectionOut | None = None  # noqa: N815
+    attestation: str | None = None
+    hints: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
