@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 
 from tests.kit.page import Page
+from tests.kit.world import World
 from tests.web.auction_support import Auctioneer
 from tests.web.conftest import Client, log_in
 
 
-async def test_the_keys_page_offers_a_passkey_and_lists_the_accounts_keys(client: Client) -> None:
+async def test_the_keys_page_offers_a_passkey_and_lists_the_accounts_keys(client: Client, world: World) -> None:
     await log_in(client, "bidder")
     page = await client.get("/account/keys?lang=en")
     assert page.status_code == 200
@@ -29,7 +30,7 @@ async def test_the_keys_page_offers_a_passkey_and_lists_the_accounts_keys(client
     assert html.has(f'#key-list [data-remove-key="{key_id}"]')
 
 
-async def test_the_keys_page_speaks_the_readers_language(client: Client) -> None:
+async def test_the_keys_page_speaks_the_readers_language(client: Client, world: World) -> None:
     await log_in(client, "bidder")
     page = await client.get("/account/keys?lang=ru")
     html = Page(page.text)
@@ -37,7 +38,7 @@ async def test_the_keys_page_speaks_the_readers_language(client: Client) -> None
     assert json.loads(html.text("script#passkey-messages"))["action_bid"] == "ставка {amount} на лот №{lot}"
 
 
-async def test_only_a_logged_in_bidder_has_a_keys_page(client: Client) -> None:
+async def test_only_a_logged_in_bidder_has_a_keys_page(client: Client, world: World) -> None:
     anonymous = await client.get("/account/keys", follow_redirects=False)
     assert anonymous.status_code in {302, 303}
     assert "/login" in anonymous.headers["location"]
