@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,16 +19,18 @@ from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.commission_member import SoftwareMember, hold_ceremony, post_opening_shares
+from auction.bidding.keys import KeyService
 from auction.bidding.models import AwardStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
+from auction.bidding.signer import Ed25519Signer, next_statement, sign
 from auction.clock import Clock, FrozenClock, as_utc
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.verifier.auction_rules import minimum_next_bid
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.auction_rules import dutch_price, minimum_next_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
@@ -165,7 +170,7 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
         extra: dict[str, object] = {}
         if role == Role.BIDDER:
             extra = {"bidder_kind": BidderKind.INDIVIDUAL, "identity_number": f"2150619850{index:04d}"}
-        await service.create_user(
+        user = await service.create_user(
             email=email,
             password=password,
             full_name=f"Demo {role} ({code})" if not email.startswith("commission") else f"Commission ({code})",
@@ -173,7 +178,19 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
             municipality_id=operators[code] if role == Role.OFFICER else None,
             **extra,
         )
+        if role == Role.BIDDER:
+            signer = demo_signer(email)
+            await KeyService(session, clock).add_ed25519(user, signer.public_key, signer.proof(user.id), "demo key")
     return accounts
+
+
+def demo_signer(email: str) -> Ed25519Signer:
+    """A demo bidder's software key, derived from their e-mail so every run of the demo signs alike.
+
+    A real bidder's key is made on their own device and never known to the platform; these are demo props.
+    """
+    seed = hashlib.sha256(f"achyk-demo-bidder-key|{email}".encode()).digest()
+    return Ed25519Signer(Ed25519PrivateKey.from_private_bytes(seed))
 
 
 class _Stage:
@@ -191,6 +208,14 @@ class _Stage:
         found = await session.scalar(select(User).where(User.email == email))
         assert found is not None, email
         return found
+
+    async def signed(
+        self, session: AsyncSession, email: str, lot_id: int, action: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The demo bidder's signature on their next action on the lot, made with their demo key."""
+        user = await self.user(session, email)
+        stmt = await next_statement(session, self.keys, user.id, lot_id, action, fields, self.clock.now())
+        return sign(demo_signer(email), stmt)
 
 
 async def _play(
@@ -267,7 +292,9 @@ async def _admit(stage: _Stage, officer_email: str, lot_id: int, bidders: list[s
         officer = await stage.user(session, officer_email)
         participation = ParticipationService(session, stage.clock, ledger)
         for email in bidders:
-            application = await participation.apply(await stage.user(session, email), lot_id)
+            keys = [dict(demo_signer(email).key)]
+            signed = await stage.signed(session, email, lot_id, "application.submitted", {"keys": keys})
+            application = await participation.apply(await stage.user(session, email), lot_id, keys, signed)
             await participation.confirm_deposit(officer, application.id, f"KICB-{lot_id:05d}-{application.id:05d}")
             pseudonyms[email] = application.pseudonym
     return pseudonyms
@@ -284,16 +311,31 @@ async def _bid(stage: _Stage, lot_id: int, fmt: AuctionFormat, bidders: list[str
             if fmt == AuctionFormat.OPEN_ASCENDING:
                 running = await auctions.auction_clock(lot_id)
                 amount = minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
-                await auctions.place_bid(bidder, lot_id, amount + round_number * lot.bid_step, key)
+                amount += round_number * lot.bid_step
+                signed = await stage.signed(session, email, lot_id, "bid.placed", {"amount": amount})
+                await auctions.place_bid(bidder, lot_id, amount, key, signed)
             elif fmt == AuctionFormat.SEALED_BID:
                 public_key = await SealedLotService(session, stage.clock, ledger).public_key(lot_id)
                 assert public_key is not None
                 amount = lot.starting_price + (round_number * 7 + 3) * lot.bid_step
                 ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonyms[email], amount)
-                await auctions.submit_sealed(bidder, lot_id, ciphertext, key)
+                fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
+                signed = await stage.signed(session, email, lot_id, "bid.sealed", fields)
+                await auctions.submit_sealed(bidder, lot_id, ciphertext, key, signed)
             else:
                 # The first bidder takes the lot once the price has dropped a few steps.
-                await auctions.accept_price(bidder, lot_id, key)
+                assert lot.floor_price is not None
+                assert lot.price_drop_interval_seconds is not None
+                limit = dutch_price(
+                    lot.starting_price,
+                    lot.bid_step,
+                    lot.floor_price,
+                    as_utc(lot.bidding_opens_at),
+                    timedelta(seconds=lot.price_drop_interval_seconds),
+                    stage.clock.now(),
+                )
+                signed = await stage.signed(session, email, lot_id, "bid.accepted", {"limit": limit})
+                await auctions.accept_price(bidder, lot_id, key, limit, signed)
                 return
 
 
@@ -305,15 +347,19 @@ async def _settle(stage: _Stage, lot_id: int, *, decline_first: bool) -> None:
         offered = [a for a in await awards.awards(lot_id) if a.status == AwardStatus.AWAITING_SIGNATURE]
         if not offered:
             return
-        winner = await session.get(User, offered[0].bidder_id)
+        award = offered[0]
+        winner = await session.get(User, award.bidder_id)
         assert winner is not None
         if decline_first:
-            passed = await awards.decline(winner, lot_id)
+            signed = await stage.signed(session, winner.email, lot_id, "award.declined", {})
+            passed = await awards.decline(winner, lot_id, signed)
             if passed is None:
                 return
+            award = passed
             winner = await session.get(User, passed.bidder_id)
             assert winner is not None
-        await awards.sign(winner, lot_id)
+        signed = await stage.signed(session, winner.email, lot_id, "award.signed", {"price": award.price})
+        await awards.sign(winner, lot_id, signed)
 
 
 def _terms(

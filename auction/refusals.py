@@ -46,6 +46,7 @@ REFUSALS: Mapping[str, str] = {
     "auth.bearer_required": N_("Send 'Authorization: Bearer <token>'."),
     "auth.bearer_of_account_required": N_("Send 'Authorization: Bearer <token>' of your account."),
     "auth.officer_token_required": N_("Send an officer's API token as 'Authorization: Bearer <token>'."),
+    "auth.csrf_header_missing": N_("Send the page's CSRF token in the x-csrftoken header, or use an API token."),
     "auth.token_unknown": N_("The API token is unknown or revoked; create a new one at /api/v1/auth/token."),
     # Municipalities.
     "municipality.not_found": N_("There is no municipality number %(municipality_id)s."),
@@ -138,6 +139,25 @@ REFUSALS: Mapping[str, str] = {
     "bid.not_yours": N_("There is no bid number %(bid_id)s of yours."),
     "sealed_bid.malformed": N_("This sealed bid cannot be accepted (%(reason)s); seal it again."),
     "sealed_bid.none_standing": N_("You have no standing sealed bid on this lot."),
+    "bid.price_above_limit": N_(
+        "The price is now %(price_tyiyn)s, above the %(limit_tyiyn)s you signed for; nothing was accepted."
+    ),
+    # Bidder keys and signed statements (docs/keys.md).
+    "statement.missing": N_("Sign this action with your key; it came without a valid signature (%(reason)s)."),
+    "statement.bad_signature": N_("The signature on this action does not verify (%(reason)s); sign it again."),
+    "statement.unknown_key": N_("This action is signed with a key that may not sign it here (%(reason)s)."),
+    "statement.wrong_sequence": N_("This signed action is out of order (%(reason)s); reload the page and sign again."),
+    "statement.stale": N_("This signed action is too old or from the future (%(reason)s); sign it again."),
+    "key.proof_invalid": N_("The key could not be registered: %(reason)s."),
+    "key.label_invalid": N_("Name the key in 1 to %(most)s characters."),
+    "key.duplicate": N_("The key %(key_id)s is already registered."),
+    "key.too_many": N_("At most %(most)s keys may be active at once; revoke one first."),
+    "key.not_found": N_("You have no key %(key_id)s."),
+    "key.lot_finished": N_("The lot is %(state)s; its bidders' keys no longer change."),
+    "key.bidder_not_found": N_("No bidder %(bidder)s applied to this lot."),
+    "key.reason_missing": N_("Say why the bidder's key is replaced (at least 5 characters)."),
+    "passkey.no_challenge": N_("Start the passkey registration again: its challenge is missing or used."),
+    "passkey.invalid": N_("The passkey could not be registered: %(reason)s."),
     # Awards.
     "award.lot_not_closed": N_("The lot is %(state)s; only a closed auction is decided."),
     "award.sign_not_winner": N_("Only the bidder the lot is awarded to can sign for it."),

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     ledger_batch_size: int = 256
     ledger_batch_interval_seconds: float = 0.25
     ledger_backlog_limit: int = 20_000
+    webauthn_rp_id: str = Field(default="localhost", description="The passkeys' relying party: the site's host.")
+    webauthn_origin: str = Field(default="", description="The origin passkeys are made on; derived if empty.")
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
 
     @field_validator("database_url")
@@ -53,6 +55,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'achyk.sqlite3').resolve()}"
+
+    @property
+    def resolved_webauthn_origin(self) -> str:
+        """The origin browsers report in passkey ceremonies: https://<rp id>, or the dev server on localhost."""
+        if self.webauthn_origin:
+            return self.webauthn_origin.rstrip("/")
+        if self.webauthn_rp_id == "localhost":
+            return "http://localhost:8000"
+        return f"https://{self.webauthn_rp_id}"
 
     @property
     def is_embedded(self) -> bool:

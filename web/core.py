@@ -41,6 +41,8 @@ from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
+from web.bidding.keys_api import KeysApi
+from web.bidding.keys_pages import KeyPages
 from web.bidding.my_pages import MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
@@ -66,7 +68,7 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -76,6 +78,7 @@ PAGES = Router(
         LotPages,
         BiddingPages,
         MyPages,
+        KeyPages,
         SessionPages,
         RegistrationPages,
         OfficerConsole,
@@ -107,7 +110,10 @@ DEPENDENCIES = {
     "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
+    "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
+    "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),
     "api_user": Provide(deps.provide_api_user),
+    "key_user": Provide(deps.provide_key_user),
     "web_user": Provide(deps.provide_web_user),
 }
 

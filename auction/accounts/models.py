@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base, text_enum
@@ -52,6 +52,38 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class BidderKey(Base):
+    """A public key a bidder signs their actions with (docs/keys.md section 1); the private part never comes here.
+
+    Revoking keeps the row: ledger entries signed by the key stay verifiable, and the key id stays taken.
+    """
+
+    __tablename__ = "bidder_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    alg: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(100))
+    rp_id: Mapped[str | None] = mapped_column(String(253))
+    # A passkey's WebAuthn credential id (base64url), so the browser can ask for exactly this credential.
+    credential_id: Mapped[str | None] = mapped_column(String(1400))
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class PasskeyChallenge(Base):
+    """The challenge of one passkey registration under way; used once, then deleted."""
+
+    __tablename__ = "passkey_challenges"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    challenge: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class LoginFailure(Base):

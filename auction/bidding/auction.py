@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
+from auction.bidding.keys import Signatures, lot_keys
 from auction.bidding.models import Application, ApplicationStatus, AuctionClock, Bid, BidStatus
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
@@ -25,6 +26,9 @@ from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService
 
 log = logging.getLogger(__name__)
+
+# A bidder's signature object as sent (docs/keys.md 1.2), or None when they sent none.
+Signed = dict[str, Any] | None
 
 SYSTEM = "system"
 # The platform counts as down for a lot if it could not take bids for longer than this in the final minutes.
@@ -147,22 +151,42 @@ class AuctionService:
 
     # --- the bidder's side -----------------------------------------------------------------------------
 
-    async def place_bid(self, bidder: User, lot_id: int, amount: int, idempotency_key: str) -> BidReceipt:
-        """An open ascending bid: at least the minimum next bid, before the close; may extend the close."""
-        request = {"lot": lot_id, "kind": "open", "amount": amount}
-        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.OPEN_ASCENDING)
+    async def place_bid(
+        self, bidder: User, lot_id: int, amount: int, idempotency_key: str, signed: Signed
+    ) -> BidReceipt:
+        """An open ascending bid: at least the minimum next bid, before the close; may extend the close.
 
-    async def submit_sealed(self, bidder: User, lot_id: int, ciphertext: str, idempotency_key: str) -> BidReceipt:
+        Every bid is signed by the bidder (docs/keys.md 1); `signed` is their signature object, or None.
+        """
+        request = {"lot": lot_id, "kind": "open", "amount": amount}
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.OPEN_ASCENDING, signed)
+
+    async def submit_sealed(
+        self, bidder: User, lot_id: int, ciphertext: str, idempotency_key: str, signed: Signed
+    ) -> BidReceipt:
         """A sealed bid (or its replacement): stored and logged only as ciphertext and its hash."""
         request = {"lot": lot_id, "kind": "sealed", "ciphertext": ciphertext}
-        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.SEALED_BID)
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.SEALED_BID, signed)
 
-    async def accept_price(self, bidder: User, lot_id: int, idempotency_key: str) -> BidReceipt:
-        """Descending auction: take the lot at the current price; the first to accept wins and bidding ends."""
-        request = {"lot": lot_id, "kind": "accept"}
-        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.DESCENDING)
+    async def accept_price(
+        self, bidder: User, lot_id: int, idempotency_key: str, limit: int, signed: Signed
+    ) -> BidReceipt:
+        """Descending auction: take the lot at the current price, at most `limit` (the price the bidder saw and
+        signed for); the first to accept wins and bidding ends."""
+        request = {"lot": lot_id, "kind": "accept", "limit": limit}
+        return await self._bid(bidder, lot_id, idempotency_key, request, AuctionFormat.DESCENDING, signed)
 
-    async def withdraw_sealed(self, bidder: User, lot_id: int) -> Admitted:
+    async def _signed(
+        self, bidder: User, application: Application, kind: str, payload: dict[str, Any], at: datetime
+    ) -> dict[str, Any]:
+        """The payload, once its `signed` passes; the bidder's sequence moves on with it."""
+        await Signatures(self.session, self.clock).check(
+            bidder, application.lot_id, kind, payload, at, lot_keys(application), application.last_seq
+        )
+        application.last_seq += 1
+        return payload
+
+    async def withdraw_sealed(self, bidder: User, lot_id: int, signed: Signed) -> Admitted:
         """Withdraw the bidder's standing sealed bid; the receipt proves the withdrawal is in the ledger."""
         lot = await self.lots.lock(lot_id)
         application = await self.participation.approved(lot_id, bidder)
@@ -172,23 +196,25 @@ class AuctionService:
         if standing is None:
             raise Conflict("sealed_bid.none_standing")
         standing.status = BidStatus.WITHDRAWN
-        payload = {"bidder": application.pseudonym}
+        payload = await self._signed(
+            bidder, application, "bid.withdrawn", {"bidder": application.pseudonym, "signed": signed}, at
+        )
         admitted = await self.ledger.record("bid.withdrawn", lot_id, f"bidder:{application.pseudonym}", payload, at=at)
         await self.session.flush()
         return admitted
 
     async def _bid(
-        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat
+        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat, signed: Signed
     ) -> BidReceipt:
         """Admit one bid of any format; a refusal leaves nothing behind but this log line."""
         try:
-            return await self._admit_bid(bidder, lot_id, key, request, fmt)
+            return await self._admit_bid(bidder, lot_id, key, request, fmt, signed)
         except DomainError as refused:
             log.info("%s refused: lot=%s user=%s %s: %s", fmt, lot_id, bidder.id, refused.code, refused.message)
             raise
 
     async def _admit_bid(
-        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat
+        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], fmt: AuctionFormat, signed: Signed
     ) -> BidReceipt:
         if not 8 <= len(key) <= 100:
             raise InvalidInput("bid.idempotency_key_invalid", field="idempotency_key")
@@ -202,14 +228,17 @@ class AuctionService:
         clock = await self._open_clock(lot, fmt, at)
         if fmt == AuctionFormat.OPEN_ASCENDING:
             amount: int | None = request["amount"]
-            admitted = await self._admit_open(lot, clock, application.pseudonym, request["amount"], at)
+            payload = {"bidder": application.pseudonym, "amount": amount, "signed": signed}
+            admitted = await self._admit_open(lot, clock, bidder, application, payload, at)
             ciphertext = digest = None
         elif fmt == AuctionFormat.SEALED_BID:
             ciphertext = request["ciphertext"]
-            digest, admitted = await self._admit_sealed(lot, bidder, application.pseudonym, ciphertext, at)
+            digest, admitted = await self._admit_sealed(lot, bidder, application, ciphertext, signed, at)
             amount = None
         else:
-            amount, admitted = await self._admit_acceptance(lot, clock, application.pseudonym, at)
+            amount, admitted = await self._admit_acceptance(
+                lot, clock, bidder, application, request["limit"], signed, at
+            )
             ciphertext = digest = None
         pseudonym = application.pseudonym
         clock.bid_count += 1
@@ -245,12 +274,21 @@ class AuctionService:
         await self.session.flush()
         return result
 
-    async def _admit_open(self, lot: Lot, clock: AuctionClock, pseudonym: str, amount: int, at: datetime) -> Admitted:
+    async def _admit_open(
+        self,
+        lot: Lot,
+        clock: AuctionClock,
+        bidder: User,
+        application: Application,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> Admitted:
+        amount, pseudonym = payload["amount"], application.pseudonym
         minimum = rules.minimum_next_bid(lot.starting_price, lot.bid_step, clock.current_price)
         problem = rules.bid_problem(amount, minimum)
         if problem:
             raise InvalidInput.of(problem)
-        payload = {"bidder": pseudonym, "amount": amount}
+        await self._signed(bidder, application, "bid.placed", payload, at)
         admitted = await self.ledger.record("bid.placed", lot.id, f"bidder:{pseudonym}", payload, at=at)
         clock.current_price, clock.leader = amount, pseudonym
         window = timedelta(minutes=lot.soft_close_minutes)
@@ -262,34 +300,48 @@ class AuctionService:
         return admitted
 
     async def _admit_sealed(
-        self, lot: Lot, bidder: User, pseudonym: str, ciphertext: str, at: datetime
+        self, lot: Lot, bidder: User, application: Application, ciphertext: str, signed: Signed, at: datetime
     ) -> tuple[str, Admitted]:
+        pseudonym = application.pseudonym
         try:
             validate_ciphertext(ciphertext)
         except SealedBidError as exc:
             raise InvalidInput("sealed_bid.malformed", field="ciphertext", reason=str(exc)) from None
         digest = ciphertext_hash(ciphertext)
         previous = await self._standing(lot.id, bidder.id)
-        if previous is not None:
-            previous.status = BidStatus.REPLACED
         payload = {
             "bidder": pseudonym,
             "ciphertext": ciphertext,
             "ciphertext_hash": digest,
             "replaces": previous is not None,
+            "signed": signed,
         }
+        await self._signed(bidder, application, "bid.sealed", payload, at)
+        if previous is not None:
+            previous.status = BidStatus.REPLACED
         return digest, await self.ledger.record("bid.sealed", lot.id, f"bidder:{pseudonym}", payload, at=at)
 
     async def _admit_acceptance(
-        self, lot: Lot, clock: AuctionClock, pseudonym: str, at: datetime
+        self,
+        lot: Lot,
+        clock: AuctionClock,
+        bidder: User,
+        application: Application,
+        limit: int,
+        signed: Signed,
+        at: datetime,
     ) -> tuple[int, Admitted]:
+        pseudonym = application.pseudonym
         assert lot.floor_price is not None
         assert lot.price_drop_interval_seconds is not None
         interval = timedelta(seconds=lot.price_drop_interval_seconds)
         price = rules.dutch_price(
             lot.starting_price, lot.bid_step, lot.floor_price, as_utc(lot.bidding_opens_at), interval, at
         )
-        payload = {"bidder": pseudonym, "amount": price}
+        if price > limit:
+            raise Conflict("bid.price_above_limit", price_tyiyn=price, limit_tyiyn=limit)
+        payload = {"bidder": pseudonym, "amount": price, "limit": limit, "signed": signed}
+        await self._signed(bidder, application, "bid.accepted", payload, at)
         admitted = await self.ledger.record("bid.accepted", lot.id, f"bidder:{pseudonym}", payload, at=at)
         clock.current_price, clock.leader = price, pseudonym
         return price, admitted

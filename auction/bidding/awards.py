@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
+from auction.bidding.keys import Signatures, find_application, lot_keys
 from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, CommissionCeremony
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
@@ -93,11 +95,13 @@ class AwardService:
         await self.session.flush()
         return outcome
 
-    async def sign(self, bidder: User, lot_id: int) -> Award:
-        award, _ = await self.sign_with_receipt(bidder, lot_id)
+    async def sign(self, bidder: User, lot_id: int, signed: dict[str, Any] | None) -> Award:
+        award, _ = await self.sign_with_receipt(bidder, lot_id, signed)
         return award
 
-    async def sign_with_receipt(self, bidder: User, lot_id: int) -> tuple[Award, Admitted]:
+    async def sign_with_receipt(
+        self, bidder: User, lot_id: int, signed: dict[str, Any] | None
+    ) -> tuple[Award, Admitted]:
         """The winner signs for the lot; the receipt proves the signature entry is in the ledger."""
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
@@ -106,24 +110,41 @@ class AwardService:
         at = await self.ledger.next_time(lot.id)
         if at >= as_utc(award.sign_deadline):
             raise Conflict("award.sign_deadline_passed")
+        payload = {"bidder": award.pseudonym, "price": award.price, "signed": signed}
+        await self._signed(bidder, lot.id, "award.signed", payload, at)
         award.status = AwardStatus.SIGNED
         award.decided_at = at
-        payload = {"bidder": award.pseudonym}
         admitted = await self.ledger.record("award.signed", lot.id, f"bidder:{award.pseudonym}", payload, at=at)
         await self.session.flush()
         return award, admitted
 
-    async def decline(self, bidder: User, lot_id: int) -> Award | None:
-        passed, _ = await self.decline_with_receipt(bidder, lot_id)
+    async def decline(self, bidder: User, lot_id: int, signed: dict[str, Any] | None) -> Award | None:
+        passed, _ = await self.decline_with_receipt(bidder, lot_id, signed)
         return passed
 
-    async def decline_with_receipt(self, bidder: User, lot_id: int) -> tuple[Award | None, Admitted]:
+    async def decline_with_receipt(
+        self, bidder: User, lot_id: int, signed: dict[str, Any] | None
+    ) -> tuple[Award | None, Admitted]:
         """The winner refuses the award: the runner-up's award (or None) and the receipt for the refusal entry."""
         lot = await self.lots.lock(lot_id)
         award = await self._offered(lot.id)
         if award.bidder_id != bidder.id:
             raise PermissionDenied("award.decline_not_winner")
-        return await self._lapse(lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}")
+        at = await self.ledger.next_time(lot.id)
+        payload = {"bidder": award.pseudonym, "deposit": "forfeited", "signed": signed}
+        await self._signed(bidder, lot.id, "award.declined", payload, at)
+        return await self._lapse(
+            lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}", payload, at
+        )
+
+    async def _signed(self, bidder: User, lot_id: int, kind: str, payload: dict[str, Any], at: datetime) -> None:
+        """The winner's signature on their answer passes, and their sequence moves on."""
+        application = await find_application(self.session, lot_id, bidder.id)
+        assert application is not None, "an award goes to an approved applicant"
+        await Signatures(self.session, self.clock).check(
+            bidder, lot_id, kind, payload, at, lot_keys(application), application.last_seq
+        )
+        application.last_seq += 1
 
     async def expire_if_due(self, lot_id: int) -> bool:
         """The scheduler's check: a winner who missed the deadline loses the deposit and the award moves on."""
@@ -133,15 +154,23 @@ class AwardService:
         )
         if award is None or await self.ledger.next_time(lot.id) < as_utc(award.sign_deadline):
             return False
-        await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM)
+        payload = {"bidder": award.pseudonym, "deposit": "forfeited"}
+        await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM, payload, None)
         return True
 
     async def _lapse(
-        self, lot: Lot, award: Award, status: AwardStatus, kind: str, actor: str
+        self,
+        lot: Lot,
+        award: Award,
+        status: AwardStatus,
+        kind: str,
+        actor: str,
+        payload: dict[str, Any],
+        at: datetime | None,
     ) -> tuple[Award | None, Admitted]:
         now = self.clock.now()
         award.status, award.decided_at = status, now
-        lapsed = await self.ledger.record(kind, lot.id, actor, {"bidder": award.pseudonym, "deposit": "forfeited"})
+        lapsed = await self.ledger.record(kind, lot.id, actor, payload, at=at)
         runner = await self.session.scalar(
             select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.RESERVE)
         )

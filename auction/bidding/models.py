@@ -49,6 +49,10 @@ class Application(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
+    # The key objects the bidder may sign with on this lot (docs/keys.md 1.3), and the seq of their last signed
+    # entry: the next action must carry last_seq + 1.
+    keys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    last_seq: Mapped[int] = mapped_column(default=0)
 
 
 class Bid(Base):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
+from auction.bidding.keys import Signatures, lot_keys, refusal
 from auction.bidding.models import Application, ApplicationStatus
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
+from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
@@ -37,12 +41,18 @@ class ParticipationService:
         self.ledger = ledger
         self.lots = LotService(session, clock, ledger)
 
-    async def apply(self, bidder: User, lot_id: int) -> Application:
-        """A registered bidder asks to take part; allowed until the applications deadline of a published lot."""
-        application, _ = await self.apply_with_receipt(bidder, lot_id)
+    async def apply(self, bidder: User, lot_id: int, keys: object, signed: dict[str, Any] | None) -> Application:
+        """A registered bidder asks to take part; allowed until the applications deadline of a published lot.
+
+        `keys` are the key objects the bidder will sign with on this lot (their own account keys), and the
+        application is signed by one of them with seq 1 (docs/keys.md 1.3).
+        """
+        application, _ = await self.apply_with_receipt(bidder, lot_id, keys, signed)
         return application
 
-    async def apply_with_receipt(self, bidder: User, lot_id: int) -> tuple[Application, Admitted]:
+    async def apply_with_receipt(
+        self, bidder: User, lot_id: int, keys: object, signed: dict[str, Any] | None
+    ) -> tuple[Application, Admitted]:
         """`apply`, with the ledger's receipt for the application entry, which the bidder keeps."""
         require_role(bidder, Role.BIDDER)
         if not bidder.identity_number:
@@ -58,18 +68,105 @@ class ParticipationService:
         if existing is not None:
             raise Conflict("application.duplicate", status=existing.status.value)
         pseudonym = self.ledger.keys.pseudonym(lot_id, bidder.id)
+        if signed is None:
+            raise refusal(st.StatementError("statement.missing", "the application is not signed"))
+        try:
+            key_objects = st.check_keys(keys)
+        except st.StatementError as exc:
+            raise refusal(exc) from None
+        registry = {st.key_id(key): key for key in key_objects}
+        signatures = Signatures(self.session, self.clock)
+        await signatures.account_keys(bidder, registry)
+        payload = {"bidder": pseudonym, "keys": key_objects, "signed": signed}
+        await signatures.check(bidder, lot_id, "application.submitted", payload, now, registry, 0)
         application = Application(
             lot_id=lot_id,
             bidder_id=bidder.id,
             pseudonym=pseudonym,
             status=ApplicationStatus.SUBMITTED,
             submitted_at=now,
+            keys=key_objects,
+            last_seq=1,
         )
         self.session.add(application)
-        payload = {"bidder": pseudonym}
         admitted = await self.ledger.record("application.submitted", lot_id, f"bidder:{pseudonym}", payload, at=now)
         await self.session.flush()
         return application, admitted
+
+    async def statement_context(self, bidder: User, lot_id: int) -> tuple[str, int, list[str]]:
+        """The bidder's pseudonym on the lot, the seq their next statement carries, and their key ids there."""
+        require_role(bidder, Role.BIDDER)
+        await self.lots.get(lot_id, viewer=bidder)
+        application = await self._find(lot_id, bidder.id)
+        pseudonym = self.ledger.keys.pseudonym(lot_id, bidder.id)
+        if application is None:
+            return pseudonym, 1, []
+        return pseudonym, application.last_seq + 1, sorted(lot_keys(application))
+
+    async def add_key(self, bidder: User, lot_id: int, key: object, signed: dict[str, Any] | None) -> Admitted:
+        """The bidder puts another of their account keys on a lot, signed by a key already there."""
+        lot = await self.lots.lock(lot_id)
+        application = await self._find(lot_id, bidder.id)
+        if application is None:
+            raise PermissionDenied("bid.not_applied")
+        if lot.state not in {LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED, LotState.AWARDED}:
+            raise Conflict("key.lot_finished", state=lot.state.value)
+        new_key = self._key(key)
+        registry = lot_keys(application)
+        if st.key_id(new_key) in registry:
+            raise Conflict("key.duplicate", key_id=st.key_id(new_key))
+        if len(registry) >= st.MAX_KEYS:
+            raise Conflict("key.too_many", most=st.MAX_KEYS)
+        signatures = Signatures(self.session, self.clock)
+        await signatures.account_keys(bidder, {st.key_id(new_key): new_key})
+        at = await self.ledger.next_time(lot_id)
+        payload = {"bidder": application.pseudonym, "key": new_key, "signed": signed}
+        await signatures.check(bidder, lot_id, "bidder.key.added", payload, at, registry, application.last_seq)
+        application.keys = [*application.keys, new_key]
+        application.last_seq += 1
+        actor = f"bidder:{application.pseudonym}"
+        admitted = await self.ledger.record("bidder.key.added", lot_id, actor, payload, at=at)
+        await self.session.flush()
+        return admitted
+
+    async def replace_key(
+        self, officer: User, lot_id: int, pseudonym: str, key: object, reason: str, signed: dict[str, Any] | None
+    ) -> Admitted:
+        """Re-identification after a lost device: the officer, having seen the bidder in person, replaces every
+        key of the bidder on the lot with a new one the bidder signed with; the entry names the officer."""
+        lot = await self.lots.lock(lot_id)
+        require_lot_manager(officer, lot.municipality_id)
+        application = await self.session.scalar(
+            select(Application).where(Application.lot_id == lot_id, Application.pseudonym == pseudonym)
+        )
+        if application is None:
+            raise NotFound("key.bidder_not_found", bidder=pseudonym)
+        if lot.state not in {LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED, LotState.AWARDED}:
+            raise Conflict("key.lot_finished", state=lot.state.value)
+        reason = reason.strip()
+        if len(reason) < 5:
+            raise InvalidInput("key.reason_missing", field="reason")
+        new_key = self._key(key)
+        bidder = await self.session.get(User, application.bidder_id)
+        assert bidder is not None
+        signatures = Signatures(self.session, self.clock)
+        registry = {st.key_id(new_key): new_key}
+        await signatures.account_keys(bidder, registry)
+        at = await self.ledger.next_time(lot_id)
+        payload = {"bidder": pseudonym, "key": new_key, "reason": reason, "signed": signed}
+        await signatures.check(bidder, lot_id, "bidder.key.replaced", payload, at, registry, application.last_seq)
+        application.keys = [new_key]
+        application.last_seq += 1
+        admitted = await self.ledger.record("bidder.key.replaced", lot_id, actor_of(officer), payload, at=at)
+        await self.session.flush()
+        return admitted
+
+    @staticmethod
+    def _key(key: object) -> dict[str, str]:
+        try:
+            return st.check_key(key)
+        except st.StatementError as exc:
+            raise refusal(exc) from None
 
     async def confirm_deposit(self, officer: User, application_id: int, bank_reference: str) -> Application:
         """The deposit reached the municipality's account: the officer records the bank reference and approves."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auction.accounts.models import ApiToken, LoginFailure, User
+from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.db.base import Base
 from auction.ledger.models import (
@@ -24,6 +24,7 @@ __all__ = [
     "Award",
     "Base",
     "Bid",
+    "BidderKey",
     "CeremonyMessage",
     "ChainHead",
     "CommissionCeremony",
@@ -34,6 +35,7 @@ __all__ = [
     "LotFile",
     "LotVersion",
     "Municipality",
+    "PasskeyChallenge",
     "PendingEntry",
     "SignedCheckpoint",
     "TreeNode",

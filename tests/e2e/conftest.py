@@ -69,6 +69,9 @@ async def site(
         "ACHYK_LEDGER_SIGNING_KEY": base64.b64encode(b"e" * 32).decode(),
         "ACHYK_LEDGER_PSEUDONYM_KEY": base64.b64encode(b"q" * 32).decode(),
         "ACHYK_LOG_LEVEL": "WARNING",
+        # Passkeys are bound to a host name: an IP address is no relying party, while localhost is a secure one.
+        "ACHYK_WEBAUTHN_RP_ID": "localhost",
+        "ACHYK_WEBAUTHN_ORIGIN": f"http://localhost:{port}",
     }
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(  # noqa: ASYNC220 - started once and left running; nothing here waits on it
@@ -78,7 +81,7 @@ async def site(
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://localhost:{port}"
     try:
         await _wait_until_up(url, server, tmp_path / "server.log")
         yield Site(url, world, backend)

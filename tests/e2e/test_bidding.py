@@ -22,6 +22,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.conftest import Site
+from tests.e2e.passkeys import add_passkey, apply_with_passkey, approve, bidder_with_passkey, confirm
 from tests.e2e.test_site import DESKTOP, PHONE, shot
 from tests.kit.world import PASSWORD, lot_terms
 
@@ -29,6 +30,9 @@ pytestmark = pytest.mark.browser
 
 # Time for the scheduler (twice a second) to act on a deadline, and for a page to follow.
 SCHEDULER_SLACK_MS = 15_000
+# Lots open tens of seconds after they are made, time for bidders to add passkeys and apply: a page waiting for
+# the opening may wait that long, plus the slack.
+UNTIL_OPEN_MS = 45_000 + SCHEDULER_SLACK_MS
 
 
 async def scheduled_lot(site: Site, *, publish: bool = True, **terms: Any) -> int:
@@ -48,18 +52,6 @@ async def scheduled_lot(site: Site, *, publish: bool = True, **terms: Any) -> in
 
 def seconds_ahead(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
-
-
-async def admit_by_api(site: Site, lot_id: int, who: str) -> None:
-    async with httpx.AsyncClient(base_url=site.url) as api:
-        applied = await api.post(f"/api/v1/lots/{lot_id}/applications", headers=site.world.auth(who))
-        assert applied.status_code == 201, applied.text
-        confirmed = await api.post(
-            f"/api/v1/applications/{applied.json()['id']}/confirm-deposit",
-            json={"bank_reference": f"KICB-{who}"},
-            headers=site.world.auth("officer_tokmok"),
-        )
-        assert confirmed.status_code == 200, confirmed.text
 
 
 async def logged_in(browser: Browser, site: Site, who: str, *, language: str = "en") -> tuple[BrowserContext, Page]:
@@ -86,23 +78,28 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     await aigul.fill("#f-identity_number", "21506198500077")
     await aigul.click("#register-form button[type=submit]")
     await aigul.wait_for_url(f"{site.url}/")
+    # Her phone makes her passkey: from now on she confirms each binding step with her fingerprint.
+    await add_passkey(aigul, site)
+    await shot(aigul, artifacts, "account-keys", site)
 
     lot_id = await scheduled_lot(
         site,
         title_en="Land plot on Jibek Jolu street",
-        applications_close_at=seconds_ahead(9),
-        bidding_opens_at=seconds_ahead(10),
-        bidding_closes_at=seconds_ahead(32),
+        applications_close_at=seconds_ahead(24),
+        bidding_opens_at=seconds_ahead(25),
+        bidding_closes_at=seconds_ahead(50),
         soft_close_minutes=1,
         max_extension_minutes=0,
     )
-    await admit_by_api(site, lot_id, "bidder")
-    second, rival = await logged_in(browser, site, "bidder")
+    second, rival = await bidder_with_passkey(browser, site, "bidder")
+    await apply_with_passkey(rival, site, lot_id)
+    await approve(site, lot_id, "bidder")
     officer_context, officer = await logged_in(browser, site, "officer_tokmok")
 
     await aigul.goto(f"{site.url}/lots/{lot_id}")
     await aigul.evaluate("window.sameDocument = true")
     await aigul.click("text=Apply to take part")
+    await confirm(aigul, f"Confirm with your fingerprint or screen lock: apply to take part in lot {lot_id}")
     await expect(aigul.locator("#participation .status")).to_have_text("Awaiting the deposit")
 
     # The officer confirms her deposit in the console.
@@ -117,9 +114,12 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
 
     # Bidding opens on the server's schedule; her page follows by itself, with no reload.
     bid_form = aigul.locator("#bid-form")
-    await expect(bid_form).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await expect(bid_form).to_be_visible(timeout=UNTIL_OPEN_MS)
     await expect(aigul.locator("#f-amount")).to_have_value("100000")
     await aigul.click("#bid-form button[type=submit]")
+    await expect(aigul.locator("#passkey-confirm")).to_be_visible()
+    await shot(aigul, artifacts, "passkey-confirm", site)
+    await confirm(aigul, f"Confirm with your fingerprint or screen lock: bid 100,000\u00a0som on lot {lot_id}")
     await expect(aigul.locator(".receipt-fresh h3")).to_have_text("Your bid is accepted: 100,000\u00a0som")
     await expect(aigul.locator("#live-price")).to_have_text("100,000\u00a0som")
     await expect(aigul.locator("#live-leader")).to_contain_text("(you)")
@@ -129,6 +129,7 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     await expect(rival.locator("#f-amount")).to_have_value("105000")
     await rival.fill("#f-amount", "105 000,50")
     await rival.click("#bid-form button[type=submit]")
+    await confirm(rival, f"Confirm with your fingerprint or screen lock: bid 105,000.50\u00a0som on lot {lot_id}")
     await expect(rival.locator(".receipt-fresh h3")).to_have_text("Your bid is accepted: 105,000.50\u00a0som")
     await expect(aigul.locator("#live-price")).to_have_text("105,000.50\u00a0som")
     await expect(aigul.locator("#live-bid-count")).to_have_text("2")
@@ -200,6 +201,9 @@ async def seal_a_bid(page: Page, site: Site, lot_id: int, amount: str) -> list[s
     await expect(page.locator("#sealed-form")).to_be_visible(timeout=SCHEDULER_SLACK_MS)
     await page.fill("#f-sealed-amount", amount)
     await page.click("#sealed-form button[type=submit]")
+    await confirm(
+        page, re.compile(rf"^Confirm with your fingerprint or screen lock: seal your bid of .* on lot {lot_id}$")
+    )
     await expect(page.locator(".receipt-fresh h3")).to_have_text("Your bid is accepted")
     return sent
 
@@ -212,9 +216,9 @@ async def test_a_sealed_auction_with_its_commission(
         publish=False,
         format="sealed_bid",
         title_en="Former bakery building",
-        applications_close_at=seconds_ahead(44),
-        bidding_opens_at=seconds_ahead(45),
-        bidding_closes_at=seconds_ahead(60),
+        applications_close_at=seconds_ahead(60),
+        bidding_opens_at=seconds_ahead(61),
+        bidding_closes_at=seconds_ahead(76),
     )
     officer_context, officer = await logged_in(browser, site, "officer_tokmok")
     await officer.goto(f"{site.url}/officer/lots/{lot_id}")
@@ -243,13 +247,14 @@ async def test_a_sealed_auction_with_its_commission(
     await officer.goto(f"{site.url}/officer/lots/{lot_id}/auction")
     await expect(officer.locator("#commission")).to_contain_text("Any 2 of the 2 members")
 
-    await admit_by_api(site, lot_id, "bidder")
-    await admit_by_api(site, lot_id, "bidder2")
-    first, aidana = await logged_in(browser, site, "bidder")
-    second, nurlan = await logged_in(browser, site, "bidder2")
+    first, aidana = await bidder_with_passkey(browser, site, "bidder")
+    second, nurlan = await bidder_with_passkey(browser, site, "bidder2")
+    for who, page in (("bidder", aidana), ("bidder2", nurlan)):
+        await apply_with_passkey(page, site, lot_id)
+        await approve(site, lot_id, who)
     # Below the starting price the browser refuses to seal: nobody could refuse it before the opening.
     await aidana.goto(f"{site.url}/lots/{lot_id}")
-    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=SCHEDULER_SLACK_MS + 30_000)
+    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=UNTIL_OPEN_MS + 20_000)
     await aidana.fill("#f-sealed-amount", "2")
     await aidana.click("#sealed-form button[type=submit]")
     await expect(aidana.locator("#f-sealed-amount-error")).to_contain_text("below the starting price of 100,000")
@@ -257,9 +262,10 @@ async def test_a_sealed_auction_with_its_commission(
     sent += await seal_a_bid(nurlan, site, lot_id, "140 000,50")
     assert len(sent) == 2
     for body in sent:
-        # Only the ciphertext and the form's own tokens leave the page; the amount field has no name.
+        # Only the ciphertext and the form's own tokens leave the page (the amount field has no name),
         fields = parse_qs(body)
-        assert set(fields) == {"_csrf_token", "idempotency_key", "ciphertext"}
+        # and the bidder's signature over the ciphertext's hash.
+        assert set(fields) == {"_csrf_token", "idempotency_key", "ciphertext", "signed"}
         assert len(fields["ciphertext"][0]) == 124  # a v2 sealed bid to the commission's joint key
     await expect(aidana.locator("#live-bid-count")).to_have_text("2")  # the bid below the floor was never sent
     await shot(aidana, artifacts, "lot-sealed", site)
@@ -285,6 +291,7 @@ async def test_a_sealed_auction_with_its_commission(
     await expect(offer).to_be_visible(timeout=10_000)
     await expect(aidana.locator(".bids-table")).to_contain_text("140,000.50\u00a0som")
     await offer.locator("text=Sign for the lot").click()
+    await confirm(aidana, f"Confirm with your fingerprint or screen lock: sign for lot {lot_id} at 150,000\u00a0som")
     await expect(aidana.locator("#results .awards")).to_contain_text("Signed")
     await shot(aidana, artifacts, "lot-sealed-signed", site)
 

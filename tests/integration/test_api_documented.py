@@ -148,7 +148,7 @@ async def test_real_api_answers_match_their_documented_schema(
     rejected_lot = other["id"]
     auction.lot_id = rejected_lot
     await auction.publish()
-    applied = await client.post(f"/api/v1/lots/{rejected_lot}/applications", headers=world.auth("bidder"))
+    applied = await auction.apply("bidder")
     await client.post(
         f"/api/v1/applications/{applied.json()['id']}/reject",
         json={"reason": "The deposit never arrived."},
@@ -168,7 +168,8 @@ async def test_real_api_answers_match_their_documented_schema(
     await auction.live_until(timedelta(minutes=10, seconds=30))
     await client.get(f"/api/v1/lots/{auction.lot_id}/bids")
     await client.get(f"/api/v1/lots/{auction.lot_id}/awards")
-    await client.post(f"/api/v1/lots/{auction.lot_id}/award/sign", headers=world.auth("bidder2"))
+    await auction.act("bidder2", "award/sign", "award.signed", {"price": await auction.award_price()})
+    await client.get("/api/me/keys", headers=world.auth("bidder2"))
 
     await auction.tick()
     checkpoints = (await client.get("/api/v1/ledger/checkpoints")).json()

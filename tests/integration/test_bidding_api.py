@@ -25,6 +25,7 @@ from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
 from tests.kit.commission import ApiCommission
 from tests.kit.drive import Drive
+from tests.kit.keys import api_application, api_signed
 from tests.kit.ledger import keys_of
 from tests.kit.world import World, lot_terms
 
@@ -79,9 +80,52 @@ class Auction:
         response = await self.client.post(f"/api/v1/lots/{self.lot_id}/publish", headers=self.officer)
         assert response.status_code == 200, response.text
 
+    async def signed(self, who: str, action: str, fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """``who``'s signature on their next action on the lot, as an API client makes it."""
+        return await api_signed(self.client, self.world, who, self.lot_id, action, fields)
+
+    async def apply(self, who: str) -> Any:
+        body = await api_application(self.client, self.world, who, self.lot_id)
+        return await self.client.post(
+            f"/api/v1/lots/{self.lot_id}/applications", json=body, headers=self.world.auth(who)
+        )
+
+    async def seal(self, who: str, ciphertext: str) -> Any:
+        signed = await self.signed(
+            who, "bid.sealed", {"ciphertext_hash": hashlib.sha256(b64url_decode(ciphertext)).hexdigest()}
+        )
+        return await self.client.post(
+            f"/api/v1/lots/{self.lot_id}/sealed-bids",
+            json={"ciphertext": ciphertext, "signed": signed},
+            headers={**self.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    async def act(self, who: str, path: str, action: str, fields: dict[str, Any] | None = None) -> Any:
+        """A signed bidder action with no values of its own (award sign or decline)."""
+        body = {"signed": await self.signed(who, action, fields)}
+        return await self.client.post(f"/api/v1/lots/{self.lot_id}/{path}", json=body, headers=self.world.auth(who))
+
+    async def withdraw(self, who: str) -> Any:
+        body = {"signed": await self.signed(who, "bid.withdrawn")}
+        return await self.client.request(
+            "DELETE", f"/api/v1/lots/{self.lot_id}/sealed-bids", json=body, headers=self.world.auth(who)
+        )
+
+    async def accept(self, who: str, limit: int) -> Any:
+        body = {"limit": limit, "signed": await self.signed(who, "bid.accepted", {"limit": limit})}
+        return await self.client.post(
+            f"/api/v1/lots/{self.lot_id}/accept",
+            json=body,
+            headers={**self.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    async def award_price(self) -> int:
+        awards = (await self.client.get(f"/api/v1/lots/{self.lot_id}/awards")).json()
+        return int(next(a["price"] for a in awards if a["status"] == "awaiting_signature"))
+
     async def admit(self, *bidders: str) -> None:
         for name in bidders:
-            applied = await self.client.post(f"/api/v1/lots/{self.lot_id}/applications", headers=self.world.auth(name))
+            applied = await self.apply(name)
             assert applied.status_code == 201, applied.text
             confirmed = await self.client.post(
                 f"/api/v1/applications/{applied.json()['id']}/confirm-deposit",
@@ -99,9 +143,10 @@ class Auction:
         await self.drive.live_until(datetime.fromisoformat(lot["bidding_opens_at"]) + moment_offset)
 
     async def bid(self, who: str, amount: int, key: str | None = None) -> Any:
+        signed = await self.signed(who, "bid.placed", {"amount": amount}) if 0 < amount < 10**15 else None
         return await self.client.post(
             f"/api/v1/lots/{self.lot_id}/bids",
-            json={"amount": amount},
+            json={"amount": amount, "signed": signed},
             headers={**self.world.auth(who), "Idempotency-Key": key or uuid.uuid4().hex},
         )
 
@@ -188,9 +233,7 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     ]
     after_close = await auction.bid("bidder2", 130_000_00)
     assert after_close.status_code == 409
-    signed = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/award/sign", headers=auction.world.auth("bidder")
-    )
+    signed = await auction.act("bidder", "award/sign", "award.signed", {"price": await auction.award_price()})
     assert signed.json()["status"] == "signed", signed.text
     bids = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
     assert [b["amount"] for b in bids] == [100_000_00, 105_000_00, 120_000_00, 125_000_00]
@@ -203,9 +246,7 @@ async def test_bad_bids_are_refused_and_leave_no_trace(
     await auction.create()
     await auction.publish()
     await auction.admit("bidder")
-    applied = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/applications", headers=auction.world.auth("bidder2")
-    )
+    applied = await auction.apply("bidder2")
     assert applied.status_code == 201
     clock.set(clock.now() + timedelta(days=8))
     await auction.tick()
@@ -271,22 +312,12 @@ async def test_sealed_bid_auction_opened_by_the_commission(
         apps = (await auction.client.get("/api/v1/me/applications", headers=world.auth(name))).json()
         pseudonyms[name] = apps[0]["pseudonym"]
         ciphertext = encrypt_bid(key, auction.lot_id, pseudonyms[name], amount if name != "bidder" else 1)
-        sent = await auction.client.post(
-            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
-            json={"ciphertext": ciphertext},
-            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
-        )
+        sent = await auction.seal(name, ciphertext)
         assert sent.status_code == 201, sent.text
         assert sent.json()["amount"] is None
     # A bidder replaces their sealed bid before the close.
     better = encrypt_bid(key, auction.lot_id, pseudonyms["bidder"], 130_000_00)
-    assert (
-        await auction.client.post(
-            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
-            json={"ciphertext": better},
-            headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex},
-        )
-    ).status_code == 201
+    assert (await auction.seal("bidder", better)).status_code == 201
     stolen = encrypt_bid(key, auction.lot_id, pseudonyms["bidder"], 999_000_00)
     forged = await auction.client.post(
         f"/api/v1/lots/{auction.lot_id}/sealed-bids",
@@ -335,14 +366,10 @@ async def test_descending_auction_first_acceptance_wins(
     await auction.tick()
     await auction.live_until(timedelta(minutes=3, seconds=10))
     assert (await auction.state())["current_price"] == 100_000_00 - 3 * 5_000_00
-    accepted = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/accept", headers={**world.auth("bidder2"), "Idempotency-Key": uuid.uuid4().hex}
-    )
+    accepted = await auction.accept("bidder2", 85_000_00)
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["amount"] == 85_000_00
-    late = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/accept", headers={**world.auth("bidder"), "Idempotency-Key": uuid.uuid4().hex}
-    )
+    late = await auction.accept("bidder", 85_000_00)
     assert late.status_code == 409
     await auction.tick()
     await auction.tick()
@@ -362,7 +389,7 @@ async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
     await auction.bid("bidder", 100_000_00)
     await auction.bid("bidder2", 110_000_00)
     await auction.live_until(timedelta(hours=3, seconds=30))
-    declined = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/decline", headers=world.auth("bidder2"))
+    declined = await auction.act("bidder2", "award/decline", "award.declined")
     assert declined.status_code == 200, declined.text
     assert declined.json()["passed_to"]["price"] == 100_000_00
     clock.advance(timedelta(days=6))
@@ -501,7 +528,7 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     answers: list[tuple[str, dict[str, Any]]] = []
     pseudonyms = {}
     for name in ("bidder", "bidder2", "bidder3"):
-        applied = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications", headers=world.auth(name))
+        applied = await auction.apply(name)
         assert applied.status_code == 201, applied.text
         answers.append(("application.submitted", applied.json()))
         pseudonyms[name] = applied.json()["pseudonym"]
@@ -516,11 +543,7 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     await auction.tick()
 
     async def seal(name: str, amount: int) -> dict[str, Any]:
-        sent = await auction.client.post(
-            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
-            json={"ciphertext": encrypt_bid(key, auction.lot_id, pseudonyms[name], amount)},
-            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
-        )
+        sent = await auction.seal(name, encrypt_bid(key, auction.lot_id, pseudonyms[name], amount))
         assert sent.status_code == 201, sent.text
         return dict(sent.json())
 
@@ -528,15 +551,15 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
     await seal("bidder2", 130_000_00)
     answers.append(("bid.sealed", await seal("bidder2", 140_000_00)))  # a replacement
     await seal("bidder3", 125_000_00)
-    withdrawn = await auction.client.delete(f"/api/v1/lots/{auction.lot_id}/sealed-bids", headers=world.auth("bidder3"))
+    withdrawn = await auction.withdraw("bidder3")
     assert withdrawn.status_code == 200, withdrawn.text
     answers.append(("bid.withdrawn", withdrawn.json()))
     await auction.live_until(timedelta(hours=3, seconds=30))
     await auction.open_sealed()
-    declined = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/decline", headers=world.auth("bidder2"))
+    declined = await auction.act("bidder2", "award/decline", "award.declined")
     assert declined.status_code == 200, declined.text
     answers.append(("award.declined", declined.json()))
-    signed = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/award/sign", headers=world.auth("bidder"))
+    signed = await auction.act("bidder", "award/sign", "award.signed", {"price": await auction.award_price()})
     assert signed.status_code == 200, signed.text
     answers.append(("award.signed", signed.json()))
     await auction.tick()
@@ -571,6 +594,6 @@ async def test_a_refused_bid_answers_with_a_signed_refusal_the_verifier_accepts(
     assert report.ok, report.text()
     assert report.notes[-1].startswith(f"refusal: the log signed that it refused bid.place on lot {auction.lot_id}")
     # Nobody to prove anything to: an anonymous caller gets the refusal code but no signed statement.
-    anonymous = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications")
+    anonymous = await auction.client.post(f"/api/v1/lots/{auction.lot_id}/applications", json={})
     assert anonymous.status_code == 401
     assert "refusal" not in anonymous.json()

@@ -30,17 +30,21 @@ from auction.ledger.models import LedgerEntry
 from auction.ledger.queries import LedgerReader
 from auction.ledger.verifier.entry import parse_leaf
 from auction.ledger.verifier.replay import replay
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import Lot, LotState
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
+from tests.kit.keys import StatementSigner, register_signer, signed_next
 from tests.kit.ledger import integrate, keys_of
 from tests.kit.world import lot_terms
 
 pytestmark = [pytest.mark.postgres, pytest.mark.own_database]
+
+# Each racing bidder's software key, by user id (ids are unique within a test's own database).
+SIGNERS: dict[int, StatementSigner] = {}
 
 
 class SteppingClock(FrozenClock):
@@ -103,7 +107,12 @@ async def setup_lot(
             await LotService(session, clock, ledger).publish(officer, lot.id)
         participation = ParticipationService(session, clock, ledger)
         for person in people:
-            application = await participation.apply(person, lot.id)
+            signer = SIGNERS[person.id] = await register_signer(session, clock, person)
+            keys_on_lot = [dict(signer.key)]
+            signed = await signed_next(
+                session, keys, clock, person, signer, lot.id, "application.submitted", {"keys": keys_on_lot}
+            )
+            application = await participation.apply(person, lot.id, keys_on_lot, signed)
             await participation.confirm_deposit(officer, application.id, f"REF-{person.id}")
         lot_id = lot.id
     clock.set(clock.now() + timedelta(days=8))
@@ -123,8 +132,11 @@ async def try_bid(
 ) -> BidReceipt | None:
     try:
         async with transaction(sessions) as session:
+            signed = await signed_next(
+                session, keys, clock, bidder, SIGNERS[bidder.id], lot_id, "bid.placed", {"amount": amount}
+            )
             return await AuctionService(session, clock, LedgerWriter(session, keys, clock)).place_bid(
-                bidder, lot_id, amount, key
+                bidder, lot_id, amount, key, signed
             )
     except DomainError:
         return None
@@ -260,9 +272,13 @@ async def test_sealed_bids_racing_the_close(
         ciphertext = encrypt_bid(public, lot_id, pseudonyms[person.id], 100_000_00 + n)
         try:
             async with transaction(sessions) as session:
+                fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
+                signed = await signed_next(
+                    session, keys, clock, person, SIGNERS[person.id], lot_id, "bid.sealed", fields
+                )
                 accepted.append(
                     await AuctionService(session, clock, LedgerWriter(session, keys, clock)).submit_sealed(
-                        person, lot_id, ciphertext, f"sealed-{person.id}"
+                        person, lot_id, ciphertext, f"sealed-{person.id}", signed
                     )
                 )
         except DomainError:

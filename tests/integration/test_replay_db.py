@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,9 +60,9 @@ async def test_open_auction_with_soft_close_and_runner_up_replays_clean(
     assert (await auction.bid("bidder2", 130_000_00)).status_code == 201
     await auction.live_until(timedelta(hours=3, minutes=10))
     assert (await auction.state())["state"] == "awarded"
-    lot = f"/api/v1/lots/{auction.lot_id}/award"
-    assert (await auction.client.post(f"{lot}/decline", headers=world.auth("bidder2"))).status_code == 200
-    assert (await auction.client.post(f"{lot}/sign", headers=world.auth("bidder"))).status_code == 200
+    assert (await auction.act("bidder2", "award/decline", "award.declined")).status_code == 200
+    price = await auction.award_price()
+    assert (await auction.act("bidder", "award/sign", "award.signed", {"price": price})).status_code == 200
 
     path, leaves = await exported(auction, tmp_path)
     kinds = kinds_of(leaves, auction.lot_id)
@@ -86,11 +85,7 @@ async def test_sealed_auction_replays_clean(
         pseudonyms[name] = apps[0]["pseudonym"]
 
     async def seal(name: str, amount: int) -> None:
-        sent = await auction.client.post(
-            f"/api/v1/lots/{auction.lot_id}/sealed-bids",
-            json={"ciphertext": encrypt_bid(key, auction.lot_id, pseudonyms[name], amount)},
-            headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
-        )
+        sent = await auction.seal(name, encrypt_bid(key, auction.lot_id, pseudonyms[name], amount))
         assert sent.status_code == 201, sent.text
 
     await seal("bidder", 1)
@@ -126,9 +121,8 @@ async def test_descending_outage_and_failed_lots_replay_clean(
     clock.set(clock.now() + timedelta(days=8))
     await auction.tick()
     await auction.live_until(timedelta(minutes=3, seconds=10))
-    accepted = await auction.client.post(
-        f"/api/v1/lots/{dutch}/accept", headers={**world.auth("bidder2"), "Idempotency-Key": uuid.uuid4().hex}
-    )
+    auction.lot_id = dutch
+    accepted = await auction.accept("bidder2", 85_000_00)
     assert accepted.status_code == 201, accepted.text
     auction.lot_id = outage
     assert (await auction.bid("bidder", 100_000_00)).status_code == 201

@@ -17,7 +17,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from auction.bidding.auction import AuctionService
 from auction.bidding.models import Application, ApplicationStatus, Award
 from auction.bidding.participation import Applications, ParticipationService
 from auction.clock import as_utc
@@ -98,10 +97,8 @@ async def confirm(world: World, application_id: int, by: str = "officer_tokmok")
 
 
 async def applied(world: World, lot_id: int, who: str) -> int:
-    bidder = await world.user(who)
     async with transaction(world.sessions) as session:
-        participation = ParticipationService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
-        return (await participation.apply(bidder, lot_id)).id
+        return (await world.apply(who, lot_id, session, LedgerWriter(session, world.keys, world.clock))).id
 
 
 async def kinds_of(drive: Drive, tmp_path: Path, lot_id: int) -> list[str]:
@@ -200,9 +197,7 @@ async def test_amendments_rejections_withdrawals_and_key_rotations_replay_clean(
     await drive.open(lot_id)
     await drive.seal(lot_id, "bidder", 150_000_00)
     await drive.seal(lot_id, "bidder2", 160_000_00)
-    async with transaction(world.sessions) as session:
-        auctions = AuctionService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
-        await auctions.withdraw_sealed(await world.user("bidder2"), lot_id)
+    await drive.withdraw(lot_id, "bidder2")
     await drive.seal(lot_id, "bidder2", 155_000_00)
     await drive.integrate()
     new_keys = replace(world.keys, signing_key=Ed25519PrivateKey.generate())

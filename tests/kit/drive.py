@@ -13,19 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.auction import AuctionService, BidReceipt
+from auction.bidding.awards import AwardService
 from auction.bidding.commission_member import post_opening_shares
-from auction.bidding.models import AuctionClock
+from auction.bidding.models import AuctionClock, Award, AwardStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import as_utc
 from auction.db.engine import transaction
-from auction.ledger.admission import LedgerWriter
+from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.queries import LedgerReader
-from auction.ledger.verifier.auction_rules import Outcome
+from auction.ledger.verifier.auction_rules import Outcome, dutch_price
 from auction.ledger.verifier.replay import replay
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import AuctionFormat, Lot
 from tests.kit.world import World
@@ -102,7 +103,8 @@ class Drive:
             auctions = AuctionService(
                 session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock)
             )
-            return await auctions.place_bid(bidder, lot_id, amount, key or uuid.uuid4().hex)
+            signed = await self.world.signed(who, lot_id, "bid.placed", {"amount": amount}, session=session)
+            return await auctions.place_bid(bidder, lot_id, amount, key or uuid.uuid4().hex, signed)
 
     async def pseudonym(self, lot_id: int, who: str) -> str:
         """The name a bidder bids under on one lot."""
@@ -121,17 +123,57 @@ class Drive:
             public_key = await SealedLotService(session, self.world.clock, ledger).public_key(lot_id)
             assert public_key is not None, "a sealed lot has a public key once published"
             ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonym, amount)
+            fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
+            signed = await self.world.signed(who, lot_id, "bid.sealed", fields, session=session)
             auctions = AuctionService(session, self.world.clock, ledger)
-            return await auctions.submit_sealed(bidder, lot_id, ciphertext, uuid.uuid4().hex)
+            return await auctions.submit_sealed(bidder, lot_id, ciphertext, uuid.uuid4().hex, signed)
 
-    async def accept(self, lot_id: int, who: str) -> BidReceipt:
-        """Take a descending lot at the current price."""
+    async def accept(self, lot_id: int, who: str, limit: int | None = None) -> BidReceipt:
+        """Take a descending lot at the current price (signing for that price unless a limit is given)."""
         bidder = await self._bidder(who)
+        lot = await self.lot(lot_id)
+        if limit is None:
+            assert lot.floor_price is not None
+            assert lot.price_drop_interval_seconds is not None
+            limit = dutch_price(
+                lot.starting_price,
+                lot.bid_step,
+                lot.floor_price,
+                as_utc(lot.bidding_opens_at),
+                timedelta(seconds=lot.price_drop_interval_seconds),
+                self.world.clock.now(),
+            )
         async with transaction(self.world.sessions) as session:
             auctions = AuctionService(
                 session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock)
             )
-            return await auctions.accept_price(bidder, lot_id, uuid.uuid4().hex)
+            signed = await self.world.signed(who, lot_id, "bid.accepted", {"limit": limit}, session=session)
+            return await auctions.accept_price(bidder, lot_id, uuid.uuid4().hex, limit, signed)
+
+    async def withdraw(self, lot_id: int, who: str) -> Admitted:
+        """Withdraw ``who``'s standing sealed bid, signed."""
+        bidder = await self._bidder(who)
+        async with transaction(self.world.sessions) as session:
+            signed = await self.world.signed(who, lot_id, "bid.withdrawn", session=session)
+            return await self._auctions(session).withdraw_sealed(bidder, lot_id, signed)
+
+    async def sign_award(self, lot_id: int, who: str) -> Award:
+        """The winner signs for the lot at its awarded price."""
+        bidder = await self._bidder(who)
+        async with transaction(self.world.sessions) as session:
+            ledger = LedgerWriter(session, self.world.keys, self.world.clock)
+            awards = AwardService(session, self.world.clock, ledger)
+            price = next(a.price for a in await awards.awards(lot_id) if a.status == AwardStatus.AWAITING_SIGNATURE)
+            signed = await self.world.signed(who, lot_id, "award.signed", {"price": price}, session=session)
+            return await awards.sign(bidder, lot_id, signed)
+
+    async def decline_award(self, lot_id: int, who: str) -> Award | None:
+        """The winner declines; the runner-up's award (or None)."""
+        bidder = await self._bidder(who)
+        async with transaction(self.world.sessions) as session:
+            awards = AwardService(session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock))
+            signed = await self.world.signed(who, lot_id, "award.declined", session=session)
+            return await awards.decline(bidder, lot_id, signed)
 
     async def contest(self, lot_id: int, bidders: tuple[str, ...]) -> None:
         """A short honest contest: each bidder outbids the last (sealed: each seals; descending: the first takes it)."""

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
 from auction.bidding.commission_member import SoftwareMember, hold_ceremony
+from auction.bidding.keys import KeyService
+from auction.bidding.models import Application
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
+from auction.bidding.signer import Ed25519Signer, StatementSigner, next_statement, sign
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
@@ -71,6 +74,8 @@ class World:
     bidders: int = 0
     # lot id -> its commission's software members, holding the keys that only they have
     commission_keys: dict[int, list[SoftwareMember]] = field(default_factory=dict)
+    # Each bidder's software key, registered on their account: the kit signs every bidder action with it.
+    signers: dict[str, StatementSigner] = field(default_factory=dict)
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a named account."""
@@ -89,7 +94,57 @@ class World:
         number = f"215061985{self.bidders:05d}"  # a valid personal number, one per bidder
         extra = {"bidder_kind": BidderKind.INDIVIDUAL, "identity_number": number}
         await self._person(name, Role.BIDDER, None, extra, full_name)
+        signer = Ed25519Signer()
+        async with transaction(self.sessions) as session:
+            user = await session.get(User, self.user_ids[name])
+            assert user is not None
+            await KeyService(session, self.clock).add_ed25519(user, signer.public_key, signer.proof(user.id), "kit")
+        self.signers[name] = signer
         return name
+
+    async def statement(
+        self,
+        who: str,
+        lot_id: int,
+        action: str,
+        fields: dict[str, Any],
+        *,
+        session: AsyncSession | None = None,
+        seen_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The statement of ``who``'s next action on a lot, as their device builds it."""
+        moment = seen_at or self.clock.now()
+        if session is not None:
+            return await next_statement(session, self.keys, self.user_ids[who], lot_id, action, fields, moment)
+        async with self.sessions() as own:
+            return await next_statement(own, self.keys, self.user_ids[who], lot_id, action, fields, moment)
+
+    async def signed(
+        self,
+        who: str,
+        lot_id: int,
+        action: str,
+        fields: dict[str, Any] | None = None,
+        *,
+        signer: StatementSigner | None = None,
+        session: AsyncSession | None = None,
+        seen_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """``who``'s `signed` object for their next action on a lot, by their kit key unless another is given."""
+        stmt = await self.statement(who, lot_id, action, fields or {}, session=session, seen_at=seen_at)
+        return sign(signer or self.signers[who], stmt)
+
+    def key_list(self, who: str) -> list[dict[str, str]]:
+        """The keys an application of ``who`` puts on a lot: their kit key."""
+        return [dict(self.signers[who].key)]
+
+    async def apply(self, who: str, lot_id: int, session: AsyncSession, ledger: LedgerWriter) -> Application:
+        """``who`` applies to a lot, signing the application with their kit key."""
+        bidder = await session.get(User, self.user_ids[who])
+        assert bidder is not None, who
+        keys = self.key_list(who)
+        signed = await self.signed(who, lot_id, "application.submitted", {"keys": keys}, session=session)
+        return await ParticipationService(session, self.clock, ledger).apply(bidder, lot_id, keys, signed)
 
     async def officer(self, name: str, municipality: str = "tokmok", full_name: str | None = None) -> str:
         await self._person(name, Role.OFFICER, self.municipality[municipality], {}, full_name)
@@ -151,9 +206,7 @@ class World:
             if STAGES.index(stage) >= STAGES.index("applications"):
                 participation = ParticipationService(session, self.clock, ledger)
                 for who in bidders:
-                    bidder = await session.get(User, self.user_ids[who])
-                    assert bidder is not None, who
-                    application = await participation.apply(bidder, lot_id)
+                    application = await self.apply(who, lot_id, session, ledger)
                     await participation.confirm_deposit(officer, application.id, f"KICB-{who}")
         drive = Drive(self)
         if STAGES.index(stage) >= STAGES.index("bidding"):

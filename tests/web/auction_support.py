@@ -3,6 +3,7 @@ clock, and the scheduler and integrator run on demand (the app runs no backgroun
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from auction.clock import FrozenClock
 from auction.settings import Settings
 from tests.kit.commission import ApiCommission
 from tests.kit.drive import Drive
+from tests.kit.keys import api_application
 from tests.kit.page import Page
 from tests.kit.world import World
 from tests.web.conftest import Client, create_lot
@@ -49,7 +51,8 @@ class Auctioneer:
             await commission.share(name)
 
     async def apply(self, lot_id: int, who: str) -> int:
-        applied = await self.client.post(f"/api/v1/lots/{lot_id}/applications", headers=self.world.auth(who))
+        body = await api_application(self.client, self.world, who, lot_id)
+        applied = await self.client.post(f"/api/v1/lots/{lot_id}/applications", json=body, headers=self.world.auth(who))
         assert applied.status_code == 201, applied.text
         application_id: int = applied.json()["id"]
         return application_id
@@ -87,7 +90,7 @@ class Auctioneer:
     async def bid(self, lot_id: int, who: str, amount: int) -> dict[str, Any]:
         response = await self.client.post(
             f"/api/v1/lots/{lot_id}/bids",
-            json={"amount": amount},
+            json={"amount": amount, "signed": await self.world.signed(who, lot_id, "bid.placed", {"amount": amount})},
             headers={**self.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
         )
         assert response.status_code == 201, response.text
@@ -97,6 +100,21 @@ class Auctioneer:
     async def live(self, lot_id: int) -> dict[str, Any]:
         body: dict[str, Any] = (await self.client.get(f"/api/v1/lots/{lot_id}/auction")).json()
         return body
+
+
+async def form_signed(
+    world: World, who: str, lot_id: int, action: str, fields: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The hidden `signed` field (and an application's `keys`) as the page's script fills it in."""
+    signed = await world.signed(who, lot_id, action, fields)
+    form = {"signed": json.dumps(signed)}
+    if action == "application.submitted":
+        form["keys"] = json.dumps((fields or {})["keys"])
+    return form
+
+
+async def form_application(world: World, who: str, lot_id: int) -> dict[str, str]:
+    return await form_signed(world, who, lot_id, "application.submitted", {"keys": world.key_list(who)})
 
 
 def idempotency_key(html: str) -> str:

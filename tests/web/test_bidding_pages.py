@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
 from auction.ledger.verifier.proof_file import parse_proof
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.settings import Settings
 from tests.kit.page import Page
-from tests.web.auction_support import Auctioneer, idempotency_key
+from tests.web.auction_support import Auctioneer, form_application, form_signed, idempotency_key
 from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
 
 HTMX = {"HX-Request": "true"}
@@ -54,8 +54,9 @@ async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: 
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
     assert "Apply to take part" in Page(page.text).text("#participation")
+    application = await form_application(auctioneer.world, "bidder", lot_id)
     applied = await client.post(
-        f"/lots/{lot_id}/apply", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
+        f"/lots/{lot_id}/apply", data={"_csrf_token": csrf_token(page.text), **application}, follow_redirects=False
     )
     assert applied.status_code == 303
     assert applied.headers["location"] == f"/lots/{lot_id}#participation"
@@ -66,7 +67,7 @@ async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: 
     assert "Pay the deposit of 10,000\u00a0som to the municipality" in participation.text("#participation")
 
     again = await client.post(
-        f"/lots/{lot_id}/apply?lang=ru", data={"_csrf_token": csrf_token(page.text)}, headers=HTMX
+        f"/lots/{lot_id}/apply?lang=ru", data={"_csrf_token": csrf_token(page.text), **application}, headers=HTMX
     )
     assert again.status_code == 422
     assert Page(again.text).root().get("id") == "participation"
@@ -111,7 +112,8 @@ async def test_open_bids_through_the_form(
     token, key = csrf_token(page.text), idempotency_key(page.text)
     assert key != idempotency_key((await client.get(f"/lots/{lot_id}")).text)  # fresh per rendering
 
-    form = {"_csrf_token": token, "idempotency_key": key, "amount": "100 000,00"}
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.placed", {"amount": 100_000_00})
+    form = {"_csrf_token": token, "idempotency_key": key, "amount": "100 000,00", **signed}
     placed = await client.post(f"/lots/{lot_id}/bids?lang=en", data=form, headers=HTMX)
     assert placed.status_code == 200, placed.text
     fragment = Page(placed.text)
@@ -156,9 +158,10 @@ async def test_open_bids_through_the_form(
     assert field_error(bad.text, "amount") == "Enter an amount in som, such as 1250 or 1250.50."
     assert await bids_in_db(sessions) == 1
 
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.placed", {"amount": 105_000_01})
     exact = await client.post(
         f"/lots/{lot_id}/bids",
-        data={**form, "idempotency_key": "k" * 34, "amount": "105000.01"},
+        data={**form, "idempotency_key": "k" * 34, "amount": "105000.01", **signed},
         follow_redirects=False,
     )
     assert exact.status_code == 303
@@ -187,9 +190,10 @@ async def test_receipts_download_and_proofs(
     await auctioneer.open(lot_id)
     await log_in(client, "bidder")
     token, key = await form_of(client, lot_id)
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.placed", {"amount": 100_000_00})
     placed = await client.post(
         f"/lots/{lot_id}/bids?lang=en",
-        data={"_csrf_token": token, "idempotency_key": key, "amount": "100000"},
+        data={"_csrf_token": token, "idempotency_key": key, "amount": "100000", **signed},
         headers=HTMX,
     )
     receipt_link = Page(placed.text).all('a[href^="/me/bids/"][href$="/receipt"]')[0]
@@ -262,9 +266,11 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     assert "Your browser did not seal the bid." in Page(unsealed.text).text("#bid-area form#sealed-form")
 
     ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonym, 123_456_78)
+    fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.sealed", fields)
     sealed = await client.post(
         f"/lots/{lot_id}/sealed-bids?lang=en",
-        data={"_csrf_token": token, "idempotency_key": key, "ciphertext": ciphertext},
+        data={"_csrf_token": token, "idempotency_key": key, "ciphertext": ciphertext, **signed},
         headers=HTMX,
     )
     assert sealed.status_code == 200, sealed.text
@@ -278,13 +284,17 @@ async def test_sealed_bids_arrive_only_as_ciphertext(
     assert stored is not None
     assert (stored.amount, stored.ciphertext) == (None, ciphertext)
 
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.withdrawn")
     withdrawn = await client.post(
-        f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX
+        f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token, **signed}, headers=HTMX
     )
     assert withdrawn.status_code == 200
     assert "Withdraw my sealed bid" not in Page(withdrawn.text).text()
     assert Page(withdrawn.text).text("span.status.status-withdrawn") == "Withdrawn"
-    again = await client.post(f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token}, headers=HTMX)
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.withdrawn")
+    again = await client.post(
+        f"/lots/{lot_id}/sealed-bids/withdraw?lang=en", data={"_csrf_token": token, **signed}, headers=HTMX
+    )
     assert again.status_code == 422
     assert problems(again.text, "#bid-area form#sealed-form") == ["You have no standing sealed bid on this lot."]
 
@@ -297,15 +307,23 @@ async def test_a_descending_price_is_accepted_with_one_button(client: Client, au
     page = await client.get(f"/lots/{lot_id}?lang=en")
     assert Page(page.text).text("div.live-state p.live-price span.live-label") == "Price now"
     token, key = csrf_token(page.text), idempotency_key(page.text)
+    limit = Page(page.text).value("form#accept-form input[name=limit]")
+    assert limit == "10000000"
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.accepted", {"limit": int(limit)})
     accepted = await client.post(
-        f"/lots/{lot_id}/accept?lang=en", data={"_csrf_token": token, "idempotency_key": key}, headers=HTMX
+        f"/lots/{lot_id}/accept?lang=en",
+        data={"_csrf_token": token, "idempotency_key": key, "limit": limit, **signed},
+        headers=HTMX,
     )
     assert accepted.status_code == 200, accepted.text
     assert Page(accepted.text).text("#bid-area section.receipt-fresh h3") == "Your bid is accepted: 100,000\u00a0som"
     await log_in(client, "bidder2")
     token, key = await form_of(client, lot_id)
+    signed = await form_signed(auctioneer.world, "bidder2", lot_id, "bid.accepted", {"limit": int(limit)})
     late = await client.post(
-        f"/lots/{lot_id}/accept?lang=en", data={"_csrf_token": token, "idempotency_key": key}, headers=HTMX
+        f"/lots/{lot_id}/accept?lang=en",
+        data={"_csrf_token": token, "idempotency_key": key, "limit": limit, **signed},
+        headers=HTMX,
     )
     assert late.status_code == 422
     # The first acceptance closed the auction at its own instant.
@@ -341,8 +359,9 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
         "The lot is offered to you at 110,000\u00a0som. "
     )
     assert offer.text("#results div.offer details.decline form button") == "Decline and forfeit the deposit"
+    sign_form = await form_signed(auctioneer.world, "bidder2", lot_id, "award.signed", {"price": 110_000_00})
     signed = await client.post(
-        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
+        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text), **sign_form}, headers=HTMX
     )
     assert signed.status_code == 200, signed.text
     assert Page(signed.text).root().get("id") == "results"
@@ -350,7 +369,7 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
     assert not Page(signed.text).has("#results div.offer")
     assert "Sign for the lot" not in Page(signed.text).text()
     twice = await client.post(
-        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text)}, headers=HTMX
+        f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text), **sign_form}, headers=HTMX
     )
     assert twice.status_code == 422
     assert problems(twice.text, "#results") == ["This lot has no award waiting for a signature."]
@@ -367,8 +386,11 @@ async def test_the_winner_may_decline_and_the_runner_up_is_offered_the_lot(
     await auctioneer.close(lot_id)
     await log_in(client, "bidder2")
     page = await client.get(f"/lots/{lot_id}")
+    signed = await form_signed(auctioneer.world, "bidder2", lot_id, "award.declined")
     declined = await client.post(
-        f"/lots/{lot_id}/award/decline", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
+        f"/lots/{lot_id}/award/decline",
+        data={"_csrf_token": csrf_token(page.text), **signed},
+        follow_redirects=False,
     )
     assert declined.status_code == 303
     await log_in(client, "bidder")

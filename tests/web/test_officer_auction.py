@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from tests.kit.commission import ApiCommission
 from tests.kit.page import Page, squeeze
 from tests.kit.world import World
@@ -214,9 +214,11 @@ async def sealed_auction_closed(auctioneer: Auctioneer, world: World) -> tuple[i
     for who, amount in (("bidder", 150_000_00), ("bidder2", 140_000_00)):
         mine = (await auctioneer.client.get("/api/v1/me/applications", headers=world.auth(who))).json()
         pseudonyms[who] = mine[0]["pseudonym"]
+        ciphertext = encrypt_bid(key, lot_id, pseudonyms[who], amount)
+        signed = await world.signed(who, lot_id, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)})
         sent = await auctioneer.client.post(
             f"/api/v1/lots/{lot_id}/sealed-bids",
-            json={"ciphertext": encrypt_bid(key, lot_id, pseudonyms[who], amount)},
+            json={"ciphertext": ciphertext, "signed": signed},
             headers={**world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
         )
         assert sent.status_code == 201, sent.text

@@ -22,11 +22,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
-from auction.ledger.verifier.sealed import b64url_decode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
+from auction.ledger.verifier.statements import key_id
 from auction.settings import Settings
+from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator, sign
 from tests.kit.page import Page
 from tests.kit.world import PASSPHRASES, PASSWORD, World, lot_terms
-from tests.web.auction_support import Auctioneer
+from tests.web.auction_support import Auctioneer, form_signed
 from tests.web.conftest import Client, create_lot, csrf_of, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_auction import ceremony
@@ -87,13 +89,83 @@ class Stage:
         response = await self.client.request(method, url, follow_redirects=False, **options)
         self.sent.append((response, changed_tables(before, await all_rows(self.sessions))))
 
+    async def signed(self, who: str, lot: str, action: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self.world.signed(who, self.lots[lot], action, fields)
+
+    async def signed_api(
+        self, who: str, method: str, lot: str, path: str, action: str, fields: dict[str, Any], body: dict[str, Any]
+    ) -> None:
+        """A bidder's API action on a lot, signed over ``fields`` (so that only the ledger can refuse it)."""
+        signed = await self.signed(who, lot, action, fields)
+        url = f"/api/v1/lots/{self.lots[lot]}/{path}"
+        await self.api(who, method, url, json={**body, "signed": signed}, headers=key())
+
+    async def signed_page(
+        self, who: str, lot: str, path: str, action: str, fields: dict[str, Any], data: dict[str, str]
+    ) -> None:
+        """A bidder's form on a lot with the hidden `signed` field its script fills in."""
+        form = await form_signed(self.world, who, self.lots[lot], action, fields)
+        await self.page(who, f"/lots/{self.lots[lot]}/{path}", {**data, **form})
+
+    async def new_key(self, who: str) -> Ed25519Signer:
+        """Another key of ``who``'s, registered on their account before the request under test."""
+        signer = Ed25519Signer()
+        registered = await self.client.post(
+            "/api/me/keys",
+            json={"alg": "ed25519", "public_key": signer.public_key, "proof": signer.proof(self.world.user_ids[who])},
+            headers=self.world.auth(who),
+        )
+        assert registered.status_code == 201, registered.text
+        return signer
+
+    async def add_lot_key(self, who: str, lot: str) -> None:
+        signer = await self.new_key(who)
+        signed = await self.signed(who, lot, "bidder.key.added", {"key": signer.key})
+        url = f"/api/lots/{self.lots[lot]}/me/keys"
+        await self.api(who, "POST", url, json={"key": signer.key, "signed": signed})
+
+    async def replace_key(self, who: str, lot: str) -> None:
+        signer = await self.new_key(who)
+        fields = {"key": signer.key, "reason": "Lost phone; identity document checked."}
+        stmt = await self.world.statement(who, self.lots[lot], "bidder.key.replaced", fields)
+        url = f"/api/officer/lots/{self.lots[lot]}/bidders/{stmt['bidder']}/key"
+        await self.api("officer_tokmok", "POST", url, json={**fields, "signed": sign(signer, stmt)})
+
+    async def passkey(self, who: str) -> None:
+        options = await self.client.post("/api/me/passkeys/options", headers=self.world.auth(who))
+        assert options.status_code == 200, options.text
+        credential = SoftwareAuthenticator().register(options.json())
+        await self.api(who, "POST", "/api/me/passkeys", json={"credential": credential, "label": "phone"})
+
+    async def sealed(self, *, via_api: bool) -> None:
+        """bidder2's signed sealed bid on the running sealed lot."""
+        ciphertext = self.ciphertext("sealed_running", "bidder2", 130_000_00)
+        fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
+        if via_api:
+            body = {"ciphertext": ciphertext}
+            await self.signed_api("bidder2", "POST", "sealed_running", "sealed-bids", "bid.sealed", fields, body)
+        else:
+            data = {"ciphertext": ciphertext, "idempotency_key": uuid.uuid4().hex}
+            await self.signed_page("bidder2", "sealed_running", "sealed-bids", "bid.sealed", fields, data)
+
+    async def new_key_request(self, who: str) -> None:
+        signer = Ed25519Signer()
+        body = {"alg": "ed25519", "public_key": signer.public_key, "proof": signer.proof(self.world.user_ids[who])}
+        await self.api(who, "POST", "/api/me/keys", json=body)
+
+    async def revoke_new_key(self, who: str) -> None:
+        signer = await self.new_key(who)
+        await self.api(who, "DELETE", f"/api/me/keys/{key_id(signer.key)}")
+
     async def seal(self, lot: str, who: str, amount: int) -> None:
         """A sealed bid, encrypted here as the bidder's browser would, sent through the API."""
         lot_id = self.lots[lot]
         key = (await self.client.get(f"/api/v1/lots/{lot_id}/sealed/key")).json()["public_key"]
+        ciphertext = encrypt_bid(b64url_decode(key), lot_id, self.pseudonym(lot, who), amount)
+        signed = await self.signed(who, lot, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)})
         sent = await self.client.post(
             f"/api/v1/lots/{lot_id}/sealed-bids",
-            json={"ciphertext": encrypt_bid(b64url_decode(key), lot_id, self.pseudonym(lot, who), amount)},
+            json={"ciphertext": ciphertext, "signed": signed},
             headers={**self.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
         )
         assert sent.status_code == 201, sent.text
@@ -170,7 +242,16 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         ),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/applications"): Driver(
-        Outcome.REFUSED, lambda s: s.api("bidder", "POST", f"/api/v1/lots/{s.lots['published']}/applications")
+        Outcome.REFUSED,
+        lambda s: s.signed_api(
+            "bidder",
+            "POST",
+            "published",
+            "applications",
+            "application.submitted",
+            {"keys": s.world.key_list("bidder")},
+            {"keys": s.world.key_list("bidder")},
+        ),
     ),
     ("POST", "/api/v1/applications/{application_id:int}/confirm-deposit"): Driver(
         Outcome.REFUSED,
@@ -192,26 +273,23 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/bids"): Driver(
         Outcome.REFUSED,
-        lambda s: s.api(
-            "bidder", "POST", f"/api/v1/lots/{s.lots['running']}/bids", json={"amount": 100_000_00}, headers=key()
+        lambda s: s.signed_api(
+            "bidder", "POST", "running", "bids", "bid.placed", {"amount": 100_000_00}, {"amount": 100_000_00}
         ),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/accept"): Driver(
         Outcome.REFUSED,
-        lambda s: s.api("bidder", "POST", f"/api/v1/lots/{s.lots['descending']}/accept", headers=key()),
+        lambda s: s.signed_api(
+            "bidder", "POST", "descending", "accept", "bid.accepted", {"limit": 100_000_00}, {"limit": 100_000_00}
+        ),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/sealed-bids"): Driver(
         Outcome.REFUSED,
-        lambda s: s.api(
-            "bidder2",
-            "POST",
-            f"/api/v1/lots/{s.lots['sealed_running']}/sealed-bids",
-            json={"ciphertext": s.ciphertext("sealed_running", "bidder2", 130_000_00)},
-            headers=key(),
-        ),
+        lambda s: s.sealed(via_api=True),
     ),
     ("DELETE", "/api/v1/lots/{lot_id:int}/sealed-bids"): Driver(
-        Outcome.REFUSED, lambda s: s.api("bidder", "DELETE", f"/api/v1/lots/{s.lots['sealed_running']}/sealed-bids")
+        Outcome.REFUSED,
+        lambda s: s.signed_api("bidder", "DELETE", "sealed_running", "sealed-bids", "bid.withdrawn", {}, {}),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/sealed/open"): Driver(
         Outcome.REFUSED,
@@ -223,10 +301,12 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         ),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/award/sign"): Driver(
-        Outcome.REFUSED, lambda s: s.api("bidder2", "POST", f"/api/v1/lots/{s.lots['awarded']}/award/sign")
+        Outcome.REFUSED,
+        lambda s: s.signed_api("bidder2", "POST", "awarded", "award/sign", "award.signed", {"price": 110_000_00}, {}),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/award/decline"): Driver(
-        Outcome.REFUSED, lambda s: s.api("bidder2", "POST", f"/api/v1/lots/{s.lots['awarded']}/award/decline")
+        Outcome.REFUSED,
+        lambda s: s.signed_api("bidder2", "POST", "awarded", "award/decline", "award.declined", {}, {}),
     ),
     ("POST", "/api/v1/lots"): Driver(
         Outcome.DONE, lambda s: s.api("officer_tokmok", "POST", "/api/v1/lots", json=lot_terms(s.clock.now()))
@@ -302,38 +382,59 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         ),
     ),
     ("POST", "/lots/{lot_id:int}/apply"): Driver(
-        Outcome.REFUSED, lambda s: s.page("bidder", f"/lots/{s.lots['published']}/apply")
+        Outcome.REFUSED,
+        lambda s: s.signed_page(
+            "bidder", "published", "apply", "application.submitted", {"keys": s.world.key_list("bidder")}, {}
+        ),
     ),
     ("POST", "/lots/{lot_id:int}/bids"): Driver(
         Outcome.REFUSED,
-        lambda s: s.page(
-            "bidder", f"/lots/{s.lots['running']}/bids", {"amount": "100000", "idempotency_key": uuid.uuid4().hex}
+        lambda s: s.signed_page(
+            "bidder",
+            "running",
+            "bids",
+            "bid.placed",
+            {"amount": 100_000_00},
+            {"amount": "100000", "idempotency_key": uuid.uuid4().hex},
         ),
     ),
     ("POST", "/lots/{lot_id:int}/accept"): Driver(
         Outcome.REFUSED,
-        lambda s: s.page("bidder", f"/lots/{s.lots['descending']}/accept", {"idempotency_key": uuid.uuid4().hex}),
+        lambda s: s.signed_page(
+            "bidder",
+            "descending",
+            "accept",
+            "bid.accepted",
+            {"limit": 100_000_00},
+            {"idempotency_key": uuid.uuid4().hex, "limit": "10000000"},
+        ),
     ),
     ("POST", "/lots/{lot_id:int}/sealed-bids"): Driver(
         Outcome.REFUSED,
-        lambda s: s.page(
-            "bidder2",
-            f"/lots/{s.lots['sealed_running']}/sealed-bids",
-            {
-                "ciphertext": s.ciphertext("sealed_running", "bidder2", 130_000_00),
-                "idempotency_key": uuid.uuid4().hex,
-            },
-        ),
+        lambda s: s.sealed(via_api=False),
     ),
     ("POST", "/lots/{lot_id:int}/sealed-bids/withdraw"): Driver(
-        Outcome.REFUSED, lambda s: s.page("bidder", f"/lots/{s.lots['sealed_running']}/sealed-bids/withdraw")
+        Outcome.REFUSED,
+        lambda s: s.signed_page("bidder", "sealed_running", "sealed-bids/withdraw", "bid.withdrawn", {}, {}),
     ),
     ("POST", "/lots/{lot_id:int}/award/sign"): Driver(
-        Outcome.REFUSED, lambda s: s.page("bidder2", f"/lots/{s.lots['awarded']}/award/sign")
+        Outcome.REFUSED,
+        lambda s: s.signed_page("bidder2", "awarded", "award/sign", "award.signed", {"price": 110_000_00}, {}),
     ),
     ("POST", "/lots/{lot_id:int}/award/decline"): Driver(
-        Outcome.REFUSED, lambda s: s.page("bidder2", f"/lots/{s.lots['awarded']}/award/decline")
+        Outcome.REFUSED,
+        lambda s: s.signed_page("bidder2", "awarded", "award/decline", "award.declined", {}, {}),
     ),
+    ("POST", "/api/lots/{lot_id:int}/me/keys"): Driver(Outcome.REFUSED, lambda s: s.add_lot_key("bidder", "running")),
+    ("POST", "/api/officer/lots/{lot_id:int}/bidders/{pseudonym:str}/key"): Driver(
+        Outcome.REFUSED, lambda s: s.replace_key("bidder2", "running")
+    ),
+    ("POST", "/api/me/keys"): Driver(Outcome.DONE, lambda s: s.new_key_request("bidder")),
+    ("POST", "/api/me/passkeys/options"): Driver(
+        Outcome.DONE, lambda s: s.api("bidder", "POST", "/api/me/passkeys/options")
+    ),
+    ("POST", "/api/me/passkeys"): Driver(Outcome.DONE, lambda s: s.passkey("bidder")),
+    ("DELETE", "/api/me/keys/{key_id:str}"): Driver(Outcome.DONE, lambda s: s.revoke_new_key("bidder")),
     ("POST", "/officer/lots/new"): Driver(
         Outcome.DONE, lambda s: s.page("officer_tokmok", "/officer/lots/new", lot_form(""))
     ),

@@ -16,7 +16,7 @@ from auction.ledger.models import PendingEntry
 from auction.lots.models import Lot, LotVersion
 from tests.kit.page import Page
 from tests.kit.world import World
-from tests.web.auction_support import Auctioneer, idempotency_key
+from tests.web.auction_support import Auctioneer, form_signed, idempotency_key
 from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_console import lot_form, officer_creates_a_lot
@@ -150,7 +150,13 @@ async def test_a_bid_refused_half_way_shows_and_keeps_the_auction_as_it_was(
         await auctioneer.tick()
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
-    form = {"_csrf_token": csrf_token(page.text), "idempotency_key": idempotency_key(page.text), "amount": "105000"}
+    signed = await form_signed(auctioneer.world, "bidder", lot_id, "bid.placed", {"amount": 105_000_00})
+    form = {
+        "_csrf_token": csrf_token(page.text),
+        "idempotency_key": idempotency_key(page.text),
+        "amount": "105000",
+        **signed,
+    }
     assert await ledger_bodies(sessions, lot_id) == 0  # all integrated: the next body is the only one admitted
     client.app.state.settings.ledger_backlog_limit = 1
     before = await all_rows(sessions)

@@ -28,8 +28,10 @@ from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
 from web.bidding.refusal import signed_refusal
 from web.bidding.schemas import (
+    AcceptRequest,
     ActionReceiptOut,
     ApplicationOut,
+    ApplicationRequest,
     ApplicationSubmitted,
     AwardDeclined,
     AwardOut,
@@ -43,6 +45,8 @@ from web.bidding.schemas import (
     SealedLotKey,
     SealedLotOutcome,
     SealedLotPublished,
+    SignedAction,
+    signed_dict,
 )
 from web.lib.error_schemas import api_errors
 
@@ -92,11 +96,15 @@ class BiddingApi(Controller):
         self,
         request: Request[Any, Any, State],
         lot_id: FromPath[int],
+        data: JSONBody[ApplicationRequest],
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
     ) -> ApplicationSubmitted:
+        keys = None if data.keys is None else [key.as_dict() for key in data.keys]
         async with signed_refusal(request, lot_id, "application.submit"):
-            application, admitted = await participation_service.apply_with_receipt(_user(api_user), lot_id)
+            application, admitted = await participation_service.apply_with_receipt(
+                _user(api_user), lot_id, keys, signed_dict(data.signed)
+            )
         return ApplicationSubmitted(
             **ApplicationOut.of(application).model_dump(), receipt=ActionReceiptOut.of(admitted)
         )
@@ -206,7 +214,9 @@ class BiddingApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
         async with signed_refusal(request, lot_id, "bid.place"):
-            receipt = await auction_service.place_bid(_user(api_user), lot_id, data.amount, idempotency_key)
+            receipt = await auction_service.place_bid(
+                _user(api_user), lot_id, data.amount, idempotency_key, signed_dict(data.signed)
+            )
         return BidReceiptOut.of(receipt)
 
     @post(
@@ -222,7 +232,9 @@ class BiddingApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
         async with signed_refusal(request, lot_id, "bid.seal"):
-            receipt = await auction_service.submit_sealed(_user(api_user), lot_id, data.ciphertext, idempotency_key)
+            receipt = await auction_service.submit_sealed(
+                _user(api_user), lot_id, data.ciphertext, idempotency_key, signed_dict(data.signed)
+            )
         return BidReceiptOut.of(receipt)
 
     @delete("/lots/{lot_id:int}/sealed-bids", status_code=200, summary="Withdraw my sealed bid", responses=ACTION)
@@ -230,11 +242,12 @@ class BiddingApi(Controller):
         self,
         request: Request[Any, Any, State],
         lot_id: FromPath[int],
+        data: JSONBody[SignedAction],
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> SealedBidWithdrawn:
         async with signed_refusal(request, lot_id, "bid.withdraw"):
-            admitted = await auction_service.withdraw_sealed(_user(api_user), lot_id)
+            admitted = await auction_service.withdraw_sealed(_user(api_user), lot_id, signed_dict(data.signed))
         return SealedBidWithdrawn(lot_id=lot_id, withdrawn=True, receipt=ActionReceiptOut.of(admitted))
 
     @post("/lots/{lot_id:int}/accept", summary="Accept the current price of a descending auction", responses=ACTION)
@@ -242,12 +255,16 @@ class BiddingApi(Controller):
         self,
         request: Request[Any, Any, State],
         lot_id: FromPath[int],
+        data: JSONBody[AcceptRequest],
         idempotency_key: IdempotencyKey,
         auction_service: NamedDependency[AuctionService],
         api_user: NamedDependency[User | None],
     ) -> BidReceiptOut:
         async with signed_refusal(request, lot_id, "bid.accept"):
-            return BidReceiptOut.of(await auction_service.accept_price(_user(api_user), lot_id, idempotency_key))
+            receipt = await auction_service.accept_price(
+                _user(api_user), lot_id, idempotency_key, data.limit, signed_dict(data.signed)
+            )
+        return BidReceiptOut.of(receipt)
 
     @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
     async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> LiveAuction:
@@ -306,11 +323,12 @@ class BiddingApi(Controller):
         self,
         request: Request[Any, Any, State],
         lot_id: FromPath[int],
+        data: JSONBody[SignedAction],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
     ) -> AwardSigned:
         async with signed_refusal(request, lot_id, "award.sign"):
-            award, admitted = await award_service.sign_with_receipt(_user(api_user), lot_id)
+            award, admitted = await award_service.sign_with_receipt(_user(api_user), lot_id, signed_dict(data.signed))
         return AwardSigned(**AwardOut.of(award).model_dump(), receipt=ActionReceiptOut.of(admitted))
 
     @post(
@@ -323,9 +341,12 @@ class BiddingApi(Controller):
         self,
         request: Request[Any, Any, State],
         lot_id: FromPath[int],
+        data: JSONBody[SignedAction],
         award_service: NamedDependency[AwardService],
         api_user: NamedDependency[User | None],
     ) -> AwardDeclined:
         async with signed_refusal(request, lot_id, "award.decline"):
-            passed, admitted = await award_service.decline_with_receipt(_user(api_user), lot_id)
+            passed, admitted = await award_service.decline_with_receipt(
+                _user(api_user), lot_id, signed_dict(data.signed)
+            )
         return AwardDeclined(passed_to=AwardOut.of(passed) if passed else None, receipt=ActionReceiptOut.of(admitted))

@@ -6,9 +6,10 @@ click, a retry after a lost answer) is one bid: the service answers the second w
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -77,3 +78,31 @@ def _parse(
         errors.add_validation_error(invalid, gettext, overrides=overrides)
         return None, errors
     return parsed, errors
+
+
+def _json_field(data: Mapping[str, str], name: str) -> object:
+    """A hidden field the page's script filled with JSON; absent or unreadable is None (refused as unsigned)."""
+    text = data.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def signed_of(data: Mapping[str, str]) -> dict[str, Any] | None:
+    """The bidder's signature the page's script put in the hidden `signed` field (docs/keys.md 1.2)."""
+    signed = _json_field(data, "signed")
+    return signed if isinstance(signed, dict) else None
+
+
+def keys_of(data: Mapping[str, str]) -> object:
+    """The key objects an application puts on the lot, from the hidden `keys` field."""
+    return _json_field(data, "keys")
+
+
+def limit_of(data: Mapping[str, str]) -> int:
+    """The Dutch price the bidder signed for, in tyiyn, from the hidden `limit` field (0 when absent)."""
+    text = data.get("limit", "").strip()
+    return int(text) if text.isdigit() and len(text) <= 16 else 0

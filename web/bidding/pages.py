@@ -24,7 +24,7 @@ from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
 from auction.ledger.keys import LedgerKeys
 from auction.lots.service import LotService
-from web.bidding.forms import idempotency_key_of, parse_open_bid, parse_sealed_bid
+from web.bidding.forms import idempotency_key_of, keys_of, limit_of, parse_open_bid, parse_sealed_bid, signed_of
 from web.bidding.live import LIVE_TEMPLATE, Live, LiveView, live_context, live_events, load_live
 from web.bidding.views import BiddingDesk
 from web.lib.form_errors import FormErrors
@@ -49,6 +49,7 @@ class BiddingPages(Controller):
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
         participation_service: NamedDependency[ParticipationService],
@@ -57,7 +58,8 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, participation_service.apply(user, lot_id), visitor.explain)
+        applying = participation_service.apply(user, lot_id, keys_of(data), signed_of(data))
+        await errors.attempt(db_session, applying, visitor.explain)
         return await _answer(
             request,
             visitor,
@@ -88,7 +90,9 @@ class BiddingPages(Controller):
         if submitted is not None and submitted.amount is not None:
             try:
                 async with db_session.begin_nested():
-                    receipt = await auction_service.place_bid(user, lot_id, submitted.amount, submitted.key)
+                    receipt = await auction_service.place_bid(
+                        user, lot_id, submitted.amount, submitted.key, signed_of(data)
+                    )
             except DomainError as refusal:
                 errors.add_refusal(refusal, visitor.explain)
         return await _answer_bid(
@@ -114,7 +118,9 @@ class BiddingPages(Controller):
         if submitted is not None and submitted.ciphertext is not None:
             try:
                 async with db_session.begin_nested():
-                    receipt = await auction_service.submit_sealed(user, lot_id, submitted.ciphertext, submitted.key)
+                    receipt = await auction_service.submit_sealed(
+                        user, lot_id, submitted.ciphertext, submitted.key, signed_of(data)
+                    )
             except DomainError as refusal:
                 errors.add_refusal(refusal, visitor.explain)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
@@ -124,6 +130,7 @@ class BiddingPages(Controller):
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
         auction_service: NamedDependency[AuctionService],
@@ -132,7 +139,8 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, auction_service.withdraw_sealed(user, lot_id), visitor.explain)
+        withdrawing = auction_service.withdraw_sealed(user, lot_id, signed_of(data))
+        await errors.attempt(db_session, withdrawing, visitor.explain)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, None, errors, {})
 
     @post("/lots/{lot_id:int}/accept")
@@ -153,7 +161,9 @@ class BiddingPages(Controller):
         receipt: BidReceipt | None = None
         try:
             async with db_session.begin_nested():
-                receipt = await auction_service.accept_price(user, lot_id, idempotency_key_of(data))
+                receipt = await auction_service.accept_price(
+                    user, lot_id, idempotency_key_of(data), limit_of(data), signed_of(data)
+                )
         except DomainError as refusal:
             errors.add_refusal(refusal, visitor.explain)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
@@ -163,6 +173,7 @@ class BiddingPages(Controller):
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
         award_service: NamedDependency[AwardService],
@@ -171,7 +182,7 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, award_service.sign(user, lot_id), visitor.explain)
+        await errors.attempt(db_session, award_service.sign(user, lot_id, signed_of(data)), visitor.explain)
         return await _answer(
             request,
             visitor,
@@ -189,6 +200,7 @@ class BiddingPages(Controller):
         self,
         request: HTMXRequest,
         lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
         visitor: NamedDependency[Visitor],
         lot_service: NamedDependency[LotService],
         award_service: NamedDependency[AwardService],
@@ -198,7 +210,7 @@ class BiddingPages(Controller):
         """The winner gives the lot up: the deposit is forfeited and the runner-up is offered the lot."""
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, award_service.decline(user, lot_id), visitor.explain)
+        await errors.attempt(db_session, award_service.decline(user, lot_id, signed_of(data)), visitor.explain)
         return await _answer(
             request,
             visitor,

@@ -3,11 +3,12 @@ awards, the live auction, sealed lots)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from auction.accounts.models import BidderKey
 from auction.bidding.auction import BidReceipt
 from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
 from auction.clock import as_utc
@@ -17,17 +18,150 @@ from auction.ledger.verifier.auction_rules import Outcome
 from auction.lots.models import AuctionFormat, LotState
 from web.lib.json_time import LedgerTime
 
+B64u = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]*$", max_length=4096)]
+
+
+class Signed(BaseModel):
+    """The bidder's signature over the action's statement (docs/keys.md 1.2); the server checks it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    seq: Annotated[int, Field(ge=1, description="The bidder's next number on this lot (see .../me/statement).")]
+    seen_at: str = Field(description="The time on the bidder's device, as a ledger time string.")
+    sig: B64u = Field(description="Ed25519 signature, or a passkey's DER ECDSA signature, base64url.")
+    authenticator_data: B64u | None = Field(default=None, description="Passkeys only.")
+    client_data_json: B64u | None = Field(default=None, description="Passkeys only.")
+
+    def as_dict(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+
+def signed_dict(signed: Signed | None) -> dict[str, object] | None:
+    return None if signed is None else signed.as_dict()
+
+
+class KeyObject(BaseModel):
+    """A bidder's public key as the ledger records it (docs/keys.md 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alg: Literal["ed25519", "webauthn-es256"]
+    public_key: B64u
+    rp_id: str | None = Field(default=None, max_length=253, description="Passkeys only: the relying party id.")
+
+    def as_dict(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+
+class SignedAction(BaseModel):
+    """A bidder action with no values of its own: only the signature (withdraw, award sign or decline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signed: Signed | None = None
+
+
+class ApplicationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: Annotated[list[KeyObject], Field(min_length=1, max_length=5)] | None = Field(
+        default=None, description="The keys the bidder signs with on this lot, sorted by key_id; signed by one."
+    )
+    signed: Signed | None = None
+
 
 class BidRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     amount: Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="Tyiyn; the rent per period for a lease")]
+    signed: Signed | None = None
 
 
 class SealedBidRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ciphertext: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+    signed: Signed | None = None
+
+
+class AcceptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    limit: Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="The Dutch price the bidder agrees to.")]
+    signed: Signed | None = None
+
+
+class LotKeyRequest(BaseModel):
+    """Another of the bidder's keys for a lot, signed by a key already on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: KeyObject
+    signed: Signed | None = None
+
+
+class KeyReplacement(BaseModel):
+    """An officer's re-identification: the bidder's new key, why, and the bidder's signature with that key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: KeyObject
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    signed: Signed | None = None
+
+
+class Ed25519KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alg: Literal["ed25519"]
+    public_key: B64u = Field(description="The 32-byte Ed25519 public key, base64url.")
+    proof: B64u = Field(description="Signature of 'achyk-key-registration/v1|user=<id>|public_key=<public_key>'.")
+    label: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class PasskeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credential: dict[str, Any] = Field(description="The RegistrationResponseJSON of startRegistration.")
+    label: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    alg: str
+    public_key: str
+    rp_id: str | None
+    credential_id: str | None = Field(
+        description="A passkey's WebAuthn credential id (base64url), by which the browser asks for it; public."
+    )
+    label: str
+    created_at: LedgerTime
+    revoked_at: LedgerTime | None
+
+    @classmethod
+    def of(cls, key: BidderKey) -> KeyOut:
+        return cls(
+            key_id=key.key_id,
+            alg=key.alg,
+            public_key=key.public_key,
+            rp_id=key.rp_id,
+            credential_id=key.credential_id,
+            label=key.label,
+            created_at=as_utc(key.created_at),
+            revoked_at=as_utc(key.revoked_at) if key.revoked_at else None,
+        )
+
+
+class StatementContext(BaseModel):
+    """What a bidder's device needs to sign its next statement on a lot."""
+
+    lot: int
+    bidder: str = Field(description="The bidder's pseudonym on the lot (known before applying).")
+    next_seq: int
+    keys: list[str] = Field(description="Key ids registered for this bidder on this lot.")
+    rp_id: str
+    server_time: LedgerTime
 
 
 class CommissionSetup(BaseModel):
@@ -226,4 +360,62 @@ class LiveAuction(BaseModel):
     @model_serializer(mode="wrap")
     def _only_what_applies(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
         # Absent means "not at this stage"; null means "not known yet" (no bid) or "hidden" (sealed).
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class RelyingPartyOut(BaseModel):
+    name: str
+    id: str
+
+
+class PasskeyUserOut(BaseModel):
+    id: str = Field(description="base64url user handle")
+    name: str
+    displayName: str  # noqa: N815 - WebAuthn's own spelling, as startRegistration reads it
+
+
+class CredentialParameterOut(BaseModel):
+    type: str
+    alg: int
+
+
+class CredentialDescriptorOut(BaseModel):
+    id: str
+    type: str
+    transports: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class AuthenticatorSelectionOut(BaseModel):
+    residentKey: str | None = None  # noqa: N815
+    requireResidentKey: bool | None = None  # noqa: N815
+    userVerification: str | None = None  # noqa: N815
+    authenticatorAttachment: str | None = None  # noqa: N815
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+class PasskeyOptions(BaseModel):
+    """WebAuthn registration options (PublicKeyCredentialCreationOptionsJSON), for startRegistration."""
+
+    rp: RelyingPartyOut
+    user: PasskeyUserOut
+    challenge: str
+    pubKeyCredParams: list[CredentialParameterOut]  # noqa: N815
+    timeout: int | None = None
+    excludeCredentials: list[CredentialDescriptorOut] = Field(default_factory=list)  # noqa: N815
+    authenticatorSelection: AuthenticatorSelectionOut | None = None  # noqa: N815
+    attestation: str | None = None
+    hints: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
         return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}

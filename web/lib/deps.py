@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from hmac import compare_digest
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.keys import KeyService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import Applications, ParticipationService
+from auction.bidding.passkeys import PasskeyService, RelyingParty
 from auction.clock import Clock
-from auction.errors import NotAuthenticated
+from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
@@ -146,3 +150,47 @@ def provide_municipality_service(db_session: NamedDependency[AsyncSession]) -> M
 
 def provide_live_auctions(db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]) -> LiveAuctions:
     return LiveAuctions(db_session, clock)
+
+
+def provide_key_service(db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]) -> KeyService:
+    return KeyService(db_session, clock)
+
+
+def provide_passkey_service(
+    db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> PasskeyService:
+    party = RelyingParty(rp_id=settings.webauthn_rp_id, origin=settings.resolved_webauthn_origin)
+    return PasskeyService(db_session, clock, party)
+
+
+def _csrf_header_matches(request: Request[Any, Any, Any]) -> bool:
+    """The double-submit check Litestar's CSRF middleware makes, for the /api/ routes it is told to skip."""
+    config = request.app.csrf_config
+    if config is None:
+        return True
+    sent, cookie = request.headers.get(config.header_name), request.cookies.get(config.cookie_name)
+    if not sent or not cookie:
+        return False
+
+    def secret_of(token: str) -> str | None:
+        head, tail = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+        if len(token) <= CSRF_SECRET_LENGTH or not compare_digest(tail, generate_csrf_hash(head, config.secret)):
+            return None
+        return head
+
+    sent_secret, cookie_secret = secret_of(sent), secret_of(cookie)
+    return sent_secret is not None and cookie_secret is not None and compare_digest(sent_secret, cookie_secret)
+
+
+async def provide_key_user(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> User | None:
+    """The caller of the key routes: an API client by its bearer token, or the logged-in browser (whose
+    passkeys these routes make) by its session cookie, which then must carry the CSRF header on every change."""
+    api_user = await provide_api_user(request, account_service)
+    if api_user is not None:
+        return api_user
+    user = await provide_web_user(request, account_service)
+    if user is not None and request.method not in {"GET", "HEAD", "OPTIONS"} and not _csrf_header_matches(request):
+        raise PermissionDenied("auth.csrf_header_missing")
+    return user

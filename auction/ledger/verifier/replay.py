@@ -35,6 +35,7 @@ from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier import dkg
+from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
@@ -66,6 +67,7 @@ OFFICIAL_KINDS = frozenset(
         "application.rejected",
         "sealed.share",
         "sealed.opened",
+        "bidder.key.replaced",
     }
 )
 SYSTEM_KINDS = frozenset(
@@ -89,6 +91,7 @@ BIDDER_KINDS = frozenset(
         "bid.accepted",
         "award.signed",
         "award.declined",
+        "bidder.key.added",
     }
 )
 
@@ -101,16 +104,18 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "lot.published": (frozenset({"version", "municipality", "terms"}), frozenset({"sealed", "repeat_of"})),
     "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
     "lot.cancelled": (frozenset({"reason", "was"}), frozenset()),
-    "application.submitted": (frozenset({"bidder"}), frozenset()),
+    "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
+    "bidder.key.added": (frozenset({"bidder", "key", "signed"}), frozenset()),
+    "bidder.key.replaced": (frozenset({"bidder", "key", "reason", "signed"}), frozenset()),
     "deposit.confirmed": (frozenset({"bidder", "bank_reference"}), frozenset()),
     "application.approved": (frozenset({"bidder"}), frozenset()),
     "application.rejected": (frozenset({"bidder", "reason"}), frozenset()),
     "auction.opened": (frozenset({"closes_at", "latest_close", "participants", "outage_rule"}), frozenset()),
-    "bid.placed": (frozenset({"bidder", "amount"}), frozenset()),
+    "bid.placed": (frozenset({"bidder", "amount", "signed"}), frozenset()),
     "auction.extended": (frozenset({"closes_at", "reason"}), frozenset({"outage_from", "outage_to"})),
-    "bid.sealed": (frozenset({"bidder", "ciphertext", "ciphertext_hash", "replaces"}), frozenset()),
-    "bid.withdrawn": (frozenset({"bidder"}), frozenset()),
-    "bid.accepted": (frozenset({"bidder", "amount"}), frozenset()),
+    "bid.sealed": (frozenset({"bidder", "ciphertext", "ciphertext_hash", "replaces", "signed"}), frozenset()),
+    "bid.withdrawn": (frozenset({"bidder", "signed"}), frozenset()),
+    "bid.accepted": (frozenset({"bidder", "amount", "limit", "signed"}), frozenset()),
     "auction.closed": (frozenset({"chain_head", "chain_length", "bid_count", "closes_at"}), frozenset()),
     "sealed.share": (frozenset({"member", "shares", "sig"}), frozenset()),
     "sealed.opened": (
@@ -122,8 +127,8 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
         _LEASE,
     ),
     "award.failed": (_DECISION, frozenset()),
-    "award.signed": (frozenset({"bidder"}), frozenset()),
-    "award.declined": (frozenset({"bidder", "deposit"}), frozenset()),
+    "award.signed": (frozenset({"bidder", "price", "signed"}), frozenset()),
+    "award.declined": (frozenset({"bidder", "deposit", "signed"}), frozenset()),
     "award.expired": (frozenset({"bidder", "deposit"}), frozenset()),
     "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
     "award.lapsed": (frozenset({"reason"}), frozenset()),
@@ -383,8 +388,12 @@ class _Lot:
     amounts: dict[str, int] | None = None  # decrypted standing sealed bids, once sealed.opened
     acceptance: rules.Placed | None = None
     acceptance_index: int = -1
+    # bidder keys (docs/keys.md 1.3): each bidder's registered keys by key id, and their last signed seq
+    bidder_keys: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    bidder_seq: dict[str, int] = field(default_factory=dict)
     # the award
     offered: str | None = None
+    offer_price: int | None = None
     deadline: datetime | None = None
     runner_up: tuple[str, int] | None = None
 
@@ -418,6 +427,8 @@ class _Lot:
         if handler is None:
             raise _Violation(f"{kind} is not a lot entry kind of docs/ledger-entries.md")
         self._check_actor(body)
+        if kind in st.SIGNED_KINDS:
+            self._check_statement(body)
         handler(self, index, body)
         self.next_seq += 1
         self.head = body.hash
@@ -435,6 +446,38 @@ class _Lot:
             bidder = _pseudonym(body.payload)
             if actor != f"bidder:{bidder}":
                 raise _Violation(f"actor {actor!r} is not the payload's bidder:{bidder}")
+
+    def _check_statement(self, body: Body) -> None:
+        """The entry is signed by a key registered for its bidder on this lot, with the next seq, in time."""
+        kind, payload = body.kind, body.payload
+        bidder = _pseudonym(payload)
+        try:
+            if kind == "application.submitted":
+                registry = {st.key_id(key): key for key in st.check_keys(payload["keys"])}
+                last = 0
+            elif kind == "bidder.key.replaced":
+                if bidder not in self.bidder_keys:
+                    raise _Violation(f"bidder.key.replaced for {bidder}, who did not apply")
+                new = st.check_key(payload["key"])
+                registry, last = {st.key_id(new): new}, self.bidder_seq[bidder]
+            else:
+                if bidder not in self.bidder_keys:
+                    raise _Violation(f"{kind} by {bidder}, who has no keys on this lot (no application.submitted)")
+                registry, last = self.bidder_keys[bidder], self.bidder_seq[bidder]
+            signed = st.check_signed(self.lot, kind, payload, body.at_datetime, registry, last + 1)
+            if kind == "bidder.key.added":
+                new = st.check_key(payload["key"])
+                if st.key_id(new) in registry:
+                    raise _Violation(f"bidder.key.added adds {st.key_id(new)}, which {bidder} already has")
+                if len(registry) >= st.MAX_KEYS:
+                    raise _Violation(f"bidder.key.added: {bidder} already has {st.MAX_KEYS} keys on this lot")
+                registry = {**registry, st.key_id(new): new}
+        except st.StatementError as exc:
+            raise _Violation(f"signed: {exc.reason} ({exc.code})") from None
+        if kind == "application.submitted" and bidder in self.bidder_keys:
+            return  # applied twice: the handler names it
+        self.bidder_keys[bidder] = registry
+        self.bidder_seq[bidder] = signed["seq"]
 
     def _require(self, body: Body, *phases: str) -> None:
         if self.phase in phases:
@@ -727,6 +770,9 @@ class _Lot:
         amount = _int(body.payload, "amount")
         if amount != price:
             raise _Violation(f"bid.accepted amount {amount} but the Dutch price at {body.at} is {price}")
+        limit = _int(body.payload, "limit")
+        if amount > limit:
+            raise _Violation(f"bid.accepted amount {amount} is above the limit {limit} the bidder signed for")
         self.acceptance = rules.Placed(bidder, amount, at, body.lot_seq)
         self.acceptance_index = index
         self.bid_bodies += 1
@@ -890,6 +936,7 @@ class _Lot:
         if deadline <= body.at_datetime:
             raise _Violation(f"{body.kind} sign_deadline {_t(deadline)} is not after its at {body.at}")
         self.offered, self.deadline = bidder, deadline
+        self.offer_price = _int(body.payload, "price")
         self.phase = OFFERED
 
     def _floor(self) -> int:
@@ -950,6 +997,9 @@ class _Lot:
 
     def award_signed(self, index: int, body: Body) -> None:
         self._offered_bidder(body)
+        price = _int(body.payload, "price")
+        if price != self.offer_price:
+            raise _Violation(f"award.signed price {price} but the lot is offered at {self.offer_price}")
         assert self.deadline is not None
         if body.at_datetime >= self.deadline:
             raise _Violation(f"award.signed at {body.at}, not before the deadline {_t(self.deadline)}")
@@ -1001,8 +1051,19 @@ class _Lot:
         # Nothing may follow: the bids are no longer needed.
         self.placed, self.standing, self.amounts = [], {}, None
 
+    # -- bidder keys (the signature and the registry were checked in step) --
+
+    def key_added(self, index: int, body: Body) -> None:
+        self._require(body, PUBLISHED, BIDDING, CLOSED, OFFERED, LAPSING)
+
+    def key_replaced(self, index: int, body: Body) -> None:
+        self._require(body, PUBLISHED, BIDDING, CLOSED, OFFERED, LAPSING)
+        _str(body.payload, "reason")
+
 
 _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
+    "bidder.key.added": _Lot.key_added,
+    "bidder.key.replaced": _Lot.key_replaced,
     "lot.published": _Lot.published,
     "lot.amended": _Lot.amended,
     "lot.cancelled": _Lot.cancelled,

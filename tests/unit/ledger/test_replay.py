@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from auction.bidding.commission_member import SoftwareMember, members_from
+from auction.bidding.signer import Ed25519Signer, sign
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier import dkg
+from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.cli import main as verifier_main
@@ -58,6 +61,36 @@ class Entry:
     actor: str
     payload: dict[str, Any]
     auto_head: bool = True
+    # Bidder entries are signed by the bidder's key when built (see `build`), unless this is False.
+    sign: bool = True
+
+
+def signer_of(bidder: str) -> Ed25519Signer:
+    """Bidder ``bidder``'s key: the same for the same pseudonym, so a chain rebuilt signs alike."""
+    return Ed25519Signer(Ed25519PrivateKey.from_private_bytes(hashlib.sha256(bidder.encode()).digest()))
+
+
+def signed_payload(entry: Entry, seqs: dict[tuple[int, str], int]) -> dict[str, Any]:
+    """The entry's payload with the bidder's `signed` (and an application's `keys`), as their device makes it."""
+    payload = entry.payload
+    if not entry.sign or entry.kind not in st.SIGNED_KINDS or entry.lot is None or "signed" in payload:
+        return payload
+    bidder = payload.get("bidder")
+    if not isinstance(bidder, str):
+        return payload
+    signer = signer_of(bidder)
+    if entry.kind == "application.submitted" and "keys" not in payload:
+        payload = {**payload, "keys": [signer.key]}
+    if entry.kind in {"bidder.key.added", "bidder.key.replaced"}:
+        signer = SIGNER_OF_KEY.get(payload["key"]["public_key"], signer)
+    seq = 1 if entry.kind == "application.submitted" else seqs.get((entry.lot, bidder), 0) + 1
+    seqs[entry.lot, bidder] = seq
+    stmt = st.statement(entry.lot, bidder, entry.kind, seq, t(entry.at), st.action_fields(entry.kind, payload))
+    return {**payload, "signed": sign(signer, stmt)}
+
+
+# Keys made for bidder.key.added / replaced entries, by public key, so the builder signs a replacement with it.
+SIGNER_OF_KEY: dict[str, Ed25519Signer] = {}
 
 
 def build(entries: list[Entry]) -> list[Leaf]:
@@ -66,9 +99,10 @@ def build(entries: list[Entry]) -> list[Leaf]:
     leaves: list[Leaf] = []
     prev_leaf = ZERO_HASH
     integrated_at = T0  # the integrator appends each body at or after its `at`, never going backwards
+    seqs: dict[tuple[int, str], int] = {}
     for index, entry in enumerate(entries):
         seq, prev = heads.get(entry.lot, (0, ZERO_HASH))
-        payload = entry.payload
+        payload = signed_payload(entry, seqs)
         if entry.auto_head and entry.kind in HEAD_KINDS:
             payload = {**payload, "chain_head": prev, "chain_length": seq}
         body = make_body(
@@ -133,6 +167,7 @@ class Script:
         self.members: list[SoftwareMember] = []
         self.sealed: dict[str, Any] = {}
         self.standing: dict[str, str] = {}  # bidder -> ciphertext
+        self.offer_price = 0
 
     def add(self, kind: str, at: datetime, payload: dict[str, Any], actor: str = SYSTEM, mark: str = "") -> Script:
         if mark:
@@ -295,13 +330,15 @@ class Script:
             "reason": reason,
             **self.deal(),
         }
+        self.offer_price = price
         return self.add("award.made", at, payload, mark="award")
 
     def fail(self, at: datetime, reason: str, *, bid_count: int) -> Script:
         return self.add("award.failed", at, {"bid_count": bid_count, "reason": reason}, mark="failed")
 
     def sign(self, bidder: str, at: datetime) -> Script:
-        return self.add("award.signed", at, {"bidder": bidder}, f"bidder:{bidder}", mark="signed")
+        payload = {"bidder": bidder, "price": self.offer_price}
+        return self.add("award.signed", at, payload, f"bidder:{bidder}", mark="signed")
 
     def decline(self, bidder: str, at: datetime) -> Script:
         payload = {"bidder": bidder, "deposit": "forfeited"}
@@ -312,6 +349,7 @@ class Script:
 
     def pass_to(self, bidder: str, price: int, at: datetime) -> Script:
         payload = {"to": bidder, "price": price, "sign_deadline": t(at + 5 * DAY), **self.deal()}
+        self.offer_price = price
         return self.add("award.passed", at, payload, mark="passed")
 
     def lapse(self, at: datetime) -> Script:
@@ -387,7 +425,8 @@ def descending_auction(lot: int = 3) -> Script:
     dutch_end = OPENS + 11 * MIN  # one interval after the tenth drop reaches the floor
     s.open(2, closes_at=dutch_end, latest=dutch_end)
     taken = OPENS + 3 * MIN + 10 * SEC
-    s.add("bid.accepted", taken, {"bidder": b(2), "amount": 85_000_00}, f"bidder:{b(2)}", mark="accepted")
+    payload = {"bidder": b(2), "amount": 85_000_00, "limit": 85_000_00}
+    s.add("bid.accepted", taken, payload, f"bidder:{b(2)}", mark="accepted")
     s.close(taken + SEC, taken, 1)
     s.award(taken + 2 * SEC, b(2), 85_000_00, bid_count=1, reason="first to accept")
     s.expire(b(2), taken + 2 * SEC + 5 * DAY)
@@ -941,7 +980,8 @@ def test_a_second_dutch_acceptance() -> None:
     entries = list(s.entries)
     i = s.marks["accepted"] + 1
     first = entries[i - 1]
-    entries.insert(i, replace(first, actor=f"bidder:{b(1)}", payload={"bidder": b(1), "amount": 85_000_00}))
+    payload = {"bidder": b(1), "amount": 85_000_00, "limit": 85_000_00}
+    entries.insert(i, replace(first, actor=f"bidder:{b(1)}", payload=payload))
     assert replay(build(entries)) == [
         Finding(
             i, f"lot 3, bid.accepted: a second bid.accepted: the auction ended with the acceptance at index {i - 1}"
@@ -963,7 +1003,7 @@ def test_a_signature_by_someone_not_offered_the_lot() -> None:
     s = open_auction()
     entries = list(s.entries)
     i = s.marks["signed"]
-    entries[i] = replace(entries[i], actor=f"bidder:{b(3)}", payload={"bidder": b(3)})
+    entries[i] = replace(entries[i], actor=f"bidder:{b(3)}", payload={"bidder": b(3), "price": 125_000_00})
     assert replay(build(entries)) == finding(s, i, f"award.signed for {b(3)} but the lot is offered to {b(1)}")
 
 

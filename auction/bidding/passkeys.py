@@ -1,0 +1,125 @@
+"""Passkey registration (WebAuthn, ES256) with the `webauthn` library; the key then signs like any bidder key.
+
+The challenge is kept in `passkey_challenges` (one per account, replaced by a new ceremony, deleted when used),
+so any app process can finish a ceremony another began.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from webauthn import generate_registration_options, options_to_json, verify_registration_response
+from webauthn.helpers import decode_credential_public_key
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.decode_credential_public_key import DecodedEC2PublicKey
+from webauthn.helpers.exceptions import InvalidCBORData, InvalidRegistrationResponse, WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from auction.accounts.models import BidderKey, PasskeyChallenge, Role, User
+from auction.accounts.permissions import require_role
+from auction.bidding.keys import KeyService
+from auction.clock import Clock
+from auction.errors import InvalidInput
+from auction.ledger.verifier import statements as st
+
+CHALLENGE_LIFETIME = timedelta(minutes=10)
+RP_NAME = "Achyk"
+
+
+@dataclass(frozen=True, slots=True)
+class RelyingParty:
+    rp_id: str
+    origin: str
+
+
+def _b64u_decode(text: str) -> bytes:
+    return st.unb64u(text, "credential id")
+
+
+class PasskeyService:
+    def __init__(self, session: AsyncSession, clock: Clock, party: RelyingParty) -> None:
+        self.session = session
+        self.clock = clock
+        self.party = party
+        self.keys = KeyService(session, clock)
+
+    async def options(self, user: User) -> dict[str, Any]:
+        """Registration options for the browser (startRegistration's optionsJSON); the challenge is kept here."""
+        require_role(user, Role.BIDDER)
+        existing = [key for key in await self.keys.keys_of(user) if key.credential_id and key.revoked_at is None]
+        challenge = secrets.token_bytes(32)
+        options = generate_registration_options(
+            rp_id=self.party.rp_id,
+            rp_name=RP_NAME,
+            user_id=f"achyk-user-{user.id}".encode(),
+            user_name=user.email,
+            user_display_name=user.full_name,
+            challenge=challenge,
+            timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
+            ),
+            supported_pub_key_algs=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
+            exclude_credentials=[
+                PublicKeyCredentialDescriptor(id=_b64u_decode(key.credential_id))
+                for key in existing
+                if key.credential_id
+            ],
+        )
+        stored = await self.session.get(PasskeyChallenge, user.id, with_for_update=True)
+        if stored is None:
+            self.session.add(
+                PasskeyChallenge(user_id=user.id, challenge=st.b64u(challenge), created_at=self.clock.now())
+            )
+        else:
+            stored.challenge, stored.created_at = st.b64u(challenge), self.clock.now()
+        await self.session.flush()
+        parsed: dict[str, Any] = json.loads(options_to_json(options))
+        return parsed
+
+    async def register(self, user: User, credential: object, label: str | None) -> BidderKey:
+        """Verify the browser's RegistrationResponseJSON against the kept challenge and store the passkey."""
+        require_role(user, Role.BIDDER)
+        stored = await self.session.scalar(
+            select(PasskeyChallenge).where(PasskeyChallenge.user_id == user.id).with_for_update()
+        )
+        if stored is None:
+            raise InvalidInput("passkey.no_challenge", field="credential")
+        challenge, created = st.unb64u(stored.challenge, "challenge"), stored.created_at
+        await self.session.delete(stored)  # used once, whatever comes of it
+        await self.session.flush()
+        if self.clock.now() - created > CHALLENGE_LIFETIME:
+            raise InvalidInput("passkey.no_challenge", field="credential")
+        if not isinstance(credential, dict):
+            raise InvalidInput("passkey.invalid", field="credential", reason="the credential must be an object")
+        try:
+            verified = verify_registration_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=self.party.rp_id,
+                expected_origin=self.party.origin,
+                require_user_verification=True,
+                supported_pub_key_algs=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
+            )
+            public = decode_credential_public_key(verified.credential_public_key)
+        except (InvalidRegistrationResponse, InvalidCBORData, WebAuthnException) as exc:
+            raise InvalidInput("passkey.invalid", field="credential", reason=str(exc)) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput("passkey.invalid", field="credential", reason=f"malformed credential ({exc})") from None
+        if not isinstance(public, DecodedEC2PublicKey) or len(public.x) != 32 or len(public.y) != 32:
+            raise InvalidInput("passkey.invalid", field="credential", reason="the key is not a P-256 key")
+        point = b"\x04" + public.x + public.y
+        key = st.key_object(st.WEBAUTHN_ES256, st.b64u(point), self.party.rp_id)
+        return await self.keys.add_passkey(user, key, st.b64u(verified.credential_id), label)

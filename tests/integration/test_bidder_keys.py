@@ -1,0 +1,403 @@
+"""Bidder keys (docs/keys.md 1): signed statements taken and refused by the service, passkeys registered through
+the API, recovery by a second key or an officer's re-identification, and an operator's forgery the verifier names."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from auction.bidding.auction import AuctionService, BidReceipt
+from auction.bidding.keys import KeyService
+from auction.bidding.models import Bid
+from auction.bidding.participation import ParticipationService
+from auction.db.engine import transaction
+from auction.errors import DomainError
+from auction.ledger.admission import Admitted, LedgerWriter
+from auction.ledger.verifier import statements as st
+from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.verify import verify_bundle
+from tests.kit.drive import Drive
+from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator, StatementSigner, api_signed, sign
+from tests.kit.ledger import forge_bundle, records_of
+from tests.kit.world import World
+
+Client = AsyncTestClient[Litestar]
+
+
+async def bid_with(world: World, lot_id: int, who: str, amount: int, signed: dict[str, Any] | None) -> BidReceipt:
+    bidder = await world.user(who)
+    async with transaction(world.sessions) as session:
+        auctions = AuctionService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
+        return await auctions.place_bid(bidder, lot_id, amount, uuid.uuid4().hex, signed)
+
+
+async def refused(action: Awaitable[Any]) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        await action
+    return caught.value
+
+
+async def count_bids(world: World) -> int:
+    async with world.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Bid)) or 0)
+
+
+async def register_passkey(world: World, who: str, authenticator: SoftwareAuthenticator) -> None:
+    """A passkey on ``who``'s account, as the API stores one after verifying its registration."""
+    user = await world.user(who)
+    async with transaction(world.sessions) as session:
+        await KeyService(session, world.clock).add_passkey(user, authenticator.key, "Y3JlZA", "phone")
+
+
+async def add_lot_key(world: World, lot_id: int, who: str, key: dict[str, str], signer: StatementSigner) -> Admitted:
+    bidder = await world.user(who)
+    async with transaction(world.sessions) as session:
+        signed = await world.signed(who, lot_id, "bidder.key.added", {"key": key}, signer=signer, session=session)
+        participation = ParticipationService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
+        return await participation.add_key(bidder, lot_id, key, signed)
+
+
+# --- signatures accepted -----------------------------------------------------------------------------------
+
+
+async def test_ed25519_and_passkey_signatures_are_accepted_and_replay_clean(
+    world: World, drive: Drive, tmp_path: Path
+) -> None:
+    passkey = SoftwareAuthenticator()
+    await register_passkey(world, "bidder2", passkey)
+    lot_id = await world.lot("applications", bidders=("bidder",))
+    # bidder2 applies with both keys, signing the application with the passkey.
+    keys = sorted([dict(world.signers["bidder2"].key), passkey.key], key=st.key_id)
+    async with transaction(world.sessions) as session:
+        ledger = LedgerWriter(session, world.keys, world.clock)
+        signed = await world.signed(
+            "bidder2", lot_id, "application.submitted", {"keys": keys}, signer=passkey, session=session
+        )
+        bidder2 = await world.user("bidder2")
+        participation = ParticipationService(session, world.clock, ledger)
+        application = await participation.apply(bidder2, lot_id, keys, signed)
+        officer = await world.user("officer_tokmok")
+        await participation.confirm_deposit(officer, application.id, "KICB-2")
+    await drive.open(lot_id)
+    await drive.bid(lot_id, "bidder", 100_000_00)
+    signed = await world.signed("bidder2", lot_id, "bid.placed", {"amount": 105_000_00}, signer=passkey)
+    assert "authenticator_data" in signed
+    await bid_with(world, lot_id, "bidder2", 105_000_00, signed)
+    await drive.bid(lot_id, "bidder2", 110_000_00)  # and the Ed25519 key, next in the same sequence
+    await drive.close(lot_id)
+    await drive.verify(tmp_path)
+
+
+# --- each refusal ------------------------------------------------------------------------------------------
+
+
+async def test_each_bad_statement_is_refused_and_leaves_nothing(world: World, drive: Drive) -> None:
+    lot_id = await world.lot("bidding")
+    first = await world.signed("bidder", lot_id, "bid.placed", {"amount": 100_000_00})
+    await bid_with(world, lot_id, "bidder", 100_000_00, first)
+    amount = 105_000_00
+    fields = {"amount": amount}
+
+    async def signed_by(signer: StatementSigner, **changes: Any) -> dict[str, Any]:
+        stmt = await world.statement("bidder", lot_id, "bid.placed", fields)
+        return sign(signer, {**stmt, **changes})
+
+    stranger = Ed25519Signer()
+    kit = world.signers["bidder"]
+    late = format_time(world.clock.now() - timedelta(minutes=6))
+    other_amount = await world.signed("bidder", lot_id, "bid.placed", {"amount": 999_000_00})
+    cases: list[tuple[dict[str, Any] | None, str]] = [
+        (None, "statement.missing"),
+        ({"key_id": st.key_id(kit.key)}, "statement.missing"),
+        (other_amount, "statement.bad_signature"),  # signed for another amount
+        ({**await signed_by(kit), "sig": other_amount["sig"]}, "statement.bad_signature"),
+        (await signed_by(stranger), "statement.unknown_key"),
+        (await signed_by(kit, seq=4), "statement.wrong_sequence"),  # one ahead of the next, 3
+        (await signed_by(kit, seen_at=late), "statement.stale"),
+    ]
+    before = await count_bids(world)
+    for signed, code in cases:
+        error = await refused(bid_with(world, lot_id, "bidder", amount, signed))
+        assert error.code == code, (signed, error.message)
+        assert error.field == "signed"
+    assert await count_bids(world) == before
+    # A key revoked on the account signs nothing more, on any lot.
+    user = await world.user("bidder")
+    async with transaction(world.sessions) as session:
+        await KeyService(session, world.clock).revoke(user, st.key_id(kit.key))
+    error = await refused(bid_with(world, lot_id, "bidder", amount, await signed_by(kit)))
+    assert error.code == "statement.unknown_key"
+    # The refused attempts took no number: the next statement still carries seq 3 (application 1, first bid 2).
+    assert (await world.statement("bidder", lot_id, "bid.placed", fields))["seq"] == 3
+
+
+async def test_a_replayed_statement_is_refused(world: World, drive: Drive) -> None:
+    """The operator (or anyone who saw it) sends a bidder's signed sealed bid again: its number is used."""
+    lot_id = await world.lot("bidding", "sealed")
+    receipt = await drive.seal(lot_id, "bidder", 120_000_00)
+    body = json.loads(receipt.body)["payload"]
+    bidder = await world.user("bidder")
+    async with transaction(world.sessions) as session:
+        auctions = AuctionService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
+        again = auctions.submit_sealed(bidder, lot_id, body["ciphertext"], uuid.uuid4().hex, body["signed"])
+        error = await refused(again)
+    assert error.code == "statement.wrong_sequence"
+
+
+async def test_an_application_needs_keys_of_the_account_and_its_own_signature(world: World) -> None:
+    lot_id = await world.lot("published")
+    bidder = await world.user("bidder")
+    stranger = Ed25519Signer()
+    strange_keys = [dict(stranger.key)]
+
+    async def apply(keys: object, signed: dict[str, Any] | None) -> Any:
+        async with transaction(world.sessions) as session:
+            ledger = LedgerWriter(session, world.keys, world.clock)
+            return await ParticipationService(session, world.clock, ledger).apply(bidder, lot_id, keys, signed)
+
+    unsigned = await refused(apply(world.key_list("bidder"), None))
+    assert unsigned.code == "statement.missing"
+    foreign = await world.signed("bidder", lot_id, "application.submitted", {"keys": strange_keys}, signer=stranger)
+    assert (await refused(apply(strange_keys, foreign))).code == "statement.unknown_key"
+    keys = world.key_list("bidder")
+    wrong_keys = await world.signed("bidder", lot_id, "application.submitted", {"keys": []})
+    assert (await refused(apply(keys, wrong_keys))).code == "statement.bad_signature"
+    good = await world.signed("bidder", lot_id, "application.submitted", {"keys": keys})
+    assert (await apply(keys, good)).last_seq == 1
+
+
+# --- passkeys through the API ------------------------------------------------------------------------------
+
+
+async def test_a_passkey_is_registered_from_a_real_attestation_and_signs_bids(
+    client: Client, world: World, drive: Drive, tmp_path: Path
+) -> None:
+    auth = world.auth("bidder")
+    options = await client.post("/api/me/passkeys/options", headers=auth)
+    assert options.status_code == 200, options.text
+    body = options.json()
+    assert body["authenticatorSelection"]["userVerification"] == "required"
+    assert body["authenticatorSelection"]["residentKey"] == "preferred"
+    assert [p["alg"] for p in body["pubKeyCredParams"]] == [-7]
+    assert "authenticatorAttachment" not in body["authenticatorSelection"]  # absent, never null
+    authenticator = SoftwareAuthenticator()
+    credential = authenticator.register(body)
+    made = await client.post("/api/me/passkeys", json={"credential": credential, "label": "My phone"}, headers=auth)
+    assert made.status_code == 201, made.text
+    assert made.json()["key_id"] == st.key_id(authenticator.key)
+    assert made.json()["public_key"] == authenticator.key["public_key"]
+    # The challenge is used once: the same response again is refused.
+    again = await client.post("/api/me/passkeys", json={"credential": credential}, headers=auth)
+    assert again.status_code == 422
+    assert again.json()["code"] == "passkey.no_challenge"
+    # A response to another challenge is refused by py_webauthn.
+    await client.post("/api/me/passkeys/options", headers=auth)
+    forged = SoftwareAuthenticator().register({**body, "challenge": st.b64u(b"x" * 32)})
+    wrong = await client.post("/api/me/passkeys", json={"credential": forged}, headers=auth)
+    assert wrong.status_code == 422
+    assert wrong.json()["code"] == "passkey.invalid"
+    listed = (await client.get("/api/me/keys", headers=auth)).json()
+    assert [(k["alg"], k["label"]) for k in listed] == [("ed25519", "kit"), ("webauthn-es256", "My phone")]
+
+    # The passkey signs the application and a bid, through the API.
+    lot_id = await world.lot("published")
+    keys = [authenticator.key]
+    signed = await api_signed(
+        client, world, "bidder", lot_id, "application.submitted", {"keys": keys}, signer=authenticator
+    )
+    applied = await client.post(
+        f"/api/v1/lots/{lot_id}/applications", json={"keys": keys, "signed": signed}, headers=auth
+    )
+    assert applied.status_code == 201, applied.text
+    statement = (await client.get(f"/api/lots/{lot_id}/me/statement", headers=auth)).json()
+    assert statement["keys"] == [st.key_id(authenticator.key)]
+    assert (statement["next_seq"], statement["rp_id"]) == (2, "localhost")
+    officer = world.auth("officer_tokmok")
+    confirmed = await client.post(
+        f"/api/v1/applications/{applied.json()['id']}/confirm-deposit",
+        json={"bank_reference": "KICB-9"},
+        headers=officer,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    await drive.open(lot_id)
+    signed = await api_signed(
+        client, world, "bidder", lot_id, "bid.placed", {"amount": 100_000_00}, signer=authenticator
+    )
+    placed = await client.post(
+        f"/api/v1/lots/{lot_id}/bids",
+        json={"amount": 100_000_00, "signed": signed},
+        headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert placed.status_code == 201, placed.text
+    # A passkey that did not verify its user signs nothing.
+    authenticator.flags = 0x01
+    unverified = await api_signed(
+        client, world, "bidder", lot_id, "bid.placed", {"amount": 105_000_00}, signer=authenticator
+    )
+    refused_bid = await client.post(
+        f"/api/v1/lots/{lot_id}/bids",
+        json={"amount": 105_000_00, "signed": unverified},
+        headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert refused_bid.status_code == 422
+    assert refused_bid.json()["code"] == "statement.bad_signature"
+    await drive.verify(tmp_path)
+
+
+async def test_ed25519_keys_need_a_proof_of_possession_and_are_revoked_not_deleted(
+    client: Client, world: World
+) -> None:
+    auth = world.auth("bidder2")
+    signer = Ed25519Signer()
+    body = {"alg": "ed25519", "public_key": signer.public_key, "proof": signer.proof(world.user_ids["bidder"])}
+    wrong_user = await client.post("/api/me/keys", json=body, headers=auth)
+    assert wrong_user.status_code == 422
+    assert wrong_user.json()["code"] == "key.proof_invalid"
+    body["proof"] = signer.proof(world.user_ids["bidder2"])
+    added = await client.post("/api/me/keys", json=body, headers=auth)
+    assert added.status_code == 201, added.text
+    assert (await client.post("/api/me/keys", json=body, headers=auth)).status_code == 409
+    revoked = await client.delete(f"/api/me/keys/{added.json()['key_id']}", headers=auth)
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    listed = (await client.get("/api/me/keys", headers=auth)).json()
+    assert len(listed) == 2
+    assert (await client.get("/api/me/keys")).status_code == 401
+    # A logged-in browser changes keys only with the page's CSRF token.
+    officer_token = await client.post("/api/me/keys", json=body)
+    assert officer_token.status_code == 401
+
+
+# --- recovery -----------------------------------------------------------------------------------------------
+
+
+async def test_recovery_with_a_second_key_added_to_the_lot(world: World, drive: Drive, tmp_path: Path) -> None:
+    lot_id = await world.lot("bidding")
+    passkey = SoftwareAuthenticator()
+    await register_passkey(world, "bidder", passkey)
+    await add_lot_key(world, lot_id, "bidder", passkey.key, world.signers["bidder"])
+    # The phone with the first key is lost: the bidder revokes that key and bids with the passkey.
+    user = await world.user("bidder")
+    async with transaction(world.sessions) as session:
+        await KeyService(session, world.clock).revoke(user, st.key_id(world.signers["bidder"].key))
+    lost = await refused(drive.bid(lot_id, "bidder", 100_000_00))
+    assert lost.code == "statement.unknown_key"
+    signed = await world.signed("bidder", lot_id, "bid.placed", {"amount": 100_000_00}, signer=passkey)
+    await bid_with(world, lot_id, "bidder", 100_000_00, signed)
+    await drive.verify(tmp_path)
+    kinds = [r["kind"] for r in records_of(tmp_path / "bundle.zip") if r["lot"] == lot_id]
+    assert "bidder.key.added" in kinds
+
+
+async def test_recovery_by_an_officers_re_identification(
+    client: Client, world: World, drive: Drive, tmp_path: Path
+) -> None:
+    lot_id = await world.lot("bidding")
+    new = Ed25519Signer()
+    user = await world.user("bidder")
+    async with transaction(world.sessions) as session:
+        await KeyService(session, world.clock).add_ed25519(user, new.public_key, new.proof(user.id), "new phone")
+    fields = {"key": dict(new.key), "reason": "Lost phone; passport checked at the municipality."}
+    stmt = await world.statement("bidder", lot_id, "bidder.key.replaced", fields)
+    url = f"/api/officer/lots/{lot_id}/bidders/{stmt['bidder']}/key"
+    # Only the lot's officers re-identify, and only with the bidder's signature by the new key.
+    by_bidder = await client.post(url, json={**fields, "signed": sign(new, stmt)}, headers=world.auth("bidder"))
+    assert by_bidder.status_code == 403
+    unsigned = await client.post(
+        url, json={**fields, "signed": sign(world.signers["bidder"], stmt)}, headers=world.auth("officer_tokmok")
+    )
+    assert unsigned.status_code == 422
+    assert unsigned.json()["code"] == "statement.unknown_key"
+    replaced = await client.post(url, json={**fields, "signed": sign(new, stmt)}, headers=world.auth("officer_tokmok"))
+    assert replaced.status_code == 201, replaced.text
+    # The old key signs nothing on the lot any more; the new one does.
+    old = await refused(drive.bid(lot_id, "bidder", 100_000_00))
+    assert old.code == "statement.unknown_key"
+    signed = await world.signed("bidder", lot_id, "bid.placed", {"amount": 100_000_00}, signer=new)
+    await bid_with(world, lot_id, "bidder", 100_000_00, signed)
+    await drive.verify(tmp_path)
+    records = [r for r in records_of(tmp_path / "bundle.zip") if r["kind"] == "bidder.key.replaced"]
+    assert [r["actor"] for r in records] == [f"officer:{world.user_ids['officer_tokmok']}"]
+    assert records[0]["payload"]["reason"] == fields["reason"]
+
+
+# --- forgery by the operator ---------------------------------------------------------------------------------
+
+
+def index_of(records: list[dict[str, Any]], kind: str, lot: int, nth: int = 0) -> int:
+    return [i for i, r in enumerate(records) if r["kind"] == kind and r["lot"] == lot][nth]
+
+
+async def test_an_operator_who_forges_a_bidders_action_and_re_signs_the_log_is_named(
+    world: World, drive: Drive, tmp_path: Path
+) -> None:
+    """The operator holds the log key: it can rewrite the chain and sign a checkpoint over it. It cannot sign as
+    a bidder, so the verifier fails and names the forged entry."""
+    open_lot = await world.lot("bidding")
+    await drive.bid(open_lot, "bidder", 100_000_00)
+    await drive.bid(open_lot, "bidder2", 105_000_00)
+    sealed_lot = await world.lot("bidding", "sealed")
+    await drive.seal(sealed_lot, "bidder", 120_000_00)
+    await drive.close(open_lot)
+    honest = records_of(await drive.export(tmp_path))
+    assert verify_bundle(forge_bundle(honest, world.keys, tmp_path / "rewritten.zip"), replay=replay).ok
+
+    operator = Ed25519Signer()
+
+    def check(records: list[dict[str, Any]], name: str, index: int, words: str) -> None:
+        report = verify_bundle(forge_bundle(records, world.keys, tmp_path / f"{name}.zip"), replay=replay)
+        assert not report.ok, name
+        text = report.text()
+        assert f"index {index}" in text or f"at {index}" in text, text
+        assert words in text, text
+
+    # Insert: a higher bid in bidder's name, signed with a key the operator made.
+    inserted = [dict(r) for r in honest]
+    at = index_of(inserted, "bid.placed", open_lot, 1) + 1
+    template = inserted[at - 1]
+    stmt = st.statement(
+        open_lot, honest[at - 2]["payload"]["bidder"], "bid.placed", 2, template["at"], {"amount": 200_000_00}
+    )
+    forged_bidder = honest[index_of(honest, "bid.placed", open_lot, 0)]["payload"]["bidder"]
+    stmt["bidder"] = forged_bidder
+    payload = {"bidder": forged_bidder, "amount": 200_000_00, "signed": sign(operator, stmt)}
+    inserted.insert(at, {**template, "actor": f"bidder:{forged_bidder}", "payload": payload})
+    check(inserted, "insert", at, "statement.unknown_key")
+
+    # Replace: the second bid's amount changed, its signature kept.
+    replaced = [dict(r) for r in honest]
+    i = index_of(replaced, "bid.placed", open_lot, 1)
+    replaced[i] = {**replaced[i], "payload": {**replaced[i]["payload"], "amount": 250_000_00}}
+    check(replaced, "replace", i, "statement.bad_signature")
+
+    # Withdraw: a sealed bid withdrawn in the bidder's name, with the signature of their sealed bid.
+    withdrawn = [dict(r) for r in honest]
+    i = index_of(withdrawn, "bid.sealed", sealed_lot, 0)
+    sealed = withdrawn[i]
+    payload = {"bidder": sealed["payload"]["bidder"], "signed": sealed["payload"]["signed"]}
+    withdrawn.insert(i + 1, {**sealed, "kind": "bid.withdrawn", "payload": payload})
+    check(withdrawn, "withdraw", i + 1, "statement.bad_signature")
+
+    # Strip: a bid with its signature removed.
+    stripped = [dict(r) for r in honest]
+    i = index_of(stripped, "bid.placed", open_lot, 0)
+    stripped[i] = {**stripped[i], "payload": {k: v for k, v in stripped[i]["payload"].items() if k != "signed"}}
+    check(stripped, "strip", i, "misses fields ['signed']")
+
+    # Back-date: a bid moved ten minutes earlier than its bidder saw it.
+    stale = [dict(r) for r in honest]
+    i = index_of(stale, "bid.placed", open_lot, 0)
+    moved = parse_time(stale[i]["at"]) - timedelta(minutes=10)
+    if moved > parse_time(stale[i - 1]["at"]):
+        stale[i] = {**stale[i], "at": format_time(moved)}
+        check(stale, "stale", i, "statement.stale")

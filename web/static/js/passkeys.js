@@ -1,0 +1,435 @@
+// Passkeys in the browser (docs/keys.md 1): adding one on /account/keys, and signing every binding bidder action
+// with one. A bidder form (`data-statement-action`) never leaves the page unsigned: this script builds the
+// statement, asks the passkey to sign SHA-256(JCS(statement)), puts the assertion into the form's hidden `signed`
+// field and only then lets the form go. The private key never leaves the authenticator; the server learns nothing
+// it could sign with.
+import "/static/vendor/simplewebauthn-browser.umd.min.js";
+import { somToTyiyn } from "./bidding.js";
+import { buildStatement, ciphertextHash, keyId, ledgerTime, statementChallenge } from "./statement.js";
+
+const webauthn = globalThis.SimpleWebAuthnBrowser;
+// The server refuses a statement whose seen_at is further than this from its own clock (STATEMENT_MAX_SKEW_SECONDS).
+const MAX_SKEW_MS = 300_000;
+// A margin inside that bound, for the time the bidder takes to touch the sensor and the request takes to arrive.
+const SKEW_WARNING_MS = 240_000;
+const PROMPT_TIMEOUT_MS = 120_000;
+const TYIYN_PER_SOM = 100;
+
+const messagesElement = document.getElementById("passkey-messages");
+const messages = messagesElement ? JSON.parse(messagesElement.textContent) : {};
+
+function say(name, values = {}) {
+  const template = messages[name] || name;
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
+function language() {
+  return document.documentElement.lang || "en";
+}
+
+// `28 000 сом` or `28,000 som`: CLDR grouping as the server's babel writes it, tyiyn only when there are any.
+function som(tyiyn) {
+  const whole = tyiyn % TYIYN_PER_SOM === 0;
+  const number = new Intl.NumberFormat(language(), {
+    minimumFractionDigits: whole ? 0 : 2,
+    maximumFractionDigits: whole ? 0 : 2,
+  }).format(tyiyn / TYIYN_PER_SOM);
+  return `${number}\u00a0${say("som")}`;
+}
+
+function csrfHeaders() {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+  } catch {
+    return {};
+  }
+}
+
+class PasskeyProblem extends Error {}
+
+async function api(method, path, body) {
+  const init = { method, headers: { accept: "application/json", ...csrfHeaders() }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new PasskeyProblem(say("offline"));
+  }
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new PasskeyProblem((answer && answer.message) || say("failed"));
+  }
+  return answer;
+}
+
+function supported() {
+  return Boolean(webauthn && webauthn.browserSupportsWebAuthn() && globalThis.crypto && globalThis.crypto.subtle);
+}
+
+// A cancelled or timed-out prompt and a passkey that is not on this device look the same to the page
+// (NotAllowedError, by design of WebAuthn): say both in one sentence.
+function promptProblem(error, cancelled) {
+  const name = (error && (error.name === "WebAuthnError" && error.cause ? error.cause.name : error.name)) || "";
+  if (name === "NotAllowedError" || name === "AbortError") return say(cancelled);
+  if (name === "InvalidStateError") return say("already_registered");
+  if (name === "SecurityError") return say("wrong_site");
+  if (error instanceof PasskeyProblem) return error.message;
+  return say("failed");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The confirmation: before the fingerprint prompt, in the page's words, what exactly is being signed.
+
+function confirmDialog() {
+  let dialog = document.getElementById("passkey-confirm");
+  if (dialog) return dialog;
+  dialog = document.createElement("dialog");
+  dialog.id = "passkey-confirm";
+  dialog.className = "passkey-confirm";
+  dialog.setAttribute("aria-labelledby", "passkey-confirm-title");
+  const title = document.createElement("h2");
+  title.id = "passkey-confirm-title";
+  title.textContent = say("confirm_title");
+  const text = document.createElement("p");
+  text.id = "passkey-confirm-text";
+  const buttons = document.createElement("form");
+  buttons.method = "dialog";
+  buttons.className = "actions";
+  const proceed = document.createElement("button");
+  proceed.id = "passkey-continue";
+  proceed.value = "continue";
+  proceed.textContent = say("continue");
+  const cancel = document.createElement("button");
+  cancel.id = "passkey-cancel";
+  cancel.value = "cancel";
+  cancel.className = "secondary";
+  cancel.textContent = say("cancel");
+  buttons.append(proceed, cancel);
+  dialog.append(title, text, buttons);
+  document.body.append(dialog);
+  return dialog;
+}
+
+function confirmWithBidder(sentence, title = say("confirm_title")) {
+  const dialog = confirmDialog();
+  dialog.querySelector("#passkey-confirm-title").textContent = title;
+  dialog.querySelector("#passkey-confirm-text").textContent = sentence;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "continue"), { once: true });
+    dialog.showModal();
+    dialog.querySelector("#passkey-continue").focus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bidder forms.
+
+function statusOf(form) {
+  let status = form.querySelector(".passkey-status");
+  if (!status) {
+    status = document.createElement("p");
+    status.className = "passkey-status notice notice-error";
+    status.setAttribute("role", "alert");
+    status.hidden = true;
+    form.prepend(status);
+  }
+  return status;
+}
+
+function showProblem(form, message) {
+  const status = statusOf(form);
+  status.textContent = message;
+  status.hidden = !message;
+  // With no passkey at all, the way out is one click away.
+  if (message && message === say("no_keys")) {
+    const link = document.createElement("a");
+    link.href = "/account/keys";
+    link.textContent = say("add_passkey");
+    status.append(" ", link);
+  }
+}
+
+function integerField(form, name) {
+  const field = form.elements.namedItem(name);
+  const raw = form.dataset[name] ?? (field ? field.value : "");
+  return /^[1-9][0-9]*$/.test(String(raw)) ? Number(raw) : null;
+}
+
+// The action's fields (keys.md 1.1) from the form, and the sentence that repeats them to the bidder.
+async function actionOf(form, lot, ownKeys) {
+  const action = form.dataset.statementAction;
+  switch (action) {
+    case "application.submitted": {
+      const keys = ownKeys.map((key) => key.object);
+      if (keys.length === 0) throw new PasskeyProblem(say("no_keys"));
+      return { fields: { keys }, sentence: say("action_apply", { lot }) };
+    }
+    case "bid.placed": {
+      const field = form.elements.namedItem("amount");
+      const amount = somToTyiyn(field ? field.value : "");
+      if (amount === null) throw new PasskeyProblem(say("bad_amount"));
+      return { fields: { amount }, sentence: say("action_bid", { lot, amount: som(amount) }) };
+    }
+    case "bid.sealed": {
+      const ciphertext = form.elements.namedItem("ciphertext");
+      if (!ciphertext || !ciphertext.value) throw new PasskeyProblem(say("failed"));
+      // The amount is on this page only, for the bidder's eyes; the statement carries the ciphertext's hash.
+      const typed = form.querySelector("#f-sealed-amount");
+      const amount = typed ? somToTyiyn(typed.value) : null;
+      return {
+        fields: { ciphertext_hash: await ciphertextHash(ciphertext.value) },
+        sentence: amount ? say("action_seal", { lot, amount: som(amount) }) : say("action_seal_plain", { lot }),
+      };
+    }
+    case "bid.withdrawn":
+      return { fields: {}, sentence: say("action_withdraw", { lot }) };
+    case "bid.accepted": {
+      // The price falls while the page is open: the bidder agrees to the one the live panel shows now.
+      const live = document.querySelector("#live [data-current-price]");
+      const shown = live && /^[1-9][0-9]*$/.test(live.dataset.currentPrice) ? Number(live.dataset.currentPrice) : null;
+      const limit = shown ?? integerField(form, "limit");
+      if (limit === null) throw new PasskeyProblem(say("failed"));
+      const field = form.elements.namedItem("limit");
+      if (field) field.value = String(limit);
+      return { fields: { limit }, sentence: say("action_accept", { lot, amount: som(limit) }) };
+    }
+    case "award.signed": {
+      const price = integerField(form, "price");
+      if (price === null) throw new PasskeyProblem(say("failed"));
+      return { fields: { price }, sentence: say("action_sign", { lot, amount: som(price) }) };
+    }
+    case "award.declined":
+      return { fields: {}, sentence: say("action_decline", { lot }) };
+    default:
+      throw new PasskeyProblem(say("failed"));
+  }
+}
+
+// The account's active keys, each with its key object and key id as the ledger computes them. An application
+// registers them all on the lot (an API client's Ed25519 key too); a passkey is the one with a credential id.
+async function accountKeys() {
+  const answer = await api("GET", "/api/me/keys");
+  const rows = Array.isArray(answer) ? answer : answer.keys || [];
+  const keys = [];
+  for (const row of rows) {
+    if (row.revoked_at || row.active === false) continue;
+    const object = row.key || { alg: row.alg, public_key: row.public_key, ...(row.rp_id ? { rp_id: row.rp_id } : {}) };
+    const credentialId = object.alg === "webauthn-es256" ? row.credential_id || null : null;
+    keys.push({ object, credentialId, keyId: row.key_id || (await keyId(object)) });
+  }
+  return keys;
+}
+
+// The whole signature of one form; resolves true once `signed` is filled in, false if the bidder must act.
+async function signForm(form) {
+  if (!supported()) throw new PasskeyProblem(say("no_support"));
+  const lot = Number(form.dataset.lot);
+  const [context, keys] = await Promise.all([
+    api("GET", `/api/lots/${encodeURIComponent(lot)}/me/statement`),
+    accountKeys(),
+  ]);
+  const passkeys = keys.filter((key) => key.credentialId);
+  const action = form.dataset.statementAction;
+  // An application registers the account's passkeys on the lot; everything after is signed by one of those.
+  const allowed =
+    action === "application.submitted"
+      ? passkeys
+      : passkeys.filter((key) => (context.keys || []).includes(key.keyId));
+  if (allowed.length === 0) {
+    // A bidder already on the lot who removed or lost the passkey they applied with needs the lot's way back
+    // (an officer's re-identification), not a new passkey alone.
+    const onLot = action !== "application.submitted" && (context.keys || []).length > 0;
+    throw new PasskeyProblem(say(passkeys.length === 0 && !onLot ? "no_keys" : "not_on_lot"));
+  }
+  const { fields, sentence } = await actionOf(form, lot, keys);
+  const skew = Date.parse(context.server_time) - Date.now();
+  if (Math.abs(skew) > SKEW_WARNING_MS) {
+    throw new PasskeyProblem(say("clock", { minutes: Math.max(1, Math.round(Math.abs(skew) / 60_000)) }));
+  }
+  if (!(await confirmWithBidder(say("confirm_lead", { what: sentence })))) {
+    throw new PasskeyProblem(say("cancelled"));
+  }
+  const seq = Number(context.next_seq ?? form.dataset.seq);
+  const seenAt = ledgerTime(new Date());
+  const statement = await buildStatement({
+    lot,
+    bidder: context.bidder || form.dataset.bidder,
+    action,
+    seq,
+    seenAt,
+    fields,
+  });
+  let assertion;
+  try {
+    assertion = await webauthn.startAuthentication({
+      optionsJSON: {
+        challenge: await statementChallenge(statement),
+        rpId: context.rp_id,
+        allowCredentials: allowed.map((key) => ({ id: key.credentialId, type: "public-key" })),
+        userVerification: "required",
+        timeout: PROMPT_TIMEOUT_MS,
+      },
+    });
+  } catch (error) {
+    throw new PasskeyProblem(promptProblem(error, "cancelled"));
+  }
+  const used = allowed.find((key) => key.credentialId === assertion.id);
+  if (!used) throw new PasskeyProblem(say("not_on_lot"));
+  const signed = {
+    key_id: used.keyId,
+    seq,
+    seen_at: seenAt,
+    sig: assertion.response.signature,
+    authenticator_data: assertion.response.authenticatorData,
+    client_data_json: assertion.response.clientDataJSON,
+  };
+  form.elements.namedItem("signed").value = JSON.stringify(signed);
+  const keysField = form.elements.namedItem("keys");
+  if (keysField && statement.keys) keysField.value = JSON.stringify(statement.keys);
+  return true;
+}
+
+async function signThen(form, send) {
+  if (form.dataset.signing) return;
+  form.dataset.signing = "1";
+  const buttons = form.querySelectorAll("button");
+  buttons.forEach((button) => (button.disabled = true));
+  try {
+    await signForm(form);
+    showProblem(form, "");
+  } catch (error) {
+    showProblem(form, error instanceof PasskeyProblem ? error.message : say("failed"));
+    return;
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+    delete form.dataset.signing;
+  }
+  send();
+}
+
+// htmx asks before every request it makes; a bidder form's request waits here until it is signed, then htmx
+// gathers the form (now with `signed`) and sends it. `issueRequest(true)` skips this question the second time.
+document.addEventListener("htmx:confirm", (event) => {
+  const form = event.detail.elt;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.statementAction) return;
+  event.preventDefault();
+  signThen(form, () => event.detail.issueRequest(true));
+});
+
+// A bidder form that htmx does not drive is signed the same way, then posted by the browser.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.statementAction) return;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("data-sealed")) return;
+    event.preventDefault();
+    signThen(form, () => HTMLFormElement.prototype.submit.call(form));
+  },
+  true,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Adding a passkey on /account/keys.
+
+const addButton = document.getElementById("add-passkey");
+
+function showRegistration(message, ok) {
+  let status = document.getElementById("passkey-status");
+  if (!status) {
+    status = document.createElement("p");
+    status.id = "passkey-status";
+    status.setAttribute("role", "status");
+    addButton.insertAdjacentElement("afterend", status);
+  }
+  status.className = `notice${ok ? "" : " notice-error"}`;
+  status.textContent = message;
+  status.hidden = !message;
+}
+
+// The page's list of keys, fetched again so the new passkey shows with the server's own wording.
+async function refreshKeyList() {
+  const list = document.querySelector("[data-key-list]") || document.getElementById("key-list");
+  if (!list || !list.id) return;
+  try {
+    const page = await fetch(location.href, { credentials: "same-origin" });
+    const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById(list.id);
+    if (fresh) {
+      list.replaceWith(fresh);
+      if (globalThis.htmx) globalThis.htmx.process(fresh);
+    }
+  } catch {
+    // The passkey is added all the same; a reload shows it.
+  }
+}
+
+async function addPasskey() {
+  if (!supported()) {
+    showRegistration(say("no_support"), false);
+    return;
+  }
+  const scope = addButton.closest("form") || document;
+  const labelField = scope.querySelector("[name=label]");
+  addButton.disabled = true;
+  showRegistration("", true);
+  try {
+    const options = await api("POST", "/api/me/passkeys/options", {});
+    let credential;
+    try {
+      credential = await webauthn.startRegistration({ optionsJSON: options });
+    } catch (error) {
+      throw new PasskeyProblem(promptProblem(error, "registration_cancelled"));
+    }
+    const body = { credential };
+    if (labelField && labelField.value.trim()) body.label = labelField.value.trim();
+    await api("POST", "/api/me/passkeys", body);
+    showRegistration(say("registered"), true);
+    if (labelField) labelField.value = "";
+    await refreshKeyList();
+  } catch (error) {
+    showRegistration(error instanceof PasskeyProblem ? error.message : say("failed"), false);
+  } finally {
+    addButton.disabled = false;
+  }
+}
+
+// Removing a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
+async function removeKey(button) {
+  const item = button.closest("[data-key-id]");
+  const label = item ? item.querySelector("strong").textContent.trim() : "";
+  if (!(await confirmWithBidder(say("remove_text", { label }), say("remove_title")))) return;
+  button.disabled = true;
+  try {
+    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.removeKey)}`);
+    showRegistration(say("removed", { label }), true);
+    await refreshKeyList();
+  } catch (error) {
+    showRegistration(error instanceof PasskeyProblem ? error.message : say("failed"), false);
+    button.disabled = false;
+  }
+}
+
+if (addButton) {
+  if (!supported()) showRegistration(say("no_support"), false);
+  addButton.addEventListener("click", (event) => {
+    event.preventDefault();
+    addPasskey();
+  });
+  // Enter in the device name adds the passkey too, rather than reloading the page.
+  const form = addButton.closest("form");
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!addButton.disabled) addPasskey();
+    });
+  }
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-remove-key]") : null;
+    if (button) removeKey(button);
+  });
+}
