@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_SECONDS = 60
 CHROMIUM_INSTALLED = CHROMIUM.exists()
+# The site's log key (Ed25519 seed): tests that play the operator, who holds it, sign with it.
+LEDGER_SIGNING_SEED = b"e" * 32
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ async def site(
         "ACHYK_DATA_DIR": str(tmp_path / "data"),
         "ACHYK_SECRET_KEY": "e2e-secret-key-with-enough-length-0123456789",
         # On PostgreSQL the site refuses to generate keys of its own: every host must be given the same ones.
-        "ACHYK_LEDGER_SIGNING_KEY": base64.b64encode(b"e" * 32).decode(),
+        "ACHYK_LEDGER_SIGNING_KEY": base64.b64encode(LEDGER_SIGNING_SEED).decode(),
         "ACHYK_LEDGER_PSEUDONYM_KEY": base64.b64encode(b"q" * 32).decode(),
         "ACHYK_LOG_LEVEL": "WARNING",
         # Passkeys are bound to a host name: an IP address is no relying party, while localhost is a secure one.

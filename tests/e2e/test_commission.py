@@ -9,6 +9,7 @@ files; a fourth withholds, and a fifth's wrong share is refused and named. Three
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from auction.bidding.commission_member import SoftwareMember, members_from
 from auction.ledger.verifier.entry import parse_body, parse_leaf
 from tests.e2e.conftest import Site
-from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, admit_by_api, logged_in, scheduled_lot, seal_a_bid, seconds_ahead
+from tests.e2e.passkeys import apply_with_passkey, approve, bidder_with_passkey
+from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seal_a_bid, seconds_ahead
 from tests.e2e.test_site import shot
 
 pytestmark = pytest.mark.browser
@@ -28,8 +30,9 @@ MEMBERS = ("officer_tokmok", "officer2_tokmok", "officer3_tokmok", "officer4_tok
 THRESHOLD = 3
 # Five browsers deal and acknowledge in turn, each polling every 2 s, on a small machine.
 CEREMONY_MS = 60_000
-# The lot is published once the ceremony is complete, then admits bidders before bidding opens.
-BIDDING_OPENS_S = 75
+# The lot is published once the ceremony is complete, then admits bidders (each applies with a passkey in their
+# browser) before bidding opens.
+BIDDING_OPENS_S = 100
 
 
 async def api(site: Site, who: str, method: str, path: str, body: object = None) -> httpx.Response:
@@ -131,16 +134,18 @@ async def test_a_three_of_five_commission_keys_and_opens_a_sealed_lot_in_five_br
     assert published.status_code == 200, published.text
     assert published.json()["public_key"] == ceremony["public_key"]
 
-    # Bids are sealed in the bidders' browsers to the joint key.
-    await admit_by_api(site, lot_id, "bidder")
-    await admit_by_api(site, lot_id, "bidder2")
-    first, aidana = await logged_in(browser, site, "bidder")
-    second, nurlan = await logged_in(browser, site, "bidder2")
+    # Bids are sealed in the bidders' browsers to the joint key; each bidder signs with their passkey.
+    first, aidana = await bidder_with_passkey(browser, site, "bidder")
+    second, nurlan = await bidder_with_passkey(browser, site, "bidder2")
+    for who, page in (("bidder", aidana), ("bidder2", nurlan)):
+        await apply_with_passkey(page, site, lot_id)
+        await approve(site, lot_id, who)
     await aidana.goto(f"{site.url}/lots/{lot_id}")
-    # The form the bidder seals with holds the joint key: the page encrypts to it and to nothing else.
-    await expect(aidana.locator("#sealed-form")).to_have_attribute(
-        "data-public-key", ceremony["public_key"], timeout=BIDDING_OPENS_S * 1000
-    )
+    await expect(aidana.locator("#sealed-form")).to_be_visible(timeout=BIDDING_OPENS_S * 1000)
+    # The key the page seals to is the joint key, read from the signed ledger: the page encrypts to it and to
+    # nothing else (the form names no key of its own).
+    await expect(aidana.locator("#sealed-form")).not_to_have_attribute("data-public-key", re.compile(".*"))
+    assert await aidana.evaluate(SEALING_KEY, lot_id) == ceremony["public_key"]
     sent = await seal_a_bid(aidana, site, lot_id, "150000")
     sent += await seal_a_bid(nurlan, site, lot_id, "140 000,50")
     assert len(sent) == 2
@@ -237,6 +242,11 @@ async def test_a_browser_complains_about_a_bad_share_and_the_ceremony_stops(
     for context, _ in (victim, other):
         await context.close()
 
+
+# What the sealing page's script encrypts to: the lot key proven in the signed ledger (web/static/js/bidding.js).
+SEALING_KEY = """
+async (lot) => (await import("/static/js/lot-key.js")).verifiedLotKey(lot)
+"""
 
 # In the member's own page: recompute the share from the key file, then post D + G with the proof made for D.
 WRONG_SHARE = """

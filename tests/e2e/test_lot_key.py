@@ -9,22 +9,29 @@ sealing, sends nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
+from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from playwright.async_api import Browser, Page, Request, Route, expect
+from markupsafe import escape
+from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 
-from auction.ledger.verifier.note import format_vkey, sign_note, split_note
-from tests.e2e.conftest import Site
-from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, admit_by_api, logged_in, scheduled_lot, seconds_ahead
+from auction.ledger.verifier.note import Receipt, format_vkey, sign_note, sign_receipt, split_note
+from auction.ledger.verifier.sealed import b64url_decode
+from tests.e2e.conftest import LEDGER_SIGNING_SEED, Site
+from tests.e2e.passkeys import apply_with_passkey, approve, bidder_with_passkey, confirm
+from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seconds_ahead
 from tests.e2e.test_site import shot
-from tests.kit.world import PASSPHRASES
+from tests.kit.commission import ApiCommission
 
 pytestmark = pytest.mark.browser
 
@@ -32,28 +39,40 @@ PIN_PREFIX = "achyk.ledger-key:"
 OTHER_KEY = "AzVFh1T_wzjmaCB3sgY0PjI3b6dY_ztx6BoeDyUgCLmQW_jCB5XMpbngGqi4J7SYltIv-HgNHvX4m1LWP5f0Oi0"
 
 Tamper = Callable[[dict[str, Any]], None]
+SEAL_CONFIRMATION = re.compile(
+    r"^Confirm with your fingerprint or screen lock: seal your bid of 150,000\u00a0som on lot \d+$"
+)
 
 
-async def sealed_lot_bidding(site: Site) -> int:
-    """A sealed lot with its commission, the bidder admitted, bidding open seconds from now."""
+# Time to hold the commission's ceremony, add the bidder's passkey and apply before bidding opens.
+OPENS_IN_S = 30
+
+
+async def sealed_lot_bidding(site: Site, browser: Browser) -> tuple[int, BrowserContext, Page]:
+    """A sealed lot keyed by its commission, and the bidder admitted with a passkey on the page returned: bidding
+    is open when this returns."""
     lot_id = await scheduled_lot(
         site,
         publish=False,
         format="sealed_bid",
-        applications_close_at=seconds_ahead(9),
-        bidding_opens_at=seconds_ahead(10),
+        applications_close_at=seconds_ahead(OPENS_IN_S - 1),
+        bidding_opens_at=seconds_ahead(OPENS_IN_S),
         bidding_closes_at=seconds_ahead(600),
     )
-    members = [{"member_id": site.world.user_ids[name], "passphrase": p} for name, p in PASSPHRASES.items()]
+    # The commission's members hold the ceremony in software (their browsers are test_commission's subject).
+    async with httpx.AsyncClient(base_url=site.url, timeout=30) as api:
+        await ApiCommission(api, site.world, lot_id, ("officer_tokmok", "officer2_tokmok")).publish()
+    context, page = await bidder_with_passkey(browser, site, "bidder")
+    await apply_with_passkey(page, site, lot_id)
+    await approve(site, lot_id, "bidder")
     async with httpx.AsyncClient(base_url=site.url) as api:
-        published = await api.post(
-            f"/api/v1/lots/{lot_id}/sealed/publish",
-            json={"threshold": 2, "members": members},
-            headers=site.world.auth("officer_tokmok"),
-        )
-        assert published.status_code == 200, published.text
-    await admit_by_api(site, lot_id, "bidder")
-    return lot_id
+        for _ in range(OPENS_IN_S * 5):
+            live = (await api.get(f"/api/v1/lots/{lot_id}/auction")).json()
+            if live["state"] == "bidding":
+                break
+            await page.wait_for_timeout(200)
+        assert live["state"] == "bidding", live
+    return lot_id, context, page
 
 
 async def tamper_proof(page: Page, lot_id: int, tamper: Tamper) -> None:
@@ -98,7 +117,7 @@ def with_public_key(evidence: dict[str, Any], key: str, *, in_leaf: bool) -> Non
 async def test_the_page_seals_only_to_a_key_the_signed_ledger_holds(
     site: Site, browser: Browser, artifacts: Path
 ) -> None:
-    lot_id = await sealed_lot_bidding(site)
+    lot_id, bidder, page = await sealed_lot_bidding(site, browser)
     async with httpx.AsyncClient(base_url=site.url) as api:
         vkey = (await api.get("/api/v1/ledger/key")).text.strip()
         origin = (await api.get("/api/v1/ledger/checkpoint")).text.split("\n")[0]
@@ -139,10 +158,11 @@ async def test_the_page_seals_only_to_a_key_the_signed_ledger_holds(
     changed = "The platform now signs its ledger with a different key than the one this browser remembers"
     await refused(None, changed, pin=earlier, name="lot-key-changed")
 
-    # and the honest page seals, pins the key on first use and shows its fingerprint.
-    context, page = await logged_in(browser, site, "bidder")
+    # and the honest page (the bidder's own, with their passkey) seals, pins the key on first use and shows its
+    # fingerprint.
     sent = sent_bids(page, lot_id)
     await try_to_seal(page, site, lot_id)
+    await confirm(page, SEAL_CONFIRMATION)
     receipt = page.locator(".receipt-fresh")
     await expect(receipt.locator("h3")).to_have_text("Your bid is accepted")
     await expect(receipt.locator(".receipt-check")).to_have_text(
@@ -153,23 +173,57 @@ async def test_the_page_seals_only_to_a_key_the_signed_ledger_holds(
     fingerprint = await page.locator("#ledger-key-fingerprint").text_content()
     assert fingerprint == await page.locator("#ledger-key-fingerprint").get_attribute("data-server-fingerprint")
     await shot(page, artifacts, "lot-key-verified", site)
-    await context.close()
+    await bidder.close()
+
+
+def receipt_for(html: str, ciphertext: str, origin: str) -> str:
+    """The answer to a sealed bid with its receipt made over for `ciphertext`: the entry shown logs that ciphertext
+    (and its hash), and the receipt note names that entry's hash, signed by the log key as the platform signs."""
+    found = re.search(r'data-body="([^"]*)"[^>]*data-receipt-note="([^"]*)"', html)
+    assert found is not None, html
+    body, note = unescape(found[1]), unescape(found[2])
+    logged = json.loads(body)["payload"]
+    forged_body = body.replace(logged["ciphertext"], ciphertext).replace(
+        logged["ciphertext_hash"], hashlib.sha256(b64url_decode(ciphertext)).hexdigest()
+    )
+    text, _ = split_note(note)
+    receipt = Receipt.parse(text)
+    forged_hash = hashlib.sha256(forged_body.encode()).hexdigest()
+    log_key = Ed25519PrivateKey.from_private_bytes(LEDGER_SIGNING_SEED)
+    forged_note = sign_receipt(replace(receipt, body_hash=forged_hash), origin_key_name(origin), log_key)
+    for old, new in ((body, forged_body), (note, forged_note), (receipt.body_hash, forged_hash)):
+        html = html.replace(str(escape(old)), str(escape(new)))
+    return html
+
+
+def origin_key_name(vkey_or_origin: str) -> str:
+    return vkey_or_origin.split("+", 1)[0]
 
 
 async def test_a_receipt_for_another_ciphertext_is_named(site: Site, browser: Browser, artifacts: Path) -> None:
-    lot_id = await sealed_lot_bidding(site)
-    context, page = await logged_in(browser, site, "bidder")
+    lot_id, context, page = await sealed_lot_bidding(site, browser)
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        vkey = (await api.get("/api/v1/ledger/key")).text.strip()
+    # The operator holds the log key: what it signs, the browser's check of the signature alone would accept.
+    assert vkey == format_vkey(
+        origin_key_name(vkey), Ed25519PrivateKey.from_private_bytes(LEDGER_SIGNING_SEED).public_key()
+    )
     sealed: list[str] = []
 
     async def swap_ciphertext(route: Route) -> None:
-        # The server logs, and signs a receipt for, another ciphertext than the one the page sealed.
+        # The server logs, and signs a receipt for, another ciphertext than the one the page sealed. (It cannot
+        # take the other one in the bidder's name: the bidder's signature covers the sealed ciphertext's hash, so
+        # here the operator signs with the log key a receipt it made up.)
         form = parse_qs(route.request.post_data or "")
         sealed.append(form["ciphertext"][0])
-        form["ciphertext"] = [sealed[0][:-8] + ("AAAAAAAA" if not sealed[0].endswith("AAAAAAAA") else "BBBBBBBB")]
-        await route.continue_(post_data=urlencode(form, doseq=True))
+        other = sealed[0][:-8] + ("AAAAAAAA" if not sealed[0].endswith("AAAAAAAA") else "BBBBBBBB")
+        response = await route.fetch()
+        assert response.status == 200, await response.text()
+        await route.fulfill(response=response, body=receipt_for(await response.text(), other, vkey))
 
     await page.route(f"**/lots/{lot_id}/sealed-bids", swap_ciphertext)
     await try_to_seal(page, site, lot_id)
+    await confirm(page, SEAL_CONFIRMATION)
     receipt = page.locator(".receipt-fresh")
     await expect(receipt.locator("h3")).to_have_text("Your bid is accepted")
     check = receipt.locator(".receipt-check")
