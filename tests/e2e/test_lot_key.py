@@ -3,8 +3,10 @@
 It seals only to the key of the lot.published entry proven under a checkpoint signed by the pinned log key, and
 after submitting checks that the signed receipt covers exactly the ciphertext it sealed. Here the network plays a
 dishonest server: a publication that is not the proven one, a checkpoint signed by another key, a log key that
-changed without a logged rotation, a receipt for some other ciphertext. Each time the page says so and, before
-sealing, sends nothing.
+changed without a logged rotation, a receipt for some other ciphertext (signed with the log key the operator
+holds). Each time the page says so and, before sealing, sends nothing. And the honest case stays quiet: a rival's
+bid arriving on the live panel while the bidder confirms with their passkey raises no false alarm, and the new
+receipt is still checked.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -25,8 +29,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from markupsafe import escape
 from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 
+from auction.bidding.signer import sign
+from auction.ledger.verifier import statements as st
+from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.note import Receipt, format_vkey, sign_note, sign_receipt, split_note
-from auction.ledger.verifier.sealed import b64url_decode
+from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from tests.e2e.conftest import LEDGER_SIGNING_SEED, Site
 from tests.e2e.passkeys import apply_with_passkey, approve, bidder_with_passkey, confirm
 from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seconds_ahead
@@ -48,9 +55,17 @@ SEAL_CONFIRMATION = re.compile(
 OPENS_IN_S = 30
 
 
-async def sealed_lot_bidding(site: Site, browser: Browser) -> tuple[int, BrowserContext, Page]:
-    """A sealed lot keyed by its commission, and the bidder admitted with a passkey on the page returned: bidding
-    is open when this returns."""
+@dataclass(frozen=True)
+class SealedLot:
+    id: int
+    joint_key: bytes
+    bidder: BrowserContext
+    page: Page
+
+
+async def sealed_lot_bidding(site: Site, browser: Browser, *, rivals: tuple[str, ...] = ()) -> SealedLot:
+    """A sealed lot keyed by its commission, the bidder admitted with a passkey on the page returned and `rivals`
+    admitted as API clients: bidding is open when this returns."""
     lot_id = await scheduled_lot(
         site,
         publish=False,
@@ -59,9 +74,18 @@ async def sealed_lot_bidding(site: Site, browser: Browser) -> tuple[int, Browser
         bidding_opens_at=seconds_ahead(OPENS_IN_S),
         bidding_closes_at=seconds_ahead(600),
     )
-    # The commission's members hold the ceremony in software (their browsers are test_commission's subject).
     async with httpx.AsyncClient(base_url=site.url, timeout=30) as api:
-        await ApiCommission(api, site.world, lot_id, ("officer_tokmok", "officer2_tokmok")).publish()
+        # The commission's members hold the ceremony in software (their browsers are test_commission's subject).
+        joint_key = await ApiCommission(api, site.world, lot_id, ("officer_tokmok", "officer2_tokmok")).publish()
+        for rival in rivals:
+            keys = site.world.key_list(rival)
+            body = {
+                "keys": keys,
+                "signed": await api_signed(api, site, rival, lot_id, "application.submitted", {"keys": keys}),
+            }
+            applied = await api.post(f"/api/v1/lots/{lot_id}/applications", json=body, headers=site.world.auth(rival))
+            assert applied.status_code == 201, applied.text
+            await approve(site, lot_id, rival)
     context, page = await bidder_with_passkey(browser, site, "bidder")
     await apply_with_passkey(page, site, lot_id)
     await approve(site, lot_id, "bidder")
@@ -72,7 +96,37 @@ async def sealed_lot_bidding(site: Site, browser: Browser) -> tuple[int, Browser
                 break
             await page.wait_for_timeout(200)
         assert live["state"] == "bidding", live
-    return lot_id, context, page
+    return SealedLot(lot_id, joint_key, context, page)
+
+
+async def api_signed(
+    api: httpx.AsyncClient, site: Site, who: str, lot_id: int, action: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """`who`'s signature on their next action, made as an API client does with its Ed25519 key (the kit's, on the
+    account), at the time the server keeps."""
+    context = await api.get(f"/api/lots/{lot_id}/me/statement", headers=site.world.auth(who))
+    assert context.status_code == 200, context.text
+    mine = context.json()
+    seen_at = format_time(datetime.now(UTC))
+    return sign(
+        site.world.signers[who], st.statement(lot_id, mine["bidder"], action, mine["next_seq"], seen_at, fields)
+    )
+
+
+async def seal_by_api(site: Site, lot: SealedLot, who: str, amount: int) -> None:
+    """`who` seals a bid as an API client: encrypted to the joint key, signed over the ciphertext's hash."""
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        context = await api.get(f"/api/lots/{lot.id}/me/statement", headers=site.world.auth(who))
+        ciphertext = encrypt_bid(lot.joint_key, lot.id, context.json()["bidder"], amount)
+        signed = await api_signed(
+            api, site, who, lot.id, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)}
+        )
+        sealed = await api.post(
+            f"/api/v1/lots/{lot.id}/sealed-bids",
+            json={"ciphertext": ciphertext, "signed": signed},
+            headers={**site.world.auth(who), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert sealed.status_code == 201, sealed.text
 
 
 async def tamper_proof(page: Page, lot_id: int, tamper: Tamper) -> None:
@@ -117,7 +171,8 @@ def with_public_key(evidence: dict[str, Any], key: str, *, in_leaf: bool) -> Non
 async def test_the_page_seals_only_to_a_key_the_signed_ledger_holds(
     site: Site, browser: Browser, artifacts: Path
 ) -> None:
-    lot_id, bidder, page = await sealed_lot_bidding(site, browser)
+    lot = await sealed_lot_bidding(site, browser)
+    lot_id, bidder, page = lot.id, lot.bidder, lot.page
     async with httpx.AsyncClient(base_url=site.url) as api:
         vkey = (await api.get("/api/v1/ledger/key")).text.strip()
         origin = (await api.get("/api/v1/ledger/checkpoint")).text.split("\n")[0]
@@ -201,7 +256,8 @@ def origin_key_name(vkey_or_origin: str) -> str:
 
 
 async def test_a_receipt_for_another_ciphertext_is_named(site: Site, browser: Browser, artifacts: Path) -> None:
-    lot_id, context, page = await sealed_lot_bidding(site, browser)
+    lot = await sealed_lot_bidding(site, browser)
+    lot_id, context, page = lot.id, lot.bidder, lot.page
     async with httpx.AsyncClient(base_url=site.url) as api:
         vkey = (await api.get("/api/v1/ledger/key")).text.strip()
     # The operator holds the log key: what it signs, the browser's check of the signature alone would accept.
@@ -234,3 +290,33 @@ async def test_a_receipt_for_another_ciphertext_is_named(site: Site, browser: Br
     assert len(sealed[0]) > 100
     await shot(page, artifacts, "lot-key-receipt-mismatch", site)
     await context.close()
+
+
+CHECKED = "Checked by this browser: the signed receipt covers exactly the bid it sealed."
+
+
+async def test_a_rival_bid_arriving_while_the_bidder_confirms_leaves_the_receipt_check_to_the_bidders_own_answer(
+    site: Site, browser: Browser, artifacts: Path
+) -> None:
+    lot = await sealed_lot_bidding(site, browser, rivals=("bidder2",))
+    page = lot.page
+    await try_to_seal(page, site, lot.id)
+    await confirm(page, SEAL_CONFIRMATION)
+    await expect(page.locator(".receipt-fresh .receipt-check")).to_have_text(CHECKED)
+    first_receipt = await page.locator(".receipt-fresh .body-hash").inner_text()
+
+    # The bidder replaces the bid; while they read the confirmation, a rival's sealed bid arrives on the live panel.
+    await page.fill("#f-sealed-amount", "160000")
+    await page.click("#sealed-form button[type=submit]")
+    await expect(page.locator("#passkey-confirm")).to_be_visible()
+    await seal_by_api(site, lot, "bidder2", 155_000_00)
+    await expect(page.locator("#live-bid-count")).to_have_text("2", timeout=SCHEDULER_SLACK_MS)
+    # The receipt already on the page is still the last bid's, checked against that bid: no false alarm,
+    await expect(page.locator(".receipt-fresh .receipt-check")).to_have_text(CHECKED)
+    # and the new bid's receipt, once it comes, is checked against the new ciphertext.
+    await confirm(page, re.compile(r"seal your bid of 160,000\u00a0som"))
+    receipt = page.locator(".receipt-fresh")
+    await expect(receipt.locator(".body-hash")).not_to_have_text(first_receipt)
+    await expect(receipt.locator(".receipt-check")).to_have_text(CHECKED)
+    await shot(page, artifacts, "lot-key-replaced-while-rival-bids", site)
+    await lot.bidder.close()

@@ -77,12 +77,18 @@ async function showFingerprint(form) {
   if (shown) shown.textContent = await ledgerKeyFingerprint(form.dataset.ledgerVkey);
 }
 
-document.addEventListener("htmx:afterSwap", async () => {
-  // The answer replaces the whole bid area (outerHTML): look for its fresh receipt in the document.
-  const receipt = document.querySelector("#bid-area section.receipt-fresh[data-body]");
-  if (!sealed || !receipt) return;
+document.addEventListener("htmx:afterSwap", async (event) => {
+  // Only the answer to the sealed form's own request: while the bidder confirms with their passkey, a live
+  // update (or another form's answer) may swap too, and the last bid's receipt, still on the page, must not be
+  // checked against the bid now being signed, nor use up the check the new receipt is owed.
+  const request = event.detail && event.detail.requestConfig;
+  const form = request && request.elt;
+  if (!sealed || !(form instanceof HTMLFormElement) || !form.hasAttribute("data-sealed")) return;
   const { lotId, ciphertext } = sealed;
   sealed = null;
+  // The answer replaces the whole bid area (outerHTML): its fresh receipt, unless the bid was refused.
+  const receipt = document.querySelector("#bid-area section.receipt-fresh[data-body]");
+  if (!receipt) return;
   const line = receipt.querySelector(".receipt-check");
   try {
     await checkSealedReceipt(receipt.dataset.receiptNote, receipt.dataset.body, ciphertext, { lotId });
