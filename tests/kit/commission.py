@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from auction.bidding.commission_member import SoftwareMember, members_from
 from auction.ledger.verifier.sealed import b64url_decode
 from tests.kit.world import World
 
-Client = AsyncTestClient[Litestar]
+# The app's test client, or a plain client of a served site: the relay is used over HTTP either way.
+Client = httpx.AsyncClient
 
 
 @dataclass
