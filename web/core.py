@@ -39,8 +39,7 @@ from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.bidding.api import BiddingApi
 from web.bidding.keys_api import KeysApi
-from web.bidding.keys_pages import KeyPages
-from web.bidding.my_pages import MyPages
+from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages

@@ -197,16 +197,16 @@ async def test_a_removed_passkey_signs_nothing_more(site: Site, browser: Browser
 
 
 async def remove_every_passkey(page: Page) -> None:
-    """Remove each passkey listed on /account/keys with its own button, as the bidder would."""
-    removers = page.locator("#key-list li[data-alg=webauthn-es256] [data-remove-key]")
-    removed = page.locator("#key-list .removed li")
-    while count := await removers.count():
-        before = await removed.count()
-        await removers.first.click()
+    """Revoke each passkey listed on /account/keys with its own button, as the bidder would."""
+    revokers = page.locator("#key-list li[data-alg=webauthn-es256] [data-revoke-key]")
+    revoked = page.locator("#key-list li.key-revoked")
+    while count := await revokers.count():
+        before = await revoked.count()
+        await revokers.first.click()
         await confirm(page)
-        await expect(page.locator("#passkey-status")).to_contain_text("is removed")
-        await expect(removers).to_have_count(count - 1)
-        await expect(removed).to_have_count(before + 1)
+        await expect(page.locator("#passkey-status")).to_contain_text("is revoked")
+        await expect(revokers).to_have_count(count - 1)
+        await expect(revoked).to_have_count(before + 1)
 
 
 async def test_a_browser_without_passkeys_is_told_so(site: Site, browser: Browser) -> None:

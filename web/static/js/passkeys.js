@@ -354,15 +354,15 @@ function showRegistration(message, ok) {
 
 // The page's list of keys, fetched again so the new passkey shows with the server's own wording.
 async function refreshKeyList() {
-  const list = document.querySelector("[data-key-list]") || document.getElementById("key-list");
-  if (!list || !list.id) return;
+  const list = document.getElementById("key-list");
+  if (!list) return;
   try {
     const page = await fetch(location.href, { credentials: "same-origin" });
-    const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById(list.id);
-    if (fresh) {
-      list.replaceWith(fresh);
-      if (globalThis.htmx) globalThis.htmx.process(fresh);
-    }
+    const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
+    const freshList = fresh.getElementById("key-list");
+    if (freshList) list.replaceWith(freshList);
+    // The "no key yet" line goes once there is a key.
+    if (!fresh.querySelector("#keys .empty")) document.querySelectorAll("#keys .empty").forEach((line) => line.remove());
   } catch {
     // The passkey is added all the same; a reload shows it.
   }
@@ -398,14 +398,14 @@ async function addPasskey() {
   }
 }
 
-// Removing a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
+// Revoking a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
 async function removeKey(button) {
   const item = button.closest("[data-key-id]");
   const label = item ? item.querySelector("strong").textContent.trim() : "";
   if (!(await confirmWithBidder(say("remove_text", { label }), say("remove_title")))) return;
   button.disabled = true;
   try {
-    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.removeKey)}`);
+    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.revokeKey)}`);
     showRegistration(say("removed", { label }), true);
     await refreshKeyList();
   } catch (error) {
@@ -429,7 +429,7 @@ if (addButton) {
     });
   }
   document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-remove-key]") : null;
+    const button = event.target instanceof Element ? event.target.closest("[data-revoke-key]") : null;
     if (button) removeKey(button);
   });
 }
