@@ -8,9 +8,8 @@ import { somToTyiyn } from "./bidding.js";
 import { buildStatement, ciphertextHash, keyId, ledgerTime, statementChallenge } from "./statement.js";
 
 const webauthn = globalThis.SimpleWebAuthnBrowser;
-// The server refuses a statement whose seen_at is further than this from its own clock (STATEMENT_MAX_SKEW_SECONDS).
-const MAX_SKEW_MS = 300_000;
-// A margin inside that bound, for the time the bidder takes to touch the sensor and the request takes to arrive.
+// The server refuses a statement whose seen_at is more than 300 s from its own clock (STATEMENT_MAX_SKEW_SECONDS).
+// A device clock this far off is told so before signing, leaving a margin for the touch and the request.
 const SKEW_WARNING_MS = 240_000;
 const PROMPT_TIMEOUT_MS = 120_000;
 const TYIYN_PER_SOM = 100;
