@@ -1,7 +1,7 @@
 """bidder keys: the public keys bidders sign with, passkey challenges, and each application's keys and sequence
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-25 19:40:00.000000
 """
 
@@ -11,8 +11,8 @@ import advanced_alchemy.types.datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
