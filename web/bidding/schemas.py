@@ -420,6 +420,7 @@ class PasskeyOptions(BaseModel):
         # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
         return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
 
+
 # --- the commission's relay (docs/keys.md section 2); binary values are base64url -------------------------------
 
 CeremonyStage = Literal["keys", "dealing", "acknowledging", "complete", "failed"]
