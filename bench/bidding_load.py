@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auction.accounts.models import User
 from auction.bidding.auction import AuctionService
+from auction.bidding.signer import StatementSigner, next_statement, sign
 from auction.clock import FrozenClock, SystemClock, as_utc
 from auction.db.engine import make_engine, make_sessionmaker, transaction
 from auction.db.migrate import upgrade
@@ -46,6 +47,8 @@ from auction.ledger.queries import LedgerReader
 from tests.kit.drive import Drive
 from tests.kit.world import build_world
 
+# Each bench bidder's software key, by user id: every bid is signed, as the platform requires.
+SIGNERS: dict[int, StatementSigner] = {}
 ADMIN_DSN = os.environ.get("ACHYK_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -77,6 +80,7 @@ async def setup(url: str, keys: LedgerKeys, lots: int, bidders: int) -> tuple[li
         for _ in range(lots)
     ]
     people = [await world.user(name) for name in names]
+    SIGNERS.update({world.user_ids[name]: world.signers[name] for name in names})
     clock.set(now)
     await Drive(world).tick()  # the scheduler opens every lot, the integrator logs the openings
     await engine.dispose()
@@ -130,7 +134,11 @@ async def load(
                     auctions = AuctionService(session, clock, LedgerWriter(session, keys, clock))
                     running = await auctions.auction_clock(lot_id)
                     amount = (running.current_price or 1_000_00) + rng.randint(1, 5) * 1_00
-                    await auctions.place_bid(person, lot_id, amount, uuid.uuid4().hex)
+                    stmt = await next_statement(
+                        session, keys, person.id, lot_id, "bid.placed", {"amount": amount}, clock.now()
+                    )
+                    signed = sign(SIGNERS[person.id], stmt)
+                    await auctions.place_bid(person, lot_id, amount, uuid.uuid4().hex, signed)
                 latencies.append(time.perf_counter() - started)
             except DomainError:
                 refused += 1

@@ -42,8 +42,7 @@ from web.accounts.registration_pages import RegistrationPages
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
-from web.bidding.keys_pages import KeyPages
-from web.bidding.my_pages import MyPages
+from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages

@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, Request, Route, expect
 
 from auction.ledger.verifier import statements
 from tests.e2e.conftest import ROOT, Site
-from tests.e2e.passkeys import add_passkey, apply_with_passkey, approve, confirm, lot_bodies
+from tests.e2e.passkeys import add_passkey, apply_with_passkey, approve, bidder_with_passkey, confirm, lot_bodies
 from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seconds_ahead
 from tests.e2e.test_site import DESKTOP, shot
 
@@ -197,16 +197,16 @@ async def test_a_removed_passkey_signs_nothing_more(site: Site, browser: Browser
 
 
 async def remove_every_passkey(page: Page) -> None:
-    """Remove each passkey listed on /account/keys with its own button, as the bidder would."""
-    removers = page.locator("#key-list li[data-alg=webauthn-es256] [data-remove-key]")
-    removed = page.locator("#key-list .removed li")
-    while count := await removers.count():
-        before = await removed.count()
-        await removers.first.click()
+    """Revoke each passkey listed on /account/keys with its own button, as the bidder would."""
+    revokers = page.locator("#key-list li[data-alg=webauthn-es256] [data-revoke-key]")
+    revoked = page.locator("#key-list li.key-revoked")
+    while count := await revokers.count():
+        before = await revoked.count()
+        await revokers.first.click()
         await confirm(page)
-        await expect(page.locator("#passkey-status")).to_contain_text("is removed")
-        await expect(removers).to_have_count(count - 1)
-        await expect(removed).to_have_count(before + 1)
+        await expect(page.locator("#passkey-status")).to_contain_text("is revoked")
+        await expect(revokers).to_have_count(count - 1)
+        await expect(revoked).to_have_count(before + 1)
 
 
 async def test_a_browser_without_passkeys_is_told_so(site: Site, browser: Browser) -> None:
@@ -221,3 +221,54 @@ async def test_a_browser_without_passkeys_is_told_so(site: Site, browser: Browse
     await page.goto(f"{site.url}/account/keys")
     await expect(page.locator("#passkey-status")).to_contain_text("This browser cannot use passkeys")
     await context.close()
+
+
+async def test_a_dutch_acceptance_and_the_award_signature_are_signed_with_the_passkey(
+    site: Site, browser: Browser, artifacts: Path
+) -> None:
+    lot_id = await scheduled_lot(
+        site,
+        format="descending",
+        floor_price=50_000_00,
+        price_drop_interval_seconds=60,
+        applications_close_at=seconds_ahead(OPENS_IN + 4),
+        bidding_opens_at=seconds_ahead(OPENS_IN + 5),
+        bidding_closes_at=seconds_ahead(600),
+    )
+    first, winner = await bidder_with_passkey(browser, site, "bidder")
+    second, other = await bidder_with_passkey(browser, site, "bidder2")
+    pseudonym = await apply_with_passkey(winner, site, lot_id)
+    await apply_with_passkey(other, site, lot_id)
+    await approve(site, lot_id, "bidder")
+    await approve(site, lot_id, "bidder2")
+
+    accept = winner.locator("#accept-form")
+    await expect(accept).to_be_visible(timeout=(OPENS_IN + 10) * 1000 + SCHEDULER_SLACK_MS)
+    await accept.locator("button[type=submit]").click()
+    await confirm(
+        winner, f"Confirm with your fingerprint or screen lock: accept the price of 100,000{NBSP}som on lot {lot_id}"
+    )
+    await expect(winner.locator(".receipt-fresh h3")).to_have_text(f"Your bid is accepted: 100,000{NBSP}som")
+
+    offer = winner.locator("#results .offer")
+    await expect(offer).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await offer.locator("text=Sign for the lot").click()
+    await confirm(winner, f"Confirm with your fingerprint or screen lock: sign for lot {lot_id} at 100,000{NBSP}som")
+    await expect(winner.locator("#results .awards")).to_contain_text("Signed")
+    await shot(winner, artifacts, "dutch-signed", site)
+
+    bodies = await lot_bodies(site, lot_id)
+    keys = {
+        statements.key_id(key): key
+        for body in bodies
+        if body["kind"] == "application.submitted"
+        for key in body["payload"]["keys"]
+    }
+    signed = [b for b in bodies if b["kind"] in {"bid.accepted", "award.signed"}]
+    assert [b["kind"] for b in signed] == ["bid.accepted", "award.signed"]
+    assert signed[0]["payload"]["limit"] == 100_000_00
+    assert signed[1]["payload"]["price"] == 100_000_00
+    for body in signed:
+        check_signed_entry(body, keys, pseudonym)
+    for context in (first, second):
+        await context.close()

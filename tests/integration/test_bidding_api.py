@@ -20,7 +20,7 @@ from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
 from auction.ledger.verifier.note import split_note
 from auction.ledger.verifier.refusal import Refusal
-from auction.ledger.verifier.sealed import encrypt_bid
+from auction.ledger.verifier.sealed import ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.settings import Settings
 from tests.kit.commission import ApiCommission
@@ -91,9 +91,7 @@ class Auction:
         )
 
     async def seal(self, who: str, ciphertext: str) -> Any:
-        signed = await self.signed(
-            who, "bid.sealed", {"ciphertext_hash": hashlib.sha256(b64url_decode(ciphertext)).hexdigest()}
-        )
+        signed = await self.signed(who, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)})
         return await self.client.post(
             f"/api/v1/lots/{self.lot_id}/sealed-bids",
             json={"ciphertext": ciphertext, "signed": signed},

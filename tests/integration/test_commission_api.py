@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import User
 from auction.bidding.participation import ParticipationService
 from auction.clock import FrozenClock
 from auction.db.base import Base
@@ -29,10 +28,11 @@ from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier import dkg, group
 from auction.ledger.verifier.entry import Body, parse_body, parse_leaf
-from auction.ledger.verifier.sealed import b64url_encode, encrypt_bid
+from auction.ledger.verifier.sealed import b64url_encode, ciphertext_hash, encrypt_bid
 from auction.settings import Settings
 from tests.kit.commission import ApiCommission, Client
 from tests.kit.drive import Drive
+from tests.kit.keys import api_signed
 from tests.kit.world import World
 
 MEMBERS = ("officer_tokmok", "officer2_tokmok", "officer3_tokmok", "officer4_tokmok", "officer5_tokmok")
@@ -66,17 +66,19 @@ async def admit_and_seal(client: Client, world: World, drive: Drive, lot_id: int
     async with transaction(world.sessions) as session:
         participation = ParticipationService(session, world.clock, LedgerWriter(session, world.keys, world.clock))
         for name in AMOUNTS:
-            bidder = await session.get(User, world.user_ids[name])
-            assert bidder is not None
-            application = await participation.apply(bidder, lot_id)
+            application = await world.apply(name, lot_id, session, participation.ledger)
             await participation.confirm_deposit(officer, application.id, f"KICB-{name}")
     await drive.open(lot_id)
     pseudonyms = {}
     for name, amount in AMOUNTS.items():
         pseudonyms[name] = await drive.pseudonym(lot_id, name)
+        ciphertext = encrypt_bid(key, lot_id, pseudonyms[name], amount)
+        signed = await api_signed(
+            client, world, name, lot_id, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)}
+        )
         sent = await client.post(
             f"/api/v1/lots/{lot_id}/sealed-bids",
-            json={"ciphertext": encrypt_bid(key, lot_id, pseudonyms[name], amount)},
+            json={"ciphertext": ciphertext, "signed": signed},
             headers={**world.auth(name), "Idempotency-Key": uuid.uuid4().hex},
         )
         assert sent.status_code == 201, sent.text

@@ -97,7 +97,13 @@ async def test_sealed_auction_replays_clean(
     assert outcome["winner"] == pseudonyms["bidder2"]
 
     path, leaves = await exported(auction, tmp_path)
-    assert kinds_of(leaves, auction.lot_id)[-3:] == ["auction.closed", "sealed.opened", "award.made"]
+    assert kinds_of(leaves, auction.lot_id)[-5:] == [
+        "auction.closed",
+        "sealed.share",
+        "sealed.share",
+        "sealed.opened",
+        "award.made",
+    ]
     assert_replays_clean(path, leaves)
 
 

@@ -16,7 +16,7 @@ from auction.bidding.commission_member import SoftwareMember, members_from
 from auction.ledger.verifier.sealed import b64url_decode
 from tests.kit.world import World
 
-# The app under a test client, or a served site over HTTP (the browser tests): the same requests either way.
+# The app's test client, or a plain client of a served site: the relay is used over HTTP either way.
 Client = httpx.AsyncClient
 
 

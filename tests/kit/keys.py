@@ -14,6 +14,7 @@ import secrets
 import struct
 from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
@@ -131,7 +132,7 @@ def signed_by(signer: StatementSigner, stmt: dict[str, Any]) -> dict[str, Any]:
 
 
 async def api_signed(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
     world: World,
     who: str,
     lot_id: int,

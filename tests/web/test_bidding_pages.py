@@ -443,3 +443,21 @@ async def test_my_pages_are_for_bidders(client: Client, auctioneer: Auctioneer) 
     assert applications.text('header nav.main-nav a[href="/me/bids"]') == "My bids and receipts"  # the menu
     bids = Page((await client.get("/me/bids?lang=en")).text)
     assert bids.text("main div.empty > p:first-child") == "You have not bid yet."
+
+
+async def test_the_keys_page_lists_the_bidders_keys_with_the_hooks_of_the_passkey_script(
+    client: Client, auctioneer: Auctioneer
+) -> None:
+    await log_in(client, "bidder")
+    page = Page((await client.get("/account/keys?lang=en")).text)
+    assert page.text("h1") == "My signing keys"
+    assert page.value("#key-list li.key", "data-alg") == "ed25519"
+    assert page.value("#key-list li.key button", "data-revoke-key") == page.value("#key-list li.key", "data-key-id")
+    assert page.value("button#add-passkey", "data-options-url") == "/api/me/passkeys/options"
+    assert page.has('script[type=module][src="/static/js/passkeys.js"]')
+    lot_id = await auctioneer.lot()
+    form = Page((await client.get(f"/lots/{lot_id}?lang=en")).text)
+    assert form.value("form.apply-form", "data-statement-action") == "application.submitted"
+    assert form.value("form.apply-form input[name=signed]", "value") == ""
+    await log_in(client, "officer_tokmok")
+    assert (await client.get("/account/keys", follow_redirects=False)).status_code == 403

@@ -18,7 +18,7 @@ async def test_the_keys_page_offers_a_passkey_and_lists_the_accounts_keys(client
     page = await client.get("/account/keys?lang=en")
     assert page.status_code == 200
     html = Page(page.text)
-    assert html.text("h1") == "My passkeys"
+    assert html.text("h1") == "My signing keys"
     assert html.value("button#add-passkey", "type") == "button"
     assert html.has('script[type=module][src="/static/js/passkeys.js"]')
     # The words the script shows come with the page, in its language.
@@ -27,14 +27,15 @@ async def test_the_keys_page_offers_a_passkey_and_lists_the_accounts_keys(client
     # The world's bidder holds a software key (the kit's API client): listed, removable, not a passkey.
     assert html.value("#key-list li[data-key-id]", "data-alg") == "ed25519"
     key_id = html.value("#key-list li[data-key-id]", "data-key-id")
-    assert html.has(f'#key-list [data-remove-key="{key_id}"]')
+    assert html.has(f'#key-list [data-revoke-key="{key_id}"]')
+    assert html.value("#f-passkey-label", "name") == "label"
 
 
 async def test_the_keys_page_speaks_the_readers_language(client: Client, world: World) -> None:
     await log_in(client, "bidder")
     page = await client.get("/account/keys?lang=ru")
     html = Page(page.text)
-    assert html.text("h1") == "Мои ключи доступа"
+    assert html.text("h1") == "Мои ключи подписи"
     assert json.loads(html.text("script#passkey-messages"))["action_bid"] == "ставка {amount} на лот №{lot}"
 
 

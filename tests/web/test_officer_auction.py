@@ -195,7 +195,7 @@ async def test_the_officer_starts_the_key_ceremony_and_publishes_once_the_member
     message = commission.member("officer_tokmok").key_message()
     no_token = await client.post(f"/api/lots/{lot_id}/ceremony/key", json=message)
     assert no_token.status_code == 401
-    token_header = {"x-csrftoken": frame.get("data-csrf") or ""}
+    token_header = {"x-csrftoken": str(frame.get("data-csrf") or "")}
     with_token = await client.post(f"/api/lots/{lot_id}/ceremony/key", json=message, headers=token_header)
     assert (with_token.status_code, with_token.json()["code"]) == (409, "commission.already_published")
 

@@ -19,7 +19,7 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.opening import SealedLotService
 from auction.errors import NotAuthenticated
-from web.bidding.schemas import CommissionSetup, SealedLotOutcome
+from web.bidding.schemas import CeremonyOut, CommissionSetup, OpeningOut, SealedLotOutcome
 from web.lib.error_schemas import api_errors
 
 READ = api_errors(404, 422)
@@ -66,16 +66,15 @@ class CommissionApi(Controller):
         data: JSONBody[CommissionSetup],
         sealed_lot_service: NamedDependency[SealedLotService],
         caller: NamedDependency[User],
-    ) -> dict[str, Any]:
-        officer = caller
-        view = await sealed_lot_service.start_ceremony(officer, lot_id, data.members, data.threshold)
-        return view.to_json(lot_id)
+    ) -> CeremonyOut:
+        view = await sealed_lot_service.start_ceremony(caller, lot_id, data.members, data.threshold)
+        return CeremonyOut.model_validate(view.to_json(lot_id))
 
     @get("/lots/{lot_id:int}/ceremony", summary="The key ceremony's messages as relayed, and its stage", responses=READ)
     async def ceremony(
         self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
-    ) -> dict[str, Any]:
-        return (await sealed_lot_service.ceremony(lot_id)).to_json(lot_id)
+    ) -> CeremonyOut:
+        return CeremonyOut.model_validate((await sealed_lot_service.ceremony(lot_id)).to_json(lot_id))
 
     @post(
         "/lots/{lot_id:int}/ceremony/key",
@@ -89,9 +88,9 @@ class CommissionApi(Controller):
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
         caller: NamedDependency[User],
-    ) -> dict[str, Any]:
+    ) -> CeremonyOut:
         view = await sealed_lot_service.post_key(caller, lot_id, data)
-        return view.to_json(lot_id)
+        return CeremonyOut.model_validate(view.to_json(lot_id))
 
     @post("/lots/{lot_id:int}/ceremony/dealing", status_code=200, summary="A member's dealing", responses=ACTION)
     async def post_dealing(
@@ -100,9 +99,9 @@ class CommissionApi(Controller):
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
         caller: NamedDependency[User],
-    ) -> dict[str, Any]:
+    ) -> CeremonyOut:
         view = await sealed_lot_service.post_dealing(caller, lot_id, data)
-        return view.to_json(lot_id)
+        return CeremonyOut.model_validate(view.to_json(lot_id))
 
     @post(
         "/lots/{lot_id:int}/ceremony/acknowledgement",
@@ -116,19 +115,17 @@ class CommissionApi(Controller):
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
         caller: NamedDependency[User],
-    ) -> dict[str, Any]:
+    ) -> CeremonyOut:
         view = await sealed_lot_service.post_acknowledgement(caller, lot_id, data)
-        return view.to_json(lot_id)
+        return CeremonyOut.model_validate(view.to_json(lot_id))
 
     @get(
         "/lots/{lot_id:int}/opening",
         summary="The standing sealed bids and the decryption shares so far",
         responses=READ,
     )
-    async def opening(
-        self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
-    ) -> dict[str, Any]:
-        return await sealed_lot_service.opening(lot_id)
+    async def opening(self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]) -> OpeningOut:
+        return OpeningOut.model_validate(await sealed_lot_service.opening(lot_id))
 
     @post(
         "/lots/{lot_id:int}/opening/shares",
@@ -142,9 +139,9 @@ class CommissionApi(Controller):
         data: JSONBody[dict[str, Any]],
         sealed_lot_service: NamedDependency[SealedLotService],
         caller: NamedDependency[User],
-    ) -> dict[str, Any]:
+    ) -> OpeningOut:
         await sealed_lot_service.post_shares(caller, lot_id, data)
-        return await sealed_lot_service.opening(lot_id)
+        return OpeningOut.model_validate(await sealed_lot_service.opening(lot_id))
 
     @post(
         "/officer/lots/{lot_id:int}/open",

@@ -13,7 +13,9 @@ from litestar.response import Template
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
+from auction.bidding.keys import KeyService
 from auction.ledger.queries import LedgerReader
+from auction.settings import Settings
 from web.bidding.views import BiddingDesk
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
@@ -22,6 +24,24 @@ from web.lib.visitor import Visitor
 def provide_bidder(visitor: NamedDependency[Visitor]) -> User:
     """The logged-in bidder: anonymous visitors are sent to log in, other accounts get a 403 page."""
     return require_role(visitor.user, Role.BIDDER)
+
+
+class KeyPages(Controller):
+    """The bidder's signing keys: listed here, added (passkeys) and revoked by /static/js/passkeys.js via /api/me."""
+
+    path = "/account"
+    dependencies = {"bidder": Provide(provide_bidder, sync_to_thread=False)}  # noqa: RUF012
+
+    @get("/keys", name="my_keys")
+    async def keys(
+        self,
+        request: HTMXRequest,
+        bidder: NamedDependency[User],
+        key_service: NamedDependency[KeyService],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        keys = await key_service.keys_of(bidder)
+        return render(request, "account/keys.html.jinja2", keys=keys, rp_id=settings.webauthn_rp_id)
 
 
 class MyPages(Controller):

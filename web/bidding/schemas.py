@@ -419,3 +419,81 @@ class PasskeyOptions(BaseModel):
     def _as_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:
         # WebAuthn members absent from the library's options stay absent: a browser refuses null for an enum.
         return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
+
+# --- the commission's relay (docs/keys.md section 2); binary values are base64url -------------------------------
+
+CeremonyStage = Literal["keys", "dealing", "acknowledging", "complete", "failed"]
+OpeningStage = Literal["not_closed", "collecting", "ready", "opened"]
+
+
+class CeremonyMemberOut(BaseModel):
+    member: int = Field(description="The member's user id.")
+    index: int = Field(description="x_j: the member's position in the commission (by user id) plus one.")
+    public_key: str | None = Field(description="The member's own key P (edwards25519), once posted.")
+    pok: str | None = Field(description="Schnorr proof of possession of the member's secret, once posted.")
+
+
+class DealingOut(BaseModel):
+    dealer: int
+    commitments: list[str] = Field(description="a_it·G for t in 0..k-1.")
+    shares: dict[str, str] = Field(description="Member id -> E_ij, the share encrypted to that member (80 bytes).")
+    sig: str
+
+
+class AcknowledgementOut(BaseModel):
+    member: int
+    transcript_hash: str
+    verification_key: str
+    complaints: list[int]
+    sig: str
+
+
+class CeremonyOut(BaseModel):
+    """A sealed draft's key ceremony as relayed: every message exactly as its member posted it."""
+
+    lot: int
+    threshold: int
+    members: list[CeremonyMemberOut]
+    dealings: list[DealingOut]
+    acknowledgements: list[AcknowledgementOut]
+    public_key: str | None = Field(description="The joint key Y = Σ C_i0 once the ceremony is complete.")
+    stage: CeremonyStage
+
+
+class OpeningMemberOut(BaseModel):
+    member: int
+    index: int
+    public_key: str
+    verification_key: str = Field(description="Y_j, against which the member's decryption shares are proved.")
+
+
+class StandingBidOut(BaseModel):
+    bidder: str
+    ciphertext_hash: str
+    ciphertext: str
+
+
+class DecryptionShareOut(BaseModel):
+    ciphertext_hash: str
+    share: str = Field(description="D = x̂_j·R of the bid.")
+    proof: str = Field(description="DLEQ proof c ‖ z that log_G(Y_j) = log_R(D).")
+
+
+class ShareMessageOut(BaseModel):
+    member: int
+    shares: list[DecryptionShareOut]
+    sig: str
+
+
+class OpeningOut(BaseModel):
+    """A sealed lot's opening: the standing bids and the decryption shares posted so far (also in the ledger)."""
+
+    lot: int
+    stage: OpeningStage
+    threshold: int
+    public_key: str | None
+    members: list[OpeningMemberOut]
+    dealings: list[DealingOut]
+    standing: list[StandingBidOut]
+    shares: list[ShareMessageOut]

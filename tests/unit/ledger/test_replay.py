@@ -1393,3 +1393,92 @@ def test_a_sale_award_with_lease_fields() -> None:
     assert replay(leaves) == finding(
         s, s.marks["award"], "award.made of a sale has lease fields ['lease_term_months', 'rent_period']"
     )
+
+
+# --- bidder signatures (docs/keys.md 1.3) -------------------------------------------------------------------
+
+
+def signed_as(entry: Entry, signer: Ed25519Signer, seq: int, seen_at: datetime | None = None) -> Entry:
+    """The entry with a `signed` made by ``signer`` at ``seq``, as given (the builder leaves it alone)."""
+    assert entry.lot is not None
+    payload = {k: v for k, v in entry.payload.items() if k != "signed"}
+    if entry.kind == "application.submitted":
+        payload.setdefault("keys", [signer_of(payload["bidder"]).key])
+    fields = st.action_fields(entry.kind, payload)
+    stmt = st.statement(entry.lot, payload["bidder"], entry.kind, seq, t(seen_at or entry.at), fields)
+    return replace(entry, payload={**payload, "signed": sign(signer, stmt)})
+
+
+def test_a_bid_without_a_signature_is_named() -> None:
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks["bid2"]
+    entries[i] = replace(entries[i], sign=False)
+    assert replay(build(entries)) == finding(s, i, "payload misses fields ['signed']")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"signer": Ed25519Signer()}, "is not registered on the lot (statement.unknown_key)"),
+        ({"seq": 3}, "signed seq 3 where 2 comes next (statement.wrong_sequence)"),
+        ({"seen_at": OPENS + 10 * MIN}, "(at most 300 s) (statement.stale)"),
+    ],
+)
+def test_a_bid_signed_with_another_key_number_or_time_is_named(change: dict[str, Any], reason: str) -> None:
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks["bid2"]  # b(2)'s first bid: seq 2 after the application
+    signer = change.get("signer", signer_of(b(2)))
+    entries[i] = signed_as(entries[i], signer, change.get("seq", 2), change.get("seen_at"))
+    [found] = replay(build(entries))
+    assert found.index == i
+    assert found.reason.startswith("lot 1, bid.placed: signed: ")
+    assert found.reason.endswith(reason), found.reason
+
+
+def test_a_bid_changed_after_signing_is_named() -> None:
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks["bid3"]
+    honest = build(entries)[i].body.payload
+    entries[i] = replace(entries[i], payload={**honest, "amount": 121_000_00})
+    assert replay(build(entries)) == finding(
+        s, i, "signed: the Ed25519 signature does not verify (statement.bad_signature)"
+    )
+
+
+def test_keys_added_and_replaced_decide_who_may_sign() -> None:
+    s = Script(9)
+    s.publish()
+    s.admit(b(1), b(2))
+    second, new = Ed25519Signer(), Ed25519Signer()
+    SIGNER_OF_KEY[second.key["public_key"]] = signer_of(b(1))  # added: signed by the key already there
+    s.add("bidder.key.added", T0 + 2 * DAY, {"bidder": b(1), "key": second.key}, f"bidder:{b(1)}")
+    SIGNER_OF_KEY[new.key["public_key"]] = new  # replaced: signed by the new key itself
+    reason = "Lost phone; passport checked."
+    s.add("bidder.key.replaced", T0 + 3 * DAY, {"bidder": b(2), "key": new.key, "reason": reason}, OFFICER)
+    s.open(2)
+    s.add("bid.placed", OPENS + MIN, {"bidder": b(1), "amount": 100_000_00}, f"bidder:{b(1)}", mark="by-second")
+    s.add("bid.placed", OPENS + 2 * MIN, {"bidder": b(2), "amount": 105_000_00}, f"bidder:{b(2)}", mark="by-new")
+    entries = list(s.entries)
+    entries[s.marks["by-second"]] = signed_as(entries[s.marks["by-second"]], second, 3)
+    entries[s.marks["by-new"]] = signed_as(entries[s.marks["by-new"]], new, 3)
+    assert replay(build(entries)) == []
+    # The key the officer replaced signs nothing more.
+    entries[s.marks["by-new"]] = signed_as(entries[s.marks["by-new"]], signer_of(b(2)), 3)
+    [found] = replay(build(entries))
+    assert (found.index, "statement.unknown_key" in found.reason) == (s.marks["by-new"], True)
+
+
+def test_a_dutch_acceptance_above_its_limit_and_a_signature_for_another_price() -> None:
+    s = descending_auction()
+    entries = tampered(s, "accepted", limit=80_000_00)
+    assert replay(build(entries)) == finding(
+        s, s.marks["accepted"], "bid.accepted amount 8500000 is above the limit 8000000 the bidder signed for"
+    )
+    t2 = open_auction()
+    entries = tampered(t2, "signed", price=130_000_00)
+    assert replay(build(entries)) == finding(
+        t2, t2.marks["signed"], "award.signed price 13000000 but the lot is offered at 12500000"
+    )

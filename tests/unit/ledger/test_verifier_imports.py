@@ -1,4 +1,4 @@
-"""An inspector installs only `cryptography` and `rfc8785`: no verifier module may load anything else.
+"""An inspector installs only `cryptography`, `rfc8785` and PyNaCl: no verifier module may load anything else.
 
 Import-linter (tests/unit/test_import_rules.py) reads import statements; this test imports every module of
 the package in a clean interpreter and looks at what actually arrived in sys.modules, so it also sees what a
@@ -21,8 +21,10 @@ before = set(sys.modules)
 for name in sys.argv[1:]:
     __import__(name)
 loaded = set(sys.modules) - before
-# cryptography loads its compiled bindings under these names; multiprocessing aliases __main__ as __mp_main__.
-allowed_roots = set(sys.stdlib_module_names) | {"cryptography", "rfc8785", "_cffi_backend", "_openssl", "__mp_main__"}
+# cryptography and PyNaCl load their compiled bindings under these names; multiprocessing aliases __main__.
+allowed_roots = set(sys.stdlib_module_names) | {
+    "cryptography", "rfc8785", "nacl", "_cffi_backend", "_openssl", "_sodium", "__mp_main__"
+}
 allowed_auction = {"auction", "auction.ledger"}
 print(json.dumps({
     "third_party": sorted(n for n in loaded if n.split(".")[0] not in allowed_roots | {"auction"}),
@@ -39,7 +41,7 @@ def _verifier_modules() -> list[str]:
     return sorted(f"auction.ledger.verifier.{path.stem}" for path in PACKAGE.glob("*.py") if path.stem != "__init__")
 
 
-def test_the_verifier_imports_only_the_standard_library_cryptography_and_rfc8785() -> None:
+def test_the_verifier_imports_only_the_standard_library_cryptography_rfc8785_and_pynacl() -> None:
     modules = _verifier_modules()
     assert "auction.ledger.verifier.replay" in modules
     assert "auction.ledger.verifier.cli" in modules

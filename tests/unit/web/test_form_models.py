@@ -7,7 +7,7 @@ from litestar.datastructures import UploadFile
 from web.accounts.login_form import parse_login
 from web.bidding.forms import parse_open_bid, parse_sealed_bid
 from web.officer.action_forms import parse_upload
-from web.officer.commission_forms import parse_commission, parse_opening
+from web.officer.commission_forms import parse_commission
 
 
 def shout(message: str) -> str:
@@ -46,55 +46,30 @@ def test_a_sealed_bid_without_ciphertext_says_the_browser_did_not_seal_it() -> N
 
 
 def ceremony(**fields: str) -> dict[str, str]:
-    form = {
-        "threshold": "2",
-        "member_7": "on",
-        "passphrase_7": "seven seven",
-        "passphrase_again_7": "seven seven",
-        "member_9": "on",
-        "passphrase_9": "nine nine",
-        "passphrase_again_9": "nine nine",
-    }
-    return {**form, **fields}
+    return {"threshold": "2", "member_7": "on", "member_9": "on", **fields}
 
 
-def test_a_commission_is_read_with_each_member_and_their_passphrase() -> None:
+def test_a_commission_is_read_as_its_chosen_members() -> None:
     commission, errors = parse_commission(ceremony(), [7, 8, 9], shout)
     assert not errors
     assert commission is not None
-    assert (commission.threshold, commission.members) == (2, [(7, "seven seven"), (9, "nine nine")])
-    assert "seven" not in repr(commission)
+    assert (commission.threshold, commission.members) == (2, [7, 9])
 
 
-def test_a_mistyped_passphrase_is_reported_at_that_members_second_field() -> None:
-    commission, errors = parse_commission(ceremony(passphrase_again_9="nine nin"), [7, 8, 9], shout)
-    assert commission is None
-    assert errors.fields == {"passphrase_again_9": ["ky:The two passphrases differ; type them again."]}
-    assert "nine" not in str(errors)
-
-
-def test_every_problem_of_the_ceremony_is_reported_at_once() -> None:
-    form = {"threshold": "", "member_7": "on", "passphrase_7": "", "passphrase_again_7": ""}
-    _, errors = parse_commission(form, [7, 8, 9], shout)
+def test_every_problem_of_the_commission_form_is_reported_at_once() -> None:
+    _, errors = parse_commission({"threshold": "", "member_7": "on"}, [7, 8, 9], shout)
     assert errors.fields == {
-        "members": ["ky:Choose at least two commission members."],
+        "members": ["ky:Choose 2 to 9 commission members."],
         "threshold": ["ky:Enter a whole number."],
-        "passphrase_7": ["ky:Fill this in."],
     }
 
 
-def test_the_ceremony_form_keeps_the_apis_threshold_bounds() -> None:
+def test_the_commission_form_keeps_the_apis_bounds() -> None:
     _, errors = parse_commission(ceremony(threshold="1"), [7, 8, 9], shout)
     assert errors.fields == {"threshold": ["ky:Must be at least 2."]}
-
-
-def test_the_opening_takes_the_passphrases_typed_and_names_the_member_of_a_bad_one() -> None:
-    assert parse_opening({"passphrase_9": "nine nine"}, [7, 9], shout)[0] == [(9, "nine nine")]
-    none, errors = parse_opening({}, [7, 9], shout)
-    assert none is None
-    assert list(errors.fields) == ["releases"]
-    _, errors = parse_opening({"passphrase_7": "ok", "passphrase_9": "x" * 501}, [7, 9], shout)
-    assert errors.fields == {"passphrase_9": ["ky:Too long: at most 500 characters."]}
+    ten = {f"member_{n}": "on" for n in range(10)}
+    _, errors = parse_commission({"threshold": "2", **ten}, list(range(10)), shout)
+    assert errors.fields == {"members": ["ky:Choose 2 to 9 commission members."]}
 
 
 def test_an_upload_needs_a_chosen_file_and_a_kind() -> None:

@@ -122,7 +122,6 @@ FIELD_LABELS: Mapping[str, str] = {
     "bank_reference": N_("Bank reference of the deposit"),
     "threshold": N_("Members needed to open the bids"),
     "members": N_("Commission members"),
-    "releases": N_("Commission members' passphrases"),
 }
 
 

@@ -8,9 +8,8 @@ import { somToTyiyn } from "./bidding.js";
 import { buildStatement, ciphertextHash, keyId, ledgerTime, statementChallenge } from "./statement.js";
 
 const webauthn = globalThis.SimpleWebAuthnBrowser;
-// The server refuses a statement whose seen_at is further than this from its own clock (STATEMENT_MAX_SKEW_SECONDS).
-const MAX_SKEW_MS = 300_000;
-// A margin inside that bound, for the time the bidder takes to touch the sensor and the request takes to arrive.
+// The server refuses a statement whose seen_at is more than 300 s from its own clock (STATEMENT_MAX_SKEW_SECONDS).
+// A device clock this far off is told so before signing, leaving a margin for the touch and the request.
 const SKEW_WARNING_MS = 240_000;
 const PROMPT_TIMEOUT_MS = 120_000;
 const TYIYN_PER_SOM = 100;
@@ -354,15 +353,15 @@ function showRegistration(message, ok) {
 
 // The page's list of keys, fetched again so the new passkey shows with the server's own wording.
 async function refreshKeyList() {
-  const list = document.querySelector("[data-key-list]") || document.getElementById("key-list");
-  if (!list || !list.id) return;
+  const list = document.getElementById("key-list");
+  if (!list) return;
   try {
     const page = await fetch(location.href, { credentials: "same-origin" });
-    const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById(list.id);
-    if (fresh) {
-      list.replaceWith(fresh);
-      if (globalThis.htmx) globalThis.htmx.process(fresh);
-    }
+    const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
+    const freshList = fresh.getElementById("key-list");
+    if (freshList) list.replaceWith(freshList);
+    // The "no key yet" line goes once there is a key.
+    if (!fresh.querySelector("#keys .empty")) document.querySelectorAll("#keys .empty").forEach((line) => line.remove());
   } catch {
     // The passkey is added all the same; a reload shows it.
   }
@@ -398,14 +397,14 @@ async function addPasskey() {
   }
 }
 
-// Removing a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
+// Revoking a key (a lost or retired device): it signs nothing more, on any lot. The ledger keeps what it signed.
 async function removeKey(button) {
   const item = button.closest("[data-key-id]");
   const label = item ? item.querySelector("strong").textContent.trim() : "";
   if (!(await confirmWithBidder(say("remove_text", { label }), say("remove_title")))) return;
   button.disabled = true;
   try {
-    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.removeKey)}`);
+    await api("DELETE", `/api/me/keys/${encodeURIComponent(button.dataset.revokeKey)}`);
     showRegistration(say("removed", { label }), true);
     await refreshKeyList();
   } catch (error) {
@@ -429,7 +428,7 @@ if (addButton) {
     });
   }
   document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-remove-key]") : null;
+    const button = event.target instanceof Element ? event.target.closest("[data-revoke-key]") : null;
     if (button) removeKey(button);
   });
 }
