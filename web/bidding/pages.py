@@ -7,7 +7,8 @@ and the lot page comes back, redirected after success or re-rendered with the pr
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -22,11 +23,13 @@ from auction.bidding.awards import AwardService
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
+from auction.ledger.admission import Admitted
 from auction.ledger.keys import LedgerKeys
 from auction.lots.service import LotService
 from web.bidding.forms import idempotency_key_of, keys_of, limit_of, parse_open_bid, parse_sealed_bid, signed_of
 from web.bidding.live import LIVE_TEMPLATE, Live, LiveView, live_context, live_events, load_live
-from web.bidding.views import BiddingDesk
+from web.bidding.refusal import signed_refusal
+from web.bidding.views import BiddingDesk, action_receipt
 from web.lib.form_errors import FormErrors
 from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES
 from web.lib.rendering import is_htmx, redirect, render
@@ -35,12 +38,33 @@ from web.lots.lot_page import panel_context, render_lot_page
 
 BID_AREA = "lots/partials/bid_area_response.html.jinja2"
 
+Done = TypeVar("Done")
+
 
 def signed_in(visitor: Visitor) -> User:
     """The logged-in account; anonymous visitors are sent to log in (and come back to the lot)."""
     if visitor.user is None:
         raise NotAuthenticated("auth.login_required")
     return visitor.user
+
+
+async def attempt(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    lot_id: int,
+    action: str,
+    work: Awaitable[Done],
+    errors: FormErrors,
+    visitor: Visitor,
+) -> Done | None:
+    """Run one bidder action in a savepoint, as the API does: a refusal becomes the form's problem, with the log's
+    signed refusal (the same one the API answers with) for the bidder to download; it leaves nothing behind."""
+    try:
+        async with signed_refusal(request, lot_id, action), db_session.begin_nested():
+            return await work
+    except DomainError as refusal:
+        errors.add_refusal(refusal, visitor.explain)
+        return None
 
 
 class BiddingPages(Controller):
@@ -58,8 +82,8 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        applying = participation_service.apply(user, lot_id, keys_of(data), signed_of(data))
-        await errors.attempt(db_session, applying, visitor.explain)
+        applying = participation_service.apply_with_receipt(user, lot_id, keys_of(data), signed_of(data))
+        applied = await attempt(request, db_session, lot_id, "application.submit", applying, errors, visitor)
         return await _answer(
             request,
             visitor,
@@ -70,6 +94,7 @@ class BiddingPages(Controller):
             anchor="participation",
             failed=bool(errors),
             apply_errors=errors,
+            action_receipt=action_receipt(applied[1]) if applied else None,
         )
 
     @post("/lots/{lot_id:int}/bids")
@@ -88,13 +113,8 @@ class BiddingPages(Controller):
         submitted, errors = parse_open_bid(data, visitor.gettext)
         receipt: BidReceipt | None = None
         if submitted is not None and submitted.amount is not None:
-            try:
-                async with db_session.begin_nested():
-                    receipt = await auction_service.place_bid(
-                        user, lot_id, submitted.amount, submitted.key, signed_of(data)
-                    )
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
+            placing = auction_service.place_bid(user, lot_id, submitted.amount, submitted.key, signed_of(data))
+            receipt = await attempt(request, db_session, lot_id, "bid.place", placing, errors, visitor)
         return await _answer_bid(
             request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {"amount": data.get("amount", "")}
         )
@@ -116,13 +136,8 @@ class BiddingPages(Controller):
         submitted, errors = parse_sealed_bid(data, visitor.gettext)
         receipt: BidReceipt | None = None
         if submitted is not None and submitted.ciphertext is not None:
-            try:
-                async with db_session.begin_nested():
-                    receipt = await auction_service.submit_sealed(
-                        user, lot_id, submitted.ciphertext, submitted.key, signed_of(data)
-                    )
-            except DomainError as refusal:
-                errors.add_refusal(refusal, visitor.explain)
+            sealing = auction_service.submit_sealed(user, lot_id, submitted.ciphertext, submitted.key, signed_of(data))
+            receipt = await attempt(request, db_session, lot_id, "bid.seal", sealing, errors, visitor)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
 
     @post("/lots/{lot_id:int}/sealed-bids/withdraw")
@@ -140,8 +155,10 @@ class BiddingPages(Controller):
         user = signed_in(visitor)
         errors = FormErrors()
         withdrawing = auction_service.withdraw_sealed(user, lot_id, signed_of(data))
-        await errors.attempt(db_session, withdrawing, visitor.explain)
-        return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, None, errors, {})
+        withdrawn = await attempt(request, db_session, lot_id, "bid.withdraw", withdrawing, errors, visitor)
+        return await _answer_bid(
+            request, visitor, lot_service, bidding_desk, lot_id, None, errors, {}, withdrawn=withdrawn
+        )
 
     @post("/lots/{lot_id:int}/accept")
     async def accept(
@@ -158,14 +175,9 @@ class BiddingPages(Controller):
         """Descending auction: take the lot at the price of the moment the server admits the acceptance."""
         user = signed_in(visitor)
         errors = FormErrors()
-        receipt: BidReceipt | None = None
-        try:
-            async with db_session.begin_nested():
-                receipt = await auction_service.accept_price(
-                    user, lot_id, idempotency_key_of(data), limit_of(data), signed_of(data)
-                )
-        except DomainError as refusal:
-            errors.add_refusal(refusal, visitor.explain)
+        key, limit = idempotency_key_of(data), limit_of(data)
+        accepting = auction_service.accept_price(user, lot_id, key, limit, signed_of(data))
+        receipt = await attempt(request, db_session, lot_id, "bid.accept", accepting, errors, visitor)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
 
     @post("/lots/{lot_id:int}/award/sign")
@@ -182,7 +194,8 @@ class BiddingPages(Controller):
     ) -> Response[Any]:
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, award_service.sign(user, lot_id, signed_of(data)), visitor.explain)
+        signing = award_service.sign_with_receipt(user, lot_id, signed_of(data))
+        signed = await attempt(request, db_session, lot_id, "award.sign", signing, errors, visitor)
         return await _answer(
             request,
             visitor,
@@ -193,6 +206,7 @@ class BiddingPages(Controller):
             anchor="results",
             failed=bool(errors),
             award_errors=errors,
+            action_receipt=action_receipt(signed[1]) if signed else None,
         )
 
     @post("/lots/{lot_id:int}/award/decline")
@@ -210,7 +224,8 @@ class BiddingPages(Controller):
         """The winner gives the lot up: the deposit is forfeited and the runner-up is offered the lot."""
         user = signed_in(visitor)
         errors = FormErrors()
-        await errors.attempt(db_session, award_service.decline(user, lot_id, signed_of(data)), visitor.explain)
+        declining = award_service.decline_with_receipt(user, lot_id, signed_of(data))
+        declined = await attempt(request, db_session, lot_id, "award.decline", declining, errors, visitor)
         return await _answer(
             request,
             visitor,
@@ -221,6 +236,7 @@ class BiddingPages(Controller):
             anchor="results",
             failed=bool(errors),
             award_errors=errors,
+            action_receipt=action_receipt(declined[1]) if declined else None,
         )
 
     @get("/lots/{lot_id:int}/live", name="lot_live")
@@ -291,8 +307,11 @@ async def _answer_bid(
     receipt: BidReceipt | None,
     errors: FormErrors,
     values: dict[str, str],
+    *,
+    withdrawn: Admitted | None = None,
 ) -> Response[Any]:
-    """After a bid: with htmx, the bid area with the receipt (or the problem) and the bidder's bids refreshed."""
+    """After a bid or a withdrawal: with htmx, the bid area with the receipt (or the problem) and the bidder's bids
+    refreshed."""
     failed = bool(errors)
     return await _answer(
         request,
@@ -307,4 +326,5 @@ async def _answer_bid(
         # What was typed comes back only with its problem; after a bid the form starts from the new minimum.
         bid_values=values if failed else {},
         receipt=receipt.as_dict() if receipt else None,
+        action_receipt=action_receipt(withdrawn) if withdrawn else None,
     )

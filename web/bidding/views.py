@@ -3,7 +3,10 @@ visitor, and a bidder's own applications, bids and receipts."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
 
 from litestar.di import NamedDependency
 
@@ -15,10 +18,12 @@ from auction.bidding.models import Application, ApplicationStatus, Award, AwardS
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.clock import as_utc
+from auction.ledger.admission import Admitted
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.rules import DECIDED_STATES
 from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
+from web.bidding.schemas import ActionReceiptOut
 from web.lib.visitor import Visitor
 
 
@@ -73,6 +78,21 @@ class BiddingPanel:
             if award.status == AwardStatus.AWAITING_SIGNATURE and award.bidder_id == self.user_id:
                 return award
         return None
+
+
+def action_receipt(admitted: Admitted) -> dict[str, Any]:
+    """The receipt of an application, withdrawal or award answer as the page shows it, with its download.
+
+    These receipts are stored nowhere but with the bidder, so the download is the answer itself (a data: link):
+    the same JSON the API answers with, whose `receipt` note the verifier's --receipt checks.
+    """
+    receipt = ActionReceiptOut.of(admitted).model_dump(mode="json")
+    content = json.dumps(receipt, ensure_ascii=False, indent=2) + "\n"
+    return {
+        **receipt,
+        "download": "data:application/json;charset=utf-8," + quote(content, safe=""),
+        "filename": f"achyk-receipt-lot{admitted.lot_id}-seq{admitted.lot_seq}.json",
+    }
 
 
 class BiddingDesk:

@@ -41,6 +41,8 @@ class FormErrors:
 
     fields: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    # The log's signed refusal (achyk-refusal/v1) of a bidder's action, offered for download beside the problem.
+    signed_refusal: str | None = None
 
     def add(self, name: str | None, message: str) -> None:
         if name:
@@ -98,6 +100,8 @@ class FormErrors:
 
     def add_refusal(self, refusal: DomainError, explain: Callable[[Refusal], str]) -> None:
         """A domain refusal: every problem of invalid terms at its field, else at the refusal's field."""
+        if refusal.refusal is not None:
+            self.signed_refusal = refusal.refusal
         if isinstance(refusal, InvalidTerms):
             for problem in refusal.problems:
                 self.add(problem.field, explain(problem))

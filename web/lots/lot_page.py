@@ -31,6 +31,7 @@ def panel_context(panel: BiddingPanel, **forms: Any) -> dict[str, Any]:
         "award_errors": FormErrors(),
         "bid_values": {},
         "receipt": None,
+        "action_receipt": None,
         "bid_key": new_idempotency_key(),
         **forms,
     }
