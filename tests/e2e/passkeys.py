@@ -85,7 +85,7 @@ async def apply_with_passkey(page: Page, site: Site, lot_id: int) -> str:
     await page.click("text=Apply to take part")
     await confirm(page, f"Confirm with your fingerprint or screen lock: apply to take part in lot {lot_id}")
     await expect(page.locator("#participation .status")).to_have_text("Awaiting the deposit")
-    return await page.locator("#participation code").first.inner_text()
+    return await page.locator("#participation code[data-pseudonym]").inner_text()
 
 
 async def approve(site: Site, lot_id: int, who: str) -> None:
