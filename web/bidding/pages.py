@@ -196,18 +196,7 @@ class BiddingPages(Controller):
         errors = FormErrors()
         signing = award_service.sign_with_receipt(user, lot_id, signed_of(data))
         signed = await attempt(request, db_session, lot_id, "award.sign", signing, errors, visitor)
-        return await _answer(
-            request,
-            visitor,
-            lot_service,
-            bidding_desk,
-            lot_id,
-            fragment="lots/partials/results.html.jinja2",
-            anchor="results",
-            failed=bool(errors),
-            award_errors=errors,
-            action_receipt=action_receipt(signed[1]) if signed else None,
-        )
+        return await _answer_award(request, visitor, lot_service, bidding_desk, lot_id, errors, signed)
 
     @post("/lots/{lot_id:int}/award/decline")
     async def decline(
@@ -226,18 +215,7 @@ class BiddingPages(Controller):
         errors = FormErrors()
         declining = award_service.decline_with_receipt(user, lot_id, signed_of(data))
         declined = await attempt(request, db_session, lot_id, "award.decline", declining, errors, visitor)
-        return await _answer(
-            request,
-            visitor,
-            lot_service,
-            bidding_desk,
-            lot_id,
-            fragment="lots/partials/results.html.jinja2",
-            anchor="results",
-            failed=bool(errors),
-            award_errors=errors,
-            action_receipt=action_receipt(declined[1]) if declined else None,
-        )
+        return await _answer_award(request, visitor, lot_service, bidding_desk, lot_id, errors, declined)
 
     @get("/lots/{lot_id:int}/live", name="lot_live")
     async def live(
@@ -296,6 +274,30 @@ async def _answer(
         panel = await desk.panel(lot, visitor)
         return render(request, fragment, status_code=status, **panel_context(panel, **forms))
     return await render_lot_page(request, visitor, lot_service, desk, lot, status_code=status, **forms)
+
+
+async def _answer_award(
+    request: HTMXRequest,
+    visitor: Visitor,
+    lot_service: LotService,
+    desk: BiddingDesk,
+    lot_id: int,
+    errors: FormErrors,
+    done: tuple[Any, Admitted] | None,
+) -> Response[Any]:
+    """After the winner signs or declines: the results region, with the action's receipt or the problem."""
+    return await _answer(
+        request,
+        visitor,
+        lot_service,
+        desk,
+        lot_id,
+        fragment="lots/partials/results.html.jinja2",
+        anchor="results",
+        failed=bool(errors),
+        award_errors=errors,
+        action_receipt=action_receipt(done[1]) if done else None,
+    )
 
 
 async def _answer_bid(
