@@ -22,6 +22,14 @@ PUBLISHED_KIND = "lot.published"
 
 
 @dataclass(frozen=True, slots=True)
+class LotChain:
+    """One lot's chain at one moment: what is in the tree, and what still waits for the integrator."""
+
+    integrated: list[LedgerEntry]
+    pending: list[PendingEntry]
+
+
+@dataclass(frozen=True, slots=True)
 class Inclusion:
     index: int
     tree_size: int
@@ -114,6 +122,17 @@ class LedgerReader:
             select(PendingEntry).where(PendingEntry.chain_key == lot_id).order_by(PendingEntry.lot_seq)
         )
         return list(rows)
+
+    async def chain_of_lot(self, lot_id: int) -> LotChain:
+        """Every entry of the lot exactly once, even while the integrator moves bodies into the tree.
+
+        Pending rows are read first: one integrated in between then shows up in the second read as well, and is dropped
+        from the pending list, instead of falling between two reads and missing from both.
+        """
+        pending = await self.pending_of_lot(lot_id)
+        integrated = await self.entries_of_lot(lot_id)
+        last_integrated = integrated[-1].lot_seq if integrated else -1
+        return LotChain(integrated, [p for p in pending if p.lot_seq > last_integrated])
 
     async def entry_by_body_hash(self, body_hash: str) -> LedgerEntry | None:
         return await self.session.scalar(select(LedgerEntry).where(LedgerEntry.body_hash == body_hash))

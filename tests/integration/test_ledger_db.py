@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,40 @@ async def test_publication_is_admitted_then_integrated_and_signed(
     assert leaf.body.payload["terms"]["applications_close_at"] == "2026-06-08T06:00:00.000000Z"
     assert leaf.body.actor == f"officer:{world.user_ids['officer_tokmok']}"
     assert hash_leaf(entry["leaf"].encode()) == checkpoint.root  # a one-leaf tree's root is its leaf hash
+
+
+async def test_a_lots_chain_read_while_the_integrator_runs_misses_no_entry(
+    client: Client,
+    world: World,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The integrator commits between the reader's two statements: the entry shows once, as integrated."""
+    if backend != "postgres":
+        pytest.skip("SQLite runs one transaction at a time: no integrator commits inside a read")
+    keys = keys_of(settings)
+    [lot_id] = await publish_lots(client, world, clock, 1)
+    integrated_once: list[int] = []
+
+    def then_integrate(read: Callable[[LedgerReader, int], Awaitable[list[Any]]]) -> Any:
+        async def read_then_integrate(reader: LedgerReader, lot: int) -> list[Any]:
+            rows = await read(reader, lot)
+            if not integrated_once:  # whichever statement the reader sends first, the integrator commits after it
+                integrated_once.append(await integrate(sessions, keys, clock))
+            return rows
+
+        return read_then_integrate
+
+    for method in ("entries_of_lot", "pending_of_lot"):
+        monkeypatch.setattr(LedgerReader, method, then_integrate(getattr(LedgerReader, method)))
+    async with sessions() as session:
+        chain = await LedgerReader(session, keys).chain_of_lot(lot_id)
+    assert integrated_once == [1]
+    assert [entry.kind for entry in chain.integrated] == ["lot.published"]
+    assert chain.pending == []
 
 
 async def test_proofs_verify_against_signed_checkpoints(

@@ -72,9 +72,9 @@ class LedgerApi(Controller):
 
     @get("/lots/{lot_id:int}/entries", summary="One lot's chain, including bodies not yet integrated", responses=READ)
     async def lot_entries(self, lot_id: FromPath[int], ledger_reader: NamedDependency[LedgerReader]) -> LotChainOut:
-        integrated = [LedgerEntryOut.of(e) for e in await ledger_reader.entries_of_lot(lot_id)]
-        pending = [PendingEntryOut.of(p) for p in await ledger_reader.pending_of_lot(lot_id)]
-        return LotChainOut(lot=lot_id, integrated=integrated, pending=pending)
+        chain = await ledger_reader.chain_of_lot(lot_id)
+        integrated = [LedgerEntryOut.of(e) for e in chain.integrated]
+        return LotChainOut(lot=lot_id, integrated=integrated, pending=[PendingEntryOut.of(p) for p in chain.pending])
 
     @get("/proof/inclusion", summary="RFC 6962 inclusion proof of an entry in a signed tree", responses=READ)
     async def inclusion(

@@ -80,8 +80,8 @@ class LedgerDesk(Controller):
         ledger_reader: NamedDependency[LedgerReader],
     ) -> Template:
         """One lot's chain in order, including bodies admitted but not yet integrated."""
-        rows = [EntryRow.of_entry(e) for e in await ledger_reader.entries_of_lot(lot_id)]
-        rows += [EntryRow.of_pending(p) for p in await ledger_reader.pending_of_lot(lot_id)]
+        chain = await ledger_reader.chain_of_lot(lot_id)
+        rows = [EntryRow.of_entry(e) for e in chain.integrated] + [EntryRow.of_pending(p) for p in chain.pending]
         return render(request, "ledger/lot.html.jinja2", lot_id=lot_id, rows=rows)
 
     @get("/verify", name="ledger_verify")
