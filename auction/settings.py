@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     ledger_backlog_limit: int = 20_000
     webauthn_rp_id: str = Field(default="localhost", description="The passkeys' relying party: the site's host.")
     webauthn_origin: str = Field(default="", description="The origin passkeys are made on; derived if empty.")
+    witnesses: str = Field(
+        default="",
+        description="Independent witnesses: '<witness vkey> <add-checkpoint URL prefix>' pairs separated by ';'.",
+    )
+    witness_quorum: int | None = Field(default=None, ge=0, description="Cosignatures needed; default a majority.")
+    witness_grace_seconds: int = Field(default=10, ge=1, description="How late a witness may vouch for a moment.")
+    witness_timeout_seconds: float = Field(default=2.0, gt=0, description="How long to wait for one witness.")
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
 
     @field_validator("database_url")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base
@@ -18,7 +18,13 @@ from auction.db.base import Base
 PLATFORM_CHAIN = 0
 """Chain key of entries that belong to no lot (key rotations); lot ids start at 1."""
 
-APPEND_ONLY_TABLES = ("ledger_entries", "ledger_tree_nodes", "ledger_checkpoints")
+APPEND_ONLY_TABLES = (
+    "ledger_entries",
+    "ledger_tree_nodes",
+    "ledger_checkpoints",
+    "ledger_cosignatures",
+    "ledger_witnessed",
+)
 
 
 class ChainHead(Base):
@@ -111,3 +117,51 @@ class IntegratorLease(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime]
+
+
+class CheckpointCosignature(Base):
+    """One witness's cosignature line on a signed checkpoint (c2sp.org/tlog-cosignature), as the witness answered."""
+
+    __tablename__ = "ledger_cosignatures"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "witness_vkey"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("ledger_checkpoints.id"), index=True)
+    witness_vkey: Mapped[str] = mapped_column(String(300))
+    timestamp: Mapped[int]
+    line: Mapped[str] = mapped_column(Text)
+
+
+class WitnessedCheckpoint(Base):
+    """A checkpoint a quorum of the configured witnesses cosigned, and the quorum time (docs/witnesses.md §5)."""
+
+    __tablename__ = "ledger_witnessed"
+
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("ledger_checkpoints.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(index=True)
+    witnessed_at: Mapped[datetime]
+
+
+class WitnessState(Base):
+    """The tree size each witness last cosigned, as it told us: the `old` of the next add-checkpoint."""
+
+    __tablename__ = "ledger_witness_state"
+
+    witness_vkey: Mapped[str] = mapped_column(String(300), primary_key=True)
+    size: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class WitnessHealth(Base):
+    """The single row binding actions and the scheduler read: is the log witnessed, what time do witnesses vouch for.
+
+    `unwitnessed_since` is when the oldest checkpoint still lacking a quorum was signed (None: all witnessed);
+    `witnessed_until` is the newest quorum time; both stay None while no witnesses are configured.
+    """
+
+    __tablename__ = "ledger_witness_health"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unwitnessed_since: Mapped[datetime | None]
+    witnessed_until: Mapped[datetime | None]
+    witnessed_size: Mapped[int] = mapped_column(default=0)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import InvalidInput, NotFound
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry, SignedCheckpoint, TreeNode
+from auction.ledger.models import (
+    PLATFORM_CHAIN,
+    LedgerEntry,
+    PendingEntry,
+    SignedCheckpoint,
+    TreeNode,
+    WitnessedCheckpoint,
+)
 from auction.ledger.rotation import ROTATION_KIND, key_history, vkey_of
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
@@ -133,6 +141,12 @@ class LedgerReader:
         integrated = await self.entries_of_lot(lot_id)
         last_integrated = integrated[-1].lot_seq if integrated else -1
         return LotChain(integrated, [p for p in pending if p.lot_seq > last_integrated])
+
+    async def witnessed_at(self, index: int) -> datetime | None:
+        """When a quorum of witnesses had first cosigned a tree holding entry `index` (docs/witnesses.md §5)."""
+        return await self.session.scalar(
+            select(func.min(WitnessedCheckpoint.witnessed_at)).where(WitnessedCheckpoint.size > index)
+        )
 
     async def entry_by_body_hash(self, body_hash: str) -> LedgerEntry | None:
         return await self.session.scalar(select(LedgerEntry).where(LedgerEntry.body_hash == body_hash))
