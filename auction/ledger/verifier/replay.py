@@ -42,6 +42,7 @@ from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
+from auction.ledger.verifier.witnessing import Witnessing
 
 __all__ = ["Finding", "replay"]
 
@@ -1103,8 +1104,10 @@ def _platform_problem(body: Body) -> str | None:
     return None
 
 
-def replay(leaves: Iterable[Leaf]) -> list[Finding]:
+def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list[Finding]:
     """Replay every lot's chain; at most one finding per lot (its first violation), in global index order.
+
+    With `witnessing`, bids are judged by when a witness quorum vouched for them (docs/witnesses.md §5).
 
     `leaves` come in index order, as the verifier passes them; each lot's bodies must then follow each other
     in lot_seq order (checked). Leaves of the platform chain are passed over.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auction.ledger.verifier.entry import Leaf
+from auction.ledger.verifier.witnessing import Witnessing
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -25,8 +26,9 @@ class Finding:
     reason: str
 
 
-Replay = Callable[[Iterable[Leaf]], list[Finding]]
-"""Extension point: replays the auction state machine over every leaf, in index order."""
+Replay = Callable[[Iterable[Leaf], Witnessing | None], list[Finding]]
+"""Extension point: replays the auction state machine over every leaf, in index order, judging time by the witnesses
+when the inspector's trust policy names a quorum (None: unwitnessed, the bodies' `at` alone)."""
 
 
 @dataclass(frozen=True, slots=True)

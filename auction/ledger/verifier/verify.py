@@ -96,7 +96,7 @@ def _verify(
                     platform.append(leaf)
                 yield leaf
 
-        findings = replay(leaves())
+        findings = replay(leaves(), None)
         if findings:
             first = findings[0]
             report.exit_code = EXIT_TAMPERED

@@ -256,3 +256,11 @@ class WitnessClock:
     def witnessed_size(self) -> int:
         """The largest tree size a quorum has cosigned (0 if none)."""
         return self._sizes[-1] if self._sizes else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Witnessing:
+    """What the replay needs to judge time by the witnesses: when each entry was witnessed, and the grace."""
+
+    clock: WitnessClock
+    grace_seconds: int
