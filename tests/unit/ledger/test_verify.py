@@ -21,6 +21,7 @@ from auction.ledger.verifier.proof_file import build_proof
 from auction.ledger.verifier.refusal import Refusal, sign_refusal
 from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
 from auction.ledger.verifier.verify import verify_bundle
+from auction.ledger.verifier.witnessing import Witnessing
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
 from tests.unit.ledger.reference_tree import list_subtree_hasher, root
 
@@ -636,7 +637,8 @@ def test_replay_extension_point(log: Log, tmp_path: Path) -> None:
     path = log.write(tmp_path / "b")
     seen: list[int] = []
 
-    def replay(leaves: Iterable[Leaf]) -> list[Finding]:
+    def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None) -> list[Finding]:
+        assert witnessing is None  # no trust policy was given
         for leaf in leaves:
             seen.append(leaf.index)
             if leaf.body.kind == "bid.placed" and leaf.body.payload["amount"] == 2500:
@@ -648,7 +650,7 @@ def test_replay_extension_point(log: Log, tmp_path: Path) -> None:
     assert report.failure is not None
     assert report.failure.describe() == "FAIL at index 25: replay: bid after the lot closed"
     assert seen == list(range(26))
-    calm = verify_bundle(path, workers=1, replay=lambda leaves: [])
+    calm = verify_bundle(path, workers=1, replay=lambda leaves, witnessing: [])
     assert calm.ok
     assert "auction replay found nothing wrong" in calm.notes
 
@@ -656,7 +658,7 @@ def test_replay_extension_point(log: Log, tmp_path: Path) -> None:
 def test_replay_is_not_run_on_a_tampered_bundle(log: Log, tmp_path: Path) -> None:
     leaves = log.leaves[:10] + log.leaves[11:]
 
-    def replay(leaves: Iterable[Leaf]) -> list[Finding]:
+    def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None) -> list[Finding]:
         raise AssertionError("replay must not run")
 
     report = verify_bundle(log.write(tmp_path / "b", leaves=leaves), workers=1, replay=replay)
