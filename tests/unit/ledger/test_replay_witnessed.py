@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.late_bids import BidMoment, OutageExtension, bid_deadline, witnessed_in_time
@@ -18,11 +18,7 @@ def stamp(moment: datetime) -> int:
 
 
 def witnessed(script: Script, late: dict[str, datetime] | None = None) -> Witnessing:
-    """Each entry witnessed the second after its `at`, except the marked ones, witnessed when given.
-
-    A checkpoint covers its entry and every earlier one, so a later entry witnessed sooner (a checkpoint of a
-    larger tree cosigned earlier) would lower the witnessed time of those before it: the clock keeps that honest.
-    """
+    """Each entry witnessed the second after its `at`, except the marked ones, witnessed when given."""
     overrides = {script.marks[mark]: when for mark, when in (late or {}).items()}
     points = []
     for index, entry in enumerate(script.entries):
@@ -30,8 +26,8 @@ def witnessed(script: Script, late: dict[str, datetime] | None = None) -> Witnes
         points.append((index + 1, stamp(when)))
     # A witnessed time is the smallest quorum time of any covering checkpoint: keep the late ones late by
     # leaving out checkpoints that cover a late entry sooner than it was witnessed.
-    for index in overrides:
-        points = [(size, when) for size, when in points if size <= index or when >= stamp(overrides[index])]
+    for index, moment in overrides.items():
+        points = [(size, when) for size, when in points if size <= index or when >= stamp(moment)]
     return Witnessing(WitnessClock(points), GRACE)
 
 
