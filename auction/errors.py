@@ -56,4 +56,8 @@ class TooManyAttempts(DomainError):
 
 
 class Unavailable(DomainError):
-    """The platform cannot take this now (e.g. ledger backlog); retry shortly."""
+    """The platform cannot take this now (e.g. ledger backlog); retry shortly, after `retry_after` seconds if given."""
+
+    def __init__(self, code: str, /, *, retry_after: int | None = None, **params: Param) -> None:
+        super().__init__(code, field=None, **params)
+        self.retry_after = retry_after

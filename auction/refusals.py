@@ -200,6 +200,14 @@ REFUSALS: Mapping[str, str] = {
     "ledger.backlog": N_(
         "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."
     ),
+    "ledger.unwitnessed": N_(
+        "The independent witnesses cannot confirm the time right now; bidding is paused and the close will be "
+        "extended. Try again in a minute."
+    ),
+    "ledger.clock_behind": N_(
+        "The platform's clock is behind the time the independent witnesses have confirmed; nothing binding is "
+        "taken until it is corrected. Try again in a minute."
+    ),
     "ledger.empty": N_("The ledger has no entries yet, so nothing has been signed."),
     "ledger.checkpoint_not_found": N_("No checkpoint of size %(size)s was signed."),
     "ledger.range_invalid": N_("Ask for a range with 0 <= start < end."),

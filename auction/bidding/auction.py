@@ -19,9 +19,14 @@ from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound
 from auction.ledger.admission import Admitted, LedgerWriter
+from auction.ledger.models import LedgerEntry
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.entry import Body, parse_leaf
+from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
+from auction.ledger.witness_config import WitnessConfig
+from auction.ledger.witnessed_time import unwitnessed_too_long, witness_clock, witness_health
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService
 
@@ -33,6 +38,7 @@ Signed = dict[str, Any] | None
 SYSTEM = "system"
 # The platform counts as down for a lot if it could not take bids for longer than this in the final minutes.
 OUTAGE_THRESHOLD_SECONDS = 60
+SEALED_KINDS = frozenset({"bid.sealed", "bid.withdrawn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +67,15 @@ class BidReceipt:
         }
 
 
-def outage_rule(lot: Lot) -> dict[str, int]:
+def outage_threshold_seconds(witnesses: WitnessConfig | None) -> int:
+    """How long the platform may be down before it counts as an outage: with witnesses, their grace, since a
+    bid they cannot vouch for within the grace is late (docs/witnesses.md §5)."""
+    return witnesses.grace_seconds if witnesses is not None and witnesses.enabled else OUTAGE_THRESHOLD_SECONDS
+
+
+def outage_rule(lot: Lot, witnesses: WitnessConfig | None = None) -> dict[str, int]:
     """Published with the opening: how an outage near the close extends it (see scheduler.py)."""
-    return {"threshold_seconds": OUTAGE_THRESHOLD_SECONDS, "extension_minutes": lot.soft_close_minutes}
+    return {"threshold_seconds": outage_threshold_seconds(witnesses), "extension_minutes": lot.soft_close_minutes}
 
 
 class AuctionService:
@@ -99,7 +111,7 @@ class AuctionService:
                 "closes_at": format_time(closes_at),
                 "latest_close": format_time(latest),
                 "participants": approved,
-                "outage_rule": outage_rule(lot),
+                "outage_rule": outage_rule(lot, self.ledger.witnesses),
             },
         )
         await self.session.flush()
@@ -117,24 +129,80 @@ class AuctionService:
         if await self.ledger.pending_for(lot.id):
             # The close commits to the chain head: wait until every admitted bid has its global index.
             return False
-        await self._close(lot, clock, now)
+        late: list[int] | None = None
+        if self.ledger.witnesses is not None:
+            # ... and, with witnesses, until a quorum vouched for every entry of the lot (docs/witnesses.md §5).
+            health = await witness_health(self.session)
+            if unwitnessed_too_long(health, now, self.ledger.witnesses.grace_seconds):
+                return False  # an outage: bids are refused now, and the scheduler extends the close once it ends
+            chain = await self._integrated_chain(lot.id)
+            if chain and (health is None or chain[-1][0] >= health.witnessed_size):
+                return False
+            late = await self._late_bids(lot, chain)
+        await self._close(lot, clock, now, late)
         return True
 
-    async def _close(self, lot: Lot, clock: AuctionClock, now: datetime) -> None:
+    async def _integrated_chain(self, lot_id: int) -> list[tuple[int, Body]]:
+        """The lot's entries with their global indexes, in lot_seq order (none is pending when this is asked)."""
+        rows = await self.session.execute(
+            select(LedgerEntry.idx, LedgerEntry.leaf).where(LedgerEntry.chain_key == lot_id).order_by(LedgerEntry.idx)
+        )
+        return [(index, parse_leaf(leaf).body) for index, leaf in rows]
+
+    async def _late_bids(self, lot: Lot, chain: list[tuple[int, Body]]) -> list[int]:
+        """Judge every bid by its witnessed time, with the rule the replay runs; leave the late ones out."""
+        assert self.ledger.witnesses is not None
+        times = LotBidTimes()
+        for index, body in chain:
+            times.see(index, body)
+        first = times.first_index
+        if first is None:
+            return []
+        witnessed = await witness_clock(self.session, above_index=first)
+        late = times.late(witnessed.witnessed_at, self.ledger.witnesses.grace_seconds)
+        if late:
+            await self._leave_out(lot, chain, frozenset(late))
+        return late
+
+    async def _leave_out(self, lot: Lot, chain: list[tuple[int, Body]], late: frozenset[int]) -> None:
+        """Mark late bids LATE; on a sealed lot, a late replacement or withdrawal changes nothing either, so the
+        bidders' standing bids are worked out again from the counted entries alone."""
+        seq_of = {body.hash: body.lot_seq for _, body in chain}
+        rows = {seq_of[bid.body_hash]: bid for bid in await self.bids(lot.id) if bid.body_hash in seq_of}
+        for seq in late:
+            if seq in rows:  # a withdrawal has no row of its own
+                rows[seq].status = BidStatus.LATE
+        if lot.format != AuctionFormat.SEALED_BID:
+            return
+        events = [(b.lot_seq, b.kind, str(b.payload["bidder"])) for _, b in chain if b.kind in SEALED_KINDS]
+        standing = set(counted_standing(events, late).values())
+        last_of: dict[str, int] = {}
+        for seq, kind, bidder in events:
+            if kind == "bid.sealed" and seq not in late:
+                last_of[bidder] = seq
+        for seq, bid in rows.items():
+            if seq in late:
+                continue
+            if seq in standing:
+                bid.status = BidStatus.STANDING
+            elif last_of.get(bid.pseudonym) == seq:
+                bid.status = BidStatus.WITHDRAWN
+            else:
+                bid.status = BidStatus.REPLACED
+
+    async def _close(self, lot: Lot, clock: AuctionClock, now: datetime, late: list[int] | None = None) -> None:
         await self.lots.move(lot, LotState.CLOSED)
         clock.closed_at = now
         seq, head = await self.ledger.chain_head(lot.id)
-        await self.ledger.record(
-            "auction.closed",
-            lot.id,
-            SYSTEM,
-            {
-                "chain_head": head,
-                "chain_length": seq,
-                "bid_count": clock.bid_count,
-                "closes_at": format_time(as_utc(clock.closes_at)),
-            },
-        )
+        payload: dict[str, Any] = {
+            "chain_head": head,
+            "chain_length": seq,
+            "bid_count": clock.bid_count,
+            "closes_at": format_time(as_utc(clock.closes_at)),
+        }
+        if late is not None:
+            payload[LATE_FIELD] = late  # only when witnessed, so unwitnessed deployments keep their bytes
+        await self.ledger.record("auction.closed", lot.id, SYSTEM, payload)
 
     def _scheduled_close(self, lot: Lot) -> datetime:
         if lot.format == AuctionFormat.DESCENDING:

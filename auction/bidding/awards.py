@@ -36,7 +36,8 @@ class AwardService:
             raise Conflict("award.lot_not_closed", state=lot.state.value)
         placed = await self._placed(lot)
         if lot.format == AuctionFormat.DESCENDING:
-            outcome = rules.decide_descending(placed[0] if placed else None)
+            taken_late = not placed and await self._had_late_bid(lot.id)
+            outcome = rules.decide_descending(placed[0] if placed else None, taken_late=taken_late)
         else:
             outcome = rules.decide_highest(
                 placed,
@@ -205,6 +206,13 @@ class AwardService:
         if award is None:
             raise NotFound("award.none_waiting")
         return award
+
+    async def _had_late_bid(self, lot_id: int) -> bool:
+        """Whether the close left a bid out as witnessed too late (auction.closed `late`)."""
+        late = await self.session.scalar(
+            select(Bid.id).where(Bid.lot_id == lot_id, Bid.status == BidStatus.LATE).limit(1)
+        )
+        return late is not None
 
     async def _bid_rows(self, lot_id: int) -> list[Bid]:
         rows = await self.session.scalars(

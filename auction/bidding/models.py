@@ -22,6 +22,8 @@ class BidStatus(enum.StrEnum):
     STANDING = "standing"
     REPLACED = "replaced"
     WITHDRAWN = "withdrawn"
+    # Witnessed after the close (+ grace): listed in auction.closed `late`, takes no part in the result.
+    LATE = "late"
 
 
 class AwardStatus(enum.StrEnum):

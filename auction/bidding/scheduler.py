@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.bidding.auction import OUTAGE_THRESHOLD_SECONDS, SYSTEM, AuctionService
+from auction.bidding.auction import SYSTEM, AuctionService, outage_threshold_seconds
 from auction.bidding.awards import AwardService
 from auction.bidding.models import AuctionClock, Award, AwardStatus, CommissionCeremony, SchedulerPulse
 from auction.bidding.opening import SealedLotService
@@ -24,6 +24,8 @@ from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.witness_config import WitnessConfig
+from auction.ledger.witnessed_time import unwitnessed_too_long, witness_health
 from auction.lots.models import AuctionFormat, Lot, LotState
 
 log = logging.getLogger(__name__)
@@ -46,14 +48,19 @@ class AuctionScheduler:
         clock: Clock,
         *,
         interval_seconds: float = 0.5,
+        witnesses: WitnessConfig | None = None,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
         self.clock = clock
         self.interval = interval_seconds
+        self.witnesses = witnesses if witnesses is not None and witnesses.enabled else None
+
+    def _ledger(self, session: AsyncSession) -> LedgerWriter:
+        return LedgerWriter(session, self.keys, self.clock, witnesses=self.witnesses)
 
     def _services(self, session: AsyncSession) -> tuple[AuctionService, AwardService]:
-        ledger = LedgerWriter(session, self.keys, self.clock)
+        ledger = self._ledger(session)
         return AuctionService(session, self.clock, ledger), AwardService(session, self.clock, ledger)
 
     async def tick(self) -> TickReport:
@@ -107,7 +114,7 @@ class AuctionScheduler:
         for lot_id in sealed_waiting:
             # A closed sealed lot opens by itself once k members have posted their decryption shares.
             async with transaction(self.sessions) as session:
-                ledger = LedgerWriter(session, self.keys, self.clock)
+                ledger = self._ledger(session)
                 await SealedLotService(session, self.clock, ledger).open_if_ready(lot_id, SYSTEM)
         for lot_id in due_expiry:
             async with transaction(self.sessions) as session:
@@ -119,7 +126,9 @@ class AuctionScheduler:
         """Record that the platform is alive; after a gap, extend every auction whose final minutes it hit.
 
         The rule is published with each opening: an outage longer than the threshold within a lot's last
-        soft-close window moves its close to one window after service resumed.
+        soft-close window moves its close to one window after service resumed. With witnesses, the platform is
+        also down while a checkpoint older than the grace lacks a quorum (binding actions are refused then), from
+        the moment that checkpoint was signed: bids admitted since could not be vouched for in time either.
         """
         now = self.clock.now()
         extended: list[int] = []
@@ -127,12 +136,21 @@ class AuctionScheduler:
             pulse = await session.get(SchedulerPulse, PULSE_ID, with_for_update=True, populate_existing=True)
             if pulse is None:
                 raise RuntimeError("scheduler_pulse is missing; run 'auction db upgrade'")
+            if self.witnesses is not None:
+                health = await witness_health(session)
+                if unwitnessed_too_long(health, now, self.witnesses.grace_seconds):
+                    assert health is not None
+                    assert health.unwitnessed_since is not None
+                    since = as_utc(health.unwitnessed_since)
+                    last_alive = None if pulse.last_alive is None else as_utc(pulse.last_alive)
+                    pulse.last_alive = since if last_alive is None else min(last_alive, since)
+                    return extended
             if pulse.last_alive is None:
                 pulse.last_alive = now
                 return extended
             last = as_utc(pulse.last_alive)
             pulse.last_alive = max(now, last)
-            if now - last <= timedelta(seconds=OUTAGE_THRESHOLD_SECONDS):
+            if now - last <= timedelta(seconds=outage_threshold_seconds(self.witnesses)):
                 return extended
             return await self._extend_after_outage(session, last, now)
 

@@ -15,6 +15,8 @@ from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import PLATFORM_CHAIN, ChainHead, PendingEntry
 from auction.ledger.verifier.entry import ZERO_HASH, body_hash, make_body
 from auction.ledger.verifier.note import Receipt, ReceiptEntry, sign_receipt
+from auction.ledger.witness_config import WitnessConfig
+from auction.ledger.witnessed_time import BINDING_KINDS, refuse_unless_witnessed
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,15 @@ class LedgerWriter:
         *,
         backlog_limit: int = 20_000,
         max_merge_delay_seconds: int = 60,
+        witnesses: WitnessConfig | None = None,
     ) -> None:
         self.session = session
         self.keys = keys
         self.clock = clock
         self.backlog_limit = backlog_limit
         self.max_merge_delay_seconds = max_merge_delay_seconds
+        # None or disabled: time is the server's alone, as before witnessing (docs/witnesses.md §5).
+        self.witnesses = witnesses if witnesses is not None and witnesses.enabled else None
 
     async def next_time(self, lot_id: int | None) -> datetime:
         """The admission time the chain's next body will carry: now, or the head's time if a host's clock lags.
@@ -68,6 +73,9 @@ class LedgerWriter:
         """
         chain_key = PLATFORM_CHAIN if lot_id is None else lot_id
         await self._refuse_if_backlogged()
+        if kind in BINDING_KINDS:
+            # Here rather than in each service, so that no binding action can be written around the gate.
+            await refuse_unless_witnessed(self.session, self.clock.now(), self.witnesses)
         head = await self.session.get(ChainHead, chain_key, with_for_update=True, populate_existing=True)
         now = self.clock.now() if at is None else at
         if head is None:

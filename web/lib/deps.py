@@ -25,6 +25,7 @@ from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
+from auction.ledger.witness_config import witness_config
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
@@ -70,6 +71,7 @@ def provide_ledger_writer(
         clock,
         backlog_limit=settings.ledger_backlog_limit,
         max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
+        witnesses=witness_config(settings),
     )
 
 

@@ -73,7 +73,8 @@ def domain_problems(exc: DomainError) -> list[dict[str, Any]]:
 
 def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status, code = status_of(exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    retry_after = exc.retry_after if isinstance(exc, TooManyAttempts | Unavailable) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return Response(
         error_body(status, code, exc.message, domain_problems(exc), exc),
         status_code=status,

@@ -15,6 +15,7 @@ from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.witness_config import witness_config
 from auction.settings import Settings
 
 
@@ -40,7 +41,7 @@ async def background_jobs(
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(make_integrator(sessions, settings, clock, keys).run(stop)),
-        asyncio.create_task(AuctionScheduler(sessions, keys, clock).run(stop)),
+        asyncio.create_task(AuctionScheduler(sessions, keys, clock, witnesses=witness_config(settings)).run(stop)),
     ]
     try:
         yield

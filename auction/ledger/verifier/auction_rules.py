@@ -167,8 +167,14 @@ def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_a
     )
 
 
-def decide_descending(acceptance: Placed | None) -> Outcome:
-    """Dutch auction: the first approved bidder to accept wins at the price of that moment."""
+def decide_descending(acceptance: Placed | None, *, taken_late: bool = False) -> Outcome:
+    """Dutch auction: the first approved bidder to accept wins at the price of that moment.
+
+    An acceptance the witnesses saw only after the close (`taken_late`) wins nothing, and the auction fails: the
+    clock cannot be rewound for the others, so the lot goes to a repeat auction (docs/witnesses.md §5).
+    """
+    if acceptance is None and taken_late:
+        return Outcome(None, None, None, None, "the only acceptance was witnessed after the close")
     if acceptance is None:
         return Outcome(None, None, None, None, "nobody accepted before the floor")
     return Outcome(acceptance.bidder, acceptance.amount, None, None, "first to accept")

@@ -39,6 +39,7 @@ from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
@@ -117,7 +118,7 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "bid.sealed": (frozenset({"bidder", "ciphertext", "ciphertext_hash", "replaces", "signed"}), frozenset()),
     "bid.withdrawn": (frozenset({"bidder", "signed"}), frozenset()),
     "bid.accepted": (frozenset({"bidder", "amount", "limit", "signed"}), frozenset()),
-    "auction.closed": (frozenset({"chain_head", "chain_length", "bid_count", "closes_at"}), frozenset()),
+    "auction.closed": (frozenset({"chain_head", "chain_length", "bid_count", "closes_at"}), frozenset({LATE_FIELD})),
     "sealed.share": (frozenset({"member", "shares", "sig"}), frozenset()),
     "sealed.opened": (
         frozenset({"released_by", "opened", "disqualified", "below_starting_price"}),
@@ -389,6 +390,12 @@ class _Lot:
     amounts: dict[str, int] | None = None  # decrypted standing sealed bids, once sealed.opened
     acceptance: rules.Placed | None = None
     acceptance_index: int = -1
+    # witnessed time (docs/witnesses.md §5): each bid's close in force, sealed bids by lot_seq, and the late ones
+    witnessing: Witnessing | None = None
+    bid_times: LotBidTimes = field(default_factory=LotBidTimes)
+    sealed_events: list[tuple[int, str, str]] = field(default_factory=list)
+    sealed_by_seq: dict[int, _SealedBid] = field(default_factory=dict)
+    late_acceptance: bool = False
     # bidder keys (docs/keys.md 1.3): each bidder's registered keys by key id, and their last signed seq
     bidder_keys: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     bidder_seq: dict[str, int] = field(default_factory=dict)
@@ -431,6 +438,7 @@ class _Lot:
         if kind in st.SIGNED_KINDS:
             self._check_statement(body)
         handler(self, index, body)
+        self.bid_times.see(index, body)
         self.next_seq += 1
         self.head = body.hash
         self.previous = body
@@ -748,6 +756,8 @@ class _Lot:
             has = "has" if bidder in self.standing else "has no"
             raise _Violation(f"bid.sealed replaces is {str(replaces).lower()} but {bidder} {has} standing bid")
         self.standing[bidder] = _SealedBid(ciphertext, body.at_datetime, body.lot_seq, index)
+        self.sealed_by_seq[body.lot_seq] = self.standing[bidder]
+        self.sealed_events.append((body.lot_seq, body.kind, bidder))
         self.bid_bodies += 1
 
     def bid_withdrawn(self, index: int, body: Body) -> None:
@@ -755,6 +765,7 @@ class _Lot:
         if bidder not in self.standing:
             raise _Violation(f"bid.withdrawn by {bidder}, who has no standing sealed bid")
         del self.standing[bidder]
+        self.sealed_events.append((body.lot_seq, body.kind, bidder))
 
     def bid_accepted(self, index: int, body: Body) -> None:
         if self.acceptance is not None and self.phase == BIDDING:
@@ -792,7 +803,44 @@ class _Lot:
         count = _int(payload, "bid_count")
         if count != self.bid_bodies:
             raise _Violation(f"auction.closed bid_count {count} but the chain holds {self.bid_bodies} bids")
+        self._leave_out(self._late(body))
         self.phase = CLOSED
+
+    def _late(self, body: Body) -> frozenset[int]:
+        """The bids `late` lists: only bids of this lot, ascending; with witnesses, exactly those seen too late."""
+        payload = body.payload
+        if LATE_FIELD not in payload:
+            listed: list[int] = []
+        else:
+            raw = _list(payload, LATE_FIELD)
+            if not all(type(seq) is int for seq in raw) or raw != sorted(set(raw)):
+                raise _Violation(f"auction.closed late {raw} is not an ascending list of distinct lot_seq numbers")
+            listed = raw
+        bids = self.bid_times.bid_seqs
+        for seq in listed:
+            if seq not in bids:
+                raise _Violation(f"auction.closed late lists lot_seq {seq}, which is not a bid of this lot")
+        if self.witnessing is None:
+            return frozenset(listed)  # unwitnessed: the platform's word, since nothing here can check the time
+        witnessing = self.witnessing
+        for judged in self.bid_times.judge(witnessing.clock.witnessed_at, witnessing.grace_seconds):
+            is_listed = judged.bid.lot_seq in listed
+            if not judged.in_time and not is_listed:
+                raise _Violation(f"{judged.describe()}, yet it counted (auction.closed late does not list it)")
+            if judged.in_time and is_listed:
+                raise _Violation(f"auction.closed late lists lot_seq {judged.bid.lot_seq}, but the {judged.describe()}")
+        return frozenset(listed)
+
+    def _leave_out(self, late: frozenset[int]) -> None:
+        """Late bids take no part in the result: not placed, not standing, not accepted."""
+        if not late:
+            return
+        self.placed = [bid for bid in self.placed if bid.seq not in late]
+        if self.acceptance is not None and self.acceptance.seq in late:
+            self.acceptance, self.late_acceptance = None, True
+        if self.sealed_events:
+            standing = counted_standing(self.sealed_events, late)
+            self.standing = {bidder: self.sealed_by_seq[seq] for bidder, seq in standing.items()}
 
     def _standing_ephemerals(self) -> dict[str, bytes]:
         return {ciphertext_hash(bid.ciphertext): ephemeral_of(bid.ciphertext) for bid in self.standing.values()}
@@ -889,7 +937,8 @@ class _Lot:
         """The award the bids give, and how many bids decided it."""
         terms = self._need_terms()
         if terms.format == DESCENDING:
-            return rules.decide_descending(self.acceptance), int(self.acceptance is not None)
+            acceptance = self.acceptance
+            return rules.decide_descending(acceptance, taken_late=self.late_acceptance), int(acceptance is not None)
         if terms.format == SEALED:
             if self.amounts is None:
                 if self.standing:
@@ -1126,7 +1175,7 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
             continue
         state = lots.get(body.lot)
         if state is None:
-            state = lots[body.lot] = _Lot(body.lot)
+            state = lots[body.lot] = _Lot(body.lot, witnessing=witnessing)
         try:
             state.step(leaf.index, body)
         except _Violation as violation:

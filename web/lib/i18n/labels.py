@@ -68,6 +68,7 @@ ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
         BidStatus.STANDING: N_("Standing"),
         BidStatus.REPLACED: N_("Replaced"),
         BidStatus.WITHDRAWN: N_("Withdrawn"),
+        BidStatus.LATE: N_("Late: witnessed after the close"),
     },
     AwardStatus: {
         AwardStatus.RESERVE: N_("Runner-up, in reserve"),
