@@ -42,7 +42,7 @@ class Witness:
             return outcome
         origin = request.checkpoint.origin
         with self.state.origin(origin) as slot:
-            # The clock is read under the lock, so cosignature times never go backwards for an origin.
+            # Read under the lock: the cosignature's time is when the witness's state took that checkpoint.
             now = self.clock()
             outcome = decide(request, self.logs, slot.latest, now, self.skew, self.cosigner)
             if outcome.evidence:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import stat
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -177,3 +179,43 @@ def test_auction_witness_is_achyk_witness(tmp_path: Path, capsys: pytest.Capture
         [*witness_command(), "key", "--dir", str(tmp_path), "--name", NAME], capture_output=True, text=True, check=True
     )
     assert run.stdout.strip() == vkey
+
+
+def test_two_witness_processes_on_one_directory_never_roll_it_back(tmp_path: Path) -> None:
+    """The write lock is SQLite's, so it holds across processes too: requests racing through two servers sharing one
+    database still cosign a single chain of sizes (see tests/unit/witness/test_state.py for the threaded version)."""
+    log = TestLog.of_size(48)
+    home = tmp_path / "shared"
+    with (
+        running_witness(tmp_path, NAME, [log.vkey], directory=home) as first,
+        running_witness(tmp_path, NAME, [log.vkey], directory=home) as second,
+    ):
+        assert first.vkey == second.vkey
+        urls = [first.url, second.url]
+        known = [0]  # the size a client last learnt, as a platform racing itself would
+
+        def attempt(i: int) -> tuple[int, int, int, str]:
+            old = known[0]
+            new = min(48, old + 1 + i % 3)
+            if new == old:
+                return old, new, 0, ""
+            response = post(urls[i % 2], log.request(old, new))
+            if response.status_code == 200:
+                known[0] = max(known[0], new)
+            elif response.status_code == 409 and response.headers["content-type"] == "text/x.tlog.size":
+                known[0] = max(known[0], int(response.text))
+            return old, new, response.status_code, response.text
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(attempt, range(120)))
+
+    assert {status for _, _, status, _ in results} <= {0, 200, 409}, results
+    accepted = sorted((old, new) for old, new, status, _ in results if status == 200)
+    assert len(accepted) > 5, "too few cosignatures for the race to mean anything"
+    assert sum(status == 409 for _, _, status, _ in results) > 0, "the requests never collided"
+    olds = [old for old, _ in accepted]
+    assert len(olds) == len(set(olds)), f"two requests were cosigned from the same size: {accepted}"
+    assert all(next_old == new for (_, new), (next_old, _) in itertools.pairwise(accepted)), accepted
+    with running_witness(tmp_path, NAME, [log.vkey], directory=home) as after:
+        final = post(after.url, log.request(0, 48))
+        assert (final.status_code, final.text) == (409, f"{accepted[-1][1]}\n")
