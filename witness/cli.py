@@ -182,12 +182,17 @@ def _key(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from witness.state import DATABASE, WitnessState
 
     directory = _directory(args.dir, create=False)
     if not (directory / DATABASE).exists():
         raise UsageError(f"{directory} holds no witness database ({DATABASE})")
-    kept = WitnessState(directory).evidence()
+    try:
+        kept = WitnessState(directory).evidence()
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot read {directory / DATABASE}: {exc}") from None
     if not kept:
         print("no evidence kept")
     for item in kept:
