@@ -13,6 +13,8 @@ from auction.settings import Settings, SharedSecretsMissing, get_settings
 # The verifier owns its options (auction.ledger.verifier): everything after these words is handed to it as given,
 # before any setting is read, so an inspector can run it on any copy of the code without the platform's keys.
 LEDGER_VERIFY = ("ledger", "verify")
+# The witness program is independent of the platform (witness/): 'auction witness ...' is 'achyk-witness ...'.
+WITNESS = "witness"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if tuple(words[:2]) == LEDGER_VERIFY:
         # Not through argparse's REMAINDER, which refuses an option placed before the bundle.
         return _ledger_verify(words[2:])
+    if words[:1] == [WITNESS]:
+        from witness.cli import main as witness_main
+
+        return witness_main(words[1:])
     parser = _parser()
     args = parser.parse_args(words)
     if not hasattr(args, "run"):
@@ -71,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     rotate.set_defaults(run=_ledger_rotate)
     integrate = ledger_commands.add_parser("integrate", help="integrate every pending entry now and exit")
     integrate.set_defaults(run=_ledger_integrate)
+
+    # Listed for the help and the README's check only: main() hands 'witness ...' to achyk-witness before parsing.
+    witness = commands.add_parser(
+        WITNESS, help="run an independent witness or monitor a site (the achyk-witness command)", add_help=False
+    )
+    witness.add_argument("arguments", nargs=argparse.REMAINDER, help="achyk-witness's command and options")
+    witness.set_defaults(run=_witness)
     return parser
 
 
@@ -159,6 +172,12 @@ def _ledger_export(args: argparse.Namespace, settings: Settings) -> int:
     count = asyncio.run(run())
     print(f"Wrote {count} entries to {out}. Verify with: auction ledger verify {out}")
     return 0
+
+
+def _witness(args: argparse.Namespace, settings: Settings) -> int:
+    from witness.cli import main as witness_main
+
+    return witness_main(args.arguments)
 
 
 def _ledger_verify(words: list[str]) -> int:

@@ -22,6 +22,7 @@ README = (ROOT / "README.md").read_text()
 # What a reader types for the placeholders of the README's command synopses.
 PLACEHOLDERS = {"H": "127.0.0.1", "P": "8000", "N": "2", "REV": "head", "OUT": "{tmp}/bundle.zip", "BUNDLE": "{tmp}"}
 PLACEHOLDERS |= {"F": "{tmp}/saved-checkpoint.txt", "VKEY": "{tmp}/vkey.txt", "SEED": "c2VlZA=="}
+PLACEHOLDERS |= {"DIR": "{tmp}/witness", "NAME": "witness.example.kg", "S": "10", "URL": "http://127.0.0.1:8000"}
 
 
 def _section(title: str) -> str:
@@ -149,6 +150,26 @@ def test_ledger_verify_takes_its_options_before_the_bundle_too(
     assert "usage:" not in err, err
     assert code == 2
     _assert_unusable_reported(out, as_json="--json" in options)
+
+
+@pytest.mark.parametrize("command", _readme_commands("achyk-witness"))
+def test_each_achyk_witness_command_of_the_readme_is_accepted(command: str, tmp_path: Path) -> None:
+    from witness.cli import _parser as witness_parser
+
+    words = _as_typed(command, tmp_path)
+    try:
+        args = witness_parser().parse_args(words[1:])
+    except SystemExit as refusal:
+        pytest.fail(f"`{command}` is refused (exit {refusal.code})")
+    assert hasattr(args, "run"), f"`{command}` names no command"
+
+
+def test_the_readme_shows_every_achyk_witness_command() -> None:
+    from witness.cli import _parser as witness_parser
+
+    shown = _readme_commands("achyk-witness")
+    for command in _cli_commands(witness_parser(), "achyk-witness"):
+        assert any(line == command or line.startswith(command + " ") for line in shown), command
 
 
 def test_ledger_verify_help_is_the_verifiers(capsys: pytest.CaptureFixture[str]) -> None:
