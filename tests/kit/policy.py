@@ -53,9 +53,7 @@ def cosigned(note: str, by: Iterable[Witness], timestamp: int = WITNESS_TIME) ->
     return note
 
 
-def policy_of(
-    log_vkeys: Sequence[str], by: Sequence[Witness] = (), *, quorum: int = 0, grace: int = 10
-) -> TrustPolicy:
+def policy_of(log_vkeys: Sequence[str], by: Sequence[Witness] = (), *, quorum: int = 0, grace: int = 10) -> TrustPolicy:
     """The policy an inspector would write for these log keys and witnesses."""
     return TrustPolicy(
         logs=tuple(parse_vkey(vkey) for vkey in log_vkeys),
