@@ -21,7 +21,7 @@ README = (ROOT / "README.md").read_text()
 
 # What a reader types for the placeholders of the README's command synopses.
 PLACEHOLDERS = {"H": "127.0.0.1", "P": "8000", "N": "2", "REV": "head", "OUT": "{tmp}/bundle.zip", "BUNDLE": "{tmp}"}
-PLACEHOLDERS |= {"F": "{tmp}/saved-checkpoint.txt", "VKEY": "{tmp}/vkey.txt", "SEED": "c2VlZA=="}
+PLACEHOLDERS |= {"F": "{tmp}/saved-checkpoint.txt", "VKEY": "{tmp}/vkey.txt", "SEED": "c2VlZA==", "DIR": "{tmp}"}
 
 
 def _section(title: str) -> str:
