@@ -74,6 +74,8 @@ class Report:
     trusted: bool = False
     # The newest checkpoint note verified (cosignatures included): what --state remembers after a trusted pass.
     newest_note: str | None = None
+    # What was verified, when not a bundle (--checkpoint alone): replaces "N entries and K checkpoints of ORIGIN".
+    subject: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -110,7 +112,7 @@ class Report:
     def text(self) -> str:
         """Human-readable lines."""
         root = "-" if self.root is None else self.root.hex()
-        summary = f"{self.entries} entries and {self.checkpoints} checkpoints of {self.origin}"
+        summary = self.subject or f"{self.entries} entries and {self.checkpoints} checkpoints of {self.origin}"
         if self.failure is not None:
             lines = [self.failure.describe()]
         elif not self.trusted:

@@ -347,7 +347,14 @@ def verify_checkpoint(
     except ValueError as exc:
         return unusable(f"--checkpoint: {exc}")
     checkpoint = given.checkpoint
-    report = Report(EXIT_OK, origin=checkpoint.origin, entries=checkpoint.size, root=checkpoint.root)
+    report = Report(
+        EXIT_OK,
+        origin=checkpoint.origin,
+        entries=checkpoint.size,
+        checkpoints=1,
+        root=checkpoint.root,
+        subject=f"the checkpoint of size {checkpoint.size} of {checkpoint.origin}",
+    )
     try:
         pinned = parse_vkey(key.strip()) if key is not None else None
     except NoteError as exc:

@@ -426,7 +426,7 @@ def test_the_command_line_exit_codes(
 
     (tmp_path / "cp.txt").write_text(notes[4], encoding="utf-8")
     assert main(["--checkpoint", str(tmp_path / "cp.txt"), "--policy", policy, "--state", str(state)]) == EXIT_OK
-    capsys.readouterr()
+    assert capsys.readouterr().out.startswith(f"OK: the checkpoint of size 40 of {ORIGIN} verified; root ")
     (tmp_path / "old.txt").write_text(notes[1], encoding="utf-8")
     assert main(["--checkpoint", str(tmp_path / "old.txt"), "--policy", policy, "--state", str(state)]) == EXIT_UNUSABLE
     assert "older than the checkpoint you remembered" in capsys.readouterr().out
