@@ -68,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     # Listed for the help only: main() hands 'ledger verify ...' to the verifier before parsing.
     ledger_commands.add_parser(
         "verify",
-        help="verify a bundle offline and replay every auction (python -m auction.ledger.verifier)",
+        help=(
+            "verify a bundle (or a cosigned checkpoint) offline against your --policy and replay every auction "
+            "(python -m auction.ledger.verifier); exit 3 without a policy: NOT TRUSTED"
+        ),
         description=verifier_cli.DESCRIPTION,
         parents=[verifier_cli.arguments()],
     )

@@ -10,11 +10,13 @@ from auction.ledger.queries import LedgerReader
 from auction.ledger.verifier.bundle import read_bundle
 from auction.ledger.verifier.cli import main as verifier_main
 from auction.ledger.verifier.entry import Leaf, parse_leaf
+from auction.ledger.verifier.note import format_vkey
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.sealed import encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from tests.integration import test_bidding_api as api
 from tests.kit.ledger import integrate
+from tests.kit.policy import write_policy
 from tests.kit.world import World
 
 # The API flows' fixtures, re-exported so that pytest finds them here.
@@ -29,7 +31,13 @@ async def exported(drive: api.Auction, tmp_path: Path) -> tuple[Path, list[Leaf]
         await LedgerReader(session, drive.keys).export(path)
     with read_bundle(path) as bundle:
         leaves = [parse_leaf(raw) for raw in bundle.entries()]
+    # The inspector's policy pins the platform's log key (no witnesses in these flows).
+    write_policy(policy_beside(path), [format_vkey(drive.keys.key_name, drive.keys.public_key)])
     return path, leaves
+
+
+def policy_beside(bundle: Path) -> Path:
+    return bundle.with_name(bundle.name + ".policy")
 
 
 def kinds_of(leaves: list[Leaf], lot_id: int) -> list[str]:
@@ -41,7 +49,7 @@ def assert_replays_clean(path: Path, leaves: list[Leaf]) -> None:
     report = verify_bundle(path, replay=replay)
     assert report.ok, report.text()
     assert "auction replay found nothing wrong" in report.notes
-    assert verifier_main([str(path)], replay=replay) == 0
+    assert verifier_main([str(path), "--policy", str(policy_beside(path))], replay=replay) == 0
 
 
 async def test_open_auction_with_soft_close_and_runner_up_replays_clean(

@@ -12,7 +12,10 @@ copy of the ledger's formats and hash primitives that the platform itself writes
     scan         the per-block checks, run in worker processes
     merge        the in-order checks: chain boundaries, key rotations, checkpoints against the rebuilt tree
     inputs       vkeys.txt, checkpoints.txt and the inspector's --key, --since, --receipt
-    receipts     --since, tlog-proof and receipt checks
+    receipts     --since, --state, tlog-proof and receipt checks
+    witnessing   checkpoint time lines, cosignatures, the trust policy, witnessed time
+    trust        what the inspector trusts: pinned log keys, the policy's quorum, --checkpoint's forms
+    state        --state: the newest trusted checkpoint per origin, remembered atomically
     verify       `verify_bundle`: all of the above, in order
     replay       the auction state machine re-run over every lot's chain
     auction_rules, sealed   the auction rules and sealed-bid opening that both the platform and the replay use

@@ -1,8 +1,9 @@
 """What the verifier reads besides the entries: the bundle's keys and checkpoints, and the inspector's own inputs.
 
 vkeys.txt: every line a valid Ed25519 vkey, none twice. checkpoints.txt: each note well formed, origin matches,
-sizes never decrease. --key, --since and --receipt (a receipt note, a tlog-proof, or one of each; a tlog-proof may
-carry its receipt in its extra line) must parse, or the input is unusable.
+sizes never decrease. --key, --since, the checkpoint remembered by --state, --checkpoint and --receipt (a receipt
+note, a tlog-proof, or one of each; a tlog-proof may carry its receipt in its extra line) must parse, or the input
+is unusable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from auction.ledger.verifier.note import Checkpoint, NoteError, Receipt, Verifie
 from auction.ledger.verifier.proof_file import PROOF_HEADER, TlogProof, parse_proof
 from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
+from auction.ledger.verifier.trust import GivenCheckpoint, parse_checkpoint_file
 
 
 def load_keys(bundle: Bundle) -> list[VerifierKey]:
@@ -73,6 +75,9 @@ class Inputs:
 
     pinned: VerifierKey | None = None
     since: Pending | None = None
+    remembered: Pending | None = None  # the checkpoint --state kept from an earlier trusted pass
+    given: GivenCheckpoint | None = None  # --checkpoint
+    given_pending: Pending | None = None
     proof: TlogProof | None = None
     proof_checkpoint: Pending | None = None
     receipt: tuple[Receipt, str] | None = None
@@ -80,7 +85,8 @@ class Inputs:
 
     @property
     def outside(self) -> list[Pending]:
-        return [p for p in (self.since, self.proof_checkpoint) if p is not None]
+        candidates = (self.since, self.remembered, self.given_pending, self.proof_checkpoint)
+        return [p for p in candidates if p is not None]
 
 
 def parse_inputs(
@@ -89,9 +95,11 @@ def parse_inputs(
     receipt: str | Sequence[str] | None,
     key: str | None,
     refusal: str | None = None,
+    remembered: str | None = None,
+    given: str | None = None,
 ) -> Inputs:
-    """Parse --key, --since, --receipt (at most one receipt note and one proof) and --refusal; malformed ones are
-    unusable."""
+    """Parse --key, --since, the remembered checkpoint, --checkpoint, --receipt (at most one receipt note and one
+    proof) and --refusal; malformed ones are unusable."""
     inputs = Inputs()
     if refusal is not None:
         try:
@@ -108,6 +116,11 @@ def parse_inputs(
                 raise ValueError(f"--key: {exc}") from None
         if since is not None:
             inputs.since = Pending(parse_outside_checkpoint(since, "--since", origin), since)
+        if remembered is not None:
+            checkpoint = parse_outside_checkpoint(remembered, "the checkpoint --state remembered", origin)
+            inputs.remembered = Pending(checkpoint, remembered)
+        if given is not None:
+            _add_given(inputs, given, origin)
         for text in evidence:
             if text.startswith(PROOF_HEADER + "\n"):
                 _add_proof(inputs, text, origin)
@@ -117,6 +130,19 @@ def parse_inputs(
         reason = str(exc) if str(exc).startswith(("--", "the proof")) else f"--receipt: {exc}"
         raise Stop(Failure("input", reason)) from None
     return inputs
+
+
+def _add_given(inputs: Inputs, text: str, origin: str) -> None:
+    """--checkpoint beside a bundle: a tlog-proof is also checked as a --receipt proof (its inclusion)."""
+    try:
+        inputs.given = parse_checkpoint_file(text)
+    except ValueError as exc:
+        raise ValueError(f"--checkpoint: {exc}") from None
+    if inputs.given.proof is not None:
+        _add_proof(inputs, text, origin)
+    else:
+        note = inputs.given.note
+        inputs.given_pending = Pending(parse_outside_checkpoint(note, "--checkpoint", origin), note)
 
 
 def _add_proof(inputs: Inputs, text: str, origin: str) -> None:

@@ -11,6 +11,7 @@ first checkpoint signed by the new key (handover). Earlier checkpoints stay veri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,15 +86,16 @@ class Merge:
         self,
         keys: Keys,
         checkpoints: list[tuple[Checkpoint, str]],
-        pinned: VerifierKey | None,
+        pinned: Sequence[VerifierKey],
         extra: list[Pending],
     ) -> None:
         self.keys = keys
         self.checkpoints = checkpoints
         self.next_checkpoint = 0
         self.previous: tuple[int, bytes, int] | None = None  # (size, root, number) of the last checkpoint
-        self.pinned = pinned
+        self.pinned = tuple(pinned)
         self.pinned_signed = False
+        self.newest_signers: list[VerifierKey] = []  # the keys whose signatures verified on the last checkpoint
         self.extra = extra
         self.pos = 0
         self.prev_hex = ZERO_HASH
@@ -123,7 +125,8 @@ class Merge:
             active = " or ".join(key.vkey for key in self.keys.acceptable())
             raise fail_checkpoint(number, f"signature: {exc} (expected a signature by {active})") from None
         self.keys.signed(keys)
-        if self.pinned is not None and self.pinned in keys:
+        self.newest_signers = keys
+        if any(key in self.pinned for key in keys):
             self.pinned_signed = True
         if self.previous is not None and self.previous[0] == checkpoint.size and self.previous[1] != checkpoint.root:
             raise fail_checkpoint(

@@ -45,6 +45,32 @@ def check_outside(pending: Pending, merge: Merge, where: str) -> None:
         )
 
 
+def check_remembered(pending: Pending, merge: Merge) -> None:
+    """--state: the bundle extends the checkpoint verified on an earlier visit (else truncation or a split view)."""
+    checkpoint = pending.checkpoint
+    if pending.root is None:
+        raise Stop(
+            Failure(
+                "state",
+                f"truncated: the bundle holds {merge.pos} entries but you verified a checkpoint of size "
+                f"{checkpoint.size} before",
+            )
+        )
+    try:
+        verify_note(pending.note, pending.keys)
+    except NoteError as exc:
+        raise Stop(Failure("state", f"the checkpoint of size {checkpoint.size} you verified before: {exc}")) from None
+    if pending.root != checkpoint.root:
+        raise Stop(
+            Failure(
+                "state",
+                f"split view: the checkpoint of size {checkpoint.size} you verified before has root "
+                f"{checkpoint.root.hex()}, but this bundle's tree at that size has root {pending.root.hex()}: "
+                "the log signed two different histories",
+            )
+        )
+
+
 def check_proof(proof: TlogProof, pending: Pending, merge: Merge, report: Report) -> None:
     """A tlog-proof's checkpoint agrees with the bundle, and its path leads from the entry to that root."""
     check_outside(pending, merge, "receipt")

@@ -1,7 +1,8 @@
 """What the verifier concludes: a `Report` with its exit code, and the `Failure` that stopped it.
 
-Exit codes: 0 everything holds, 1 tampering found ("FAIL at index N: reason"), 2 unusable input. A check that
-fails raises `Stop`, which carries the failure up to `verify_bundle`.
+Exit codes: 0 everything holds, 1 tampering found ("FAIL at index N: reason"), 2 unusable input, and for the
+command line only 3: every check held but nothing pinned the log (no trust policy, no key), so the bundle is only
+consistent with itself. A check that fails raises `Stop`, which carries the failure up to `verify_bundle`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from auction.ledger.verifier.witnessing import Witnessing
 EXIT_OK = 0
 EXIT_TAMPERED = 1
 EXIT_UNUSABLE = 2
+EXIT_UNTRUSTED = 3
+
+NOT_TRUSTED = (
+    "NOT TRUSTED: no trust policy given — this bundle is only consistent with itself; get the log key and the "
+    "witnesses' keys from their owners and pass --policy FILE"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +42,8 @@ when the inspector's trust policy names a quorum (None: unwitnessed, the bodies'
 class Failure:
     """Where and why verification stopped."""
 
-    where: str  # "index", "checkpoint", "keys", "since", "receipt", "refusal" or "input"
+    # "index", "checkpoint", "keys", "policy", "since", "state", "checkpoint file", "receipt", "refusal" or "input"
+    where: str
     reason: str
     index: int | None = None
     checkpoint: int | None = None
@@ -62,11 +70,22 @@ class Report:
     root: bytes | None = None
     failure: Failure | None = None
     notes: list[str] = field(default_factory=list)
+    # True when every check held against keys the inspector brought (--policy, --key), not only the bundle's own.
+    trusted: bool = False
+    # The newest checkpoint note verified (cosignatures included): what --state remembers after a trusted pass.
+    newest_note: str | None = None
+    # What was verified, when not a bundle (--checkpoint alone): replaces "N entries and K checkpoints of ORIGIN".
+    subject: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every check held."""
+        """True when every check held (trusted or not: see `trusted`)."""
         return self.exit_code == EXIT_OK
+
+    @property
+    def command_exit_code(self) -> int:
+        """The command line's exit code: `exit_code`, except 3 when every check held but nothing was pinned."""
+        return EXIT_UNTRUSTED if self.ok and not self.trusted else self.exit_code
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -80,6 +99,7 @@ class Report:
             }
         return {
             "ok": self.ok,
+            "trusted": self.trusted,
             "exit_code": self.exit_code,
             "origin": self.origin,
             "entries": self.entries,
@@ -91,13 +111,14 @@ class Report:
 
     def text(self) -> str:
         """Human-readable lines."""
+        root = "-" if self.root is None else self.root.hex()
+        summary = self.subject or f"{self.entries} entries and {self.checkpoints} checkpoints of {self.origin}"
         if self.failure is not None:
             lines = [self.failure.describe()]
+        elif not self.trusted:
+            lines = [NOT_TRUSTED, f"  consistent with itself: {summary}; root {root}"]
         else:
-            root = "-" if self.root is None else self.root.hex()
-            lines = [
-                f"OK: {self.entries} entries and {self.checkpoints} checkpoints of {self.origin} verified; root {root}"
-            ]
+            lines = [f"OK: {summary} verified; root {root}"]
         return "\n".join(lines + [f"  {note}" for note in self.notes])
 
 

@@ -25,6 +25,7 @@ from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoin
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, ciphertext_hash, decrypt_bid, encrypt_bid
+from tests.kit.policy import write_policy
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 APPLICATIONS_CLOSE = T0 + timedelta(days=7)
@@ -1103,24 +1104,30 @@ def test_other_lots_go_on_after_a_finding_and_findings_come_in_index_order() -> 
 
 
 def write_signed_bundle(path: Path, leaves: list[Leaf]) -> Path:
+    """A bundle signed with a fresh log key, and beside it (`policy.txt` in the same folder) a policy pinning it."""
     key = Ed25519PrivateKey.generate()
     tree = CompactRange()
     for leaf in leaves:
         tree.append(leaf.hash)
     note = sign_checkpoint(Checkpoint(ORIGIN, tree.end, tree.root()), ORIGIN, key)
     write_bundle(path, [leaf.raw for leaf in leaves], [note], [format_vkey(ORIGIN, key.public_key())], ORIGIN)
+    write_policy(path.with_name(path.name + ".policy"), [format_vkey(ORIGIN, key.public_key())])
     return path
+
+
+def policy_for(bundle: Path) -> list[str]:
+    return ["--policy", str(bundle.with_name(bundle.name + ".policy"))]
 
 
 def test_the_verifier_command_verifies_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     honest = write_signed_bundle(tmp_path / "honest", build(merged(open_auction(), sealed_auction(), platform=False)))
-    assert verifier_main([str(honest)], replay=replay) == 0
+    assert verifier_main([str(honest), *policy_for(honest)], replay=replay) == 0
     assert "auction replay found nothing wrong" in capsys.readouterr().out
 
     # A forger who rewrites an award and re-signs the log passes the cryptography, not the replay.
     s = open_auction()
     forged = write_signed_bundle(tmp_path / "forged", build(tampered(s, "award", winner=b(1), price=125_000_00)))
-    assert verifier_main([str(forged)], replay=replay) == 1
+    assert verifier_main([str(forged), *policy_for(forged)], replay=replay) == 1
     assert capsys.readouterr().out.startswith(
         f"FAIL at index {s.marks['award']}: replay: lot 1, award.made: award.made winner {b(1)} price 12500000 "
         f"but the bids give winner {b(2)} price 13000000"

@@ -19,9 +19,10 @@ from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
 from auction.ledger.verifier.note import Checkpoint, ReceiptEntry, format_vkey, sign_checkpoint
 from auction.ledger.verifier.proof_file import build_proof
 from auction.ledger.verifier.refusal import Refusal, sign_refusal
-from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE, Finding, Report
+from auction.ledger.verifier.report import EXIT_OK, EXIT_TAMPERED, EXIT_UNTRUSTED, EXIT_UNUSABLE, Finding, Report
 from auction.ledger.verifier.verify import verify_bundle
 from auction.ledger.verifier.witnessing import Witnessing
+from tests.kit.policy import write_policy
 from tests.unit.ledger.factory import ORIGIN, START, Log, honest_log
 from tests.unit.ledger.reference_tree import list_subtree_hasher, root
 
@@ -76,7 +77,12 @@ def test_honest_bundle_verifies(log: Log, tmp_path: Path) -> None:
     report = check(log.write(tmp_path / "b"))
     assert report.ok
     assert (report.entries, report.checkpoints, report.root) == (40, 5, log.tree.root())
-    assert report.text().startswith("OK: 40 entries and 5 checkpoints")
+    # Nothing the inspector brought pins the log: every check held, but only against the bundle's own keys.
+    assert not report.trusted
+    assert report.text().startswith("NOT TRUSTED: no trust policy given")
+    pinned = check(log.write(tmp_path / "p"), key=log.vkey)
+    assert pinned.trusted
+    assert pinned.text().startswith("OK: 40 entries and 5 checkpoints")
 
 
 def test_honest_zip_bundle_verifies(log: Log, tmp_path: Path) -> None:
@@ -667,7 +673,10 @@ def test_replay_is_not_run_on_a_tampered_bundle(log: Log, tmp_path: Path) -> Non
 
 def test_cli_exit_codes_and_output(log: Log, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = log.write(tmp_path / "b")
-    assert main([str(path)]) == EXIT_OK
+    assert main([str(path)]) == EXIT_UNTRUSTED
+    assert capsys.readouterr().out.startswith("NOT TRUSTED: no trust policy given")
+    policy = write_policy(tmp_path / "policy.txt", [log.vkey])
+    assert main([str(path), "--policy", str(policy)]) == EXIT_OK
     assert capsys.readouterr().out.startswith("OK: 40 entries")
     (tmp_path / "key.txt").write_text(log.vkey + "\n")
     (tmp_path / "since.txt").write_text(log.checkpoints[1])
@@ -675,7 +684,7 @@ def test_cli_exit_codes_and_output(log: Log, tmp_path: Path, capsys: pytest.Capt
     args = [str(path), "--json", "--key", str(tmp_path / "key.txt"), "--since", str(tmp_path / "since.txt")]
     assert main([*args, "--receipt", str(tmp_path / "receipt.txt")]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True
+    assert (report["ok"], report["trusted"], report["exit_code"]) == (True, True, EXIT_OK)
     assert report["root"] == log.tree.root().hex()
     assert report["failure"] is None
 
@@ -910,7 +919,8 @@ def test_a_signed_refusal_verifies_offline(log: Log, tmp_path: Path) -> None:
     )
     refusal_file = tmp_path / "refused.txt"
     refusal_file.write_text(_refusal(log), encoding="utf-8")
-    assert main([str(path), "--refusal", str(refusal_file)]) == EXIT_OK
+    policy = write_policy(tmp_path / "policy.txt", [log.vkey])
+    assert main([str(path), "--refusal", str(refusal_file), "--policy", str(policy)]) == EXIT_OK
 
 
 def test_a_forged_or_foreign_refusal_is_refused(log: Log, tmp_path: Path) -> None:
