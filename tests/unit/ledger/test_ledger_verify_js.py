@@ -239,7 +239,12 @@ def test_an_honest_receipt_verifies_step_by_step(honest: Evidence) -> None:
     assert "body_hash" not in step_ids(bare_note)
     assert sound(proof_file), proof_file
     assert step_ids(proof_file) == ["read_proof", "key", "checkpoint", "fetch_entry", "entry_read", "inclusion"]
-    assert proof_file["steps"][4]["values"] == {"kind": "bid.placed", "lot": "2", "body_hash": body_hash(honest.body)}
+    assert proof_file["steps"][4]["values"] == {
+        "index": str(honest.index),
+        "kind": "bid.placed",
+        "lot": "2",
+        "body_hash": body_hash(honest.body),
+    }
 
 
 def test_every_tampered_receipt_is_refused_at_the_right_step(honest: Evidence) -> None:

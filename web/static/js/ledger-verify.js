@@ -859,7 +859,7 @@ async function verifyProofFile(text, options, step, report) {
     const { body } = bodyOfLeaf(leaf, proof.index);
     const parsed = JSON.parse(body);
     digest = toHex(await sha256(encoder.encode(body)));
-    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
+    return { index: String(proof.index), kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
   });
   if (receipt !== null) {
     await step("receipt_binding", () => {
