@@ -95,9 +95,25 @@ async def test_the_verification_page_carries_the_key_the_origin_and_its_words(cl
     messages = verify.one('script#verify-messages[type="application/json"]').string
     assert messages
     words = json.loads(messages)
-    assert words["verified"] == "Тастыкталды: жазуу ушул ачкыч кол койгон реестрде бар."
-    for step in ("read_receipt", "key", "body_hash", "receipt_signature", "fetch_proof", "checkpoint"):
-        assert step in words
+    assert words["verified"] == (
+        "Тастыкталды: жазуу саясатыңыздагы реестр ачкычы кол койгон реестрде бар, жана күбөлөрүңүздүн кворуму ага кошо "
+        "кол койгон."
+    )
+    assert words["not_trusted"].startswith("ИШЕНИМДҮҮ ЭМЕС: ишеним саясаты жок.")
+    steps = ("read_receipt", "key", "policy", "body_hash", "receipt_signature", "checkpoint", "witnesses")
+    outcomes = ("unwitnessed_verdict", "split_view", "not_verified", "witness_line", "quorum_time")
+    history = ("history_first", "history_same", "history_extends", "history_older")
+    for name in steps + outcomes + history:
+        assert name in words, name
+    assert "{bishkek}" in words["witness_line"]
+    assert "{utc}" in words["witness_line"]
+    # The inspector's own policy, kept by the browser; the platform's is one click away, with the warning beside it.
+    assert verify.one("form#verify-form textarea#f-policy")
+    assert verify.text("form#verify-form button#policy-load[type=button]") == "Платформанын өз саясатын жүктөө"
+    assert verify.one("form#verify-form button#policy-forget[type=button]")
+    assert verify.text("p#policy-warning").startswith("Платформанын өз саясаты анын ар бир ачкычын ээси менен")
+    # No inline script (the CSP forbids it): only data for the page's module and the import map.
+    assert not verify.all("script:not([src]):not([type='application/json']):not([type=importmap])")
     assert "{index}" in words["inclusion"]
     script = await client.get("/static/js/ledger-verify.js")
     assert script.status_code == 200

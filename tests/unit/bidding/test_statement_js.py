@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auction.ledger.verifier import statements
 from auction.ledger.verifier.canonical import canonical
+from tests.kit.node import needs_node, run_module
 
-NODE = Path("/usr/bin/node")
-MODULE = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "statement.js"
-
-pytestmark = pytest.mark.skipif(not NODE.exists(), reason="/usr/bin/node is not installed; cannot run the JS")
+pytestmark = needs_node
 
 # Reads jobs as JSON on stdin and answers one result per job. Bytes travel as base64 so that nothing is lost
 # to a JSON round trip of the output.
@@ -55,18 +51,7 @@ process.stdout.write(JSON.stringify(results));
 
 
 def run_js(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    completed = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", RUNNER, MODULE.as_uri()],
-        input=json.dumps(jobs),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    results: list[dict[str, Any]] = json.loads(completed.stdout)
-    assert len(results) == len(jobs)
-    return results
+    return run_module(RUNNER, "statement.js", jobs, timeout=60)
 
 
 def b64u(raw: bytes) -> str:

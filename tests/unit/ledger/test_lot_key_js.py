@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from auction.ledger.verifier.merkle import hash_leaf, inclusion_proof
 from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
+from tests.kit.node import needs_node, run_module
 from tests.unit.ledger.factory import ORIGIN, Log
 from tests.unit.ledger.reference_tree import list_subtree_hasher
 
-NODE = Path("/usr/bin/node")
-MODULE = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "lot-key.js"
 LOT_KEY = "BHkv3TH0NVd2x7ib3DKp_w4kquJt5v7G6lkRPCfjq_2hOAQ2bB8ouzeg3-8BqjPydKWrpTUNp8MM9IGZfGs8SbE"
 
-pytestmark = pytest.mark.skipif(not NODE.exists(), reason="/usr/bin/node is not installed; cannot run the JS")
+pytestmark = needs_node
 
 RUNNER = """
 const lib = await import(process.argv[1]);
@@ -53,17 +48,7 @@ process.stdout.write(JSON.stringify(results));
 
 
 def run_js(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    completed = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", RUNNER, MODULE.as_uri()],
-        input=json.dumps(jobs),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    results: list[dict[str, Any]] = json.loads(completed.stdout)
-    return results
+    return run_module(RUNNER, "lot-key.js", jobs)
 
 
 def proven(log: Log, index: int, size: int, note: str) -> dict[str, Any]:

@@ -1,9 +1,18 @@
 // Verifies Achyk ledger evidence in the browser, with no dependencies: WebCrypto only (SHA-256, Ed25519).
 // A port of auction/ledger/verifier/note.py (C2SP signed notes, tlog checkpoints, receipts), proof_file.py
-// (c2sp.org/tlog-proof@v1) and merkle.py (RFC 6962 inclusion proofs); change them together.
+// (c2sp.org/tlog-proof@v1), merkle.py (RFC 6962 inclusion and consistency proofs) and witnessing.py
+// (cosignature/v1, the achyk-trust-policy/v1 file, quorum time); change them together. docs/witnesses.md.
+// Evidence is trusted only under the inspector's own trust policy: its log keys and a quorum of its witnesses.
 // Tree sizes and indexes are BigInt: JavaScript's bitwise operators on numbers stop at 32 bits.
 
 const ALG_ED25519 = 0x01;
+const ALG_COSIGNATURE_V1 = 0x04;
+const COSIGNATURE_HEADER = "cosignature/v1";
+const COSIGNATURE_SIZE = 8 + 64; // after the key ID: u64 big-endian timestamp, Ed25519 signature
+const TIME_PREFIX = "time ";
+const POLICY_HEADER = "achyk-trust-policy/v1";
+const MAX_TIMESTAMP = (1n << 63n) - 1n;
+const CHECKPOINT_SLOT = "achyk.checkpoint:";
 const ED25519_SIGNATURE_SIZE = 64;
 const SIGNATURE_PREFIX = "\u2014 "; // an em dash and a space
 const MAX_SIGNATURES = 100;
@@ -117,35 +126,64 @@ export function isValidKeyName(name) {
   return typeof name === "string" && name.length > 0 && !NOT_IN_KEY_NAME.test(name) && wellFormed(name);
 }
 
-/** The 4-byte key ID: SHA-256(name || "\n" || 0x01 || public key)[:4]. */
-export async function keyHash(name, publicKey) {
-  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, ALG_ED25519), publicKey));
+async function keyIdOf(name, algorithm, publicKey) {
+  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, algorithm), publicKey));
   return digest.slice(0, 4);
 }
 
-/** Parse a vkey ("name+hash+base64(0x01||key)") strictly and import its Ed25519 key. */
-export async function parseVkey(vkey) {
-  if (typeof vkey !== "string") fail("a vkey is name+hash+key");
+/** The 4-byte key ID: SHA-256(name || "\n" || 0x01 || public key)[:4]. */
+export async function keyHash(name, publicKey) {
+  return keyIdOf(name, ALG_ED25519, publicKey);
+}
+
+/** A cosigner's 4-byte key ID: SHA-256(name || "\n" || 0x04 || public key)[:4] (as witnessing.witness_key_id). */
+export async function witnessKeyId(name, publicKey) {
+  return keyIdOf(name, ALG_COSIGNATURE_V1, publicKey);
+}
+
+// The one Ed25519 code path, for note signatures and cosignatures alike.
+async function importEd25519(publicKey, what) {
+  try {
+    return await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  } catch (error) {
+    if (error instanceof VerifyError) throw error;
+    fail(`${what} holds an invalid Ed25519 public key, or this browser cannot check Ed25519 signatures`);
+  }
+}
+
+async function ed25519Verifies(cryptoKey, signature, message) {
+  return signature.length === ED25519_SIGNATURE_SIZE && subtle().verify({ name: "Ed25519" }, cryptoKey, signature, message);
+}
+
+/** name+hash+base64(algorithm || key), strictly: the key imported, the hash checked against name and key. */
+async function parseTypedVkey(vkey, algorithm, what) {
+  if (typeof vkey !== "string") fail(`a ${what} is name+hash+key`);
   // Split at the first two "+" only: the base64 key data may itself contain "+".
   const first = vkey.indexOf("+");
   const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
-  if (second < 0) fail("a vkey is name+hash+key");
+  if (second < 0) fail(`a ${what} is name+hash+key`);
   const name = vkey.slice(0, first);
   const hashHex = vkey.slice(first + 1, second);
   if (!isValidKeyName(name)) fail(`invalid key name ${JSON.stringify(name)}`);
   if (!HEX8.test(hashHex)) fail("vkey hash must be 8 lowercase hex digits");
   const key = b64decodeStrict(vkey.slice(second + 1));
-  if (key.length !== 33 || key[0] !== ALG_ED25519) fail("vkey must hold 0x01 followed by a 32-byte Ed25519 key");
-  const publicKey = key.slice(1);
-  let cryptoKey;
-  try {
-    cryptoKey = await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
-  } catch (error) {
-    if (error instanceof VerifyError) throw error;
-    fail("vkey holds an invalid Ed25519 public key, or this browser cannot check Ed25519 signatures");
+  if (key.length !== 33 || key[0] !== algorithm) {
+    fail(`${what} must hold 0x0${algorithm} followed by a 32-byte Ed25519 key`);
   }
-  if (toHex(await keyHash(name, publicKey)) !== hashHex) fail("vkey hash does not match its name and key");
+  const publicKey = key.slice(1);
+  const cryptoKey = await importEd25519(publicKey, what);
+  if (toHex(await keyIdOf(name, algorithm, publicKey)) !== hashHex) fail("vkey hash does not match its name and key");
   return { name, keyId: hexToBytes(hashHex), publicKey, cryptoKey, vkey };
+}
+
+/** Parse a vkey ("name+hash+base64(0x01||key)") strictly and import its Ed25519 key. */
+export async function parseVkey(vkey) {
+  return parseTypedVkey(vkey, ALG_ED25519, "vkey");
+}
+
+/** Parse a witness vkey ("name+hash+base64(0x04||key)") strictly (as witnessing.parse_witness_vkey). */
+export async function parseWitnessVkey(vkey) {
+  return parseTypedVkey(vkey, ALG_COSIGNATURE_V1, "witness vkey");
 }
 
 function hexToBytes(hex) {
@@ -200,9 +238,7 @@ export async function verifyNote(note, verifiers) {
     const slot = `${sig.name}+${toHex(sig.keyId)}`;
     const signer = known.get(slot);
     if (!signer || signers.includes(signer)) continue;
-    const good = sig.signature.length === ED25519_SIGNATURE_SIZE &&
-      await subtle().verify({ name: "Ed25519" }, signer.cryptoKey, sig.signature, message);
-    if (!good) fail(`invalid signature for key ${slot}`);
+    if (!await ed25519Verifies(signer.cryptoKey, sig.signature, message)) fail(`invalid signature for key ${slot}`);
     signers.push(signer);
   }
   if (!signers.length) fail("note has no valid signature from a known key");
@@ -220,6 +256,102 @@ export function parseCheckpoint(text) {
   const root = b64decodeStrict(rootText);
   if (root.length !== HASH_SIZE) fail("checkpoint root must be 32 bytes");
   return { origin, size, root, extensions };
+}
+
+// --- witnesses (docs/witnesses.md, as witnessing.py) --------------------------------------------------
+
+/** A checkpoint's `time <POSIX seconds>` line as a BigInt, or null if it has none (refused if malformed). */
+export function checkpointTime(checkpoint) {
+  const times = checkpoint.extensions.filter((line) => line.startsWith(TIME_PREFIX)).map((line) => line.slice(TIME_PREFIX.length));
+  if (!times.length) return null;
+  if (times.length > 1 || !DECIMAL.test(times[0]) || BigInt(times[0]) > MAX_TIMESTAMP) {
+    fail("a checkpoint has at most one time line: 'time <POSIX seconds>'");
+  }
+  return BigInt(times[0]);
+}
+
+/**
+ * The valid cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) of the given witnesses (from parseWitnessVkey)
+ * on a note: [{name, vkey, timestamp (BigInt POSIX seconds)}], one per witness. Lines of unknown (name, key ID)
+ * pairs, the log's own signature among them, are ignored; a known witness's line that does not verify throws.
+ */
+export async function verifyCosignatures(note, witnesses) {
+  const { text, signatures } = splitNote(note);
+  const known = new Map(witnesses.map((witness) => [`${witness.name}+${toHex(witness.keyId)}`, witness]));
+  const found = new Map();
+  for (const sig of signatures) {
+    const slot = `${sig.name}+${toHex(sig.keyId)}`;
+    const witness = known.get(slot);
+    if (!witness || found.has(slot)) continue;
+    if (sig.signature.length !== COSIGNATURE_SIZE) fail(`invalid cosignature from ${witness.name}: wrong length`);
+    const timestamp = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0, false);
+    if (timestamp > MAX_TIMESTAMP) fail(`invalid cosignature from ${witness.name}: timestamp out of range`);
+    const message = encoder.encode(`${COSIGNATURE_HEADER}\n${TIME_PREFIX}${timestamp}\n${text}`);
+    if (!await ed25519Verifies(witness.cryptoKey, sig.signature.slice(8), message)) {
+      fail(`invalid cosignature from ${witness.name}`);
+    }
+    found.set(slot, { name: witness.name, vkey: witness.vkey, timestamp });
+  }
+  return [...found.values()];
+}
+
+/** The k-th smallest timestamp of distinct witnesses (BigInt), or null: by then a quorum had seen the checkpoint. */
+export function quorumTime(cosignatures, quorum) {
+  const k = Number(quorum);
+  if (!(k > 0)) return null;
+  const byWitness = new Map(cosignatures.map((c) => [c.vkey ?? c.name, BigInt(c.timestamp)]));
+  const stamps = [...byWitness.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return stamps.length >= k ? stamps[k - 1] : null;
+}
+
+function policyDecimal(value, what, number) {
+  if (!DECIMAL.test(value) || BigInt(value) > MAX_TIMESTAMP) fail(`policy line ${number}: ${what} must be a decimal number`);
+  return BigInt(value);
+}
+
+/**
+ * Parse an achyk-trust-policy/v1 file (as witnessing.parse_policy): {logs: [vkey], witnesses: [{key, url}],
+ * quorum (number), graceSeconds (BigInt)}. Throws VerifyError naming the line at fault.
+ */
+export async function parsePolicy(text) {
+  const lines = typeof text === "string" ? text.split(/\r\n|\r|\n/) : [];
+  if (!lines.length || lines[0].trim() !== POLICY_HEADER) fail(`a trust policy starts with the line '${POLICY_HEADER}'`);
+  const logs = [];
+  const witnesses = [];
+  let quorum = null;
+  let grace = null;
+  for (let i = 1; i < lines.length; i++) {
+    const number = i + 1;
+    const line = lines[i].trim();
+    if (!line || line.startsWith("#")) continue;
+    const space = line.indexOf(" ");
+    const word = space < 0 ? line : line.slice(0, space);
+    const fields = space < 0 ? [] : line.slice(space + 1).split(/\s+/).filter(Boolean);
+    const keyOf = async (parse) => {
+      try {
+        return await parse(fields[0]);
+      } catch (error) {
+        if (error instanceof VerifyError) fail(`policy line ${number}: ${error.message}`);
+        throw error;
+      }
+    };
+    if (word === "log" && fields.length === 1) {
+      logs.push(await keyOf(parseVkey));
+    } else if (word === "witness" && (fields.length === 1 || fields.length === 2)) {
+      witnesses.push({ key: await keyOf(parseWitnessVkey), url: fields.length === 2 ? fields[1] : null });
+    } else if (word === "quorum" && fields.length === 1 && quorum === null) {
+      quorum = policyDecimal(fields[0], "quorum", number);
+    } else if (word === "grace" && fields.length === 1 && grace === null) {
+      grace = policyDecimal(fields[0], "grace", number);
+    } else {
+      fail(`policy line ${number}: expected 'log VKEY', 'witness VKEY [URL]', 'quorum K', 'grace S'`);
+    }
+  }
+  if (!logs.length) fail("a trust policy names at least one log key");
+  if (quorum === null || grace === null) fail("a trust policy has one 'quorum' line and one 'grace' line");
+  if (new Set(witnesses.map((w) => w.key.vkey)).size !== witnesses.length) fail("a trust policy names each witness once");
+  if (quorum > BigInt(witnesses.length)) fail(`quorum ${quorum} is more than the ${witnesses.length} witnesses listed`);
+  return { logs, witnesses, quorum: Number(quorum), graceSeconds: grace };
 }
 
 /** Receipt note text (as Receipt.parse): v2 names the entry (lot or null, lotSeq, kind); v1 has entry null. */
@@ -343,6 +475,47 @@ export async function verifyInclusion(index, size, leafHash, proof, root) {
   }
 }
 
+async function chainInnerRight(seed, proof, index) {
+  for (let i = 0; i < proof.length; i++) {
+    if (((index >> BigInt(i)) & 1n) === 1n) seed = await hashChildren(proof[i], seed);
+  }
+  return seed;
+}
+
+/** The size2 root a consistency proof from (size1, root1) implies; throws VerifyError (as merkle.py). */
+export async function rootFromConsistencyProof(size1, size2, proof, root1) {
+  size1 = BigInt(size1);
+  size2 = BigInt(size2);
+  if (size2 < size1) fail(`size2 (${size2}) < size1 (${size1})`);
+  // Every tree extends the empty tree, so such a proof proves nothing; RFC 9162 requires 0 < size1.
+  if (size1 <= 0n) fail("consistency proof from an empty tree is meaningless");
+  if (size1 === size2) {
+    if (proof.length) fail("size1 == size2, but the proof is not empty");
+    return root1;
+  }
+  if (!proof.length) fail("empty proof");
+  proof.forEach((hash, i) => {
+    if (hash.length !== HASH_SIZE) fail(`proof hash ${i} has ${hash.length} bytes, want ${HASH_SIZE}`);
+  });
+  const shift = bitLength(size1 & -size1) - 1;
+  const inner = bitLength((size1 - 1n) ^ (size2 - 1n)) - shift;
+  const border = bitCount((size1 - 1n) >> BigInt(inner + shift));
+  // The proof starts with the hash of the size1 subtree of size 2^shift, unless size1 is that subtree.
+  const [seed, start] = size1 === 1n << BigInt(shift) ? [root1, 0] : [proof[0], 1];
+  if (proof.length !== start + inner + border) fail(`wrong proof size ${proof.length}, want ${start + inner + border}`);
+  const rest = proof.slice(start);
+  const mask = (size1 - 1n) >> BigInt(shift);
+  const hash1 = await chainBorderRight(await chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  if (!equalBytes(hash1, root1)) fail(`calculated root1 ${toHex(hash1)} does not match root1 ${toHex(root1)}`);
+  return chainBorderRight(await chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
+}
+
+/** Check that the tree (size2, root2) extends (size1, root1); throws VerifyError otherwise. */
+export async function verifyConsistency(size1, size2, proof, root1, root2) {
+  const calculated = await rootFromConsistencyProof(size1, size2, proof, root1);
+  if (!equalBytes(calculated, root2)) fail(`calculated root2 ${toHex(calculated)} does not match root2 ${toHex(root2)}`);
+}
+
 // --- the evidence a person brings: a receipt, or a proof file -----------------------------------------
 
 /** What a pasted or uploaded text is: "receipt" (the .json download), "receipt-note", "proof" or null. */
@@ -383,62 +556,194 @@ function bodyOfLeaf(leaf, index) {
   return { body: leaf.slice(LEAF_PREFIX.length, tail), leaf: parsed };
 }
 
+/** A remembered checkpoint that the ledger now shown does not extend: a split view or a rollback. */
+export class SplitViewError extends VerifyError {}
+
 /**
  * Verify a receipt (the downloaded .json or its bare signed note) or a tlog-proof file, step by step.
  *
- * options: vkey (the verifier key text), origin (the ledger's origin, checked when given),
- * fetchProof(bodyHash) -> tlog-proof text, fetchEntry(index BigInt) -> the leaf's exact text.
- * Resolves to {ok, kind, steps: [{id, ok, values, error}]}; never rejects. The first failed step ends it.
+ * options: policy (from parsePolicy: the log keys and the witnesses the inspector trusts; without it every check
+ * still runs, against the key `vkey`, but the outcome is "not_trusted"), vkey, origin (the ledger's origin,
+ * checked when given), fetchProof(bodyHash) -> tlog-proof text, fetchEntry(index BigInt) -> the leaf's exact text,
+ * storage (getItem/setItem, as localStorage: the newest trusted checkpoint of each ledger origin is remembered there
+ * and a later one must extend it), fetchConsistency(size1, size2) -> {size1, size2, path: [base64]}.
+ * Resolves to {ok, outcome, summary, kind, steps: [{id, ok, values, error}], witnesses: [{name, timestamp}],
+ * quorumTime, checkpointTime} (times: POSIX seconds as decimal strings, or null); never rejects. The first failed
+ * step ends it. outcome: "verified"; "unwitnessed" (the policy's quorum is 0); "not_trusted" (no policy: every
+ * check passed, against a key nobody vouched for); "split_view" (the ledger does not extend the one this browser
+ * saw before); "failed". ok is true for "verified" and "unwitnessed" only.
  */
 export async function verifyEvidence(text, options) {
   const kind = detectEvidence(text);
-  const report = { ok: false, kind, steps: [] };
-  async function step(id, check) {
+  const report = {
+    ok: false,
+    outcome: "failed",
+    summary: "",
+    kind,
+    steps: [],
+    witnesses: [],
+    quorumTime: null,
+    checkpointTime: null,
+  };
+  // `known`: values the step's words need even when its check fails.
+  async function step(id, check, known = {}) {
     try {
-      const values = (await check()) || {};
+      const values = { ...known, ...((await check()) || {}) };
       report.steps.push({ id, ok: true, values });
       return values;
     } catch (error) {
       const message = error instanceof VerifyError ? error.message : String((error && error.message) || error);
-      report.steps.push({ id, ok: false, values: {}, error: message });
-      throw new VerifyError(message);
+      report.steps.push({ id, ok: false, values: known, error: message });
+      throw error instanceof VerifyError ? error : new VerifyError(message);
     }
   }
   try {
+    let seen;
     if (kind === null) {
       await step("read", () => fail("this is neither a receipt nor a proof file"));
     } else if (kind === "proof") {
-      await verifyProofFile(text.trimStart(), options, step);
+      seen = await verifyProofFile(text.trimStart(), options, step, report);
     } else {
-      await verifyReceipt(text.trimStart(), kind, options, step);
+      seen = await verifyReceipt(text.trimStart(), kind, options, step, report);
     }
-    report.ok = true;
+    if (!options.policy) {
+      report.outcome = "not_trusted";
+      report.summary = "NOT TRUSTED: no trust policy";
+    } else {
+      await checkHistory(seen.checkpoint, seen.note, options, step);
+      report.ok = true;
+      report.outcome = options.policy.quorum === 0 ? "unwitnessed" : "verified";
+      report.summary = options.policy.quorum === 0 ? "OK, UNWITNESSED: the policy's quorum is 0" : "OK";
+    }
   } catch (error) {
     if (!(error instanceof VerifyError)) throw error;
+    report.outcome = error instanceof SplitViewError ? "split_view" : "failed";
+    report.summary = error instanceof SplitViewError ? error.message : `FAILED: ${error.message}`;
   }
   return report;
 }
 
-async function checkKey(options, step) {
+function keyLabel(key) {
+  return `${key.name}+${toHex(key.keyId)}`;
+}
+
+/** The log keys the evidence must be signed by: the policy's, or else the given key (checked, never trusted). */
+async function logKeys(options, step) {
+  const policy = options.policy;
+  if (policy) {
+    await step("policy", () => ({
+      logs: policy.logs.map(keyLabel).join(", "),
+      witnesses: String(policy.witnesses.length),
+      quorum: String(policy.quorum),
+      grace: String(policy.graceSeconds),
+    }));
+    return policy.logs;
+  }
   let key;
   await step("key", async () => {
     key = await parseVkey(String(options.vkey || "").trim());
-    return { key: `${key.name}+${toHex(key.keyId)}` };
+    return { key: keyLabel(key) };
   });
-  return key;
+  return [key];
 }
 
-async function checkCheckpoint(proof, key, options, step) {
+async function checkCheckpoint(proof, keys, options, step, report) {
   let checkpoint;
   await step("checkpoint", async () => {
-    const opened = await verifyNote(proof.checkpointNote, [key]);
+    const opened = await verifyNote(proof.checkpointNote, keys);
     checkpoint = parseCheckpoint(opened.text);
     if (options.origin && checkpoint.origin !== options.origin) {
       fail(`the checkpoint is of ledger ${JSON.stringify(checkpoint.origin)}, not ${JSON.stringify(options.origin)}`);
     }
+    const time = checkpointTime(checkpoint);
+    report.checkpointTime = time === null ? null : String(time);
     return { signer: opened.signers[0].name, size: String(checkpoint.size), root: b64encode(checkpoint.root) };
   });
+  const policy = options.policy;
+  if (policy) {
+    const known = { quorum: String(policy.quorum), witnesses: String(policy.witnesses.length) };
+    await step(policy.quorum === 0 ? "unwitnessed" : "witnesses", async () => {
+      const cosignatures = await verifyCosignatures(proof.checkpointNote, policy.witnesses.map((w) => w.key));
+      report.witnesses = cosignatures
+        .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
+        .map((c) => ({ name: c.name, timestamp: String(c.timestamp) }));
+      const count = String(cosignatures.length);
+      if (policy.quorum === 0) return { count };
+      const when = quorumTime(cosignatures, policy.quorum);
+      if (when === null) {
+        fail(
+          `only ${count} of the policy's ${policy.witnesses.length} witnesses cosigned this checkpoint, ` +
+            `and the policy's quorum is ${policy.quorum}`,
+        );
+      }
+      report.quorumTime = String(when);
+      return { count };
+    }, known);
+  }
   return checkpoint;
+}
+
+async function consistencyPath(size1, size2, options) {
+  if (typeof options.fetchConsistency !== "function") fail("there is no way to fetch a consistency proof");
+  const answer = await options.fetchConsistency(size1, size2);
+  if (!answer || !Array.isArray(answer.path) || String(answer.size1) !== String(size1) ||
+      String(answer.size2) !== String(size2)) {
+    fail(`the platform answered no consistency proof from ${size1} to ${size2} entries`);
+  }
+  return answer.path.map((hash) => b64decodeStrict(hash));
+}
+
+/** Throws SplitViewError unless the tree (size2, root2) provably extends (size1, root1). */
+async function mustExtend(older, newer, options, said) {
+  const path = await consistencyPath(older.size, newer.size, options);
+  try {
+    await verifyConsistency(older.size, newer.size, path, older.root, newer.root);
+  } catch (error) {
+    if (!(error instanceof VerifyError)) throw error;
+    throw new SplitViewError(`SPLIT VIEW OR ROLLBACK: ${said}: ${error.message}`);
+  }
+}
+
+/**
+ * The checkpoint must agree with the newest one this browser trusted before for the same ledger: the same root at
+ * the same size, and a consistency proof between the two otherwise. The newer of the two is remembered.
+ */
+async function checkHistory(checkpoint, note, options, step) {
+  const storage = options.storage;
+  if (!storage) return;
+  const slot = CHECKPOINT_SLOT + checkpoint.origin;
+  const stored = storage.getItem(slot);
+  const known = { size: String(checkpoint.size) };
+  if (stored === null || stored === undefined) {
+    await step("history_first", () => storage.setItem(slot, note), known);
+    return;
+  }
+  let old;
+  try {
+    old = parseCheckpoint(splitNote(stored).text);
+  } catch (error) {
+    await step("history", () => fail(`the checkpoint this browser remembered (${slot}) cannot be read: ${error.message}`));
+  }
+  known.remembered = String(old.size);
+  const seen = `a checkpoint of ${old.size} entries with root ${b64encode(old.root)}`;
+  const shown = `one of ${checkpoint.size} entries with root ${b64encode(checkpoint.root)}`;
+  if (old.size === checkpoint.size) {
+    await step("history_same", () => {
+      if (!equalBytes(old.root, checkpoint.root)) {
+        throw new SplitViewError(`SPLIT VIEW: this browser trusted ${seen} before, and now ${shown}`);
+      }
+    }, known);
+  } else if (old.size < checkpoint.size) {
+    await step("history_extends", async () => {
+      await mustExtend(old, checkpoint, options, `this browser trusted ${seen} before, and ${shown} does not extend it`);
+      storage.setItem(slot, note);
+    }, known);
+  } else {
+    // An older proof is fine, if the ledger this browser saw since grew out of it.
+    await step("history_older", () =>
+      mustExtend(checkpoint, old, options, `this browser trusted ${seen} before, and it does not extend ${shown}`),
+    known);
+  }
 }
 
 async function fetchLeaf(index, options, step) {
@@ -458,7 +763,7 @@ async function checkInclusion(proof, checkpoint, leaf, step) {
   });
 }
 
-async function verifyReceipt(text, kind, options, step) {
+async function verifyReceipt(text, kind, options, step, report) {
   let file = null;
   let note = text;
   await step("read_receipt", () => {
@@ -468,7 +773,7 @@ async function verifyReceipt(text, kind, options, step) {
     }
     return file ? { lot: String(file.lot_id ?? "?"), body_hash: file.body_hash } : {};
   });
-  const key = await checkKey(options, step);
+  const keys = await logKeys(options, step);
   if (file) {
     await step("body_hash", async () => {
       const digest = toHex(await sha256(encoder.encode(file.body)));
@@ -478,7 +783,7 @@ async function verifyReceipt(text, kind, options, step) {
   }
   let receipt;
   await step("receipt_signature", async () => {
-    const opened = await verifyNote(note, [key]);
+    const opened = await verifyNote(note, keys);
     receipt = parseReceipt(opened.text);
     if (options.origin && receipt.origin !== options.origin) {
       fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
@@ -492,7 +797,7 @@ async function verifyReceipt(text, kind, options, step) {
     proof = parseTlogProof(await options.fetchProof(receipt.bodyHash));
     return { index: String(proof.index) };
   });
-  const checkpoint = await checkCheckpoint(proof, key, options, step);
+  const checkpoint = await checkCheckpoint(proof, keys, options, step, report);
   const leaf = await fetchLeaf(proof.index, options, step);
   let integratedAt;
   await step("entry_matches", async () => {
@@ -512,6 +817,7 @@ async function verifyReceipt(text, kind, options, step) {
     if (late > allowed) fail(`added ${seconds} s after admission; the receipt promised ${receipt.maxMergeDelay} s`);
     return { seconds, delay: String(receipt.maxMergeDelay) };
   });
+  return { checkpoint, note: proof.checkpointNote };
 }
 
 /** The signed receipt note a proof's extra line carries (unverified), or null (as TlogProof.receipt_note). */
@@ -526,19 +832,19 @@ export function boundReceiptNote(proof) {
   return RECEIPT_HEADERS.some((header) => text.startsWith(header + "\n")) ? text : null;
 }
 
-async function verifyProofFile(text, options, step) {
+async function verifyProofFile(text, options, step, report) {
   let proof;
   await step("read_proof", () => {
     proof = parseTlogProof(text);
     return { index: String(proof.index) };
   });
-  const key = await checkKey(options, step);
+  const keys = await logKeys(options, step);
   // A receipt in the extra line binds the proof to the entry it names: another entry's proof is refused.
   const note = boundReceiptNote(proof);
   let receipt = null;
   if (note !== null) {
     await step("receipt_signature", async () => {
-      const opened = await verifyNote(note, [key]);
+      const opened = await verifyNote(note, keys);
       receipt = parseReceipt(opened.text);
       if (options.origin && receipt.origin !== options.origin) {
         fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
@@ -546,14 +852,14 @@ async function verifyProofFile(text, options, step) {
       return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
     });
   }
-  const checkpoint = await checkCheckpoint(proof, key, options, step);
+  const checkpoint = await checkCheckpoint(proof, keys, options, step, report);
   const leaf = await fetchLeaf(proof.index, options, step);
   let digest;
   await step("entry_read", async () => {
     const { body } = bodyOfLeaf(leaf, proof.index);
     const parsed = JSON.parse(body);
     digest = toHex(await sha256(encoder.encode(body)));
-    return { kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
+    return { index: String(proof.index), kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
   });
   if (receipt !== null) {
     await step("receipt_binding", () => {
@@ -568,4 +874,5 @@ async function verifyProofFile(text, options, step) {
     });
   }
   await checkInclusion(proof, checkpoint, leaf, step);
+  return { checkpoint, note: proof.checkpointNote };
 }
