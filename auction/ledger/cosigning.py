@@ -147,6 +147,7 @@ class Cosigner:
         self._sent: int | None = None  # the checkpoint id last sent: each is sent once, then re-signed if need be
         self._cleared = False
         self._health_known = False
+        self._proofs: dict[tuple[int, int], list[bytes]] = {}
 
     async def step(self) -> Round | None:
         """One round: send the newest checkpoint if it is new, re-sign it if it went stale unwitnessed or the log has
@@ -182,6 +183,7 @@ class Cosigner:
     async def cosign(self, checkpoint_id: int) -> Round:
         """Send one signed checkpoint to every witness that has not cosigned it, concurrently; store what comes back."""
         self._sent = checkpoint_id
+        self._proofs.clear()
         async with self.sessions() as session:
             checkpoint = await session.get(SignedCheckpoint, checkpoint_id)
             if checkpoint is None:
@@ -194,7 +196,12 @@ class Cosigner:
                 )
             )
             sizes = dict((await session.execute(select(WitnessState.witness_vkey, WitnessState.size))).tuples().all())
-        asking = [w for w in self.config.witnesses if w.key.vkey not in have]
+            asking = [w for w in self.config.witnesses if w.key.vkey not in have]
+            # The proofs are read here, once per distinct old size, rather than in each witness's request.
+            reader = LedgerReader(session, self.keys)
+            for old in {sizes.get(w.key.vkey, 0) for w in asking}:
+                if 0 < old < checkpoint.size:
+                    self._proofs[(old, checkpoint.size)] = await reader.consistency(old, checkpoint.size)
         replies = await asyncio.gather(
             *(self._ask(w, checkpoint, sizes.get(w.key.vkey, 0)) for w in asking), return_exceptions=True
         )
@@ -247,14 +254,18 @@ class Cosigner:
             return None
         proof: list[bytes] = []
         if 0 < old < checkpoint.size:
-            async with self.sessions() as session:
-                proof = await LedgerReader(session, self.keys).consistency(old, checkpoint.size)
+            proof = self._proofs.get((old, checkpoint.size)) or await self._consistency(old, checkpoint.size)
         body = add_checkpoint_body(old, proof, checkpoint.note)
         try:
             return await asyncio.wait_for(self.submit(witness.url, body), timeout=self.config.timeout_seconds)
         except (TimeoutError, httpx.HTTPError, OSError) as exc:
             log.warning("witness %s unreachable: %s", witness.url, _describe(exc))
             return None
+
+    async def _consistency(self, old: int, size: int) -> list[bytes]:
+        """A proof from a size a witness told us about (409): rare, so read on its own."""
+        async with self.sessions() as session:
+            return await LedgerReader(session, self.keys).consistency(old, size)
 
     async def _store(self, checkpoint: SignedCheckpoint, replies: Sequence[Reply]) -> datetime | None:
         """Cosignatures and sizes in one transaction; then the quorum time, if this round completed a quorum."""
