@@ -38,6 +38,7 @@ from auction.ledger.verifier.report import (
     unusable,
 )
 from auction.ledger.verifier.scan import PARALLEL_THRESHOLD, ScanContext, scan_blocks
+from auction.ledger.verifier.witness_policy import witness_policy_notes
 
 
 def verify_bundle(
@@ -105,6 +106,7 @@ def _verify(
         report.notes.append("auction replay found nothing wrong")
         # The replay has read every leaf; the platform chain's few say which scripts the site serves.
         report.notes.extend(release_notes(platform))
+        report.notes.extend(witness_policy_notes(platform))
     return report
 
 
