@@ -11,19 +11,16 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock, as_utc
 from auction.db.engine import transaction
-from auction.ledger.admission import LedgerWriter
 from auction.ledger.cosigning import Cosigner
 from auction.ledger.integrator import Integrator
-from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import (
     CheckpointCosignature,
     SignedCheckpoint,
-    WitnessedCheckpoint,
     WitnessHealth,
     WitnessState,
 )
@@ -32,55 +29,10 @@ from auction.ledger.verifier.witnessing import checkpoint_time, verify_cosignatu
 from auction.ledger.witness_config import WitnessConfig
 from auction.settings import Settings
 from tests.kit.ledger import keys_of, verifier
-from tests.kit.witness import TestWitness, Witnesses
+from tests.kit.witness import Platform, three_witnesses
 
 # Rounds open sessions of their own while others are open: real connections, not one shared transaction.
 pytestmark = pytest.mark.own_database
-
-
-class Platform:
-    """The integrator and its cosigner over three test witnesses (A +1 s, B +2 s, C +3 s), quorum 2."""
-
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], keys: LedgerKeys, clock: FrozenClock, quorum: int = 2
-    ) -> None:
-        self.sessions, self.keys, self.clock = sessions, keys, clock
-        self.witnesses = [
-            TestWitness(f"witness-{name}.example.kg", verifier(keys), clock, offset=timedelta(seconds=n))
-            for n, name in enumerate("abc", start=1)
-        ]
-        self.integrator = Integrator(sessions, keys, clock)
-        config = WitnessConfig(tuple(w.policy for w in self.witnesses), quorum, 10, 2.0)
-        self.cosigner = Cosigner(
-            sessions, keys, clock, config, Witnesses(*self.witnesses).submit, self.integrator.sign_current_tree
-        )
-
-    async def admit(self, count: int) -> int:
-        async with transaction(self.sessions) as session:
-            writer = LedgerWriter(session, self.keys, self.clock)
-            for n in range(count):
-                await writer.record("notice.posted", None, "system", {"n": n})
-        return await self.integrator.integrate_all()
-
-    async def newest(self) -> SignedCheckpoint:
-        async with self.sessions() as session:
-            found = await session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
-        assert found is not None
-        return found
-
-    async def health(self) -> WitnessHealth:
-        async with self.sessions() as session:
-            row = await session.get(WitnessHealth, 1)
-        assert row is not None
-        return row
-
-    async def witnessed(self) -> list[WitnessedCheckpoint]:
-        async with self.sessions() as session:
-            return list(await session.scalars(select(WitnessedCheckpoint).order_by(WitnessedCheckpoint.checkpoint_id)))
-
-    async def count(self, model: type[CheckpointCosignature] | type[SignedCheckpoint]) -> int:
-        async with self.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def at(seconds: int) -> datetime:
@@ -89,7 +41,7 @@ def at(seconds: int) -> datetime:
 
 @pytest.fixture
 def platform(sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock) -> Platform:
-    return Platform(sessions, keys_of(settings), clock)
+    return Platform(sessions, keys_of(settings), clock, three_witnesses(keys_of(settings), clock))
 
 
 async def test_the_integrator_signs_a_time_line_with_its_clock(platform: Platform, clock: FrozenClock) -> None:

@@ -15,9 +15,16 @@ from datetime import timedelta
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import Clock
-from auction.ledger.cosigning import Answer
+from auction.clock import Clock, FrozenClock
+from auction.db.engine import transaction
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.cosigning import Answer, Cosigner
+from auction.ledger.integrator import Integrator
+from auction.ledger.keys import LedgerKeys
+from auction.ledger.models import CheckpointCosignature, SignedCheckpoint, WitnessedCheckpoint, WitnessHealth
 from auction.ledger.verifier.merkle import ProofError, verify_consistency
 from auction.ledger.verifier.note import (
     SIGNATURE_PREFIX,
@@ -28,6 +35,8 @@ from auction.ledger.verifier.note import (
     open_checkpoint,
 )
 from auction.ledger.verifier.witnessing import PolicyWitness, WitnessKey, checkpoint_time, cosign
+from auction.ledger.witness_config import WitnessConfig
+from tests.kit.ledger import verifier
 
 SIZE_TYPE = "text/x.tlog.size"
 
@@ -138,3 +147,64 @@ class Witnesses:
         if witness.down:
             raise httpx.ConnectError(f"connection to {url} refused")
         return witness.add_checkpoint(body)
+
+
+def three_witnesses(keys: LedgerKeys, clock: Clock, url: str = "") -> list[TestWitness]:
+    """Witnesses A, B and C, whose clocks run 1, 2 and 3 seconds ahead of the platform's."""
+    return [
+        TestWitness(
+            f"witness-{name}.example.kg",
+            verifier(keys),
+            clock,
+            offset=timedelta(seconds=n),
+            url=url.format(name=name) if url else "",
+        )
+        for n, name in enumerate("abc", start=1)
+    ]
+
+
+class Platform:
+    """The integrator and its cosigner over test witnesses (quorum 2 by default), and what tests read back."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        keys: LedgerKeys,
+        clock: FrozenClock,
+        witnesses: list[TestWitness],
+        quorum: int = 2,
+    ) -> None:
+        self.sessions, self.keys, self.clock = sessions, keys, clock
+        self.witnesses = witnesses
+        self.integrator = Integrator(sessions, keys, clock)
+        config = WitnessConfig(tuple(w.policy for w in self.witnesses), quorum, 10, 2.0)
+        self.cosigner = Cosigner(
+            sessions, keys, clock, config, Witnesses(*self.witnesses).submit, self.integrator.sign_current_tree
+        )
+
+    async def admit(self, count: int) -> int:
+        async with transaction(self.sessions) as session:
+            writer = LedgerWriter(session, self.keys, self.clock)
+            for n in range(count):
+                await writer.record("notice.posted", None, "system", {"n": n})
+        return await self.integrator.integrate_all()
+
+    async def newest(self) -> SignedCheckpoint:
+        async with self.sessions() as session:
+            found = await session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
+        assert found is not None
+        return found
+
+    async def health(self) -> WitnessHealth:
+        async with self.sessions() as session:
+            row = await session.get(WitnessHealth, 1)
+        assert row is not None
+        return row
+
+    async def witnessed(self) -> list[WitnessedCheckpoint]:
+        async with self.sessions() as session:
+            return list(await session.scalars(select(WitnessedCheckpoint).order_by(WitnessedCheckpoint.checkpoint_id)))
+
+    async def count(self, model: type[CheckpointCosignature] | type[SignedCheckpoint]) -> int:
+        async with self.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
