@@ -105,8 +105,8 @@ def _verify(
             return report
         report.notes.append("auction replay found nothing wrong")
         # The replay has read every leaf; the platform chain's few say which scripts the site serves.
-        report.notes.extend(release_notes(platform))
         report.notes.extend(witness_policy_notes(platform))
+        report.notes.extend(release_notes(platform))
     return report
 
 
