@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -226,3 +227,26 @@ def test_the_cli_prints_the_vkey_and_the_policy(
         get_settings.cache_clear()
     assert [key.vkey for key in policy.logs] == [vkey_of(keys_of(settings))]
     assert (len(policy.witnesses), policy.quorum) == (3, 2)
+
+
+async def test_the_ledger_page_offers_the_cosigned_checkpoint_to_republish(site: Client, platform: Platform) -> None:
+    await admitted(platform, 2)
+    await platform.cosigner.step()
+    published = (await site.get("/api/v1/ledger/checkpoint")).text
+
+    page = BeautifulSoup((await site.get("/ledger/?lang=en")).text, "html.parser")
+
+    block = page.find(id="gossip-note")
+    assert block is not None
+    assert block.get_text() == published
+    section = block.find_parent("section")
+    assert section is not None
+    assert "the more people can compare" in section.get_text()
+    assert "Cosigned by a quorum of independent witnesses by" in section.get_text()
+    links = {a["href"] for a in section.find_all("a")}
+    assert {"/api/v1/ledger/checkpoint", "/api/v1/ledger/policy"} <= links
+    # The copy button needs the script (site.js, named with its hash), so it starts hidden; nothing is inline.
+    button = section.find("button", attrs={"data-copy": "gossip-note"})
+    assert button is not None
+    assert button.has_attr("hidden")
+    assert all(script.get("src") for script in page.find_all("script") if script.get("type") != "importmap")
