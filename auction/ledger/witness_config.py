@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from auction.ledger.verifier.note import NoteError, VerifierKey
 from auction.ledger.verifier.witnessing import PolicyWitness, TrustPolicy, parse_witness_vkey
-from auction.settings import Settings
 
 POLICY_KIND = "witness.policy"
 
@@ -57,7 +56,20 @@ def parse_witnesses(text: str) -> tuple[PolicyWitness, ...]:
     return tuple(witnesses)
 
 
-def witness_config(settings: Settings) -> WitnessConfig:
+class WitnessSettings(Protocol):
+    """The settings this reads (auction.settings.Settings has them): the ledger sits below settings in the layers."""
+
+    @property
+    def witnesses(self) -> str: ...
+    @property
+    def witness_quorum(self) -> int | None: ...
+    @property
+    def witness_grace_seconds(self) -> int: ...
+    @property
+    def witness_timeout_seconds(self) -> float: ...
+
+
+def witness_config(settings: WitnessSettings) -> WitnessConfig:
     """The configured witnesses; the quorum defaults to a majority of them."""
     witnesses = parse_witnesses(settings.witnesses)
     quorum = settings.witness_quorum if settings.witness_quorum is not None else len(witnesses) // 2 + 1
