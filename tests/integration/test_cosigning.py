@@ -7,6 +7,7 @@ with the witness program.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock, as_utc
 from auction.db.engine import transaction
+from auction.ledger.admission import LedgerWriter
 from auction.ledger.cosigning import Cosigner
 from auction.ledger.integrator import Integrator
 from auction.ledger.models import (
@@ -204,3 +206,23 @@ async def test_without_witnesses_the_health_row_vouches_for_nothing(
         health = await session.get(WitnessHealth, 1)
     assert health is not None
     assert (health.unwitnessed_since, health.witnessed_until) == (None, None)
+
+
+async def test_the_leader_loop_has_each_new_checkpoint_cosigned(platform: Platform) -> None:
+    """The integrator's own loop starts the rounds (beside it, after each batch); waited for, not timed."""
+    integrator = Integrator(platform.sessions, platform.keys, platform.clock, interval_seconds=0.01)
+    integrator.cosigner = platform.cosigner
+    async with transaction(platform.sessions) as session:
+        await LedgerWriter(session, platform.keys, platform.clock).record("notice.posted", None, "system", {})
+    stop = asyncio.Event()
+    loop = asyncio.create_task(integrator.run(stop))
+    try:
+        for _ in range(1000):
+            if await platform.witnessed():
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await loop
+    [witnessed] = await platform.witnessed()
+    assert (witnessed.size, witnessed.checkpoint_id) == (1, (await platform.newest()).id)
