@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     witness_quorum: int | None = Field(default=None, ge=0, description="Cosignatures needed; default a majority.")
     witness_grace_seconds: int = Field(default=10, ge=1, description="How late a witness may vouch for a moment.")
     witness_timeout_seconds: float = Field(default=2.0, gt=0, description="How long to wait for one witness.")
+    witness_refresh_seconds: float = Field(
+        default=30.0, gt=0, description="How often an idle log's checkpoint is re-signed and cosigned again."
+    )
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
 
     @field_validator("database_url")

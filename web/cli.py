@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     witness.add_argument("arguments", nargs=argparse.REMAINDER, help="achyk-witness's command and options")
     witness.set_defaults(run=_witness)
+    vkey = ledger_commands.add_parser("vkey", help="print the log's current verifier key")
+    vkey.set_defaults(run=_ledger_vkey)
+    policy = ledger_commands.add_parser(
+        "policy", help="print the platform's trust policy (as GET /api/v1/ledger/policy): log keys, witnesses, quorum"
+    )
+    policy.set_defaults(run=_ledger_policy)
     return parser
 
 
@@ -239,6 +245,33 @@ def _ledger_integrate(_: argparse.Namespace, settings: Settings) -> int:
             return await make_integrator(sessions, settings, SystemClock(), settings.ledger_keys()).integrate_all()
 
     print(f"Integrated {asyncio.run(run())} entries.")
+    return 0
+
+
+def _ledger_vkey(_: argparse.Namespace, settings: Settings) -> int:
+    from auction.ledger.rotation import vkey_of
+
+    print(vkey_of(settings.ledger_keys()))
+    return 0
+
+
+def _ledger_policy(_: argparse.Namespace, settings: Settings) -> int:
+    from auction.db.engine import opened
+    from auction.ledger.queries import LedgerReader
+    from auction.ledger.witness_config import witness_config
+    from auction.ledger.witness_policy import policy_text
+
+    try:
+        config = witness_config(settings)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        async with opened(settings.resolved_database_url) as sessions, sessions() as session:
+            return policy_text(await LedgerReader(session, settings.ledger_keys(), config).trust_policy())
+
+    print(asyncio.run(run()), end="")
     return 0
 
 

@@ -35,6 +35,8 @@ from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
 from auction.ledger.release import record_release_scripts
+from auction.ledger.witness_config import witness_config
+from auction.ledger.witness_policy import record_witness_policy
 from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
@@ -101,6 +103,7 @@ DEPENDENCIES = {
     "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
     "municipality_service": Provide(deps.provide_municipality_service, sync_to_thread=False),
     "ledger_keys": Provide(deps.provide_ledger_keys, sync_to_thread=False),
+    "witness_config": Provide(deps.provide_witness_config, sync_to_thread=False),
     "ledger_writer": Provide(deps.provide_ledger_writer, sync_to_thread=False),
     "ledger_reader": Provide(deps.provide_ledger_reader, sync_to_thread=False),
     "lot_service": Provide(deps.provide_lot_service, sync_to_thread=False),
@@ -136,7 +139,15 @@ class AchykCore(InitPluginProtocol):
         # Hashed once, from the files this process will serve: pages name them, the ledger records them.
         integrity = StaticIntegrity.of_directory(WEB / "static")
         app_config.state.update(
-            State({"settings": settings, "clock": self.clock, "ledger_keys": keys, "static_integrity": integrity})
+            State(
+                {
+                    "settings": settings,
+                    "clock": self.clock,
+                    "ledger_keys": keys,
+                    "static_integrity": integrity,
+                    "witness_config": witness_config(settings),
+                }
+            )
         )
         app_config.dependencies.update(DEPENDENCIES)
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
@@ -193,6 +204,14 @@ class AchykCore(InitPluginProtocol):
                     self.clock,
                     release_version(),
                     app.state.static_integrity.scripts,
+                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+                )
+                # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).
+                await record_witness_policy(
+                    app.state.sessions,
+                    app.state.ledger_keys,
+                    self.clock,
+                    app.state.witness_config,
                     max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
                 )
             async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):

@@ -14,6 +14,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,7 +32,8 @@ from auction.ledger.models import (
 )
 from auction.ledger.verifier.entry import make_leaf
 from auction.ledger.verifier.merkle import CompactRange, hash_leaf
-from auction.ledger.verifier.note import Checkpoint, sign_checkpoint
+from auction.ledger.verifier.note import sign_checkpoint
+from auction.ledger.verifier.witnessing import timed_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,12 @@ LEASE_ID = 1
 
 class SplitViewRefused(RuntimeError):
     """The tree state and the last signed checkpoint disagree: signing again could fork the log."""
+
+
+class CosigningRound(Protocol):
+    """What the leader runs after each batch to have the newest checkpoint witnessed (auction.ledger.cosigning)."""
+
+    async def step(self) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,7 @@ class Integrator:
         batch_size: int = 256,
         interval_seconds: float = 0.25,
         lease_seconds: float = 5.0,
+        cosigner: CosigningRound | None = None,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
@@ -68,6 +77,8 @@ class Integrator:
         self.interval = interval_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.cosigner = cosigner
+        self._cosigning: asyncio.Task[None] | None = None
 
     async def integrate_batch(self) -> BatchResult:
         """Integrate up to one batch of pending bodies in one transaction, and sign the grown tree."""
@@ -122,26 +133,30 @@ class Integrator:
             state.root = edge.root().hex()
             state.last_leaf_hash = prev_leaf
             state.last_integrated_at = integrated_at
-            checkpoint = self._sign(state.size, bytes.fromhex(state.root), now)
+            checkpoint = signed_checkpoint(self.keys, state.size, bytes.fromhex(state.root), now)
             session.add(checkpoint)
             await session.flush()
             return BatchResult(len(pending), state.size, checkpoint.id)
 
-    def _sign(self, size: int, root: bytes, now: datetime) -> SignedCheckpoint:
-        note = sign_checkpoint(Checkpoint(self.keys.origin, size, root), self.keys.key_name, self.keys.signing_key)
-        return SignedCheckpoint(size=size, root=root.hex(), note=note, key_name=self.keys.key_name, signed_at=now)
-
     async def _refuse_split_view(self, session: AsyncSession, state: TreeState) -> None:
-        """Sign only trees that extend the last signed one: its size and root must be the state we grow from."""
-        last = await session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
-        if last is None:
-            if state.size != 0:
-                raise SplitViewRefused("the tree has leaves but no signed checkpoint")
-            return
-        if last.size != state.size or last.root != state.root:
-            raise SplitViewRefused(
-                f"last checkpoint is size {last.size} root {last.root}, tree state is {state.size} {state.root}"
-            )
+        await refuse_split_view(session, state)
+
+    async def sign_current_tree(self) -> SignedCheckpoint | None:
+        """Sign the current tree again with a fresh time line (same size and root); None while the tree is empty.
+
+        Witnesses refuse a checkpoint whose time is stale, so one still lacking a quorum after a while, or the
+        newest one of an idle log, is re-signed rather than re-sent. The tree lock and the split-view guard are the
+        batch's: a batch running meanwhile either comes before (we sign its tree) or waits for us.
+        """
+        async with transaction(self.sessions) as session:
+            state = await session.get(TreeState, TREE_STATE_ID, with_for_update=True, populate_existing=True)
+            if state is None or state.size == 0:
+                return None
+            await refuse_split_view(session, state)
+            checkpoint = signed_checkpoint(self.keys, state.size, bytes.fromhex(state.root), self.clock.now())
+            session.add(checkpoint)
+            await session.flush()
+            return checkpoint
 
     async def integrate_all(self) -> int:
         """Integrate until nothing is pending (used by tests, the demo and the CLI)."""
@@ -171,8 +186,46 @@ class Integrator:
                 if await self.hold_lease():
                     while (await self.integrate_batch()).integrated >= self.batch_size:
                         pass
+                    self._start_cosigning()
             except Exception:
                 # An outage must not kill the loop: the next tick retries, and nothing is lost meanwhile.
                 log.exception("ledger integration failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        if self._cosigning is not None:
+            # Every request in a round has its own timeout, so waiting for the last round is bounded.
+            await asyncio.gather(self._cosigning, return_exceptions=True)
+
+    def _start_cosigning(self) -> None:
+        """Start a witnessing round unless one is still running: witnesses are asked outside the batch transaction
+        and beside the loop, so a slow witness delays neither integration nor the tree lock."""
+        if self.cosigner is None or (self._cosigning is not None and not self._cosigning.done()):
+            return
+        self._cosigning = asyncio.create_task(self._cosign_round(self.cosigner))
+
+    @staticmethod
+    async def _cosign_round(cosigner: CosigningRound) -> None:
+        try:
+            await cosigner.step()
+        except Exception:
+            log.exception("witnessing round failed; retrying")
+
+
+def signed_checkpoint(keys: LedgerKeys, size: int, root: bytes, now: datetime) -> SignedCheckpoint:
+    """A checkpoint of (size, root) signed with the log key, carrying the signer's clock as its time line."""
+    checkpoint = timed_checkpoint(keys.origin, size, root, int(now.timestamp()))
+    note = sign_checkpoint(checkpoint, keys.key_name, keys.signing_key)
+    return SignedCheckpoint(size=size, root=root.hex(), note=note, key_name=keys.key_name, signed_at=now)
+
+
+async def refuse_split_view(session: AsyncSession, state: TreeState) -> None:
+    """Sign only trees that extend the last signed one: its size and root must be the state we grow from."""
+    last = await session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.id.desc()).limit(1))
+    if last is None:
+        if state.size != 0:
+            raise SplitViewRefused("the tree has leaves but no signed checkpoint")
+        return
+    if last.size != state.size or last.root != state.root:
+        raise SplitViewRefused(
+            f"last checkpoint is size {last.size} root {last.root}, tree state is {state.size} {state.root}"
+        )

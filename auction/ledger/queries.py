@@ -14,6 +14,7 @@ from auction.errors import InvalidInput, NotFound
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import (
     PLATFORM_CHAIN,
+    CheckpointCosignature,
     LedgerEntry,
     PendingEntry,
     SignedCheckpoint,
@@ -23,7 +24,10 @@ from auction.ledger.models import (
 from auction.ledger.rotation import ROTATION_KIND, key_history, vkey_of
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
+from auction.ledger.verifier.note import parse_vkey
 from auction.ledger.verifier.proof_file import build_proof
+from auction.ledger.verifier.witnessing import TrustPolicy
+from auction.ledger.witness_config import WitnessConfig
 
 MAX_PAGE = 1000
 PUBLISHED_KIND = "lot.published"
@@ -44,6 +48,20 @@ class Inclusion:
     leaf_hash: bytes
     path: list[bytes]
     checkpoint_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cosigned:
+    """A signed checkpoint with its witnesses' cosignature lines and, once a quorum cosigned it, its quorum time."""
+
+    checkpoint: SignedCheckpoint
+    lines: list[str]
+    witnessed_at: datetime | None
+
+    @property
+    def note(self) -> str:
+        """The note as witnesses and inspectors read it: the log's signature, then each cosignature line."""
+        return self.checkpoint.note + "".join(self.lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +100,11 @@ class _Fetched:
 
 
 class LedgerReader:
-    def __init__(self, session: AsyncSession, keys: LedgerKeys) -> None:
+    def __init__(self, session: AsyncSession, keys: LedgerKeys, witnesses: WitnessConfig | None = None) -> None:
+        """`witnesses`: the platform's configuration; with a quorum, what it publishes is what a quorum cosigned."""
         self.session = session
         self.keys = keys
+        self.witnesses = witnesses
 
     def verifier_key(self) -> str:
         return vkey_of(self.keys)
@@ -100,6 +120,59 @@ class LedgerReader:
             .limit(min(limit, MAX_PAGE))
         )
         return list(rows)
+
+    async def cosigned(self, checkpoints: list[SignedCheckpoint]) -> list[Cosigned]:
+        """Each checkpoint with its cosignature lines (in the order they came) and quorum time."""
+        ids = [c.id for c in checkpoints]
+        lines: dict[int, list[str]] = {i: [] for i in ids}
+        witnessed: dict[int, datetime] = {}
+        if ids:
+            rows = await self.session.execute(
+                select(CheckpointCosignature.checkpoint_id, CheckpointCosignature.line)
+                .where(CheckpointCosignature.checkpoint_id.in_(ids))
+                .order_by(CheckpointCosignature.id)
+            )
+            for checkpoint_id, line in rows:
+                lines[checkpoint_id].append(line)
+            witnessed = dict(
+                (
+                    await self.session.execute(
+                        select(WitnessedCheckpoint.checkpoint_id, WitnessedCheckpoint.witnessed_at).where(
+                            WitnessedCheckpoint.checkpoint_id.in_(ids)
+                        )
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        return [Cosigned(c, lines[c.id], witnessed.get(c.id)) for c in checkpoints]
+
+    async def latest_witnessed(self) -> SignedCheckpoint | None:
+        """The newest checkpoint a quorum of witnesses cosigned."""
+        return await self.session.scalar(
+            select(SignedCheckpoint)
+            .join(WitnessedCheckpoint, WitnessedCheckpoint.checkpoint_id == SignedCheckpoint.id)
+            .order_by(SignedCheckpoint.id.desc())
+            .limit(1)
+        )
+
+    async def published_checkpoint(self) -> Cosigned | None:
+        """What the platform publishes as its checkpoint: with witnessing on, the newest one a quorum cosigned, with
+        the cosignatures (the newest signed one until any is witnessed); without, the newest signed one."""
+        chosen = None
+        if self.witnesses is not None and self.witnesses.enabled:
+            chosen = await self.latest_witnessed()
+        chosen = chosen or await self.latest_checkpoint()
+        return None if chosen is None else (await self.cosigned([chosen]))[0]
+
+    async def trust_policy(self) -> TrustPolicy:
+        """The platform's own trust policy: every key of the log's history, the configured witnesses, quorum, grace."""
+        config = self.witnesses or WitnessConfig((), 0, 0, 0.0)
+        keys = [parse_vkey(vkey) for vkey in await key_history(self.session, self.keys)]
+        current = parse_vkey(vkey_of(self.keys))
+        if current not in keys:  # a rotation admitted but not yet integrated: the new key signs already
+            keys.append(current)
+        return config.policy(keys)
 
     async def checkpoint_of_size(self, size: int) -> SignedCheckpoint:
         found = await self.session.scalar(
@@ -154,13 +227,17 @@ class LedgerReader:
     async def inclusion(self, index: int, tree_size: int | None = None) -> Inclusion:
         """An inclusion proof of leaf ``index`` in a signed tree (the latest unless a size is given)."""
         checkpoint = await (self.checkpoint_of_size(tree_size) if tree_size else self.latest_checkpoint())
+        return await self._inclusion_in(index, checkpoint)
+
+    async def _inclusion_in(self, index: int, checkpoint: SignedCheckpoint | None) -> Inclusion:
         if checkpoint is None or not 0 <= index < checkpoint.size:
             raise NotFound("ledger.entry_not_integrated", field="index", index=index)
         hasher = await self._hasher_for(lambda h: inclusion_proof(index, checkpoint.size, h))
         path = inclusion_proof(index, checkpoint.size, hasher)
         leaf = await self.session.get(TreeNode, (0, index))
         assert leaf is not None
-        return Inclusion(index, checkpoint.size, leaf.hash, path, checkpoint.note)
+        [cosigned] = await self.cosigned([checkpoint])
+        return Inclusion(index, checkpoint.size, leaf.hash, path, cosigned.note)
 
     async def published_proof(self, lot_id: int) -> PublishedProof:
         """The lot's ``lot.published`` leaf with its inclusion in the latest signed tree, and every key rotation.
@@ -211,7 +288,12 @@ class LedgerReader:
         entry = await self.entry_by_body_hash(body_hash)
         if entry is None:
             raise NotFound("ledger.body_hash_unknown")
-        inclusion = await self.inclusion(entry.idx)
+        # In the newest tree a quorum cosigned, if it holds the entry: such a proof stands against a trust policy.
+        witnessed = await self.latest_witnessed()
+        if witnessed is not None and witnessed.size > entry.idx:
+            inclusion = await self._inclusion_in(entry.idx, witnessed)
+        else:
+            inclusion = await self.inclusion(entry.idx)
         extra = None if receipt is None else receipt.encode()
         return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note, extra)
 
@@ -231,7 +313,13 @@ class LedgerReader:
 
     async def export(self, out: Path) -> int:
         """Write the export bundle (see docs/ledger.md); returns the number of entries written."""
-        checkpoints = [c.note for c in await self._all_checkpoints()]
+        lines: dict[int, list[str]] = {}
+        for checkpoint_id, line in await self.session.execute(
+            select(CheckpointCosignature.checkpoint_id, CheckpointCosignature.line).order_by(CheckpointCosignature.id)
+        ):
+            lines.setdefault(checkpoint_id, []).append(line)
+        # Each note with its cosignatures: the bundle carries what the witnesses vouched for (docs/ledger.md).
+        checkpoints = [c.note + "".join(lines.get(c.id, [])) for c in await self._all_checkpoints()]
         leaves = [leaf async for leaf in self._all_leaves()]
         write_bundle(out, leaves, checkpoints, await key_history(self.session, self.keys), self.keys.origin)
         return len(leaves)

@@ -15,6 +15,7 @@ from litestar.response import File
 
 from auction.errors import InvalidInput, NotFound
 from auction.ledger.queries import LedgerReader
+from auction.ledger.witness_policy import policy_text
 from web.ledger.schemas import (
     CheckpointOut,
     ConsistencyProofOut,
@@ -38,15 +39,20 @@ class LedgerApi(Controller):
 
     @get(
         "/checkpoint",
-        summary="The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
+        summary="The published checkpoint (C2SP tlog-checkpoint signed note, with the witnesses' cosignatures)",
+        description=(
+            "With witnesses configured, the newest checkpoint a quorum of them cosigned, its cosignature lines after "
+            "the log's signature (c2sp.org/tlog-cosignature); before any is witnessed, and without witnesses, the "
+            "newest signed checkpoint."
+        ),
         media_type=TEXT,
         responses=READ,
     )
     async def checkpoint(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
-        latest = await ledger_reader.latest_checkpoint()
-        if latest is None:
+        published = await ledger_reader.published_checkpoint()
+        if published is None:
             raise NotFound("ledger.empty")
-        return latest.note
+        return published.note
 
     @get("/checkpoints", summary="Every signed checkpoint, oldest first (page with after=<last id>)", responses=READ)
     async def checkpoints(
@@ -55,7 +61,22 @@ class LedgerApi(Controller):
         after: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CheckpointOut]:
-        return [CheckpointOut.of(c) for c in await ledger_reader.checkpoints(after_id=after, limit=limit)]
+        page = await ledger_reader.checkpoints(after_id=after, limit=limit)
+        return [CheckpointOut.of(c) for c in await ledger_reader.cosigned(page)]
+
+    @get(
+        "/policy",
+        summary="The platform's trust policy (achyk-trust-policy/v1): log keys, witnesses, quorum, grace",
+        description=(
+            "The configuration an inspector starts from (docs/witnesses.md §4): every key the log has signed with, "
+            "the witnesses with their submission URLs, the quorum and the grace in seconds. It is the platform's "
+            "own statement: check each key with its owner before trusting it."
+        ),
+        media_type=TEXT,
+        responses=READ,
+    )
+    async def policy(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
+        return policy_text(await ledger_reader.trust_policy())
 
     @get("/key", summary="The verifier key (Go sumdb note 'vkey' form)", media_type=TEXT, responses=READ)
     async def key(self, ledger_reader: NamedDependency[LedgerReader]) -> str:

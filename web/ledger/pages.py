@@ -1,5 +1,6 @@
-"""The inspector's desk, open to everyone: the signed checkpoint and verifier key, the entries by range and by
-lot, the export bundle with its offline command, and a page that verifies receipts and proofs in the browser."""
+"""The inspector's desk, open to everyone: the signed checkpoint, the cosigned one to republish, the verifier key,
+the entries by range and by lot, the export bundle with its offline command, and a page that verifies receipts and
+proofs in the browser."""
 
 from __future__ import annotations
 
@@ -33,11 +34,13 @@ class LedgerDesk(Controller):
         ledger_keys: NamedDependency[LedgerKeys],
     ) -> Template:
         latest = await ledger_reader.latest_checkpoint()
+        published = await ledger_reader.published_checkpoint()
         vkey = ledger_reader.verifier_key()
         return render(
             request,
             "ledger/index.html.jinja2",
             checkpoint=CheckpointView.of(latest) if latest else None,
+            gossip=published,
             vkey=vkey,
             origin=ledger_keys.origin,
             bundle_name=BUNDLE_NAME,

@@ -6,8 +6,8 @@ import base64
 
 from pydantic import BaseModel, Field
 
-from auction.ledger.models import LedgerEntry, PendingEntry, SignedCheckpoint
-from auction.ledger.queries import Proven, PublishedProof
+from auction.ledger.models import LedgerEntry, PendingEntry
+from auction.ledger.queries import Cosigned, Proven, PublishedProof
 from auction.ledger.verifier.entry import parse_leaf
 from web.lib.json_time import IsoTime
 
@@ -20,17 +20,26 @@ class CheckpointOut(BaseModel):
     id: int
     size: int = Field(description="The tree size the checkpoint signs.")
     root: str = Field(description="The Merkle tree head.")
-    note: str = Field(description="The C2SP tlog-checkpoint signed note.")
+    note: str = Field(description="The C2SP tlog-checkpoint signed note, with the log's signature only.")
     signed_at: IsoTime
+    cosignatures: list[str] = Field(
+        description="The witnesses' cosignature lines (c2sp.org/tlog-cosignature), each to append to the note."
+    )
+    witnessed_at: IsoTime | None = Field(
+        description="When a quorum of the witnesses had cosigned it (their clocks); null while it lacks a quorum."
+    )
 
     @classmethod
-    def of(cls, checkpoint: SignedCheckpoint) -> CheckpointOut:
+    def of(cls, cosigned: Cosigned) -> CheckpointOut:
+        checkpoint = cosigned.checkpoint
         return cls(
             id=checkpoint.id,
             size=checkpoint.size,
             root=checkpoint.root,
             note=checkpoint.note,
             signed_at=checkpoint.signed_at,
+            cosignatures=[line.rstrip("\n") for line in cosigned.lines],
+            witnessed_at=cosigned.witnessed_at,
         )
 
 

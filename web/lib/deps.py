@@ -25,7 +25,7 @@ from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
-from auction.ledger.witness_config import witness_config
+from auction.ledger.witness_config import WitnessConfig, witness_config
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
@@ -75,10 +75,17 @@ def provide_ledger_writer(
     )
 
 
+def provide_witness_config(state: State) -> WitnessConfig:
+    config: WitnessConfig = state.witness_config
+    return config
+
+
 def provide_ledger_reader(
-    db_session: NamedDependency[AsyncSession], ledger_keys: NamedDependency[LedgerKeys]
+    db_session: NamedDependency[AsyncSession],
+    ledger_keys: NamedDependency[LedgerKeys],
+    witness_config: NamedDependency[WitnessConfig],
 ) -> LedgerReader:
-    return LedgerReader(db_session, ledger_keys)
+    return LedgerReader(db_session, ledger_keys, witness_config)
 
 
 def provide_lot_service(

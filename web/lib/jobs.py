@@ -1,4 +1,5 @@
-"""Background jobs each app process runs: the ledger integrator and the auction scheduler.
+"""Background jobs each app process runs: the ledger integrator (and, as its leader, the witnessing rounds) and the
+auction scheduler.
 
 They coordinate through the database only, so any number of processes on any number of hosts may run them.
 """
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
+from auction.ledger.cosigning import Cosigner, HttpWitnesses
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.witness_config import witness_config
@@ -20,15 +22,37 @@ from auction.settings import Settings
 
 
 def make_integrator(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, keys: LedgerKeys
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    keys: LedgerKeys,
+    witnesses: HttpWitnesses | None = None,
 ) -> Integrator:
-    return Integrator(
+    """The integrator; with `witnesses`, its leader also collects cosignatures (docs/witnesses.md)."""
+    integrator = Integrator(
         sessions,
         keys,
         clock,
         batch_size=settings.ledger_batch_size,
         interval_seconds=settings.ledger_batch_interval_seconds,
     )
+    config = witness_config(settings)
+    if witnesses is not None or not config.enabled:
+        # Without witnesses the cosigner only clears the health row once, so nothing reads a stale one.
+        integrator.cosigner = Cosigner(
+            sessions,
+            keys,
+            clock,
+            config,
+            witnesses.submit if witnesses is not None else _no_witness,
+            integrator.sign_current_tree,
+            refresh_seconds=settings.witness_refresh_seconds,
+        )
+    return integrator
+
+
+async def _no_witness(url: str, body: str) -> tuple[int, str, str]:
+    raise RuntimeError("no witnesses are configured")
 
 
 @contextlib.asynccontextmanager
@@ -38,13 +62,17 @@ async def background_jobs(
     if not settings.run_background_jobs:
         yield
         return
+    config = witness_config(settings)
+    witnesses = HttpWitnesses(config.timeout_seconds) if config.enabled else None
     stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(make_integrator(sessions, settings, clock, keys).run(stop)),
-        asyncio.create_task(AuctionScheduler(sessions, keys, clock, witnesses=witness_config(settings)).run(stop)),
+        asyncio.create_task(make_integrator(sessions, settings, clock, keys, witnesses).run(stop)),
+        asyncio.create_task(AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop)),
     ]
     try:
         yield
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if witnesses is not None:
+            await witnesses.aclose()

@@ -43,6 +43,7 @@ from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_s
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
+from auction.ledger.verifier.witness_policy import WITNESS_POLICY_FIELDS, WITNESS_POLICY_KIND, witness_policy_problem
 from auction.ledger.verifier.witnessing import Witnessing
 
 __all__ = ["Finding", "replay"]
@@ -135,11 +136,12 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
     "award.lapsed": (frozenset({"reason"}), frozenset()),
 }
-# The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, and the hashes of the
-# scripts each release serves (auction.ledger.verifier.release).
+# The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
+# scripts each release serves (auction.ledger.verifier.release) and the witnesses (.witness_policy).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
     RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
+    WITNESS_POLICY_KIND: (WITNESS_POLICY_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -1150,6 +1152,8 @@ def _platform_problem(body: Body) -> str | None:
         return violation.reason
     if body.kind == RELEASE_KIND:
         return release_problem(body.actor, body.payload)
+    if body.kind == WITNESS_POLICY_KIND:
+        return witness_policy_problem(body.actor, body.payload)
     return None
 
 

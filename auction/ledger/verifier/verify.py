@@ -65,6 +65,7 @@ from auction.ledger.verifier.trust import (
     witnessed,
 )
 from auction.ledger.verifier.witnessing import TrustPolicy, WitnessClock, Witnessing
+from auction.ledger.verifier.witness_policy import witness_policy_notes
 
 
 def verify_bundle(
@@ -175,6 +176,7 @@ def _verify(
             return report
         report.notes.append("auction replay found nothing wrong")
         # The replay has read every leaf; the platform chain's few say which scripts the site serves.
+        report.notes.extend(witness_policy_notes(platform))
         report.notes.extend(release_notes(platform))
     report.trusted = trust is not None
     return report

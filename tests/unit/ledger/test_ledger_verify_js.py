@@ -348,6 +348,22 @@ def test_proof_files_are_judged_as_the_python_verifier_judges_them(honest: Evide
     assert sum(verdicts.values()) == 2
 
 
+def test_a_timed_checkpoint_with_cosignatures_is_read_as_python_reads_it(honest: Evidence) -> None:
+    """The platform signs a time line and publishes witnesses' cosignature lines: extensions and unknown signers
+    are ignored, as in Python, so the log's own signature is what the browser checks."""
+    log = honest.log
+    hashes = [hash_leaf(leaf) for leaf in log.leaves]
+    path = inclusion_proof(honest.index, len(hashes), list_subtree_hasher(hashes))
+    timed = timed_checkpoint(log.origin, len(hashes), log.tree.root(), 1_764_108_000)
+    note = sign_checkpoint(timed, log.key_name, log.key)
+    witness = Ed25519PrivateKey.from_private_bytes(b"w" * 32)
+    cosigned = note + cosign(timed.text(), "witness.audit.gov.kg", witness, 1_764_108_001)
+    proof = build_proof(honest.index, path, cosigned)
+    assert python_accepts(proof, honest)
+    [report] = run_js([honest.job(proof)])
+    assert report["ok"], report
+
+
 def test_rfc6962_inclusion_vectors() -> None:
     """transparency-dev's vectors, as tests/unit/ledger/test_merkle.py runs them against merkle.py."""
     paths = sorted(VECTORS.rglob("*.json"))

@@ -29,6 +29,20 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // Copy buttons (the ledger's checkpoint to republish) need a script and the clipboard, so they start hidden.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    const source = document.getElementById(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    const label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        button.textContent = button.dataset.copied || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     requestFailed(false);
     if (event.detail.xhr && event.detail.xhr.status === 422) {
