@@ -64,8 +64,8 @@ from auction.ledger.verifier.trust import (
     witness_notes,
     witnessed,
 )
-from auction.ledger.verifier.witnessing import TrustPolicy, WitnessClock, Witnessing
 from auction.ledger.verifier.witness_policy import witness_policy_notes
+from auction.ledger.verifier.witnessing import TrustPolicy, WitnessClock, Witnessing
 
 
 def verify_bundle(
