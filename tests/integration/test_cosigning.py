@@ -71,7 +71,7 @@ async def test_a_witness_down_still_leaves_a_quorum_of_two_of_three(platform: Pl
     assert (witnessed.checkpoint_id, witnessed.size, as_utc(witnessed.witnessed_at)) == (newest.id, 5, at(now + 2))
     async with platform.sessions() as session:
         lines = list(await session.scalars(select(CheckpointCosignature.line)))
-        sizes = dict(await session.execute(select(WitnessState.witness_vkey, WitnessState.size)))
+        sizes = dict((await session.execute(select(WitnessState.witness_vkey, WitnessState.size))).all())
     found = verify_cosignatures(newest.note + "".join(lines), [w.key for w in platform.witnesses])
     assert {cosignature.witness for cosignature in found} == {a.key, b.key}
     assert sizes == {a.key.vkey: 5, b.key.vkey: 5}
