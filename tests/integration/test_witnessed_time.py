@@ -30,6 +30,7 @@ from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.verify import verify_bundle
 from auction.ledger.verifier.witnessing import PolicyWitness, Witnessing, WitnessKey
 from auction.ledger.witness_config import WitnessConfig
+from auction.ledger.witness_policy import record_witness_policy
 from auction.ledger.witnessed_time import witness_clock
 from tests.kit.drive import Drive
 from tests.kit.ledger import forge_bundle, records_of
@@ -43,6 +44,12 @@ WITNESSES = WitnessConfig(
     timeout_seconds=1.0,
 )
 SEC = timedelta(seconds=1)
+
+
+@pytest.fixture(autouse=True)
+async def witnesses_in_force(world: World) -> None:
+    """The platform chain says these witnesses are in force before any lot opens, as start-up logs it."""
+    assert await record_witness_policy(world.sessions, world.keys, world.clock, WITNESSES) is not None
 
 
 async def witness_all(world: World, at: datetime | None = None) -> None:

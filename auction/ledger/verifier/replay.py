@@ -394,6 +394,9 @@ class _Lot:
     acceptance_index: int = -1
     # witnessed time (docs/witnesses.md §5): each bid's close in force, sealed bids by lot_seq, and the late ones
     witnessing: Witnessing | None = None
+    # Whether the platform chain had a witness.policy with a quorum in force when bidding opened: a lot that ran
+    # before the platform had witnesses cannot have been judged by them, and is judged by its entries alone.
+    witnessed_run: bool = False
     bid_times: LotBidTimes = field(default_factory=LotBidTimes)
     sealed_events: list[tuple[int, str, str]] = field(default_factory=list)
     sealed_by_seq: dict[int, _SealedBid] = field(default_factory=dict)
@@ -822,7 +825,7 @@ class _Lot:
         for seq in listed:
             if seq not in bids:
                 raise _Violation(f"auction.closed late lists lot_seq {seq}, which is not a bid of this lot")
-        if self.witnessing is None:
+        if self.witnessing is None or not self.witnessed_run:
             return frozenset(listed)  # unwitnessed: the platform's word, since nothing here can check the time
         witnessing = self.witnessing
         for judged in self.bid_times.judge(witnessing.clock.witnessed_at, witnessing.grace_seconds):
@@ -1168,18 +1171,23 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
     lots: dict[int, _Lot] = {}
     stopped: set[int] = set()
     findings: list[Finding] = []
+    platform_witnessed = False  # a witness.policy with a quorum is in force (the platform chain, in index order)
     for leaf in leaves:
         body = leaf.body
         if body.lot is None:
             problem = _platform_problem(body)
             if problem is not None:
                 findings.append(Finding(leaf.index, f"platform chain, {body.kind}: {problem}"))
+            elif body.kind == WITNESS_POLICY_KIND:
+                platform_witnessed = body.payload["quorum"] > 0
             continue
         if body.lot in stopped:
             continue
         state = lots.get(body.lot)
         if state is None:
             state = lots[body.lot] = _Lot(body.lot, witnessing=witnessing)
+        if body.kind == "auction.opened":
+            state.witnessed_run = platform_witnessed
         try:
             state.step(leaf.index, body)
         except _Violation as violation:

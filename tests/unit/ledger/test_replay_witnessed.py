@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.late_bids import BidMoment, OutageExtension, bid_deadline, witnessed_in_time
 from auction.ledger.verifier.replay import replay
-from auction.ledger.verifier.witnessing import WitnessClock, Witnessing
-from tests.unit.ledger.test_replay import CLOSES, MIN, OPENS, SEC, Script, b, build, t
+from auction.ledger.verifier.witnessing import WitnessClock, Witnessing, WitnessKey
+from tests.unit.ledger.test_replay import CLOSES, MIN, OPENS, SEC, T0, Entry, Script, b, build, t
 
 GRACE = 10
+WITNESS = WitnessKey.of("witness.audit.test", Ed25519PrivateKey.from_private_bytes(b"w" * 32))
+
+
+def witnessed_script(lot: int, **terms: object) -> Script:
+    """A lot's script on a platform whose chain already says witnesses are in force (a witness.policy entry first)."""
+    script = Script(lot, **terms)
+    policy = {
+        "grace_seconds": GRACE,
+        "quorum": 1,
+        "witnesses": [{"url": "http://127.0.0.1:7380", "vkey": WITNESS.vkey}],
+    }
+    script.entries.append(Entry("witness.policy", None, T0, "system", policy))
+    return script
 
 
 def stamp(moment: datetime) -> int:
@@ -33,7 +48,7 @@ def witnessed(script: Script, late: dict[str, datetime] | None = None) -> Witnes
 
 def three_bidders(*, late: tuple[str, ...] | None = None, award_to: str = "b2") -> Script:
     """b1 100k, b2 105k, then b3 110k a minute before the close; the award as the counted bids give it."""
-    s = Script(11)
+    s = witnessed_script(11)
     s.publish()
     s.admit(b(1), b(2), b(3))
     s.open(3)
@@ -51,7 +66,7 @@ def three_bidders(*, late: tuple[str, ...] | None = None, award_to: str = "b2") 
 
 
 def seq_of(script: Script, mark: str) -> int:
-    return script.marks[mark] + 1  # one lot, no platform entries: lot_seq is position + 1
+    return script.marks[mark]  # one lot after one platform entry: lot_seq is the position
 
 
 def test_the_deadline_is_the_close_in_force_or_the_end_of_a_later_outage_that_began_before_the_bid() -> None:
@@ -89,6 +104,20 @@ def test_a_bid_witnessed_after_the_close_that_counted_fails_the_auction() -> Non
     ), findings
 
 
+def test_a_lot_that_opened_before_the_platform_had_witnesses_is_judged_by_its_entries() -> None:
+    """Bids of a lot opened before any witness.policy with a quorum were never meant to be witnessed in time."""
+    s = three_bidders(award_to="b3")
+    when = CLOSES + 31 * SEC
+    policy = s.entries.pop(0)
+    opened = next(i for i, entry in enumerate(s.entries) if entry.kind == "auction.opened")
+    s.entries.insert(opened + 1, policy)  # witnesses came in while the lot was already running
+    s.marks = {mark: position - 1 if position <= opened + 1 else position for mark, position in s.marks.items()}
+    assert replay(build(s.entries), witnessed(s, {"bid3": when})) == []
+    s.entries.remove(policy)
+    s.entries.insert(opened - 1, policy)  # ... or before it opened: then the lot is judged by the witnesses
+    assert replay(build(s.entries), witnessed(s, {"bid3": when})) != []
+
+
 def test_a_late_bid_listed_in_late_takes_no_part_in_the_award() -> None:
     s = three_bidders(late=("bid3",), award_to="b2")
     leaves = build(s.entries)
@@ -120,7 +149,7 @@ def test_late_may_not_list_a_bid_witnessed_in_time_nor_anything_but_a_bid() -> N
 
 def outage_lot(*, outage_from: datetime) -> Script:
     """A bid six minutes before the close (outside the soft-close window), the witnesses down until 30 s after it."""
-    s = Script(12)
+    s = witnessed_script(12)
     s.publish()
     s.admit(b(1), b(2))
     s.open(2)
@@ -148,7 +177,7 @@ def test_an_outage_extension_gives_the_bids_before_it_until_its_end() -> None:
 
 
 def test_a_late_dutch_acceptance_wins_nothing_and_the_lot_fails() -> None:
-    s = Script(13, format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
+    s = witnessed_script(13, format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
     s.publish()
     s.admit(b(1), b(2))
     dutch_end = OPENS + 11 * MIN
