@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock, SystemClock
 from auction.settings import Settings
+from tests.kit.ports import free_port
 from tests.kit.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +44,6 @@ class Site:
     url: str
     world: World
     backend: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
