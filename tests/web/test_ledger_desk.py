@@ -35,7 +35,8 @@ async def test_the_desk_shows_the_checkpoint_the_key_and_the_offline_command(
     assert note.split("\n")[0] == "test.achyk.kg/ledger"
     assert desk.one(f"{CHECKPOINT} pre#checkpoint-note").get_text() == note  # byte for byte, as signed
     offline = desk.one("pre#offline-command").get_text()
-    assert f'python -m auction.ledger.verifier achyk-ledger.zip --key "{vkey}"' in offline
+    assert "python -m auction.ledger.verifier achyk-ledger.zip --policy policy.txt --state" in offline
+    assert desk.one('section[aria-labelledby=offline-title] a[href="/api/v1/ledger/policy"]')
     assert desk.one('section[aria-labelledby=offline-title] a[href="/api/v1/ledger/export"]')
     # The size in the terms is the size the signed note states (its second line).
     assert desk.texts(f"{CHECKPOINT} dl.terms dt")[0] == "Entries in the ledger"

@@ -44,7 +44,7 @@ class LedgerDesk(Controller):
             vkey=vkey,
             origin=ledger_keys.origin,
             bundle_name=BUNDLE_NAME,
-            offline_command=f'python -m auction.ledger.verifier {BUNDLE_NAME} --key "{vkey}"',
+            offline_command=f"python -m auction.ledger.verifier {BUNDLE_NAME} --policy policy.txt --state achyk-verifier-state",
         )
 
     @get("/entries", name="ledger_entries")
