@@ -20,6 +20,8 @@ from web.lib.rendering import redirect, render
 from web.lib.visitor import Visitor
 
 BUNDLE_NAME = "achyk-ledger.zip"
+# The state folder remembers the newest checkpoint verified, so the next export must extend it (docs/witnesses.md §6).
+OFFLINE_COMMAND = f"python -m auction.ledger.verifier {BUNDLE_NAME} --policy policy.txt --state achyk-verifier-state"
 
 
 class LedgerDesk(Controller):
@@ -44,7 +46,7 @@ class LedgerDesk(Controller):
             vkey=vkey,
             origin=ledger_keys.origin,
             bundle_name=BUNDLE_NAME,
-            offline_command=f"python -m auction.ledger.verifier {BUNDLE_NAME} --policy policy.txt --state achyk-verifier-state",
+            offline_command=OFFLINE_COMMAND,
         )
 
     @get("/entries", name="ledger_entries")
