@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry
-from auction.ledger.verifier.entry import parse_body, parse_leaf
+from auction.ledger.platform_chain import last_platform_payload
 from auction.ledger.verifier.release import RELEASE_ACTOR, RELEASE_KIND, release_problem
 
 # A fixed key for pg_advisory_xact_lock, derived from the kind so that it cannot collide by accident.
@@ -27,22 +25,8 @@ RELEASE_LOCK = zlib.crc32(RELEASE_KIND.encode())
 
 async def last_release_scripts(session: AsyncSession) -> dict[str, str] | None:
     """The scripts of the newest release.scripts body on the platform chain, integrated or still pending."""
-    pending = await session.scalar(
-        select(PendingEntry.body)
-        .where(PendingEntry.chain_key == PLATFORM_CHAIN, PendingEntry.kind == RELEASE_KIND)
-        .order_by(PendingEntry.lot_seq.desc())
-        .limit(1)
-    )
-    if pending is not None:  # pending bodies are newer than every integrated one of the same chain
-        payload: dict[str, Any] = parse_body(pending).payload
-        return dict(payload["scripts"])
-    leaf = await session.scalar(
-        select(LedgerEntry.leaf)
-        .where(LedgerEntry.chain_key == PLATFORM_CHAIN, LedgerEntry.kind == RELEASE_KIND)
-        .order_by(LedgerEntry.lot_seq.desc())
-        .limit(1)
-    )
-    return None if leaf is None else dict(parse_leaf(leaf).body.payload["scripts"])
+    payload = await last_platform_payload(session, RELEASE_KIND)
+    return None if payload is None else dict(payload["scripts"])
 
 
 async def record_release_scripts(

@@ -9,14 +9,13 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry
-from auction.ledger.verifier.entry import parse_body, parse_leaf
+from auction.ledger.platform_chain import last_platform_payload
 from auction.ledger.verifier.witness_policy import WITNESS_POLICY_ACTOR, WITNESS_POLICY_KIND, witness_policy_problem
 from auction.ledger.verifier.witnessing import TrustPolicy
 from auction.ledger.witness_config import WitnessConfig
@@ -36,21 +35,7 @@ def policy_text(policy: TrustPolicy) -> str:
 
 async def last_witness_policy(session: AsyncSession) -> dict[str, Any] | None:
     """The payload of the newest witness.policy body on the platform chain, integrated or still pending."""
-    pending = await session.scalar(
-        select(PendingEntry.body)
-        .where(PendingEntry.chain_key == PLATFORM_CHAIN, PendingEntry.kind == WITNESS_POLICY_KIND)
-        .order_by(PendingEntry.lot_seq.desc())
-        .limit(1)
-    )
-    if pending is not None:  # pending bodies are newer than every integrated one of the same chain
-        return dict(parse_body(pending).payload)
-    leaf = await session.scalar(
-        select(LedgerEntry.leaf)
-        .where(LedgerEntry.chain_key == PLATFORM_CHAIN, LedgerEntry.kind == WITNESS_POLICY_KIND)
-        .order_by(LedgerEntry.lot_seq.desc())
-        .limit(1)
-    )
-    return None if leaf is None else dict(parse_leaf(leaf).body.payload)
+    return await last_platform_payload(session, WITNESS_POLICY_KIND)
 
 
 async def record_witness_policy(

@@ -12,24 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.clock import as_utc
 from auction.errors import Unavailable
 from auction.ledger.models import WitnessedCheckpoint, WitnessHealth
+from auction.ledger.verifier.replay import BIDDER_KINDS
 from auction.ledger.verifier.witnessing import WitnessClock
 from auction.ledger.witness_config import WitnessConfig
 
 HEALTH_ID = 1
 # What a refused bidder is told to wait: witnesses cosign every few seconds once reachable again.
 RETRY_AFTER_SECONDS = 60
-# The entries that bind someone: a bidder's application, bids, withdrawals, acceptances and answers to an award.
-BINDING_KINDS = frozenset(
-    {
-        "application.submitted",
-        "bid.placed",
-        "bid.sealed",
-        "bid.withdrawn",
-        "bid.accepted",
-        "award.signed",
-        "award.declined",
-    }
-)
+# Every action a bidder signs whose moment matters (adding a key to a lot does not depend on the time).
+BINDING_KINDS = BIDDER_KINDS - {"bidder.key.added"}
 
 
 async def witness_health(session: AsyncSession) -> WitnessHealth | None:
