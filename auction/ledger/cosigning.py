@@ -2,10 +2,11 @@
 
 The integrator's leader runs one round after each batch and on every idle tick (`Cosigner.step`). A round sends the
 newest signed checkpoint to every configured witness at once (c2sp.org/tlog-witness add-checkpoint), stores each
-valid cosignature and each witness's size, records the quorum time once a quorum has cosigned, and keeps the
-`WitnessHealth` row that binding actions and the scheduler read. Witnesses refuse stale times, so a checkpoint that
-still lacks a quorum after a few seconds, and the newest one of an idle log every `refresh_seconds`, is re-signed with
-a fresh time line (same size and root) rather than re-sent. Nothing here holds the tree lock over the network.
+valid cosignature and each witness's size, records the quorum time as soon as a quorum has cosigned (a witness that
+hangs until its timeout holds back no one), and keeps the `WitnessHealth` row that binding actions and the scheduler
+read. Witnesses refuse stale times, so a checkpoint that still lacks a quorum after a few seconds, and the newest one
+of an idle log every `refresh_seconds`, is re-signed with a fresh time line (same size and root) rather than re-sent.
+Nothing here holds the tree lock over the network.
 """
 
 from __future__ import annotations
@@ -202,15 +203,34 @@ class Cosigner:
             for old in {sizes.get(w.key.vkey, 0) for w in asking}:
                 if 0 < old < checkpoint.size:
                     self._proofs[(old, checkpoint.size)] = await reader.consistency(old, checkpoint.size)
-        replies = await asyncio.gather(
-            *(self._ask(w, checkpoint, sizes.get(w.key.vkey, 0)) for w in asking), return_exceptions=True
-        )
-        for witness, reply in zip(asking, replies, strict=True):
-            if isinstance(reply, BaseException):
-                # A bug or a database error in one witness's request must not lose the others' cosignatures.
-                log.warning("witness %s: %s", witness.url, _describe(reply))
-        answered = [r for r in replies if isinstance(r, Reply)]
-        witnessed_at = await self._store(checkpoint, answered)
+        waiting = {asyncio.ensure_future(self._ask(w, checkpoint, sizes.get(w.key.vkey, 0))): w for w in asking}
+        answered: list[Reply] = []
+        unstored: list[Reply] = []
+        witnessed_at: datetime | None = None
+        try:
+            while waiting:
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    witness = waiting.pop(task)
+                    try:
+                        reply = task.result()
+                    except Exception as exc:
+                        # A bug or a database error in one witness's request must not lose the others' cosignatures.
+                        log.warning("witness %s: %s", witness.url, _describe(exc))
+                        continue
+                    answered.append(reply)
+                    unstored.append(reply)
+                cosigned = len(have) + sum(1 for r in answered if r.cosignature is not None)
+                if waiting and witnessed_at is None and cosigned >= self.config.quorum:
+                    # The quorum counts from the moment it is reached: a witness that hangs until its timeout must
+                    # not hold back the time the others vouched for (bids near the close would count as late).
+                    witnessed_at = await self._store(checkpoint, unstored)
+                    unstored = []
+                    await self.update_health()
+        finally:
+            for task in waiting:
+                task.cancel()
+        witnessed_at = await self._store(checkpoint, unstored) or witnessed_at
         await self.update_health()
         return Round(checkpoint_id, sum(1 for r in answered if r.cosignature is not None), witnessed_at)
 

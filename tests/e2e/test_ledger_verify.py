@@ -17,7 +17,8 @@ from playwright.async_api import Browser, Page, expect
 from auction.ledger.verifier.note import Checkpoint, sign_checkpoint
 from auction.ledger.verifier.proof_file import build_proof, parse_proof
 from auction.ledger.verifier.witnessing import WitnessKey, cosign, timed_checkpoint
-from tests.e2e.conftest import LEDGER_SIGNING_SEED, Site
+from tests.e2e.conftest import Site
+from tests.kit.site import LEDGER_SIGNING_SEED
 from tests.kit.world import lot_terms
 
 pytestmark = pytest.mark.browser

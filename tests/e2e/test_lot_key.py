@@ -34,11 +34,12 @@ from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.note import Receipt, format_vkey, sign_note, sign_receipt, split_note
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
-from tests.e2e.conftest import LEDGER_SIGNING_SEED, Site
+from tests.e2e.conftest import Site
 from tests.e2e.passkeys import apply_with_passkey, approve, bidder_with_passkey, confirm
 from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seconds_ahead
 from tests.e2e.test_site import shot
 from tests.kit.commission import ApiCommission
+from tests.kit.site import LEDGER_SIGNING_SEED
 
 pytestmark = pytest.mark.browser
 

@@ -20,10 +20,11 @@ import pytest
 from playwright.async_api import Browser, Page, Request, Route, expect
 
 from auction.ledger.verifier import statements
-from tests.e2e.conftest import ROOT, Site
+from tests.e2e.conftest import Site
 from tests.e2e.passkeys import add_passkey, apply_with_passkey, approve, bidder_with_passkey, confirm, lot_bodies
 from tests.e2e.test_bidding import SCHEDULER_SLACK_MS, logged_in, scheduled_lot, seconds_ahead
 from tests.e2e.test_site import DESKTOP, shot
+from tests.kit.site import ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,6 +91,38 @@ async def test_a_witness_down_still_leaves_a_quorum_of_two_of_three(platform: Pl
     assert len(a.requests[1].proof) > 0
     assert (a.size, b.size, c.size) == (9, 9, 0)
     assert [w.size for w in await platform.witnessed()] == [5, 9]
+
+
+async def test_a_hung_witness_does_not_hold_back_the_quorum_the_others_made(
+    platform: Platform, clock: FrozenClock
+) -> None:
+    c = platform.witnesses[2]
+    c.hung = asyncio.Event()
+    # The round may wait for C as long as the test likes: only the order of events is checked, not a duration.
+    platform.cosigner.config = replace(platform.cosigner.config, timeout_seconds=3600)
+    await platform.admit(3)
+    newest = await platform.newest()
+
+    running = asyncio.create_task(platform.cosigner.step())
+    for _ in range(3000):
+        if (await platform.health()).witnessed_size == 3 or running.done():
+            break
+        await asyncio.sleep(0.01)
+    # A and B made the quorum: it is stored and counts (health) while C has not answered yet.
+    assert not running.done()
+    [witnessed] = await platform.witnessed()
+    now = int(clock.now().timestamp())
+    assert (witnessed.checkpoint_id, as_utc(witnessed.witnessed_at)) == (newest.id, at(now + 2))
+    health = await platform.health()
+    assert (health.unwitnessed_since, health.witnessed_size) == (None, 3)
+
+    c.hung.set()
+    done = await running
+    assert done is not None
+    assert (done.cosigned, done.witnessed_at) == (3, at(now + 2))
+    assert await platform.count(CheckpointCosignature) == 3
+    assert len(await platform.witnessed()) == 1
+    assert c.size == 3
 
 
 async def test_below_the_quorum_nothing_is_witnessed_and_the_outage_shows(

@@ -13,7 +13,7 @@ import pytest
 
 from auction.ledger.verifier.note import open_checkpoint, parse_vkey
 from auction.ledger.verifier.witnessing import parse_policy, quorum_time, verify_cosignatures
-from tests.kit.ports import free_port
+from tests.kit.site import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 180

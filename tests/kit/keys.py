@@ -17,8 +17,6 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
@@ -154,7 +152,7 @@ async def api_signed(
     return sign(signer, stmt)
 
 
-async def api_application(client: AsyncTestClient[Litestar], world: World, who: str, lot_id: int) -> dict[str, Any]:
+async def api_application(client: httpx.AsyncClient, world: World, who: str, lot_id: int) -> dict[str, Any]:
     """The JSON body of ``who``'s signed application to a lot."""
     keys = world.key_list(who)
     return {

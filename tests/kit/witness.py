@@ -8,6 +8,7 @@ HTTP is tested where it lives.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class TestWitness:
     skew_seconds: int = 10
     url: str = ""
     down: bool = False
+    hung: asyncio.Event | None = None  # set: the witness answers only once the event is set (a host that hangs)
     forges: bool = False  # answers with a line under its name and key ID whose signature does not verify
     size: int = 0
     root: bytes = b""
@@ -146,6 +148,8 @@ class Witnesses:
         witness = self.by_url[url]
         if witness.down:
             raise httpx.ConnectError(f"connection to {url} refused")
+        if witness.hung is not None:
+            await witness.hung.wait()
         return witness.add_checkpoint(body)
 
 

@@ -140,14 +140,17 @@ def start_witness(
     *,
     skew: int | None = None,
     directory: Path | None = None,
+    port: int = 0,
 ) -> RunningWitness:
-    """Run ``achyk-witness serve`` in DIR = `directory` (default tmp_dir/<name>) on a free loopback port.
+    """Run ``achyk-witness serve`` in DIR = `directory` (default tmp_dir/<name>) on `port` of loopback (0: a free one).
+
+    A witness restarted on its directory and its former port is, to the platform, the same witness back again.
 
     Returns once it prints ``listening on``; raises RuntimeError with its stderr if it exits or stays silent.
     Its stderr (one log line per decision) goes to DIR.log beside the directory.
     """
     home = directory if directory is not None else tmp_dir / name.replace("/", "_")
-    command = [*witness_command(), "serve", "--dir", str(home), "--name", name, "--port", "0"]
+    command = [*witness_command(), "serve", "--dir", str(home), "--name", name, "--port", str(port)]
     command += [word for vkey in log_vkeys for word in ("--log", vkey)]
     command += ["--clock-offset", str(clock_offset)]
     if skew is not None:
@@ -196,9 +199,10 @@ def running_witness(
     *,
     skew: int | None = None,
     directory: Path | None = None,
+    port: int = 0,
 ) -> Iterator[RunningWitness]:
     """`start_witness` as a context: the process is stopped however the block ends."""
-    witness = start_witness(tmp_dir, name, log_vkeys, clock_offset, skew=skew, directory=directory)
+    witness = start_witness(tmp_dir, name, log_vkeys, clock_offset, skew=skew, directory=directory, port=port)
     try:
         yield witness
     finally:
