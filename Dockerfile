@@ -41,5 +41,7 @@ USER achyk
 WORKDIR /var/lib/achyk
 EXPOSE 8000
 # Against PostgreSQL, run 'auction db upgrade' once (e.g. as a release job) before starting new versions.
+# The same image runs an independent witness: docker run … IMAGE witness serve --dir /var/lib/achyk/witness
+#   --name witness.example.kg --log <the log vkey> --host 0.0.0.0 --port 7380 (keep /var/lib/achyk/witness on a volume).
 ENTRYPOINT ["auction"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
