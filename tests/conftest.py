@@ -65,12 +65,21 @@ async def database_template(backend: str, tmp_path_factory: pytest.TempPathFacto
     await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _pg_admin(statement: str) -> None:
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(statement)
-    finally:
-        await admin.close()
+async def _pg_admin(statement: str, attempts: int = 3) -> None:
+    # A connection attempt was once seen to hang for asyncpg's whole 60 s at the end of a long run, on a healthy
+    # server: a short timeout and another try get past such a stall, and a server that is really gone still fails.
+    for attempt in range(1, attempts + 1):
+        try:
+            admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+        except (TimeoutError, OSError):
+            if attempt == attempts:
+                raise
+            continue
+        try:
+            await admin.execute(statement)
+        finally:
+            await admin.close()
+        return
 
 
 class TemplateCopies:
