@@ -196,7 +196,7 @@ class Cosigner:
                     )
                 )
             )
-            sizes = dict((await session.execute(select(WitnessState.witness_vkey, WitnessState.size))).tuples().all())
+            sizes = dict((await session.execute(select(WitnessState.witness_vkey, WitnessState.size))).all())
             asking = [w for w in self.config.witnesses if w.key.vkey not in have]
             # The proofs are read here, once per distinct old size, rather than in each witness's request.
             reader = LedgerReader(session, self.keys)

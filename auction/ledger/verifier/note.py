@@ -78,12 +78,12 @@ def b64decode_strict(text: str) -> bytes:
     return raw
 
 
-def key_hash(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key ID: SHA-256(name || "\\n" || 0x01 || public key)[:4]."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+def key_hash(name: str, public_key: bytes, algorithm: int = ALG_ED25519) -> bytes:
+    """The 4-byte key ID: SHA-256(name || "\\n" || algorithm byte || public key)[:4] (0x01 for note signatures)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([algorithm]) + public_key).digest()[:4]
 
 
-def _raw_public(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
+def raw_public_key(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -101,7 +101,7 @@ class VerifierKey:
         """The verifier key of `key` under `name`."""
         if not is_valid_key_name(name):
             raise NoteError(f"invalid key name {name!r}")
-        raw = _raw_public(key)
+        raw = raw_public_key(key)
         return cls(name=name, key_id=key_hash(name, raw), public_key=raw)
 
     @property
@@ -120,7 +120,7 @@ class VerifierKey:
 
 def format_vkey(name: str, public_key: bytes | Ed25519PublicKey) -> str:
     """The vkey string for an Ed25519 public key (32 raw bytes or a key object)."""
-    raw = public_key if isinstance(public_key, bytes) else _raw_public(public_key)
+    raw = public_key if isinstance(public_key, bytes) else raw_public_key(public_key)
     if not is_valid_key_name(name):
         raise NoteError(f"invalid key name {name!r}")
     if len(raw) != 32:
@@ -162,7 +162,7 @@ def _check_note_characters(text: str) -> None:
 
 def _signature_line(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     signature = private_key.sign(text.encode("utf-8"))
-    key_id = key_hash(name, _raw_public(private_key))
+    key_id = key_hash(name, raw_public_key(private_key))
     return f"{SIGNATURE_PREFIX}{name} {base64.b64encode(key_id + signature).decode('ascii')}\n"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import hashlib
 import re
 import struct
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auction.ledger.verifier.note import (
     DECIMAL_RE,
@@ -29,7 +27,9 @@ from auction.ledger.verifier.note import (
     VerifierKey,
     b64decode_strict,
     is_valid_key_name,
+    key_hash,
     parse_vkey,
+    raw_public_key,
     split_note,
 )
 
@@ -44,12 +44,7 @@ _COSIGNATURE_SIZE = 4 + 8 + 64
 
 def witness_key_id(name: str, public_key: bytes) -> bytes:
     """SHA-256(name || "\\n" || 0x04 || public key)[:4]: the key ID of an Ed25519 cosigner."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_COSIGNATURE_V1]) + public_key).digest()[:4]
-
-
-def _raw(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return key_hash(name, public_key, ALG_COSIGNATURE_V1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +59,7 @@ class WitnessKey:
     def of(cls, name: str, key: Ed25519PublicKey | Ed25519PrivateKey | bytes) -> WitnessKey:
         if not is_valid_key_name(name):
             raise NoteError(f"invalid witness name {name!r}")
-        raw = key if isinstance(key, bytes) else _raw(key)
+        raw = key if isinstance(key, bytes) else raw_public_key(key)
         if len(raw) != 32:
             raise NoteError("Ed25519 public keys are 32 bytes")
         return cls(name=name, key_id=witness_key_id(name, raw), public_key=raw)
