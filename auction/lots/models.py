@@ -84,6 +84,10 @@ class Lot(Base):
     single_participant_rule: Mapped[SingleParticipantRule] = mapped_column(
         text_enum(SingleParticipantRule), default=SingleParticipantRule.FAIL
     )
+    # The council (kenesh) decision that put the property up: number, date and body, as the protocol cites it.
+    council_decision: Mapped[str | None] = mapped_column(String(300))
+    # A lease's rent rises by this percent each year of the term (none: fixed rent).
+    indexation_percent: Mapped[int | None]
     repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

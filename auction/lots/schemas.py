@@ -54,6 +54,8 @@ class LotTerms(BaseModel):
     floor_price: Tyiyn | None = None
     price_drop_interval_seconds: Annotated[int, Field(ge=10, le=86_400)] | None = None
     single_participant_rule: SingleParticipantRule = SingleParticipantRule.FAIL
+    council_decision: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    indexation_percent: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
 class LotCreate(LotTerms):
@@ -143,6 +145,8 @@ class LotOut(BaseModel):
     floor_price: int | None
     price_drop_interval_seconds: int | None
     single_participant_rule: SingleParticipantRule
+    council_decision: str | None = None
+    indexation_percent: int | None = None
     cancel_reason: str | None
     published_at: datetime | None
     repeat_of_lot_id: int | None = None

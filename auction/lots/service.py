@@ -240,12 +240,12 @@ class LotService:
         if failed.state != LotState.FAILED:
             raise Conflict("lot.repeat_not_failed", state=failed.state.value)
         municipality = await self.municipalities.get(failed.municipality_id)
-        if data.reduction_percent > municipality.max_repeat_reduction_pct:
+        if data.reduction_percent > municipality.rules_in_force().max_repeat_reduction_pct:
             raise InvalidInput(
                 "lot.repeat_reduction_too_deep",
                 field="reduction_percent",
                 municipality=municipality.name_en,
-                max_percent=municipality.max_repeat_reduction_pct,
+                max_percent=municipality.rules_in_force().max_repeat_reduction_pct,
             )
         terms = _terms_of(failed).model_dump()
         keep = 100 - data.reduction_percent
@@ -354,7 +354,9 @@ class LotService:
         return stored
 
     async def _check(self, terms: LotTerms, municipality: Municipality) -> None:
-        problems = check_terms(terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.max_lease_months)
+        problems = check_terms(
+            terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.rules_in_force().max_lease_months
+        )
         if problems:
             raise InvalidTerms(problems)
 

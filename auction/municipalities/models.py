@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base, text_enum
+from auction.ledger.verifier.municipal_rules import DEFAULT_RULES, MunicipalRules, parse_rules
 
 
 class MunicipalityLevel(enum.StrEnum):
@@ -27,10 +29,18 @@ class Municipality(Base):
     name_ky: Mapped[str] = mapped_column(String(200))
     name_ru: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    # A per-municipality cap on lease terms, required by the lease rules of the pilots.
-    max_lease_months: Mapped[int] = mapped_column(default=49 * 12)
-    # How far a repeat auction may cut the starting price, in percent.
-    max_repeat_reduction_pct: Mapped[int] = mapped_column(default=50)
+    # The state classifier code of the administrative unit (SOATE), when known.
+    classifier_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Whether the unit owns property it may put up (regions above it may only group it).
+    owns_property: Mapped[bool] = mapped_column(default=True)
+    # The municipality's rules (MunicipalRules.payload()); null: the defaults of the law. Changed only through
+    # MunicipalityService.set_rules, which records the change in the ledger.
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where bidders pay deposits and winners pay: recipient, bank, account, as shown on every lot.
+    payment_details: Mapped[str | None] = mapped_column(Text)
+
+    def rules_in_force(self) -> MunicipalRules:
+        return DEFAULT_RULES if self.rules is None else parse_rules(self.rules)
 
     def name(self, language: str) -> str:
         return {"ky": self.name_ky, "ru": self.name_ru}.get(language, self.name_en)

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auction.accounts.models import Role, User
+from auction.accounts.permissions import require_role
 from auction.errors import NotFound
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.verifier.municipal_rules import MUNICIPALITY_RULES_KIND, MunicipalRules
 from auction.municipalities.models import Municipality, MunicipalityLevel
 from auction.municipalities.pilot import PILOT
 
@@ -22,8 +26,29 @@ class Hierarchy:
 
 
 class MunicipalityService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, ledger: LedgerWriter | None = None) -> None:
         self.session = session
+        self.ledger = ledger
+
+    async def set_rules(self, admin: User, municipality_id: int, rules: MunicipalRules) -> Municipality:
+        """Change a municipality's rules; the change is a ledger entry, so every later lot is judged by it."""
+        require_role(admin, Role.ADMIN)
+        if self.ledger is None:
+            raise RuntimeError("setting rules needs the ledger")
+        found = await self.session.scalar(
+            select(Municipality).where(Municipality.id == municipality_id).with_for_update()
+        )
+        if found is None:
+            raise NotFound("municipality.not_found", field="municipality_id", municipality_id=municipality_id)
+        found.rules = rules.payload()
+        await self.ledger.record(
+            MUNICIPALITY_RULES_KIND,
+            None,
+            f"{admin.role}:{admin.id}",
+            {"municipality": found.id, "code": found.code, "rules": rules.payload()},
+        )
+        await self.session.flush()
+        return found
 
     async def get(self, municipality_id: int) -> Municipality:
         found = await self.session.get(Municipality, municipality_id)

@@ -40,6 +40,13 @@ from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SinglePar
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
+from auction.ledger.verifier.municipal_rules import (
+    MUNICIPALITY_RULES_FIELDS,
+    MUNICIPALITY_RULES_KIND,
+    MunicipalRules,
+    municipality_rules_problem,
+    parse_rules,
+)
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
@@ -142,6 +149,7 @@ PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
     RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
     WITNESS_POLICY_KIND: (WITNESS_POLICY_FIELDS, frozenset()),
+    MUNICIPALITY_RULES_KIND: (MUNICIPALITY_RULES_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -172,6 +180,8 @@ TERMS_FIELDS = frozenset(
         "single_participant_rule",
     }
 )
+# Terms added after the first chains were written: present (possibly null) in every new lot's terms.
+TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"})
 OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
@@ -311,7 +321,7 @@ class _Terms:
 def _terms(payload: dict[str, Any]) -> _Terms:
     raw = _dict(payload, "terms")
     where = "terms"
-    _exact_fields(raw, TERMS_FIELDS, where=where)
+    _exact_fields(raw, TERMS_FIELDS, TERMS_OPTIONAL_FIELDS, where=where)
     fmt = _str(raw, "format", where)
     if fmt not in FORMATS:
         raise _Violation(f"terms format {fmt!r} is not one of {sorted(FORMATS)}")
@@ -409,6 +419,8 @@ class _Lot:
     offer_price: int | None = None
     deadline: datetime | None = None
     runner_up: tuple[str, int] | None = None
+    # Every municipality's rules as last recorded on the platform chain (shared by all lots, in index order).
+    municipal_rules: dict[int, MunicipalRules] = field(default_factory=dict)
 
     # -- driver --
 
@@ -1157,6 +1169,8 @@ def _platform_problem(body: Body) -> str | None:
         return release_problem(body.actor, body.payload)
     if body.kind == WITNESS_POLICY_KIND:
         return witness_policy_problem(body.actor, body.payload)
+    if body.kind == MUNICIPALITY_RULES_KIND:
+        return municipality_rules_problem(body.actor, body.payload)
     return None
 
 
@@ -1172,6 +1186,7 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
     stopped: set[int] = set()
     findings: list[Finding] = []
     platform_witnessed = False  # a witness.policy with a quorum is in force (the platform chain, in index order)
+    municipal_rules: dict[int, MunicipalRules] = {}
     for leaf in leaves:
         body = leaf.body
         if body.lot is None:
@@ -1180,12 +1195,14 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
                 findings.append(Finding(leaf.index, f"platform chain, {body.kind}: {problem}"))
             elif body.kind == WITNESS_POLICY_KIND:
                 platform_witnessed = body.payload["quorum"] > 0
+            elif body.kind == MUNICIPALITY_RULES_KIND:
+                municipal_rules[body.payload["municipality"]] = parse_rules(body.payload["rules"])
             continue
         if body.lot in stopped:
             continue
         state = lots.get(body.lot)
         if state is None:
-            state = lots[body.lot] = _Lot(body.lot, witnessing=witnessing)
+            state = lots[body.lot] = _Lot(body.lot, witnessing=witnessing, municipal_rules=municipal_rules)
         if body.kind == "auction.opened":
             state.witnessed_run = platform_witnessed
         try:
