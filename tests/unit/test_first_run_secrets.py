@@ -21,13 +21,17 @@ from auction.settings import Settings
 
 WORKERS = 12
 ROUNDS = 15
+BARRIER_SECONDS = 60
 
 
-def _resolve_secrets(data_dir: Path, barrier: Barrier, out: Connection) -> None:
+def _resolve_secrets(data_dir: Path, barrier: Barrier, out: Connection, hard_links: bool) -> None:
     """One worker starting: wait for the others, then resolve every first-run secret, as create_app does."""
+    if not hard_links:
+        # Secrets are then created in place with O_EXCL and read with patience.
+        os.link = _no_hard_links
     settings = Settings(DATABASE_URL="", data_dir=data_dir)
-    barrier.wait()
     try:
+        barrier.wait(BARRIER_SECONDS)
         keys = settings.ledger_keys()
         out.send(
             (
@@ -47,25 +51,30 @@ def _no_hard_links(*_: object, **__: object) -> None:
 
 
 @pytest.mark.parametrize("file_system", ["with hard links", "without hard links"])
-def test_workers_starting_together_on_a_fresh_data_dir_share_every_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_system: str
-) -> None:
-    rounds = ROUNDS
-    if file_system == "without hard links":
-        # Forked workers inherit the patch: secrets are then created in place with O_EXCL and read with patience.
-        monkeypatch.setattr(os, "link", _no_hard_links)
-        rounds = ROUNDS // 3
-    # fork starts the workers in milliseconds, so they really do meet at the barrier at the same instant.
-    context = multiprocessing.get_context("fork")
+def test_workers_starting_together_on_a_fresh_data_dir_share_every_secret(tmp_path: Path, file_system: str) -> None:
+    hard_links = file_system == "with hard links"
+    rounds = ROUNDS if hard_links else ROUNDS // 3
+    # The fork server forks each worker in milliseconds from a process of its own that runs no threads: a plain
+    # fork of this test process, which holds database and event-loop threads, could copy a lock some thread held
+    # and hang the child forever. The barrier then releases all twelve at the same instant.
+    context = multiprocessing.get_context("forkserver")
+    # Imported once in the fork server, not again in each of the 12 x 20 workers.
+    context.set_forkserver_preload([__name__, "auction.settings"])
     disagreements: list[str] = []
     for round_ in range(rounds):
         data_dir = tmp_path / f"round-{round_}"
         barrier = context.Barrier(WORKERS)
         pipes = [context.Pipe(duplex=False) for _ in range(WORKERS)]
-        workers = [context.Process(target=_resolve_secrets, args=(data_dir, barrier, sending)) for _, sending in pipes]
+        workers = [
+            context.Process(target=_resolve_secrets, args=(data_dir, barrier, sending, hard_links))
+            for _, sending in pipes
+        ]
         for worker in workers:
             worker.start()
-        results = [receiving.recv() for receiving, _ in pipes]
+        results = []
+        for receiving, _ in pipes:
+            assert receiving.poll(2 * BARRIER_SECONDS), f"round {round_}: a worker never answered"
+            results.append(receiving.recv())
         for worker in workers:
             worker.join(30)
         distinct = set(results)
