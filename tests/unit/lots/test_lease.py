@@ -111,18 +111,20 @@ def test_each_years_rent_is_rounded_half_up_from_the_previous_years() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("rent", "months", "indexation", "message"),
     [
-        ((0, RentPeriod.MONTH, 12, None), "at least one tyiyn"),
-        ((100, RentPeriod.MONTH, 0, None), "lease term"),
-        ((100, RentPeriod.MONTH, 589, None), "lease term"),
-        ((100, RentPeriod.MONTH, 12, 101), "indexation"),
-        ((100, RentPeriod.MONTH, 12, -1), "indexation"),
+        (0, 12, None, "at least one tyiyn"),
+        (100, 0, None, "lease term"),
+        (100, 589, None, "lease term"),
+        (100, 12, 101, "indexation"),
+        (100, 12, -1, "indexation"),
     ],
 )
-def test_a_schedule_refuses_what_no_lease_can_have(args: tuple[Any, ...], message: str) -> None:
+def test_a_schedule_refuses_what_no_lease_can_have(
+    rent: int, months: int, indexation: int | None, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
-        rent_schedule(*args, date(2026, 1, 1))
+        rent_schedule(rent, RentPeriod.MONTH, months, indexation, date(2026, 1, 1))
 
 
 # --- rent per m² -----------------------------------------------------------------------------------------
