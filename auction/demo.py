@@ -8,6 +8,7 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -79,7 +80,7 @@ CATALOG: tuple[tuple[PropertyKind, Deal, str, str, str, int, str | None], ...] =
         "INV-2019/044",
     ),
     (
-        PropertyKind.BUILDING,
+        PropertyKind.PREMISES,
         Deal.LEASE,
         "Shop premises on the central square, 64 m²",
         "Торговое помещение на центральной площади, 64 м²",
@@ -106,6 +107,13 @@ CATALOG: tuple[tuple[PropertyKind, Deal, str, str, str, int, str | None], ...] =
         None,
     ),
 )
+
+# Each demo lease's permitted use, area and yearly indexation, by registration number.
+LEASES: dict[str, tuple[str, Decimal | None, int | None]] = {
+    "1-02-05-0110-0042": ("Education, children's clubs or health care", Decimal("410.00"), None),
+    "1-04-06-0012-0345-1": ("Retail of food and household goods", Decimal("64.00"), 5),
+    "1-06-01-0201-0007": ("Seasonal grazing of livestock", Decimal("120000.00"), None),
+}
 
 # (target state, format): every state and every format, with real auction histories where there was bidding.
 PLAN: tuple[tuple[LotState, AuctionFormat], ...] = (
@@ -371,6 +379,9 @@ def _terms(
 ) -> LotCreate:
     kind, deal, en, ru, ky, price_som, registration = item
     start = price_som * SOM
+    use, area, indexation = (
+        LEASES.get(registration or "", (None, None, None)) if deal == Deal.LEASE else (None, None, None)
+    )
     applications_close = created + timedelta(days=7)
     opens = applications_close + timedelta(days=1)
     # A lot shown mid-auction closes in a few days; every other lot's bidding lasts three hours.
@@ -387,6 +398,9 @@ def _terms(
         description_ky=f"{ky}. Муниципалдык мүлк бөлүмүнө жазылып көрүүгө болот.",
         address=f"{10 + number} Lenin street",
         registration_number=registration,
+        area_sqm=area,
+        permitted_use=use,
+        indexation_percent=indexation,
         starting_price=start,
         bid_step=max(start // 20, SOM),
         deposit=start // 10,

@@ -106,6 +106,14 @@ REFUSALS: Mapping[str, str] = {
     "terms.cadastral_number_malformed": N_("Land and buildings need a cadastral number shaped like 1-02-03-0004-0005."),
     "terms.vehicle_number_malformed": N_("A vehicle needs its 17-character VIN or a plate shaped like 01KG123ABC."),
     "terms.inventory_number_malformed": N_("Use letters, digits, '/', '-' or '.' (at most 64)."),
+    "terms.inventory_number_missing": N_(
+        "A kiosk place, pitch or advertising space needs its number in the municipality's placement scheme."
+    ),
+    "terms.permitted_use_missing": N_("A lease needs its permitted use: what the tenant may use the property for."),
+    "terms.permitted_use_too_long": N_("Describe the permitted use in at most %(max_characters)s characters."),
+    "terms.lease_only_term_on_sale": N_(
+        "Only a lease has a permitted use, rent indexation, a sitting tenant or a decision extending its term."
+    ),
     # Applications and deposits.
     "application.identity_missing": N_("Complete your personal or tax number before applying."),
     "application.lot_not_published": N_("The lot is %(state)s; applications are taken only while it is published."),

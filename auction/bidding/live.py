@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +13,7 @@ from auction.bidding.models import AuctionClock
 from auction.clock import Clock, as_utc
 from auction.errors import NotFound
 from auction.ledger.verifier import auction_rules as rules
-from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.models import AuctionFormat, Lot, LotState, RentPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,9 @@ class LiveState:
     current_price: int | None = None
     leader: str | None = None
     minimum_next_bid: int | None = None
+    # A lease's bids are the rent per period for the whole object; the panel shows the per-m² equivalent too.
+    rent_period: RentPeriod | None = None
+    area_sqm: Decimal | None = None
 
     @property
     def started(self) -> bool:
@@ -58,7 +62,15 @@ class LiveAuctions:
         now = self.clock.now()
         running = await self.session.get(AuctionClock, lot_id, populate_existing=True)
         if running is None:
-            return LiveState(lot.id, lot.state, lot.format, now, opens_at=as_utc(lot.bidding_opens_at))
+            return LiveState(
+                lot.id,
+                lot.state,
+                lot.format,
+                now,
+                opens_at=as_utc(lot.bidding_opens_at),
+                rent_period=lot.rent_period,
+                area_sqm=lot.area_sqm,
+            )
         sealed = lot.format == AuctionFormat.SEALED_BID
         current_price = None if sealed else running.current_price
         minimum_next_bid = None
@@ -83,4 +95,6 @@ class LiveAuctions:
             current_price=current_price,
             leader=None if sealed else running.leader,
             minimum_next_bid=minimum_next_bid,
+            rent_period=lot.rent_period,
+            area_sqm=lot.area_sqm,
         )

@@ -34,6 +34,12 @@ class PropertyKind(enum.StrEnum):
     VEHICLE = "vehicle"
     EQUIPMENT = "equipment"
     OTHER = "other"
+    # What municipalities lease most: part of a building (an office, a shop), a place for a kiosk or pavilion,
+    # a market or street-trade pitch, and a place for an advertising structure.
+    PREMISES = "premises"
+    KIOSK_PLACE = "kiosk_place"
+    PITCH = "pitch"
+    ADVERTISING_SPACE = "advertising_space"
 
 
 class RentPeriod(enum.StrEnum):
@@ -88,6 +94,12 @@ class Lot(Base):
     council_decision: Mapped[str | None] = mapped_column(String(300))
     # A lease's rent rises by this percent each year of the term (none: fixed rent).
     indexation_percent: Mapped[int | None]
+    # A lease's permitted use: what the tenant may use the property for ("retail of food", "car park").
+    permitted_use: Mapped[str | None] = mapped_column(String(300))
+    # A lease whose present tenant, having honoured their lease, may have a preferential right (docs/rules.md).
+    sitting_tenant: Mapped[bool] = mapped_column(default=False)
+    # The council decision that allows a lease term beyond the municipality's cap: number, date and body.
+    lease_extension_decision: Mapped[str | None] = mapped_column(String(300))
     repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

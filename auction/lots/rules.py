@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.errors import Conflict
+from auction.lots.lease import CADASTRAL_KINDS, INVENTORY_KINDS, LEASE_TERM_LEGAL_MAX_MONTHS, lease_problems
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.money import MAX_TYIYN
 from auction.refusals import Problem
@@ -63,6 +64,7 @@ def check_terms(terms: Mapping[str, Any], *, now: datetime, max_lease_months: in
     problems += _check_deal(terms, max_lease_months)
     problems += _check_format(terms)
     problems += _check_registration(terms)
+    problems += lease_problems(terms)
     return problems
 
 
@@ -108,12 +110,12 @@ def _check_deal(terms: Mapping[str, Any], max_lease_months: int) -> list[Problem
     problems = []
     term, period = terms.get("lease_term_months"), terms.get("rent_period")
     if terms["deal"] == Deal.LEASE:
+        # Beyond the municipality's cap only by a new council decision, cited in the terms; never beyond the law's.
+        cap = LEASE_TERM_LEGAL_MAX_MONTHS if terms.get("lease_extension_decision") else max_lease_months
         if term is None:
             problems.append(Problem("terms.lease_term_missing", field="lease_term_months"))
-        elif not 1 <= term <= max_lease_months:
-            problems.append(
-                Problem("terms.lease_term_too_long", field="lease_term_months", max_months=max_lease_months)
-            )
+        elif not 1 <= term <= cap:
+            problems.append(Problem("terms.lease_term_too_long", field="lease_term_months", max_months=cap))
         if period is None:
             problems.append(Problem("terms.rent_period_missing", field="rent_period"))
     elif term is not None or period is not None:
@@ -143,12 +145,15 @@ def _check_format(terms: Mapping[str, Any]) -> list[Problem]:
 def _check_registration(terms: Mapping[str, Any]) -> list[Problem]:
     number: str | None = terms.get("registration_number")
     kind = terms["kind"]
-    if kind in {PropertyKind.LAND_PLOT, PropertyKind.BUILDING}:
+    if kind in CADASTRAL_KINDS:
         if not number or not CADASTRAL_NUMBER.match(number):
             return [Problem("terms.cadastral_number_malformed", field="registration_number")]
     elif kind == PropertyKind.VEHICLE:
         if not number or not VEHICLE_NUMBER.match(number):
             return [Problem("terms.vehicle_number_malformed", field="registration_number")]
+    elif kind in INVENTORY_KINDS and not number:
+        # A kiosk place, pitch or advertising space exists only as an entry in the municipality's placement scheme.
+        return [Problem("terms.inventory_number_missing", field="registration_number")]
     elif number and not INVENTORY_NUMBER.match(number):
         return [Problem("terms.inventory_number_malformed", field="registration_number")]
     return []

@@ -56,6 +56,11 @@ class LotTerms(BaseModel):
     single_participant_rule: SingleParticipantRule = SingleParticipantRule.FAIL
     council_decision: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     indexation_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    # Lease-only terms (a sale is refused with them): what the tenant may use the property for, whether a
+    # sitting tenant has a preferential right, and the council decision allowing a term beyond the cap.
+    permitted_use: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    sitting_tenant: bool = False
+    lease_extension_decision: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
 
 
 class LotCreate(LotTerms):
@@ -147,6 +152,12 @@ class LotOut(BaseModel):
     single_participant_rule: SingleParticipantRule
     council_decision: str | None = None
     indexation_percent: int | None = None
+    permitted_use: str | None = None
+    sitting_tenant: bool = False
+    lease_extension_decision: str | None = None
+    rent_per_sqm: int | None = Field(
+        default=None, description="A lease's rent per m² for one rent period, in tyiyn (rounded half up)."
+    )
     cancel_reason: str | None
     published_at: datetime | None
     repeat_of_lot_id: int | None = None

@@ -58,6 +58,7 @@ async def seed_other_lots(site: Site) -> None:
         datetime.now(BISHKEK),
         deal="lease",
         kind="building",
+        permitted_use="Retail of food",
         title_ru="Торговое помещение на центральной площади",
         title_ky="Борбордук аянттагы соода жайы",
         title_en="Shop premises on the central square",

@@ -188,6 +188,7 @@ async def test_catalog_filters(client: Client, world: World, clock: FrozenClock)
                 "deal": "lease",
                 "lease_term_months": 24,
                 "rent_period": "month",
+                "permitted_use": "Retail",
                 "registration_number": "1-02-05-0110-0042",
             },
         ),

@@ -161,7 +161,9 @@ async def test_every_entry_the_platform_writes_has_exactly_its_defined_fields(
 ) -> None:
     """A lot played to its award in every format, a lease among them, replays clean under the exact-field rule."""
     terms: dict[str, Any] = (
-        {"deal": "lease", "lease_term_months": 24, "rent_period": "month"} if format == "open" else {}
+        {"deal": "lease", "lease_term_months": 24, "rent_period": "month", "permitted_use": "Retail"}
+        if format == "open"
+        else {}
     )
     lot_id = await world.lot(stage="awarded", format=format, **terms)
     async with world.sessions() as session:

@@ -54,6 +54,7 @@ async def test_filters_narrow_the_list_and_refill_the_form(client: Client, world
         who="officer_naryn",
         deal="lease",
         kind="building",
+        permitted_use="Retail",
         title_en="Shop premises",
         title_ru="Торговое помещение",
         registration_number="1-04-06-0012-0345",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import pass_context
@@ -12,6 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from auction.clock import as_utc
 from auction.ledger.verifier.canonical import parse_time
+from auction.lots.lease import indexed_rent, rent_per_sqm
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
 from web.lib.formatting import (
@@ -88,6 +90,16 @@ def place_name(context: Context, municipality: Municipality | None) -> str:
     return "" if municipality is None else municipality.name(language_in(context))
 
 
+def per_sqm(rent: int | None, area_sqm: Decimal | None) -> int | None:
+    """A rent per m² for the same period (tyiyn), to show beside the rent of the whole object; None without area."""
+    return None if rent is None else rent_per_sqm(rent, area_sqm)
+
+
+def rent_in_year(rent: int, indexation_percent: int | None, year: int) -> int:
+    """The rent per period in a given lease year under yearly indexation, as the rent schedule computes it."""
+    return indexed_rent(rent, indexation_percent, year)
+
+
 def register_filters(engine: JinjaTemplateEngine) -> None:
     filters = engine.engine.filters
     filters["som"] = som
@@ -103,3 +115,5 @@ def register_filters(engine: JinjaTemplateEngine) -> None:
     filters["ledger_time"] = ledger_time
     filters["som_input"] = som_input
     filters["moment_input"] = moment_input
+    filters["per_sqm"] = per_sqm
+    filters["rent_in_year"] = rent_in_year

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from auction.clock import as_utc
-from auction.lots.models import Lot, LotFile, LotVersion
+from auction.lots.lease import rent_per_sqm
+from auction.lots.models import Deal, Lot, LotFile, LotVersion
 from auction.lots.schemas import LocalizedText, LotFileOut, LotOut, LotTerms, PlaceName
 from auction.municipalities.models import Municipality
 from web.lib.json_time import IsoTime
@@ -46,6 +47,12 @@ def lot_out(
         floor_price=lot.floor_price,
         price_drop_interval_seconds=lot.price_drop_interval_seconds,
         single_participant_rule=lot.single_participant_rule,
+        council_decision=lot.council_decision,
+        indexation_percent=lot.indexation_percent,
+        permitted_use=lot.permitted_use,
+        sitting_tenant=lot.sitting_tenant,
+        lease_extension_decision=lot.lease_extension_decision,
+        rent_per_sqm=rent_per_sqm(lot.starting_price, lot.area_sqm) if lot.deal == Deal.LEASE else None,
         cancel_reason=lot.cancel_reason,
         published_at=as_utc(lot.published_at) if lot.published_at else None,
         repeat_of_lot_id=lot.repeat_of_lot_id,

@@ -27,15 +27,20 @@ TEXT_FIELDS = (
     "address",
     "registration_number",
     "area_sqm",
+    "permitted_use",
+    "lease_extension_decision",
 )
 NUMBER_FIELDS = (
     "lease_term_months",
     "soft_close_minutes",
     "max_extension_minutes",
     "price_drop_interval_seconds",
+    "indexation_percent",
 )
+# Ticked or not; a box left unticked is not sent at all, so it reads as false.
+FLAG_FIELDS = ("sitting_tenant",)
 CHOICE_FIELDS = ("deal", "kind", "format", "rent_period", "single_participant_rule")
-TERM_FIELDS = (*CHOICE_FIELDS, *TEXT_FIELDS, *MONEY_FIELDS, *MOMENT_FIELDS, *NUMBER_FIELDS)
+TERM_FIELDS = (*CHOICE_FIELDS, *TEXT_FIELDS, *MONEY_FIELDS, *MOMENT_FIELDS, *NUMBER_FIELDS, *FLAG_FIELDS)
 AMENDMENT_FIELDS = ("reason", "reopen_applications")
 
 # A new lot starts from the schema's own defaults, so the form and the API agree.
@@ -62,6 +67,8 @@ def lot_form_values(lot: Lot) -> dict[str, str]:
             values[name] = som_input(value)
         elif name in MOMENT_FIELDS:
             values[name] = moment_input(value)
+        elif name in FLAG_FIELDS:
+            values[name] = "on" if value else ""
         elif value is None:
             values[name] = ""
         else:
@@ -109,7 +116,7 @@ def _read(name: str, text: str) -> object | None:
             return None
     if name in MOMENT_FIELDS:
         return _bishkek_moment(text)
-    if name == "reopen_applications":
+    if name == "reopen_applications" or name in FLAG_FIELDS:
         return text in {"on", "true", "1"}
     return text
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
 from auction.errors import DomainError
+from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
 from auction.lots.models import FileKind, Lot, LotState
 from auction.lots.rules import TRANSITIONS, can_amend
 from auction.lots.schemas import LotAmend, LotCreate
@@ -241,6 +242,13 @@ async def _lot_form(
     status_code: int = 200,
 ) -> Template:
     template = "officer/lot_form.html.jinja2" if is_htmx(request) else "officer/lot_edit.html.jinja2"
+    # The form explains the lease cap of the lot's municipality (an administrator's new lot: the law's default).
+    municipality_id = lot.municipality_id if lot is not None else officer.municipality_id
+    rules = (
+        DEFAULT_RULES
+        if municipality_id is None
+        else (await lot_service.municipalities.get(municipality_id)).rules_in_force()
+    )
     return render(
         request,
         template,
@@ -251,6 +259,7 @@ async def _lot_form(
         places=await lot_service.municipalities.hierarchy() if officer.role == Role.ADMIN else None,
         # A published lot changes only by a recorded amendment, which needs a reason.
         is_amendment=lot is not None and lot.state == LotState.PUBLISHED,
+        max_lease_months=rules.max_lease_months,
     )
 
 

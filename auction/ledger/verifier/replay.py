@@ -40,7 +40,9 @@ from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SinglePar
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
+from auction.ledger.verifier.lease_terms import LEASE_OPTIONAL_FIELDS, lease_terms_problem
 from auction.ledger.verifier.municipal_rules import (
+    DEFAULT_RULES,
     MUNICIPALITY_RULES_FIELDS,
     MUNICIPALITY_RULES_KIND,
     MunicipalRules,
@@ -181,7 +183,7 @@ TERMS_FIELDS = frozenset(
     }
 )
 # Terms added after the first chains were written: present (possibly null) in every new lot's terms.
-TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"})
+TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"}) | LEASE_OPTIONAL_FIELDS
 OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
@@ -421,6 +423,7 @@ class _Lot:
     runner_up: tuple[str, int] | None = None
     # Every municipality's rules as last recorded on the platform chain (shared by all lots, in index order).
     municipal_rules: dict[int, MunicipalRules] = field(default_factory=dict)
+    municipality: int = 0
 
     # -- driver --
 
@@ -537,8 +540,9 @@ class _Lot:
             raise _Violation("lot.published again: it must be the chain's first body only")
         payload = body.payload
         self.version = _int(payload, "version", low=1)
-        _int(payload, "municipality", low=1)
+        self.municipality = _int(payload, "municipality", low=1)
         self.terms = _terms(payload)
+        self._lease_terms(self.terms)
         sealed = payload.get("sealed")
         if self.terms.format == SEALED:
             if type(sealed) is not dict:
@@ -558,6 +562,7 @@ class _Lot:
         if version != self.version + 1:
             raise _Violation(f"lot.amended version {version} does not follow version {self.version}")
         old, new = self._need_terms(), _terms(payload)
+        self._lease_terms(new)
         if new.format == SEALED and self.ceremony is None:
             raise _Violation("the amendment makes the lot sealed-bid, but no sealed key was published")
         if new.format != SEALED and self.ceremony is not None:
@@ -572,6 +577,13 @@ class _Lot:
         _str(payload, "reason")
         _bool(payload, "reopened_applications")
         self.version, self.terms = version, new
+
+    def _lease_terms(self, terms: _Terms) -> None:
+        """A sale carries no lease terms; a lease's term keeps within its municipality's cap (lease_terms)."""
+        rules_in_force = self.municipal_rules.get(self.municipality, DEFAULT_RULES)
+        problem = lease_terms_problem(terms.raw, rules_in_force.max_lease_months)
+        if problem is not None:
+            raise _Violation(problem)
 
     def cancelled(self, index: int, body: Body) -> None:
         if self.phase in (OFFERED, LAPSING):

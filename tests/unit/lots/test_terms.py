@@ -52,9 +52,9 @@ def test_valid_terms_have_no_problems() -> None:
         ({"applications_close_at": NOW}, ["applications_close_at"]),
         ({"bidding_opens_at": NOW + timedelta(days=6)}, ["bidding_opens_at"]),
         ({"bidding_closes_at": NOW + timedelta(days=8)}, ["bidding_closes_at"]),
-        ({"deal": Deal.LEASE}, ["lease_term_months", "rent_period"]),
+        ({"deal": Deal.LEASE}, ["lease_term_months", "rent_period", "permitted_use"]),
         (
-            {"deal": Deal.LEASE, "lease_term_months": 121, "rent_period": RentPeriod.YEAR},
+            {"deal": Deal.LEASE, "lease_term_months": 121, "rent_period": RentPeriod.YEAR, "permitted_use": "Farming"},
             ["lease_term_months"],
         ),
         ({"lease_term_months": 12}, ["lease_term_months"]),
