@@ -24,8 +24,8 @@ from auction.ledger.verifier.merkle import CompactRange, hash_leaf
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
 from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
 from auction.ledger.verifier.replay import replay
-from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, ciphertext_hash, decrypt_bid, encrypt_bid
 from tests.kit.policy import write_policy
 
