@@ -163,12 +163,12 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     client.cookies.clear()
     await log_in(client, "officer2_tokmok")
     theirs = await client.get(f"/officer/lots/{lot_id}")
-    page = Page(theirs.text)
-    assert "Совет отозвал участок." in page.text("#pending-cancellation")
-    assert page.has("form[action$='/cancellation/confirm']")
+    desk = Page(theirs.text)
+    assert "Совет отозвал участок." in desk.text("#pending-cancellation")
+    assert desk.has("form[action$='/cancellation/confirm']")
     cancelled = await client.post(
         f"/officer/lots/{lot_id}/cancellation/confirm",
-        data={"_csrf_token": page.csrf_token()},
+        data={"_csrf_token": desk.csrf_token()},
         follow_redirects=False,
     )
     assert cancelled.status_code == 303, cancelled.text

@@ -641,6 +641,13 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
         "published": "published",
         "applied": "published",
         "published_form": "published",
+        "cancel_draft_api": "draft",
+        "cancel_draft_page": "draft",
+        "ask_api": "published",
+        "ask_page": "published",
+        "to_cancel": "published",
+        "withdraw_api": "published",
+        "withdraw_page": "published",
     }
     await auctioneer.tick()
     # The closed lot has one member's shares, the ready one both: it waits for the officer (or the scheduler's
