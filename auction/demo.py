@@ -19,6 +19,7 @@ from auction.accounts.models import BidderKind, Role, User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.cancellation import CancellationService
 from auction.bidding.commission_member import SoftwareMember, hold_ceremony, post_opening_shares
 from auction.bidding.keys import KeyService
 from auction.bidding.models import AwardStatus
@@ -226,6 +227,16 @@ class _Stage:
         return sign(demo_signer(email), stmt)
 
 
+async def _cancel(
+    stage: _Stage, session: AsyncSession, ledger: LedgerWriter, officer: User, code: str, lot_id: int
+) -> None:
+    """A live lot is cancelled by two officials: the lot's officer asks, a colleague confirms."""
+    cancellations = CancellationService(session, stage.clock, ledger)
+    await cancellations.request_cancellation(officer, lot_id, "The building was found to need structural repair first.")
+    colleague = await stage.user(session, f"commission@{code}.demo.kg")
+    await cancellations.confirm_cancellation(colleague, lot_id)
+
+
 async def _play(
     sessions: async_sessionmaker[AsyncSession],
     keys: LedgerKeys,
@@ -258,7 +269,7 @@ async def _play(
         else:
             await lots.publish(officer, lot_id)
         if target == LotState.CANCELLED:
-            await lots.cancel(officer, lot_id, "The building was found to need structural repair first.")
+            await _cancel(stage, session, ledger, officer, code, lot_id)
             return
     if not past:
         return

@@ -128,6 +128,33 @@ REFUSALS: Mapping[str, str] = {
         "Bidding opened at %(opened_at)s; no participant can be admitted after that, so this deposit "
         "cannot be confirmed."
     ),
+    # Cancelling a live lot: two officials, and a recorded order near the close.
+    "cancel.needs_second_official": N_(
+        "The lot is %(state)s: a live auction is cancelled by two officials. Request the cancellation with a "
+        "reason; another officer of the municipality, or an administrator, confirms it."
+    ),
+    "cancel.draft_in_one_step": N_("This lot is a draft, never public: cancel it directly, no confirmation is needed."),
+    "cancel.reason_missing": N_("Say why the lot is cancelled (5 to 2000 characters); the reason is published."),
+    "cancel.already_requested": N_(
+        "%(requested_by)s has already asked to cancel this lot: confirm that request, or ask them to withdraw it."
+    ),
+    "cancel.order_required": N_(
+        "The auction closes at %(closes_at)s; from %(lockout_hours)s hours before its close a lot is cancelled only "
+        "by a recorded order. Give the order's number, date and issuer, and attach the signed order (PDF)."
+    ),
+    "cancel.same_official": N_(
+        "You asked for this cancellation; another officer of the municipality, or an administrator, must confirm it."
+    ),
+    "cancel.no_request": N_(
+        "Nobody has asked to cancel lot %(lot_id)s, or the lot has moved on since; request the cancellation first."
+    ),
+    "cancel.withdraw_not_yours": N_("Only the official who asked for the cancellation can withdraw it."),
+    "cancel.order_file_missing": N_(
+        "Attach the signed order to lot %(lot_id)s as a file of kind 'order', then give that file with the order."
+    ),
+    "cancel.order_not_live": N_(
+        "The lot is %(state)s; a cancellation order is filed only for a published, running or closed auction."
+    ),
     # Bidding.
     "bid.officials_excluded": N_("Only registered bidders bid; officials of a lot may never bid on it."),
     "bid.not_applied": N_("Apply to this lot and have your deposit confirmed before bidding."),

@@ -108,6 +108,7 @@ DEPENDENCIES = {
     "ledger_reader": Provide(deps.provide_ledger_reader, sync_to_thread=False),
     "lot_service": Provide(deps.provide_lot_service, sync_to_thread=False),
     "participation_service": Provide(deps.provide_participation_service, sync_to_thread=False),
+    "cancellation_service": Provide(deps.provide_cancellation_service, sync_to_thread=False),
     "auction_service": Provide(deps.provide_auction_service, sync_to_thread=False),
     "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),

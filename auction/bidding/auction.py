@@ -78,6 +78,21 @@ def outage_rule(lot: Lot, witnesses: WitnessConfig | None = None) -> dict[str, i
     return {"threshold_seconds": outage_threshold_seconds(witnesses), "extension_minutes": lot.soft_close_minutes}
 
 
+def scheduled_close(lot: Lot) -> datetime:
+    """When the lot's bidding closes by its terms: the published close, or a descending lot's Dutch end."""
+    if lot.format == AuctionFormat.DESCENDING:
+        assert lot.floor_price is not None
+        assert lot.price_drop_interval_seconds is not None
+        return rules.dutch_closes_at(
+            lot.starting_price,
+            lot.bid_step,
+            lot.floor_price,
+            as_utc(lot.bidding_opens_at),
+            timedelta(seconds=lot.price_drop_interval_seconds),
+        )
+    return as_utc(lot.bidding_closes_at)
+
+
 class AuctionService:
     def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
         self.session = session
@@ -94,6 +109,7 @@ class AuctionService:
         now = self.clock.now()
         if lot.state != LotState.PUBLISHED or now < as_utc(lot.bidding_opens_at):
             return False
+        await self.participation.reject_unreviewed(lot.id)
         await self.lots.move(lot, LotState.BIDDING)
         closes_at = self._scheduled_close(lot)
         latest = closes_at + timedelta(minutes=lot.max_extension_minutes)
@@ -205,17 +221,7 @@ class AuctionService:
         await self.ledger.record("auction.closed", lot.id, SYSTEM, payload)
 
     def _scheduled_close(self, lot: Lot) -> datetime:
-        if lot.format == AuctionFormat.DESCENDING:
-            assert lot.floor_price is not None
-            assert lot.price_drop_interval_seconds is not None
-            return rules.dutch_closes_at(
-                lot.starting_price,
-                lot.bid_step,
-                lot.floor_price,
-                as_utc(lot.bidding_opens_at),
-                timedelta(seconds=lot.price_drop_interval_seconds),
-            )
-        return as_utc(lot.bidding_closes_at)
+        return scheduled_close(lot)
 
     # --- the bidder's side -----------------------------------------------------------------------------
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.keys import Signatures, find_application, lot_keys
-from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, CommissionCeremony
+from auction.bidding.models import (
+    Application,
+    ApplicationStatus,
+    Award,
+    AwardStatus,
+    Bid,
+    BidStatus,
+    CommissionCeremony,
+)
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
@@ -35,14 +43,21 @@ class AwardService:
         if lot.state != LotState.CLOSED:
             raise Conflict("award.lot_not_closed", state=lot.state.value)
         placed = await self._placed(lot)
+        # The single-participant rule counts the bidders admitted before bidding opened, as auction.opened did.
+        admitted = await self._admitted(lot.id)
+        sell_single = lot.single_participant_rule == SingleParticipantRule.SELL_AT_START
         if lot.format == AuctionFormat.DESCENDING:
             taken_late = not placed and await self._had_late_bid(lot.id)
-            outcome = rules.decide_descending(placed[0] if placed else None, taken_late=taken_late)
+            outcome = rules.decide_descending(
+                placed[0] if placed else None,
+                taken_late=taken_late,
+                admitted=admitted,
+                starting_price=lot.starting_price,
+                sell_single_at_start=sell_single,
+            )
         else:
             outcome = rules.decide_highest(
-                placed,
-                starting_price=lot.starting_price,
-                sell_single_at_start=lot.single_participant_rule == SingleParticipantRule.SELL_AT_START,
+                placed, starting_price=lot.starting_price, sell_single_at_start=sell_single, admitted=admitted
             )
         seq, head = await self.ledger.chain_head(lot.id)
         common = {"chain_head": head, "chain_length": seq, "bid_count": len(placed)}
@@ -206,6 +221,15 @@ class AwardService:
         if award is None:
             raise NotFound("award.none_waiting")
         return award
+
+    async def _admitted(self, lot_id: int) -> int:
+        """How many bidders were admitted to the auction (approved; admission closed when bidding opened)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.lot_id == lot_id, Application.status == ApplicationStatus.APPROVED)
+        )
+        return int(count or 0)
 
     async def _had_late_bid(self, lot_id: int) -> bool:
         """Whether the close left a bid out as witnessed too late (auction.closed `late`)."""

@@ -16,8 +16,12 @@ from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
+
+# The actor of what the platform does by rule, not by anyone's hand.
+SYSTEM = "system"
 
 
 class Applications:
@@ -214,6 +218,31 @@ class ParticipationService:
         )
         await self.session.flush()
         return application
+
+    async def reject_unreviewed(self, lot_id: int) -> list[Application]:
+        """At the opening (the caller holds the lot's lock): every application still undecided is rejected by rule.
+
+        Admission closes when bidding opens, so an application nobody reviewed can no longer be approved; rather
+        than leave it pending for ever, the system rejects it in the opening's own transaction, before
+        `auction.opened`, and the bidder sees why on their page.
+        """
+        pending = list(
+            await self.session.scalars(
+                select(Application)
+                .where(Application.lot_id == lot_id, Application.status == ApplicationStatus.SUBMITTED)
+                .order_by(Application.id)
+            )
+        )
+        now = self.clock.now()
+        for application in pending:
+            application.status = ApplicationStatus.REJECTED
+            application.reason = UNREVIEWED_REASON
+            application.reviewed_at = now
+            await self.ledger.record(
+                "application.rejected", lot_id, SYSTEM, {"bidder": application.pseudonym, "reason": UNREVIEWED_REASON}
+            )
+        await self.session.flush()
+        return pending
 
     async def applications_of_lot(self, officer: User, lot_id: int) -> list[Application]:
         lot = await self.lots.get(lot_id, viewer=officer)

@@ -51,6 +51,8 @@ class RentPeriod(enum.StrEnum):
 class FileKind(enum.StrEnum):
     DOCUMENT = "document"
     PHOTO = "photo"
+    # The signed order that allows cancelling an auction in its last hours; its SHA-256 goes into lot.cancelled.
+    ORDER = "order"
 
 
 class Lot(Base):
@@ -139,3 +141,24 @@ class LotFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+
+
+class CancellationRequest(Base):
+    """An officer's pending request to cancel a live lot, waiting for a second official to confirm it.
+
+    One per lot at a time. It holds the state the lot was in when asked: once the lot moves on (bidding opens,
+    the auction closes, it is decided) the request no longer describes what would be cancelled, and is cleared.
+    """
+
+    __tablename__ = "cancellation_requests"
+
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True)
+    lot_state: Mapped[LotState] = mapped_column(text_enum(LotState))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime]
+    # The recorded order, when the cancellation falls in the lockout before the close (all four or none).
+    order_number: Mapped[str | None] = mapped_column(String(200))
+    order_date: Mapped[str | None] = mapped_column(String(10))
+    order_issued_by: Mapped[str | None] = mapped_column(String(200))
+    order_file_id: Mapped[int | None] = mapped_column(ForeignKey("lot_files.id"))

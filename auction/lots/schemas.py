@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -91,6 +92,46 @@ class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+
+
+OrderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CancelOrder(BaseModel):
+    """The recorded order that allows cancelling a lot in the lockout before its close.
+
+    The signed order document is uploaded first as one of the lot's files of kind `order`; the ledger records its
+    SHA-256, so anyone holding the document can check it is the one the cancellation relied on.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: OrderText = Field(description="The order's number, as written on it.")
+    date: date_ = Field(description="The day the order was issued (YYYY-MM-DD).")
+    issued_by: OrderText = Field(description="Who issued it: the body and the official.")
+    file_id: int = Field(description="The lot file (kind `order`) holding the signed order document.")
+
+
+class CancellationAsk(BaseModel):
+    """An officer's request to cancel a live lot; another official of the municipality confirms it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    order: CancelOrder | None = None
+
+
+class CancellationOut(BaseModel):
+    """A pending cancellation request, as officers of the municipality see it."""
+
+    lot_id: int
+    reason: str
+    requested_by: str = Field(description="The official who asked, as the ledger names them (officer:12).")
+    requested_by_name: str
+    requested_at: datetime
+    lot_state: LotState
+    order: CancelOrder | None
+    order_sha256: str | None
 
 
 class LotFileOut(BaseModel):

@@ -20,6 +20,7 @@ from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import (
     AuctionFormat,
+    CancellationRequest,
     Deal,
     FileKind,
     Lot,
@@ -47,7 +48,10 @@ ALLOWED_UPLOADS: dict[FileKind, dict[str, tuple[bytes, ...]]] = {
     # Content types we accept, each with the magic bytes its file must start with.
     FileKind.DOCUMENT: {"application/pdf": (b"%PDF-",)},
     FileKind.PHOTO: {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)},
+    FileKind.ORDER: {"application/pdf": (b"%PDF-",)},
 }
+# A cancellation order is filed while the auction is live; the lot's own documents freeze at the opening.
+ORDER_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED})
 
 
 class InvalidTerms(InvalidInput):
@@ -264,24 +268,32 @@ class LotService:
         return repeat
 
     async def cancel(self, officer: User, lot_id: int, reason: str) -> Lot:
+        """Cancel a draft in one step: it was never public, so its cancellation has no chain to join.
+
+        A live lot is cancelled by two officials (auction.bidding.cancellation.CancellationService).
+        """
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         ensure_transition(lot.state, LotState.CANCELLED)
-        was = lot.state
+        if lot.state != LotState.DRAFT:
+            raise Conflict("cancel.needs_second_official", state=lot.state.value)
         lot.state = LotState.CANCELLED
         lot.cancel_reason = reason
         lot.updated_at = self.clock.now()
-        if was != LotState.DRAFT:
-            # A draft was never public, so its cancellation has no chain to join.
-            await self.ledger.record("lot.cancelled", lot.id, actor_of(officer), {"reason": reason, "was": was})
         await self.session.flush()
         return lot
 
     async def move(self, lot: Lot, target: LotState) -> None:
-        """Advance a locked lot along the state machine (used by the auction scheduler and awards)."""
+        """Advance a locked lot along the state machine (used by the auction scheduler, awards and cancellation).
+
+        A pending cancellation request described the lot as it was; once it moves on, the request is cleared.
+        """
         ensure_transition(lot.state, target)
         lot.state = target
         lot.updated_at = self.clock.now()
+        pending = await self.session.get(CancellationRequest, lot.id)
+        if pending is not None:
+            await self.session.delete(pending)
         await self.session.flush()
 
     async def versions(self, lot_id: int) -> list[LotVersion]:
@@ -314,7 +326,9 @@ class LotService:
     ) -> LotFile:
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
-        if not can_amend(lot.state):
+        if kind == FileKind.ORDER and lot.state not in ORDER_STATES:
+            raise Conflict("cancel.order_not_live", state=lot.state.value)
+        if kind != FileKind.ORDER and not can_amend(lot.state):
             raise Conflict("lot.documents_frozen", state=lot.state.value)
         check_upload(kind, content_type, content, max_bytes)
         stored = LotFile(

@@ -35,7 +35,10 @@ EXPECTED = {
     "POST /api/v1/lots 422",
     "PUT /api/v1/lots/{lot_id} 200",
     "POST /api/v1/lots/{lot_id}/publish 200",
-    "POST /api/v1/lots/{lot_id}/cancel 200",
+    "POST /api/v1/lots/{lot_id}/cancel 409",
+    "POST /api/v1/lots/{lot_id}/cancellation 201",
+    "GET /api/v1/lots/{lot_id}/cancellation 200",
+    "POST /api/v1/lots/{lot_id}/cancellation/confirm 200",
     "GET /api/v1/lots 200",
     "GET /api/v1/lots/{lot_id} 200",
     "GET /api/v1/lots/{lot_id} 404",
@@ -155,7 +158,11 @@ async def test_real_api_answers_match_their_documented_schema(
         headers=officer,
     )
     cancel = {"reason": "The building is condemned."}
-    await client.post(f"/api/v1/lots/{rejected_lot}/cancel", json=cancel, headers=officer)
+    await client.post(f"/api/v1/lots/{rejected_lot}/cancel", json=cancel, headers=officer)  # live: two officials
+    await client.post(f"/api/v1/lots/{rejected_lot}/cancellation", json=cancel, headers=officer)
+    await client.get(f"/api/v1/lots/{rejected_lot}/cancellation", headers=officer)
+    second = world.auth("officer2_tokmok")
+    await client.post(f"/api/v1/lots/{rejected_lot}/cancellation/confirm", headers=second)
     auction.lot_id = lot["id"]
 
     clock.set(opens)

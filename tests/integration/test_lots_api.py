@@ -104,7 +104,13 @@ async def test_publish_then_illegal_transitions_name_the_current_state(
     again = await client.post(f"/api/v1/lots/{lot['id']}/publish", headers=auth)
     assert again.status_code == 409
     assert "The lot is published" in again.json()["message"]
-    cancelled = await client.post(f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded site"}, headers=auth)
+    one_step = await client.post(f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded site"}, headers=auth)
+    assert (one_step.status_code, one_step.json()["code"]) == (409, "cancel.needs_second_official")
+    asked = await client.post(f"/api/v1/lots/{lot['id']}/cancellation", json={"reason": "Flooded site"}, headers=auth)
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["reason"] == "Flooded site"
+    second = world.auth("officer2_tokmok")
+    cancelled = await client.post(f"/api/v1/lots/{lot['id']}/cancellation/confirm", headers=second)
     assert cancelled.json()["state"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "Flooded site"
     after = await client.post(f"/api/v1/lots/{lot['id']}/cancel", json={"reason": "Flooded again"}, headers=auth)

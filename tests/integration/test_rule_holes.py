@@ -72,7 +72,7 @@ async def test_sealed_bids_below_the_starting_price_win_nothing(world: World, dr
 async def test_a_sealed_bid_at_the_starting_price_wins_over_one_below_it(
     world: World, drive: Drive, tmp_path: Path
 ) -> None:
-    """One bid below the floor, one at it: the one at it stands alone, so the lot's single-participant rule decides."""
+    """One bid below the floor, one at it: two bidders were admitted, so the one at the floor wins as in any contest."""
     lot_id = await world.lot(
         stage="bidding", format="sealed", starting_price=STARTING_PRICE, single_participant_rule="sell_at_start"
     )
@@ -124,12 +124,17 @@ async def test_no_participant_is_admitted_once_bidding_opens(
     with pytest.raises(Conflict) as refused:
         await confirm(world, application_id)
 
-    assert refused.value.code == "application.admission_closed"
-    assert refused.value.params == {"opened_at": opens.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    if opened_by_scheduler:
+        # The opening decided it by rule: rejected as not reviewed in time (test_running_rules.py).
+        assert (refused.value.code, refused.value.params) == ("application.already_reviewed", {"status": "rejected"})
+    else:
+        assert refused.value.code == "application.admission_closed"
+        assert refused.value.params == {"opened_at": opens.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     async with world.sessions() as session:
         application = await session.get(Application, application_id)
         assert application is not None
-        assert application.status == ApplicationStatus.SUBMITTED
+        expected = ApplicationStatus.REJECTED if opened_by_scheduler else ApplicationStatus.SUBMITTED
+        assert application.status == expected
     kinds = await kinds_of(drive, tmp_path, lot_id)
     assert kinds.count("deposit.confirmed") == kinds.count("application.approved") == 2  # bidder and bidder2 only
     await drive.verify(tmp_path)

@@ -141,15 +141,37 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     assert "Оценщик уточнил шаг." in Page(history.text).text("main")
     assert "Шаг ставки" in Page(history.text).text("main")  # the changed term, by its translated name
 
-    short = await client.post(f"/officer/lots/{lot_id}/cancel", data={"_csrf_token": token, "reason": "no"})
+    # A published lot is cancelled by two officials: this officer asks, another one confirms.
+    short = await client.post(f"/officer/lots/{lot_id}/cancellation", data={"_csrf_token": token, "reason": "no"})
     assert short.status_code == 422
     assert field_error(short.text, "reason") == "Слишком коротко: не меньше 5 знаков."
-    cancelled = await client.post(
-        f"/officer/lots/{lot_id}/cancel",
+    asked = await client.post(
+        f"/officer/lots/{lot_id}/cancellation",
         data={"_csrf_token": token, "reason": "Совет отозвал участок."},
         follow_redirects=False,
     )
-    assert cancelled.status_code == 303
+    assert asked.status_code == 303, asked.text
+    mine = Page((await client.get(f"/officer/lots/{lot_id}")).text)
+    assert "Совет отозвал участок." in mine.text("#pending-cancellation")
+    assert mine.has("form[action$='/cancellation/withdraw']")
+    assert not mine.has("form[action$='/cancellation/confirm']")
+    own = await client.post(f"/officer/lots/{lot_id}/cancellation/confirm", data={"_csrf_token": token})
+    assert own.status_code == 422
+    assert "другой сотрудник муниципалитета" in Page(own.text).text("#cancellation")  # cancel.same_official
+    assert (await lot_json(client, world, lot_id))["state"] == "published"
+
+    client.cookies.clear()
+    await log_in(client, "officer2_tokmok")
+    theirs = await client.get(f"/officer/lots/{lot_id}")
+    desk = Page(theirs.text)
+    assert "Совет отозвал участок." in desk.text("#pending-cancellation")
+    assert desk.has("form[action$='/cancellation/confirm']")
+    cancelled = await client.post(
+        f"/officer/lots/{lot_id}/cancellation/confirm",
+        data={"_csrf_token": desk.csrf_token()},
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303, cancelled.text
     final = await lot_json(client, world, lot_id)
     assert (final["state"], final["cancel_reason"]) == ("cancelled", "Совет отозвал участок.")
     public = await client.get(f"/lots/{lot_id}")

@@ -247,11 +247,27 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             json=lot_terms(s.created_at or s.clock.now(), bid_step=6_000_00, reason=AMENDMENT),
         ),
     ),
+    # A draft is cancelled in one step, with nothing to record; a live lot by two officials, the second one
+    # writing lot.cancelled (asking and withdrawing record nothing: the request is not public).
     ("POST", "/api/v1/lots/{lot_id:int}/cancel"): Driver(
-        Outcome.REFUSED,
+        Outcome.DONE,
         lambda s: s.api(
-            "officer_tokmok", "POST", f"/api/v1/lots/{s.lots['published']}/cancel", json={"reason": "Withdrawn."}
+            "officer_tokmok", "POST", f"/api/v1/lots/{s.lots['cancel_draft_api']}/cancel", json={"reason": "Withdrawn."}
         ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/cancellation"): Driver(
+        Outcome.DONE,
+        lambda s: s.api(
+            "officer_tokmok", "POST", f"/api/v1/lots/{s.lots['ask_api']}/cancellation", json={"reason": "Withdrawn."}
+        ),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/cancellation/confirm"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api("officer_tokmok", "POST", f"/api/v1/lots/{s.lots['to_cancel']}/cancellation/confirm"),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/cancellation/withdraw"): Driver(
+        Outcome.DONE,
+        lambda s: s.api("officer_tokmok", "POST", f"/api/v1/lots/{s.lots['withdraw_api']}/cancellation/withdraw"),
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/sealed/publish"): Driver(
         Outcome.REFUSED,
@@ -385,8 +401,25 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         ),
     ),
     ("POST", "/officer/lots/{lot_id:int}/cancel"): Driver(
+        Outcome.DONE,
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['cancel_draft_page']}/cancel", {"reason": "Gone."}),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/cancellation"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['ask_page']}/cancellation",
+            {"reason": "Withdrawn."},
+            files={"order_file": ("", b"", "application/octet-stream")},
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/cancellation/confirm"): Driver(
         Outcome.REFUSED,
-        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['published']}/cancel", {"reason": "Withdrawn."}),
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['to_cancel']}/cancellation/confirm"),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/cancellation/withdraw"): Driver(
+        Outcome.DONE,
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['withdraw_page']}/cancellation/withdraw"),
     ),
     ("POST", "/officer/lots/{lot_id:int}/commission"): Driver(
         Outcome.DONE,
@@ -550,6 +583,21 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
                 response, _ = stage.sent.pop()
                 assert response.status_code == 200, response.text
     lots["published"] = await create_lot(client, world)
+    for name in ("cancel_draft_api", "cancel_draft_page"):
+        lots[name] = await create_lot(client, world, publish=False)
+    for name, asker in (
+        ("ask_api", None),
+        ("ask_page", None),
+        ("to_cancel", "officer2_tokmok"),
+        ("withdraw_api", "officer_tokmok"),
+        ("withdraw_page", "officer_tokmok"),
+    ):
+        lots[name] = await create_lot(client, world)
+        if asker is not None:
+            asked = await client.post(
+                f"/api/v1/lots/{lots[name]}/cancellation", json={"reason": "Withdrawn."}, headers=world.auth(asker)
+            )
+            assert asked.status_code == 201, asked.text
     lots["applied"] = await create_lot(client, world)
     await log_in(client, "officer_tokmok")
     lots["published_form"] = await officer_creates_a_lot(client)
@@ -593,6 +641,13 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
         "published": "published",
         "applied": "published",
         "published_form": "published",
+        "cancel_draft_api": "draft",
+        "cancel_draft_page": "draft",
+        "ask_api": "published",
+        "ask_page": "published",
+        "to_cancel": "published",
+        "withdraw_api": "published",
+        "withdraw_page": "published",
     }
     await auctioneer.tick()
     # The closed lot has one member's shares, the ready one both: it waits for the officer (or the scheduler's

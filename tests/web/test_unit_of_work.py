@@ -83,22 +83,29 @@ async def test_a_publication_the_ledger_refuses_leaves_a_draft(
 async def test_a_cancellation_the_ledger_refuses_leaves_the_lot_published(
     client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """The second official's confirmation writes lot.cancelled; when the ledger refuses it, nothing changes: the
+    lot stays published and the request stays pending, to be confirmed again."""
     lot_id = await create_lot(client, world)
+    asked = await client.post(
+        f"/api/v1/lots/{lot_id}/cancellation",
+        json={"reason": "The council withdrew it."},
+        headers=world.auth("officer2_tokmok"),
+    )
+    assert asked.status_code == 201, asked.text
     await log_in(client, "officer_tokmok")
     token = await csrf_of(client, f"/officer/lots/{lot_id}")
     ledger_refuses(client)
     before = await all_rows(sessions)
 
-    refused = await client.post(
-        f"/officer/lots/{lot_id}/cancel?lang=en", data={"_csrf_token": token, "reason": "The council withdrew it."}
-    )
+    refused = await client.post(f"/officer/lots/{lot_id}/cancellation/confirm?lang=en", data={"_csrf_token": token})
 
     assert refused.status_code == 422
     assert await stored_lot(sessions, lot_id) == ("published", 1, None)
     assert await ledger_bodies(sessions, lot_id) == 1  # its publication, nothing more
     assert changed_tables(before, await all_rows(sessions)) == {}
     assert shown_state(refused.text) == "published"
-    ledger_refusal_in(refused.text, "section[aria-labelledby=cancel-title] form p.field-error")
+    ledger_refusal_in(refused.text, "section[aria-labelledby=cancel-title] p.field-error")
+    assert Page(refused.text).has("#pending-cancellation")
     assert "Cancelled." not in Page(refused.text).text()  # no notice of a cancellation anywhere on the page
 
 

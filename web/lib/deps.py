@@ -15,6 +15,7 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.cancellation import CancellationService
 from auction.bidding.keys import KeyService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
@@ -119,6 +120,14 @@ async def provide_web_user(
         return None
     user = await account_service.get(user_id)
     return user if user is not None and user.is_active else None
+
+
+def provide_cancellation_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> CancellationService:
+    return CancellationService(db_session, clock, ledger_writer)
 
 
 def provide_participation_service(

@@ -12,15 +12,26 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
+from auction.bidding.cancellation import CancellationService
 from auction.errors import InvalidInput, NotAuthenticated
 from auction.ledger.queries import LedgerReader
-from auction.lots.models import AuctionFormat, Deal, FileKind, Lot, LotState, PropertyKind
-from auction.lots.schemas import CancelRequest, LotAmend, LotCreate, LotFileOut, LotOut, LotPage, RepeatAuction
+from auction.lots.models import AuctionFormat, CancellationRequest, Deal, FileKind, Lot, LotState, PropertyKind
+from auction.lots.schemas import (
+    CancellationAsk,
+    CancellationOut,
+    CancelRequest,
+    LotAmend,
+    LotCreate,
+    LotFileOut,
+    LotOut,
+    LotPage,
+    RepeatAuction,
+)
 from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
 from auction.settings import Settings
 from web.ledger.schemas import PublishedProofOut
 from web.lib.error_schemas import api_errors
-from web.lots.schemas import LotVersionOut, file_out, lot_out
+from web.lots.schemas import LotVersionOut, cancellation_out, file_out, lot_out
 
 # The errors each kind of operation can answer, documented with the API's error body.
 BROWSE = api_errors(401, 403, 422)  # drafts are listed to officers only
@@ -178,7 +189,12 @@ class LotApi(Controller):
         lot = await lot_service.publish(_officer(api_user), lot_id)
         return await present(lot_service, lot)
 
-    @post("/{lot_id:int}/cancel", summary="Cancel a lot with a reason (officer)", status_code=200, responses=WRITE)
+    @post(
+        "/{lot_id:int}/cancel",
+        summary="Cancel a draft with a reason (officer); a live lot needs two officials",
+        status_code=200,
+        responses=WRITE,
+    )
     async def cancel(
         self,
         lot_id: FromPath[int],
@@ -188,6 +204,69 @@ class LotApi(Controller):
     ) -> LotOut:
         lot = await lot_service.cancel(_officer(api_user), lot_id, data.reason)
         return await present(lot_service, lot)
+
+    @get(
+        "/{lot_id:int}/cancellation",
+        summary="The pending request to cancel a live lot (officers of its municipality)",
+        responses=api_errors(401, 403, 404),
+    )
+    async def cancellation(
+        self,
+        lot_id: FromPath[int],
+        cancellation_service: NamedDependency[CancellationService],
+        api_user: NamedDependency[User | None],
+    ) -> CancellationOut:
+        request = await cancellation_service.pending_for(_officer(api_user), lot_id)
+        return await _cancellation_out(cancellation_service, request)
+
+    @post(
+        "/{lot_id:int}/cancellation",
+        summary="Ask to cancel a live lot, with a reason (and an order near the close); another official confirms",
+        status_code=201,
+        responses=WRITE,
+    )
+    async def request_cancellation(
+        self,
+        lot_id: FromPath[int],
+        data: JSONBody[CancellationAsk],
+        cancellation_service: NamedDependency[CancellationService],
+        api_user: NamedDependency[User | None],
+    ) -> CancellationOut:
+        request = await cancellation_service.request_cancellation(_officer(api_user), lot_id, data.reason, data.order)
+        return await _cancellation_out(cancellation_service, request)
+
+    @post(
+        "/{lot_id:int}/cancellation/confirm",
+        summary="Confirm another official's request: the lot is cancelled (a second officer or an admin)",
+        status_code=200,
+        responses=WRITE,
+    )
+    async def confirm_cancellation(
+        self,
+        lot_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        lot = await cancellation_service.confirm_cancellation(_officer(api_user), lot_id)
+        return await present(lot_service, lot)
+
+    @post(
+        "/{lot_id:int}/cancellation/withdraw",
+        summary="Withdraw your own request to cancel a lot",
+        status_code=200,
+        responses=WRITE,
+    )
+    async def withdraw_cancellation(
+        self,
+        lot_id: FromPath[int],
+        lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
+        api_user: NamedDependency[User | None],
+    ) -> LotOut:
+        officer = _officer(api_user)
+        await cancellation_service.withdraw_cancellation(officer, lot_id)
+        return await present(lot_service, await lot_service.get(lot_id, viewer=officer))
 
     @post(
         "/{lot_id:int}/repeat",
@@ -224,6 +303,10 @@ class LotApi(Controller):
             max_bytes=settings.upload_max_bytes,
         )
         return file_out(stored)
+
+
+async def _cancellation_out(service: CancellationService, request: CancellationRequest) -> CancellationOut:
+    return cancellation_out(request, await service.requester(request), await service.order_file(request))
 
 
 def _officer(user: User | None) -> User:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
+from auction.accounts.models import User
 from auction.clock import as_utc
 from auction.lots.lease import rent_per_sqm
-from auction.lots.models import Deal, Lot, LotFile, LotVersion
-from auction.lots.schemas import LocalizedText, LotFileOut, LotOut, LotTerms, PlaceName
+from auction.lots.models import CancellationRequest, Deal, Lot, LotFile, LotVersion
+from auction.lots.schemas import (
+    CancellationOut,
+    CancelOrder,
+    LocalizedText,
+    LotFileOut,
+    LotOut,
+    LotTerms,
+    PlaceName,
+)
+from auction.lots.service import actor_of
 from auction.municipalities.models import Municipality
 from web.lib.json_time import IsoTime
 
@@ -91,3 +103,24 @@ class LotVersionOut(BaseModel):
             reopened_applications=version.reopened_applications,
             created_at=version.created_at,
         )
+
+
+def cancellation_out(request: CancellationRequest, requester: User, order_file: LotFile | None) -> CancellationOut:
+    order = None
+    if order_file is not None and request.order_number and request.order_date and request.order_issued_by:
+        order = CancelOrder(
+            number=request.order_number,
+            date=date.fromisoformat(request.order_date),
+            issued_by=request.order_issued_by,
+            file_id=order_file.id,
+        )
+    return CancellationOut(
+        lot_id=request.lot_id,
+        reason=request.reason,
+        requested_by=actor_of(requester),
+        requested_by_name=requester.full_name,
+        requested_at=as_utc(request.requested_at),
+        lot_state=request.lot_state,
+        order=order,
+        order_sha256=order_file.sha256 if order_file else None,
+    )

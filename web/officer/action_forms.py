@@ -1,8 +1,10 @@
-"""The officer's small forms on a lot: cancel with a reason, attach a document or photo."""
+"""The officer's small forms on a lot: cancel with a reason (a draft), ask to cancel a live lot (with an order
+near the close), attach a document or photo."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.datastructures import UploadFile
@@ -10,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from auction.lots.models import FileKind
-from auction.lots.schemas import CancelRequest
+from auction.lots.schemas import CancelOrder, CancelRequest
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 
@@ -53,3 +55,39 @@ def parse_upload(data: Mapping[str, Any], gettext: Translate) -> tuple[Upload | 
     except ValidationError as invalid:
         errors.add_validation_error(invalid, gettext, overrides={"file": CHOOSE_FILE, "kind": CHOOSE_OPTION})
         return None, errors
+
+
+ORDER_INCOMPLETE = N_("An order needs its number, date, issuer and the signed document (PDF); give all four or none.")
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationForm:
+    """A request to cancel a live lot as the form sends it; `order` and `order_file` come together or not at all."""
+
+    reason: str
+    order: CancelOrder | None
+    order_file: UploadFile | None
+
+
+def parse_cancellation(data: Mapping[str, Any], gettext: Translate) -> tuple[CancellationForm | None, FormErrors]:
+    reason, errors = parse_cancel({"reason": str(data.get("reason", ""))}, gettext)
+    texts = {name: str(data.get(f"order_{name}", "")).strip() for name in ("number", "date", "issued_by")}
+    upload = data.get("order_file")
+    chosen = upload if isinstance(upload, UploadFile) and upload.filename else None
+    given = [bool(value) for value in texts.values()] + [chosen is not None]
+    if any(given) and not all(given):
+        for name, value in texts.items():
+            if not value:
+                errors.add(f"order_{name}", gettext(ORDER_INCOMPLETE))
+        if chosen is None:
+            errors.add("order_file", gettext(ORDER_INCOMPLETE))
+    order = None
+    if all(given):
+        try:
+            # The file's id is known only once it is stored; the texts are checked now, before anything is.
+            order = CancelOrder.model_validate({**texts, "file_id": 0})
+        except ValidationError as invalid:
+            errors.add_validation_error(invalid, gettext, field_of=lambda loc: f"order_{loc[0]}" if loc else None)
+    if reason is None or errors:
+        return None, errors
+    return CancellationForm(reason, order, chosen), errors

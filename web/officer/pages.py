@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
+from auction.bidding.cancellation import LIVE_STATES, CancellationService
 from auction.errors import DomainError
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
+from auction.ledger.verifier.running_rules import lockout_starts
 from auction.lots.models import FileKind, Lot, LotState
 from auction.lots.rules import TRANSITIONS, can_amend
 from auction.lots.schemas import LotAmend, LotCreate
@@ -24,7 +26,7 @@ from web.lib.form_errors import FormErrors
 from web.lib.guards import officers_only
 from web.lib.rendering import is_htmx, redirect, render
 from web.lib.visitor import Visitor
-from web.officer.action_forms import parse_cancel, parse_upload
+from web.officer.action_forms import CancellationForm, parse_cancel, parse_cancellation, parse_upload
 from web.officer.forms import NEW_LOT_VALUES, lot_form_values, parse_lot_form, submitted_values
 
 CONSOLE_PAGE_SIZE = 50
@@ -90,8 +92,12 @@ class OfficerConsole(Controller):
         lot_id: FromPath[int],
         officer: NamedDependency[User],
         lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
     ) -> Template:
-        return await _lot_page(request, lot_service, await managed_lot(lot_service, officer, lot_id))
+        lot = await managed_lot(lot_service, officer, lot_id)
+        return await _lot_page(
+            request, lot_service, lot, cancellation=await _cancellation(cancellation_service, lot, officer)
+        )
 
     @get("/lots/{lot_id:int}/edit", name="officer_edit_lot")
     async def edit_lot(
@@ -171,6 +177,83 @@ class OfficerConsole(Controller):
             cancel_reason=data.get("reason", ""),
         )
 
+    @post("/lots/{lot_id:int}/cancellation")
+    async def request_cancellation(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+        officer: NamedDependency[User],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
+        settings: NamedDependency[Settings],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Step one of cancelling a live lot: the reason, and the order with its signed document near the close."""
+        await managed_lot(lot_service, officer, lot_id)
+        form, errors = parse_cancellation(data, visitor.gettext)
+
+        async def ask(form: CancellationForm) -> None:
+            order = None
+            if form.order is not None and form.order_file is not None:
+                stored = await lot_service.add_file(
+                    officer,
+                    lot_id,
+                    kind=FileKind.ORDER,
+                    filename=form.order_file.filename,
+                    content_type=form.order_file.content_type,
+                    content=await form.order_file.read(),
+                    max_bytes=settings.upload_max_bytes,
+                )
+                order = form.order.model_copy(update={"file_id": stored.id})
+            await cancellation_service.request_cancellation(officer, lot_id, form.reason, order)
+
+        if form is not None and await errors.attempt(db_session, ask(form), visitor.explain):
+            return redirect(request, f"/officer/lots/{lot_id}#cancel-title")
+        lot = await lot_service.get(lot_id, viewer=officer)
+        return await _lot_page(
+            request,
+            lot_service,
+            lot,
+            status_code=422,
+            cancel_errors=errors,
+            cancel_values={name: str(data.get(name, "")) for name in CANCEL_FIELDS},
+            cancellation=await _cancellation(cancellation_service, lot, officer),
+        )
+
+    @post("/lots/{lot_id:int}/cancellation/confirm")
+    async def confirm_cancellation(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        officer: NamedDependency[User],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Step two: a different official confirms; the lot is cancelled and the ledger names both."""
+        return await _decide(
+            request, lot_id, officer, visitor, lot_service, cancellation_service, db_session, confirm=True
+        )
+
+    @post("/lots/{lot_id:int}/cancellation/withdraw")
+    async def withdraw_cancellation(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        officer: NamedDependency[User],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        cancellation_service: NamedDependency[CancellationService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """The official who asked takes the request back."""
+        return await _decide(
+            request, lot_id, officer, visitor, lot_service, cancellation_service, db_session, confirm=False
+        )
+
     @post("/lots/{lot_id:int}/files")
     async def upload_file(
         self,
@@ -231,6 +314,59 @@ async def managed_lot(lot_service: LotService, officer: User, lot_id: int) -> Lo
     return lot
 
 
+CANCEL_FIELDS = ("reason", "order_number", "order_date", "order_issued_by")
+
+
+async def _decide(
+    request: HTMXRequest,
+    lot_id: int,
+    officer: User,
+    visitor: Visitor,
+    lot_service: LotService,
+    cancellation_service: CancellationService,
+    db_session: AsyncSession,
+    *,
+    confirm: bool,
+) -> Response[Any]:
+    await managed_lot(lot_service, officer, lot_id)
+    errors = FormErrors()
+    action = (
+        cancellation_service.confirm_cancellation(officer, lot_id)
+        if confirm
+        else cancellation_service.withdraw_cancellation(officer, lot_id)
+    )
+    if await errors.attempt(db_session, action, visitor.explain):
+        return redirect(request, f"/officer/lots/{lot_id}")
+    lot = await lot_service.get(lot_id, viewer=officer)
+    return await _lot_page(
+        request,
+        lot_service,
+        lot,
+        status_code=422,
+        confirm_errors=errors,
+        cancellation=await _cancellation(cancellation_service, lot, officer),
+    )
+
+
+async def _cancellation(service: CancellationService, lot: Lot, officer: User) -> dict[str, Any] | None:
+    """What the lot page shows about cancelling a live lot: the pending request, and when an order is needed."""
+    if lot.state not in LIVE_STATES:
+        return None
+    closes_at, lockout_hours = await service.lockout(lot)
+    pending = await service.pending(lot.id)
+    view: dict[str, Any] = {
+        "closes_at": closes_at,
+        "lockout_hours": lockout_hours,
+        "order_from": lockout_starts(closes_at, lockout_hours),
+        "pending": pending,
+    }
+    if pending is not None:
+        view["requester"] = await service.requester(pending)
+        view["order_file"] = await service.order_file(pending)
+        view["is_requester"] = pending.requested_by_id == officer.id
+    return view
+
+
 async def _lot_form(
     request: HTMXRequest,
     officer: User,
@@ -273,6 +409,9 @@ async def _lot_page(
     cancel_errors: FormErrors | None = None,
     upload_errors: FormErrors | None = None,
     cancel_reason: str = "",
+    cancel_values: dict[str, str] | None = None,
+    confirm_errors: FormErrors | None = None,
+    cancellation: dict[str, Any] | None = None,
 ) -> Template:
     return render(
         request,
@@ -283,7 +422,11 @@ async def _lot_page(
         versions=await lot_service.versions(lot.id),
         may_edit=can_amend(lot.state),
         may_publish=LotState.PUBLISHED in TRANSITIONS[lot.state],
-        may_cancel=LotState.CANCELLED in TRANSITIONS[lot.state],
+        # A draft is cancelled in one step; a live lot by two officials (the `cancellation` panel).
+        may_cancel=lot.state == LotState.DRAFT,
+        cancellation=cancellation,
+        cancel_values=cancel_values or {"reason": cancel_reason},
+        confirm_errors=confirm_errors or FormErrors(),
         publish_errors=publish_errors or FormErrors(),
         cancel_errors=cancel_errors or FormErrors(),
         upload_errors=upload_errors or FormErrors(),

@@ -54,6 +54,11 @@ class SingleParticipantRule(enum.StrEnum):
     SELL_AT_START = "sell_at_start"
 
 
+# The reasons `award.made` / `award.failed` record when one bidder was admitted (docs/ledger-entries.md).
+SINGLE_FAILS = "a single participant and the lot's rule is to fail"
+SINGLE_SOLD = "a single participant: their own offer stands"
+SINGLE_BELOW_START = "a single participant accepted below the starting price"
+
 # Larger than any municipal lot is worth, far inside a 64-bit integer and JSON's exact-integer range.
 MAX_AMOUNT = 10_000_000_000 * 100
 
@@ -138,12 +143,18 @@ def dutch_closes_at(
     return opens_at + interval * (drops + 1)
 
 
-def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_at_start: bool) -> Outcome:
+def decide_highest(
+    bids: Sequence[Placed], *, starting_price: int, sell_single_at_start: bool, admitted: int
+) -> Outcome:
     """Open and sealed first-price auctions: the highest amount wins; equal amounts go to the earlier bid.
 
     Each bidder counts once, with their last standing bid (a sealed bid may be replaced). The starting price
-    is a floor: a bid below it (a sealed bid can only be read after the close) never wins nor ranks. When only
-    one bidder took part, the lot's own rule applies: fail, or sell to them at the starting price.
+    is a floor: a bid below it (a sealed bid can only be read after the close) never wins nor ranks.
+
+    The single-participant rule counts the bidders *admitted* to the auction (approved before it opened), not
+    those who bid: with two admitted and one bidding, there was competition and the bid wins as any other. With
+    one admitted, the lot's own rule applies: fail, or sell to them — at their own offer, which is at least the
+    starting price (an offer of 80,000 on a 50,000 lot stands at 80,000).
     """
     best: dict[str, Placed] = {}
     for bid in bids:
@@ -152,10 +163,10 @@ def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_a
     ranked = sorted(best.values(), key=lambda b: (-b.amount, b.at, b.seq))
     if not ranked:
         return Outcome(None, None, None, None, "no bids")
-    if len(ranked) == 1:
+    if max(admitted, len(ranked)) == 1:
         if not sell_single_at_start:
-            return Outcome(None, None, None, None, "a single participant and the lot's rule is to fail")
-        return Outcome(ranked[0].bidder, starting_price, None, None, "single participant sold at the starting price")
+            return Outcome(None, None, None, None, SINGLE_FAILS)
+        return Outcome(ranked[0].bidder, ranked[0].amount, None, None, SINGLE_SOLD)
     winner = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     return Outcome(
@@ -167,14 +178,31 @@ def decide_highest(bids: Sequence[Placed], *, starting_price: int, sell_single_a
     )
 
 
-def decide_descending(acceptance: Placed | None, *, taken_late: bool = False) -> Outcome:
+def decide_descending(
+    acceptance: Placed | None,
+    *,
+    taken_late: bool = False,
+    admitted: int,
+    starting_price: int,
+    sell_single_at_start: bool,
+) -> Outcome:
     """Dutch auction: the first approved bidder to accept wins at the price of that moment.
 
     An acceptance the witnesses saw only after the close (`taken_late`) wins nothing, and the auction fails: the
     clock cannot be rewound for the others, so the lot goes to a repeat auction (docs/witnesses.md §5).
+
+    With one bidder admitted there is nobody to compete with, so the falling price is no market's verdict: the lot
+    fails under the rule `fail`, and under `sell_at_start` it goes only to an acceptance at the starting price
+    (the bidder's own offer; the platform never charges more than the limit a bidder signed for).
     """
     if acceptance is None and taken_late:
         return Outcome(None, None, None, None, "the only acceptance was witnessed after the close")
     if acceptance is None:
         return Outcome(None, None, None, None, "nobody accepted before the floor")
+    if admitted <= 1:
+        if not sell_single_at_start:
+            return Outcome(None, None, None, None, SINGLE_FAILS)
+        if not reaches_starting_price(acceptance.amount, starting_price):
+            return Outcome(None, None, None, None, SINGLE_BELOW_START)
+        return Outcome(acceptance.bidder, acceptance.amount, None, None, SINGLE_SOLD)
     return Outcome(acceptance.bidder, acceptance.amount, None, None, "first to accept")

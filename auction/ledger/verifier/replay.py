@@ -51,6 +51,13 @@ from auction.ledger.verifier.municipal_rules import (
 )
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.running_rules import (
+    UNREVIEWED_REASON,
+    cancellation_breach,
+    is_official,
+    order_problem,
+    undecided,
+)
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
 from auction.ledger.verifier.witness_policy import WITNESS_POLICY_FIELDS, WITNESS_POLICY_KIND, witness_policy_problem
 from auction.ledger.verifier.witnessing import Witnessing
@@ -115,7 +122,7 @@ Fields = tuple[frozenset[str], frozenset[str]]
 PAYLOAD_FIELDS: dict[str, Fields] = {
     "lot.published": (frozenset({"version", "municipality", "terms"}), frozenset({"sealed", "repeat_of"})),
     "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
-    "lot.cancelled": (frozenset({"reason", "was"}), frozenset()),
+    "lot.cancelled": (frozenset({"reason", "was", "requested_by", "confirmed_by", "order"}), frozenset()),
     "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
     "bidder.key.added": (frozenset({"bidder", "key", "signed"}), frozenset()),
     "bidder.key.replaced": (frozenset({"bidder", "key", "reason", "signed"}), frozenset()),
@@ -424,6 +431,8 @@ class _Lot:
     # Every municipality's rules as last recorded on the platform chain (shared by all lots, in index order).
     municipal_rules: dict[int, MunicipalRules] = field(default_factory=dict)
     municipality: int = 0
+    # The system rejects unreviewed applications only at the opening: once it starts, auction.opened must follow.
+    rejecting_unreviewed: bool = False
 
     # -- driver --
 
@@ -451,6 +460,12 @@ class _Lot:
                 f"the bid.placed at index {bid_index} moves the close to {_t(close)} by the soft-close rule, "
                 f"but it is followed by {kind}, not auction.extended"
             )
+        if self.rejecting_unreviewed and not (
+            kind == "auction.opened" or (kind == "application.rejected" and body.actor == SYSTEM)
+        ):
+            raise _Violation(
+                f"{kind} after the system rejected unreviewed applications: auction.opened must follow them"
+            )
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise _Violation(f"{kind} is not a lot entry kind of docs/ledger-entries.md")
@@ -467,7 +482,10 @@ class _Lot:
         actor, kind = body.actor, body.kind
         # The scheduler opens a sealed lot by itself once k shares are in; anyone could, the shares being public.
         opened_by_system = kind == "sealed.opened" and actor == SYSTEM
-        if kind in OFFICIAL_KINDS and OFFICIAL_RE.fullmatch(actor) is None and not opened_by_system:
+        # ... and rejects, at the opening, every application nobody reviewed (running_rules.py).
+        rejected_by_system = kind == "application.rejected" and actor == SYSTEM
+        by_system = opened_by_system or rejected_by_system
+        if kind in OFFICIAL_KINDS and OFFICIAL_RE.fullmatch(actor) is None and not by_system:
             raise _Violation(f"actor {actor!r} is not an officer or admin")
         if kind in SYSTEM_KINDS and actor != SYSTEM:
             raise _Violation(f"actor {actor!r} is not {SYSTEM}")
@@ -589,11 +607,55 @@ class _Lot:
         if self.phase in (OFFERED, LAPSING):
             raise _Violation("lot.cancelled after award.made: a lot is cancelled only before its award")
         self._require(body, PUBLISHED, BIDDING, CLOSED)
-        _str(body.payload, "reason")
-        was = _str(body.payload, "was")
+        payload = body.payload
+        _str(payload, "reason")
+        was = _str(payload, "was")
         if was != self.phase:
             raise _Violation(f"lot.cancelled says the lot was {was!r}, but the chain shows it {self.phase!r}")
+        requested_by, confirmed_by = payload["requested_by"], payload["confirmed_by"]
+        for name, actor in (("requested_by", requested_by), ("confirmed_by", confirmed_by)):
+            if not is_official(actor):
+                raise _Violation(f"lot.cancelled {name} {actor!r} is not an officer or admin")
+        if body.actor != confirmed_by:
+            raise _Violation(f"lot.cancelled actor {body.actor!r} is not its confirmed_by {confirmed_by!r}")
+        order = payload["order"]
+        if order is not None and (problem := order_problem(order)) is not None:
+            raise _Violation(f"lot.cancelled {problem}")
+        lockout = self._rules().cancel_lockout_hours
+        closes_at = self._close_for_cancel()
+        breach = cancellation_breach(
+            requested_by=requested_by,
+            confirmed_by=confirmed_by,
+            has_order=order is not None,
+            at=body.at_datetime,
+            closes_at=closes_at,
+            lockout_hours=lockout,
+        )
+        if breach is not None and breach.code == "cancel.same_official":
+            raise _Violation(f"lot.cancelled requested and confirmed by the same {confirmed_by}: two officials must")
+        if breach is not None:
+            raise _Violation(
+                f"lot.cancelled at {body.at} without an order, within {lockout} h of the close {_t(closes_at)}"
+            )
         self.phase = CANCELLED
+
+    def _rules(self) -> MunicipalRules:
+        """The lot's municipality's rules in force (last recorded on the platform chain; else the defaults)."""
+        return self.municipal_rules.get(self.municipality, DEFAULT_RULES)
+
+    def _close_for_cancel(self) -> datetime:
+        """The close the cancellation lockout counts back from: the running close once bidding opened (after any
+        extension), else the one the terms give."""
+        if self.closes_at is not None:
+            return self.closes_at
+        terms = self._need_terms()
+        if terms.format == DESCENDING:
+            assert terms.floor_price is not None
+            assert terms.price_interval is not None
+            return rules.dutch_closes_at(
+                terms.starting_price, terms.bid_step, terms.floor_price, terms.bidding_opens_at, terms.price_interval
+            )
+        return terms.bidding_closes_at
 
     # -- participation --
 
@@ -647,13 +709,29 @@ class _Lot:
 
     def rejected_(self, index: int, body: Body) -> None:
         bidder = self._reviewable(body)
-        _str(body.payload, "reason")
+        reason = _str(body.payload, "reason")
+        if body.actor == SYSTEM:
+            # The system decides only what nobody reviewed, only at the opening, and says so.
+            if self.phase != PUBLISHED:
+                raise _Violation("application.rejected by the system after auction.opened")
+            opens = self._need_terms().bidding_opens_at
+            if body.at_datetime < opens:
+                raise _Violation(
+                    f"application.rejected by the system at {body.at}, before terms.bidding_opens_at {_t(opens)}"
+                )
+            if reason != UNREVIEWED_REASON:
+                raise _Violation(f"application.rejected by the system gives {reason!r}, not {UNREVIEWED_REASON!r}")
+            self.rejecting_unreviewed = True
         self.rejected.add(bidder)
 
     # -- the auction --
 
     def opened(self, index: int, body: Body) -> None:
         self._require(body, PUBLISHED)
+        left = undecided(self.applied, self.approved, self.rejected)
+        if left:
+            raise _Violation(f"auction.opened with undecided applications of {left}: each must be decided first")
+        self.rejecting_unreviewed = False
         terms, payload, at = self._need_terms(), body.payload, body.at_datetime
         if at < terms.bidding_opens_at:
             raise _Violation(f"auction.opened at {body.at} before terms.bidding_opens_at {_t(terms.bidding_opens_at)}")
@@ -967,7 +1045,14 @@ class _Lot:
         terms = self._need_terms()
         if terms.format == DESCENDING:
             acceptance = self.acceptance
-            return rules.decide_descending(acceptance, taken_late=self.late_acceptance), int(acceptance is not None)
+            outcome = rules.decide_descending(
+                acceptance,
+                taken_late=self.late_acceptance,
+                admitted=len(self.approved),
+                starting_price=terms.starting_price,
+                sell_single_at_start=terms.sell_single_at_start,
+            )
+            return outcome, int(acceptance is not None)
         if terms.format == SEALED:
             if self.amounts is None:
                 if self.standing:
@@ -982,7 +1067,10 @@ class _Lot:
         else:
             placed = self.placed
         outcome = rules.decide_highest(
-            placed, starting_price=terms.starting_price, sell_single_at_start=terms.sell_single_at_start
+            placed,
+            starting_price=terms.starting_price,
+            sell_single_at_start=terms.sell_single_at_start,
+            admitted=len(self.approved),
         )
         return outcome, len(placed)
 

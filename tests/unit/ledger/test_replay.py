@@ -21,9 +21,11 @@ from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.cli import main as verifier_main
 from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, make_body, make_leaf, parse_leaf
 from auction.ledger.verifier.merkle import CompactRange, hash_leaf
+from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
 from auction.ledger.verifier.note import Checkpoint, format_vkey, sign_checkpoint
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.report import Finding
+from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, ciphertext_hash, decrypt_bid, encrypt_bid
 from tests.kit.policy import write_policy
 
@@ -445,10 +447,11 @@ def failed_auction(lot: int = 4) -> Script:
 
 
 def single_fail_auction(lot: int = 5) -> Script:
+    """One bidder admitted, and the lot's rule is to fail: their bid wins nothing."""
     s = Script(lot, single_participant_rule="fail")
     s.publish()
-    s.admit(b(1), b(2))
-    s.open(2)
+    s.admit(b(1))
+    s.open(1)
     s.bid(b(1), 110_000_00, OPENS + MIN)
     s.close(CLOSES + SEC, CLOSES, 1)
     s.fail(CLOSES + 2 * SEC, "a single participant and the lot's rule is to fail", bid_count=1)
@@ -456,14 +459,14 @@ def single_fail_auction(lot: int = 5) -> Script:
 
 
 def single_sell_auction(lot: int = 6) -> Script:
-    """A lease whose only bidder gets it at the starting price."""
+    """A lease whose only admitted bidder gets it at their own offer, above the starting price."""
     s = Script(lot, single_participant_rule="sell_at_start", deal="lease", lease_term_months=24, rent_period="month")
     s.publish()
     s.admit(b(1))
     s.open(1)
     s.bid(b(1), 110_000_00, OPENS + MIN)
     s.close(CLOSES + SEC, CLOSES, 1)
-    s.award(CLOSES + 2 * SEC, b(1), 100_000_00, bid_count=1, reason="single participant sold at the starting price")
+    s.award(CLOSES + 2 * SEC, b(1), 110_000_00, bid_count=1, reason=rules.SINGLE_SOLD)
     s.sign(b(1), CLOSES + DAY)
     return s
 
@@ -494,8 +497,47 @@ def cancelled_auction(lot: int = 8) -> Script:
     s.admit(b(1))
     s.open(1)
     s.bid(b(1), 100_000_00, OPENS + MIN)
-    s.add("lot.cancelled", OPENS + timedelta(hours=1), {"reason": "Court order", "was": "bidding"}, OFFICER)
+    s.add("lot.cancelled", OPENS + timedelta(hours=1), cancel_payload("bidding", order=ORDER), OFFICER, mark="cancel")
     return s
+
+
+def two_admitted_one_bids_auction(lot: int = 9) -> Script:
+    """Two bidders admitted, one bids: there was competition, so the single-participant rule does not apply."""
+    s = Script(lot, single_participant_rule="fail")
+    s.publish()
+    s.admit(b(1), b(2))
+    s.open(2)
+    s.bid(b(1), 110_000_00, OPENS + MIN)
+    s.close(CLOSES + SEC, CLOSES, 1)
+    s.award(CLOSES + 2 * SEC, b(1), 110_000_00, bid_count=1)
+    return s
+
+
+def unreviewed_rejected_auction(lot: int = 10) -> Script:
+    """One application nobody reviewed: the system rejects it at the opening, right before auction.opened."""
+    s = Script(lot)
+    s.publish()
+    s.admit(b(1), b(2))
+    s.apply(b(3), T0 + 2 * DAY)
+    s.add("application.rejected", OPENS, {"bidder": b(3), "reason": UNREVIEWED_REASON}, mark="unreviewed")
+    s.open(2)
+    return s
+
+
+def cancelled_early_auction(lot: int = 12) -> Script:
+    """Cancelled while published, days before the close: two officers, no order needed."""
+    s = Script(lot)
+    s.publish()
+    s.admit(b(1))
+    s.add("lot.cancelled", T0 + 2 * DAY, cancel_payload("published"), OFFICER, mark="cancel")
+    return s
+
+
+ORDER = {"number": "17-r", "date": "2026-06-09", "issued_by": "Tokmok city court", "sha256": "ab" * 32}
+
+
+def cancel_payload(was: str, *, order: dict[str, str] | None = None, requested_by: str = "officer:2") -> dict[str, Any]:
+    return {"reason": "Court order", "was": was, "requested_by": requested_by, "confirmed_by": OFFICER, "order": order}
 
 
 SCENARIOS = [
@@ -507,6 +549,9 @@ SCENARIOS = [
     single_sell_auction,
     outage_auction,
     cancelled_auction,
+    two_admitted_one_bids_auction,
+    unreviewed_rejected_auction,
+    cancelled_early_auction,
 ]
 
 
@@ -704,11 +749,11 @@ def test_an_award_made_when_the_rules_fail_the_lot() -> None:
     s = single_fail_auction()
     i = s.marks["failed"]
     s.entries = s.entries[:i]
-    s.award(CLOSES + 2 * SEC, b(1), 100_000_00, bid_count=1, reason="single participant sold at the starting price")
+    s.award(CLOSES + 2 * SEC, b(1), 110_000_00, bid_count=1, reason=rules.SINGLE_SOLD)
     assert replay(s.leaves()) == finding(
         s,
         i,
-        f"award.made winner {b(1)} price 10000000 but the bids give no winner "
+        f"award.made winner {b(1)} price 11000000 but the bids give no winner "
         "(a single participant and the lot's rule is to fail)",
     )
 
@@ -718,15 +763,25 @@ def test_a_failure_when_the_bids_give_a_winner() -> None:
     i = s.marks["award"]
     s.entries = s.entries[:i]
     s.fail(CLOSES + 2 * SEC, "no bids", bid_count=0)
-    assert replay(s.leaves()) == finding(s, i, f"award.failed but the bids give winner {b(1)} price 10000000")
+    assert replay(s.leaves()) == finding(s, i, f"award.failed but the bids give winner {b(1)} price 11000000")
 
 
-def test_a_single_participant_sold_at_the_bid_instead_of_the_starting_price() -> None:
+def test_a_single_participant_sold_at_the_starting_price_instead_of_their_own_offer() -> None:
+    """The issue's case: 110,000 offered by the only admitted bidder, sold at 100,000."""
     s = single_sell_auction()
-    leaves = build(tampered(s, "award", price=110_000_00))
+    leaves = build(tampered(s, "award", price=100_000_00))
     assert replay(leaves) == finding(
-        s, s.marks["award"], f"award.made winner {b(1)} price 11000000 but the bids give winner {b(1)} price 10000000"
+        s, s.marks["award"], f"award.made winner {b(1)} price 10000000 but the bids give winner {b(1)} price 11000000"
     )
+
+
+def test_two_admitted_and_one_bid_is_no_single_participant() -> None:
+    """Failing the lot "for a single participant" when two were admitted is a finding: competition was open."""
+    s = two_admitted_one_bids_auction()
+    i = s.marks["award"]
+    s.entries = s.entries[:i]
+    s.fail(CLOSES + 2 * SEC, rules.SINGLE_FAILS, bid_count=1)
+    assert replay(s.leaves()) == finding(s, i, f"award.failed but the bids give winner {b(1)} price 11000000")
 
 
 def test_a_lease_award_with_other_lease_terms() -> None:
@@ -898,7 +953,7 @@ def test_a_cancellation_after_the_award() -> None:
     s = open_auction()
     entries = list(s.entries)
     i = s.marks["award"] + 1
-    entries.insert(i, Entry("lot.cancelled", s.lot, AWARD_AT, OFFICER, {"reason": "Court order", "was": "awarded"}))
+    entries.insert(i, Entry("lot.cancelled", s.lot, AWARD_AT, OFFICER, cancel_payload("awarded", order=ORDER)))
     assert replay(build(entries)) == [
         Finding(i, "lot 1, lot.cancelled: lot.cancelled after award.made: a lot is cancelled only before its award")
     ]
@@ -1220,7 +1275,8 @@ def test_an_opening_that_does_not_name_the_bids_below_the_starting_price() -> No
     )
 
 
-def test_one_sealed_bid_below_the_starting_price_leaves_a_single_participant() -> None:
+def test_one_sealed_bid_below_the_starting_price_leaves_one_bid_of_two_admitted() -> None:
+    """Two were admitted, so the bid at the starting price wins as in any contest: no single-participant rule."""
     s = Script(11, format="sealed_bid")
     s.publish(sealed=True)
     s.admit(b(1), b(2))
@@ -1229,7 +1285,7 @@ def test_one_sealed_bid_below_the_starting_price_leaves_a_single_participant() -
     s.seal(b(2), 100_000_00, OPENS + 10 * MIN)
     s.close(CLOSES + SEC, CLOSES, 2)
     s.open_sealed(CLOSES + timedelta(hours=1), below_starting_price=(b(1),))
-    s.fail(CLOSES + timedelta(hours=1), "a single participant and the lot's rule is to fail", bid_count=1)
+    s.award(CLOSES + timedelta(hours=1), b(2), 100_000_00, bid_count=1)
     assert replay(s.leaves()) == []
 
 
@@ -1281,9 +1337,10 @@ def late_admission(at: datetime, *, before_opening: bool) -> tuple[Script, int]:
 
 
 def test_an_approval_after_bidding_opened() -> None:
+    """The application was still undecided when bidding opened: the opening itself is the finding."""
     s, i = late_admission(OPENS + 5 * MIN, before_opening=False)
     assert replay(s.leaves()) == finding(
-        s, i, "deposit.confirmed after auction.opened: admission closes when bidding opens"
+        s, i - 1, f"auction.opened with undecided applications of {[b(5)]}: each must be decided first"
     )
 
 
@@ -1309,25 +1366,93 @@ def test_an_approval_alone_after_bidding_opened() -> None:
     entries.insert(j, Entry("application.approved", s.lot, OPENS + MIN, OFFICER, {"bidder": b(5)}))
     assert replay(build(entries)) == [
         Finding(
-            j,
-            "lot 1, application.approved: application.approved after auction.opened: "
-            "admission closes when bidding opens",
+            j - 1,
+            f"lot 1, auction.opened: auction.opened with undecided applications of {[b(5)]}: "
+            "each must be decided first",
         )
     ]
 
 
-def test_a_rejection_after_bidding_opened_is_allowed() -> None:
-    """Turning down a pending application admits nobody, so it may still happen while bidding is open."""
+def with_unreviewed(position: str = "opened") -> tuple[Script, list[Entry]]:
+    """open_auction with b5 applying in time, and nobody reviewing the application."""
     s = open_auction()
     entries = list(s.entries)
     entries.insert(
-        s.marks["opened"], Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)})
+        s.marks[position], Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)})
     )
-    entries.insert(
-        s.marks["opened"] + 2,
-        Entry("application.rejected", s.lot, OPENS, OFFICER, {"bidder": b(5), "reason": "Late deposit."}),
-    )
+    return s, entries
+
+
+def test_an_opening_with_an_undecided_application() -> None:
+    """The issue's hole: an application left pending is forgotten, not decided. The opening is the finding."""
+    s, entries = with_unreviewed()
+    i = s.marks["opened"] + 1
+    assert replay(build(entries)) == [
+        Finding(
+            i,
+            f"lot 1, auction.opened: auction.opened with undecided applications of {[b(5)]}: "
+            "each must be decided first",
+        )
+    ]
+
+
+def test_an_officers_rejection_before_the_opening_decides_it() -> None:
+    s, entries = with_unreviewed()
+    rejection = Entry("application.rejected", s.lot, T0 + 4 * DAY, OFFICER, {"bidder": b(5), "reason": "No deposit."})
+    entries.insert(s.marks["opened"] + 1, rejection)
     assert replay(build(entries)) == []
+
+
+def system_rejection(lot: int, at: datetime = OPENS, reason: str = UNREVIEWED_REASON) -> Entry:
+    return Entry("application.rejected", lot, at, SYSTEM, {"bidder": b(5), "reason": reason})
+
+
+def test_the_system_rejects_the_unreviewed_application_at_the_opening() -> None:
+    s, entries = with_unreviewed()
+    entries.insert(s.marks["opened"] + 1, system_rejection(s.lot))
+    assert replay(build(entries)) == []
+
+
+def test_the_system_rejects_before_the_opening_time() -> None:
+    s, entries = with_unreviewed()
+    i = s.marks["opened"] + 1
+    entries.insert(i, system_rejection(s.lot, OPENS - SEC))
+    assert replay(build(entries)) == [
+        Finding(
+            i,
+            "lot 1, application.rejected: application.rejected by the system at 2026-06-09T05:59:59.000000Z, "
+            "before terms.bidding_opens_at 2026-06-09T06:00:00.000000Z",
+        )
+    ]
+
+
+def test_the_system_rejects_with_another_reason() -> None:
+    s, entries = with_unreviewed()
+    i = s.marks["opened"] + 1
+    entries.insert(i, system_rejection(s.lot, reason="Suspicious."))
+    assert replay(build(entries)) == [
+        Finding(
+            i,
+            f"lot 1, application.rejected: application.rejected by the system gives 'Suspicious.', "
+            f"not {UNREVIEWED_REASON!r}",
+        )
+    ]
+
+
+def test_the_system_rejection_not_followed_by_the_opening() -> None:
+    """The system decides only at the opening: anything but auction.opened after its rejections is a finding."""
+    s, entries = with_unreviewed()
+    i = s.marks["opened"] + 1
+    entries.insert(i, system_rejection(s.lot))
+    late = Entry("deposit.confirmed", s.lot, OPENS, OFFICER, {"bidder": b(1), "bank_reference": "KICB-late"})
+    entries.insert(i + 1, late)
+    assert replay(build(entries)) == [
+        Finding(
+            i + 1,
+            "lot 1, deposit.confirmed: deposit.confirmed after the system rejected unreviewed applications: "
+            "auction.opened must follow them",
+        )
+    ]
 
 
 def test_an_unknown_kind_on_the_platform_chain() -> None:
@@ -1489,3 +1614,92 @@ def test_a_dutch_acceptance_above_its_limit_and_a_signature_for_another_price() 
     assert replay(build(entries)) == finding(
         t2, t2.marks["signed"], "award.signed price 13000000 but the lot is offered at 12500000"
     )
+
+
+# --- cancellation by two officials, and the lockout before the close (issue 11) --------------------------------
+
+
+def cancel_findings(s: Script, **payload: Any) -> list[Finding]:
+    return replay(build(tampered(s, "cancel", **payload)))
+
+
+def test_a_cancellation_asked_and_confirmed_by_the_same_officer() -> None:
+    s = cancelled_early_auction()
+    assert cancel_findings(s, requested_by=OFFICER) == finding(
+        s,
+        s.marks["cancel"],
+        f"lot.cancelled requested and confirmed by the same {OFFICER}: two officials must",
+    )
+
+
+def test_a_cancellation_in_the_last_24_hours_without_an_order() -> None:
+    """Bidding runs (3 h before the close): without a recorded order the cancellation is a finding."""
+    s = cancelled_auction()
+    assert cancel_findings(s, order=None) == finding(
+        s,
+        s.marks["cancel"],
+        "lot.cancelled at 2026-06-09T07:00:00.000000Z without an order, within 24 h of the close "
+        "2026-06-09T09:00:00.000000Z",
+    )
+
+
+def test_a_published_lot_cancelled_inside_the_lockout_without_an_order() -> None:
+    s = Script(12)
+    s.publish()
+    s.add("lot.cancelled", CLOSES - 23 * timedelta(hours=1), cancel_payload("published"), OFFICER, mark="cancel")
+    assert replay(s.leaves()) == finding(
+        s,
+        s.marks["cancel"],
+        "lot.cancelled at 2026-06-08T10:00:00.000000Z without an order, within 24 h of the close "
+        "2026-06-09T09:00:00.000000Z",
+    )
+
+
+def test_the_lockout_is_the_municipalitys_rule_in_force() -> None:
+    """A municipality whose rules set a 1-hour lockout may cancel 2 hours before the close without an order."""
+    s = cancelled_auction()
+    rules_entry = Entry(
+        "municipality.rules",
+        None,
+        T0,
+        "admin:1",
+        {"municipality": 7, "code": "tokmok", "rules": {**DEFAULT_RULES.payload(), "cancel_lockout_hours": 1}},
+    )
+    assert replay(build([rules_entry, *tampered(s, "cancel", order=None)])) == []
+
+
+def test_a_cancellation_whose_actor_is_not_the_confirming_official() -> None:
+    s = cancelled_early_auction()
+    assert cancel_findings(s, confirmed_by="officer:3") == finding(
+        s, s.marks["cancel"], "lot.cancelled actor 'officer:1' is not its confirmed_by 'officer:3'"
+    )
+
+
+@pytest.mark.parametrize("who", [SYSTEM, f"bidder:{b(1)}", "officer:x"])
+def test_a_cancellation_requested_by_someone_not_an_official(who: str) -> None:
+    s = cancelled_early_auction()
+    assert cancel_findings(s, requested_by=who) == finding(
+        s, s.marks["cancel"], f"lot.cancelled requested_by {who!r} is not an officer or admin"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"sha256": "AB" * 32}, "order sha256 must be 64 lower-case hex digits"),
+        ({"date": "09.06.2026"}, "order date '09.06.2026' is not a date written YYYY-MM-DD"),
+        ({"number": ""}, "order number must be a trimmed text of 1 to 200 characters"),
+    ],
+)
+def test_a_cancellation_with_a_malformed_order(change: dict[str, str], problem: str) -> None:
+    s = cancelled_auction()
+    assert cancel_findings(s, order={**ORDER, **change}) == finding(s, s.marks["cancel"], f"lot.cancelled {problem}")
+
+
+def test_a_cancellation_naming_only_a_reason() -> None:
+    """The one-official cancellation of before issue 11 no longer passes: who asked and who confirmed are needed."""
+    s = cancelled_early_auction()
+    entries = list(s.entries)
+    i = s.marks["cancel"]
+    entries[i] = replace(entries[i], payload={"reason": "Court order", "was": "published"})
+    assert replay(build(entries)) == finding(s, i, "payload misses fields ['confirmed_by', 'order', 'requested_by']")

@@ -53,9 +53,13 @@ ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
     },
     SingleParticipantRule: {
         SingleParticipantRule.FAIL: N_("The auction does not take place"),
-        SingleParticipantRule.SELL_AT_START: N_("Sold to them at the starting price"),
+        SingleParticipantRule.SELL_AT_START: N_("Sold to them at their own offer, at least the starting price"),
     },
-    FileKind: {FileKind.DOCUMENT: N_("Document (PDF)"), FileKind.PHOTO: N_("Photo (JPEG or PNG)")},
+    FileKind: {
+        FileKind.DOCUMENT: N_("Document (PDF)"),
+        FileKind.PHOTO: N_("Photo (JPEG or PNG)"),
+        FileKind.ORDER: N_("Cancellation order (PDF)"),
+    },
     Role: {
         Role.BIDDER: N_("Bidder"),
         Role.OFFICER: N_("Municipal officer"),
