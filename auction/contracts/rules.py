@@ -102,7 +102,6 @@ def deposit_positions(
     positions = []
     for pseudonym in deposited:
         fact = by_bidder.get(pseudonym)
-        since: datetime | None = result_at
         if result_at is None:
             positions.append(DepositPosition(pseudonym, DepositFate.PENDING))
             continue
@@ -116,6 +115,8 @@ def deposit_positions(
             if fact.status == "awaiting_signature" or signed is None:
                 positions.append(DepositPosition(pseudonym, DepositFate.HELD))
                 continue
+        since = result_at
+        if fact is not None and signed is not None:
             since = signed.decided_at or result_at  # a reserve released by the winner's signature
         due_on = bishkek_date(since) + timedelta(days=refund_days)
         if pseudonym in refunded:

@@ -15,7 +15,7 @@ from auction.accounts.permissions import require_lot_manager
 from auction.clock import Clock
 from auction.contracts.models import Contract, ContractPayment, InstalmentPlan
 from auction.contracts.rules import LineState, LineStatus, arrears, line_states
-from auction.errors import Conflict, InvalidInput, NotFound
+from auction.errors import Conflict, InvalidInput
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.settlement import (
@@ -117,7 +117,9 @@ class ContractService:
     async def preview(self, lot: Lot, price: int) -> list[dict[str, Any]]:
         """The schedule a signature now would conclude, for the winner to read before signing."""
         rules = await self.rules_of(lot)
-        _, schedule = contract_schedule(terms_of(lot, price), self.clock.now(), rules, await self.instalments_of(lot, rules))
+        _, schedule = contract_schedule(
+            terms_of(lot, price), self.clock.now(), rules, await self.instalments_of(lot, rules)
+        )
         return schedule
 
     async def conclude(self, lot: Lot, bidder_id: int, pseudonym: str, price: int, at: datetime) -> Contract:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.deposits import DepositService
@@ -24,8 +25,8 @@ from tests.kit.drive import Drive
 from tests.kit.world import World
 
 
-async def as_user(session: object, world: World, who: str) -> User:
-    user = await session.get(User, world.user_ids[who])  # type: ignore[attr-defined]
+async def as_user(session: AsyncSession, world: World, who: str) -> User:
+    user = await session.get(User, world.user_ids[who])
     assert user is not None
     return user
 

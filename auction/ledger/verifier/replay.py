@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
-from auction.ledger.verifier import dkg
+from auction.ledger.verifier import dkg, settlement
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
@@ -52,7 +52,6 @@ from auction.ledger.verifier.municipal_rules import (
 )
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
-from auction.ledger.verifier import settlement
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, decrypt_bid, ephemeral_of
 from auction.ledger.verifier.witness_policy import WITNESS_POLICY_FIELDS, WITNESS_POLICY_KIND, witness_policy_problem
 from auction.ledger.verifier.witnessing import Witnessing
@@ -1189,9 +1188,7 @@ class _Lot:
         elif self.ended_by == "award.signed" and self.offered is not None:
             kept = {self.offered}
         deposit = _int(self._need_terms().raw, "deposit", "terms", low=0)
-        self._settle(
-            lambda: self.book.refund(body.payload, deposited=self.deposited, kept=kept, deposit=deposit)
-        )
+        self._settle(lambda: self.book.refund(body.payload, deposited=self.deposited, kept=kept, deposit=deposit))
 
     def deposit_forfeited(self, index: int, body: Body) -> None:
         self._require(body, LAPSING)

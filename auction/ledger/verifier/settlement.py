@@ -5,7 +5,7 @@ replay recomputes it from the lot's terms, the signed price and the municipality
 
 - a sale: the price less the winner's deposit (credited), due `payment_days` after signing, or split into
   `instalments` (1 to the rules' `max_instalments`) equal parts, the first carrying the odd tyiyn, instalment k
-  due k × `payment_days` days after signing;
+  due k * `payment_days` days after signing;
 - a lease: the award price is the rent per period; the lease begins the day after signing (Bishkek date), and each
   period's rent is due on its first day; the rent rises by `indexation_percent` compounded at the start of every
   lease year (integer tyiyn, rounded down); a last period cut short by the term pays its share of months (rounded
@@ -84,7 +84,7 @@ def rent_schedule(
 ) -> list[tuple[date, int]]:
     """One (due date, rent) per period of the lease term, the first due on `first_due`.
 
-    Period k (0-based) begins `k × months per period` after `first_due` and is due that day; its rent is the
+    Period k (0-based) begins `k * months per period` after `first_due` and is due that day; its rent is the
     price raised by `indexation_percent` once for every full lease year before the period begins (compounded,
     rounded down to the tyiyn); a last period the term cuts short pays its months' share, rounded down.
     """
@@ -102,7 +102,7 @@ def rent_schedule(
 
 
 def sale_schedule(amount_due: int, signed_on: date, payment_days: int, instalments: int) -> list[tuple[date, int]]:
-    """`amount_due` in `instalments` equal parts (the first takes the odd tyiyn), part k due k × `payment_days`
+    """`amount_due` in `instalments` equal parts (the first takes the odd tyiyn), part k due k * `payment_days`
     days after signing; nothing is due when the deposit covered the price."""
     if instalments < 1:
         raise ValueError("at least one instalment")

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from auction.contracts.rules import AwardFact, DepositFate, LineStatus, arrears, deposit_positions, line_states
+from auction.contracts.rules import (
+    AwardFact,
+    DepositFate,
+    DepositPosition,
+    LineStatus,
+    arrears,
+    deposit_positions,
+    line_states,
+)
 from auction.contracts.schedule import rent_schedule
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.settlement import (
@@ -76,9 +84,7 @@ def test_a_sale_cannot_be_split_beyond_the_rules() -> None:
 
 
 def test_a_lease_contract_starts_the_day_after_signing_and_credits_the_deposit_to_the_first_rent() -> None:
-    terms = ContractTerms(
-        deal="lease", price=4_000_00, deposit=5_000_00, rent_period="month", lease_term_months=3
-    )
+    terms = ContractTerms(deal="lease", price=4_000_00, deposit=5_000_00, rent_period="month", lease_term_months=3)
     credited, schedule = contract_schedule(terms, SIGNED_AT, MunicipalRules(), None)
     assert credited == 5_000_00
     assert schedule == [
@@ -108,7 +114,9 @@ def test_a_line_is_overdue_from_the_day_after_its_due_date_until_paid_in_full() 
 RESULT = datetime(2026, 6, 9, 10, 0, tzinfo=UTC)  # 16:00 in Bishkek, 9 June
 
 
-def positions(awards: list[AwardFact], *, refunded: set[str] = frozenset(), today: date = date(2026, 6, 12)) -> dict:
+def positions(
+    awards: list[AwardFact], *, refunded: frozenset[str] = frozenset(), today: date = date(2026, 6, 12)
+) -> dict[str, DepositPosition]:
     deposited = ["b1", "b2", "b3", "b4"]
     return {p.pseudonym: p for p in deposit_positions(deposited, RESULT, awards, refunded, 5, today)}
 
@@ -125,7 +133,9 @@ def test_refunds_are_owed_to_non_winners_within_the_refund_days_of_the_result() 
 def test_the_runner_up_is_owed_from_the_winners_signature_and_the_winner_is_credited() -> None:
     signed = datetime(2026, 6, 12, 5, 0, tzinfo=UTC)
     result = positions(
-        [AwardFact("b1", "signed", signed), AwardFact("b2", "reserve", None)], refunded={"b3"}, today=date(2026, 6, 20)
+        [AwardFact("b1", "signed", signed), AwardFact("b2", "reserve", None)],
+        refunded=frozenset({"b3"}),
+        today=date(2026, 6, 20),
     )
     assert result["b1"].fate == DepositFate.CREDITED
     assert (result["b2"].fate, result["b2"].due_on, result["b2"].overdue) == (DepositFate.OWED, date(2026, 6, 17), True)

@@ -28,7 +28,9 @@ from tests.unit.ledger.test_replay import (
 COMMITMENT = "ab" * 32
 
 
-def contract(s: Script, bidder: str, at: datetime, rules: MunicipalRules = DEFAULT_RULES, instalments: int = 1) -> Script:
+def contract(
+    s: Script, bidder: str, at: datetime, rules: MunicipalRules = DEFAULT_RULES, instalments: int = 1
+) -> Script:
     terms = s.terms
     deal = ContractTerms(
         deal=terms["deal"],
