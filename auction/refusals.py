@@ -200,6 +200,21 @@ REFUSALS: Mapping[str, str] = {
     "award.sign_deadline_passed": N_("The signing deadline has passed; the award has lapsed."),
     "award.none_waiting": N_("This lot has no award waiting for a signature."),
     "award.sealed_bids_unopened": N_("The commission has not opened the sealed bids yet."),
+    # After the award: contracts, payments, deposit refunds.
+    "contract.instalments_sale_only": N_("Only a sale is paid in instalments; a lease follows its rent schedule."),
+    "contract.instalments_closed": N_("The lot is %(state)s or its contract is concluded; the instalments are fixed."),
+    "contract.instalments_out_of_range": N_(
+        "Choose from 1 to %(most)s instalments, as the municipality's rules allow."
+    ),
+    "payment.no_contract": N_("The lot has no concluded contract to record a payment against."),
+    "payment.line_unknown": N_("The contract's schedule has no line %(number)s."),
+    "payment.amount_invalid": N_("A payment must be a positive amount."),
+    "payment.more_than_owed": N_("That is more than the line still owes (%(owed_tyiyn)s)."),
+    "payment.date_invalid": N_("The payment date must be between the signing (%(signed_on)s) and today."),
+    "payment.reference_invalid": N_("Give the bank's payment reference (3 to 100 characters)."),
+    "contract.municipality_required": N_("Choose a municipality to list its arrears."),
+    "refund.no_deposit": N_("This bidder's deposit was never confirmed; there is nothing to refund."),
+    "refund.not_owed": N_("This deposit is not owed back: it is %(fate)s."),
     # The sealed-bid commission.
     "commission.lot_not_sealed": N_("Only a sealed-bid lot has a commission; publish this lot normally."),
     "commission.already_published": N_("The lot is %(state)s; it cannot be published again."),

@@ -48,6 +48,7 @@ from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
+from web.contracts.pages import ContractPages
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
 from web.lib import deps
@@ -85,6 +86,7 @@ PAGES = Router(
         OfficerConsole,
         OfficerAuctionPages,
         CommissionPages,
+        ContractPages,
         LedgerDesk,
     ],
     request_class=HTMXRequest,
@@ -112,6 +114,8 @@ DEPENDENCIES = {
     "auction_service": Provide(deps.provide_auction_service, sync_to_thread=False),
     "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
+    "contract_service": Provide(deps.provide_contract_service, sync_to_thread=False),
+    "deposit_service": Provide(deps.provide_deposit_service, sync_to_thread=False),
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
     "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
     "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),

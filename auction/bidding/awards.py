@@ -20,15 +20,22 @@ from auction.bidding.models import (
     CommissionCeremony,
 )
 from auction.clock import Clock, as_utc
+from auction.contracts.service import ContractService
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.settlement import DEPOSIT_FORFEITED
 from auction.lots.models import AuctionFormat, Deal, Lot, LotState, SingleParticipantRule
 from auction.lots.service import LotService
+from auction.municipalities.models import Municipality
 
-SIGNING_PERIOD = timedelta(days=5)
 SYSTEM = "system"
+# Why a lapsed offer's deposit is kept, as `deposit.forfeited` records it for people.
+FORFEIT_REASONS = {
+    "award.declined": "the winner declined to sign the contract",
+    "award.expired": "the winner did not sign the contract by the deadline",
+}
 
 
 class AwardService:
@@ -37,6 +44,13 @@ class AwardService:
         self.clock = clock
         self.ledger = ledger
         self.lots = LotService(session, clock, ledger)
+        self.contracts = ContractService(session, clock, ledger)
+
+    async def signing_period(self, lot: Lot) -> timedelta:
+        """How long an offered bidder has to sign: the municipality's `sign_days`."""
+        municipality = await self.session.get(Municipality, lot.municipality_id)
+        assert municipality is not None
+        return timedelta(days=municipality.rules_in_force().sign_days)
 
     async def decide(self, lot: Lot) -> rules.Outcome:
         """Award a closed (and, if sealed, opened) lot from its bids, or fail it; the caller holds the lot lock."""
@@ -67,7 +81,7 @@ class AwardService:
             return outcome
         assert outcome.winner is not None
         assert outcome.price is not None
-        deadline = self.clock.now() + SIGNING_PERIOD
+        deadline = self.clock.now() + await self.signing_period(lot)
         bidder_ids = {bid.pseudonym: bid for bid in await self._bid_rows(lot.id)}
         self.session.add(
             Award(
@@ -131,6 +145,8 @@ class AwardService:
         award.status = AwardStatus.SIGNED
         award.decided_at = at
         admitted = await self.ledger.record("award.signed", lot.id, f"bidder:{award.pseudonym}", payload, at=at)
+        # The signature concludes the contract, with its payment schedule, in the same transaction.
+        await self.contracts.conclude(lot, award.bidder_id, award.pseudonym, award.price, at)
         await self.session.flush()
         return award, admitted
 
@@ -187,6 +203,8 @@ class AwardService:
         now = self.clock.now()
         award.status, award.decided_at = status, now
         lapsed = await self.ledger.record(kind, lot.id, actor, payload, at=at)
+        forfeit = {"bidder": award.pseudonym, "amount": lot.deposit, "reason": FORFEIT_REASONS[kind]}
+        await self.ledger.record(DEPOSIT_FORFEITED, lot.id, SYSTEM, forfeit)
         runner = await self.session.scalar(
             select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.RESERVE)
         )
@@ -195,7 +213,7 @@ class AwardService:
             await self.session.flush()
             return None, lapsed
         runner.status = AwardStatus.AWAITING_SIGNATURE
-        runner.sign_deadline = now + SIGNING_PERIOD
+        runner.sign_deadline = now + await self.signing_period(lot)
         await self.ledger.record(
             "award.passed",
             lot.id,

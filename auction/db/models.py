@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
+from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
 from auction.db.base import Base
 from auction.ledger.models import (
     ChainHead,
@@ -28,6 +29,10 @@ __all__ = [
     "CeremonyMessage",
     "ChainHead",
     "CommissionCeremony",
+    "Contract",
+    "ContractPayment",
+    "DepositRefund",
+    "InstalmentPlan",
     "IntegratorLease",
     "LedgerEntry",
     "LoginFailure",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
 from auction.ledger.models import PendingEntry
+from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
 from auction.ledger.verifier.note import split_note
 from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.sealed import ciphertext_hash, encrypt_bid
@@ -390,7 +391,7 @@ async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
     declined = await auction.act("bidder2", "award/decline", "award.declined")
     assert declined.status_code == 200, declined.text
     assert declined.json()["passed_to"]["price"] == 100_000_00
-    clock.advance(timedelta(days=6))
+    clock.advance(timedelta(days=DEFAULT_RULES.sign_days + 1))
     await auction.tick()
     awards = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/awards")).json()
     assert [a["status"] for a in awards] == ["declined", "expired"]
@@ -398,7 +399,14 @@ async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
         e["kind"]
         for e in (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).json()["integrated"]
     ]
-    assert kinds[-4:] == ["award.declined", "award.passed", "award.expired", "award.lapsed"]
+    assert kinds[-6:] == [
+        "award.declined",
+        "deposit.forfeited",
+        "award.passed",
+        "award.expired",
+        "deposit.forfeited",
+        "award.lapsed",
+    ]
     await auction.verify(tmp_path)
 
 

@@ -75,7 +75,14 @@ async def test_open_auction_with_soft_close_and_runner_up_replays_clean(
     path, leaves = await exported(auction, tmp_path)
     kinds = kinds_of(leaves, auction.lot_id)
     assert kinds.count("auction.extended") == 2
-    assert kinds[-4:] == ["award.made", "award.declined", "award.passed", "award.signed"]
+    assert kinds[-6:] == [
+        "award.made",
+        "award.declined",
+        "deposit.forfeited",
+        "award.passed",
+        "award.signed",
+        "contract.concluded",
+    ]
     assert_replays_clean(path, leaves)
 
 

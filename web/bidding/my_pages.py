@@ -13,7 +13,9 @@ from litestar.response import Template
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
+from auction.bidding.deposits import DepositService
 from auction.bidding.keys import KeyService
+from auction.contracts.service import ContractService
 from auction.ledger.queries import LedgerReader
 from auction.settings import Settings
 from web.bidding.views import BiddingDesk
@@ -50,10 +52,17 @@ class MyPages(Controller):
 
     @get("/applications", name="my_applications")
     async def applications(
-        self, request: HTMXRequest, bidder: NamedDependency[User], bidding_desk: NamedDependency[BiddingDesk]
+        self,
+        request: HTMXRequest,
+        bidder: NamedDependency[User],
+        bidding_desk: NamedDependency[BiddingDesk],
+        contract_service: NamedDependency[ContractService],
+        deposit_service: NamedDependency[DepositService],
     ) -> Template:
         rows = await bidding_desk.applications_with_bids(bidder)
-        return render(request, "me/applications.html.jinja2", rows=rows)
+        deposits = {lot.id: await deposit_service.line_of_bidder(bidder, lot.id) for _, lot, _ in rows}
+        contracts = await contract_service.contracts_of_bidder(bidder)
+        return render(request, "me/applications.html.jinja2", rows=rows, deposits=deposits, contracts=contracts)
 
     @get("/bids", name="my_bids")
     async def bids(

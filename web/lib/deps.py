@@ -16,12 +16,14 @@ from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.cancellation import CancellationService
+from auction.bidding.deposits import DepositService
 from auction.bidding.keys import KeyService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import Applications, ParticipationService
 from auction.bidding.passkeys import PasskeyService, RelyingParty
 from auction.clock import Clock
+from auction.contracts.service import ContractService
 from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
@@ -152,6 +154,22 @@ def provide_award_service(
     ledger_writer: NamedDependency[LedgerWriter],
 ) -> AwardService:
     return AwardService(db_session, clock, ledger_writer)
+
+
+def provide_contract_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> ContractService:
+    return ContractService(db_session, clock, ledger_writer)
+
+
+def provide_deposit_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> DepositService:
+    return DepositService(db_session, clock, ledger_writer)
 
 
 def provide_sealed_lot_service(

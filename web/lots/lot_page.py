@@ -11,6 +11,7 @@ from typing import Any
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
+from auction.contracts.service import ContractService
 from auction.lots.models import FileKind, Lot
 from auction.lots.schedule import next_deadline
 from auction.lots.service import LotService
@@ -49,6 +50,8 @@ async def render_lot_page(
 ) -> Template:
     files = await lot_service.files(lot.id)
     municipality = await lot_service.municipalities.get(lot.municipality_id)
+    # The contract's schedule is public (amounts, dates, paid or overdue); its bank references are not.
+    contracts = ContractService(lot_service.session, lot_service.clock, lot_service.ledger)
     return render(
         request,
         "lots/lot.html.jinja2",
@@ -58,5 +61,6 @@ async def render_lot_page(
         municipality=municipality,
         region=await lot_service.municipalities.region_of(municipality),
         deadline=next_deadline(lot, visitor.now),
+        statement=await contracts.statement(lot.id),
         **panel_context(await desk.panel(lot, visitor), **forms),
     )

@@ -7,8 +7,10 @@ the state machine of docs/ledger-entries.md::
     lot.published -> (lot.amended)* -> application.submitted / deposit.confirmed / application.approved|rejected
       -> auction.opened -> bid.placed + auction.extended | bid.sealed / bid.withdrawn | bid.accepted
       -> auction.closed -> (sealed.share* -> sealed.opened) -> award.made | award.failed
-      -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
-    lot.cancelled at any point before the award; nothing after it.
+      -> award.signed -> contract.concluded -> payment.recorded*
+       | (award.declined | award.expired -> deposit.forfeited? -> award.passed -> ... | award.lapsed)
+    lot.cancelled at any point before the award; nothing after it but deposit refunds.
+    deposit.refunded from the result on (award.made, award.failed, lot.cancelled), once per non-winner.
 
 Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
 bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.dkg`` and ``sealed`` to check the
@@ -34,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
-from auction.ledger.verifier import dkg
+from auction.ledger.verifier import dkg, settlement
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
@@ -88,6 +90,7 @@ OFFICIAL_KINDS = frozenset(
         "sealed.opened",
         "bidder.key.replaced",
     }
+    | settlement.SETTLEMENT_OFFICIAL_KINDS
 )
 SYSTEM_KINDS = frozenset(
     {
@@ -100,6 +103,7 @@ SYSTEM_KINDS = frozenset(
         "award.passed",
         "award.lapsed",
     }
+    | settlement.SETTLEMENT_SYSTEM_KINDS
 )
 BIDDER_KINDS = frozenset(
     {
@@ -151,6 +155,8 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "award.expired": (frozenset({"bidder", "deposit"}), frozenset()),
     "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
     "award.lapsed": (frozenset({"reason"}), frozenset()),
+    # After the award: the contract, payments and deposits (auction.ledger.verifier.settlement).
+    **settlement.SETTLEMENT_FIELDS,
 }
 # The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
 # scripts each release serves (auction.ledger.verifier.release) and the witnesses (.witness_policy).
@@ -240,6 +246,11 @@ def _opt_int(obj: dict[str, Any], name: str, where: str, *, low: int) -> int | N
     if obj.get(name) is None:
         return None
     return _int(obj, name, where, low=low)
+
+
+def _opt_str(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    return None if value is None else str(value)
 
 
 def _str(obj: dict[str, Any], name: str, where: str = "payload") -> str:
@@ -433,6 +444,10 @@ class _Lot:
     municipality: int = 0
     # The system rejects unreviewed applications only at the opening: once it starts, auction.opened must follow.
     rejecting_unreviewed: bool = False
+    # after the award: the contract and the deposits (auction.ledger.verifier.settlement)
+    book: settlement.SettlementBook = field(default_factory=settlement.SettlementBook)
+    lapsed: str | None = None  # the bidder whose offer was just declined or expired
+    signed_at: datetime | None = None
 
     # -- driver --
 
@@ -448,10 +463,13 @@ class _Lot:
         _payload_fields(kind, body.payload, PAYLOAD_FIELDS)
         if self.phase == NEW and kind != "lot.published":
             raise _Violation(f"the chain's first body is {kind}, not lot.published")
-        if self.phase == CANCELLED:
+        after_result = kind in settlement.AFTER_RESULT_KINDS
+        if self.phase == CANCELLED and not after_result:
             raise _Violation(f"{kind} after lot.cancelled")
-        if self.phase == DONE:
+        if self.phase == DONE and not after_result:
             raise _Violation(f"{kind} after {self.ended_by}: the lot's chain is complete")
+        if self.ended_by == "award.signed" and not self.book.concluded and kind != settlement.CONTRACT_CONCLUDED:
+            raise _Violation(f"{kind} after award.signed, which contract.concluded must follow at once")
         if self.pending_extension is not None and not (
             kind == "auction.extended" and body.payload.get("reason") == "soft_close"
         ):
@@ -1170,6 +1188,7 @@ class _Lot:
         assert self.deadline is not None
         if body.at_datetime >= self.deadline:
             raise _Violation(f"award.signed at {body.at}, not before the deadline {_t(self.deadline)}")
+        self.signed_at = body.at_datetime
         self._finish("award.signed")
 
     def award_declined(self, index: int, body: Body) -> None:
@@ -1187,6 +1206,7 @@ class _Lot:
         deposit = _str(body.payload, "deposit")
         if deposit != "forfeited":
             raise _Violation(f"{body.kind} deposit {deposit!r}, not 'forfeited'")
+        self.lapsed = self.offered
         self.offered, self.deadline = None, None
         self.phase = LAPSING
 
@@ -1203,7 +1223,7 @@ class _Lot:
                 f"award.passed to {to} price {price} but the recorded runner-up is {runner} price {runner_price}"
             )
         self._deal_fields(body)
-        self.runner_up = None
+        self.runner_up, self.lapsed = None, None
         self._offer(body, to)
 
     def award_lapsed(self, index: int, body: Body) -> None:
@@ -1211,12 +1231,68 @@ class _Lot:
         if self.runner_up is not None:
             raise _Violation(f"award.lapsed but the runner-up {self.runner_up[0]} was never offered the lot")
         _str(body.payload, "reason")
+        self.lapsed = None
         self._finish("award.lapsed")
 
     def _finish(self, kind: str) -> None:
         self.phase, self.ended_by = DONE, kind
         # Nothing may follow: the bids are no longer needed.
         self.placed, self.standing, self.amounts = [], {}, None
+
+    # -- after the award: the contract, payments, deposits --
+
+    def _settle(self, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except settlement.SettlementBreach as breach:
+            raise _Violation(str(breach)) from None
+
+    def _contract_terms(self) -> settlement.ContractTerms:
+        terms = self._need_terms()
+        assert self.offer_price is not None
+        raw = terms.raw
+        return settlement.ContractTerms(
+            deal=terms.deal,
+            price=self.offer_price,
+            deposit=_int(raw, "deposit", "terms", low=0),
+            rent_period=_opt_str(raw, "rent_period"),
+            lease_term_months=_opt_int(raw, "lease_term_months", "terms", low=1),
+            indexation_percent=_opt_int(raw, "indexation_percent", "terms", low=0),
+        )
+
+    def contract_concluded(self, index: int, body: Body) -> None:
+        if self.previous is None or self.previous.kind != "award.signed" or self.signed_at is None:
+            raise _Violation("contract.concluded must directly follow the award.signed it concludes")
+        assert self.offered is not None
+        bidder, signed_at = self.offered, self.signed_at
+        rules = self.municipal_rules.get(self.municipality, DEFAULT_RULES)
+        terms = self._contract_terms()
+        self._settle(
+            lambda: self.book.conclude(body.payload, bidder=bidder, terms=terms, signed_at=signed_at, rules=rules)
+        )
+
+    def payment_recorded(self, index: int, body: Body) -> None:
+        if self.ended_by != "award.signed":
+            raise _Violation("payment.recorded before contract.concluded: the lot has no signed award")
+        self._settle(lambda: self.book.pay(body.payload, body.at_datetime))
+
+    def deposit_refunded(self, index: int, body: Body) -> None:
+        _pseudonym(body.payload)
+        if self.phase not in (OFFERED, DONE, CANCELLED):
+            raise _Violation("deposit.refunded before the lot's result (award, failure or cancellation)")
+        kept: set[str] = set()
+        if self.phase == OFFERED:
+            kept = {b for b in (self.offered, self.runner_up[0] if self.runner_up else None) if b is not None}
+        elif self.ended_by == "award.signed" and self.offered is not None:
+            kept = {self.offered}
+        deposit = _int(self._need_terms().raw, "deposit", "terms", low=0)
+        self._settle(lambda: self.book.refund(body.payload, deposited=self.deposited, kept=kept, deposit=deposit))
+
+    def deposit_forfeited(self, index: int, body: Body) -> None:
+        self._require(body, LAPSING)
+        _pseudonym(body.payload)
+        deposit = _int(self._need_terms().raw, "deposit", "terms", low=0)
+        self._settle(lambda: self.book.forfeit(body.payload, lapsed=self.lapsed, deposit=deposit))
 
     # -- bidder keys (the signature and the registry were checked in step) --
 
@@ -1254,6 +1330,10 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     "award.expired": _Lot.award_expired,
     "award.passed": _Lot.award_passed,
     "award.lapsed": _Lot.award_lapsed,
+    settlement.CONTRACT_CONCLUDED: _Lot.contract_concluded,
+    settlement.PAYMENT_RECORDED: _Lot.payment_recorded,
+    settlement.DEPOSIT_REFUNDED: _Lot.deposit_refunded,
+    settlement.DEPOSIT_FORFEITED: _Lot.deposit_forfeited,
 }
 
 
