@@ -41,6 +41,8 @@ from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
+from web.admin.log import AdminLogApi, AdminLogPages
+from web.admin.pages import AdminConsole
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
@@ -69,7 +71,7 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi, AdminLogApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -86,6 +88,8 @@ PAGES = Router(
         OfficerAuctionPages,
         CommissionPages,
         LedgerDesk,
+        AdminConsole,
+        AdminLogPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],
