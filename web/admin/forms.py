@@ -26,7 +26,7 @@ RULE_LABELS: Mapping[str, str] = {
     "workday_start_minute": N_("Working hours start (Bishkek time)"),
     "workday_end_minute": N_("Working hours end (Bishkek time)"),
     "max_lease_months": N_("Longest lease term, months"),
-    "max_repeat_reduction_pct": N_("Largest cut of the starting price per repeat auction, %"),
+    "max_repeat_reduction_pct": N_("Largest cut of the starting price per repeat auction, per cent"),
     "max_attempts": N_("Auctions of one property at most (the first and its repeats)"),
     "cancel_lockout_hours": N_("No cancellation this many hours before the close"),
     "sign_days": N_("Days the winner has to sign"),
