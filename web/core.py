@@ -41,7 +41,8 @@ from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
-from web.admin.log import AdminLogApi, AdminLogPages
+from web.admin.api import AdminLogApi
+from web.admin.log_pages import AdminLogPages
 from web.admin.pages import AdminConsole
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi

@@ -232,6 +232,12 @@ class AdminService:
             await self._log(actor, AdminActionKind.OWNS_PROPERTY_SET, unit.code, {"owns_property": owns})
         return unit
 
+    async def administrator(self, email: str) -> User | None:
+        """The active administrator with this e-mail, whom the command line may act as."""
+        return await self.session.scalar(
+            select(User).where(User.email == email.strip().lower(), User.role == Role.ADMIN, User.is_active.is_(True))
+        )
+
     async def staff(self) -> list[User]:
         """Officers, inspectors and administrators, by role then name."""
         rows = await self.session.scalars(

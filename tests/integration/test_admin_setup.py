@@ -115,8 +115,9 @@ async def test_the_whole_country_imports_in_a_few_statements_and_again_as_unchan
     before = await unit_count(world)
     statements: list[str] = []
     async with acting(world) as (service, actor):
-        engine = service.session.bind
-        sync_engine = engine.sync_engine if hasattr(engine, "sync_engine") else engine
+        bind = service.session.bind
+        assert bind is not None
+        sync_engine = bind.sync_engine  # an engine or the test's shared connection: both know their engine
 
         def count(_: Any, __: Any, statement: str, *rest: Any) -> None:
             statements.append(statement.split(None, 1)[0].upper())

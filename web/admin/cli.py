@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import Role, User
+from auction.accounts.models import Role
 from auction.admin.schemas import StaffAccount
 from auction.admin.service import Actor, AdminService, ImportReport, InvalidUnits
+from auction.clock import SystemClock
 from auction.errors import DomainError
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES, MunicipalRules, RulesInvalid, parse_rules
 from auction.settings import Settings
@@ -114,14 +114,13 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 async def _actor(session: AsyncSession, email: str) -> Actor:
     if not email:
         return Actor.command_line()
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active or user.role != Role.ADMIN:
+    user = await AdminService(session, SystemClock()).administrator(email)
+    if user is None:
         raise BadInput(f"--as {email}: there is no active administrator with this e-mail.")
     return Actor.command_line(user)
 
 
 def _service(session: AsyncSession, settings: Settings) -> AdminService:
-    from auction.clock import SystemClock
     from auction.ledger.admission import LedgerWriter
     from auction.ledger.witness_config import witness_config
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -15,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.admin.service import Actor, AdminService, ImportReport, InvalidUnits
-from auction.clock import Clock
 from auction.errors import DomainError
-from auction.ledger.admission import LedgerWriter
 from auction.municipalities.models import Municipality
 from auction.settings import Settings
 from web.admin.forms import (
@@ -30,6 +27,7 @@ from web.admin.forms import (
     rule_rows,
     rules_values,
 )
+from web.admin.views import provide_actor, provide_admin_service, unit_tree
 from web.lib.form_errors import FormErrors
 from web.lib.guards import admins_only
 from web.lib.i18n.catalogs import N_
@@ -37,43 +35,6 @@ from web.lib.rendering import redirect, render
 from web.lib.visitor import Visitor
 
 CHOOSE_CSV = N_("Choose the CSV file of units.")
-
-
-@dataclass(frozen=True, slots=True)
-class TreeRow:
-    """A unit in the tree, with how deep it sits (0: at the top)."""
-
-    unit: Municipality
-    depth: int
-
-
-def provide_admin_service(
-    db_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
-    ledger_writer: NamedDependency[LedgerWriter],
-) -> AdminService:
-    return AdminService(db_session, clock, ledger_writer)
-
-
-def provide_actor(visitor: NamedDependency[Visitor]) -> Actor:
-    """The logged-in administrator (the guard has already turned everyone else away)."""
-    return Actor.admin(visitor.user)
-
-
-def unit_tree(units: list[Municipality]) -> list[TreeRow]:
-    """Every unit under its parent, depth first; siblings by level then code, so a file's order does not matter."""
-    children: dict[int | None, list[Municipality]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    for siblings in children.values():
-        siblings.sort(key=lambda u: (u.level != "region", u.level, u.code))
-    rows: list[TreeRow] = []
-    stack = [(unit, 0) for unit in reversed(children.get(None, []))]
-    while stack:
-        unit, depth = stack.pop()
-        rows.append(TreeRow(unit, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(unit.id, [])))
-    return rows
 
 
 class AdminConsole(Controller):
