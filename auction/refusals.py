@@ -77,6 +77,9 @@ REFUSALS: Mapping[str, str] = {
     ),
     "units.cycle": N_("The parents go round in a circle: %(chain)s."),
     "units.file_invalid": N_("The units file has %(count)s problems; nothing was imported."),
+    "units.import_concurrent": N_(
+        "Another import changed the units at the same time; nothing was imported. Check the file again and import it."
+    ),
     # The administrator's console and command line.
     "admin.role_not_staff": N_("Only officer, inspector and administrator accounts are created here."),
     "admin.officer_needs_property_owner": N_(

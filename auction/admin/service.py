@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -20,7 +21,7 @@ from auction.accounts.service import AccountService
 from auction.admin.models import AdminAction, AdminActionKind
 from auction.admin.schemas import PAYMENT_DETAILS_MAX, STAFF_ROLES, StaffAccount
 from auction.clock import Clock
-from auction.errors import InvalidInput, NotFound
+from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.municipalities.models import Municipality
@@ -114,7 +115,12 @@ class AdminService:
                 report.unchanged += 1
         if dry_run:
             return report
-        await self._write(parsed.rows, by_code)
+        try:
+            await self._write(parsed.rows, by_code)
+        except IntegrityError as clash:
+            # Another import committed the same codes since this one read the units: its caller's transaction
+            # rolls back, and the file is to be checked again against what is there now.
+            raise Conflict("units.import_concurrent") from clash
         digest = hashlib.sha256(data).hexdigest()
         details = {
             "rows": report.rows,

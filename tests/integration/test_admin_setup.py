@@ -3,6 +3,7 @@ scales to the whole country, and every administrative action is logged with the 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from auction.admin.models import AdminAction, AdminActionKind
 from auction.admin.schemas import StaffAccount
 from auction.admin.service import Actor, AdminService, InvalidUnits
 from auction.db.engine import transaction
-from auction.errors import InvalidInput, PermissionDenied
+from auction.errors import Conflict, InvalidInput, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.municipalities.models import Municipality
@@ -280,3 +281,23 @@ async def test_the_log_reads_newest_first_a_page_at_a_time(world: World) -> None
     assert last is None
     assert first[0].actor is not None
     assert first[0].actor.email == "admin@test.kg"
+
+
+@pytest.mark.own_database
+async def test_two_imports_at_once_one_wins_and_the_other_is_told_to_check_again(world: World, backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite takes one writer at a time: the second import waits for the first to end instead")
+    data = country(regions=1, districts=1, aiyl_okmotu=2)
+    first, second = acting(world), acting(world)
+    service_a, actor_a = await first.__aenter__()
+    await service_a.import_units(actor_a, data)  # written, not committed yet
+    service_b, actor_b = await second.__aenter__()
+    racing = asyncio.create_task(service_b.import_units(actor_b, data))
+    await asyncio.sleep(0.3)
+    assert not racing.done()  # it waits on the first import's new codes
+    await first.__aexit__(None, None, None)
+    with pytest.raises(Conflict) as refused:
+        await racing
+    await second.__aexit__(type(refused.value), refused.value, None)
+    assert refused.value.code == "units.import_concurrent"
+    assert [line.target for line in await log_lines(world)] == ["units.csv"]  # the winner's line only
