@@ -43,6 +43,8 @@ REFUSALS: Mapping[str, str] = {
     "auth.role_required": N_("This needs a %(roles)s account; you are logged in as a %(role)s."),
     "auth.bidder_required": N_("This needs a bidder account; you are logged in as a %(role)s."),
     "auth.officers_only": N_("The officer console is for municipal officers and administrators."),
+    "auth.admins_only": N_("The administrator's console is for administrators."),
+    "auth.inspectors_only": N_("The administrative action log is for inspectors and administrators."),
     "auth.bearer_required": N_("Send 'Authorization: Bearer <token>'."),
     "auth.bearer_of_account_required": N_("Send 'Authorization: Bearer <token>' of your account."),
     "auth.officer_token_required": N_("Send an officer's API token as 'Authorization: Bearer <token>'."),
@@ -51,6 +53,43 @@ REFUSALS: Mapping[str, str] = {
     # Municipalities.
     "municipality.not_found": N_("There is no municipality number %(municipality_id)s."),
     "municipality.code_unknown": N_("There is no municipality '%(code)s'."),
+    # The administrative units file (docs/municipalities.md): each problem is shown with its line.
+    "units.not_utf8": N_('The file is not UTF-8 text; save it from the spreadsheet as "CSV UTF-8".'),
+    "units.csv_malformed": N_("The file is not valid CSV here: %(reason)s."),
+    "units.header_wrong": N_("The first line must be exactly: %(header)s"),
+    "units.columns_wrong": N_("This line has %(count)s columns; every line needs %(expected)s."),
+    "units.code_malformed": N_(
+        "'%(code)s' is not a unit code: use lowercase Latin letters, digits and inner hyphens, at most 64."
+    ),
+    "units.code_duplicate": N_("The code '%(code)s' is already used on line %(first_line)s."),
+    "units.level_unknown": N_("'%(level)s' is not a level; use one of: %(levels)s."),
+    "units.name_missing": N_("Every unit needs its name in Kyrgyz, Russian and English."),
+    "units.name_too_long": N_("A name has at most %(max_length)s characters."),
+    "units.classifier_malformed": N_("The classifier code '%(classifier)s' must be digits only (SOATE: 14 digits)."),
+    "units.classifier_duplicate": N_("The classifier code %(classifier)s is already used on line %(first_line)s."),
+    "units.classifier_taken": N_("The classifier code %(classifier)s already belongs to '%(code)s' on the platform."),
+    "units.owns_property_malformed": N_("owns_property must be true or false, not '%(value)s'."),
+    "units.level_changed": N_("'%(code)s' is a %(was)s on the platform; an import cannot make it a %(level)s."),
+    "units.parent_unknown": N_("The parent '%(parent)s' is neither in the file nor on the platform."),
+    "units.parent_missing": N_("A unit of level %(level)s needs a parent_code."),
+    "units.parent_level_wrong": N_(
+        "A unit of level %(level)s cannot be under '%(parent)s', which is of level %(parent_level)s."
+    ),
+    "units.cycle": N_("The parents go round in a circle: %(chain)s."),
+    "units.file_invalid": N_("The units file has %(count)s problems; nothing was imported."),
+    "units.import_concurrent": N_(
+        "Another import changed the units at the same time; nothing was imported. Check the file again and import it."
+    ),
+    # The administrator's console and command line.
+    "admin.role_not_staff": N_("Only officer, inspector and administrator accounts are created here."),
+    "admin.officer_needs_property_owner": N_(
+        "An officer acts for a municipality that owns property; '%(code)s' does not (mark it first)."
+    ),
+    "admin.account_not_found": N_("There is no staff account number %(user_id)s."),
+    "admin.self_deactivation": N_("You cannot deactivate your own account; another administrator must."),
+    "admin.payment_details_invalid": N_(
+        "Enter the payment details (recipient, bank, account), at most %(max_length)s characters."
+    ),
     # Lots: finding, drafting, amending, publishing.
     "lot.not_found": N_("There is no lot number %(lot_id)s."),
     "lot.number_missing": N_("Enter a lot number."),

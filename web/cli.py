@@ -1,4 +1,4 @@
-"""The ``auction`` command: serve the site, migrate the database, seed the demo."""
+"""The ``auction`` command: serve the site, migrate the database, seed the demo, set up municipalities."""
 
 from __future__ import annotations
 
@@ -93,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
         "policy", help="print the platform's trust policy (as GET /api/v1/ledger/policy): log keys, witnesses, quorum"
     )
     policy.set_defaults(run=_ledger_policy)
+
+    from web.admin.cli import add_commands as add_admin_commands
+
+    add_admin_commands(commands, lambda settings: _upgrade(settings, "head"))
     return parser
 
 

@@ -41,6 +41,9 @@ from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
+from web.admin.api import AdminLogApi
+from web.admin.log_pages import AdminLogPages
+from web.admin.pages import AdminConsole
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
@@ -70,7 +73,7 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi, AdminLogApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -88,6 +91,8 @@ PAGES = Router(
         CommissionPages,
         ContractPages,
         LedgerDesk,
+        AdminConsole,
+        AdminLogPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],

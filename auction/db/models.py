@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User
+from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
 from auction.db.base import Base
@@ -19,6 +20,7 @@ from auction.lots.models import Lot, LotFile, LotVersion
 from auction.municipalities.models import Municipality
 
 __all__ = [
+    "AdminAction",
     "ApiToken",
     "Application",
     "AuctionClock",

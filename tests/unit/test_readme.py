@@ -23,6 +23,7 @@ README = (ROOT / "README.md").read_text()
 PLACEHOLDERS = {"H": "127.0.0.1", "P": "8000", "N": "2", "REV": "head", "OUT": "{tmp}/bundle.zip", "BUNDLE": "{tmp}"}
 PLACEHOLDERS |= {"F": "{tmp}/saved-checkpoint.txt", "VKEY": "{tmp}/vkey.txt", "SEED": "c2VlZA=="}
 PLACEHOLDERS |= {"DIR": "{tmp}/witness", "NAME": "witness.example.kg", "S": "10", "URL": "http://127.0.0.1:8000"}
+PLACEHOLDERS |= {"FILE": "units.csv", "EMAIL": "admin@okmot.kg", "ROLE": "officer", "CODE": "tokmok", "TEXT": "bank"}
 
 
 def _section(title: str) -> str:

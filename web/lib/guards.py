@@ -1,4 +1,5 @@
-"""Route guards of the pages: the officer console is for municipal officers and administrators only."""
+"""Route guards of the pages: the officer console is for officers and administrators, the administrator's console
+for administrators, the administrative action log for inspectors and administrators."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
 
 OFFICER_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
+ADMIN_ROLES = frozenset({Role.ADMIN})
+INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 
 
 async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -22,6 +25,25 @@ async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     Guards run before dependency injection, so this reads the account in a short session of its own;
     handlers then take the same account from the ``officer`` dependency inside the request's unit of work.
     """
+    role = await _role_of(connection)
+    if role not in OFFICER_ROLES:
+        raise PermissionDenied("auth.officers_only")
+
+
+async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The administrator's console: anonymous visitors log in, every other account gets a 403 page."""
+    if await _role_of(connection) not in ADMIN_ROLES:
+        raise PermissionDenied("auth.admins_only")
+
+
+async def inspectors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The administrative action log: inspectors and administrators."""
+    if await _role_of(connection) not in INSPECTOR_ROLES:
+        raise PermissionDenied("auth.inspectors_only")
+
+
+async def _role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:
+    """The logged-in account's role; anyone not logged in (or deactivated) must log in."""
     user_id = connection.session.get("user_id") if connection.scope.get("session") else None
     if not isinstance(user_id, int):
         raise NotAuthenticated("auth.login_required")
@@ -31,5 +53,4 @@ async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
         user = await AccountService(session, clock).get(user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("auth.login_required")
-    if user.role not in OFFICER_ROLES:
-        raise PermissionDenied("auth.officers_only")
+    return user.role

@@ -16,6 +16,7 @@ from auction.lots.models import (
     RentPeriod,
     SingleParticipantRule,
 )
+from auction.municipalities.models import MunicipalityLevel
 from web.lib.i18n.catalogs import N_
 
 # Keyed by enum class first: several enums share values, and a StrEnum member equals its plain string.
@@ -84,6 +85,12 @@ ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
         AwardStatus.SIGNED: N_("Signed"),
         AwardStatus.DECLINED: N_("Declined"),
         AwardStatus.EXPIRED: N_("Not signed in time"),
+    },
+    MunicipalityLevel: {
+        MunicipalityLevel.REGION: N_("Region"),
+        MunicipalityLevel.DISTRICT: N_("District"),
+        MunicipalityLevel.CITY: N_("City"),
+        MunicipalityLevel.AIYL_OKMOTU: N_("Aiyl okmotu"),
     },
 }
 

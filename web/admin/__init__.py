@@ -1,0 +1,1 @@
+"""The administrator's console (units, accounts, municipalities' settings), its command line, and the action log."""
