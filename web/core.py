@@ -45,6 +45,8 @@ from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
 from web.bidding.my_pages import KeyPages, MyPages
+from web.bidding.protocol_api import ProtocolApi
+from web.bidding.protocol_pages import ProtocolPages
 from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
@@ -69,7 +71,7 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi)
+API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi, ProtocolApi)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -80,6 +82,7 @@ PAGES = Router(
         BiddingPages,
         MyPages,
         KeyPages,
+        ProtocolPages,
         SessionPages,
         RegistrationPages,
         OfficerConsole,
@@ -111,6 +114,7 @@ DEPENDENCIES = {
     "auction_service": Provide(deps.provide_auction_service, sync_to_thread=False),
     "live_auctions": Provide(deps.provide_live_auctions, sync_to_thread=False),
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
+    "protocol_service": Provide(deps.provide_protocol_service, sync_to_thread=False),
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
     "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
     "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),

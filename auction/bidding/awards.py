@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.models import User
 from auction.bidding.keys import Signatures, find_application, lot_keys
 from auction.bidding.models import Award, AwardStatus, Bid, BidStatus, CommissionCeremony
+from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
@@ -49,6 +50,7 @@ class AwardService:
         if outcome.failed:
             await self.lots.move(lot, LotState.FAILED)
             await self.ledger.record("award.failed", lot.id, SYSTEM, {**common, "reason": outcome.reason})
+            await ProtocolService(self.session, self.clock, self.ledger).issue(lot)
             return outcome
         assert outcome.winner is not None
         assert outcome.price is not None
@@ -94,6 +96,7 @@ class AwardService:
             },
         )
         await self.session.flush()
+        await ProtocolService(self.session, self.clock, self.ledger).issue(lot)
         return outcome
 
     async def sign(self, bidder: User, lot_id: int, signed: dict[str, Any] | None) -> Award:
@@ -132,7 +135,7 @@ class AwardService:
         if award.bidder_id != bidder.id:
             raise PermissionDenied("award.decline_not_winner")
         at = await self.ledger.next_time(lot.id)
-        payload = {"bidder": award.pseudonym, "deposit": "forfeited", "signed": signed}
+        payload = {"bidder": award.pseudonym, "deposit": _deposit_on_walking_away(award), "signed": signed}
         await self._signed(bidder, lot.id, "award.declined", payload, at)
         return await self._lapse(
             lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}", payload, at
@@ -155,7 +158,7 @@ class AwardService:
         )
         if award is None or await self.ledger.next_time(lot.id) < as_utc(award.sign_deadline):
             return False
-        payload = {"bidder": award.pseudonym, "deposit": "forfeited"}
+        payload = {"bidder": award.pseudonym, "deposit": _deposit_on_walking_away(award)}
         await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM, payload, None)
         return True
 
@@ -177,6 +180,8 @@ class AwardService:
         )
         if runner is None:
             await self.ledger.record("award.lapsed", lot.id, SYSTEM, {"reason": "no runner-up to pass to"})
+            # Nobody will sign: the lot is failed, and the officer may repeat the auction (LotService.relist).
+            await self.lots.move(lot, LotState.FAILED)
             await self.session.flush()
             return None, lapsed
         runner.status = AwardStatus.AWAITING_SIGNATURE
@@ -243,6 +248,12 @@ class AwardService:
 
     async def standing_bids(self, lot_id: int) -> list[Bid]:
         return await self._bid_rows(lot_id)
+
+
+def _deposit_on_walking_away(award: Award) -> str:
+    """The winner who declines or lets the deadline pass forfeits the deposit; a runner-up offered the lot after
+    them never promised to buy at their own price, so their deposit is returned."""
+    return "forfeited" if award.rank == 1 else "returned"
 
 
 def _deal_terms(lot: Lot) -> dict[str, object]:

@@ -15,6 +15,7 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.results_protocol import ProtocolService
 from auction.bidding.keys import KeyService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
@@ -143,6 +144,14 @@ def provide_award_service(
     ledger_writer: NamedDependency[LedgerWriter],
 ) -> AwardService:
     return AwardService(db_session, clock, ledger_writer)
+
+
+def provide_protocol_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> ProtocolService:
+    return ProtocolService(db_session, clock, ledger_writer)
 
 
 def provide_sealed_lot_service(

@@ -9,6 +9,8 @@ the state machine of docs/ledger-entries.md::
       -> auction.closed -> (sealed.share* -> sealed.opened) -> award.made | award.failed
       -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
     lot.cancelled at any point before the award; nothing after it.
+    protocol.issued once after award.made | award.failed, then protocol.signed by commission members (also
+    after the chain is otherwise complete).
 
 Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
 bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.dkg`` and ``sealed`` to check the
@@ -35,6 +37,7 @@ from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier import dkg
+from auction.ledger.verifier import protocol as pr
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
@@ -78,6 +81,7 @@ OFFICIAL_KINDS = frozenset(
         "sealed.share",
         "sealed.opened",
         "bidder.key.replaced",
+        pr.SIGNED,
     }
 )
 SYSTEM_KINDS = frozenset(
@@ -90,6 +94,7 @@ SYSTEM_KINDS = frozenset(
         "award.expired",
         "award.passed",
         "award.lapsed",
+        pr.ISSUED,
     }
 )
 BIDDER_KINDS = frozenset(
@@ -111,7 +116,10 @@ _LEASE = frozenset({"rent_period", "lease_term_months"})
 _DECISION = frozenset({"chain_head", "chain_length", "bid_count", "reason"})
 Fields = tuple[frozenset[str], frozenset[str]]
 PAYLOAD_FIELDS: dict[str, Fields] = {
-    "lot.published": (frozenset({"version", "municipality", "terms"}), frozenset({"sealed", "repeat_of"})),
+    "lot.published": (
+        frozenset({"version", "municipality", "terms"}),
+        frozenset({"sealed", "repeat_of", "commission"}),
+    ),
     "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
     "lot.cancelled": (frozenset({"reason", "was"}), frozenset()),
     "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
@@ -142,7 +150,11 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "award.expired": (frozenset({"bidder", "deposit"}), frozenset()),
     "award.passed": (frozenset({"to", "price", "sign_deadline", "deal"}), _LEASE),
     "award.lapsed": (frozenset({"reason"}), frozenset()),
+    pr.ISSUED: (pr.ISSUED_FIELDS, frozenset()),
+    pr.SIGNED: (pr.SIGNED_FIELDS, frozenset()),
 }
+# The results protocol is issued and signed after the award, also once the lot's chain is otherwise complete.
+AFTER_COMPLETION_KINDS = frozenset({pr.ISSUED, pr.SIGNED})
 # The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
 # scripts each release serves (auction.ledger.verifier.release) and the witnesses (.witness_policy).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
@@ -419,6 +431,12 @@ class _Lot:
     offer_price: int | None = None
     deadline: datetime | None = None
     runner_up: tuple[str, int] | None = None
+    offer_passed: bool = False  # the current offer came by award.passed: the runner-up may decline at no cost
+    # the results protocol (docs/keys.md 3): the bodies it is built from, the commission, its hash and signers
+    protocol_sources: list[Body] = field(default_factory=list)
+    commission: list[int] = field(default_factory=list)
+    protocol_hash: str | None = None
+    protocol_signers: set[int] = field(default_factory=set)
     # Every municipality's rules as last recorded on the platform chain (shared by all lots, in index order).
     municipal_rules: dict[int, MunicipalRules] = field(default_factory=dict)
 
@@ -438,7 +456,7 @@ class _Lot:
             raise _Violation(f"the chain's first body is {kind}, not lot.published")
         if self.phase == CANCELLED:
             raise _Violation(f"{kind} after lot.cancelled")
-        if self.phase == DONE:
+        if self.phase == DONE and kind not in AFTER_COMPLETION_KINDS:
             raise _Violation(f"{kind} after {self.ended_by}: the lot's chain is complete")
         if self.pending_extension is not None and not (
             kind == "auction.extended" and body.payload.get("reason") == "soft_close"
@@ -455,6 +473,8 @@ class _Lot:
         if kind in st.SIGNED_KINDS:
             self._check_statement(body)
         handler(self, index, body)
+        if kind in pr.SOURCE_KINDS:
+            self.protocol_sources.append(body)
         self.bid_times.see(index, body)
         self.next_seq += 1
         self.head = body.hash
@@ -514,6 +534,8 @@ class _Lot:
             CLOSED: "after auction.closed",
             OFFERED: f"while the award is offered to {self.offered}",
             LAPSING: "after the award was declined or expired (award.passed or award.lapsed comes next)",
+            NEW: "before lot.published",
+            DONE: f"after {self.ended_by}",
         }[self.phase]
         raise _Violation(f"{body.kind} is not allowed {where}")
 
@@ -549,6 +571,12 @@ class _Lot:
                 raise _Violation(str(exc)) from None
         elif sealed is not None:
             raise _Violation(f"a {self.terms.format} lot is published with a sealed-bid key")
+        if sealed is not None and "commission" in payload:
+            raise _Violation("a sealed-bid lot's commission is its key ceremony's members, not a commission field")
+        try:
+            self.commission = pr.commission_of(payload)
+        except pr.ProtocolError as exc:
+            raise _Violation(exc.reason) from None
         self.phase = PUBLISHED
 
     def amended(self, index: int, body: Body) -> None:
@@ -1003,6 +1031,7 @@ class _Lot:
         if deadline <= body.at_datetime:
             raise _Violation(f"{body.kind} sign_deadline {_t(deadline)} is not after its at {body.at}")
         self.offered, self.deadline = bidder, deadline
+        self.offer_passed = body.kind == "award.passed"
         self.offer_price = _int(body.payload, "price")
         self.phase = OFFERED
 
@@ -1085,8 +1114,11 @@ class _Lot:
 
     def _forfeit(self, body: Body) -> None:
         deposit = _str(body.payload, "deposit")
-        if deposit != "forfeited":
-            raise _Violation(f"{body.kind} deposit {deposit!r}, not 'forfeited'")
+        # The winner who walks away loses the deposit; a runner-up the lot passed to owes nothing (docs/rules.md).
+        expected = "returned" if self.offer_passed else "forfeited"
+        if deposit != expected:
+            whose = "the runner-up's" if self.offer_passed else "the winner's"
+            raise _Violation(f"{body.kind} deposit {deposit!r}, but {whose} deposit is {expected!r}")
         self.offered, self.deadline = None, None
         self.phase = LAPSING
 
@@ -1117,6 +1149,36 @@ class _Lot:
         self.phase, self.ended_by = DONE, kind
         # Nothing may follow: the bids are no longer needed.
         self.placed, self.standing, self.amounts = [], {}, None
+
+    # -- the results protocol --
+
+    def protocol_issued(self, index: int, body: Body) -> None:
+        self._require(body, OFFERED, LAPSING, DONE)
+        if not any(b.kind in pr.AWARD_KINDS for b in self.protocol_sources):
+            raise _Violation("protocol.issued without award.made or award.failed")
+        if self.protocol_hash is not None:
+            raise _Violation("protocol.issued again: a lot has one results protocol")
+        try:
+            pr.check_issued(self.protocol_sources, body.payload)
+        except pr.ProtocolError as exc:
+            raise _Violation(exc.reason) from None
+        self.protocol_hash = _str(body.payload, "protocol_hash")
+
+    def protocol_signed(self, index: int, body: Body) -> None:
+        if self.protocol_hash is None:
+            raise _Violation("protocol.signed before protocol.issued")
+        member = _int(body.payload, "member", low=1)
+        if body.actor != f"officer:{member}":
+            raise _Violation(f"actor {body.actor!r} is not the payload's member officer:{member}")
+        if member not in self.commission:
+            raise _Violation(f"member {member} is not on the lot's commission {self.commission}")
+        if member in self.protocol_signers:
+            raise _Violation(f"member {member} signed the protocol twice")
+        try:
+            pr.check_signature(self.lot, member, self.protocol_hash, body.payload["key"], body.payload["signed"])
+        except pr.ProtocolError as exc:
+            raise _Violation(f"signed: {exc.reason}") from None
+        self.protocol_signers.add(member)
 
     # -- bidder keys (the signature and the registry were checked in step) --
 
@@ -1154,6 +1216,8 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     "award.expired": _Lot.award_expired,
     "award.passed": _Lot.award_passed,
     "award.lapsed": _Lot.award_lapsed,
+    pr.ISSUED: _Lot.protocol_issued,
+    pr.SIGNED: _Lot.protocol_signed,
 }
 
 
