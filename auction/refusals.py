@@ -171,7 +171,9 @@ REFUSALS: Mapping[str, str] = {
     "protocol.already_signed": N_("You have already signed the results protocol of lot %(lot_id)s."),
     "protocol.unknown_key": N_("The key %(key_id)s is not an active signing key of your account."),
     "protocol.bad_signature": N_("The signature on the results protocol does not verify (%(reason)s)."),
-    "lot.commission_not_officers": N_("The commission may hold only officers of the lot's municipality, not %(members)s."),
+    "lot.commission_not_officers": N_(
+        "The commission may hold only officers of the lot's municipality, not %(members)s."
+    ),
     "lot.commission_size": N_(
         "A lot's commission has %(least)s to %(most)s officers of its municipality, not %(count)s; "
         "add officers to the municipality or name them."

@@ -45,9 +45,9 @@ from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
 from web.bidding.my_pages import KeyPages, MyPages
+from web.bidding.pages import BiddingPages
 from web.bidding.protocol_api import ProtocolApi
 from web.bidding.protocol_pages import ProtocolPages
-from web.bidding.pages import BiddingPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
 from web.ledger.api import LedgerApi

@@ -42,7 +42,8 @@ async def protocol_of(world: World, lot_id: int) -> ProtocolView:
     async def read(service: ProtocolService, _: Any) -> ProtocolView:
         return await service.get(lot_id)
 
-    return await _service_call(world, read)
+    view: ProtocolView = await _service_call(world, read)
+    return view
 
 
 async def key_of(world: World, who: str) -> Ed25519Signer:

@@ -15,8 +15,10 @@ from auction.bidding.results_protocol import ProtocolService, ProtocolView
 from auction.ledger.verifier import statements as st
 from web.bidding.commission_api import provide_caller
 from web.bidding.schemas import (
+    ProtocolDocumentOut,
     ProtocolOut,
     ProtocolSignatureOut,
+    ProtocolSignatureStatement,
     ProtocolSignRequest,
     ProtocolStatementOut,
 )
@@ -30,7 +32,7 @@ async def protocol_out(service: ProtocolService, view: ProtocolView) -> Protocol
     names = await service.names(view.commission)
     return ProtocolOut(
         lot=int(view.document["lot"]),
-        protocol=view.document,
+        protocol=ProtocolDocumentOut.model_validate(view.document),
         protocol_hash=view.protocol_hash,
         issued_at=view.issued_at,
         lot_seq=view.lot_seq,
@@ -63,7 +65,9 @@ class ProtocolApi(Controller):
         caller: NamedDependency[User],
     ) -> ProtocolStatementOut:
         stmt = (await protocol_service.get(lot_id)).statement(caller.id)
-        return ProtocolStatementOut(statement=stmt, challenge=st.b64u(st.challenge(stmt)))
+        return ProtocolStatementOut(
+            statement=ProtocolSignatureStatement.model_validate(stmt), challenge=st.b64u(st.challenge(stmt))
+        )
 
     @post("/signatures", status_code=200, summary="Sign the protocol hash (commission member)", responses=ACTION)
     async def sign(

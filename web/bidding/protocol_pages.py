@@ -1,4 +1,4 @@
-"""The public results protocol page: the document as issued into the ledger, its hash and the commission's signatures."""
+"""The public results protocol page: the document as issued into the ledger, its hash and its signatures."""
 
 from __future__ import annotations
 

@@ -15,12 +15,12 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
-from auction.bidding.results_protocol import ProtocolService
 from auction.bidding.keys import KeyService
 from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import Applications, ParticipationService
 from auction.bidding.passkeys import PasskeyService, RelyingParty
+from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter

@@ -200,7 +200,7 @@ def check_signature(lot: int, member: int, digest: str, key: object, signed: obj
     if type(signed) is not dict:
         raise ProtocolError("protocol.bad_signature", "signed must be an object")
     extra = set(signed) - _SIGNED_BASE
-    if not _SIGNED_BASE <= set(signed) or extra not in (set(), set(_SIGNED_WEBAUTHN)):
+    if not set(signed) >= _SIGNED_BASE or extra not in (set(), set(_SIGNED_WEBAUTHN)):
         raise ProtocolError(
             "protocol.bad_signature", "signed holds key_id and sig (and authenticator_data, client_data_json)"
         )
