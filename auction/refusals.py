@@ -254,6 +254,19 @@ REFUSALS: Mapping[str, str] = {
     "contract.municipality_required": N_("Choose a municipality to list its arrears."),
     "refund.no_deposit": N_("This bidder's deposit was never confirmed; there is nothing to refund."),
     "refund.not_owed": N_("This deposit is not owed back: it is %(fate)s."),
+    # The results protocol (docs/keys.md 3).
+    "protocol.not_issued": N_("The results protocol of lot %(lot_id)s is not issued yet: the lot is not decided."),
+    "protocol.not_member": N_("Only a member of lot %(lot_id)s's commission can sign its results protocol."),
+    "protocol.already_signed": N_("You have already signed the results protocol of lot %(lot_id)s."),
+    "protocol.unknown_key": N_("The key %(key_id)s is not an active signing key of your account."),
+    "protocol.bad_signature": N_("The signature on the results protocol does not verify (%(reason)s)."),
+    "lot.commission_not_officers": N_(
+        "The commission may hold only officers of the lot's municipality, not %(members)s."
+    ),
+    "lot.commission_size": N_(
+        "A lot's commission has %(least)s to %(most)s officers of its municipality, not %(count)s; "
+        "add officers to the municipality or name them."
+    ),
     # The sealed-bid commission.
     "commission.lot_not_sealed": N_("Only a sealed-bid lot has a commission; publish this lot normally."),
     "commission.already_published": N_("The lot is %(state)s; it cannot be published again."),

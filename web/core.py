@@ -49,6 +49,8 @@ from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
 from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
+from web.bidding.protocol_api import ProtocolApi
+from web.bidding.protocol_pages import ProtocolPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
 from web.contracts.pages import ContractPages
@@ -73,7 +75,17 @@ from web.officer.views import provide_officer_desk
 
 WEB = Path(__file__).parent
 
-API_CONTROLLERS = (LotApi, AccountApi, MunicipalityApi, LedgerApi, BiddingApi, CommissionApi, KeysApi, AdminLogApi)
+API_CONTROLLERS = (
+    LotApi,
+    AccountApi,
+    MunicipalityApi,
+    LedgerApi,
+    BiddingApi,
+    CommissionApi,
+    KeysApi,
+    AdminLogApi,
+    ProtocolApi,
+)
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
 PAGES = Router(
@@ -84,6 +96,7 @@ PAGES = Router(
         BiddingPages,
         MyPages,
         KeyPages,
+        ProtocolPages,
         SessionPages,
         RegistrationPages,
         OfficerConsole,
@@ -121,6 +134,7 @@ DEPENDENCIES = {
     "award_service": Provide(deps.provide_award_service, sync_to_thread=False),
     "contract_service": Provide(deps.provide_contract_service, sync_to_thread=False),
     "deposit_service": Provide(deps.provide_deposit_service, sync_to_thread=False),
+    "protocol_service": Provide(deps.provide_protocol_service, sync_to_thread=False),
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
     "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
     "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),

@@ -19,6 +19,7 @@ from auction.bidding.models import (
     BidStatus,
     CommissionCeremony,
 )
+from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock, as_utc
 from auction.contracts.service import ContractService
 from auction.errors import Conflict, NotFound, PermissionDenied
@@ -78,6 +79,7 @@ class AwardService:
         if outcome.failed:
             await self.lots.move(lot, LotState.FAILED)
             await self.ledger.record("award.failed", lot.id, SYSTEM, {**common, "reason": outcome.reason})
+            await ProtocolService(self.session, self.clock, self.ledger).issue(lot)
             return outcome
         assert outcome.winner is not None
         assert outcome.price is not None
@@ -123,6 +125,7 @@ class AwardService:
             },
         )
         await self.session.flush()
+        await ProtocolService(self.session, self.clock, self.ledger).issue(lot)
         return outcome
 
     async def sign(self, bidder: User, lot_id: int, signed: dict[str, Any] | None) -> Award:
@@ -163,7 +166,7 @@ class AwardService:
         if award.bidder_id != bidder.id:
             raise PermissionDenied("award.decline_not_winner")
         at = await self.ledger.next_time(lot.id)
-        payload = {"bidder": award.pseudonym, "deposit": "forfeited", "signed": signed}
+        payload = {"bidder": award.pseudonym, "deposit": _deposit_on_walking_away(award), "signed": signed}
         await self._signed(bidder, lot.id, "award.declined", payload, at)
         return await self._lapse(
             lot, award, AwardStatus.DECLINED, "award.declined", f"bidder:{award.pseudonym}", payload, at
@@ -186,7 +189,7 @@ class AwardService:
         )
         if award is None or await self.ledger.next_time(lot.id) < as_utc(award.sign_deadline):
             return False
-        payload = {"bidder": award.pseudonym, "deposit": "forfeited"}
+        payload = {"bidder": award.pseudonym, "deposit": _deposit_on_walking_away(award)}
         await self._lapse(lot, award, AwardStatus.EXPIRED, "award.expired", SYSTEM, payload, None)
         return True
 
@@ -203,13 +206,16 @@ class AwardService:
         now = self.clock.now()
         award.status, award.decided_at = status, now
         lapsed = await self.ledger.record(kind, lot.id, actor, payload, at=at)
-        forfeit = {"bidder": award.pseudonym, "amount": lot.deposit, "reason": FORFEIT_REASONS[kind]}
-        await self.ledger.record(DEPOSIT_FORFEITED, lot.id, SYSTEM, forfeit)
+        if payload["deposit"] == "forfeited":
+            forfeit = {"bidder": award.pseudonym, "amount": lot.deposit, "reason": FORFEIT_REASONS[kind]}
+            await self.ledger.record(DEPOSIT_FORFEITED, lot.id, SYSTEM, forfeit)
         runner = await self.session.scalar(
             select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.RESERVE)
         )
         if runner is None:
             await self.ledger.record("award.lapsed", lot.id, SYSTEM, {"reason": "no runner-up to pass to"})
+            # Nobody will sign: the lot is failed, and the officer may repeat the auction (LotService.relist).
+            await self.lots.move(lot, LotState.FAILED)
             await self.session.flush()
             return None, lapsed
         runner.status = AwardStatus.AWAITING_SIGNATURE
@@ -285,6 +291,12 @@ class AwardService:
 
     async def standing_bids(self, lot_id: int) -> list[Bid]:
         return await self._bid_rows(lot_id)
+
+
+def _deposit_on_walking_away(award: Award) -> str:
+    """The winner who declines or lets the deadline pass forfeits the deposit; a runner-up offered the lot after
+    them never promised to buy at their own price, so their deposit is returned."""
+    return "forfeited" if award.rank == 1 else "returned"
 
 
 def _deal_terms(lot: Lot) -> dict[str, object]:

@@ -56,7 +56,7 @@ class PasskeyService:
 
     async def options(self, user: User) -> dict[str, Any]:
         """Registration options for the browser (startRegistration's optionsJSON); the challenge is kept here."""
-        require_role(user, Role.BIDDER)
+        require_role(user, Role.BIDDER, Role.OFFICER)
         existing = [key for key in await self.keys.keys_of(user) if key.credential_id and key.revoked_at is None]
         challenge = secrets.token_bytes(32)
         options = generate_registration_options(
@@ -91,7 +91,7 @@ class PasskeyService:
 
     async def register(self, user: User, credential: object, label: str | None) -> BidderKey:
         """Verify the browser's RegistrationResponseJSON against the kept challenge and store the passkey."""
-        require_role(user, Role.BIDDER)
+        require_role(user, Role.BIDDER, Role.OFFICER)
         stored = await self.session.scalar(
             select(PasskeyChallenge).where(PasskeyChallenge.user_id == user.id).with_for_update()
         )

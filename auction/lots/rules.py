@@ -18,7 +18,9 @@ TRANSITIONS: Mapping[LotState, frozenset[LotState]] = {
     LotState.PUBLISHED: frozenset({LotState.BIDDING, LotState.CANCELLED}),
     LotState.BIDDING: frozenset({LotState.CLOSED, LotState.CANCELLED}),
     LotState.CLOSED: frozenset({LotState.AWARDED, LotState.FAILED, LotState.CANCELLED}),
-    LotState.AWARDED: frozenset(),
+    # An award that lapses (the winner and any runner-up declined or let it expire) leaves the lot failed, so the
+    # officer can repeat the auction instead of being stuck with a lot nobody will sign for.
+    LotState.AWARDED: frozenset({LotState.FAILED}),
     LotState.FAILED: frozenset(),
     LotState.CANCELLED: frozenset(),
 }

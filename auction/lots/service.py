@@ -18,6 +18,7 @@ from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.protocol import COMMISSION_MAX, COMMISSION_MIN
 from auction.lots.models import (
     AuctionFormat,
     CancellationRequest,
@@ -197,13 +198,26 @@ class LotService:
         await self.session.flush()
         return lot
 
-    async def publish(self, officer: User, lot_id: int, extra_terms: dict[str, Any] | None = None) -> Lot:
-        """Publish a draft; ``extra_terms`` (e.g. a sealed lot's public key and commission) go into the ledger."""
+    async def publish(
+        self,
+        officer: User,
+        lot_id: int,
+        extra_terms: dict[str, Any] | None = None,
+        *,
+        commission: Collection[int] | None = None,
+    ) -> Lot:
+        """Publish a draft; ``extra_terms`` (e.g. a sealed lot's public key and commission) go into the ledger.
+
+        An open or descending lot's ``commission`` (officers of its municipality who sign its results protocol)
+        defaults to all the municipality's active officers; a sealed lot's is its key ceremony's members.
+        """
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         ensure_transition(lot.state, LotState.PUBLISHED)
         if lot.format == AuctionFormat.SEALED_BID and not (extra_terms or {}).get("sealed"):
             raise InvalidInput("lot.sealed_needs_commission", field="format", lot_id=lot.id)
+        if lot.format != AuctionFormat.SEALED_BID:
+            extra_terms = {**(extra_terms or {}), "commission": await self._commission(lot, commission)}
         municipality = await self.municipalities.get(lot.municipality_id)
         # The schedule was valid when drafted; it must still be valid at the moment of publication.
         await self._check(_terms_of(lot), municipality)
@@ -236,6 +250,28 @@ class LotService:
         )
         await self.session.flush()
         return lot
+
+    async def _commission(self, lot: Lot, named: Collection[int] | None) -> list[int]:
+        """The lot's commission as user ids, ascending: officers of its municipality, a majority of whom sign."""
+        officers = {
+            user.id
+            for user in await self.session.scalars(
+                select(User).where(
+                    User.role == Role.OFFICER,
+                    User.municipality_id == lot.municipality_id,
+                    User.is_active.is_(True),
+                )
+            )
+        }
+        members = sorted(set(officers if named is None else named))
+        strangers = [member for member in members if member not in officers]
+        if strangers:
+            raise InvalidInput("lot.commission_not_officers", field="commission", members=str(strangers))
+        if not COMMISSION_MIN <= len(members) <= COMMISSION_MAX:
+            raise InvalidInput(
+                "lot.commission_size", field="commission", least=COMMISSION_MIN, most=COMMISSION_MAX, count=len(members)
+            )
+        return members
 
     async def relist(self, officer: User, lot_id: int, data: RepeatAuction) -> Lot:
         """A failed lot offered again as a new draft, its prices cut by at most the municipality's cap."""

@@ -75,8 +75,9 @@ async def test_open_auction_with_soft_close_and_runner_up_replays_clean(
     path, leaves = await exported(auction, tmp_path)
     kinds = kinds_of(leaves, auction.lot_id)
     assert kinds.count("auction.extended") == 2
-    assert kinds[-6:] == [
+    assert kinds[-7:] == [
         "award.made",
+        "protocol.issued",
         "award.declined",
         "deposit.forfeited",
         "award.passed",
@@ -112,12 +113,13 @@ async def test_sealed_auction_replays_clean(
     assert outcome["winner"] == pseudonyms["bidder2"]
 
     path, leaves = await exported(auction, tmp_path)
-    assert kinds_of(leaves, auction.lot_id)[-5:] == [
+    assert kinds_of(leaves, auction.lot_id)[-6:] == [
         "auction.closed",
         "sealed.share",
         "sealed.share",
         "sealed.opened",
         "award.made",
+        "protocol.issued",
     ]
     assert_replays_clean(path, leaves)
 
@@ -154,9 +156,9 @@ async def test_descending_outage_and_failed_lots_replay_clean(
     await auction.live_until(timedelta(hours=3, minutes=10))
 
     path, leaves = await exported(auction, tmp_path)
-    assert kinds_of(leaves, dutch)[-3:] == ["bid.accepted", "auction.closed", "award.made"]
+    assert kinds_of(leaves, dutch)[-4:] == ["bid.accepted", "auction.closed", "award.made", "protocol.issued"]
     outage_kinds = kinds_of(leaves, outage)
     assert "auction.extended" in outage_kinds
-    assert outage_kinds[-1] == "award.made"
-    assert kinds_of(leaves, failed)[-1] == "award.failed"
+    assert outage_kinds[-2:] == ["award.made", "protocol.issued"]
+    assert kinds_of(leaves, failed)[-2:] == ["award.failed", "protocol.issued"]
     assert_replays_clean(path, leaves)

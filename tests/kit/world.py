@@ -223,7 +223,7 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], clock: FrozenC
     """The pilot municipalities plus one account of each role, and the people a contest needs.
 
     Named accounts: officer_tokmok, officer2_tokmok (the sealed lots' second commission member),
-    officer_naryn, admin, inspector, bidder and bidder2.
+    officer_naryn, officer2_naryn, admin, inspector, bidder and bidder2.
     """
     world = World(sessions, clock, keys)
     async with transaction(sessions) as session:
@@ -232,6 +232,8 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], clock: FrozenC
     await world.officer("officer_tokmok")
     await world.officer("officer2_tokmok", full_name="Bakyt Toktogulov")
     await world.officer("officer_naryn", "naryn")
+    # Every lot has a commission of at least two officers, who sign its results protocol.
+    await world.officer("officer2_naryn", "naryn", full_name="Aida Sultanova")
     await world._person("admin", Role.ADMIN, None, {})
     await world._person("inspector", Role.INSPECTOR, None, {})
     await world.bidder("bidder")

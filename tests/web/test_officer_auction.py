@@ -301,7 +301,7 @@ async def test_the_results_protocol_prints_the_whole_record(
     assert result["Runner-up"].startswith(f"{pseudonym} · 100,000\u00a0som")  # runner-up
     assert "107,500.50\u00a0som" in record.texts("section[aria-labelledby=p-bids] tbody td.number")
     ledger = terms(record, "p-ledger")
-    assert re.match(r"entry \d+ \(award\.made\) ", ledger["Head of the lot's chain"])
+    assert re.match(r"entry \d+ \(protocol\.issued\) ", ledger["Head of the lot's chain"])
     assert "Latest signed checkpoint" in ledger
     assert ledger["Verifier key"].startswith("test.achyk.kg/ledger+")
     assert record.one("article.protocol header button[data-print]")

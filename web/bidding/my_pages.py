@@ -28,11 +28,16 @@ def provide_bidder(visitor: NamedDependency[Visitor]) -> User:
     return require_role(visitor.user, Role.BIDDER)
 
 
+def provide_key_holder(visitor: NamedDependency[Visitor]) -> User:
+    """A bidder, or an officer who signs results protocols with keys of their own (docs/keys.md 3)."""
+    return require_role(visitor.user, Role.BIDDER, Role.OFFICER)
+
+
 class KeyPages(Controller):
     """The bidder's signing keys: listed here, added (passkeys) and revoked by /static/js/passkeys.js via /api/me."""
 
     path = "/account"
-    dependencies = {"bidder": Provide(provide_bidder, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {"bidder": Provide(provide_key_holder, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/keys", name="my_keys")
     async def keys(

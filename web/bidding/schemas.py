@@ -497,3 +497,132 @@ class OpeningOut(BaseModel):
     dealings: list[DealingOut]
     standing: list[StandingBidOut]
     shares: list[ShareMessageOut]
+
+
+class ProtocolSignatureOut(BaseModel):
+    """One commission member's signature on the protocol hash, as the ledger holds it (docs/keys.md 3)."""
+
+    member: int
+    name: str | None = Field(description="The member's name (officials act in public).")
+    key: dict[str, str] = Field(description="The member's key object (docs/keys.md 1).")
+    signed: dict[str, str] = Field(description="key_id and sig (and a passkey's authenticator_data, client_data_json).")
+    at: str = Field(description="When the signature entered the lot's chain (ledger time string).")
+    lot_seq: int
+
+
+class ProtocolTermsOut(BaseModel):
+    version: int
+    kind: str
+    format: str
+    title_ky: str | None
+    title_ru: str | None
+    title_en: str | None
+    address: str | None
+    area_sqm: str | None
+    registration_number: str | None
+    starting_price: int
+    bid_step: int
+    deposit: int
+    floor_price: int | None
+    lease_term_months: int | None
+    rent_period: str | None
+    indexation_percent: int | None
+    single_participant_rule: str
+
+
+class ProtocolScheduleOut(BaseModel):
+    published_at: str
+    applications_close_at: str
+    bidding_opens_at: str
+    bidding_closes_at: str
+    opened_at: str | None
+    closed_at: str | None
+
+
+class ProtocolParticipantsOut(BaseModel):
+    count: int
+    pseudonyms: list[str]
+
+
+class ProtocolResultOut(BaseModel):
+    outcome: Literal["awarded", "failed"]
+    winner: str | None
+    winner_name: str | None = Field(description="The winner's name: a person's full name or a legal entity's name.")
+    price: int | None
+    runner_up: str | None
+    runner_up_price: int | None
+    bid_count: int
+    reason: str
+
+
+class ProtocolAwardEntryOut(BaseModel):
+    kind: Literal["award.made", "award.failed"]
+    lot_seq: int
+    body_hash: str
+    at: str
+
+
+class ProtocolCommissionOut(BaseModel):
+    members: list[int]
+    required: int
+
+
+class ProtocolDocumentOut(BaseModel):
+    """The results protocol document, field for field as docs/keys.md 3.1 defines it."""
+
+    protocol: str
+    lot: int
+    municipality: int
+    deal: str
+    council_decision: str | None
+    terms: ProtocolTermsOut
+    schedule: ProtocolScheduleOut
+    participants: ProtocolParticipantsOut
+    result: ProtocolResultOut
+    award_entry: ProtocolAwardEntryOut
+    commission: ProtocolCommissionOut
+
+
+class ProtocolOut(BaseModel):
+    """A lot's results protocol: the document exactly as issued into the ledger, its hash, and its signatures."""
+
+    lot: int
+    protocol: ProtocolDocumentOut  # the document as issued; protocol_hash is over its RFC 8785 bytes
+    protocol_hash: str = Field(description="Hex SHA-256 of the document's RFC 8785 bytes: what members sign.")
+    issued_at: str
+    lot_seq: int = Field(description="The protocol.issued entry's place in the lot's chain.")
+    body_hash: str = Field(description="The protocol.issued entry's body hash.")
+    signatures: list[ProtocolSignatureOut]
+    required: int = Field(description="How many commission members must sign: a majority.")
+    complete: bool = Field(description="Whether a majority of the commission has signed.")
+
+
+class ProtocolSignatureStatement(BaseModel):
+    statement: Literal["achyk-protocol-signature/v1"]
+    lot: int
+    member: int
+    protocol_hash: str
+
+
+class ProtocolStatementOut(BaseModel):
+    """The statement a commission member signs: Ed25519 over its RFC 8785 bytes, or a passkey over its SHA-256."""
+
+    statement: ProtocolSignatureStatement
+    challenge: str = Field(description="b64u(SHA-256(JCS(statement))): a passkey's WebAuthn challenge.")
+
+
+class ProtocolSignRequest(BaseModel):
+    """A member's signature: key_id of one of their account's keys, sig, and a passkey's WebAuthn parts."""
+
+    key_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    sig: str = Field(max_length=200)
+    authenticator_data: str | None = Field(default=None, max_length=2000)
+    client_data_json: str | None = Field(default=None, max_length=4000)
+
+    def signed(self) -> dict[str, str]:
+        parts = {
+            "sig": self.sig,
+            "authenticator_data": self.authenticator_data,
+            "client_data_json": self.client_data_json,
+        }
+        return {name: value for name, value in parts.items() if value is not None}

@@ -22,6 +22,7 @@ from auction.bidding.live import LiveAuctions
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import Applications, ParticipationService
 from auction.bidding.passkeys import PasskeyService, RelyingParty
+from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock
 from auction.contracts.service import ContractService
 from auction.errors import NotAuthenticated, PermissionDenied
@@ -170,6 +171,14 @@ def provide_deposit_service(
     ledger_writer: NamedDependency[LedgerWriter],
 ) -> DepositService:
     return DepositService(db_session, clock, ledger_writer)
+
+
+def provide_protocol_service(
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+    ledger_writer: NamedDependency[LedgerWriter],
+) -> ProtocolService:
+    return ProtocolService(db_session, clock, ledger_writer)
 
 
 def provide_sealed_lot_service(

@@ -11,6 +11,8 @@ the state machine of docs/ledger-entries.md::
        | (award.declined | award.expired -> deposit.forfeited? -> award.passed -> ... | award.lapsed)
     lot.cancelled at any point before the award; nothing after it but deposit refunds.
     deposit.refunded from the result on (award.made, award.failed, lot.cancelled), once per non-winner.
+    protocol.issued once after award.made | award.failed, then protocol.signed by commission members (also
+    after the chain is otherwise complete).
 
 Every rule is checked with the functions the platform itself uses (``auction.ledger.verifier.auction_rules`` for minimum
 bids, the soft close, the Dutch clock and the winner; ``auction.ledger.verifier.dkg`` and ``sealed`` to check the
@@ -37,6 +39,7 @@ from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier import dkg, settlement
+from auction.ledger.verifier import protocol as pr
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
@@ -89,6 +92,7 @@ OFFICIAL_KINDS = frozenset(
         "sealed.share",
         "sealed.opened",
         "bidder.key.replaced",
+        pr.SIGNED,
     }
     | settlement.SETTLEMENT_OFFICIAL_KINDS
 )
@@ -102,6 +106,7 @@ SYSTEM_KINDS = frozenset(
         "award.expired",
         "award.passed",
         "award.lapsed",
+        pr.ISSUED,
     }
     | settlement.SETTLEMENT_SYSTEM_KINDS
 )
@@ -124,7 +129,10 @@ _LEASE = frozenset({"rent_period", "lease_term_months"})
 _DECISION = frozenset({"chain_head", "chain_length", "bid_count", "reason"})
 Fields = tuple[frozenset[str], frozenset[str]]
 PAYLOAD_FIELDS: dict[str, Fields] = {
-    "lot.published": (frozenset({"version", "municipality", "terms"}), frozenset({"sealed", "repeat_of"})),
+    "lot.published": (
+        frozenset({"version", "municipality", "terms"}),
+        frozenset({"sealed", "repeat_of", "commission"}),
+    ),
     "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
     "lot.cancelled": (frozenset({"reason", "was", "requested_by", "confirmed_by", "order"}), frozenset()),
     "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
@@ -157,7 +165,11 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "award.lapsed": (frozenset({"reason"}), frozenset()),
     # After the award: the contract, payments and deposits (auction.ledger.verifier.settlement).
     **settlement.SETTLEMENT_FIELDS,
+    pr.ISSUED: (pr.ISSUED_FIELDS, frozenset()),
+    pr.SIGNED: (pr.SIGNED_FIELDS, frozenset()),
 }
+# The results protocol is issued and signed after the award, also once the lot's chain is otherwise complete.
+AFTER_COMPLETION_KINDS = frozenset({pr.ISSUED, pr.SIGNED})
 # The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
 # scripts each release serves (auction.ledger.verifier.release) and the witnesses (.witness_policy).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
@@ -439,6 +451,12 @@ class _Lot:
     offer_price: int | None = None
     deadline: datetime | None = None
     runner_up: tuple[str, int] | None = None
+    offer_passed: bool = False  # the current offer came by award.passed: the runner-up may decline at no cost
+    # the results protocol (docs/keys.md 3): the bodies it is built from, the commission, its hash and signers
+    protocol_sources: list[Body] = field(default_factory=list)
+    commission: list[int] = field(default_factory=list)
+    protocol_hash: str | None = None
+    protocol_signers: set[int] = field(default_factory=set)
     # Every municipality's rules as last recorded on the platform chain (shared by all lots, in index order).
     municipal_rules: dict[int, MunicipalRules] = field(default_factory=dict)
     municipality: int = 0
@@ -466,7 +484,7 @@ class _Lot:
         after_result = kind in settlement.AFTER_RESULT_KINDS
         if self.phase == CANCELLED and not after_result:
             raise _Violation(f"{kind} after lot.cancelled")
-        if self.phase == DONE and not after_result:
+        if self.phase == DONE and not (after_result or kind in AFTER_COMPLETION_KINDS):
             raise _Violation(f"{kind} after {self.ended_by}: the lot's chain is complete")
         if self.ended_by == "award.signed" and not self.book.concluded and kind != settlement.CONTRACT_CONCLUDED:
             raise _Violation(f"{kind} after award.signed, which contract.concluded must follow at once")
@@ -491,6 +509,8 @@ class _Lot:
         if kind in st.SIGNED_KINDS:
             self._check_statement(body)
         handler(self, index, body)
+        if kind in pr.SOURCE_KINDS:
+            self.protocol_sources.append(body)
         self.bid_times.see(index, body)
         self.next_seq += 1
         self.head = body.hash
@@ -553,6 +573,8 @@ class _Lot:
             CLOSED: "after auction.closed",
             OFFERED: f"while the award is offered to {self.offered}",
             LAPSING: "after the award was declined or expired (award.passed or award.lapsed comes next)",
+            NEW: "before lot.published",
+            DONE: f"after {self.ended_by}",
         }[self.phase]
         raise _Violation(f"{body.kind} is not allowed {where}")
 
@@ -589,6 +611,12 @@ class _Lot:
                 raise _Violation(str(exc)) from None
         elif sealed is not None:
             raise _Violation(f"a {self.terms.format} lot is published with a sealed-bid key")
+        if sealed is not None and "commission" in payload:
+            raise _Violation("a sealed-bid lot's commission is its key ceremony's members, not a commission field")
+        try:
+            self.commission = pr.commission_of(payload)
+        except pr.ProtocolError as exc:
+            raise _Violation(exc.reason) from None
         self.phase = PUBLISHED
 
     def amended(self, index: int, body: Body) -> None:
@@ -1121,6 +1149,7 @@ class _Lot:
         if deadline <= body.at_datetime:
             raise _Violation(f"{body.kind} sign_deadline {_t(deadline)} is not after its at {body.at}")
         self.offered, self.deadline = bidder, deadline
+        self.offer_passed = body.kind == "award.passed"
         self.offer_price = _int(body.payload, "price")
         self.phase = OFFERED
 
@@ -1204,9 +1233,13 @@ class _Lot:
 
     def _forfeit(self, body: Body) -> None:
         deposit = _str(body.payload, "deposit")
-        if deposit != "forfeited":
-            raise _Violation(f"{body.kind} deposit {deposit!r}, not 'forfeited'")
-        self.lapsed = self.offered
+        # The winner who walks away loses the deposit; a runner-up the lot passed to owes nothing (docs/rules.md).
+        expected = "returned" if self.offer_passed else "forfeited"
+        if deposit != expected:
+            whose = "the runner-up's" if self.offer_passed else "the winner's"
+            raise _Violation(f"{body.kind} deposit {deposit!r}, but {whose} deposit is {expected!r}")
+        # Only a forfeited deposit is then recorded as forfeited (deposit.forfeited); a returned one is refunded.
+        self.lapsed = self.offered if expected == "forfeited" else None
         self.offered, self.deadline = None, None
         self.phase = LAPSING
 
@@ -1294,6 +1327,36 @@ class _Lot:
         deposit = _int(self._need_terms().raw, "deposit", "terms", low=0)
         self._settle(lambda: self.book.forfeit(body.payload, lapsed=self.lapsed, deposit=deposit))
 
+    # -- the results protocol --
+
+    def protocol_issued(self, index: int, body: Body) -> None:
+        self._require(body, OFFERED, LAPSING, DONE)
+        if not any(b.kind in pr.AWARD_KINDS for b in self.protocol_sources):
+            raise _Violation("protocol.issued without award.made or award.failed")
+        if self.protocol_hash is not None:
+            raise _Violation("protocol.issued again: a lot has one results protocol")
+        try:
+            pr.check_issued(self.protocol_sources, body.payload)
+        except pr.ProtocolError as exc:
+            raise _Violation(exc.reason) from None
+        self.protocol_hash = _str(body.payload, "protocol_hash")
+
+    def protocol_signed(self, index: int, body: Body) -> None:
+        if self.protocol_hash is None:
+            raise _Violation("protocol.signed before protocol.issued")
+        member = _int(body.payload, "member", low=1)
+        if body.actor != f"officer:{member}":
+            raise _Violation(f"actor {body.actor!r} is not the payload's member officer:{member}")
+        if member not in self.commission:
+            raise _Violation(f"member {member} is not on the lot's commission {self.commission}")
+        if member in self.protocol_signers:
+            raise _Violation(f"member {member} signed the protocol twice")
+        try:
+            pr.check_signature(self.lot, member, self.protocol_hash, body.payload["key"], body.payload["signed"])
+        except pr.ProtocolError as exc:
+            raise _Violation(f"signed: {exc.reason}") from None
+        self.protocol_signers.add(member)
+
     # -- bidder keys (the signature and the registry were checked in step) --
 
     def key_added(self, index: int, body: Body) -> None:
@@ -1334,6 +1397,8 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     settlement.PAYMENT_RECORDED: _Lot.payment_recorded,
     settlement.DEPOSIT_REFUNDED: _Lot.deposit_refunded,
     settlement.DEPOSIT_FORFEITED: _Lot.deposit_forfeited,
+    pr.ISSUED: _Lot.protocol_issued,
+    pr.SIGNED: _Lot.protocol_signed,
 }
 
 

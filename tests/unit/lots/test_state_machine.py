@@ -20,6 +20,8 @@ LEGAL = {
     (LotState.CLOSED, LotState.AWARDED),
     (LotState.CLOSED, LotState.FAILED),
     (LotState.CLOSED, LotState.CANCELLED),
+    # An award that lapses leaves the lot failed, so that it can be relisted (issue 11).
+    (LotState.AWARDED, LotState.FAILED),
 }
 ALL_PAIRS = list(itertools.product(LotState, LotState))
 
@@ -41,7 +43,7 @@ def test_illegal_transition_is_refused_naming_the_current_state(current: LotStat
     assert (caught.value.params["state"], caught.value.params["target"]) == (current.value, target.value)
 
 
-@pytest.mark.parametrize("state", [LotState.AWARDED, LotState.FAILED, LotState.CANCELLED])
+@pytest.mark.parametrize("state", [LotState.FAILED, LotState.CANCELLED])
 def test_final_states_say_so(state: LotState) -> None:
     with pytest.raises(Conflict, match="none \\(it is final\\)"):
         ensure_transition(state, LotState.PUBLISHED)
