@@ -16,6 +16,7 @@ from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.commitments import bank_reference_commitment, new_salt
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
 
@@ -180,8 +181,11 @@ class ParticipationService:
         now = await self.ledger.next_time(lot_id)
         if lot.state == LotState.BIDDING or now >= as_utc(lot.bidding_opens_at):
             raise Conflict("application.admission_closed", opened_at=format_time(as_utc(lot.bidding_opens_at)))
+        # The reference names a payment (and so a payer): the public ledger gets only its salted commitment.
+        salt = new_salt()
         application.status = ApplicationStatus.APPROVED
         application.deposit_reference = reference
+        application.deposit_reference_salt = salt.hex()
         application.deposit_confirmed_at = now
         application.reviewed_by_id = officer.id
         application.reviewed_at = now
@@ -190,7 +194,7 @@ class ParticipationService:
             "deposit.confirmed",
             lot_id,
             actor,
-            {"bidder": application.pseudonym, "bank_reference": reference},
+            {"bidder": application.pseudonym, "bank_reference_commitment": bank_reference_commitment(salt, reference)},
             at=now,
         )
         await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym}, at=now)
