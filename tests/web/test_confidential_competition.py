@@ -8,6 +8,7 @@ not see the pseudonym each applicant bids under until the lot is decided.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator
 
 from auction.accounts.models import User
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
@@ -107,6 +108,7 @@ async def test_the_live_stream_counts_for_the_watcher_not_for_the_view_parameter
 
     async def first_count(viewer: User | None) -> str:
         events = live_events(auctioneer.sessions, auctioneer.clock, lot_id, lambda live: repr(live.bid_count), viewer)
+        assert isinstance(events, AsyncGenerator)  # closed here rather than left to the garbage collector
         first = await anext(events)
         await events.aclose()
         return str(first.data)

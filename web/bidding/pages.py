@@ -18,6 +18,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
+from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService, BidReceipt
 from auction.bidding.awards import AwardService
 from auction.bidding.participation import ParticipationService
@@ -239,7 +240,7 @@ class BiddingPages(Controller):
             await load_live(session, clock, lot_id)  # 404 before the stream starts
             # Who watches decides what the panel shows (an officer of the lot's municipality sees the sealed-bid
             # count); the ``view`` parameter only says which page to reload, and anyone may send it.
-            viewer = await session.get(User, user_id) if isinstance(user_id, int) else None
+            viewer = await AccountService(session, clock).get(user_id) if isinstance(user_id, int) else None
         # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
         pseudonym = keys.pseudonym(lot_id, user_id) if isinstance(user_id, int) else None
         language = language if language in LANGUAGES else DEFAULT_LANGUAGE
