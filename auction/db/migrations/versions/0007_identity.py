@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_identity"
-down_revision = "0005"  # DEV: becomes "0006_municipal_rules"
+down_revision = "0006_municipal_rules"
 branch_labels = None
 depends_on = None
 
