@@ -178,7 +178,8 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
             continue
         extra: dict[str, object] = {}
         if role == Role.BIDDER:
-            extra = {"bidder_kind": BidderKind.INDIVIDUAL, "identity_number": f"2150619850{index:04d}"}
+            # One personal number each (a unique index holds them), none with the serial 00000.
+            extra = {"bidder_kind": BidderKind.INDIVIDUAL, "identity_number": f"2150619850{index + 1:04d}"}
         user = await service.create_user(
             email=email,
             password=password,

@@ -32,6 +32,16 @@ REFUSALS: Mapping[str, str] = {
         "A personal number has 14 digits: 1 or 2, the birth date as DDMMYYYY, then 5 digits."
     ),
     "account.tax_number_malformed": N_("A legal entity's tax number (INN) has 14 digits and starts with 0."),
+    "account.personal_number_gender": N_(
+        "A personal number starts with its gender digit, 1 or 2; this one starts with %(digit)s."
+    ),
+    "account.personal_number_no_such_date": N_("The birth date in the number, %(date)s, does not exist."),
+    "account.personal_number_future_date": N_("The birth date in the number, %(date)s, is in the future."),
+    "account.bidder_under_age": N_(
+        "The birth date in the number, %(date)s, is of someone under %(minimum)s: only adults may bid."
+    ),
+    "account.personal_number_serial": N_("The last 5 digits of a personal number (its serial) are never 00000."),
+    "account.identity_taken": N_("This number already has an account: sign in, or ask the municipality to reset it."),
     "account.officer_municipality": N_("An officer belongs to exactly one municipality; others to none."),
     "account.email_taken": N_("An account with this e-mail already exists; log in instead."),
     "account.login_throttled": N_("Too many failed logins for this e-mail; wait %(minutes)s minutes and try again."),

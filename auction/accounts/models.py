@@ -34,8 +34,9 @@ class User(Base):
     # Officers act for exactly one municipality; other roles have none.
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
     bidder_kind: Mapped[BidderKind | None] = mapped_column(text_enum(BidderKind))
-    # 14-digit personal number (PIN) or the legal entity's tax number (INN).
-    identity_number: Mapped[str | None] = mapped_column(String(14))
+    # 14-digit personal number (PIN) or the legal entity's tax number (INN): one bidder account per number, so the
+    # index is unique; officers, inspectors and administrators have none (NULLs never clash).
+    identity_number: Mapped[str | None] = mapped_column(String(14), unique=True, index=True)
     preferred_language: Mapped[str] = mapped_column(String(2), default="ru")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import ApiToken, LoginFailure, Role, User
@@ -15,6 +17,8 @@ from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 
 LANGUAGES = ("ky", "ru", "en")
+# A person's age and a birth date's "future" are judged by the calendar where the municipalities are.
+BISHKEK = ZoneInfo("Asia/Bishkek")
 
 
 def remember_language(user: User, language: str) -> None:
@@ -36,9 +40,15 @@ class AccountService:
         self.lockout = timedelta(seconds=lockout_seconds)
 
     async def register_bidder(self, data: Registration) -> User:
-        problem = identity_problem(data.bidder_kind, data.identity_number)
+        """A new bidder account; one per personal or tax number, whoever tries to register it again."""
+        problem = identity_problem(data.bidder_kind, data.identity_number, self.today())
         if problem:
             raise InvalidInput.of(problem)
+        # Someone registering twice hears about their e-mail first: "log in" is the answer they need.
+        if await self._email_taken(data.email):
+            raise Conflict("account.email_taken", field="email")
+        if await self._identity_taken(data.identity_number):
+            raise self._identity_refusal()
         return await self.create_user(
             email=data.email,
             password=data.password,
@@ -48,6 +58,10 @@ class AccountService:
             identity_number=data.identity_number,
             preferred_language=data.preferred_language,
         )
+
+    def today(self) -> date:
+        """The registration day in Bishkek."""
+        return self.clock.now().astimezone(BISHKEK).date()
 
     async def create_user(
         self,
@@ -61,8 +75,7 @@ class AccountService:
     ) -> User:
         if (role == Role.OFFICER) != (municipality_id is not None):
             raise InvalidInput("account.officer_municipality")
-        exists = await self.session.scalar(select(User.id).where(User.email == email.lower()))
-        if exists is not None:
+        if await self._email_taken(email):
             raise Conflict("account.email_taken", field="email")
         user = User(
             email=email.lower(),
@@ -73,9 +86,30 @@ class AccountService:
             created_at=self.clock.now(),
             **extra,
         )
-        self.session.add(user)
-        await self.session.flush()
+        # The checks above read before writing, so two registrations at once can both pass them; the unique
+        # indexes decide, and the loser is refused as if it had come second (a savepoint keeps the session usable).
+        try:
+            async with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:
+            identity = extra.get("identity_number")
+            if isinstance(identity, str) and await self._identity_taken(identity):
+                raise self._identity_refusal() from None
+            if await self._email_taken(email):
+                raise Conflict("account.email_taken", field="email") from None
+            raise
         return user
+
+    async def _email_taken(self, email: str) -> bool:
+        return await self.session.scalar(select(User.id).where(User.email == email.lower())) is not None
+
+    async def _identity_taken(self, number: str) -> bool:
+        return await self.session.scalar(select(User.id).where(User.identity_number == number)) is not None
+
+    @staticmethod
+    def _identity_refusal() -> Conflict:
+        # The refusal says the number is taken, and nothing about whose account holds it.
+        return Conflict("account.identity_taken", field="identity_number")
 
     async def authenticate(self, email: str, password: str) -> User:
         """The user with these credentials; refuses after too many recent failures for the e-mail."""

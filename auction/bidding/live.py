@@ -9,6 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auction.accounts.models import User
+from auction.accounts.permissions import can_manage_lots_of
+from auction.bidding.disclosure import competition_public
 from auction.bidding.models import AuctionClock
 from auction.clock import Clock, as_utc
 from auction.errors import NotFound
@@ -20,7 +23,7 @@ from auction.lots.models import AuctionFormat, Lot, LotState, RentPeriod
 class LiveState:
     """One moment of a lot's auction. Before bidding opens only ``opens_at`` is known; the running fields
     (``closes_at``, count, price, leader) come with the auction clock; a sealed auction never shows price or
-    leader until its bids are opened."""
+    leader until its bids are opened, nor (to the public) its number of bids: ``bid_count`` is then None."""
 
     lot_id: int
     state: LotState
@@ -28,7 +31,7 @@ class LiveState:
     server_time: datetime
     opens_at: datetime | None = None
     closes_at: datetime | None = None
-    bid_count: int = 0
+    bid_count: int | None = 0
     current_price: int | None = None
     leader: str | None = None
     minimum_next_bid: int | None = None
@@ -53,8 +56,9 @@ class LiveAuctions:
         self.session = session
         self.clock = clock
 
-    async def state(self, lot_id: int) -> LiveState:
-        """The lot's auction now; a draft (or a lot that does not exist) is refused as not found."""
+    async def state(self, lot_id: int, *, viewer: User | None = None) -> LiveState:
+        """The lot's auction now, as ``viewer`` (None: the public) may see it; a draft (or a lot that does not
+        exist) is refused as not found. Officers of the lot's municipality see the sealed-bid count all along."""
         # populate_existing: a stream polls in one session per tick, but a caller may reuse a session.
         lot = await self.session.get(Lot, lot_id, populate_existing=True)
         if lot is None or lot.state == LotState.DRAFT:
@@ -85,13 +89,18 @@ class LiveAuctions:
                 timedelta(seconds=lot.price_drop_interval_seconds),
                 now,
             )
+        counted = (
+            not sealed
+            or competition_public(lot.format, lot.state)
+            or (viewer is not None and can_manage_lots_of(viewer, lot.municipality_id))
+        )
         return LiveState(
             lot.id,
             lot.state,
             lot.format,
             now,
             closes_at=as_utc(running.closes_at),
-            bid_count=running.bid_count,
+            bid_count=running.bid_count if counted else None,
             current_price=current_price,
             leader=None if sealed else running.leader,
             minimum_next_bid=minimum_next_bid,

@@ -45,7 +45,10 @@ class Application(Base):
     bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(40))
     status: Mapped[ApplicationStatus] = mapped_column(text_enum(ApplicationStatus))
+    # The bank's reference of the deposit and the random salt (32 hex digits) of its public commitment: the ledger's
+    # deposit.confirmed carries only SHA-256(salt || reference), so an auditor with the database can open it.
     deposit_reference: Mapped[str | None] = mapped_column(String(100))
+    deposit_reference_salt: Mapped[str | None] = mapped_column(String(32))
     deposit_confirmed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)

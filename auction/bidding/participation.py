@@ -17,6 +17,7 @@ from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
+from auction.ledger.verifier.commitments import bank_reference_commitment, new_salt
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
 
@@ -184,8 +185,11 @@ class ParticipationService:
         now = await self.ledger.next_time(lot_id)
         if lot.state == LotState.BIDDING or now >= as_utc(lot.bidding_opens_at):
             raise Conflict("application.admission_closed", opened_at=format_time(as_utc(lot.bidding_opens_at)))
+        # The reference names a payment (and so a payer): the public ledger gets only its salted commitment.
+        salt = new_salt()
         application.status = ApplicationStatus.APPROVED
         application.deposit_reference = reference
+        application.deposit_reference_salt = salt.hex()
         application.deposit_confirmed_at = now
         application.reviewed_by_id = officer.id
         application.reviewed_at = now
@@ -194,7 +198,7 @@ class ParticipationService:
             "deposit.confirmed",
             lot_id,
             actor,
-            {"bidder": application.pseudonym, "bank_reference": reference},
+            {"bidder": application.pseudonym, "bank_reference_commitment": bank_reference_commitment(salt, reference)},
             at=now,
         )
         await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym}, at=now)

@@ -326,10 +326,14 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     assert forged.status_code == 422
     state = await auction.state()
     assert state["current_price"] is None
-    assert state["bid_count"] == 4
+    assert state["bid_count"] is None  # how many sealed bids there are is confidential until they are opened
+    officers_view = await auction.client.get(f"/api/v1/lots/{auction.lot_id}/auction", headers=auction.officer)
+    assert officers_view.json()["bid_count"] == 4
     await auction.live_until(timedelta(hours=3, seconds=30))
     assert (await auction.state())["state"] == "closed"
-    hidden = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json()
+    assert (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids")).json() == []  # not even how many
+    hidden = (await auction.client.get(f"/api/v1/lots/{auction.lot_id}/bids", headers=auction.officer)).json()
+    assert len(hidden) == 4
     assert all(b["amount"] is None for b in hidden)
 
     await auction.commission.share("officer_tokmok")

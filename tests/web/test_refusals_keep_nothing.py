@@ -517,7 +517,10 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         ),
     ),
     ("POST", "/register"): Driver(
-        Outcome.DONE, lambda s: s.page(None, "/register", {**REGISTRATION, "email": "page.bidder@test.kg"})
+        Outcome.DONE,
+        lambda s: s.page(
+            None, "/register", {**REGISTRATION, "email": "page.bidder@test.kg", "identity_number": "21506198500098"}
+        ),
     ),
     ("POST", "/login"): Driver(
         Outcome.DONE, lambda s: s.page(None, "/login", {"email": "bidder@test.kg", "password": PASSWORD})

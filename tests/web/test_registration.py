@@ -130,7 +130,8 @@ async def test_next_leads_back_only_within_the_site(client: Client, world: World
     token = await csrf_of(client, "/register")
     away = await client.post(
         "/register",
-        data=registration(token, email="other@example.kg", next="//evil.example/"),
+        # Another person: one number registers one account.
+        data=registration(token, email="other@example.kg", identity_number="21506198500078", next="//evil.example/"),
         follow_redirects=False,
     )
     assert away.headers["location"] == "/"

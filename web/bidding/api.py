@@ -15,8 +15,10 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
+from auction.accounts.permissions import can_manage_lots_of
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.disclosure import competition_public, pseudonyms_linkable
 from auction.bidding.live import LiveAuctions, LiveState
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
@@ -81,6 +83,13 @@ def live_out(live: LiveState) -> dict[str, Any]:
     return state
 
 
+async def _pseudonyms_shown(participation: ParticipationService, officer: User, lot_id: int) -> bool:
+    """Officers review applicants by name: the pseudonyms those applicants bid under stay hidden from them until
+    the lot is decided (auction.bidding.disclosure)."""
+    lot = await participation.lots.get(lot_id, viewer=officer)
+    return pseudonyms_linkable(lot.state)
+
+
 def _user(user: User | None) -> User:
     if user is None:
         raise NotAuthenticated("auth.bearer_of_account_required")
@@ -116,8 +125,10 @@ class BiddingApi(Controller):
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
     ) -> list[ApplicationOut]:
-        rows = await participation_service.applications_of_lot(_user(api_user), lot_id)
-        return [ApplicationOut.of(a) for a in rows]
+        officer = _user(api_user)
+        rows = await participation_service.applications_of_lot(officer, lot_id)
+        shown = await _pseudonyms_shown(participation_service, officer, lot_id)
+        return [ApplicationOut.of(a, pseudonym_shown=shown) for a in rows]
 
     @get("/me/applications", summary="My applications (bidder)", responses=ACCOUNT_READ)
     async def my_applications(
@@ -140,8 +151,10 @@ class BiddingApi(Controller):
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
     ) -> ApplicationOut:
-        application = await participation_service.confirm_deposit(_user(api_user), application_id, data.bank_reference)
-        return ApplicationOut.of(application)
+        officer = _user(api_user)
+        application = await participation_service.confirm_deposit(officer, application_id, data.bank_reference)
+        shown = await _pseudonyms_shown(participation_service, officer, application.lot_id)
+        return ApplicationOut.of(application, pseudonym_shown=shown)
 
     @post(
         "/applications/{application_id:int}/reject",
@@ -156,7 +169,10 @@ class BiddingApi(Controller):
         participation_service: NamedDependency[ParticipationService],
         api_user: NamedDependency[User | None],
     ) -> ApplicationOut:
-        return ApplicationOut.of(await participation_service.reject(_user(api_user), application_id, data.reason))
+        officer = _user(api_user)
+        application = await participation_service.reject(officer, application_id, data.reason)
+        shown = await _pseudonyms_shown(participation_service, officer, application.lot_id)
+        return ApplicationOut.of(application, pseudonym_shown=shown)
 
     @post(
         "/lots/{lot_id:int}/sealed/publish",
@@ -267,8 +283,13 @@ class BiddingApi(Controller):
         return BidReceiptOut.of(receipt)
 
     @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
-    async def auction(self, lot_id: FromPath[int], live_auctions: NamedDependency[LiveAuctions]) -> LiveAuction:
-        return LiveAuction.model_validate(live_out(await live_auctions.state(lot_id)))
+    async def auction(
+        self,
+        lot_id: FromPath[int],
+        live_auctions: NamedDependency[LiveAuctions],
+        api_user: NamedDependency[User | None],
+    ) -> LiveAuction:
+        return LiveAuction.model_validate(live_out(await live_auctions.state(lot_id, viewer=api_user)))
 
     @get(
         "/lots/{lot_id:int}/stream",
@@ -277,7 +298,9 @@ class BiddingApi(Controller):
         media_type="text/event-stream",
         responses=PUBLIC_READ,
     )
-    async def stream(self, lot_id: FromPath[int], request: Request[Any, Any, State]) -> ServerSentEvent:
+    async def stream(
+        self, lot_id: FromPath[int], request: Request[Any, Any, State], api_user: NamedDependency[User | None]
+    ) -> ServerSentEvent:
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
         clock: Clock = request.app.state.clock
         async with sessions() as session:
@@ -290,7 +313,7 @@ class BiddingApi(Controller):
             # The streaming response cancels this generator when the watcher disconnects.
             while True:
                 async with sessions() as session:
-                    state = live_out(await LiveAuctions(session, clock).state(lot_id))
+                    state = live_out(await LiveAuctions(session, clock).state(lot_id, viewer=api_user))
                 change = {k: v for k, v in state.items() if k != "server_time"}
                 if change != last:
                     last = change
@@ -302,6 +325,10 @@ class BiddingApi(Controller):
     @get(
         "/lots/{lot_id:int}/bids",
         summary="The lot's bids: amounts public in open auctions and after the award",
+        description=(
+            "A sealed-bid lot's bids are listed only once the commission has opened them: until then even their "
+            "number stays confidential (the list is empty), except to officers of the lot's municipality."
+        ),
         responses=PUBLIC_READ,
     )
     async def bids(
@@ -311,6 +338,9 @@ class BiddingApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> list[BidOut]:
         lot = await auction_service.lots.get(lot_id, viewer=api_user)
+        insider = api_user is not None and can_manage_lots_of(api_user, lot.municipality_id)
+        if lot.format == AuctionFormat.SEALED_BID and not (insider or competition_public(lot.format, lot.state)):
+            return []
         reveal = amounts_public(lot.format, lot.state)
         return [BidOut.of(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
 

@@ -15,6 +15,7 @@ from typing import Any
 from litestar.response import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.accounts.models import User
 from auction.bidding.live import LiveAuctions, LiveState
 from auction.clock import Clock
 from auction.lots.models import LotState
@@ -42,8 +43,8 @@ class LiveView(enum.StrEnum):
 Live = LiveState
 
 
-async def load_live(session: AsyncSession, clock: Clock, lot_id: int) -> Live:
-    return await LiveAuctions(session, clock).state(lot_id)
+async def load_live(session: AsyncSession, clock: Clock, lot_id: int, viewer: User | None = None) -> Live:
+    return await LiveAuctions(session, clock).state(lot_id, viewer=viewer)
 
 
 def live_context(live: Live, *, view: LiveView, shown: str, viewer_pseudonym: str | None) -> dict[str, Any]:
@@ -66,6 +67,7 @@ async def live_events(
     clock: Clock,
     lot_id: int,
     render: Callable[[Live], str],
+    viewer: User | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """One rendered fragment per change of the auction (each carrying the server's time), until it is decided.
 
@@ -74,7 +76,7 @@ async def live_events(
     last: Live | None = None
     while True:
         async with sessions() as session:
-            live = await load_live(session, clock, lot_id)
+            live = await load_live(session, clock, lot_id, viewer)
         if last is None or _changed(last, live):
             last = live
             yield ServerSentEventMessage(event=STATE_EVENT, data=render(live))

@@ -18,6 +18,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
+from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService, BidReceipt
 from auction.bidding.awards import AwardService
 from auction.bidding.participation import ParticipationService
@@ -234,9 +235,12 @@ class BiddingPages(Controller):
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
         clock: Clock = request.app.state.clock
         keys: LedgerKeys = request.app.state.ledger_keys
+        user_id = request.session.get("user_id") if request.scope.get("session") else None
         async with sessions() as session:
             await load_live(session, clock, lot_id)  # 404 before the stream starts
-        user_id = request.session.get("user_id") if request.scope.get("session") else None
+            # Who watches decides what the panel shows (an officer of the lot's municipality sees the sealed-bid
+            # count); the ``view`` parameter only says which page to reload, and anyone may send it.
+            viewer = await AccountService(session, clock).get(user_id) if isinstance(user_id, int) else None
         # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
         pseudonym = keys.pseudonym(lot_id, user_id) if isinstance(user_id, int) else None
         language = language if language in LANGUAGES else DEFAULT_LANGUAGE
@@ -250,7 +254,7 @@ class BiddingPages(Controller):
 
         # A proxy that buffered the stream would hold every update back until the auction is over.
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return ServerSentEvent(live_events(sessions, clock, lot_id, fragment), headers=headers)
+        return ServerSentEvent(live_events(sessions, clock, lot_id, fragment, viewer), headers=headers)
 
 
 async def _answer(

@@ -205,18 +205,23 @@ class ApplicationOut(BaseModel):
 
     id: int
     lot_id: int
-    pseudonym: str
+    pseudonym: str | None = Field(
+        description=(
+            "The bidder's pseudonym in the lot. Always shown to the bidder; null to the lot's officers until the lot "
+            "is decided, so that an applicant's name cannot be linked to their bids while the auction runs."
+        )
+    )
     status: ApplicationStatus
     deposit_reference: str | None
     reason: str | None = Field(description="Why the application was rejected.")
     submitted_at: LedgerTime
 
     @classmethod
-    def of(cls, application: Application) -> ApplicationOut:
+    def of(cls, application: Application, *, pseudonym_shown: bool = True) -> ApplicationOut:
         return cls(
             id=application.id,
             lot_id=application.lot_id,
-            pseudonym=application.pseudonym,
+            pseudonym=application.pseudonym if pseudonym_shown else None,
             status=application.status,
             deposit_reference=application.deposit_reference,
             reason=application.reason,
@@ -352,7 +357,13 @@ class LiveAuction(BaseModel):
     server_time: LedgerTime = Field(description="The server's clock, to correct the client's countdown.")
     opens_at: LedgerTime | None = Field(default=None, description="Before the auction starts.")
     closes_at: LedgerTime | None = Field(default=None, description="Once it runs; soft close may move it.")
-    bid_count: int | None = Field(default=None, description="Once it runs.")
+    bid_count: int | None = Field(
+        default=None,
+        description=(
+            "Once it runs. Null for a sealed-bid lot until its bids are opened: their number stays confidential, "
+            "except to officers of the lot's municipality."
+        ),
+    )
     current_price: int | None = Field(default=None, description="Once it runs; null while sealed or unbid.")
     leader: str | None = Field(default=None, description="Once it runs; the leader's pseudonym, null while sealed.")
     minimum_next_bid: int | None = Field(default=None, description="Open ascending auctions, once they run.")

@@ -119,7 +119,7 @@ class BiddingDesk:
         live = None
         stream_url = None
         if lot.state in WATCHED_STATES:
-            live = await self.live.state(lot.id)
+            live = await self.live.state(lot.id, viewer=user)
             stream_url = live_stream_url(lot.id, view=LiveView.PUBLIC, shown=lot.state, language=visitor.language)
         decided = lot.state in DECIDED_STATES
         return BiddingPanel(

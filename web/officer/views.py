@@ -11,6 +11,7 @@ from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
+from auction.bidding.disclosure import pseudonyms_linkable
 from auction.bidding.live import LiveAuctions
 from auction.bidding.models import Application, AuctionClock, Award, Bid
 from auction.bidding.opening import CeremonyView, Commission, SealedLotService
@@ -63,6 +64,11 @@ class OfficerAuction:
         return self.may_open and commission is not None and commission.shares_posted >= commission.threshold
 
     @property
+    def pseudonyms_shown(self) -> bool:
+        """Whether the applicants' pseudonyms may sit next to their names: only once the lot is decided."""
+        return pseudonyms_linkable(self.lot.state)
+
+    @property
     def amounts_known(self) -> bool:
         return amounts_public(self.lot.format, self.lot.state)
 
@@ -111,9 +117,13 @@ class OfficerDesk:
             ApplicationRow(application, await self.accounts.get(application.bidder_id))
             for application in await self.participation.applications_of_lot(officer, lot.id)
         ]
+        if not pseudonyms_linkable(lot.state):
+            # In the order of application, the list would line up with the ledger's application.submitted entries
+            # and give each name its pseudonym: by name, it does not.
+            rows.sort(key=lambda row: (row.bidder.full_name.casefold() if row.bidder else "", row.application.id))
         live = stream_url = None
         if lot.state in WATCHED_STATES:
-            live = await self.live.state(lot.id)
+            live = await self.live.state(lot.id, viewer=officer)
             stream_url = live_stream_url(lot.id, view=LiveView.OFFICER, shown=lot.state, language=language)
         return OfficerAuction(
             lot=lot,

@@ -43,6 +43,7 @@ from auction.ledger.verifier import protocol as pr
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.commitments import is_commitment
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.lease_terms import LEASE_OPTIONAL_FIELDS, lease_terms_problem
@@ -138,7 +139,8 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
     "bidder.key.added": (frozenset({"bidder", "key", "signed"}), frozenset()),
     "bidder.key.replaced": (frozenset({"bidder", "key", "reason", "signed"}), frozenset()),
-    "deposit.confirmed": (frozenset({"bidder", "bank_reference"}), frozenset()),
+    # The bank reference itself stays in the database: the ledger holds its salted commitment (.commitments).
+    "deposit.confirmed": (frozenset({"bidder", "bank_reference_commitment"}), frozenset()),
     "application.approved": (frozenset({"bidder"}), frozenset()),
     "application.rejected": (frozenset({"bidder", "reason"}), frozenset()),
     "auction.opened": (frozenset({"closes_at", "latest_close", "participants", "outage_rule"}), frozenset()),
@@ -743,7 +745,12 @@ class _Lot:
         bidder = self._reviewable(body)
         if bidder in self.deposited:
             raise _Violation(f"a second deposit.confirmed for {bidder}")
-        _str(body.payload, "bank_reference")
+        commitment = _str(body.payload, "bank_reference_commitment")
+        if not is_commitment(commitment):
+            raise _Violation(
+                f"deposit.confirmed bank_reference_commitment must be 64 lowercase hex digits (a SHA-256), "
+                f"got {commitment!r}"
+            )
         self.deposited.add(bidder)
 
     def approved_(self, index: int, body: Body) -> None:

@@ -19,6 +19,7 @@ from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.bundle import write_bundle
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.cli import main as verifier_main
+from auction.ledger.verifier.commitments import bank_reference_commitment, opens
 from auction.ledger.verifier.entry import ZERO_HASH, Leaf, body_hash, make_body, make_leaf, parse_leaf
 from auction.ledger.verifier.merkle import CompactRange, hash_leaf
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
@@ -40,6 +41,11 @@ HEAD_KINDS = frozenset({"auction.closed", "award.made", "award.failed"})
 MIN = timedelta(minutes=1)
 SEC = timedelta(seconds=1)
 DAY = timedelta(days=1)
+
+
+def reference_commitment(reference: str) -> str:
+    """A deposit's bank reference as the ledger carries it: committed to under a salt (here a fixed one)."""
+    return bank_reference_commitment(bytes(range(16)), reference)
 
 
 def b(n: int) -> str:
@@ -221,7 +227,8 @@ class Script:
         for n, bidder in enumerate(bidders):
             moment = at + n * MIN
             self.apply(bidder, moment)
-            self.add("deposit.confirmed", moment + SEC, {"bidder": bidder, "bank_reference": f"KICB-{bidder}"}, OFFICER)
+            deposit = {"bidder": bidder, "bank_reference_commitment": reference_commitment(f"KICB-{bidder}")}
+            self.add("deposit.confirmed", moment + SEC, deposit, OFFICER, mark=f"deposit:{bidder}")
             self.add("application.approved", moment + SEC, {"bidder": bidder}, OFFICER)
         return self
 
@@ -1319,6 +1326,9 @@ def test_a_dutch_acceptance_below_the_floor_price() -> None:
     )
 
 
+DEPOSIT_5 = {"bidder": b(5), "bank_reference_commitment": reference_commitment("KICB-5")}
+
+
 def late_admission(at: datetime, *, before_opening: bool) -> tuple[Script, int]:
     """open_auction with b5 applying in time and admitted at `at`, before or after auction.opened."""
     s = open_auction()
@@ -1327,7 +1337,7 @@ def late_admission(at: datetime, *, before_opening: bool) -> tuple[Script, int]:
         s.marks["opened"], Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)})
     )
     admission = [
-        Entry("deposit.confirmed", s.lot, at, OFFICER, {"bidder": b(5), "bank_reference": "KICB-5"}),
+        Entry("deposit.confirmed", s.lot, at, OFFICER, DEPOSIT_5),
         Entry("application.approved", s.lot, at, OFFICER, {"bidder": b(5)}),
     ]
     i = s.marks["opened"] + (1 if before_opening else 2)
@@ -1360,7 +1370,7 @@ def test_an_approval_alone_after_bidding_opened() -> None:
     i = s.marks["opened"]
     entries[i:i] = [
         Entry("application.submitted", s.lot, T0 + 3 * DAY, f"bidder:{b(5)}", {"bidder": b(5)}),
-        Entry("deposit.confirmed", s.lot, T0 + 3 * DAY, OFFICER, {"bidder": b(5), "bank_reference": "KICB-5"}),
+        Entry("deposit.confirmed", s.lot, T0 + 3 * DAY, OFFICER, DEPOSIT_5),
     ]
     j = s.marks["opened"] + 3
     entries.insert(j, Entry("application.approved", s.lot, OPENS + MIN, OFFICER, {"bidder": b(5)}))
@@ -1463,6 +1473,45 @@ def test_an_unknown_kind_on_the_platform_chain() -> None:
             "platform chain, platform.notice: platform.notice is not a platform entry kind of docs/ledger-entries.md",
         )
     ]
+
+
+def test_the_documented_commitment_example_opens() -> None:
+    """docs/ledger-entries.md's example, byte for byte: salt bytes 0..15, reference KICB-1."""
+    commitment = "2faebecce7e45a618f03da390727e0f7139fb170f20a182d421bd5a4d312b110"
+    assert reference_commitment("KICB-1") == commitment
+    assert opens(commitment, bytes(range(16)).hex(), "KICB-1")
+    assert not opens(commitment, bytes(range(16)).hex(), "KICB-2")
+    assert not opens(commitment, bytes(16).hex(), "KICB-1")
+
+
+def test_a_deposit_with_its_bank_reference_in_clear() -> None:
+    """The field before the commitment: a bank reference in the public ledger is a finding, not a quiet pass."""
+    s = open_auction()
+    entries = list(s.entries)
+    i = s.marks[f"deposit:{b(1)}"]
+    entries[i] = replace(entries[i], payload={"bidder": b(1), "bank_reference": "KICB-1"})
+    [found] = replay(build(entries))
+    assert found.index == i
+    assert "bank_reference" in found.reason
+
+
+def test_a_deposit_with_the_clear_reference_beside_the_commitment() -> None:
+    s = open_auction()
+    leaves = build(tampered(s, f"deposit:{b(1)}", bank_reference="KICB-1"))
+    assert replay(leaves) == finding(s, s.marks[f"deposit:{b(1)}"], "payload has unknown fields ['bank_reference']")
+
+
+@pytest.mark.parametrize(
+    "commitment",
+    ["KICB-1", "", "ab" * 31, "AB" * 32, "ab" * 33, "g" * 64, 12345],
+    ids=["clear", "empty", "short", "uppercase", "long", "not-hex", "number"],
+)
+def test_a_malformed_bank_reference_commitment(commitment: object) -> None:
+    s = open_auction()
+    i = s.marks[f"deposit:{b(1)}"]
+    [found] = replay(build(tampered(s, f"deposit:{b(1)}", bank_reference_commitment=commitment)))
+    assert found.index == i
+    assert "bank_reference_commitment must be" in found.reason
 
 
 def test_an_unknown_field_on_the_platform_chain() -> None:
