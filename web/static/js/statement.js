@@ -129,6 +129,11 @@ async function actionFields(action, fields) {
       return { limit: positiveInteger("limit", fields.limit) };
     case "award.signed":
       return { price: positiveInteger("price", fields.price) };
+    case "runoff.offer":
+      if (typeof fields.offer_hash !== "string" || !HEX.test(fields.offer_hash)) {
+        throw new StatementError("offer_hash must be 64 lower-case hex digits");
+      }
+      return { offer_hash: fields.offer_hash };
     case "bid.withdrawn":
     case "award.declined":
       return {};
