@@ -92,9 +92,11 @@ def test_offers_below_the_tick_price_or_without_a_nonce_are_refused() -> None:
     nonce = "A" * 22
     assert tie.offer_problem(85_000_00, 85_000_00, nonce) is None
     low = tie.offer_problem(84_999_99, 85_000_00, nonce)
-    assert low is not None and low.code == "runoff.offer_too_low"
+    assert low is not None
+    assert low.code == "runoff.offer_too_low"
     bad = tie.offer_problem(90_000_00, 85_000_00, "short")
-    assert bad is not None and bad.code == "runoff.bad_nonce"
+    assert bad is not None
+    assert bad.code == "runoff.bad_nonce"
 
 
 def test_the_offer_hash_binds_lot_bidder_amount_and_nonce() -> None:

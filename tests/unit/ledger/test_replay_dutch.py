@@ -4,7 +4,7 @@ tick are contenders, and the sealed run-off's revealed offers decide the award."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from auction.ledger.verifier import runoff as tie
 from auction.ledger.verifier.replay import replay
