@@ -134,7 +134,6 @@ REFUSALS: Mapping[str, str] = {
     "bid.format_mismatch": N_("This lot's auction format is %(lot_format)s; %(bid_format)s bids do not apply to it."),
     "bid.lot_not_bidding": N_("The lot is %(state)s; bids are taken only while bidding is open."),
     "bid.too_late": N_("Bidding closed at %(closed_at)s; this bid came too late."),
-    "bid.price_taken": N_("Another bidder has already accepted the price; the auction is over."),
     "bid.not_opened": N_("Bidding on lot %(lot_id)s has not opened."),
     "bid.not_yours": N_("There is no bid number %(bid_id)s of yours."),
     "sealed_bid.malformed": N_("This sealed bid cannot be accepted (%(reason)s); seal it again."),

@@ -470,7 +470,7 @@ class AuctionService:
 
     async def submit_runoff_offer(
         self, bidder: User, lot_id: int, amount: int, nonce: str, signed: Signed
-    ) -> RunoffOffer:
+    ) -> tuple[RunoffOffer, Admitted]:
         """A contender's one sealed offer: the ledger gets only its hash (signed); the amount waits for the reveal."""
         lot = await self.lots.lock(lot_id)
         if lot.format != AuctionFormat.DESCENDING:
@@ -510,7 +510,7 @@ class AuctionService:
         )
         self.session.add(offer)
         await self.session.flush()
-        return offer
+        return offer, admitted
 
     async def runoff_offer_of(self, bidder: User, lot_id: int) -> RunoffOffer | None:
         """The bidder's own run-off offer on the lot, if any (their amount is theirs to see)."""

@@ -152,7 +152,8 @@ class Drive:
         fields = {"offer_hash": offer_hash(lot_id, pseudonym, amount, nonce)}
         async with transaction(self.world.sessions) as session:
             signed = await self.world.signed(who, lot_id, "runoff.offer", fields, session=session)
-            return await self._auctions(session).submit_runoff_offer(bidder, lot_id, amount, nonce, signed)
+            offer, _ = await self._auctions(session).submit_runoff_offer(bidder, lot_id, amount, nonce, signed)
+            return offer
 
     async def withdraw(self, lot_id: int, who: str) -> Admitted:
         """Withdraw ``who``'s standing sealed bid, signed."""

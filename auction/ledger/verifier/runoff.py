@@ -1,6 +1,6 @@
 """The tie rule of descending auctions: acceptances within one price tick, and the sealed run-off among them.
 
-Published rule (docs/ledger-entries.md, docs/rules.md §descending):
+Published rule (docs/ledger-entries.md, "Descending auctions: outages and the tie rule"):
 
 1. The first acceptance opens a *tie window* until the end of its price tick (the price stops there). Every other
    approved bidder who accepts within the window is a *contender* at the same price; who reached the server first
