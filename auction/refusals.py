@@ -218,11 +218,21 @@ REFUSALS: Mapping[str, str] = {
     "bid.format_mismatch": N_("This lot's auction format is %(lot_format)s; %(bid_format)s bids do not apply to it."),
     "bid.lot_not_bidding": N_("The lot is %(state)s; bids are taken only while bidding is open."),
     "bid.too_late": N_("Bidding closed at %(closed_at)s; this bid came too late."),
-    "bid.price_taken": N_("Another bidder has already accepted the price; the auction is over."),
     "bid.not_opened": N_("Bidding on lot %(lot_id)s has not opened."),
     "bid.not_yours": N_("There is no bid number %(bid_id)s of yours."),
     "sealed_bid.malformed": N_("This sealed bid cannot be accepted (%(reason)s); seal it again."),
     "sealed_bid.none_standing": N_("You have no standing sealed bid on this lot."),
+    "bid.already_accepted": N_("You have already accepted this price; you are a contender for the lot."),
+    "bid.clock_paused": N_(
+        "The platform has just come back from an outage and is recording it; the price stood still meanwhile. "
+        "Try again in a few seconds."
+    ),
+    "runoff.not_running": N_("No run-off is running on this lot."),
+    "runoff.not_contender": N_("Only bidders who accepted the price within the same tick take part in its run-off."),
+    "runoff.closed": N_("The run-off closed at %(closed_at)s; this offer came too late."),
+    "runoff.already_offered": N_("You have already made your one sealed run-off offer."),
+    "runoff.bad_nonce": N_("The offer's random nonce must be 22 to 86 base64url characters; make the offer again."),
+    "runoff.offer_too_low": N_("A run-off offer must be at least the accepted price, %(minimum_tyiyn)s."),
     "bid.price_above_limit": N_(
         "The price is now %(price_tyiyn)s, above the %(limit_tyiyn)s you signed for; nothing was accepted."
     ),

@@ -14,14 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.bidding.keys import Signatures, lot_keys
-from auction.bidding.models import Application, ApplicationStatus, AuctionClock, Bid, BidStatus
+from auction.bidding.models import (
+    Application,
+    ApplicationStatus,
+    AuctionClock,
+    Bid,
+    BidStatus,
+    RunoffOffer,
+    SchedulerPulse,
+)
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
-from auction.errors import Conflict, DomainError, InvalidInput, NotFound
+from auction.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.models import LedgerEntry
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier import dutch_clock
+from auction.ledger.verifier import runoff as tie
 from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.dutch_clock import Pause
 from auction.ledger.verifier.entry import Body, parse_leaf
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
@@ -93,6 +104,26 @@ def scheduled_close(lot: Lot) -> datetime:
     return as_utc(lot.bidding_closes_at)
 
 
+def pauses_of(clock: AuctionClock) -> list[Pause]:
+    """A descending lot's recorded outages, during which its price stood still."""
+    return [(parse_time(start), parse_time(end)) for start, end in clock.pauses or []]
+
+
+def dutch_price_at(lot: Lot, clock: AuctionClock | None, at: datetime) -> int:
+    """The descending lot's price at `at`, with every outage recorded so far left out (the replay's function)."""
+    assert lot.floor_price is not None
+    assert lot.price_drop_interval_seconds is not None
+    return rules.dutch_price(
+        lot.starting_price,
+        lot.bid_step,
+        lot.floor_price,
+        as_utc(lot.bidding_opens_at),
+        timedelta(seconds=lot.price_drop_interval_seconds),
+        at,
+        [] if clock is None else pauses_of(clock),
+    )
+
+
 class AuctionService:
     def __init__(self, session: AsyncSession, clock: Clock, ledger: LedgerWriter) -> None:
         self.session = session
@@ -119,17 +150,15 @@ class AuctionService:
             AuctionClock(lot_id=lot.id, opened_at=now, closes_at=closes_at, latest_close=latest, bid_count=0)
         )
         approved = await self._approved_count(lot.id)
-        await self.ledger.record(
-            "auction.opened",
-            lot.id,
-            SYSTEM,
-            {
-                "closes_at": format_time(closes_at),
-                "latest_close": format_time(latest),
-                "participants": approved,
-                "outage_rule": outage_rule(lot, self.ledger.witnesses),
-            },
-        )
+        opened: dict[str, Any] = {
+            "closes_at": format_time(closes_at),
+            "latest_close": format_time(latest),
+            "participants": approved,
+            "outage_rule": outage_rule(lot, self.ledger.witnesses),
+        }
+        if lot.format == AuctionFormat.DESCENDING:
+            opened["tie_rule"] = dict(tie.TIE_RULE)  # acceptances within one tick go to a run-off, not to speed
+        await self.ledger.record("auction.opened", lot.id, SYSTEM, opened)
         await self.session.flush()
         return True
 
@@ -342,9 +371,6 @@ class AuctionService:
             receipt=admitted.receipt,
         )
         bid.receipt = result.as_dict()
-        if fmt == AuctionFormat.DESCENDING:
-            # The first acceptance ends the auction at once; the close waits for its integration.
-            clock.closes_at = admitted.admitted_at
         await self.session.flush()
         return result
 
@@ -406,19 +432,103 @@ class AuctionService:
         at: datetime,
     ) -> tuple[int, Admitted]:
         pseudonym = application.pseudonym
-        assert lot.floor_price is not None
         assert lot.price_drop_interval_seconds is not None
-        interval = timedelta(seconds=lot.price_drop_interval_seconds)
-        price = rules.dutch_price(
-            lot.starting_price, lot.bid_step, lot.floor_price, as_utc(lot.bidding_opens_at), interval, at
-        )
+        await self._no_unrecorded_outage(at)
+        if await self._accepted_by(lot.id, bidder.id):
+            raise Conflict("bid.already_accepted")
+        price = dutch_price_at(lot, clock, at)
         if price > limit:
             raise Conflict("bid.price_above_limit", price_tyiyn=price, limit_tyiyn=limit)
         payload = {"bidder": pseudonym, "amount": price, "limit": limit, "signed": signed}
         await self._signed(bidder, application, "bid.accepted", payload, at)
         admitted = await self.ledger.record("bid.accepted", lot.id, f"bidder:{pseudonym}", payload, at=at)
-        clock.current_price, clock.leader = price, pseudonym
+        if clock.bid_count == 0:
+            # The tie rule: the first acceptance stops the price and opens a window to the end of its tick; every
+            # approved bidder who accepts within it is a contender at the same price (runoff.py).
+            interval = timedelta(seconds=lot.price_drop_interval_seconds)
+            window_end = dutch_clock.tick_end(as_utc(lot.bidding_opens_at), interval, at, pauses_of(clock))
+            clock.closes_at = min(as_utc(clock.closes_at), window_end)
+            clock.current_price, clock.leader = price, pseudonym
         return price, admitted
+
+    async def _accepted_by(self, lot_id: int, bidder_id: int) -> bool:
+        accepted = await self.session.scalar(
+            select(Bid.id).where(Bid.lot_id == lot_id, Bid.bidder_id == bidder_id).limit(1)
+        )
+        return accepted is not None
+
+    async def _no_unrecorded_outage(self, at: datetime) -> None:
+        """Refuse an acceptance while an outage is not yet recorded: the scheduler's next pulse records it, and
+        only then is the price that excludes it known (it would otherwise be taken at the unpaused, lower one)."""
+        pulse = await self.session.get(SchedulerPulse, 1, populate_existing=True)
+        if pulse is None or pulse.last_alive is None:
+            return
+        if at - as_utc(pulse.last_alive) > timedelta(seconds=outage_threshold_seconds(self.ledger.witnesses)):
+            raise Conflict("bid.clock_paused")
+
+    async def price_now(self, lot_id: int) -> int:
+        """A descending lot's price at this moment, outages left out."""
+        lot = await self.lots.get(lot_id)
+        clock = await self.session.get(AuctionClock, lot_id, populate_existing=True)
+        return dutch_price_at(lot, clock, self.clock.now())
+
+    # --- the run-off among the contenders of one tick ----------------------------------------------------
+
+    async def submit_runoff_offer(
+        self, bidder: User, lot_id: int, amount: int, nonce: str, signed: Signed
+    ) -> tuple[RunoffOffer, Admitted]:
+        """A contender's one sealed offer: the ledger gets only its hash (signed); the amount waits for the reveal."""
+        lot = await self.lots.lock(lot_id)
+        if lot.format != AuctionFormat.DESCENDING:
+            raise Conflict("bid.format_mismatch", lot_format=lot.format.value, bid_format="descending")
+        clock = await self.auction_clock(lot.id)
+        if clock.runoff_closes_at is None or clock.runoff_price is None or lot.state != LotState.CLOSED:
+            raise Conflict("runoff.not_running")
+        application = await self.participation.approved(lot_id, bidder)
+        contenders = {bid.pseudonym for bid in await self.bids(lot.id) if bid.status == BidStatus.STANDING}
+        if application.pseudonym not in contenders:
+            raise PermissionDenied("runoff.not_contender")
+        at = await self.ledger.next_time(lot.id)
+        if at >= as_utc(clock.runoff_closes_at):
+            raise Conflict("runoff.closed", closed_at=format_time(as_utc(clock.runoff_closes_at)))
+        existing = await self.session.scalar(
+            select(RunoffOffer.id).where(RunoffOffer.lot_id == lot.id, RunoffOffer.bidder_id == bidder.id)
+        )
+        if existing is not None:
+            raise Conflict("runoff.already_offered")
+        problem = tie.offer_problem(amount, clock.runoff_price, nonce)
+        if problem:
+            raise InvalidInput.of(problem)
+        digest = tie.offer_hash(lot.id, application.pseudonym, amount, nonce)
+        payload = {"bidder": application.pseudonym, "offer_hash": digest, "signed": signed}
+        await self._signed(bidder, application, "runoff.offer", payload, at)
+        admitted = await self.ledger.record("runoff.offer", lot.id, f"bidder:{application.pseudonym}", payload, at=at)
+        offer = RunoffOffer(
+            lot_id=lot.id,
+            bidder_id=bidder.id,
+            pseudonym=application.pseudonym,
+            amount=amount,
+            nonce=nonce,
+            offer_hash=digest,
+            placed_at=at,
+            body_hash=admitted.body_hash,
+            receipt={"body": admitted.body.decode(), "body_hash": admitted.body_hash, "receipt": admitted.receipt},
+        )
+        self.session.add(offer)
+        await self.session.flush()
+        return offer, admitted
+
+    async def runoff_offer_of(self, bidder: User, lot_id: int) -> RunoffOffer | None:
+        """The bidder's own run-off offer on the lot, if any (their amount is theirs to see)."""
+        return await self.session.scalar(
+            select(RunoffOffer).where(RunoffOffer.lot_id == lot_id, RunoffOffer.bidder_id == bidder.id)
+        )
+
+    async def runoff_offers(self, lot_id: int) -> list[RunoffOffer]:
+        rows = await self.session.scalars(
+            select(RunoffOffer).where(RunoffOffer.lot_id == lot_id).order_by(RunoffOffer.id)
+        )
+        return list(rows)
 
     async def _open_clock(self, lot: Lot, fmt: AuctionFormat, at: datetime) -> AuctionClock:
         if lot.format != fmt:
@@ -428,8 +538,6 @@ class AuctionService:
         clock = await self.auction_clock(lot.id)
         if not rules.is_open(as_utc(clock.opened_at), as_utc(clock.closes_at), at):
             raise Conflict("bid.too_late", closed_at=format_time(as_utc(clock.closes_at)))
-        if fmt == AuctionFormat.DESCENDING and clock.bid_count:
-            raise Conflict("bid.price_taken")
         return clock
 
     async def _replayed(self, bidder: User, key: str, request_hash: str) -> BidReceipt | None:

@@ -13,11 +13,13 @@ from auction.bidding.keys import Signatures, find_application, lot_keys
 from auction.bidding.models import (
     Application,
     ApplicationStatus,
+    AuctionClock,
     Award,
     AwardStatus,
     Bid,
     BidStatus,
     CommissionCeremony,
+    RunoffOffer,
 )
 from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock, as_utc
@@ -25,6 +27,7 @@ from auction.contracts.service import ContractService
 from auction.errors import Conflict, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier import runoff as tie
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.settlement import DEPOSIT_FORFEITED
 from auction.lots.models import AuctionFormat, Deal, Lot, LotState, SingleParticipantRule
@@ -53,8 +56,12 @@ class AwardService:
         assert municipality is not None
         return timedelta(days=municipality.rules_in_force().sign_days)
 
-    async def decide(self, lot: Lot) -> rules.Outcome:
-        """Award a closed (and, if sealed, opened) lot from its bids, or fail it; the caller holds the lot lock."""
+    async def decide(self, lot: Lot) -> rules.Outcome | None:
+        """Award a closed (and, if sealed, opened) lot from its bids, or fail it; the caller holds the lot lock.
+
+        A descending lot whose tick had several contenders is not decided here: its run-off opens (None), and
+        `decide_runoff` awards it at the run-off's deadline.
+        """
         if lot.state != LotState.CLOSED:
             raise Conflict("award.lot_not_closed", state=lot.state.value)
         placed = await self._placed(lot)
@@ -62,6 +69,9 @@ class AwardService:
         admitted = await self._admitted(lot.id)
         sell_single = lot.single_participant_rule == SingleParticipantRule.SELL_AT_START
         if lot.format == AuctionFormat.DESCENDING:
+            if len(placed) > 1:
+                await self._open_runoff(lot, placed)
+                return None
             taken_late = not placed and await self._had_late_bid(lot.id)
             outcome = rules.decide_descending(
                 placed[0] if placed else None,
@@ -74,8 +84,56 @@ class AwardService:
             outcome = rules.decide_highest(
                 placed, starting_price=lot.starting_price, sell_single_at_start=sell_single, admitted=admitted
             )
+        return await self._award(lot, outcome, len(placed))
+
+    async def _open_runoff(self, lot: Lot, contenders: list[rules.Placed]) -> None:
+        """Several bidders accepted within one tick: a sealed run-off among them decides (runoff.py)."""
+        clock = await self.session.get(AuctionClock, lot.id, populate_existing=True)
+        assert clock is not None
+        at = await self.ledger.next_time(lot.id)
+        price = contenders[0].amount
+        clock.runoff_price, clock.runoff_closes_at = price, at + tie.RUNOFF
+        await self.ledger.record(
+            "runoff.opened",
+            lot.id,
+            SYSTEM,
+            {
+                "contenders": [c.bidder for c in contenders],
+                "price": price,
+                "closes_at": format_time(at + tie.RUNOFF),
+            },
+            at=at,
+        )
+        await self.session.flush()
+
+    async def decide_runoff(self, lot: Lot) -> rules.Outcome | None:
+        """At the run-off's deadline: reveal every sealed offer and award by the tie rule; the caller holds the lock.
+
+        None when it is not (yet) due: no run-off, already decided, or its deadline not reached in the chain.
+        """
+        clock = await self.session.get(AuctionClock, lot.id, populate_existing=True)
+        if lot.state != LotState.CLOSED or clock is None or clock.runoff_closes_at is None:
+            return None
+        at = await self.ledger.next_time(lot.id)
+        if at < as_utc(clock.runoff_closes_at):
+            return None
+        offers = list(
+            await self.session.scalars(select(RunoffOffer).where(RunoffOffer.lot_id == lot.id).order_by(RunoffOffer.id))
+        )
+        await self.ledger.record(
+            "runoff.revealed",
+            lot.id,
+            SYSTEM,
+            {"offers": [{"bidder": o.pseudonym, "amount": o.amount, "nonce": o.nonce} for o in offers]},
+            at=at,
+        )
+        placed = await self._placed(lot)
+        outcome = tie.decide_runoff(placed, {o.pseudonym: o.amount for o in offers})
+        return await self._award(lot, outcome, len(placed))
+
+    async def _award(self, lot: Lot, outcome: rules.Outcome, count: int) -> rules.Outcome:
         seq, head = await self.ledger.chain_head(lot.id)
-        common = {"chain_head": head, "chain_length": seq, "bid_count": len(placed)}
+        common = {"chain_head": head, "chain_length": seq, "bid_count": count}
         if outcome.failed:
             await self.lots.move(lot, LotState.FAILED)
             await self.ledger.record("award.failed", lot.id, SYSTEM, {**common, "reason": outcome.reason})

@@ -16,6 +16,7 @@ from auction.bidding.models import AuctionClock
 from auction.clock import Clock, as_utc
 from auction.errors import NotFound
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import AuctionFormat, Lot, LotState, RentPeriod
 
 
@@ -35,6 +36,11 @@ class LiveState:
     current_price: int | None = None
     leader: str | None = None
     minimum_next_bid: int | None = None
+    # Descending lots under the tie rule: how many bidders accepted the tick's price so far (contenders), and
+    # while their sealed run-off runs, its price and deadline; `paused` while an outage is not yet recorded.
+    contenders: int = 0
+    runoff_price: int | None = None
+    runoff_closes_at: datetime | None = None
     # A lease's bids are the rent per period for the whole object; the panel shows the per-m² equivalent too.
     rent_period: RentPeriod | None = None
     area_sqm: Decimal | None = None
@@ -80,7 +86,9 @@ class LiveAuctions:
         minimum_next_bid = None
         if lot.format == AuctionFormat.OPEN_ASCENDING:
             minimum_next_bid = rules.minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
+        runoff_price = runoff_closes_at = None
         if lot.format == AuctionFormat.DESCENDING and lot.floor_price and lot.price_drop_interval_seconds:
+            # The price stops at the first acceptance (the tie window) and stands still for recorded outages.
             current_price = running.current_price or rules.dutch_price(
                 lot.starting_price,
                 lot.bid_step,
@@ -88,7 +96,10 @@ class LiveAuctions:
                 as_utc(lot.bidding_opens_at),
                 timedelta(seconds=lot.price_drop_interval_seconds),
                 now,
+                [(parse_time(start), parse_time(end)) for start, end in running.pauses or []],
             )
+            if running.runoff_closes_at is not None and lot.state == LotState.CLOSED:
+                runoff_price, runoff_closes_at = running.runoff_price, as_utc(running.runoff_closes_at)
         counted = (
             not sealed
             or competition_public(lot.format, lot.state)
@@ -106,4 +117,7 @@ class LiveAuctions:
             minimum_next_bid=minimum_next_bid,
             rent_period=lot.rent_period,
             area_sqm=lot.area_sqm,
+            contenders=running.bid_count if lot.format == AuctionFormat.DESCENDING else 0,
+            runoff_price=runoff_price,
+            runoff_closes_at=runoff_closes_at,
         )

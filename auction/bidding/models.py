@@ -97,6 +97,31 @@ class AuctionClock(Base):
     leader: Mapped[str | None] = mapped_column(String(40))
     bid_count: Mapped[int] = mapped_column(default=0)
     closed_at: Mapped[datetime | None]
+    # A descending lot's recorded outages, [[outage_from, outage_to], ...] as ledger time strings, in time order:
+    # its price does not fall during them (auction.ledger.verifier.dutch_clock). None: none recorded.
+    pauses: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    # A descending lot whose tick had several contenders: the run-off's tick price and deadline (runoff.opened).
+    runoff_price: Mapped[int | None]
+    runoff_closes_at: Mapped[datetime | None]
+
+
+class RunoffOffer(Base):
+    """A contender's sealed run-off offer: the ledger shows only its hash until the deadline, the amount and
+    nonce wait here and are revealed by `runoff.revealed` (docs/ledger-entries.md)."""
+
+    __tablename__ = "runoff_offers"
+    __table_args__ = (UniqueConstraint("lot_id", "bidder_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int]
+    nonce: Mapped[str] = mapped_column(String(100))
+    offer_hash: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[datetime]
+    body_hash: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class CommissionCeremony(Base):

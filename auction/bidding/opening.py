@@ -316,7 +316,9 @@ class SealedLotService:
             },
         )
         await self.session.flush()
-        return await AwardService(self.session, self.clock, self.ledger).decide(lot)
+        outcome = await AwardService(self.session, self.clock, self.ledger).decide(lot)
+        assert outcome is not None, "only a descending tie waits for a run-off"
+        return outcome
 
     # --- reads ------------------------------------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
-from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.ledger.verifier.commitments import bank_reference_commitment, new_salt
+from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
 from auction.lots.models import LotState
 from auction.lots.service import LotService, actor_of
 

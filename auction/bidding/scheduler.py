@@ -23,6 +23,7 @@ from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier import dutch_clock
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.witness_config import WitnessConfig
 from auction.ledger.witnessed_time import unwitnessed_too_long, witness_health
@@ -38,6 +39,7 @@ class TickReport:
     closed: list[int] = field(default_factory=list)
     extended: list[int] = field(default_factory=list)
     expired: list[int] = field(default_factory=list)
+    decided: list[int] = field(default_factory=list)  # descending run-offs awarded
 
 
 class AuctionScheduler:
@@ -91,6 +93,13 @@ class AuctionScheduler:
                     )
                 )
             )
+            due_runoff = list(
+                await session.scalars(
+                    select(AuctionClock.lot_id)
+                    .join(Lot, Lot.id == AuctionClock.lot_id)
+                    .where(Lot.state == LotState.CLOSED, AuctionClock.runoff_closes_at <= now)
+                )
+            )
             due_expiry = list(
                 await session.scalars(
                     select(Award.lot_id).where(
@@ -116,6 +125,13 @@ class AuctionScheduler:
             async with transaction(self.sessions) as session:
                 ledger = self._ledger(session)
                 await SealedLotService(session, self.clock, ledger).open_if_ready(lot_id, SYSTEM)
+        for lot_id in due_runoff:
+            # A descending tie's run-off ends: reveal the sealed offers and award by the published tie rule.
+            async with transaction(self.sessions) as session:
+                _, awards = self._services(session)
+                lot = await awards.lots.lock(lot_id)
+                if await awards.decide_runoff(lot) is not None:
+                    report.decided.append(lot_id)
         for lot_id in due_expiry:
             async with transaction(self.sessions) as session:
                 if await self._services(session)[1].expire_if_due(lot_id):
@@ -159,7 +175,7 @@ class AuctionScheduler:
             await session.scalars(
                 select(Lot.id).where(
                     Lot.state == LotState.BIDDING,
-                    Lot.format.in_([AuctionFormat.OPEN_ASCENDING, AuctionFormat.SEALED_BID]),
+                    Lot.format.in_([AuctionFormat.OPEN_ASCENDING, AuctionFormat.SEALED_BID, AuctionFormat.DESCENDING]),
                 )
             )
         )
@@ -171,6 +187,10 @@ class AuctionScheduler:
             if lot.state != LotState.BIDDING:
                 continue
             clock = await auctions.auction_clock(lot_id)
+            if lot.format == AuctionFormat.DESCENDING:
+                if await self._pause_descending(auctions, lot, clock, down_from, back_at):
+                    extended.append(lot_id)
+                continue
             window = timedelta(minutes=lot.soft_close_minutes)
             closes_at, new_close = as_utc(clock.closes_at), back_at + window
             hit_final_window = down_from < closes_at and closes_at - window < back_at
@@ -191,6 +211,33 @@ class AuctionScheduler:
             )
             extended.append(lot_id)
         return extended
+
+    async def _pause_descending(
+        self, auctions: AuctionService, lot: Lot, clock: AuctionClock, down_from: datetime, back_at: datetime
+    ) -> bool:
+        """The Dutch price must not fall while the platform is down: record the outage, which the clock then leaves
+        out (dutch_clock.py), and move the close (or the tie window's end) by its length. Whatever the outage's
+        place in the auction: not only the final window, since every tick of a descending auction is decisive."""
+        opens_at, closes_at = as_utc(lot.bidding_opens_at), as_utc(clock.closes_at)
+        shift = dutch_clock.outage_shift(opens_at, closes_at, (down_from, back_at))
+        if not shift:
+            return False
+        new_close = closes_at + shift
+        clock.closes_at = new_close
+        clock.pauses = [*(clock.pauses or []), [format_time(down_from), format_time(back_at)]]
+        await auctions.ledger.record(
+            "auction.extended",
+            lot.id,
+            SYSTEM,
+            {
+                "closes_at": format_time(new_close),
+                "reason": "outage",
+                "outage_from": format_time(down_from),
+                "outage_to": format_time(back_at),
+            },
+            at=max(back_at, await auctions.ledger.next_time(lot.id)),
+        )
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

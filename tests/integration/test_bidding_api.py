@@ -359,7 +359,7 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     await auction.verify(tmp_path)
 
 
-async def test_descending_auction_first_acceptance_wins(
+async def test_descending_auction_the_only_acceptance_in_its_tick_wins(
     auction: Auction, clock: FrozenClock, world: World, tmp_path: Path
 ) -> None:
     await auction.create(format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
@@ -372,7 +372,9 @@ async def test_descending_auction_first_acceptance_wins(
     accepted = await auction.accept("bidder2", 85_000_00)
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["amount"] == 85_000_00
-    late = await auction.accept("bidder", 85_000_00)
+    # The tie window ends with the tick (4 min after the opening); an acceptance after it is too late.
+    await auction.live_until(timedelta(minutes=4))
+    late = await auction.accept("bidder", 80_000_00)
     assert late.status_code == 409
     await auction.tick()
     await auction.tick()

@@ -3,6 +3,7 @@ scheduler and integrator run on demand (tests run no background jobs, so they de
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from auction.accounts.models import User
 from auction.bidding.auction import AuctionService, BidReceipt
 from auction.bidding.awards import AwardService
 from auction.bidding.commission_member import post_opening_shares
-from auction.bidding.models import AuctionClock, Award, AwardStatus
+from auction.bidding.models import AuctionClock, Award, AwardStatus, RunoffOffer
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.bidding.scheduler import AuctionScheduler
@@ -24,8 +25,9 @@ from auction.db.engine import transaction
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.queries import LedgerReader
-from auction.ledger.verifier.auction_rules import Outcome, dutch_price
+from auction.ledger.verifier.auction_rules import Outcome
 from auction.ledger.verifier.replay import replay
+from auction.ledger.verifier.runoff import offer_hash
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.verify import verify_bundle
 from auction.lots.models import AuctionFormat, Lot
@@ -83,7 +85,8 @@ class Drive:
         """
         lot = await self.lot(lot_id)
         calm = await self.closes_at(lot_id) - timedelta(minutes=lot.soft_close_minutes + 1)
-        if self.world.clock.now() < calm:
+        # A descending lot's every minute counts: a jump there is an outage that stops its price (dutch_clock.py).
+        if self.world.clock.now() < calm and lot.format != AuctionFormat.DESCENDING:
             self.world.clock.set(calm)
             await self.tick()
         while self.world.clock.now() <= (closes := await self.closes_at(lot_id)):
@@ -131,24 +134,26 @@ class Drive:
     async def accept(self, lot_id: int, who: str, limit: int | None = None) -> BidReceipt:
         """Take a descending lot at the current price (signing for that price unless a limit is given)."""
         bidder = await self._bidder(who)
-        lot = await self.lot(lot_id)
         if limit is None:
-            assert lot.floor_price is not None
-            assert lot.price_drop_interval_seconds is not None
-            limit = dutch_price(
-                lot.starting_price,
-                lot.bid_step,
-                lot.floor_price,
-                as_utc(lot.bidding_opens_at),
-                timedelta(seconds=lot.price_drop_interval_seconds),
-                self.world.clock.now(),
-            )
+            async with self.world.sessions() as session:
+                limit = await self._auctions(session).price_now(lot_id)
         async with transaction(self.world.sessions) as session:
             auctions = AuctionService(
                 session, self.world.clock, LedgerWriter(session, self.world.keys, self.world.clock)
             )
             signed = await self.world.signed(who, lot_id, "bid.accepted", {"limit": limit}, session=session)
             return await auctions.accept_price(bidder, lot_id, uuid.uuid4().hex, limit, signed)
+
+    async def runoff_offer(self, lot_id: int, who: str, amount: int, nonce: str | None = None) -> RunoffOffer:
+        """A contender's sealed run-off offer, hashed and signed as their device does (runoff.py)."""
+        bidder = await self._bidder(who)
+        pseudonym = await self.pseudonym(lot_id, who)
+        nonce = nonce or secrets.token_urlsafe(32)
+        fields = {"offer_hash": offer_hash(lot_id, pseudonym, amount, nonce)}
+        async with transaction(self.world.sessions) as session:
+            signed = await self.world.signed(who, lot_id, "runoff.offer", fields, session=session)
+            offer, _ = await self._auctions(session).submit_runoff_offer(bidder, lot_id, amount, nonce, signed)
+            return offer
 
     async def withdraw(self, lot_id: int, who: str) -> Admitted:
         """Withdraw ``who``'s standing sealed bid, signed."""

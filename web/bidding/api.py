@@ -42,6 +42,8 @@ from web.bidding.schemas import (
     BidReceiptOut,
     BidRequest,
     LiveAuction,
+    RunoffOfferOut,
+    RunoffOfferRequest,
     SealedBidRequest,
     SealedBidWithdrawn,
     SealedLotKey,
@@ -80,6 +82,10 @@ def live_out(live: LiveState) -> dict[str, Any]:
     )
     if live.format == AuctionFormat.OPEN_ASCENDING:
         state["minimum_next_bid"] = live.minimum_next_bid
+    if live.format == AuctionFormat.DESCENDING:
+        state["contenders"] = live.contenders
+        if live.runoff_closes_at is not None:
+            state.update(runoff_price=live.runoff_price, runoff_closes_at=format_time(live.runoff_closes_at))
     return state
 
 
@@ -281,6 +287,30 @@ class BiddingApi(Controller):
                 _user(api_user), lot_id, idempotency_key, data.limit, signed_dict(data.signed)
             )
         return BidReceiptOut.of(receipt)
+
+    @post(
+        "/lots/{lot_id:int}/runoff-offer",
+        summary="A contender's one sealed offer in a descending auction's run-off",
+        description=(
+            "Only bidders who accepted the same price tick; at least the tied price, before the run-off's deadline. "
+            "`signed` covers `offer_hash` = hex SHA-256 of the RFC 8785 JSON "
+            '`{"offer": "achyk-runoff-offer/v1", "lot", "bidder", "amount", "nonce"}`.'
+        ),
+        responses=ACTION,
+    )
+    async def runoff_offer(
+        self,
+        request: Request[Any, Any, State],
+        lot_id: FromPath[int],
+        data: JSONBody[RunoffOfferRequest],
+        auction_service: NamedDependency[AuctionService],
+        api_user: NamedDependency[User | None],
+    ) -> RunoffOfferOut:
+        async with signed_refusal(request, lot_id, "runoff.offer"):
+            offer, admitted = await auction_service.submit_runoff_offer(
+                _user(api_user), lot_id, data.amount, data.nonce, signed_dict(data.signed)
+            )
+        return RunoffOfferOut(lot_id=lot_id, offer_hash=offer.offer_hash, receipt=ActionReceiptOut.of(admitted))
 
     @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
     async def auction(

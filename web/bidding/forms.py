@@ -18,6 +18,9 @@ from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 from web.officer.forms import BAD_AMOUNT
 
+NOT_HASHED = N_(
+    "Your browser did not seal the offer. Run-off offers are hashed and signed by JavaScript: enable it and try again."
+)
 NOT_SEALED = N_("Your browser did not seal the bid. Sealed bids are encrypted by JavaScript: enable it and try again.")
 
 
@@ -45,6 +48,12 @@ class SealedBid(BidForm):
     ciphertext: Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
+class RunoffOfferForm(BidForm):
+    amount: SomAmount = Field(description="Tyiyn, typed in som.")
+    # Drawn and hashed with the amount in the browser, which signs the hash (runoff.offer).
+    nonce: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
 Form = TypeVar("Form", bound=BidForm)
 
 
@@ -54,6 +63,10 @@ def idempotency_key_of(data: Mapping[str, str]) -> str:
 
 def parse_open_bid(data: Mapping[str, str], gettext: Translate) -> tuple[OpenBid | None, FormErrors]:
     return _parse(OpenBid, data, gettext, {"amount": BAD_AMOUNT})
+
+
+def parse_runoff_offer(data: Mapping[str, str], gettext: Translate) -> tuple[RunoffOfferForm | None, FormErrors]:
+    return _parse(RunoffOfferForm, data, gettext, {"amount": BAD_AMOUNT, "nonce": NOT_HASHED}, {"nonce": NOT_HASHED})
 
 
 def parse_sealed_bid(data: Mapping[str, str], gettext: Translate) -> tuple[SealedBid | None, FormErrors]:

@@ -27,7 +27,15 @@ from auction.errors import DomainError, NotAuthenticated
 from auction.ledger.admission import Admitted
 from auction.ledger.keys import LedgerKeys
 from auction.lots.service import LotService
-from web.bidding.forms import idempotency_key_of, keys_of, limit_of, parse_open_bid, parse_sealed_bid, signed_of
+from web.bidding.forms import (
+    idempotency_key_of,
+    keys_of,
+    limit_of,
+    parse_open_bid,
+    parse_runoff_offer,
+    parse_sealed_bid,
+    signed_of,
+)
 from web.bidding.live import LIVE_TEMPLATE, Live, LiveView, live_context, live_events, load_live
 from web.bidding.refusal import signed_refusal
 from web.bidding.views import BiddingDesk, action_receipt
@@ -180,6 +188,41 @@ class BiddingPages(Controller):
         accepting = auction_service.accept_price(user, lot_id, key, limit, signed_of(data))
         receipt = await attempt(request, db_session, lot_id, "bid.accept", accepting, errors, visitor)
         return await _answer_bid(request, visitor, lot_service, bidding_desk, lot_id, receipt, errors, {})
+
+    @post("/lots/{lot_id:int}/runoff-offer")
+    async def runoff_offer(
+        self,
+        request: HTMXRequest,
+        lot_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+        auction_service: NamedDependency[AuctionService],
+        bidding_desk: NamedDependency[BiddingDesk],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """A contender's one sealed run-off offer: the page hashed amount and nonce and signed the hash."""
+        user = signed_in(visitor)
+        submitted, errors = parse_runoff_offer(data, visitor.gettext)
+        offered = None
+        if submitted is not None:
+            offering = auction_service.submit_runoff_offer(
+                user, lot_id, submitted.amount, submitted.nonce, signed_of(data)
+            )
+            offered = await attempt(request, db_session, lot_id, "runoff.offer", offering, errors, visitor)
+        return await _answer(
+            request,
+            visitor,
+            lot_service,
+            bidding_desk,
+            lot_id,
+            fragment="lots/partials/runoff.html.jinja2",
+            anchor="runoff",
+            failed=bool(errors),
+            runoff_errors=errors,
+            runoff_values={"amount": data.get("amount", "")} if errors else {},
+            action_receipt=action_receipt(offered[1]) if offered else None,
+        )
 
     @post("/lots/{lot_id:int}/award/sign")
     async def sign(

@@ -92,6 +92,25 @@ class AcceptRequest(BaseModel):
     signed: Signed | None = None
 
 
+class RunoffOfferRequest(BaseModel):
+    """A contender's one sealed run-off offer (docs/ledger-entries.md, `runoff.offer`): the amount and the nonce
+    stay with the platform until the deadline; the ledger and the signature carry only their hash."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    amount: Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="At least the tied price, in tyiyn.")]
+    nonce: Annotated[str, Field(min_length=22, max_length=86, description="16 to 64 random bytes, base64url.")]
+    signed: Signed | None = None
+
+
+class RunoffOfferOut(BaseModel):
+    """The committed offer: its hash, and the receipt of the ledger entry that holds it."""
+
+    lot_id: int
+    offer_hash: str
+    receipt: ActionReceiptOut
+
+
 class LotKeyRequest(BaseModel):
     """Another of the bidder's keys for a lot, signed by a key already on it."""
 
@@ -367,6 +386,11 @@ class LiveAuction(BaseModel):
     current_price: int | None = Field(default=None, description="Once it runs; null while sealed or unbid.")
     leader: str | None = Field(default=None, description="Once it runs; the leader's pseudonym, null while sealed.")
     minimum_next_bid: int | None = Field(default=None, description="Open ascending auctions, once they run.")
+    contenders: int | None = Field(
+        default=None, description="Descending auctions: bidders who accepted the current tick's price (the tie rule)."
+    )
+    runoff_price: int | None = Field(default=None, description="Descending: the tied price while a run-off runs.")
+    runoff_closes_at: LedgerTime | None = Field(default=None, description="Descending: the run-off's deadline.")
 
     @model_serializer(mode="wrap")
     def _only_what_applies(self, serialize: SerializerFunctionWrapHandler) -> dict[str, object]:

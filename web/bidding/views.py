@@ -14,7 +14,7 @@ from auction.accounts.models import Role, User
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.live import LiveAuctions
-from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus
+from auction.bidding.models import Application, ApplicationStatus, Award, AwardStatus, Bid, BidStatus, RunoffOffer
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
 from auction.clock import as_utc
@@ -50,6 +50,9 @@ class BiddingPanel:
     my_bids: list[MyBid] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
     bids: list[Bid] = field(default_factory=list)
+    # A descending tie's run-off: whether this visitor is one of its contenders, and their own offer if made.
+    runoff_contender: bool = False
+    runoff_offer: RunoffOffer | None = None
 
     @property
     def approved(self) -> bool:
@@ -122,6 +125,12 @@ class BiddingDesk:
             live = await self.live.state(lot.id, viewer=user)
             stream_url = live_stream_url(lot.id, view=LiveView.PUBLIC, shown=lot.state, language=visitor.language)
         decided = lot.state in DECIDED_STATES
+        my_bids = await self.bids_on(user, lot.id) if application and user else []
+        contender = bool(
+            live is not None
+            and live.runoff_closes_at is not None
+            and any(mine.bid.status == BidStatus.STANDING for mine in my_bids)
+        )
         return BiddingPanel(
             lot=lot,
             is_bidder=is_bidder,
@@ -131,9 +140,11 @@ class BiddingDesk:
             live=live,
             stream_url=stream_url,
             public_key=await self.sealed.public_key(lot.id) if lot.format == AuctionFormat.SEALED_BID else None,
-            my_bids=await self.bids_on(user, lot.id) if application and user else [],
+            my_bids=my_bids,
             awards=await self.awards.awards(lot.id) if decided else [],
             bids=await self.auctions.bids(lot.id) if decided else [],
+            runoff_contender=contender,
+            runoff_offer=await self.auctions.runoff_offer_of(user, lot.id) if contender and user else None,
         )
 
     async def application(self, user: User, lot_id: int) -> Application | None:

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from auction.ledger.verifier import dutch_clock
+from auction.ledger.verifier.dutch_clock import Pause
+
 
 class RuleBreach:
     """A bid the rules refuse: the refusal's code, the field to change, and the values its message needs."""
@@ -126,21 +129,30 @@ def is_open(opens_at: datetime, closes_at: datetime, at: datetime) -> bool:
 
 
 def dutch_price(
-    starting_price: int, step: int, floor_price: int, opens_at: datetime, interval: timedelta, at: datetime
+    starting_price: int,
+    step: int,
+    floor_price: int,
+    opens_at: datetime,
+    interval: timedelta,
+    at: datetime,
+    pauses: Sequence[Pause] = (),
 ) -> int:
-    """The descending auction's price at ``at``: it drops by ``step`` every ``interval``, never below the floor."""
-    if at <= opens_at:
-        return starting_price
-    drops = int((at - opens_at) / interval)
-    return max(floor_price, starting_price - drops * step)
+    """The descending auction's price at ``at``: it drops by ``step`` every ``interval`` of running time (outages
+    recorded in ``pauses`` left out: the price stops falling while the platform is down), never below the floor."""
+    return dutch_clock.price_at(starting_price, step, floor_price, opens_at, interval, at, pauses)
 
 
 def dutch_closes_at(
-    starting_price: int, step: int, floor_price: int, opens_at: datetime, interval: timedelta
+    starting_price: int,
+    step: int,
+    floor_price: int,
+    opens_at: datetime,
+    interval: timedelta,
+    pauses: Sequence[Pause] = (),
 ) -> datetime:
-    """When a descending auction with no taker ends: one interval after the price reaches the floor."""
-    drops = -(-(starting_price - floor_price) // step)
-    return opens_at + interval * (drops + 1)
+    """When a descending auction with no taker ends: one interval after the price reaches the floor (outages
+    recorded in ``pauses`` move it later by their length)."""
+    return dutch_clock.closes_at(starting_price, step, floor_price, opens_at, interval, pauses)
 
 
 def decide_highest(

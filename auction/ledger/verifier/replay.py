@@ -38,8 +38,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from auction.ledger.verifier import auction_rules as rules
-from auction.ledger.verifier import dkg, settlement
+from auction.ledger.verifier import dkg, dutch_clock, settlement
 from auction.ledger.verifier import protocol as pr
+from auction.ledger.verifier import runoff as tie
 from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SingleParticipantRule
 from auction.ledger.verifier.canonical import format_time, parse_time
@@ -108,6 +109,8 @@ SYSTEM_KINDS = frozenset(
         "award.passed",
         "award.lapsed",
         pr.ISSUED,
+        "runoff.opened",
+        "runoff.revealed",
     }
     | settlement.SETTLEMENT_SYSTEM_KINDS
 )
@@ -121,6 +124,7 @@ BIDDER_KINDS = frozenset(
         "award.signed",
         "award.declined",
         "bidder.key.added",
+        "runoff.offer",
     }
 )
 
@@ -143,7 +147,10 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
     "deposit.confirmed": (frozenset({"bidder", "bank_reference_commitment"}), frozenset()),
     "application.approved": (frozenset({"bidder"}), frozenset()),
     "application.rejected": (frozenset({"bidder", "reason"}), frozenset()),
-    "auction.opened": (frozenset({"closes_at", "latest_close", "participants", "outage_rule"}), frozenset()),
+    "auction.opened": (
+        frozenset({"closes_at", "latest_close", "participants", "outage_rule"}),
+        frozenset({"tie_rule"}),
+    ),
     "bid.placed": (frozenset({"bidder", "amount", "signed"}), frozenset()),
     "auction.extended": (frozenset({"closes_at", "reason"}), frozenset({"outage_from", "outage_to"})),
     "bid.sealed": (frozenset({"bidder", "ciphertext", "ciphertext_hash", "replaces", "signed"}), frozenset()),
@@ -160,6 +167,9 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
         _LEASE,
     ),
     "award.failed": (_DECISION, frozenset()),
+    "runoff.opened": (frozenset({"contenders", "price", "closes_at"}), frozenset()),
+    "runoff.offer": (frozenset({"bidder", "offer_hash", "signed"}), frozenset()),
+    "runoff.revealed": (frozenset({"offers"}), frozenset()),
     "award.signed": (frozenset({"bidder", "price", "signed"}), frozenset()),
     "award.declined": (frozenset({"bidder", "deposit", "signed"}), frozenset()),
     "award.expired": (frozenset({"bidder", "deposit"}), frozenset()),
@@ -436,6 +446,15 @@ class _Lot:
     amounts: dict[str, int] | None = None  # decrypted standing sealed bids, once sealed.opened
     acceptance: rules.Placed | None = None
     acceptance_index: int = -1
+    # descending lots opened with the published tie rule (runoff.py): recorded outages, the tick's contenders,
+    # and their run-off (tick price, deadline, committed offer hashes, revealed amounts)
+    tie_rule: bool = False
+    pauses: list[dutch_clock.Pause] = field(default_factory=list)
+    contenders: list[rules.Placed] = field(default_factory=list)
+    runoff_price: int | None = None
+    runoff_closes: datetime | None = None
+    runoff_hashes: dict[str, str] = field(default_factory=dict)
+    runoff_offers: dict[str, int] | None = None
     # witnessed time (docs/witnesses.md §5): each bid's close in force, sealed bids by lot_seq, and the late ones
     witnessing: Witnessing | None = None
     # Whether the platform chain had a witness.policy with a quorum in force when bidding opened: a lot that ran
@@ -810,6 +829,13 @@ class _Lot:
         _exact_fields(outage, OUTAGE_RULE_FIELDS, where="outage_rule")
         self.outage_threshold = timedelta(seconds=_int(outage, "threshold_seconds", "outage_rule", low=0))
         self.outage_extension = timedelta(minutes=_int(outage, "extension_minutes", "outage_rule", low=0))
+        tie_rule = payload.get("tie_rule")
+        if tie_rule is not None:
+            if terms.format != DESCENDING:
+                raise _Violation(f"auction.opened of a {terms.format} lot has a tie_rule")
+            if tie_rule != tie.TIE_RULE:
+                raise _Violation(f"auction.opened tie_rule {tie_rule!r} is not the published rule {tie.TIE_RULE!r}")
+            self.tie_rule = True
         self.opened_at, self.closes_at, self.latest_close = at, closes_at, latest
         self.phase = BIDDING
 
@@ -874,6 +900,8 @@ class _Lot:
                     f"auction.extended closes_at {_t(closes_at)} but the soft-close rule gives {_t(expected)}"
                 )
             self.pending_extension = None
+        elif reason == "outage" and self._need_terms().format == DESCENDING:
+            self._dutch_outage(body, closes_at, at)
         elif reason == "outage":
             self._outage(body, closes_at, at)
         else:
@@ -899,6 +927,35 @@ class _Lot:
         expected = back + self.outage_extension
         if closes_at != expected:
             raise _Violation(f"auction.extended closes_at {_t(closes_at)} but the outage rule gives {_t(expected)}")
+
+    def _dutch_outage(self, body: Body, closes_at: datetime, at: datetime) -> None:
+        """A descending lot's outage: the price stood still for it, so its close moves by the same length."""
+        assert self.closes_at is not None
+        payload, opens = body.payload, self._need_terms().bidding_opens_at
+        down, back = _time(payload, "outage_from"), _time(payload, "outage_to")
+        if back - down <= self.outage_threshold:
+            raise _Violation(
+                f"an outage of {(back - down).total_seconds():g} s is not longer than the published "
+                f"threshold_seconds {self.outage_threshold.total_seconds():g}"
+            )
+        if self.pauses and down < self.pauses[-1][1]:
+            before = _t(self.pauses[-1][1])
+            raise _Violation(f"the outage from {_t(down)} overlaps the one recorded before it (to {before})")
+        if at < back:
+            raise _Violation(f"auction.extended (outage) at {body.at} before the outage ended at {_t(back)}")
+        inside = [c for c in self.contenders if down < c.at < back]
+        if inside:
+            raise _Violation(f"the outage {_t(down)} – {_t(back)} holds the acceptance at {_t(inside[0].at)}")
+        shift = dutch_clock.outage_shift(opens, self.closes_at, (down, back))
+        if not shift:
+            raise _Violation(f"the outage {_t(down)} – {_t(back)} began after the close {_t(self.closes_at)}")
+        expected = self.closes_at + shift
+        if closes_at != expected:
+            raise _Violation(
+                f"auction.extended closes_at {_t(closes_at)} but the Dutch clock, paused for the outage, "
+                f"ends at {_t(expected)}"
+            )
+        self.pauses.append((down, back))
 
     def bid_sealed(self, index: int, body: Body) -> None:
         bidder = self._bid(body, SEALED)
@@ -928,6 +985,9 @@ class _Lot:
         self.sealed_events.append((body.lot_seq, body.kind, bidder))
 
     def bid_accepted(self, index: int, body: Body) -> None:
+        if self.tie_rule:
+            self._contender(index, body)
+            return
         if self.acceptance is not None and self.phase == BIDDING:
             raise _Violation(
                 f"a second bid.accepted: the auction ended with the acceptance at index {self.acceptance_index}"
@@ -949,6 +1009,111 @@ class _Lot:
         self.acceptance_index = index
         self.bid_bodies += 1
         self.closes_at = at
+
+    def _contender(self, index: int, body: Body) -> None:
+        """The tie rule: the first acceptance opens a window to the end of its tick; each acceptance within it
+        (checked by `_bid` against the close it set) is a contender at the tick's price, once per bidder."""
+        bidder = self._bid(body, DESCENDING)
+        terms, at = self._need_terms(), body.at_datetime
+        assert terms.floor_price is not None
+        assert terms.price_interval is not None
+        if any(c.bidder == bidder for c in self.contenders):
+            raise _Violation(f"a second bid.accepted by {bidder}")
+        price = rules.dutch_price(
+            terms.starting_price,
+            terms.bid_step,
+            terms.floor_price,
+            terms.bidding_opens_at,
+            terms.price_interval,
+            at,
+            self.pauses,
+        )
+        amount = _int(body.payload, "amount")
+        if amount != price:
+            raise _Violation(
+                f"bid.accepted amount {amount} but the Dutch price at {body.at} is {price} "
+                f"(the clock stood still for {len(self.pauses)} recorded outage(s))"
+            )
+        limit = _int(body.payload, "limit")
+        if amount > limit:
+            raise _Violation(f"bid.accepted amount {amount} is above the limit {limit} the bidder signed for")
+        if not self.contenders:
+            assert self.closes_at is not None
+            window_end = dutch_clock.tick_end(terms.bidding_opens_at, terms.price_interval, at, self.pauses)
+            self.closes_at = min(self.closes_at, window_end)
+        self.contenders.append(rules.Placed(bidder, amount, at, body.lot_seq))
+        self.bid_bodies += 1
+
+    def _runoff_running(self, body: Body) -> None:
+        self._require(body, CLOSED)
+        if self.runoff_closes is None:
+            raise _Violation(f"{body.kind} without runoff.opened")
+        if self.runoff_offers is not None:
+            raise _Violation(f"{body.kind} after runoff.revealed")
+
+    def runoff_opened(self, index: int, body: Body) -> None:
+        self._require(body, CLOSED)
+        if not self.tie_rule:
+            raise _Violation("runoff.opened on a lot opened without the tie rule")
+        if self.runoff_closes is not None:
+            raise _Violation("runoff.opened again")
+        if len(self.contenders) < 2:
+            raise _Violation(f"runoff.opened with {len(self.contenders)} contender(s): only a tie has a run-off")
+        payload = body.payload
+        contenders = _list(payload, "contenders")
+        expected = [c.bidder for c in self.contenders]
+        if contenders != expected:
+            raise _Violation(f"runoff.opened contenders {contenders} but the tick's acceptances are {expected}")
+        price = _int(payload, "price")
+        if price != self.contenders[0].amount:
+            raise _Violation(f"runoff.opened price {price} but the tick's price is {self.contenders[0].amount}")
+        closes = _time(payload, "closes_at")
+        if closes != body.at_datetime + tie.RUNOFF:
+            raise _Violation(
+                f"runoff.opened closes_at {_t(closes)} is not {tie.RUNOFF_MINUTES} minutes after its at {body.at}"
+            )
+        self.runoff_price, self.runoff_closes = price, closes
+
+    def runoff_offer(self, index: int, body: Body) -> None:
+        self._runoff_running(body)
+        assert self.runoff_closes is not None
+        bidder = _pseudonym(body.payload)
+        if bidder not in {c.bidder for c in self.contenders}:
+            raise _Violation(f"runoff.offer by {bidder}, who is not a contender")
+        if bidder in self.runoff_hashes:
+            raise _Violation(f"a second runoff.offer by {bidder}")
+        if body.at_datetime >= self.runoff_closes:
+            raise _Violation(f"runoff.offer at {body.at}, not before the run-off's deadline {_t(self.runoff_closes)}")
+        digest = _str(body.payload, "offer_hash")
+        if tie.HASH_RE.fullmatch(digest) is None:
+            raise _Violation(f"runoff.offer offer_hash {digest!r} is not 64 lower-case hex digits")
+        self.runoff_hashes[bidder] = digest
+
+    def runoff_revealed(self, index: int, body: Body) -> None:
+        self._runoff_running(body)
+        assert self.runoff_closes is not None
+        assert self.runoff_price is not None
+        if body.at_datetime < self.runoff_closes:
+            raise _Violation(f"runoff.revealed at {body.at}, before the run-off's deadline {_t(self.runoff_closes)}")
+        offers = _list(body.payload, "offers")
+        revealed: dict[str, int] = {}
+        for offer in offers:
+            if type(offer) is not dict:
+                raise _Violation("runoff.revealed offers must be objects")
+            _exact_fields(offer, frozenset({"bidder", "amount", "nonce"}), where="runoff.revealed offer")
+            bidder, amount, nonce = _pseudonym(offer), _int(offer, "amount"), _str(offer, "nonce")
+            if bidder not in self.runoff_hashes or bidder in revealed:
+                raise _Violation(f"runoff.revealed reveals {bidder}, who has no (other) runoff.offer")
+            if tie.offer_hash(self.lot, bidder, amount, nonce) != self.runoff_hashes[bidder]:
+                raise _Violation(f"runoff.revealed offer of {bidder} does not match the offer_hash they signed")
+            problem = tie.offer_problem(amount, self.runoff_price, nonce)
+            if problem is not None:
+                raise _Violation(f"runoff.revealed offer of {bidder} ({amount}) is refused by the rule: {problem.code}")
+            revealed[bidder] = amount
+        order = list(self.runoff_hashes)
+        if list(revealed) != order:
+            raise _Violation(f"runoff.revealed reveals {list(revealed)} but the offers made were {order} in this order")
+        self.runoff_offers = revealed
 
     def closed(self, index: int, body: Body) -> None:
         self._require(body, BIDDING)
@@ -998,6 +1163,9 @@ class _Lot:
         self.placed = [bid for bid in self.placed if bid.seq not in late]
         if self.acceptance is not None and self.acceptance.seq in late:
             self.acceptance, self.late_acceptance = None, True
+        if any(c.seq in late for c in self.contenders):
+            self.contenders = [c for c in self.contenders if c.seq not in late]
+            self.late_acceptance = True
         if self.sealed_events:
             standing = counted_standing(self.sealed_events, late)
             self.standing = {bidder: self.sealed_by_seq[seq] for bidder, seq in standing.items()}
@@ -1096,6 +1264,21 @@ class _Lot:
     def _outcome(self, body: Body) -> tuple[rules.Outcome, int]:
         """The award the bids give, and how many bids decided it."""
         terms = self._need_terms()
+        if terms.format == DESCENDING and self.tie_rule:
+            contenders = self.contenders
+            if len(contenders) > 1:
+                if self.runoff_offers is None:
+                    raise _Violation(f"{body.kind} with {len(contenders)} contenders, before runoff.revealed")
+                return tie.decide_runoff(contenders, self.runoff_offers), len(contenders)
+            first = contenders[0] if contenders else None
+            outcome = rules.decide_descending(
+                first,
+                taken_late=self.late_acceptance and not first,
+                admitted=len(self.approved),
+                starting_price=terms.starting_price,
+                sell_single_at_start=terms.sell_single_at_start,
+            )
+            return outcome, len(contenders)
         if terms.format == DESCENDING:
             acceptance = self.acceptance
             outcome = rules.decide_descending(
@@ -1393,6 +1576,9 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     "auction.closed": _Lot.closed,
     "sealed.share": _Lot.sealed_share,
     "sealed.opened": _Lot.sealed_opened,
+    "runoff.opened": _Lot.runoff_opened,
+    "runoff.offer": _Lot.runoff_offer,
+    "runoff.revealed": _Lot.runoff_revealed,
     "award.made": _Lot.award_made,
     "award.failed": _Lot.award_failed,
     "award.signed": _Lot.award_signed,

@@ -41,6 +41,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "award.declined": (),
     "bidder.key.added": ("key",),
     "bidder.key.replaced": ("key", "reason"),
+    "runoff.offer": ("offer_hash",),
 }
 SIGNED_KINDS = frozenset(ACTION_FIELDS)
 

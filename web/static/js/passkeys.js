@@ -5,7 +5,15 @@
 // it could sign with.
 import "/static/vendor/simplewebauthn-browser.umd.min.js";
 import { somToTyiyn } from "./bidding.js";
-import { buildStatement, ciphertextHash, keyId, ledgerTime, statementChallenge } from "./statement.js";
+import {
+  buildStatement,
+  ciphertextHash,
+  keyId,
+  ledgerTime,
+  newNonce,
+  offerHash,
+  statementChallenge,
+} from "./statement.js";
 
 const webauthn = globalThis.SimpleWebAuthnBrowser;
 // The server refuses a statement whose seen_at is more than 300 s from its own clock (STATEMENT_MAX_SKEW_SECONDS).
@@ -204,6 +212,17 @@ async function actionOf(form, lot, ownKeys) {
     }
     case "award.declined":
       return { fields: {}, sentence: say("action_decline", { lot }) };
+    case "runoff.offer": {
+      // The amount stays hidden behind its hash until the run-off ends; the nonce makes it unguessable.
+      const field = form.elements.namedItem("amount");
+      const amount = somToTyiyn(field ? field.value : "");
+      if (amount === null) throw new PasskeyProblem(say("bad_amount"));
+      const nonceField = form.elements.namedItem("nonce");
+      if (!nonceField) throw new PasskeyProblem(say("failed"));
+      nonceField.value = newNonce();
+      const offer_hash = await offerHash({ lot, bidder: form.dataset.bidder, amount, nonce: nonceField.value });
+      return { fields: { offer_hash }, sentence: say("action_runoff", { lot, amount: som(amount) }) };
+    }
     default:
       throw new PasskeyProblem(say("failed"));
   }

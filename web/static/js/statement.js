@@ -129,6 +129,11 @@ async function actionFields(action, fields) {
       return { limit: positiveInteger("limit", fields.limit) };
     case "award.signed":
       return { price: positiveInteger("price", fields.price) };
+    case "runoff.offer":
+      if (typeof fields.offer_hash !== "string" || !HEX.test(fields.offer_hash)) {
+        throw new StatementError("offer_hash must be 64 lower-case hex digits");
+      }
+      return { offer_hash: fields.offer_hash };
     case "bid.withdrawn":
     case "award.declined":
       return {};
@@ -164,6 +169,26 @@ export async function statementChallenge(statement) {
 }
 
 /** `hex(SHA256(raw ciphertext bytes))` of a sealed bid given as base64url: the `bid.sealed` statement's field. */
+/**
+ * A run-off offer's commitment (runoff.py): hex SHA-256 of the RFC 8785 JSON of
+ * `{offer: "achyk-runoff-offer/v1", lot, bidder, amount, nonce}`, the field `runoff.offer` signs.
+ */
+export async function offerHash({ lot, bidder, amount, nonce }) {
+  const document = {
+    offer: "achyk-runoff-offer/v1",
+    lot: positiveInteger("lot", lot),
+    bidder: text("bidder", bidder),
+    amount: positiveInteger("amount", amount),
+    nonce: text("nonce", nonce),
+  };
+  return hex(await sha256(canonicalize(document)));
+}
+
+/** 32 random bytes, base64url: the nonce that hides a run-off offer's amount behind its hash. */
+export function newNonce() {
+  return b64urlEncode(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+}
+
 export async function ciphertextHash(ciphertextB64url) {
   return hex(await sha256(b64urlDecode(ciphertextB64url)));
 }
