@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,15 +16,14 @@ from auction.contracts.models import Contract, ContractPayment, InstalmentPlan
 from auction.contracts.rules import LineState, LineStatus, arrears, line_states
 from auction.errors import Conflict, InvalidInput
 from auction.ledger.admission import LedgerWriter
+from auction.ledger.verifier.commitments import bank_reference_commitment, new_salt
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.settlement import (
     CONTRACT_CONCLUDED,
     PAYMENT_RECORDED,
-    SALT_BYTES,
     ContractTerms,
     bishkek_date,
     contract_schedule,
-    reference_commitment,
 )
 from auction.lots.models import Deal, Lot, LotState
 from auction.lots.service import LotService, actor_of
@@ -61,8 +59,8 @@ def commit_reference(text: str, field: str) -> Reference:
     reference = text.strip()
     if not 3 <= len(reference) <= 100:
         raise InvalidInput("payment.reference_invalid", field=field)
-    salt = secrets.token_bytes(SALT_BYTES)
-    return Reference(reference, salt.hex(), reference_commitment(salt, reference))
+    salt = new_salt()
+    return Reference(reference, salt.hex(), bank_reference_commitment(salt, reference))
 
 
 def terms_of(lot: Lot, price: int) -> ContractTerms:

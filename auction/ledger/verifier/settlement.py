@@ -16,12 +16,12 @@ replay recomputes it from the lot's terms, the signed price and the municipality
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from auction.ledger.verifier.commitments import is_commitment
 from auction.ledger.verifier.municipal_rules import BISHKEK, MunicipalRules
 
 CONTRACT_CONCLUDED = "contract.concluded"
@@ -46,9 +46,7 @@ AFTER_RESULT_KINDS = frozenset({CONTRACT_CONCLUDED, PAYMENT_RECORDED, DEPOSIT_RE
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 MAX_REASON = 300
-_COMMITMENT_RE = re.compile(r"[0-9a-f]{64}")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-SALT_BYTES = 16
 
 
 class SettlementBreach(ValueError):
@@ -58,13 +56,6 @@ class SettlementBreach(ValueError):
 def bishkek_date(moment: datetime) -> date:
     """The calendar day an instant falls on in Bishkek: the day deadlines and payments are counted in."""
     return moment.astimezone(BISHKEK).date()
-
-
-def reference_commitment(salt: bytes, reference: str) -> str:
-    """Hex SHA-256 of the 16-byte salt ‖ the bank reference (UTF-8): the ledger shows this, never the reference."""
-    if len(salt) != SALT_BYTES:
-        raise ValueError("the salt is 16 bytes")
-    return hashlib.sha256(salt + reference.encode()).hexdigest()
 
 
 def add_months(start: date, months: int) -> date:
@@ -171,7 +162,7 @@ def parse_date(value: object, name: str) -> date:
 
 def _commitment(payload: dict[str, Any]) -> None:
     value = payload["reference_commitment"]
-    if type(value) is not str or _COMMITMENT_RE.fullmatch(value) is None:
+    if not is_commitment(value):
         raise SettlementBreach(f"reference_commitment {value!r} is not 64 lower-case hex digits")
 
 
