@@ -88,7 +88,7 @@ class Lot(Base):
     council_decision: Mapped[str | None] = mapped_column(String(300))
     # A lease's rent rises by this percent each year of the term (none: fixed rent).
     indexation_percent: Mapped[int | None]
-    repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
@@ -127,3 +127,5 @@ class LotFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+    # The document that replaced this one (its ledger entry `lot.document` names this one's hash in `replaces`).
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("lot_files.id"))
