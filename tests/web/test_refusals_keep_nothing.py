@@ -29,7 +29,7 @@ from auction.settings import Settings
 from tests.kit.commission import ApiCommission
 from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator, sign
 from tests.kit.page import Page
-from tests.kit.world import PASSWORD, World, lot_terms
+from tests.kit.world import PASSWORD, World, kit_schedule, lot_terms
 from tests.web.auction_support import Auctioneer, form_signed
 from tests.web.conftest import Client, create_lot, csrf_of, log_in
 from tests.web.database_rows import all_rows, changed_tables
@@ -202,11 +202,11 @@ class Stage:
         return encrypt_bid(b64url_decode(key), self.lots[lot], self.pseudonym(lot, who), amount)
 
     def schedule(self) -> dict[str, str]:
-        now = self.clock.now()
+        deadline, opens, closes = kit_schedule(self.clock.now())
         return {
-            "applications_close_at": (now + timedelta(days=7)).isoformat(),
-            "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
-            "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
+            "applications_close_at": deadline.isoformat(),
+            "bidding_opens_at": opens.isoformat(),
+            "bidding_closes_at": closes.isoformat(),
         }
 
 
@@ -517,12 +517,15 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     auctions of each format, drafts, published lots and applications waiting for review."""
     client, world, now = stage.client, stage.world, stage.clock.now()
     stage.created_at = now
+    # The notice the default rules ask for, then a weekday within working hours in Bishkek, a day before the kit's
+    # own lots open (so those stay published): from START, Monday 22 June 2026 at noon.
+    opens = now + timedelta(days=21)
     ending: dict[str, Any] = {
-        "applications_close_at": (now + timedelta(days=1)).isoformat(),
-        "bidding_opens_at": (now + timedelta(days=1, hours=1)).isoformat(),
-        "bidding_closes_at": (now + timedelta(days=1, hours=2)).isoformat(),
+        "applications_close_at": (now + timedelta(days=20)).isoformat(),
+        "bidding_opens_at": opens.isoformat(),
+        "bidding_closes_at": (opens + timedelta(hours=1)).isoformat(),
     }
-    running: dict[str, Any] = {**ending, "bidding_closes_at": (now + timedelta(days=3)).isoformat()}
+    running: dict[str, Any] = {**ending, "bidding_closes_at": (opens + timedelta(hours=5)).isoformat()}
     lots = stage.lots
     lots["awarded"] = await create_lot(client, world, **ending)
     lots["failed"] = await create_lot(client, world, **ending)
@@ -530,7 +533,7 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     lots["sealed_ready"] = await sealed_lot(stage, "sealed_ready", **ending)
     lots["running"] = await create_lot(client, world, **running)
     lots["descending"] = await create_lot(
-        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=3600, **running
+        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=1800, **running
     )
     lots["sealed_running"] = await sealed_lot(stage, "sealed_running", **running)
     lots["draft"] = await create_lot(client, world, publish=False)

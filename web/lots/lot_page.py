@@ -58,5 +58,6 @@ async def render_lot_page(
         municipality=municipality,
         region=await lot_service.municipalities.region_of(municipality),
         deadline=next_deadline(lot, visitor.now),
+        attempts=await lot_service.attempts(lot, viewer=visitor.user),
         **panel_context(await desk.panel(lot, visitor), **forms),
     )

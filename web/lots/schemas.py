@@ -6,7 +6,8 @@ from pydantic import BaseModel, Field
 
 from auction.clock import as_utc
 from auction.lots.models import Lot, LotFile, LotVersion
-from auction.lots.schemas import LocalizedText, LotFileOut, LotOut, LotTerms, PlaceName
+from auction.lots.schemas import AttemptOut, LocalizedText, LotFileOut, LotOut, LotTerms, PlaceName
+from auction.lots.service import Attempts
 from auction.municipalities.models import Municipality
 from web.lib.json_time import IsoTime
 
@@ -16,7 +17,11 @@ def place_name(municipality: Municipality) -> PlaceName:
 
 
 def lot_out(
-    lot: Lot, municipality: Municipality, region: Municipality | None, files: list[LotFile] | None = None
+    lot: Lot,
+    municipality: Municipality,
+    region: Municipality | None,
+    files: list[LotFile] | None = None,
+    attempts: Attempts | None = None,
 ) -> LotOut:
     return LotOut(
         id=lot.id,
@@ -49,6 +54,16 @@ def lot_out(
         cancel_reason=lot.cancel_reason,
         published_at=as_utc(lot.published_at) if lot.published_at else None,
         repeat_of_lot_id=lot.repeat_of_lot_id,
+        council_decision=lot.council_decision,
+        indexation_percent=lot.indexation_percent,
+        attempt=AttemptOut(
+            number=attempts.number,
+            max_attempts=attempts.max_attempts,
+            previous_lot_id=attempts.previous_lot_id,
+            next_lot_id=attempts.next_lot_id,
+        )
+        if attempts is not None
+        else None,
         files=[file_out(f) for f in files or []],
     )
 
@@ -62,6 +77,7 @@ def file_out(stored: LotFile) -> LotFileOut:
         size=stored.size,
         sha256=stored.sha256,
         url=f"/api/v1/lots/{stored.lot_id}/files/{stored.id}",
+        replaced_by_id=stored.replaced_by_id,
     )
 
 

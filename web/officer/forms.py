@@ -27,6 +27,7 @@ TEXT_FIELDS = (
     "address",
     "registration_number",
     "area_sqm",
+    "council_decision",
 )
 NUMBER_FIELDS = (
     "lease_term_months",
