@@ -25,7 +25,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.verifier.municipal_rules import BISHKEK
+from auction.ledger.verifier.municipal_rules import BISHKEK, MunicipalRules
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
@@ -108,6 +108,8 @@ class World:
     commission_keys: dict[int, list[SoftwareMember]] = field(default_factory=dict)
     # Each bidder's software key, registered on their account: the kit signs every bidder action with it.
     signers: dict[str, StatementSigner] = field(default_factory=dict)
+    # Whether Tokmok runs under drill rules (tests/kit/site.py: live auctions within seconds, by the real clock).
+    drill: bool = False
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a named account."""
@@ -177,6 +179,14 @@ class World:
         keys = self.key_list(who)
         signed = await self.signed(who, lot_id, "application.submitted", {"keys": keys}, session=session)
         return await ParticipationService(session, self.clock, ledger).apply(bidder, lot_id, keys, signed)
+
+    async def set_rules(self, municipality: str, rules: MunicipalRules) -> None:
+        """The administrator sets a municipality's rules (a `municipality.rules` entry): later lots keep them."""
+        async with transaction(self.sessions) as session:
+            admin = await session.get(User, self.user_ids["admin"])
+            assert admin is not None
+            service = MunicipalityService(session, LedgerWriter(session, self.keys, self.clock))
+            await service.set_rules(admin, self.municipality[municipality], rules)
 
     async def officer(self, name: str, municipality: str = "tokmok", full_name: str | None = None) -> str:
         await self._person(name, Role.OFFICER, self.municipality[municipality], {}, full_name)
