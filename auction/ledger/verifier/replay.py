@@ -4,7 +4,7 @@
 (the platform chain, ``lot`` null, is passed over) and runs each lot's chain, in ``lot_seq`` order, through
 the state machine of docs/ledger-entries.md::
 
-    lot.published -> (lot.amended)* -> application.submitted / deposit.confirmed / application.approved|rejected
+    lot.published -> (lot.amended | lot.document)* -> application.submitted / deposit.confirmed / application.approved|rejected
       -> auction.opened -> bid.placed + auction.extended | bid.sealed / bid.withdrawn | bid.accepted
       -> auction.closed -> (sealed.share* -> sealed.opened) -> award.made | award.failed
       -> award.signed | (award.declined | award.expired -> award.passed -> ... | award.lapsed)
