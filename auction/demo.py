@@ -7,7 +7,7 @@ import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.verifier.auction_rules import dutch_price, minimum_next_bid
+from auction.ledger.verifier.municipal_rules import BISHKEK
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
@@ -258,8 +259,8 @@ async def _play(
     async with stage.services() as (session, ledger):
         officer = await stage.user(session, officer_email)
         lots = LotService(session, clock, ledger)
-        lot = await lots.create(officer, _terms(item, fmt, clock.now(), target, number))
-        lot_id = lot.id
+        lot = await lots.create(officer, _terms(item, fmt, clock.now(), target, number, code))
+        lot_id, opens_at = lot.id, as_utc(lot.bidding_opens_at)
         if target == LotState.DRAFT:
             return
         if fmt == AuctionFormat.SEALED_BID:
@@ -278,7 +279,6 @@ async def _play(
     if target == LotState.FAILED:
         bidders = []
     pseudonyms = await _admit(stage, officer_email, lot_id, bidders)
-    opens_at = clock.now() + timedelta(days=8)
     clock.set(opens_at)
     async with stage.services() as (session, ledger):
         await AuctionService(session, clock, ledger).open_if_due(lot_id)
@@ -388,16 +388,21 @@ def _terms(
     created: datetime,
     target: LotState,
     number: int,
+    code: str,
 ) -> LotCreate:
     kind, deal, en, ru, ky, price_som, registration = item
     start = price_som * SOM
     use, area, indexation = (
         LEASES.get(registration or "", (None, None, None)) if deal == Deal.LEASE else (None, None, None)
     )
-    applications_close = created + timedelta(days=7)
-    opens = applications_close + timedelta(days=1)
+    # The default rules (docs/rules.md): applications stay open 21 days (20 are required), and bidding runs on a
+    # working day in Bishkek, from noon.
+    applications_close = created + timedelta(days=21)
+    opens = _working_noon_after(applications_close + timedelta(days=1))
     # A lot shown mid-auction closes in a few days; every other lot's bidding lasts three hours.
-    closes = opens + (timedelta(days=25) if target == LotState.BIDDING else timedelta(hours=3))
+    closes = (
+        _working_noon_after(opens + timedelta(days=25)) if target == LotState.BIDDING else opens + timedelta(hours=3)
+    )
     return LotCreate(
         deal=deal,
         kind=kind,
@@ -424,4 +429,16 @@ def _terms(
         floor_price=start // 2 if fmt == AuctionFormat.DESCENDING else None,
         price_drop_interval_seconds=300 if fmt == AuctionFormat.DESCENDING else None,
         single_participant_rule=SingleParticipantRule.SELL_AT_START,
+        council_decision=f"{code.replace('_', ' ').title()} kenesh decision No. {14 + number} of 12.03.2026",
     )
+
+
+def _working_noon_after(moment: datetime) -> datetime:
+    """The first noon in Bishkek on a weekday at or after ``moment``: within every default rule's working hours."""
+    local = moment.astimezone(BISHKEK)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon < local:
+        noon += timedelta(days=1)
+    while noon.weekday() >= 5:
+        noon += timedelta(days=1)
+    return noon.astimezone(UTC)

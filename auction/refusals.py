@@ -12,12 +12,16 @@ Parameter names carry their kind, so each language can write the value its own w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 Param = int | str
 
 MONEY_SUFFIX = "_tyiyn"
 MOMENT_SUFFIX = "_at"
+# English messages write moments in Bishkek time (UTC+6 all year), as every page does; kept here so that this base
+# module imports nothing of the slices.
+BISHKEK = timezone(timedelta(hours=6), "Asia/Bishkek")
 
 
 def N_(template: str) -> str:  # noqa: N802 - the gettext marker name the extractor knows
@@ -113,10 +117,33 @@ REFUSALS: Mapping[str, str] = {
     "lot.amendment_reason_missing": N_("Say why a published lot is amended; the reason is published."),
     "lot.amendment_empty": N_("The amendment changes nothing."),
     "lot.amendment_needs_reopening": N_(
-        "Bidders have applied under the current terms; changing price, step, deposit or "
-        "schedule requires reopening applications (set reopen_applications)."
+        "Bidders have applied under the current terms; changing a material term (price, step, deposit, schedule, "
+        "lease term or rent, the single-participant rule, the soft close or the council decision) requires "
+        "reopening applications (set reopen_applications)."
     ),
-    "lot.reopened_window_short": N_("A reopened applications window must stay open at least 3 days."),
+    "lot.reopened_window_short": N_(
+        "A reopened applications window must stay open at least %(reopen_days)s days: the earliest deadline is "
+        "%(earliest_at)s."
+    ),
+    "lot.reopened_window_past_opening": N_(
+        "The reopened applications deadline must come before bidding opens at %(opens_at)s: amend the schedule first."
+    ),
+    "lot.document_reason_missing": N_(
+        "Bidders have applied under the current documents; say why this document is added or replaced "
+        "(the reason is published)."
+    ),
+    "lot.document_needs_reopening": N_(
+        "Bidders have applied under the current documents, so a new or replaced document reopens applications: "
+        "give the new applications deadline, at least %(reopen_days)s days from now."
+    ),
+    "lot.document_replaces_unknown": N_("Lot %(lot_id)s has no current document number %(file_id)s to replace."),
+    "lot.repeat_already_relisted": N_(
+        "Lot %(lot_id)s was already relisted as lot %(repeat_id)s; a failed lot is repeated once "
+        "(cancel that draft to relist it differently)."
+    ),
+    "lot.repeat_of_not_failed": N_(
+        "Lot %(lot_id)s is %(state)s; a repeat auction is published only after the previous one failed."
+    ),
     "lot.sealed_needs_commission": N_(
         "A sealed-bid lot is published once its commission has made the key to the bids together: "
         "start the commission's key ceremony for lot %(lot_id)s first."
@@ -162,6 +189,34 @@ REFUSALS: Mapping[str, str] = {
     "terms.permitted_use_too_long": N_("Describe the permitted use in at most %(max_characters)s characters."),
     "terms.lease_only_term_on_sale": N_(
         "Only a lease has a permitted use, rent indexation, a sitting tenant or a decision extending its term."
+    ),
+    # Rules of publication, from the municipality's rules in force (auction/ledger/verifier/publication_rules.py).
+    "publication.notice_too_short": N_(
+        "Applications must stay open at least %(notice_days)s days after publication: the earliest deadline is "
+        "%(earliest_at)s."
+    ),
+    "publication.council_decision_missing": N_(
+        'Cite the council (kenesh) decision that puts the property up, e.g. "Tokmok city kenesh decision No. 14 '
+        'of 12.03.2026"; a lot is published only with one.'
+    ),
+    "publication.outside_working_hours": N_(
+        "%(moment_at)s is outside working hours: bidding opens and closes on working days from %(start)s to "
+        "%(end)s, Bishkek time."
+    ),
+    "publication.latest_close_outside_working_hours": N_(
+        "Bidding could run until %(latest_at)s, outside working hours (working days from %(start)s to %(end)s, "
+        "Bishkek time): close earlier or allow less extension."
+    ),
+    "repeat.different_property": N_(
+        "A repeat auction offers the same property: %(term)s must stay as the failed lot had it."
+    ),
+    "repeat.price_cut_too_deep": N_(
+        "A repeat auction may cut the starting price by at most %(max_percent)s%% of the failed lot's: "
+        "it must be at least %(minimum_tyiyn)s."
+    ),
+    "repeat.attempts_exhausted": N_(
+        "This property has been put up %(max_attempts)s times, the most the municipality's rules allow; "
+        "offering it again needs a new council decision and a new lot."
     ),
     # Applications and deposits.
     "application.identity_missing": N_("Complete your personal or tax number before applying."),
@@ -344,9 +399,16 @@ REFUSALS: Mapping[str, str] = {
 
 
 def english_value(name: str, value: Param) -> str:
-    """A parameter as the English template shows it: money with its unit, everything else as it is."""
+    """A parameter as the English template shows it: money with its unit, a moment in Bishkek time (the time
+    officers and bidders live by), everything else as it is."""
     if name.endswith(MONEY_SUFFIX):
         return f"{value} tyiyn"
+    if name.endswith(MOMENT_SUFFIX) and isinstance(value, str):
+        try:
+            local = datetime.fromisoformat(value).astimezone(BISHKEK)
+        except ValueError:
+            return value
+        return f"{local.day} {local:%B %Y, %H:%M} (Bishkek)"
     return str(value)
 
 
@@ -376,6 +438,11 @@ class Problem:
         self.code = code
         self.field = field
         self.params: dict[str, Param] = params
+
+    @classmethod
+    def of(cls, breach: Breach) -> Problem:
+        """The problem a pure rule elsewhere (the offline verifier's `RuleBreach`) reported, as the platform's."""
+        return cls(breach.code, field=breach.field, **breach.params)
 
     @property
     def message(self) -> str:

@@ -102,7 +102,7 @@ class Lot(Base):
     sitting_tenant: Mapped[bool] = mapped_column(default=False)
     # The council decision that allows a lease term beyond the municipality's cap: number, date and body.
     lease_extension_decision: Mapped[str | None] = mapped_column(String(300))
-    repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
@@ -141,6 +141,8 @@ class LotFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+    # The document that replaced this one (its ledger entry `lot.document` names this one's hash in `replaces`).
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("lot_files.id"))
 
 
 class CancellationRequest(Base):

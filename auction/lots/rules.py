@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from auction.errors import Conflict
-from auction.lots.lease import CADASTRAL_KINDS, INVENTORY_KINDS, LEASE_TERM_LEGAL_MAX_MONTHS, lease_problems
+from auction.ledger.verifier import publication_rules as publication
+from auction.ledger.verifier.municipal_rules import MunicipalRules
+from auction.lots.lease import CADASTRAL_KINDS, INVENTORY_KINDS, lease_problems
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.money import MAX_TYIYN
-from auction.refusals import Problem
+from auction.refusals import Breach, Problem
 
 TRANSITIONS: Mapping[LotState, frozenset[LotState]] = {
     LotState.DRAFT: frozenset({LotState.PUBLISHED, LotState.CANCELLED}),
@@ -25,20 +27,9 @@ TRANSITIONS: Mapping[LotState, frozenset[LotState]] = {
     LotState.CANCELLED: frozenset(),
 }
 
-# Terms whose change after applications exist must give bidders a fresh applications window.
-MATERIAL_TERMS = frozenset(
-    {
-        "starting_price",
-        "bid_step",
-        "deposit",
-        "applications_close_at",
-        "bidding_opens_at",
-        "bidding_closes_at",
-    }
-)
-
-# Bidders get at least this long to react to a material amendment.
-REOPEN_NOTICE = timedelta(days=3)
+# Terms whose change after applications exist must give bidders a fresh applications window; the replay judges
+# amendments by the same set, so it lives with the verifier's rules of publication.
+MATERIAL_TERMS = publication.MATERIAL_TERMS
 
 CADASTRAL_NUMBER = re.compile(r"^\d-\d{2}-\d{2}-\d{4}-\d{4}(-\d{1,4})?$")
 VEHICLE_NUMBER = re.compile(r"^([A-HJ-NPR-Z0-9]{17}|\d{2}KG\d{3}[A-Z]{3})$")
@@ -57,17 +48,35 @@ def can_amend(state: LotState) -> bool:
     return state in {LotState.DRAFT, LotState.PUBLISHED}
 
 
-def check_terms(terms: Mapping[str, Any], *, now: datetime, max_lease_months: int) -> list[Problem]:
-    """Every reason the terms cannot be published as they stand; empty when they can."""
+def check_terms(
+    terms: Mapping[str, Any], *, now: datetime, rules: MunicipalRules, published_at: datetime | None = None
+) -> list[Problem]:
+    """Every reason the terms cannot stand; empty when they can.
+
+    A draft (`published_at` None) is held to everything but what publication adds: the notice period and the
+    council decision, judged when it is published (`published_at` = now) and at every amendment after (the
+    moment it was published).
+    """
     problems: list[Problem] = []
     problems += _check_titles(terms)
     problems += _check_money(terms)
     problems += _check_schedule(terms, now)
-    problems += _check_deal(terms, max_lease_months)
+    problems += _check_deal(terms)
     problems += _check_format(terms)
     problems += _check_registration(terms)
     problems += lease_problems(terms)
+    if not problems:
+        # The municipality's rules read a schedule and prices that are already coherent.
+        breaches = publication.publication_breaches(
+            publication.ScheduleTerms.of(terms), rules, published_at=published_at
+        )
+        problems += [problem_of(breach) for breach in breaches]
     return problems
+
+
+def problem_of(breach: Breach) -> Problem:
+    """A breach the verifier's pure rules report, as the platform's refusal of the same code."""
+    return Problem.of(breach)
 
 
 def _check_titles(terms: Mapping[str, Any]) -> list[Problem]:
@@ -108,16 +117,13 @@ def _check_schedule(terms: Mapping[str, Any], now: datetime) -> list[Problem]:
     return problems
 
 
-def _check_deal(terms: Mapping[str, Any], max_lease_months: int) -> list[Problem]:
+def _check_deal(terms: Mapping[str, Any]) -> list[Problem]:
+    # The lease cap is the municipality's rule (publication_rules); here only what any lease needs.
     problems = []
     term, period = terms.get("lease_term_months"), terms.get("rent_period")
     if terms["deal"] == Deal.LEASE:
-        # Beyond the municipality's cap only by a new council decision, cited in the terms; never beyond the law's.
-        cap = LEASE_TERM_LEGAL_MAX_MONTHS if terms.get("lease_extension_decision") else max_lease_months
         if term is None:
             problems.append(Problem("terms.lease_term_missing", field="lease_term_months"))
-        elif not 1 <= term <= cap:
-            problems.append(Problem("terms.lease_term_too_long", field="lease_term_months", max_months=cap))
         if period is None:
             problems.append(Problem("terms.rent_period_missing", field="rent_period"))
     elif term is not None or period is not None:

@@ -142,6 +142,7 @@ class LotFileOut(BaseModel):
     size: int
     sha256: str
     url: str
+    replaced_by_id: int | None = None
 
 
 class PlaceName(BaseModel):
@@ -159,6 +160,15 @@ class LocalizedText(BaseModel):
     ky: str | None
     ru: str | None
     en: str | None
+
+
+class AttemptOut(BaseModel):
+    """Where a lot stands among the auctions of its property: the first, then repeats after each failure."""
+
+    number: int = Field(description="1 for the first auction of the property, 2 for its first repeat, and so on.")
+    max_attempts: int = Field(description="The most auctions of one property the municipality's rules allow.")
+    previous_lot_id: int | None = Field(description="The failed lot this one repeats.")
+    next_lot_id: int | None = Field(description="The repeat auction of this lot, once it failed and was relisted.")
 
 
 class LotOut(BaseModel):
@@ -202,6 +212,7 @@ class LotOut(BaseModel):
     cancel_reason: str | None
     published_at: datetime | None
     repeat_of_lot_id: int | None = None
+    attempt: AttemptOut | None = Field(default=None, description="The chain of attempts (in one lot's detail).")
     files: list[LotFileOut] = []
 
 

@@ -7,9 +7,10 @@ import binascii
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -18,7 +19,9 @@ from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.canonical import format_time
+from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.protocol import COMMISSION_MAX, COMMISSION_MIN
+from auction.ledger.verifier.publication_rules import reopened_window_breach, repeat_breaches
 from auction.lots.models import (
     AuctionFormat,
     CancellationRequest,
@@ -31,15 +34,14 @@ from auction.lots.models import (
     PropertyKind,
 )
 from auction.lots.rules import (
-    REOPEN_NOTICE,
     amendment_needs_reopening,
     can_amend,
     changed_terms,
     check_terms,
     ensure_transition,
+    problem_of,
 )
 from auction.lots.schemas import LotAmend, LotCreate, LotTerms, RepeatAuction, terms_snapshot
-from auction.municipalities.models import Municipality
 from auction.municipalities.service import MunicipalityService
 from auction.refusals import Problem
 
@@ -61,6 +63,16 @@ class InvalidTerms(InvalidInput):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("lot.terms_invalid", field=problems[0].field)
         self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """Where a lot stands in the auctions of its property: the first and its repeats after failures."""
+
+    number: int
+    max_attempts: int
+    previous_lot_id: int | None
+    next_lot_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +141,7 @@ class LotService:
             raise InvalidInput("lot.municipality_missing", field="municipality_id")
         require_lot_manager(officer, municipality_id)
         municipality = await self.municipalities.get(municipality_id)
-        await self._check(data, municipality)
+        await self._check(data, municipality.rules_in_force())
         now = self.clock.now()
         lot = Lot(
             municipality_id=municipality_id,
@@ -151,7 +163,12 @@ class LotService:
         if not can_amend(lot.state):
             raise Conflict("lot.terms_frozen", state=lot.state.value)
         municipality = await self.municipalities.get(lot.municipality_id)
-        await self._check(data, municipality)
+        rules = municipality.rules_in_force()
+        # A published lot keeps to the rules it was published by: the notice runs from its publication.
+        published_at = as_utc(lot.published_at) if lot.published_at else None
+        await self._check(data, rules, published_at=published_at)
+        if lot.repeat_of_lot_id is not None:
+            await self._check_repeat(lot, data, rules)
         now = self.clock.now()
         if lot.state == LotState.PUBLISHED:
             if data.format != lot.format:
@@ -164,11 +181,13 @@ class LotService:
             changed = changed_terms(before, after)
             if not changed:
                 raise InvalidInput("lot.amendment_empty")
-            if amendment_needs_reopening(changed, has_applications=await self._has_applications(lot)):
-                if not data.reopen_applications:
-                    raise Conflict("lot.amendment_needs_reopening", field="reopen_applications")
-                if data.applications_close_at < now + REOPEN_NOTICE:
-                    raise InvalidInput("lot.reopened_window_short", field="applications_close_at")
+            needs_reopening = amendment_needs_reopening(changed, has_applications=await self._has_applications(lot))
+            if needs_reopening and not data.reopen_applications:
+                raise Conflict("lot.amendment_needs_reopening", field="reopen_applications")
+            if data.reopen_applications:
+                short = reopened_window_breach(data.applications_close_at, now, rules)
+                if short is not None:
+                    raise InvalidInput.of(short)
             lot.version += 1
             self.session.add(
                 LotVersion(
@@ -219,9 +238,14 @@ class LotService:
         if lot.format != AuctionFormat.SEALED_BID:
             extra_terms = {**(extra_terms or {}), "commission": await self._commission(lot, commission)}
         municipality = await self.municipalities.get(lot.municipality_id)
-        # The schedule was valid when drafted; it must still be valid at the moment of publication.
-        await self._check(_terms_of(lot), municipality)
+        rules = municipality.rules_in_force()
         now = self.clock.now()
+        # The schedule was valid when drafted; it must still be valid at the moment of publication, and keep the
+        # notice period from this moment.
+        await self._check(_terms_of(lot), rules, published_at=now)
+        if lot.repeat_of_lot_id is not None:
+            # The cap on the price cut and the same property hold whatever the relisted draft was edited to.
+            await self._check_repeat(lot, _terms_of(lot), rules)
         lot.state = LotState.PUBLISHED
         lot.published_at = now
         lot.updated_at = now
@@ -243,6 +267,8 @@ class LotService:
             {
                 "version": lot.version,
                 "municipality": lot.municipality_id,
+                # The rules the lot is published (and judged) by: the municipality's rules in force.
+                "rules": rules.payload(),
                 "terms": ledger_terms(terms),
                 **({"repeat_of": lot.repeat_of_lot_id} if lot.repeat_of_lot_id else {}),
                 **(extra_terms or {}),
@@ -279,14 +305,23 @@ class LotService:
         require_lot_manager(officer, failed.municipality_id)
         if failed.state != LotState.FAILED:
             raise Conflict("lot.repeat_not_failed", state=failed.state.value)
+        # The failed lot's row lock (above) serialises relists of it: a second officer's relist waits here, then
+        # sees the first one's repeat.
+        existing = await self.repeat_of(failed.id)
+        if existing is not None:
+            raise Conflict("lot.repeat_already_relisted", lot_id=failed.id, repeat_id=existing.id)
         municipality = await self.municipalities.get(failed.municipality_id)
-        if data.reduction_percent > municipality.rules_in_force().max_repeat_reduction_pct:
+        rules = municipality.rules_in_force()
+        if data.reduction_percent > rules.max_repeat_reduction_pct:
             raise InvalidInput(
                 "lot.repeat_reduction_too_deep",
                 field="reduction_percent",
                 municipality=municipality.name_en,
-                max_percent=municipality.rules_in_force().max_repeat_reduction_pct,
+                max_percent=rules.max_repeat_reduction_pct,
             )
+        attempt = await self.attempt_number(failed) + 1
+        if attempt > rules.max_attempts:
+            raise Conflict("repeat.attempts_exhausted", max_attempts=rules.max_attempts)
         terms = _terms_of(failed).model_dump()
         keep = 100 - data.reduction_percent
         for name in ("starting_price", "bid_step", "deposit", "floor_price"):
@@ -359,7 +394,12 @@ class LotService:
         content_type: str,
         content: bytes,
         max_bytes: int,
+        replaces: int | None = None,
+        reason: str | None = None,
+        applications_close_at: datetime | None = None,
     ) -> LotFile:
+        """Attach a file; a document of a published lot is a ledger entry, and once bidders have applied it is a
+        material change: it needs a reason and reopens applications until ``applications_close_at``."""
         lot = await self.lock(lot_id)
         require_lot_manager(officer, lot.municipality_id)
         if kind == FileKind.ORDER and lot.state not in ORDER_STATES:
@@ -367,6 +407,13 @@ class LotService:
         if kind != FileKind.ORDER and not can_amend(lot.state):
             raise Conflict("lot.documents_frozen", state=lot.state.value)
         check_upload(kind, content_type, content, max_bytes)
+        replaced = await self._replaced_document(lot, replaces) if replaces is not None else None
+        now = self.clock.now()
+        reason = (reason or "").strip() or None
+        recorded = kind == FileKind.DOCUMENT and lot.state == LotState.PUBLISHED
+        reopened_until: datetime | None = None
+        if recorded and await self._has_applications(lot):
+            reopened_until = await self._reopen_for_document(officer, lot, reason, applications_close_at, now)
         stored = LotFile(
             lot_id=lot.id,
             kind=kind,
@@ -376,11 +423,77 @@ class LotService:
             sha256=hashlib.sha256(content).hexdigest(),
             content=content,
             uploaded_by_id=officer.id,
-            uploaded_at=self.clock.now(),
+            uploaded_at=now,
         )
         self.session.add(stored)
         await self.session.flush()
+        if replaced is not None:
+            replaced.replaced_by_id = stored.id
+        if recorded:
+            await self.ledger.record(
+                "lot.document",
+                lot.id,
+                actor_of(officer),
+                {
+                    "version": lot.version,
+                    "filename": stored.filename,
+                    "sha256": stored.sha256,
+                    "size": stored.size,
+                    "content_type": stored.content_type,
+                    "replaces": replaced.sha256 if replaced is not None else None,
+                    "reason": reason,
+                    "applications_close_at": format_time(reopened_until) if reopened_until else None,
+                },
+            )
+        await self.session.flush()
         return stored
+
+    async def _replaced_document(self, lot: Lot, file_id: int) -> LotFile:
+        replaced = await self.session.get(LotFile, file_id)
+        if (
+            replaced is None
+            or replaced.lot_id != lot.id
+            or replaced.kind != FileKind.DOCUMENT
+            or replaced.replaced_by_id is not None
+        ):
+            raise InvalidInput("lot.document_replaces_unknown", field="replaces", lot_id=lot.id, file_id=file_id)
+        return replaced
+
+    async def _reopen_for_document(
+        self, officer: User, lot: Lot, reason: str | None, until: datetime | None, now: datetime
+    ) -> datetime:
+        """Bidders applied knowing the documents as they were: a new one reopens applications, as a new version."""
+        rules = (await self.municipalities.get(lot.municipality_id)).rules_in_force()
+        if reason is None:
+            raise InvalidInput("lot.document_reason_missing", field="reason")
+        if until is None:
+            raise InvalidInput(
+                "lot.document_needs_reopening", field="applications_close_at", reopen_days=rules.reopen_days
+            )
+        until = as_utc(until)
+        short = reopened_window_breach(until, now, rules)
+        if short is not None:
+            raise InvalidInput.of(short)
+        opens = as_utc(lot.bidding_opens_at)
+        if until > opens:
+            raise InvalidInput(
+                "lot.reopened_window_past_opening", field="applications_close_at", opens_at=format_time(opens)
+            )
+        lot.applications_close_at = until
+        lot.version += 1
+        lot.updated_at = now
+        self.session.add(
+            LotVersion(
+                lot_id=lot.id,
+                version=lot.version,
+                terms=terms_snapshot(_terms_of(lot)),
+                reason=reason,
+                reopened_applications=True,
+                actor_id=officer.id,
+                created_at=now,
+            )
+        )
+        return until
 
     async def files(self, lot_id: int) -> list[LotFile]:
         rows = await self.session.scalars(select(LotFile).where(LotFile.lot_id == lot_id).order_by(LotFile.id))
@@ -403,12 +516,57 @@ class LotService:
             raise NotFound("lot.file_not_found", lot_id=lot_id, file_id=file_id)
         return stored
 
-    async def _check(self, terms: LotTerms, municipality: Municipality) -> None:
-        problems = check_terms(
-            terms.model_dump(), now=self.clock.now(), max_lease_months=municipality.rules_in_force().max_lease_months
-        )
+    async def _check(self, terms: LotTerms, rules: MunicipalRules, *, published_at: datetime | None = None) -> None:
+        problems = check_terms(terms.model_dump(), now=self.clock.now(), rules=rules, published_at=published_at)
         if problems:
             raise InvalidTerms(problems)
+
+    async def _check_repeat(self, lot: Lot, terms: LotTerms, rules: MunicipalRules) -> None:
+        """A repeat auction's terms against the failed lot's: same property, the price cut capped, attempts counted."""
+        assert lot.repeat_of_lot_id is not None
+        previous = await self.lock(lot.repeat_of_lot_id)
+        if previous.state != LotState.FAILED:
+            raise Conflict("lot.repeat_of_not_failed", lot_id=previous.id, state=previous.state.value)
+        other = await self.repeat_of(previous.id)
+        if other is not None and other.id != lot.id:
+            raise Conflict("lot.repeat_already_relisted", lot_id=previous.id, repeat_id=other.id)
+        attempt = await self.attempt_number(previous) + 1
+        breaches = repeat_breaches(ledger_terms(_terms_of(previous)), ledger_terms(terms), rules, attempt=attempt)
+        if breaches:
+            raise InvalidTerms([problem_of(breach) for breach in breaches])
+
+    async def repeat_of(self, lot_id: int) -> Lot | None:
+        """The repeat auction of a failed lot, unless it was only ever a draft that was cancelled."""
+        return await self.session.scalar(
+            select(Lot)
+            .where(
+                Lot.repeat_of_lot_id == lot_id,
+                not_(and_(Lot.state == LotState.CANCELLED, Lot.published_at.is_(None))),
+            )
+            .order_by(Lot.id)
+            .limit(1)
+        )
+
+    async def attempt_number(self, lot: Lot) -> int:
+        """Which auction of its property this lot is: 1 for the first, 2 for its first repeat, and so on."""
+        number, previous = 1, lot.repeat_of_lot_id
+        while previous is not None:
+            number += 1
+            previous = await self.session.scalar(select(Lot.repeat_of_lot_id).where(Lot.id == previous))
+        return number
+
+    async def attempts(self, lot: Lot, *, viewer: User | None = None) -> Attempts:
+        """The chain of auctions of a lot's property: this one's number, the cap, and its neighbours."""
+        municipality = await self.municipalities.get(lot.municipality_id)
+        following = await self.repeat_of(lot.id)
+        if following is not None and following.state == LotState.DRAFT and not _may_manage(viewer, lot.municipality_id):
+            following = None  # a draft is not public yet
+        return Attempts(
+            number=await self.attempt_number(lot),
+            max_attempts=municipality.rules_in_force().max_attempts,
+            previous_lot_id=lot.repeat_of_lot_id,
+            next_lot_id=following.id if following is not None else None,
+        )
 
     async def _has_applications(self, lot: Lot) -> bool:
         if self.applications is None:

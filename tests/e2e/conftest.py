@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock, SystemClock
 from auction.settings import Settings
-from tests.kit.site import start_site
+from tests.kit.site import DRILL_RULES, start_site
 from tests.kit.world import World, build_world
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,6 +45,10 @@ async def site(
     # The server keeps real time; the world's accounts are stamped with it too. The lots are made through
     # the server's API, so the world's own ledger keys sign nothing here.
     world = await build_world(sessions, FrozenClock(SystemClock().now()), settings.ledger_keys())
+    # Browser tests run auctions within seconds, whatever the hour: Tokmok trades under drill rules (recorded in the
+    # ledger like any rules); Naryn keeps the defaults.
+    await world.set_rules("tokmok", DRILL_RULES)
+    world.drill = True
     try:
         served = await asyncio.to_thread(start_site, database_url, tmp_path)
     except RuntimeError as failure:

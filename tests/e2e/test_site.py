@@ -27,9 +27,12 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
-def bishkek_time(days: int, hour: int) -> str:
-    """A ``datetime-local`` value: that many days from now, at ``hour`` on a Bishkek wall clock."""
+def bishkek_time(days: int, hour: int, *, workday: bool = False) -> str:
+    """A ``datetime-local`` value: that many days from now (or the first weekday after, for bidding, which runs on
+    working days only), at ``hour`` on a Bishkek wall clock."""
     day = datetime.now(BISHKEK) + timedelta(days=days)
+    while workday and day.weekday() >= 5:
+        day += timedelta(days=1)
     return day.replace(hour=hour, minute=0).strftime("%Y-%m-%dT%H:%M")
 
 
@@ -107,9 +110,11 @@ async def test_officer_publishes_in_kyrgyz_and_the_public_finds_the_lot(
     await page.fill("#f-starting_price", "850 000")
     await page.fill("#f-bid_step", "900000")  # larger than the price: refused next to the field
     await page.fill("#f-deposit", "85000")
-    await page.fill("#f-applications_close_at", bishkek_time(7, 12))
-    await page.fill("#f-bidding_opens_at", bishkek_time(8, 10))
-    await page.fill("#f-bidding_closes_at", bishkek_time(8, 13))
+    # The default rules: 20 days' notice, bidding within working hours on a working day.
+    await page.fill("#f-council_decision", "Tokmok city kenesh decision No. 14 of 12.03.2026")
+    await page.fill("#f-applications_close_at", bishkek_time(21, 12))
+    await page.fill("#f-bidding_opens_at", bishkek_time(22, 10, workday=True))
+    await page.fill("#f-bidding_closes_at", bishkek_time(22, 13, workday=True))
     await page.click("#lot-form button[type=submit]")
 
     problem = page.locator("#f-bid_step-error")
@@ -164,7 +169,7 @@ async def test_officer_publishes_in_kyrgyz_and_the_public_finds_the_lot(
     await expect(page.locator(".lot-header .state")).to_have_text("Арыздар кабыл алынууда")
     await expect(page.locator(".terms").first).to_contain_text("850\u00a0000\u00a0сом")
     countdown = page.locator(".lot-header .countdown")
-    await expect(countdown).to_have_text(re.compile(r"^[67]\u00a0күн \d\d:\d\d:\d\d$"))
+    await expect(countdown).to_have_text(re.compile(r"^2[01]\u00a0күн \d\d:\d\d:\d\d$"))
     before = await countdown.inner_text()
     await expect(countdown).not_to_have_text(before, timeout=3000)  # it ticks
     await expect(page.locator("#bidding")).to_contain_text("Соода башталат")

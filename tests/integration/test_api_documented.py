@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.clock import FrozenClock
 from auction.settings import Settings
 from tests.integration.test_bidding_api import Auction
-from tests.kit.world import PASSWORD, World, lot_terms
+from tests.kit.world import PASSWORD, World, kit_schedule, lot_terms
 from tests.openapi_support import JSON, OpenApiDocument
 
 Client = AsyncTestClient[Litestar]
@@ -124,7 +124,7 @@ async def test_real_api_answers_match_their_documented_schema(
     await client.get("/api/v1/me")
 
     # A short auction, so that driving it to the end in 30-second steps stays quick.
-    opens = clock.now() + timedelta(days=8)
+    opens = kit_schedule(clock.now())[1]
     lot = await auction.create(bidding_closes_at=(opens + timedelta(minutes=10)).isoformat())
     terms = lot_terms(clock.now(), title_en="Land plot on Lenin street, 8 sotik")
     amended = await client.put(

@@ -49,6 +49,7 @@ class Auction:
         self.drive = Drive(world)
         self.officer = world.auth("officer_tokmok")
         self.lot_id = 0
+        self.opens_at = clock.now()
         self._commission: ApiCommission | None = None
 
     @property
@@ -75,6 +76,7 @@ class Auction:
         )
         assert response.status_code == 201, response.text
         self.lot_id = response.json()["id"]
+        self.opens_at = datetime.fromisoformat(response.json()["bidding_opens_at"])
         return dict(response.json())
 
     async def publish(self) -> None:
@@ -184,7 +186,7 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     assert (early.json()["code"], early.json()["params"]) == ("bid.lot_not_bidding", {"state": "published"})
     assert "published" in early.json()["message"]
 
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     state = await auction.state()
     assert state["state"] == "bidding"
@@ -219,7 +221,7 @@ async def test_open_ascending_auction_end_to_end(auction: Auction, clock: Frozen
     late = await auction.bid("bidder", 125_000_00)
     assert late.status_code == 201
     extended = (await auction.state())["closes_at"]
-    assert extended == "2026-06-09T09:03:00.000000Z"
+    assert extended == "2026-06-23T09:03:00.000000Z"
 
     await auction.live_until(timedelta(hours=3, minutes=2))
     assert (await auction.state())["state"] == "bidding"
@@ -247,7 +249,7 @@ async def test_bad_bids_are_refused_and_leave_no_trace(
     await auction.admit("bidder")
     applied = await auction.apply("bidder2")
     assert applied.status_code == 201
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     ok = await auction.bid("bidder", 100_000_00, key="same-key-0001")
     assert ok.status_code == 201
@@ -303,7 +305,7 @@ async def test_sealed_bid_auction_opened_by_the_commission(
     entries = (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).text
     assert "passphrase" not in entries
     await auction.admit("bidder", "bidder2", "bidder3")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     amounts = {"bidder": 130_000_00, "bidder2": 150_000_00, "bidder3": 150_000_00}
     pseudonyms = {}
@@ -365,7 +367,7 @@ async def test_descending_auction_the_only_acceptance_in_its_tick_wins(
     await auction.create(format="descending", floor_price=50_000_00, price_drop_interval_seconds=60)
     await auction.publish()
     await auction.admit("bidder", "bidder2")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.live_until(timedelta(minutes=3, seconds=10))
     assert (await auction.state())["current_price"] == 100_000_00 - 3 * 5_000_00
@@ -389,7 +391,7 @@ async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
     await auction.create()
     await auction.publish()
     await auction.admit("bidder", "bidder2")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.bid("bidder", 100_000_00)
     await auction.bid("bidder2", 110_000_00)
@@ -419,7 +421,7 @@ async def test_declined_award_passes_to_the_runner_up_and_expiry_lapses_it(
 async def test_no_bids_fails_the_lot(auction: Auction, clock: FrozenClock, tmp_path: Path) -> None:
     await auction.create()
     await auction.publish()
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.live_until(timedelta(hours=3, seconds=30))
     assert (await auction.state())["state"] == "failed"
@@ -432,7 +434,7 @@ async def test_an_outage_in_the_final_minutes_extends_the_close(
     await auction.create(soft_close_minutes=5)
     await auction.publish()
     await auction.admit("bidder", "bidder2")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.bid("bidder", 100_000_00)
     await auction.live_until(timedelta(hours=3) - timedelta(minutes=4))
@@ -441,7 +443,7 @@ async def test_an_outage_in_the_final_minutes_extends_the_close(
     await auction.tick()
     state = await auction.state()
     assert state["state"] == "bidding"
-    assert state["closes_at"] == "2026-06-09T09:04:30.000000Z"
+    assert state["closes_at"] == "2026-06-23T09:04:30.000000Z"
     chain = (await auction.client.get(f"/api/v1/ledger/lots/{auction.lot_id}/entries")).json()["integrated"]
     outage = [e for e in chain if e["kind"] == "auction.extended"]
     assert len(outage) == 1
@@ -455,29 +457,25 @@ async def test_an_outage_in_the_final_minutes_extends_the_close(
 async def test_a_failed_lot_is_repeated_at_a_capped_reduction(auction: Auction, clock: FrozenClock) -> None:
     await auction.create(deposit=10_000_01)
     await auction.publish()
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.live_until(timedelta(hours=3, seconds=30))
     assert (await auction.state())["state"] == "failed"
-    now = clock.now()
-    schedule = {
-        "applications_close_at": (now + timedelta(days=7)).isoformat(),
-        "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
-        "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
-    }
+    terms = lot_terms(clock.now())
+    schedule = {name: terms[name] for name in ("applications_close_at", "bidding_opens_at", "bidding_closes_at")}
     too_deep = await auction.client.post(
         f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 60, **schedule}, headers=auction.officer
     )
     assert too_deep.status_code == 422
-    assert "at most 50%" in too_deep.json()["message"]
-    assert too_deep.json()["params"]["max_percent"] == 50
+    assert "at most 25%" in too_deep.json()["message"]
+    assert too_deep.json()["params"]["max_percent"] == 25
     repeat = await auction.client.post(
-        f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 30, **schedule}, headers=auction.officer
+        f"/api/v1/lots/{auction.lot_id}/repeat", json={"reduction_percent": 25, **schedule}, headers=auction.officer
     )
     assert repeat.status_code == 201, repeat.text
     lot = repeat.json()
     assert (lot["state"], lot["repeat_of_lot_id"]) == ("draft", auction.lot_id)
-    assert (lot["starting_price"], lot["bid_step"], lot["deposit"]) == (70_000_00, 3_500_00, 7_000_00)
+    assert (lot["starting_price"], lot["bid_step"], lot["deposit"]) == (75_000_00, 3_750_00, 7_500_00)
     again = await auction.client.post(
         f"/api/v1/lots/{lot['id']}/repeat", json={"reduction_percent": 10, **schedule}, headers=auction.officer
     )
@@ -551,7 +549,7 @@ async def test_every_bidder_action_answers_with_a_receipt_for_its_entry(
         )
         assert confirmed.status_code == 200, confirmed.text
     await auction.drive.integrate()  # within the promised merge delay, before the clock jumps ahead
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
 
     async def seal(name: str, amount: int) -> dict[str, Any]:
@@ -588,7 +586,7 @@ async def test_a_refused_bid_answers_with_a_signed_refusal_the_verifier_accepts(
     await auction.publish()
     await auction.admit("bidder")
     await auction.drive.integrate()
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     sent = b'{"amount": 100}'
     low = await auction.client.post(

@@ -39,7 +39,7 @@ from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
 from tests.kit.keys import StatementSigner, register_signer, signed_next
 from tests.kit.ledger import integrate, keys_of
-from tests.kit.world import lot_terms
+from tests.kit.world import kit_schedule, lot_terms
 
 pytestmark = [pytest.mark.postgres, pytest.mark.own_database]
 
@@ -115,7 +115,7 @@ async def setup_lot(
             application = await participation.apply(person, lot.id, keys_on_lot, signed)
             await participation.confirm_deposit(officer, application.id, f"REF-{person.id}")
         lot_id = lot.id
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(kit_schedule(clock.now())[1])  # the kit lots' opening
     scheduler = AuctionScheduler(sessions, keys, clock)
     await scheduler.tick()
     return lot_id, people
@@ -319,7 +319,7 @@ async def test_two_schedulers_open_and_close_exactly_once(
             await service.publish(officer, lot.id)
             ids.append(lot.id)
     first, second = AuctionScheduler(sessions, keys, clock), AuctionScheduler(sessions, keys, clock)
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(kit_schedule(clock.now())[1])  # the kit lots' opening
     await asyncio.gather(first.tick(), second.tick(), first.tick(), second.tick())
     # Jump to just before the final window (no outage is judged there), then live through the close.
     clock.set(clock.now() + timedelta(hours=3) - timedelta(minutes=6))

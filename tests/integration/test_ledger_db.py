@@ -83,7 +83,7 @@ async def test_publication_is_admitted_then_integrated_and_signed(
     assert leaf.body.kind == "lot.published"
     assert leaf.body.lot == lot_id
     assert leaf.body.payload["terms"]["starting_price"] == 100_000_00
-    assert leaf.body.payload["terms"]["applications_close_at"] == "2026-06-08T06:00:00.000000Z"
+    assert leaf.body.payload["terms"]["applications_close_at"] == "2026-06-22T06:00:00.000000Z"
     assert leaf.body.actor == f"officer:{world.user_ids['officer_tokmok']}"
     assert hash_leaf(entry["leaf"].encode()) == checkpoint.root  # a one-leaf tree's root is its leaf hash
 

@@ -3,8 +3,6 @@ own bids, the officers of a municipality, a sealed lot's commission, and the mun
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +22,7 @@ from auction.settings import Settings
 from tests.integration.test_bidding_api import Auction, auction, world  # noqa: F401  (fixtures)
 from tests.kit.commission import ApiCommission
 from tests.kit.ledger import keys_of
-from tests.kit.world import PASSWORD, World
+from tests.kit.world import PASSWORD, World, kit_schedule
 
 
 def auctions(session: AsyncSession, clock: FrozenClock, settings: Settings) -> AuctionService:
@@ -52,7 +50,7 @@ async def test_live_state_before_and_during_bidding(
     assert (waiting.bid_count, waiting.current_price, waiting.leader) == (0, None, None)
 
     await auction.admit("bidder", "bidder2")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(kit_schedule(clock.now())[1])  # the kit lots' opening
     await auction.tick()
     assert (await auction.bid("bidder", 100_000_00)).status_code == 201
     assert (await auction.bid("bidder2", 105_000_00)).status_code == 201
@@ -80,7 +78,7 @@ async def test_a_bidder_sees_only_their_own_bids_across_lots(
         await auction.publish()
         await auction.admit("bidder", "bidder2")
         lots.append(auction.lot_id)
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(kit_schedule(clock.now())[1])  # the kit lots' opening
     await auction.tick()
     for lot_id, amounts in zip(lots, ((100_000_00, 110_000_00), (100_000_00,)), strict=True):
         auction.lot_id = lot_id

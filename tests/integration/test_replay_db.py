@@ -58,7 +58,7 @@ async def test_open_auction_with_soft_close_and_runner_up_replays_clean(
     await auction.create(soft_close_minutes=5, max_extension_minutes=30)
     await auction.publish()
     await auction.admit("bidder", "bidder2", "bidder3")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     for who, amount in (("bidder", 100_000_00), ("bidder2", 105_000_00), ("bidder3", 120_000_00)):
         assert (await auction.bid(who, amount)).status_code == 201
@@ -93,7 +93,7 @@ async def test_sealed_auction_replays_clean(
     await auction.create(format="sealed_bid")
     key = await auction.publish_sealed()
     await auction.admit("bidder", "bidder2", "bidder3")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     pseudonyms = {}
     for name in ("bidder", "bidder2", "bidder3"):
@@ -141,7 +141,7 @@ async def test_descending_outage_and_failed_lots_replay_clean(
     await auction.publish()
     failed = auction.lot_id
 
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(auction.opens_at)
     await auction.tick()
     await auction.live_until(timedelta(minutes=3, seconds=10))
     auction.lot_id = dutch

@@ -8,7 +8,7 @@ built the way the platform builds it, in a fraction of the requests. Names are t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +25,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier.municipal_rules import BISHKEK, MunicipalRules
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
@@ -39,8 +40,38 @@ STAGES: tuple[Stage, ...] = ("draft", "published", "applications", "bidding", "c
 FORMATS: dict[Format, str] = {"open": "open_ascending", "sealed": "sealed_bid", "descending": "descending"}
 
 
+# The schedule of a kit lot keeps the default municipal rules (docs/rules.md): applications stay open NOTICE after
+# publishing (the rules ask for 20 days), and bidding runs on a working day in Bishkek from noon for three hours.
+NOTICE = timedelta(days=21)
+BIDDING_HOURS = timedelta(hours=3)
+COUNCIL_DECISION = "Tokmok city kenesh decision No. 14 of 12.03.2026"
+
+
+def working_noon_after(moment: datetime) -> datetime:
+    """The first noon in Bishkek on a weekday at or after ``moment`` (UTC): a time every default rule accepts."""
+    local = moment.astimezone(BISHKEK)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon < local:
+        noon += timedelta(days=1)
+    while noon.weekday() >= 5:
+        noon += timedelta(days=1)
+    return noon.astimezone(UTC)
+
+
+def kit_schedule(now: datetime) -> tuple[datetime, datetime, datetime]:
+    """A kit lot's applications deadline, opening and close when published at ``now``.
+
+    From the tests' START (Monday 1 June 2026, noon in Bishkek): applications close 21 days later, bidding opens the
+    next day at noon (2026-06-23T06:00Z) and closes at 15:00.
+    """
+    deadline = now + NOTICE
+    opens = working_noon_after(deadline + timedelta(days=1))
+    return deadline, opens, opens + BIDDING_HOURS
+
+
 def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
-    """A valid open-ascending land sale opening in eight days, as JSON the API accepts."""
+    """A valid open-ascending land sale published at ``now`` under the default rules, as JSON the API accepts."""
+    deadline, opens, closes = kit_schedule(now)
     body: dict[str, Any] = {
         "deal": "sale",
         "kind": "land_plot",
@@ -53,9 +84,10 @@ def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
         "starting_price": 100_000_00,
         "bid_step": 5_000_00,
         "deposit": 10_000_00,
-        "applications_close_at": (now + timedelta(days=7)).isoformat(),
-        "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
-        "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
+        "applications_close_at": deadline.isoformat(),
+        "bidding_opens_at": opens.isoformat(),
+        "bidding_closes_at": closes.isoformat(),
+        "council_decision": COUNCIL_DECISION,
     }
     body.update(overrides)
     return body
@@ -76,6 +108,8 @@ class World:
     commission_keys: dict[int, list[SoftwareMember]] = field(default_factory=dict)
     # Each bidder's software key, registered on their account: the kit signs every bidder action with it.
     signers: dict[str, StatementSigner] = field(default_factory=dict)
+    # Whether Tokmok runs under drill rules (tests/kit/site.py: live auctions within seconds, by the real clock).
+    drill: bool = False
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a named account."""
@@ -145,6 +179,14 @@ class World:
         keys = self.key_list(who)
         signed = await self.signed(who, lot_id, "application.submitted", {"keys": keys}, session=session)
         return await ParticipationService(session, self.clock, ledger).apply(bidder, lot_id, keys, signed)
+
+    async def set_rules(self, municipality: str, rules: MunicipalRules) -> None:
+        """The administrator sets a municipality's rules (a `municipality.rules` entry): later lots keep them."""
+        async with transaction(self.sessions) as session:
+            admin = await session.get(User, self.user_ids["admin"])
+            assert admin is not None
+            service = MunicipalityService(session, LedgerWriter(session, self.keys, self.clock))
+            await service.set_rules(admin, self.municipality[municipality], rules)
 
     async def officer(self, name: str, municipality: str = "tokmok", full_name: str | None = None) -> str:
         await self._person(name, Role.OFFICER, self.municipality[municipality], {}, full_name)

@@ -16,6 +16,7 @@ from auction.ledger.verifier.proof_file import parse_proof
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.settings import Settings
 from tests.kit.page import Page
+from tests.kit.world import NOTICE
 from tests.web.auction_support import Auctioneer, form_application, form_signed, idempotency_key
 from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
 
@@ -80,7 +81,7 @@ async def test_applying_after_the_deadline_is_refused_in_the_readers_language(
     lot_id = await auctioneer.lot()
     await log_in(client, "bidder")
     token = csrf_token((await client.get(f"/lots/{lot_id}")).text)
-    clock.advance(timedelta(days=7, minutes=1))
+    clock.advance(NOTICE + timedelta(minutes=1))
     late = await client.post(f"/lots/{lot_id}/apply?lang=ky", data={"_csrf_token": token}, headers=HTMX)
     assert late.status_code == 422
     refusal = Page(late.text)

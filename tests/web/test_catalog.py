@@ -157,7 +157,7 @@ async def test_cards_show_price_photo_and_countdown_by_the_server_clock(client: 
     card = f'article.card:has(h2.card-title > a[href="/lots/{lot_id}"])'
     assert page.value(f"{card} img.card-photo", "src") == f"/api/v1/lots/{lot_id}/files/{uploaded.json()['id']}"
     assert page.text(f"{card} p.price strong") == "100,000\u00a0som"
-    # The server's now (the test clock: 2026-06-01 06:00 UTC) drives the countdown, 7 days before the deadline.
+    # The server's now (the test clock: 2026-06-01 06:00 UTC) drives the countdown, 21 days before the deadline.
     assert page.value("body", "data-server-now") == "2026-06-01T06:00:00Z"
     countdown = page.one(f"{card} p.deadline span.countdown")
-    assert (countdown.get("data-deadline"), countdown.get_text()) == ("2026-06-08T06:00:00Z", "7\u00a0d 00:00:00")
+    assert (countdown.get("data-deadline"), countdown.get_text()) == ("2026-06-22T06:00:00Z", "21\u00a0d 00:00:00")

@@ -79,19 +79,19 @@ async def test_a_language_picked_before_logging_in_is_kept(
 
 async def test_money_and_times_are_written_the_locales_way(client: Client, world: World) -> None:
     lot_id = await create_lot(client, world, starting_price=1_250_000_50, bid_step=5_000_00, deposit=10_000_00)
-    # The applications deadline is 2026-06-08 06:00 UTC: noon in Bishkek (UTC+6).
+    # The applications deadline is 2026-06-22 06:00 UTC: noon in Bishkek (UTC+6).
     expected = {
-        "ru": ("1\u00a0250\u00a0000,50\u00a0сом", "8 июня 2026\u202fг., 12:00"),
-        "ky": ("1\u00a0250\u00a0000,50\u00a0сом", "2026-ж., 8-июнь 12:00"),
-        "en": ("1,250,000.50\u00a0som", "June 8, 2026, 12:00\u202fPM"),
+        "ru": ("1\u00a0250\u00a0000,50\u00a0сом", "22 июня 2026\u202fг., 12:00"),
+        "ky": ("1\u00a0250\u00a0000,50\u00a0сом", "2026-ж., 22-июнь 12:00"),
+        "en": ("1,250,000.50\u00a0som", "June 22, 2026, 12:00\u202fPM"),
     }
     for language, (price, deadline) in expected.items():
         page = Page((await client.get(f"/lots/{lot_id}?lang={language}")).text)
         assert page.text("dl.terms dd[data-term=starting_price]") == price, language
-        closes = page.one('dl.terms dd[data-term=applications_close_at] time[datetime="2026-06-08T06:00:00Z"]')
+        closes = page.one('dl.terms dd[data-term=applications_close_at] time[datetime="2026-06-22T06:00:00Z"]')
         assert closes.get_text() == deadline, language
         # The narrow no-break space of "12:00\u202fPM" is whitespace to a squeezed text: read the element raw.
-        assert page.one('p.deadline time[datetime="2026-06-08T06:00:00Z"]').get_text() == deadline, language
+        assert page.one('p.deadline time[datetime="2026-06-22T06:00:00Z"]').get_text() == deadline, language
 
 
 async def test_whole_som_amounts_have_no_tyiyn(client: Client, world: World) -> None:

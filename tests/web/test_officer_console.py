@@ -38,9 +38,10 @@ def lot_form(token: str, **changes: str) -> dict[str, str]:
         "soft_close_minutes": "5",
         "max_extension_minutes": "60",
         "single_participant_rule": "fail",
-        "applications_close_at": "2026-06-08T12:00",
-        "bidding_opens_at": "2026-06-09T12:00",
-        "bidding_closes_at": "2026-06-09T15:30",
+        "applications_close_at": "2026-06-22T12:00",
+        "bidding_opens_at": "2026-06-23T12:00",
+        "bidding_closes_at": "2026-06-23T15:30",
+        "council_decision": "Tokmok city kenesh decision No. 14 of 12.03.2026",
     }
     form.update(changes)
     return form
@@ -105,8 +106,8 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     assert draft["bid_step"] == 500_000
     assert draft["deposit"] == 12_500_005
     # 12:00 in Bishkek is 06:00 UTC.
-    assert draft["applications_close_at"].startswith("2026-06-08T06:00:00")
-    assert draft["bidding_closes_at"].startswith("2026-06-09T09:30:00")
+    assert draft["applications_close_at"].startswith("2026-06-22T06:00:00")
+    assert draft["bidding_closes_at"].startswith("2026-06-23T09:30:00")
     assert draft["title"] == {"ky": "Ленин көчөсүндөгү жер тилкеси", "ru": "Участок на улице Ленина", "en": None}
     console = await client.get("/officer/")
     listing = Page(console.text)
@@ -124,7 +125,7 @@ async def test_create_publish_amend_cancel_through_the_forms(client: Client, wor
     form = Page(edit.text)
     assert form.has("form [name=reason]")  # a published lot's terms change only with a reason
     assert form.value("form input[name=starting_price]") == "1250000.50"
-    assert form.value("form input[name=applications_close_at]") == "2026-06-08T12:00"
+    assert form.value("form input[name=applications_close_at]") == "2026-06-22T12:00"
     token = csrf_of_page(edit.text)
     no_reason = await client.post(f"/officer/lots/{lot_id}/edit", data=lot_form(token, bid_step="6000"))
     assert no_reason.status_code == 422
@@ -262,7 +263,7 @@ async def test_publishing_too_late_lists_the_problems(client: Client, world: Wor
     clock: Any = client.app.state.clock
     from datetime import timedelta
 
-    clock.advance(timedelta(days=10))
+    clock.advance(timedelta(days=22))
     page = await client.get(f"/officer/lots/{lot_id}?lang=en")
     response = await client.post(f"/officer/lots/{lot_id}/publish", data={"_csrf_token": csrf_of_page(page.text)})
     assert response.status_code == 422

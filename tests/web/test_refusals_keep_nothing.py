@@ -26,16 +26,18 @@ from auction.clock import FrozenClock
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.statements import key_id
 from auction.settings import Settings
+from tests.conftest import START
 from tests.kit.commission import ApiCommission
 from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator, sign
 from tests.kit.page import Page
-from tests.kit.world import PASSWORD, World, lot_terms
+from tests.kit.world import PASSWORD, World, kit_schedule, lot_terms
 from tests.web.auction_support import Auctioneer, form_signed
 from tests.web.conftest import Client, create_lot, csrf_of, log_in
 from tests.web.database_rows import all_rows, changed_tables
 from tests.web.test_officer_auction import ceremony
 from tests.web.test_officer_console import lot_form, officer_creates_a_lot
 from web.app import create_app
+from web.lib.formatting import moment_input
 
 LEDGER_CATCHING_UP = "The ledger is catching up with a burst of activity"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -202,15 +204,25 @@ class Stage:
         return encrypt_bid(b64url_decode(key), self.lots[lot], self.pseudonym(lot, who), amount)
 
     def schedule(self) -> dict[str, str]:
-        now = self.clock.now()
+        deadline, opens, closes = kit_schedule(self.clock.now())
         return {
-            "applications_close_at": (now + timedelta(days=7)).isoformat(),
-            "bidding_opens_at": (now + timedelta(days=8)).isoformat(),
-            "bidding_closes_at": (now + timedelta(days=8, hours=3)).isoformat(),
+            "applications_close_at": deadline.isoformat(),
+            "bidding_opens_at": opens.isoformat(),
+            "bidding_closes_at": closes.isoformat(),
         }
 
 
 Send = Callable[[Stage], Awaitable[None]]
+# Lots that stay published while the others run (20 days' notice and more later) keep a schedule this much later.
+LATER = timedelta(days=25)
+# The same later schedule as the officer's form takes it: Bishkek wall-clock times, from the tests' START.
+LATER_FORM = dict(
+    zip(
+        ("applications_close_at", "bidding_opens_at", "bidding_closes_at"),
+        map(moment_input, kit_schedule(START + LATER)),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -244,7 +256,7 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             "officer_tokmok",
             "PUT",
             f"/api/v1/lots/{s.lots['published']}",
-            json=lot_terms(s.created_at or s.clock.now(), bid_step=6_000_00, reason=AMENDMENT),
+            json=lot_terms(LATER + (s.created_at or s.clock.now()), bid_step=6_000_00, reason=AMENDMENT),
         ),
     ),
     # A draft is cancelled in one step, with nothing to record; a live lot by two officials, the second one
@@ -397,7 +409,7 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         lambda s: s.page(
             "officer_tokmok",
             f"/officer/lots/{s.lots['published_form']}/edit",
-            lot_form("", bid_step="6000", reason=AMENDMENT),
+            lot_form("", bid_step="6000", reason=AMENDMENT, **LATER_FORM),
         ),
     ),
     ("POST", "/officer/lots/{lot_id:int}/cancel"): Driver(
@@ -505,7 +517,7 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/api/me/passkeys"): Driver(Outcome.DONE, lambda s: s.passkey("bidder")),
     ("DELETE", "/api/me/keys/{key_id:str}"): Driver(Outcome.DONE, lambda s: s.revoke_new_key("bidder")),
     ("POST", "/officer/lots/new"): Driver(
-        Outcome.DONE, lambda s: s.page("officer_tokmok", "/officer/lots/new", lot_form(""))
+        Outcome.DONE, lambda s: s.page("officer_tokmok", "/officer/lots/new", lot_form("", **LATER_FORM))
     ),
     ("POST", "/officer/lots/{lot_id:int}/files"): Driver(
         Outcome.DONE,
@@ -553,12 +565,15 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     auctions of each format, drafts, published lots and applications waiting for review."""
     client, world, now = stage.client, stage.world, stage.clock.now()
     stage.created_at = now
+    # The notice the default rules ask for, then a weekday within working hours in Bishkek, a day before the kit's
+    # own lots open (so those stay published): from START, Monday 22 June 2026 at noon.
+    opens = now + timedelta(days=21)
     ending: dict[str, Any] = {
-        "applications_close_at": (now + timedelta(days=1)).isoformat(),
-        "bidding_opens_at": (now + timedelta(days=1, hours=1)).isoformat(),
-        "bidding_closes_at": (now + timedelta(days=1, hours=2)).isoformat(),
+        "applications_close_at": (now + timedelta(days=20)).isoformat(),
+        "bidding_opens_at": opens.isoformat(),
+        "bidding_closes_at": (opens + timedelta(hours=1)).isoformat(),
     }
-    running: dict[str, Any] = {**ending, "bidding_closes_at": (now + timedelta(days=3)).isoformat()}
+    running: dict[str, Any] = {**ending, "bidding_closes_at": (opens + timedelta(hours=5)).isoformat()}
     lots = stage.lots
     lots["awarded"] = await create_lot(client, world, **ending)
     lots["failed"] = await create_lot(client, world, **ending)
@@ -566,15 +581,22 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     lots["sealed_ready"] = await sealed_lot(stage, "sealed_ready", **ending)
     lots["running"] = await create_lot(client, world, **running)
     lots["descending"] = await create_lot(
-        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=3600, **running
+        client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=1800, **running
     )
     lots["sealed_running"] = await sealed_lot(stage, "sealed_running", **running)
-    lots["draft"] = await create_lot(client, world, publish=False)
-    lots["sealed_draft"] = await create_lot(client, world, publish=False, format="sealed_bid")
+    # Drafts are published by the drivers once the other lots have run: their schedule keeps the notice from then.
+    later_deadline, later_opens, later_closes = kit_schedule(now + LATER)
+    later: dict[str, Any] = {
+        "applications_close_at": later_deadline.isoformat(),
+        "bidding_opens_at": later_opens.isoformat(),
+        "bidding_closes_at": later_closes.isoformat(),
+    }
+    lots["draft"] = await create_lot(client, world, publish=False, **later)
+    lots["sealed_draft"] = await create_lot(client, world, publish=False, format="sealed_bid", **later)
     # Sealed drafts whose commission's ceremony waits for: publication, a key, a dealing, an acknowledgement.
     for name in ("sealed_draft", "ceremony_keys", "ceremony_dealing", "ceremony_ack"):
         if name != "sealed_draft":
-            lots[name] = await create_lot(client, world, publish=False, format="sealed_bid")
+            lots[name] = await create_lot(client, world, publish=False, format="sealed_bid", **later)
         stage.commissions[name] = ApiCommission(client, world, lots[name], ("officer_tokmok", "officer2_tokmok"))
     await stage.commissions["sealed_draft"].hold()
     await stage.commissions["ceremony_keys"].start()
@@ -585,9 +607,9 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
                 await stage.ceremony_message(name, kind, who)
                 response, _ = stage.sent.pop()
                 assert response.status_code == 200, response.text
-    lots["published"] = await create_lot(client, world)
+    lots["published"] = await create_lot(client, world, **later)
     for name in ("cancel_draft_api", "cancel_draft_page"):
-        lots[name] = await create_lot(client, world, publish=False)
+        lots[name] = await create_lot(client, world, publish=False, **later)
     for name, asker in (
         ("ask_api", None),
         ("ask_page", None),
@@ -595,15 +617,15 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
         ("withdraw_api", "officer_tokmok"),
         ("withdraw_page", "officer_tokmok"),
     ):
-        lots[name] = await create_lot(client, world)
+        lots[name] = await create_lot(client, world, **later)
         if asker is not None:
             asked = await client.post(
                 f"/api/v1/lots/{lots[name]}/cancellation", json={"reason": "Withdrawn."}, headers=world.auth(asker)
             )
             assert asked.status_code == 201, asked.text
-    lots["applied"] = await create_lot(client, world)
+    lots["applied"] = await create_lot(client, world, **later)
     await log_in(client, "officer_tokmok")
-    lots["published_form"] = await officer_creates_a_lot(client)
+    lots["published_form"] = await officer_creates_a_lot(client, **LATER_FORM)
     published = await client.post(f"/api/v1/lots/{lots['published_form']}/publish", headers=auctioneer.officer)
     assert published.status_code == 200, published.text
     client.cookies.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
@@ -40,11 +41,13 @@ WRITE = api_errors(401, 403, 404, 409, 422, 503)
 UPLOAD = api_errors(401, 403, 404, 409, 413, 422)
 
 
-async def present(service: LotService, lot: Lot, *, with_files: bool = False) -> LotOut:
+async def present(service: LotService, lot: Lot, *, with_files: bool = False, viewer: User | None = None) -> LotOut:
     municipality = await service.municipalities.get(lot.municipality_id)
     region = await service.municipalities.region_of(municipality)
     files = await service.files(lot.id) if with_files else None
-    return lot_out(lot, municipality, region, files)
+    # One lot's detail shows the chain of attempts of its property; a catalog page does not need it.
+    attempts = await service.attempts(lot, viewer=viewer) if with_files else None
+    return lot_out(lot, municipality, region, files, attempts)
 
 
 @dataclass
@@ -53,6 +56,11 @@ class FileUpload:
 
     file: UploadFile
     kind: FileKind = FileKind.DOCUMENT
+    # A document of a published lot: the id of the document it replaces, and, once bidders have applied, why it
+    # changes and until when applications reopen (docs/ledger-entries.md, lot.document).
+    replaces: int | None = None
+    reason: str | None = None
+    applications_close_at: datetime | None = None
 
 
 class LotApi(Controller):
@@ -108,7 +116,7 @@ class LotApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> LotOut:
         lot = await lot_service.get(lot_id, viewer=api_user)
-        return await present(lot_service, lot, with_files=True)
+        return await present(lot_service, lot, with_files=True, viewer=api_user)
 
     @get(
         "/{lot_id:int}/published-proof",
@@ -301,6 +309,9 @@ class LotApi(Controller):
             content_type=data.file.content_type,
             content=content,
             max_bytes=settings.upload_max_bytes,
+            replaces=data.replaces,
+            reason=data.reason,
+            applications_close_at=data.applications_close_at,
         )
         return file_out(stored)
 

@@ -64,5 +64,6 @@ async def render_lot_page(
         region=await lot_service.municipalities.region_of(municipality),
         deadline=next_deadline(lot, visitor.now),
         statement=await contracts.statement(lot.id),
+        attempts=await lot_service.attempts(lot, viewer=visitor.user),
         **panel_context(await desk.panel(lot, visitor), **forms),
     )

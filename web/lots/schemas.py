@@ -11,6 +11,7 @@ from auction.clock import as_utc
 from auction.lots.lease import rent_per_sqm
 from auction.lots.models import CancellationRequest, Deal, Lot, LotFile, LotVersion
 from auction.lots.schemas import (
+    AttemptOut,
     CancellationOut,
     CancelOrder,
     LocalizedText,
@@ -19,7 +20,7 @@ from auction.lots.schemas import (
     LotTerms,
     PlaceName,
 )
-from auction.lots.service import actor_of
+from auction.lots.service import Attempts, actor_of
 from auction.municipalities.models import Municipality
 from web.lib.json_time import IsoTime
 
@@ -29,7 +30,11 @@ def place_name(municipality: Municipality) -> PlaceName:
 
 
 def lot_out(
-    lot: Lot, municipality: Municipality, region: Municipality | None, files: list[LotFile] | None = None
+    lot: Lot,
+    municipality: Municipality,
+    region: Municipality | None,
+    files: list[LotFile] | None = None,
+    attempts: Attempts | None = None,
 ) -> LotOut:
     return LotOut(
         id=lot.id,
@@ -68,6 +73,14 @@ def lot_out(
         cancel_reason=lot.cancel_reason,
         published_at=as_utc(lot.published_at) if lot.published_at else None,
         repeat_of_lot_id=lot.repeat_of_lot_id,
+        attempt=AttemptOut(
+            number=attempts.number,
+            max_attempts=attempts.max_attempts,
+            previous_lot_id=attempts.previous_lot_id,
+            next_lot_id=attempts.next_lot_id,
+        )
+        if attempts is not None
+        else None,
         files=[file_out(f) for f in files or []],
     )
 
@@ -81,6 +94,7 @@ def file_out(stored: LotFile) -> LotFileOut:
         size=stored.size,
         sha256=stored.sha256,
         url=f"/api/v1/lots/{stored.lot_id}/files/{stored.id}",
+        replaced_by_id=stored.replaced_by_id,
     )
 
 

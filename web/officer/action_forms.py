@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar.datastructures import UploadFile
@@ -14,7 +15,9 @@ from pydantic_core import PydanticCustomError
 from auction.lots.models import FileKind
 from auction.lots.schemas import CancelOrder, CancelRequest
 from web.lib.form_errors import FormErrors, Translate
+from web.lib.formatting import BISHKEK
 from web.lib.i18n.catalogs import N_
+from web.officer.forms import BAD_MOMENT
 
 CHOOSE_FILE = N_("Choose a file to attach.")
 CHOOSE_OPTION = N_("Choose one of the options.")
@@ -91,3 +94,32 @@ def parse_cancellation(data: Mapping[str, Any], gettext: Translate) -> tuple[Can
     if reason is None or errors:
         return None, errors
     return CancellationForm(reason, order, chosen), errors
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChange:
+    """What a document of a published lot changes: the one it replaces, and once bidders applied, why and until when
+    applications reopen (docs/ledger-entries.md, lot.document)."""
+
+    replaces: int | None
+    reason: str | None
+    applications_close_at: datetime | None
+
+
+def parse_document_change(data: Mapping[str, Any], gettext: Translate, errors: FormErrors) -> DocumentChange | None:
+    """The optional fields of an upload; None (with the problem in ``errors``) when one cannot be read."""
+    replaces_text = str(data.get("replaces") or "").strip()
+    moment_text = str(data.get("applications_close_at") or "").strip()
+    moment: datetime | None = None
+    if moment_text:
+        try:
+            # The form shows Bishkek wall-clock time, as every officer form does.
+            moment = datetime.fromisoformat(moment_text).replace(tzinfo=BISHKEK).astimezone(UTC)
+        except ValueError:
+            errors.add("applications_close_at", gettext(BAD_MOMENT))
+            return None
+    if replaces_text and not replaces_text.isdigit():
+        errors.add("replaces", gettext(CHOOSE_OPTION))
+        return None
+    reason = str(data.get("reason") or "").strip() or None
+    return DocumentChange(int(replaces_text) if replaces_text else None, reason, moment)

@@ -29,6 +29,7 @@ TEXT_FIELDS = (
     "area_sqm",
     "permitted_use",
     "lease_extension_decision",
+    "council_decision",
 )
 NUMBER_FIELDS = (
     "lease_term_months",

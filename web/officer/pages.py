@@ -26,7 +26,13 @@ from web.lib.form_errors import FormErrors
 from web.lib.guards import officers_only
 from web.lib.rendering import is_htmx, redirect, render
 from web.lib.visitor import Visitor
-from web.officer.action_forms import CancellationForm, parse_cancel, parse_cancellation, parse_upload
+from web.officer.action_forms import (
+    CancellationForm,
+    parse_cancel,
+    parse_cancellation,
+    parse_document_change,
+    parse_upload,
+)
 from web.officer.forms import NEW_LOT_VALUES, lot_form_values, parse_lot_form, submitted_values
 
 CONSOLE_PAGE_SIZE = 50
@@ -267,7 +273,8 @@ class OfficerConsole(Controller):
     ) -> Response[Any]:
         lot = await managed_lot(lot_service, officer, lot_id)
         upload, errors = parse_upload(data, visitor.gettext)
-        if upload is not None:
+        change = parse_document_change(data, visitor.gettext, errors)
+        if upload is not None and change is not None:
             try:
                 await lot_service.add_file(
                     officer,
@@ -277,6 +284,9 @@ class OfficerConsole(Controller):
                     content_type=upload.file.content_type,
                     content=await upload.file.read(),
                     max_bytes=settings.upload_max_bytes,
+                    replaces=change.replaces,
+                    reason=change.reason,
+                    applications_close_at=change.applications_close_at,
                 )
             except DomainError as refusal:
                 errors.add_refusal(refusal, visitor.explain)

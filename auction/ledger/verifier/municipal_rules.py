@@ -16,7 +16,8 @@ BISHKEK = timezone(timedelta(hours=6), "Asia/Bishkek")
 
 # Bounds a municipality's setting must stay within, whatever its council decides: (low, high) inclusive.
 BOUNDS: dict[str, tuple[int, int]] = {
-    "notice_days": (1, 90),
+    # 0 only for drills and test platforms that run auctions at once; every lot's `rules` shows it to all.
+    "notice_days": (0, 90),
     "reopen_days": (1, 60),
     "workday_start_minute": (0, 24 * 60 - 1),
     "workday_end_minute": (1, 24 * 60),

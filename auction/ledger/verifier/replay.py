@@ -4,7 +4,8 @@
 (the platform chain, ``lot`` null, is passed over) and runs each lot's chain, in ``lot_seq`` order, through
 the state machine of docs/ledger-entries.md::
 
-    lot.published -> (lot.amended)* -> application.submitted / deposit.confirmed / application.approved|rejected
+    lot.published -> (lot.amended | lot.document)*
+      -> application.submitted / deposit.confirmed / application.approved|rejected
       -> auction.opened -> bid.placed + auction.extended | bid.sealed / bid.withdrawn | bid.accepted
       -> auction.closed -> (sealed.share* -> sealed.opened) -> award.made | award.failed
       -> award.signed -> contract.concluded -> payment.recorded*
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,13 @@ from auction.ledger.verifier.municipal_rules import (
     MunicipalRules,
     municipality_rules_problem,
     parse_rules,
+)
+from auction.ledger.verifier.publication_rules import (
+    MATERIAL_TERMS,
+    ScheduleTerms,
+    publication_breaches,
+    reopened_window_breach,
+    repeat_breaches,
 )
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
@@ -81,12 +89,16 @@ DEALS = frozenset(d.value for d in Deal)
 SYSTEM = "system"
 
 PSEUDONYM_RE = re.compile(r"b-[0-9a-f]{16}")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# A repeat auction may follow a lot whose chain ended with no contract: nobody won, or every winner walked away.
+FAILED_ENDINGS = frozenset({"award.failed", "award.lapsed"})
 OFFICIAL_RE = re.compile(r"(officer|admin):[0-9]+")
 
 OFFICIAL_KINDS = frozenset(
     {
         "lot.published",
         "lot.amended",
+        "lot.document",
         "lot.cancelled",
         "deposit.confirmed",
         "application.approved",
@@ -135,10 +147,25 @@ _DECISION = frozenset({"chain_head", "chain_length", "bid_count", "reason"})
 Fields = tuple[frozenset[str], frozenset[str]]
 PAYLOAD_FIELDS: dict[str, Fields] = {
     "lot.published": (
-        frozenset({"version", "municipality", "terms"}),
+        frozenset({"version", "municipality", "rules", "terms"}),
         frozenset({"sealed", "repeat_of", "commission"}),
     ),
     "lot.amended": (frozenset({"version", "terms", "changed", "reason", "reopened_applications"}), frozenset()),
+    "lot.document": (
+        frozenset(
+            {
+                "version",
+                "filename",
+                "sha256",
+                "size",
+                "content_type",
+                "replaces",
+                "reason",
+                "applications_close_at",
+            }
+        ),
+        frozenset(),
+    ),
     "lot.cancelled": (frozenset({"reason", "was", "requested_by", "confirmed_by", "order"}), frozenset()),
     "application.submitted": (frozenset({"bidder", "keys", "signed"}), frozenset()),
     "bidder.key.added": (frozenset({"bidder", "key", "signed"}), frozenset()),
@@ -487,6 +514,16 @@ class _Lot:
     book: settlement.SettlementBook = field(default_factory=settlement.SettlementBook)
     lapsed: str | None = None  # the bidder whose offer was just declined or expired
     signed_at: datetime | None = None
+    # The rules this lot was published by (its lot.published `rules`), and when, for whom.
+    in_force: MunicipalRules = DEFAULT_RULES
+    published_at: datetime | None = None
+    # Repeat auctions: every lot replayed so far (shared, never forgotten), failed lot -> its repeat (shared), and
+    # this lot's place in its property's chain of auctions.
+    all_lots: dict[int, _Lot] = field(default_factory=dict)
+    repeats: dict[int, int] = field(default_factory=dict)
+    attempt: int = 1
+    repeat_previous: dict[str, Any] | None = None  # the failed lot's last terms, when this lot repeats it
+    replaced_documents: set[str] = field(default_factory=set)
 
     # -- driver --
 
@@ -619,9 +656,19 @@ class _Lot:
             raise _Violation("lot.published again: it must be the chain's first body only")
         payload = body.payload
         self.version = _int(payload, "version", low=1)
-        self.municipality = _int(payload, "municipality", low=1)
+        municipality = self.municipality = _int(payload, "municipality", low=1)
+        in_force = self.municipal_rules.get(municipality, DEFAULT_RULES)
+        if _dict(payload, "rules") != in_force.payload():
+            raise _Violation(
+                f"lot.published rules are not municipality {municipality}'s rules in force "
+                f"(the last municipality.rules, or the defaults): {in_force.payload()}"
+            )
+        self.in_force, self.published_at = in_force, body.at_datetime
         self.terms = _terms(payload)
         self._lease_terms(self.terms)
+        self._publication_rules(self.terms)
+        if payload.get("repeat_of") is not None:
+            self._repeat_of(payload["repeat_of"])
         sealed = payload.get("sealed")
         if self.terms.format == SEALED:
             if type(sealed) is not dict:
@@ -660,8 +707,108 @@ class _Lot:
         if missing:
             raise _Violation(f"lot.amended changes {missing} but its `changed` does not name them")
         _str(payload, "reason")
-        _bool(payload, "reopened_applications")
+        reopened = _bool(payload, "reopened_applications")
+        material = sorted(differ & MATERIAL_TERMS)
+        if material and self.applied and not reopened:
+            raise _Violation(
+                f"lot.amended changes material terms {material} after applications without reopening applications"
+            )
+        if reopened:
+            self._reopened_window(new.applications_close_at, body)
+        self._publication_rules(new)
         self.version, self.terms = version, new
+        if self.repeat_previous is not None:
+            self._repeat_rules()
+
+    def document(self, index: int, body: Body) -> None:
+        """A document added or replaced while applications run; once bidders applied, it reopens applications."""
+        self._require(body, PUBLISHED)
+        payload, terms = body.payload, self._need_terms()
+        filename = _str(payload, "filename")
+        if not 1 <= len(filename) <= 200:
+            raise _Violation("lot.document filename must be 1 to 200 characters")
+        for name in ("sha256", "replaces"):
+            value = payload[name]
+            if (name == "sha256" or value is not None) and (type(value) is not str or not SHA256_RE.fullmatch(value)):
+                raise _Violation(f"lot.document {name} must be a hex SHA-256, got {value!r}")
+        _int(payload, "size", low=1)
+        _str(payload, "content_type")
+        replaces = payload["replaces"]
+        if replaces is not None:
+            if replaces in self.replaced_documents:
+                raise _Violation(f"lot.document replaces {replaces}, which was already replaced")
+            self.replaced_documents.add(replaces)
+        version, reason, until = _int(payload, "version"), payload["reason"], payload["applications_close_at"]
+        if until is None:
+            if self.applied:
+                raise _Violation("lot.document after applications without reopening applications")
+            if version != self.version:
+                raise _Violation(f"lot.document version {version} but the lot is at version {self.version}")
+            if reason is not None:
+                _str(payload, "reason")
+            return
+        if type(reason) is not str or not reason.strip():
+            raise _Violation("lot.document reopens applications without a reason")
+        if version != self.version + 1:
+            raise _Violation(f"lot.document version {version} does not follow version {self.version}")
+        deadline = _time(payload, "applications_close_at")
+        self._reopened_window(deadline, body)
+        if deadline > terms.bidding_opens_at:
+            raise _Violation(
+                f"lot.document reopens applications until {_t(deadline)}, after bidding opens at "
+                f"{_t(terms.bidding_opens_at)}"
+            )
+        raw = {**terms.raw, "applications_close_at": until}
+        self.version, self.terms = version, replace(terms, raw=raw, applications_close_at=deadline)
+
+    def _reopened_window(self, deadline: datetime, body: Body) -> None:
+        breach = reopened_window_breach(deadline, body.at_datetime, self.in_force)
+        if breach is not None:
+            raise _Violation(
+                f"{body.kind} reopens applications until {_t(deadline)}, less than reopen_days "
+                f"{self.in_force.reopen_days} after its at {body.at}"
+            )
+
+    def _publication_rules(self, terms: _Terms) -> None:
+        """The municipality's rules of publication: notice, working hours, lease cap, council decision."""
+        schedule = ScheduleTerms.of(
+            {
+                **terms.raw,
+                "applications_close_at": terms.applications_close_at,
+                "bidding_opens_at": terms.bidding_opens_at,
+                "bidding_closes_at": terms.bidding_closes_at,
+            }
+        )
+        breaches = publication_breaches(schedule, self.in_force, published_at=self.published_at)
+        if breaches:
+            raise _Violation(f"terms break the municipality's rules: {_describe(breaches)}")
+
+    def _repeat_of(self, repeat_of: object) -> None:
+        """A repeat auction: of a lot of the same municipality whose chain failed, repeated once, within the caps."""
+        if type(repeat_of) is not int:
+            raise _Violation(f"repeat_of must be a lot id, got {repeat_of!r}")
+        previous = self.all_lots.get(repeat_of)
+        if previous is None or previous.terms is None:
+            raise _Violation(f"repeat_of {repeat_of} is not a lot published earlier in the ledger")
+        if previous.municipality != self.municipality:
+            raise _Violation(f"repeat_of {repeat_of} is a lot of municipality {previous.municipality}")
+        if previous.ended_by not in FAILED_ENDINGS:
+            ended = previous.ended_by or f"still {previous.phase}"
+            raise _Violation(
+                f"repeat_of {repeat_of}: that lot's chain did not end in award.failed or award.lapsed ({ended})"
+            )
+        if repeat_of in self.repeats:
+            raise _Violation(f"lot {repeat_of} was already repeated by lot {self.repeats[repeat_of]}")
+        self.repeats[repeat_of] = self.lot
+        self.attempt = previous.attempt + 1
+        self.repeat_previous = previous.terms.raw
+        self._repeat_rules()
+
+    def _repeat_rules(self) -> None:
+        assert self.repeat_previous is not None
+        breaches = repeat_breaches(self.repeat_previous, self._need_terms().raw, self.in_force, attempt=self.attempt)
+        if breaches:
+            raise _Violation(f"the repeat auction breaks the municipality's rules: {_describe(breaches)}")
 
     def _lease_terms(self, terms: _Terms) -> None:
         """A sale carries no lease terms; a lease's term keeps within its municipality's cap (lease_terms)."""
@@ -1562,6 +1709,7 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
     "bidder.key.replaced": _Lot.key_replaced,
     "lot.published": _Lot.published,
     "lot.amended": _Lot.amended,
+    "lot.document": _Lot.document,
     "lot.cancelled": _Lot.cancelled,
     "application.submitted": _Lot.submitted,
     "deposit.confirmed": _Lot.deposit,
@@ -1595,6 +1743,14 @@ _HANDLERS: dict[str, Callable[[_Lot, int, Body], None]] = {
 }
 
 
+def _describe(breaches: list[rules.RuleBreach]) -> str:
+    """Breaches as a finding names them: code, the term at fault and the values."""
+    return "; ".join(
+        f"{b.code} at {b.field or 'the lot'} ({', '.join(f'{k}={v}' for k, v in sorted(b.params.items()))})"
+        for b in breaches
+    )
+
+
 def _platform_problem(body: Body) -> str | None:
     """What is wrong with a platform-chain body's kind or fields, or None (its keys are the merge's to check)."""
     if body.kind not in PLATFORM_PAYLOAD_FIELDS:
@@ -1625,6 +1781,8 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
     findings: list[Finding] = []
     platform_witnessed = False  # a witness.policy with a quorum is in force (the platform chain, in index order)
     municipal_rules: dict[int, MunicipalRules] = {}
+    all_lots: dict[int, _Lot] = {}
+    repeats: dict[int, int] = {}
     for leaf in leaves:
         body = leaf.body
         if body.lot is None:
@@ -1640,7 +1798,10 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
             continue
         state = lots.get(body.lot)
         if state is None:
-            state = lots[body.lot] = _Lot(body.lot, witnessing=witnessing, municipal_rules=municipal_rules)
+            state = lots[body.lot] = _Lot(
+                body.lot, witnessing=witnessing, municipal_rules=municipal_rules, all_lots=all_lots, repeats=repeats
+            )
+            all_lots[body.lot] = state
         if body.kind == "auction.opened":
             state.witnessed_run = platform_witnessed
         try:

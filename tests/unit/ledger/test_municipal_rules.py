@@ -23,7 +23,7 @@ def test_the_payload_parses_back_to_the_same_rules() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"notice_days": 0}, "rules.notice_days must be an integer from 1 to 90"),
+        ({"notice_days": -1}, "rules.notice_days must be an integer from 0 to 90"),
         ({"notice_days": 20.0}, "rules.notice_days must be an integer"),
         ({"notice_days": True}, "rules.notice_days must be an integer"),
         ({"max_repeat_reduction_pct": 91}, "rules.max_repeat_reduction_pct must be an integer from 0 to 90"),
@@ -79,7 +79,7 @@ def test_the_replay_accepts_rules_an_administrator_set() -> None:
     [
         ("officer:3", {}, "actor 'officer:3' is not an administrator"),
         ("admin:1", {"municipality": 0}, "municipality must be a positive integer"),
-        ("admin:1", {"rules": DEFAULT_RULES.payload() | {"notice_days": 0}}, "rules.notice_days must be"),
+        ("admin:1", {"rules": DEFAULT_RULES.payload() | {"notice_days": -1}}, "rules.notice_days must be"),
         ("admin:1", {"note": "x"}, "payload has unknown fields ['note']"),
     ],
 )

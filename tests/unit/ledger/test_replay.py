@@ -31,6 +31,9 @@ from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, cipher
 from tests.kit.policy import write_policy
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+# Published three weeks before applications close (the default notice is 20 days): Monday 18 May 2026, 13:00 Bishkek.
+PUBLISHED = T0 - timedelta(days=14) + timedelta(hours=1)
+RULES = DEFAULT_RULES.payload()
 APPLICATIONS_CLOSE = T0 + timedelta(days=7)
 OPENS = T0 + timedelta(days=8)  # 2026-06-09T06:00
 CLOSES = OPENS + timedelta(hours=3)  # 2026-06-09T09:00
@@ -107,7 +110,7 @@ def build(entries: list[Entry]) -> list[Leaf]:
     heads: dict[int | None, tuple[int, str]] = {}
     leaves: list[Leaf] = []
     prev_leaf = ZERO_HASH
-    integrated_at = T0  # the integrator appends each body at or after its `at`, never going backwards
+    integrated_at = PUBLISHED  # the integrator appends each body at or after its `at`, never going backwards
     seqs: dict[tuple[int, str], int] = {}
     for index, entry in enumerate(entries):
         seq, prev = heads.get(entry.lot, (0, ZERO_HASH))
@@ -159,6 +162,8 @@ def make_terms(**overrides: Any) -> dict[str, Any]:
         "floor_price": None,
         "price_drop_interval_seconds": None,
         "single_participant_rule": "fail",
+        "council_decision": "Tokmok city kenesh decision No. 14 of 12.03.2026",
+        "indexation_percent": None,
     }
     terms.update(overrides)
     return terms
@@ -203,10 +208,10 @@ class Script:
     # publication and participation
 
     def publish(self, *, sealed: bool = False) -> Script:
-        payload: dict[str, Any] = {"version": 1, "municipality": 7, "terms": dict(self.terms)}
+        payload: dict[str, Any] = {"version": 1, "municipality": 7, "rules": RULES, "terms": dict(self.terms)}
         if sealed:
             payload["sealed"] = self.sealed = self.ceremony()
-        return self.add("lot.published", T0 + timedelta(hours=1), payload, OFFICER, mark="published")
+        return self.add("lot.published", PUBLISHED, payload, OFFICER, mark="published")
 
     def ceremony(self) -> dict[str, Any]:
         """Officers 1, 2 and 3 hold a 2-of-3 key ceremony as their browsers would; the lot publishes its transcript."""

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from auction.ledger.verifier.lease_terms import lease_terms_problem
+from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.lots.lease import add_months, indexed_rent, rent_per_sqm, rent_schedule
 from auction.lots.models import AuctionFormat, Deal, PropertyKind, RentPeriod
 from auction.lots.rules import check_terms
@@ -163,7 +164,8 @@ def lease(**overrides: Any) -> dict[str, Any]:
 
 
 def problems(terms: dict[str, Any], max_lease_months: int = 36) -> list[tuple[str, str | None]]:
-    return [(p.code, p.field) for p in check_terms(terms, now=NOW, max_lease_months=max_lease_months)]
+    rules = MunicipalRules(max_lease_months=max_lease_months)
+    return [(p.code, p.field) for p in check_terms(terms, now=NOW, rules=rules)]
 
 
 def test_a_complete_lease_has_no_problems() -> None:
@@ -203,7 +205,7 @@ def test_a_term_beyond_the_cap_needs_a_new_council_decision_and_never_passes_the
     assert problems(lease(lease_term_months=60), max_lease_months=60) == []
     decided = lease(lease_term_months=120, lease_extension_decision="No. 12/4 of 3 March 2026, Tokmok city kenesh")
     assert problems(decided) == []
-    refused = check_terms({**decided, "lease_term_months": 589}, now=NOW, max_lease_months=36)
+    refused = check_terms({**decided, "lease_term_months": 589}, now=NOW, rules=MunicipalRules())
     assert [(p.code, p.params) for p in refused] == [("terms.lease_term_too_long", {"max_months": 588})]
 
 

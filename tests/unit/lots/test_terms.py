@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
+from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.lots.models import AuctionFormat, Deal, PropertyKind, RentPeriod
 from auction.lots.rules import amendment_needs_reopening, changed_terms, check_terms
 from auction.money import MAX_TYIYN
 
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # Monday noon in Bishkek
+DEADLINE = NOW + timedelta(days=21)
+OPENS = NOW + timedelta(days=22)  # Tuesday 23 June, noon in Bishkek
+RULES = MunicipalRules(max_lease_months=120)
 
 
 def terms(**overrides: Any) -> dict[str, Any]:
@@ -24,16 +28,16 @@ def terms(**overrides: Any) -> dict[str, Any]:
         "starting_price": 100_000,
         "bid_step": 5_000,
         "deposit": 10_000,
-        "applications_close_at": NOW + timedelta(days=7),
-        "bidding_opens_at": NOW + timedelta(days=8),
-        "bidding_closes_at": NOW + timedelta(days=8, hours=3),
+        "applications_close_at": DEADLINE,
+        "bidding_opens_at": OPENS,
+        "bidding_closes_at": OPENS + timedelta(hours=3),
     }
     base.update(overrides)
     return base
 
 
 def fields(**overrides: Any) -> list[str]:
-    return [str(p.field) for p in check_terms(terms(**overrides), now=NOW, max_lease_months=120)]
+    return [str(p.field) for p in check_terms(terms(**overrides), now=NOW, rules=RULES)]
 
 
 def test_valid_terms_have_no_problems() -> None:
@@ -50,8 +54,8 @@ def test_valid_terms_have_no_problems() -> None:
         ({"bid_step": 100_001}, ["bid_step"]),
         ({"deposit": 100_001}, ["deposit"]),
         ({"applications_close_at": NOW}, ["applications_close_at"]),
-        ({"bidding_opens_at": NOW + timedelta(days=6)}, ["bidding_opens_at"]),
-        ({"bidding_closes_at": NOW + timedelta(days=8)}, ["bidding_closes_at"]),
+        ({"bidding_opens_at": DEADLINE - timedelta(days=1)}, ["bidding_opens_at"]),
+        ({"bidding_closes_at": OPENS}, ["bidding_closes_at"]),
         ({"deal": Deal.LEASE}, ["lease_term_months", "rent_period", "permitted_use"]),
         (
             {"deal": Deal.LEASE, "lease_term_months": 121, "rent_period": RentPeriod.YEAR, "permitted_use": "Farming"},

@@ -194,7 +194,7 @@ def test_money_and_moments_are_written_for_the_reader() -> None:
     assert too_low.message == "The minimum bid now is 10500000 tyiyn."
     assert explain_refusal(too_low, "ru") == "Минимальная ставка сейчас — 105\u00a0000\u00a0сом."
     late = errors.Conflict("bid.too_late", closed_at="2026-06-08T09:05:00.000000Z")
-    assert late.message == "Bidding closed at 2026-06-08T09:05:00.000000Z; this bid came too late."
+    assert late.message == "Bidding closed at 8 June 2026, 15:05 (Bishkek); this bid came too late."
     assert local_value("closed_at", late.params["closed_at"], "ru") == "8 июня 2026\u202fг., 15:05"  # Bishkek, UTC+6
 
 
