@@ -21,8 +21,11 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.accounts.models import Role, User
 from auction.bidding.commission_member import members_from
 from auction.clock import FrozenClock
+from auction.db.engine import transaction
+from auction.ledger.verifier.runoff import offer_hash
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.statements import key_id
 from auction.settings import Settings
@@ -42,6 +45,24 @@ from web.lib.formatting import moment_input
 LEDGER_CATCHING_UP = "The ledger is catching up with a burst of activity"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PDF = b"%PDF-1.7\n" + b"x" * 100
+UNITS_CSV = (Path(__file__).resolve().parents[2] / "data" / "municipalities" / "pilots.csv").read_bytes()
+NONCE = "r" * 43
+# Each default rule, as the administrator's form shows it (docs/rules.md).
+RULES_FORM = {
+    "notice_days": "20",
+    "reopen_days": "3",
+    "workday_start_minute": "09:00",
+    "workday_end_minute": "18:00",
+    "max_lease_months": "36",
+    "max_repeat_reduction_pct": "25",
+    "max_attempts": "3",
+    "cancel_lockout_hours": "24",
+    "sign_days": "10",
+    "payment_days": "30",
+    "refund_days": "5",
+    "max_instalments": "1",
+    **{f"workday_{day}": "on" for day in range(5)},
+}
 
 
 class Outcome(enum.Enum):
@@ -202,6 +223,26 @@ class Stage:
     def ciphertext(self, lot: str, who: str, amount: int) -> str:
         key = self.world.tokens[f"key:{lot}"]
         return encrypt_bid(b64url_decode(key), self.lots[lot], self.pseudonym(lot, who), amount)
+
+    async def runoff_offer(self, who: str, *, via_api: bool) -> None:
+        """A contender's sealed offer in the tied lot's run-off, at the starting price (above any tied price)."""
+        amount = 100_000_00
+        fields = {"offer_hash": offer_hash(self.lots["tied"], self.pseudonym("tied", who), amount, NONCE)}
+        if via_api:
+            body = {"amount": amount, "nonce": NONCE}
+            await self.signed_api(who, "POST", "tied", "runoff-offer", "runoff.offer", fields, body)
+        else:
+            data = {"amount": "100000", "nonce": NONCE}
+            await self.signed_page(who, "tied", "runoff-offer", "runoff.offer", fields, data)
+
+    async def protocol_signature(self, who: str, lot: str) -> None:
+        """A commission member signs the lot's issued results protocol with a key of their account."""
+        signer = await self.new_key(who)
+        url = f"/api/v1/lots/{self.lots[lot]}/protocol"
+        asked = await self.client.get(f"{url}/statement", headers=self.world.auth(who))
+        assert asked.status_code == 200, asked.text
+        body = {"key_id": key_id(signer.key), **signer.signature(asked.json()["statement"])}
+        await self.api(who, "POST", f"{url}/signatures", json=body)
 
     def schedule(self) -> dict[str, str]:
         deadline, opens, closes = kit_schedule(self.clock.now())
@@ -371,6 +412,12 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         Outcome.REFUSED,
         lambda s: s.signed_api("bidder2", "POST", "awarded", "award/decline", "award.declined", {}, {}),
     ),
+    ("POST", "/api/v1/lots/{lot_id:int}/runoff-offer"): Driver(
+        Outcome.REFUSED, lambda s: s.runoff_offer("bidder", via_api=True)
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/protocol/signatures"): Driver(
+        Outcome.REFUSED, lambda s: s.protocol_signature("officer_tokmok", "awarded")
+    ),
     ("POST", "/api/v1/lots"): Driver(
         Outcome.DONE, lambda s: s.api("officer_tokmok", "POST", "/api/v1/lots", json=lot_terms(s.clock.now()))
     ),
@@ -506,6 +553,75 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         Outcome.REFUSED,
         lambda s: s.signed_page("bidder2", "awarded", "award/decline", "award.declined", {}, {}),
     ),
+    ("POST", "/lots/{lot_id:int}/runoff-offer"): Driver(
+        Outcome.REFUSED, lambda s: s.runoff_offer("bidder2", via_api=False)
+    ),
+    # After the award: the contract's payments and the deposits' refunds are recorded in the ledger; how many
+    # instalments a sale is paid in is chosen before the contract and kept on the lot's row only.
+    ("POST", "/officer/lots/{lot_id:int}/payments"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['signed']}/payments",
+            {
+                "number": "1",
+                "amount": "1000",
+                "paid_on": s.clock.now().date().isoformat(),
+                "bank_reference": "KICB-PAID-1",
+            },
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/refunds/{application_id:int}"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "officer_tokmok",
+            f"/officer/lots/{s.lots['signed']}/refunds/{s.applications['signed:bidder']}",
+            {"bank_reference": "KICB-REFUND-1"},
+        ),
+    ),
+    ("POST", "/officer/lots/{lot_id:int}/instalments"): Driver(
+        Outcome.DONE,
+        lambda s: s.page("officer_tokmok", f"/officer/lots/{s.lots['awarded']}/instalments", {"instalments": "1"}),
+    ),
+    # The administrator's console: a municipality's rules go into the ledger; the rest is the console's own log.
+    ("POST", "/admin/units/{unit_id:int}/rules"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page("admin", f"/admin/units/{s.world.municipality['naryn']}/rules", RULES_FORM),
+    ),
+    ("POST", "/admin/units/import"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "admin", "/admin/units/import", {"action": "import"}, files={"file": ("units.csv", UNITS_CSV, "text/csv")}
+        ),
+    ),
+    ("POST", "/admin/units/{unit_id:int}/owns-property"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "admin", f"/admin/units/{s.world.municipality['naryn']}/owns-property", {"owns_property": "true"}
+        ),
+    ),
+    ("POST", "/admin/units/{unit_id:int}/payment-details"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "admin",
+            f"/admin/units/{s.world.municipality['naryn']}/payment-details",
+            {"payment_details": "Naryn city treasury, KICB, account 1280016000000001"},
+        ),
+    ),
+    ("POST", "/admin/accounts"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "admin",
+            "/admin/accounts",
+            {"kind": "inspector", "full_name": "Aigul Sydykova", "email": "aigul@test.kg", "municipality": ""},
+        ),
+    ),
+    ("POST", "/admin/accounts/{user_id:int}/deactivate"): Driver(
+        Outcome.DONE, lambda s: s.page("admin", f"/admin/accounts/{s.world.user_ids['inspector_active']}/deactivate")
+    ),
+    ("POST", "/admin/accounts/{user_id:int}/reactivate"): Driver(
+        Outcome.DONE, lambda s: s.page("admin", f"/admin/accounts/{s.world.user_ids['inspector_inactive']}/reactivate")
+    ),
     ("POST", "/api/lots/{lot_id:int}/me/keys"): Driver(Outcome.REFUSED, lambda s: s.add_lot_key("bidder", "running")),
     ("POST", "/api/officer/lots/{lot_id:int}/bidders/{pseudonym:str}/key"): Driver(
         Outcome.REFUSED, lambda s: s.replace_key("bidder2", "running")
@@ -576,6 +692,7 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     running: dict[str, Any] = {**ending, "bidding_closes_at": (opens + timedelta(hours=5)).isoformat()}
     lots = stage.lots
     lots["awarded"] = await create_lot(client, world, **ending)
+    lots["signed"] = await create_lot(client, world, **ending)  # its winner signs: the contract stage
     lots["failed"] = await create_lot(client, world, **ending)
     lots["sealed_closed"] = await sealed_lot(stage, "sealed_closed", **ending)
     lots["sealed_ready"] = await sealed_lot(stage, "sealed_ready", **ending)
@@ -584,6 +701,16 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
         client, world, format="descending", floor_price=50_000_00, price_drop_interval_seconds=1800, **running
     )
     lots["sealed_running"] = await sealed_lot(stage, "sealed_running", **running)
+    # A descending lot that opens later that afternoon, where two bidders accept within one price tick.
+    tied_opens = opens + timedelta(hours=2)
+    lots["tied"] = await create_lot(
+        client,
+        world,
+        format="descending",
+        floor_price=50_000_00,
+        price_drop_interval_seconds=60,
+        **{**ending, "bidding_opens_at": tied_opens.isoformat(), "bidding_closes_at": running["bidding_closes_at"]},
+    )
     # Drafts are published by the drivers once the other lots have run: their schedule keeps the notice from then.
     later_deadline, later_opens, later_closes = kit_schedule(now + LATER)
     later: dict[str, Any] = {
@@ -631,27 +758,55 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     client.cookies.clear()
     for who in ("bidder", "bidder2"):
         stage.applications[who] = await auctioneer.apply(lots["applied"], who)
-    for lot in ("awarded", "sealed_closed", "sealed_ready", "running", "descending", "sealed_running"):
+    for lot in (
+        "awarded",
+        "signed",
+        "sealed_closed",
+        "sealed_ready",
+        "running",
+        "descending",
+        "sealed_running",
+        "tied",
+    ):
         await auctioneer.admit(lots[lot], "bidder", "bidder2")
     for who in ("bidder", "bidder2"):
         mine = (await client.get("/api/v1/me/applications", headers=world.auth(who))).json()
         by_lot = {application["lot_id"]: application["pseudonym"] for application in mine}
-        for lot in ("sealed_closed", "sealed_ready", "sealed_running"):
+        for lot in ("sealed_closed", "sealed_ready", "sealed_running", "tied"):
             world.tokens[f"pseudonym:{lot}:{who}"] = by_lot[lots[lot]]
+        stage.applications[f"signed:{who}"] = next(a["id"] for a in mine if a["lot_id"] == lots["signed"])
     world.tokens["key:sealed_running"] = (await client.get(f"/api/v1/lots/{lots['sealed_running']}/sealed/key")).json()[
         "public_key"
     ]
     await auctioneer.open(lots["awarded"])  # every lot of both schedules opens at this moment
     await auctioneer.bid(lots["awarded"], "bidder", 100_000_00)
     await auctioneer.bid(lots["awarded"], "bidder2", 110_000_00)
+    await auctioneer.bid(lots["signed"], "bidder", 100_000_00)
+    await auctioneer.bid(lots["signed"], "bidder2", 110_000_00)
     await stage.seal("sealed_closed", "bidder", 150_000_00)
     await stage.seal("sealed_closed", "bidder2", 140_000_00)
     await stage.seal("sealed_ready", "bidder", 150_000_00)
     await stage.seal("sealed_running", "bidder", 120_000_00)
     await auctioneer.close(lots["awarded"])
+    drive = auctioneer.drive
+    await drive.sign_award(lots["signed"], "bidder2")
+    # Two acceptances within the tied lot's first price tick: at the tick's end its five-minute run-off opens.
+    await drive.open(lots["tied"])
+    await drive.accept(lots["tied"], "bidder")
+    await drive.accept(lots["tied"], "bidder2")
+    await drive.live_until(stage.clock.now() + timedelta(seconds=61))
+    # Staff accounts the administrator deactivates and brings back.
+    await world._person("inspector_active", Role.INSPECTOR, None, {})
+    await world._person("inspector_inactive", Role.INSPECTOR, None, {})
+    async with transaction(stage.sessions) as session:
+        inactive = await session.get(User, world.user_ids["inspector_inactive"])
+        assert inactive is not None
+        inactive.is_active = False
     states = {name: (await auctioneer.terms(lot_id))["state"] for name, lot_id in lots.items()}
     assert states == {
         "awarded": "awarded",
+        "signed": "awarded",
+        "tied": "closed",  # its run-off is open
         "failed": "failed",
         "sealed_closed": "closed",
         "sealed_ready": "closed",
