@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.lots.lease import add_months, indexed_rent, rent_per_sqm, rent_schedule
 from auction.lots.models import AuctionFormat, Deal, PropertyKind, RentPeriod
 from auction.lots.rules import check_terms
+from tests.kit.world import kit_schedule
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SOM = 100
@@ -155,9 +156,8 @@ def lease(**overrides: Any) -> dict[str, Any]:
         "lease_term_months": 36,
         "rent_period": RentPeriod.MONTH,
         "permitted_use": "Retail of food",
-        "applications_close_at": NOW + timedelta(days=21),
-        "bidding_opens_at": NOW + timedelta(days=22),
-        "bidding_closes_at": NOW + timedelta(days=22, hours=3),
+        # The kit's schedule keeps the default rules' notice and working hours in Bishkek.
+        **dict(zip(("applications_close_at", "bidding_opens_at", "bidding_closes_at"), kit_schedule(NOW), strict=True)),
     }
     base.update(overrides)
     return base
