@@ -22,12 +22,12 @@ LEASE: dict[str, Any] = {
     "lease_extension_decision": None,
     "council_decision": "No. 7/2 of 12 May 2026, Tokmok city kenesh",
 }
+# A sale keeps the council decision every lot needs at publication (publication_rules.py), and no lease term.
 SALE: dict[str, Any] = {
     "permitted_use": None,
     "indexation_percent": None,
     "sitting_tenant": False,
     "lease_extension_decision": None,
-    "council_decision": None,
 }
 
 
@@ -42,6 +42,16 @@ def rules_entry(max_lease_months: int) -> Entry:
     rules = MunicipalRules(max_lease_months=max_lease_months).payload()
     body = {"municipality": 7, "code": "tokmok", "rules": rules}
     return Entry("municipality.rules", None, T0, "admin:1", body)
+
+
+def under_rules(max_lease_months: int, s: Script) -> list[Entry]:
+    """The lot's history after its municipality recorded rules with that cap: the lot publishes the rules in force."""
+    recorded = rules_entry(max_lease_months)
+    first, *rest = s.entries
+    published = Entry(
+        first.kind, first.lot, first.at, first.actor, {**first.payload, "rules": recorded.payload["rules"]}
+    )
+    return [recorded, published, *rest]
 
 
 def test_a_lease_with_its_terms_and_a_sale_without_them_replay_clean() -> None:
@@ -80,9 +90,9 @@ def test_a_lease_beyond_the_cap_by_a_council_decision_replays_clean() -> None:
 def test_the_cap_is_the_municipalitys_rules_last_recorded_before_publication() -> None:
     s = published(**(LEASE | {"lease_term_months": 60}))
     # Tokmok's rules allow 60 months: the same lot is then within the cap.
-    assert replay(build([rules_entry(60), *s.entries])) == []
+    assert replay(build(under_rules(60, s))) == []
     # Rules recorded with a 48-month cap: the 60-month lease exceeds it (its body is leaf 1, after the rules).
-    [found] = replay(build([rules_entry(48), *s.entries]))
+    [found] = replay(build(under_rules(48, s)))
     assert found.index == 1
     assert "cap of 48" in found.reason
 
