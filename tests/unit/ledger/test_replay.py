@@ -1459,7 +1459,8 @@ def test_the_system_rejection_not_followed_by_the_opening() -> None:
     s, entries = with_unreviewed()
     i = s.marks["opened"] + 1
     entries.insert(i, system_rejection(s.lot))
-    late = Entry("deposit.confirmed", s.lot, OPENS, OFFICER, {"bidder": b(1), "bank_reference": "KICB-late"})
+    deposit = {"bidder": b(1), "bank_reference_commitment": reference_commitment("KICB-late")}
+    late = Entry("deposit.confirmed", s.lot, OPENS, OFFICER, deposit)
     entries.insert(i + 1, late)
     assert replay(build(entries)) == [
         Finding(
@@ -1712,14 +1713,16 @@ def test_a_published_lot_cancelled_inside_the_lockout_without_an_order() -> None
 def test_the_lockout_is_the_municipalitys_rule_in_force() -> None:
     """A municipality whose rules set a 1-hour lockout may cancel 2 hours before the close without an order."""
     s = cancelled_auction()
+    rules = {**DEFAULT_RULES.payload(), "cancel_lockout_hours": 1}
     rules_entry = Entry(
-        "municipality.rules",
-        None,
-        T0,
-        "admin:1",
-        {"municipality": 7, "code": "tokmok", "rules": {**DEFAULT_RULES.payload(), "cancel_lockout_hours": 1}},
+        "municipality.rules", None, T0, "admin:1", {"municipality": 7, "code": "tokmok", "rules": rules}
     )
-    assert replay(build([rules_entry, *tampered(s, "cancel", order=None)])) == []
+    # The lot is published under the rules in force, and lot.published records them (publication_rules.py).
+    entries = [
+        replace(e, payload={**e.payload, "rules": rules}) if e.kind == "lot.published" else e
+        for e in tampered(s, "cancel", order=None)
+    ]
+    assert replay(build([rules_entry, *entries])) == []
 
 
 def test_a_cancellation_whose_actor_is_not_the_confirming_official() -> None:
