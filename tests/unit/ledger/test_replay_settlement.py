@@ -21,6 +21,7 @@ from tests.unit.ledger.test_replay import (
     Script,
     b,
     build,
+    cancel_payload,
     finding,
     tampered,
 )
@@ -127,7 +128,8 @@ def cancelled(lot: int = 24) -> Script:
     s = Script(lot)
     s.publish()
     s.admit(b(1), b(2))
-    s.add("lot.cancelled", T0 + 3 * DAY, {"reason": "Court order", "was": "published"}, OFFICER)
+    # Two officials cancel it (running_rules.py): officer 2 asked, OFFICER confirmed.
+    s.add("lot.cancelled", T0 + 3 * DAY, cancel_payload("published"), OFFICER)
     refund(s, b(1), T0 + 4 * DAY)
     refund(s, b(2), T0 + 4 * DAY)
     return s
