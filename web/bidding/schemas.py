@@ -103,14 +103,6 @@ class RunoffOfferRequest(BaseModel):
     signed: Signed | None = None
 
 
-class RunoffOfferOut(BaseModel):
-    """The committed offer: its hash, and the receipt of the ledger entry that holds it."""
-
-    lot_id: int
-    offer_hash: str
-    receipt: ActionReceiptOut
-
-
 class LotKeyRequest(BaseModel):
     """Another of the bidder's keys for a lot, signed by a key already on it."""
 
@@ -217,6 +209,14 @@ class ActionReceiptOut(BaseModel):
             body_hash=admitted.body_hash,
             receipt=admitted.receipt,
         )
+
+
+class RunoffOfferOut(BaseModel):
+    """The committed offer: its hash, and the receipt of the ledger entry that holds it."""
+
+    lot_id: int
+    offer_hash: str
+    receipt: ActionReceiptOut
 
 
 class ApplicationOut(BaseModel):
