@@ -133,7 +133,7 @@ async def test_bad_input_is_a_message_and_exit_2_with_nothing_changed(
         ("create-user", "--role", "officer", "--email", "o@chui.kg", "--name", "Officer"),
         ("create-user", "--role", "inspector", "--email", "not-an-email", "--name", "Inspector"),
         ("create-user", "--role", "admin", "--email", "boss@okmot.kg", "--name", "Twice"),
-        ("set-rules", "tokmok", "--notice-days", "0", "--as", "boss@okmot.kg"),
+        ("set-rules", "tokmok", "--notice-days", "91", "--as", "boss@okmot.kg"),  # beyond the bounds (0 - 90)
         ("set-rules", "tokmok", "--workdays", "monday", "--as", "boss@okmot.kg"),
         ("set-rules", "tokmok", "--notice-days", "30", "--as", "nobody@okmot.kg"),
         ("set-rules", "atlantis", "--notice-days", "30", "--as", "boss@okmot.kg"),

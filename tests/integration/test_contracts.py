@@ -133,6 +133,7 @@ async def test_a_lease_first_rent_paid_then_a_period_overdue_shows_arrears(
         kind="building",
         lease_term_months=6,
         rent_period="month",
+        permitted_use="Shop",
         starting_price=20_000_00,
         bid_step=1_000_00,
         deposit=5_000_00,

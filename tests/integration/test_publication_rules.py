@@ -139,7 +139,9 @@ async def test_a_lot_without_a_council_decision_stays_a_draft(world: World) -> N
 
 
 async def test_a_lease_longer_than_the_cap_is_refused(world: World) -> None:
-    terms = lot_terms(world.clock.now(), deal="lease", lease_term_months=37, rent_period="month")
+    terms = lot_terms(
+        world.clock.now(), deal="lease", lease_term_months=37, rent_period="month", permitted_use="Retail of food"
+    )
     refusal = await refusal_of(world, lambda lots, officer: lots.create(officer, LotCreate(**terms)))
     assert codes(refusal) == [("terms.lease_term_too_long", "lease_term_months")]
 
@@ -189,7 +191,7 @@ async def test_a_descending_lot_never_goes_below_its_floor(world: World, drive: 
     await drive.close(lot_id)
     assert (await drive.lot(lot_id)).state == LotState.FAILED
     kinds = [b.kind for b in await bodies(drive, tmp_path, lot_id)]
-    assert kinds[-2:] == ["auction.closed", "award.failed"]
+    assert kinds[-3:] == ["auction.closed", "award.failed", "protocol.issued"]
     await drive.verify(tmp_path)
 
 

@@ -115,7 +115,9 @@ async def test_a_units_rules_payment_details_and_property_through_its_page(
     assert page.status_code == 200
     shown = Page(page.text)
     notice = shown.texts("table.rules-table tbody tr")[0]
-    assert notice == "Notice: days from publication to the applications deadline 20 1 – 90"  # default and bounds
+    assert (
+        notice == "Notice: days from publication to the applications deadline 20 0 – 90"
+    )  # default and bounds (0: drill rules)
     assert shown.value("#f-workday_start_minute") == "09:00"
     token = shown.csrf_token()
     form = {
@@ -136,7 +138,7 @@ async def test_a_units_rules_payment_details_and_property_through_its_page(
     }
     refused = await client.post(f"/admin/units/{naryn}/rules?lang=en", data={**form, "notice_days": "365"})
     assert refused.status_code == 422
-    assert field_error(refused.text, "notice_days") == "Enter a whole number from 1 to 90."
+    assert field_error(refused.text, "notice_days") == "Enter a whole number from 0 to 90."
     backwards = await client.post(f"/admin/units/{naryn}/rules?lang=en", data={**form, "workday_end_minute": "08:00"})
     assert field_error(backwards.text, "workday_end_minute") == "Working hours must end after they start."
     saved = await client.post(f"/admin/units/{naryn}/rules", data=form, follow_redirects=False)

@@ -28,6 +28,7 @@ async def leased_and_late(world: World, drive: Drive) -> int:
         kind="building",
         lease_term_months=6,
         rent_period="month",
+        permitted_use="Shop",
         starting_price=20_000_00,
         bid_step=1_000_00,
         deposit=5_000_00,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.clock import FrozenClock
+from auction.clock import FrozenClock, as_utc
 from auction.settings import Settings
 from tests.kit.page import Page
 from tests.kit.world import World
@@ -33,7 +35,10 @@ async def test_a_deposit_cannot_be_confirmed_once_bidding_opened(
     await auctioneer.admit(lot_id, "bidder", "bidder2")
     await world.bidder("bidder3")
     late = await auctioneer.apply(lot_id, "bidder3")
-    await auctioneer.open(lot_id)
+    # The opening moment has come but the scheduler has not yet opened the lot (at its opening it rejects every
+    # unreviewed application, running_rules.py): admission is closed all the same.
+    opens = as_utc((await auctioneer.drive.lot(lot_id)).bidding_opens_at)
+    world.clock.set(opens + timedelta(seconds=1))
 
     refused = await client.post(
         f"/api/v1/applications/{late}/confirm-deposit", json={"bank_reference": "KICB-3"}, headers=auctioneer.officer
@@ -44,9 +49,6 @@ async def test_a_deposit_cannot_be_confirmed_once_bidding_opened(
     await log_in(client, "officer_tokmok")
     page = await client.get(f"/officer/lots/{lot_id}/auction?lang=ru")
     confirm = f"/officer/lots/{lot_id}/applications/{late}/confirm-deposit"
-    # The console no longer offers the approval, only the rejection (which admits nobody).
-    assert not Page(page.text).has(f'form[action="{confirm}"]')
-    assert Page(page.text).has(f'form[action="/officer/lots/{lot_id}/applications/{late}/reject"]')
     answer = await client.post(
         f"{confirm}?lang=ru", data={"_csrf_token": csrf_token(page.text), "bank_reference": "KICB-3"}, headers=HTMX
     )
@@ -54,6 +56,13 @@ async def test_a_deposit_cannot_be_confirmed_once_bidding_opened(
     text = Page(answer.text).text()
     assert "после этого никого нельзя допустить к участию" in text
     assert len(Page(answer.text).all("#applications span.status.status-approved")) == 2  # bidder and bidder2 only
+
+    # The scheduler opens the lot and rejects the unreviewed application: the console offers no review of it.
+    await auctioneer.tick()
+    page = await client.get(f"/officer/lots/{lot_id}/auction?lang=ru")
+    assert not Page(page.text).has(f'form[action="{confirm}"]')
+    assert not Page(page.text).has(f'form[action="/officer/lots/{lot_id}/applications/{late}/reject"]')
+    assert len(Page(page.text).all("#applications span.status.status-rejected")) == 1
 
 
 @pytest.mark.parametrize(
