@@ -312,6 +312,14 @@ async def test_two_schedulers_open_and_close_exactly_once(
             role=Role.OFFICER,
             municipality_id=municipalities["tokmok"].id,
         )
+        # A lot's commission has at least two officers of its municipality (they sign its results protocol).
+        await AccountService(session, clock).create_user(
+            email="o2@t.kg",
+            password="x" * 12,
+            full_name="Second Officer",
+            role=Role.OFFICER,
+            municipality_id=municipalities["tokmok"].id,
+        )
         service = LotService(session, clock, LedgerWriter(session, keys, clock))
         ids = []
         for _ in range(5):
@@ -331,7 +339,8 @@ async def test_two_schedulers_open_and_close_exactly_once(
     await integrate(sessions, keys, clock)
     for lot_id in ids:
         kinds = [b.kind for b in await chain(sessions, lot_id)]
-        assert kinds == ["lot.published", "auction.opened", "auction.closed", "award.failed"], kinds
+        expected = ["lot.published", "auction.opened", "auction.closed", "award.failed", "protocol.issued"]
+        assert kinds == expected, kinds
     async with sessions() as session:
         states = set(await session.scalars(select(Lot.state)))
     assert states == {LotState.FAILED}
