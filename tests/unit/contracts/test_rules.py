@@ -16,7 +16,6 @@ from auction.contracts.rules import (
     deposit_positions,
     line_states,
 )
-from auction.contracts.schedule import rent_schedule
 from auction.ledger.verifier.commitments import bank_reference_commitment
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.settlement import (
@@ -26,30 +25,32 @@ from auction.ledger.verifier.settlement import (
     contract_schedule,
     sale_schedule,
 )
+from auction.lots.lease import rent_schedule
+from auction.lots.models import RentPeriod
 
 # 23:30 UTC on 9 June is already 10 June in Bishkek: the signing day is counted there.
 SIGNED_AT = datetime(2026, 6, 9, 23, 30, tzinfo=UTC)
 
 
 def test_a_monthly_lease_is_due_on_the_first_day_of_each_month_from_the_day_after_signing() -> None:
-    lines = rent_schedule(10_000_00, "month", 3, None, date(2026, 1, 31))
+    lines = rent_schedule(10_000_00, RentPeriod.MONTH, 3, None, date(2026, 1, 31))
     assert lines == [(date(2026, 1, 31), 10_000_00), (date(2026, 2, 28), 10_000_00), (date(2026, 3, 31), 10_000_00)]
 
 
 def test_indexation_compounds_each_lease_year_and_rounds_down() -> None:
-    lines = rent_schedule(333_33, "year", 36, 10, date(2026, 7, 1))
+    lines = rent_schedule(333_33, RentPeriod.YEAR, 36, 10, date(2026, 7, 1))
     # 333.33, then 366.663 -> 366.66, then 403.3293 -> 403.32
     assert [amount for _, amount in lines] == [333_33, 366_66, 403_32]
     assert [due for due, _ in lines] == [date(2026, 7, 1), date(2027, 7, 1), date(2028, 7, 1)]
 
 
 def test_quarterly_rent_rises_only_from_the_quarter_that_begins_a_new_year() -> None:
-    amounts = [amount for _, amount in rent_schedule(100_00, "quarter", 24, 5, date(2026, 1, 1))]
+    amounts = [amount for _, amount in rent_schedule(100_00, RentPeriod.QUARTER, 24, 5, date(2026, 1, 1))]
     assert amounts == [100_00] * 4 + [105_00] * 4
 
 
 def test_a_last_period_cut_short_by_the_term_pays_its_share_of_months() -> None:
-    lines = rent_schedule(12_000_00, "year", 18, None, date(2026, 1, 15))
+    lines = rent_schedule(12_000_00, RentPeriod.YEAR, 18, None, date(2026, 1, 15))
     assert lines == [(date(2026, 1, 15), 12_000_00), (date(2027, 1, 15), 6_000_00)]
 
 

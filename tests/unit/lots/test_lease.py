@@ -72,10 +72,10 @@ def test_a_part_period_at_the_end_is_charged_pro_rata_by_whole_months() -> None:
     # 14 months of yearly rent: a full year, then 2/12 of the second year's rent.
     schedule = rent_schedule(120_000 * SOM, RentPeriod.YEAR, 14, None, date(2026, 1, 1))
     assert schedule == [(date(2026, 1, 1), 120_000 * SOM), (date(2027, 1, 1), 20_000 * SOM)]
-    # 7 months of quarterly rent: two quarters and one month of a third, rounded half up to a tyiyn.
+    # 7 months of quarterly rent: two quarters and one month of a third, rounded down to a tyiyn.
     schedule = rent_schedule(100_00, RentPeriod.QUARTER, 7, None, date(2026, 1, 1))
     assert [amount for _, amount in schedule] == [100_00, 100_00, 33_33]
-    assert rent_schedule(5, RentPeriod.QUARTER, 1, None, date(2026, 1, 1)) == [(date(2026, 1, 1), 2)]  # 1.67 -> 2
+    assert rent_schedule(5, RentPeriod.QUARTER, 1, None, date(2026, 1, 1)) == [(date(2026, 1, 1), 1)]  # 1.67 -> 1
 
 
 # --- indexation ------------------------------------------------------------------------------------------
@@ -98,18 +98,15 @@ def test_quarterly_and_yearly_payments_follow_the_lease_years() -> None:
     assert yearly == [(date(2026, 1, 1), 1_000_00), (date(2027, 1, 1), 1_100_00), (date(2028, 1, 1), 605_00)]
 
 
-def test_each_years_rent_is_rounded_half_up_from_the_previous_years() -> None:
-    # 333.33 som + 5 % = 349.9965 -> 350.00; then 350.00 + 5 % = 367.50.
-    assert indexed_rent(333_33, 5, 2) == 350_00
-    assert indexed_rent(333_33, 5, 3) == 367_50
-    # A half tyiyn goes up: 0.10 som + 5 % = 10.5 tyiyn -> 11; year 3 grows from the 11 the tenant paid:
-    # 11.55 -> 12, where compounding the unrounded rent (10 * 1.1025 = 11.025) would give 11.
-    assert indexed_rent(10, 5, 2) == 11
-    assert indexed_rent(10, 5, 3) == 12
+def test_indexation_compounds_the_awarded_rent_and_rounds_down_once_as_the_contract_charges_it() -> None:
+    # 333.33 som + 5 % = 349.9965 -> 349.99; year 3: 333.33 * 1.1025 = 367.496... -> 367.49 (not 349.99 * 1.05).
+    assert indexed_rent(333_33, 5, 2) == 349_99
+    assert indexed_rent(333_33, 5, 3) == 367_49
     assert [indexed_rent(1_000_00, 0, year) for year in (1, 2, 3)] == [1_000_00] * 3
     assert indexed_rent(1_000_00, None, 5) == 1_000_00
     schedule = rent_schedule(333_33, RentPeriod.YEAR, 36, 5, date(2026, 1, 1))
-    assert [amount for _, amount in schedule] == [333_33, 350_00, 367_50]
+    # What the lot page shows for a year is what that year's contract line charges.
+    assert [amount for _, amount in schedule] == [indexed_rent(333_33, 5, year) for year in (1, 2, 3)]
 
 
 @pytest.mark.parametrize(
