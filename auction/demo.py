@@ -20,8 +20,8 @@ from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.cancellation import CancellationService
-from auction.bidding.deposits import DepositService
 from auction.bidding.commission_member import SoftwareMember, hold_ceremony, post_opening_shares
+from auction.bidding.deposits import DepositService
 from auction.bidding.keys import KeyService
 from auction.bidding.models import AwardStatus
 from auction.bidding.opening import SealedLotService
@@ -35,15 +35,16 @@ from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
-from auction.ledger.verifier.auction_rules import dutch_price, minimum_next_bid
 from auction.ledger.verifier import statements as st
+from auction.ledger.verifier.auction_rules import dutch_price, minimum_next_bid
 from auction.ledger.verifier.municipal_rules import BISHKEK
-from auction.ledger.verifier.settlement import bishkek_date
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
-from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
+from auction.ledger.verifier.settlement import bishkek_date
+from auction.lots.models import AuctionFormat, Deal, Lot, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.money import TYIYN_PER_SOM
+from auction.municipalities.models import Municipality
 from auction.municipalities.pilot import PILOT_OPERATORS
 from auction.municipalities.service import MunicipalityService
 
@@ -178,9 +179,24 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
             await _play(sessions, keys, now, code, item, state, fmt, number, decline_first=decline_first)
         first = len(PILOT_OPERATORS) * 6
         for number, item in enumerate(SHOWCASE, start=first):
-            await _play(sessions, keys, now, SHOWCASE_CODE, item, LotState.AWARDED, AuctionFormat.OPEN_ASCENDING, number)
+            await _play(
+                sessions, keys, now, SHOWCASE_CODE, item, LotState.AWARDED, AuctionFormat.OPEN_ASCENDING, number
+            )
         await Integrator(sessions, keys, FrozenClock(now)).integrate_all()
     return accounts
+
+
+async def showcase_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Deal, int]]:
+    """Tokmok's whole-life sale and lease (deal, lot id), as the demo seeded them."""
+    titles = [item[2] for item in SHOWCASE]
+    async with transaction(sessions) as session:
+        rows = await session.execute(
+            select(Lot.deal, Lot.id)
+            .join(Municipality, Municipality.id == Lot.municipality_id)
+            .where(Municipality.code == SHOWCASE_CODE, Lot.title_en.in_(titles), Lot.state == LotState.AWARDED)
+            .order_by(Lot.id)
+        )
+        return [(deal, lot_id) for deal, lot_id in rows.tuples()]
 
 
 async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, int]) -> list[DemoAccount]:
@@ -324,12 +340,17 @@ async def _play(
             users = {officer.id: officer, second.id: second}
             await post_opening_shares(sealed, lot_id, [(users[sm.member], sm) for sm in commission])
             await sealed.open_and_award(officer, lot_id)
+    await _after_result(stage, lot_id, code, target, decline_first=decline_first)
+
+
+async def _after_result(stage: _Stage, lot_id: int, code: str, target: LotState, *, decline_first: bool) -> None:
+    """The commission signs the protocol the award (or failure) issued, the same day; an award goes on to the
+    winner's signature, the contract's first payment and the refunds."""
     if target in {LotState.AWARDED, LotState.FAILED}:
-        # Whatever the result, the commission signs the protocol the award (or failure) issued, the same day.
         await _sign_protocol(stage, lot_id, code)
     if target == LotState.AWARDED:
         await _settle(stage, lot_id, decline_first=decline_first)
-        await _after_contract(stage, lot_id, officer_email)
+        await _after_contract(stage, lot_id, f"officer@{code}.demo.kg")
 
 
 async def _admit(stage: _Stage, officer_email: str, lot_id: int, bidders: list[str]) -> dict[str, str]:
@@ -393,7 +414,8 @@ async def _sign_protocol(stage: _Stage, lot_id: int, code: str) -> None:
         view = await protocols.get(lot_id)
         for member_id in view.commission:
             member = await session.get(User, member_id)
-            assert member is not None and member.email.endswith(f"@{code}.demo.kg"), member_id
+            assert member is not None, member_id
+            assert member.email.endswith(f"@{code}.demo.kg"), member.email
             signer = demo_signer(member.email)
             signature = signer.signature(view.statement(member.id))
             await protocols.sign(member, lot_id, st.key_id(signer.key), {"key_id": st.key_id(signer.key), **signature})
