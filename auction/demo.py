@@ -21,23 +21,30 @@ from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.cancellation import CancellationService
 from auction.bidding.commission_member import SoftwareMember, hold_ceremony, post_opening_shares
+from auction.bidding.deposits import DepositService
 from auction.bidding.keys import KeyService
 from auction.bidding.models import AwardStatus
 from auction.bidding.opening import SealedLotService
 from auction.bidding.participation import ParticipationService
+from auction.bidding.results_protocol import ProtocolService
 from auction.bidding.signer import Ed25519Signer, next_statement, sign
 from auction.clock import Clock, FrozenClock, as_utc
+from auction.contracts.rules import DepositFate
+from auction.contracts.service import ContractService
 from auction.db.engine import transaction
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.auction_rules import dutch_price, minimum_next_bid
 from auction.ledger.verifier.municipal_rules import BISHKEK
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
-from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind, RentPeriod, SingleParticipantRule
+from auction.ledger.verifier.settlement import bishkek_date
+from auction.lots.models import AuctionFormat, Deal, Lot, LotState, PropertyKind, RentPeriod, SingleParticipantRule
 from auction.lots.schemas import LotCreate
 from auction.lots.service import LotService
 from auction.money import TYIYN_PER_SOM
+from auction.municipalities.models import Municipality
 from auction.municipalities.pilot import PILOT_OPERATORS
 from auction.municipalities.service import MunicipalityService
 
@@ -134,6 +141,13 @@ PLAN: tuple[tuple[LotState, AuctionFormat], ...] = (
 )
 
 
+# Tokmok's whole-life lots, from publication to the first payment and the refunds: a sale and a lease, each with its
+# municipality's rules and council decision, three bidders, a results protocol signed by both commission members with
+# their own keys, the winner's signature concluding the contract, the first payment and the non-winners' refunds.
+SHOWCASE_CODE = "tokmok"
+SHOWCASE: tuple[tuple[PropertyKind, Deal, str, str, str, int, str | None], ...] = (CATALOG[0], CATALOG[4])
+
+
 @dataclass(frozen=True, slots=True)
 class DemoAccount:
     email: str
@@ -161,9 +175,28 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
     if already is None:
         for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
             state, fmt = PLAN[number % len(PLAN)]
-            await _play(sessions, keys, now, code, item, state, fmt, number)
+            decline_first = fmt == AuctionFormat.OPEN_ASCENDING and number % 2 == 1
+            await _play(sessions, keys, now, code, item, state, fmt, number, decline_first=decline_first)
+        first = len(PILOT_OPERATORS) * 6
+        for number, item in enumerate(SHOWCASE, start=first):
+            await _play(
+                sessions, keys, now, SHOWCASE_CODE, item, LotState.AWARDED, AuctionFormat.OPEN_ASCENDING, number
+            )
         await Integrator(sessions, keys, FrozenClock(now)).integrate_all()
     return accounts
+
+
+async def showcase_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Deal, int]]:
+    """Tokmok's whole-life sale and lease (deal, lot id), as the demo seeded them."""
+    titles = [item[2] for item in SHOWCASE]
+    async with transaction(sessions) as session:
+        rows = await session.execute(
+            select(Lot.deal, Lot.id)
+            .join(Municipality, Municipality.id == Lot.municipality_id)
+            .where(Municipality.code == SHOWCASE_CODE, Lot.title_en.in_(titles), Lot.state == LotState.AWARDED)
+            .order_by(Lot.id)
+        )
+        return [(deal, lot_id) for deal, lot_id in rows.tuples()]
 
 
 async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, int]) -> list[DemoAccount]:
@@ -189,16 +222,19 @@ async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, in
             municipality_id=operators[code] if role == Role.OFFICER else None,
             **extra,
         )
-        if role == Role.BIDDER:
+        if role in {Role.BIDDER, Role.OFFICER}:
+            # Bidders sign their actions and officers (the commission) sign results protocols with keys registered
+            # on their own accounts, as any API client registers one (POST /api/me/keys with a proof of possession).
             signer = demo_signer(email)
             await KeyService(session, clock).add_ed25519(user, signer.public_key, signer.proof(user.id), "demo key")
     return accounts
 
 
 def demo_signer(email: str) -> Ed25519Signer:
-    """A demo bidder's software key, derived from their e-mail so every run of the demo signs alike.
+    """A demo bidder's or officer's software key, derived from their e-mail so every run of the demo signs alike.
 
-    A real bidder's key is made on their own device and never known to the platform; these are demo props.
+    A real bidder's or commission member's key is made on their own device and never known to the platform; these
+    are demo props.
     """
     seed = hashlib.sha256(f"achyk-demo-bidder-key|{email}".encode()).digest()
     return Ed25519Signer(Ed25519PrivateKey.from_private_bytes(seed))
@@ -248,6 +284,8 @@ async def _play(
     target: LotState,
     fmt: AuctionFormat,
     number: int,
+    *,
+    decline_first: bool = False,
 ) -> None:
     past = target in {LotState.BIDDING, LotState.CLOSED, LotState.FAILED, LotState.AWARDED}
     clock = FrozenClock(now - timedelta(days=30) if past else now - timedelta(hours=2))
@@ -302,8 +340,17 @@ async def _play(
             users = {officer.id: officer, second.id: second}
             await post_opening_shares(sealed, lot_id, [(users[sm.member], sm) for sm in commission])
             await sealed.open_and_award(officer, lot_id)
+    await _after_result(stage, lot_id, code, target, decline_first=decline_first)
+
+
+async def _after_result(stage: _Stage, lot_id: int, code: str, target: LotState, *, decline_first: bool) -> None:
+    """The commission signs the protocol the award (or failure) issued, the same day; an award goes on to the
+    winner's signature, the contract's first payment and the refunds."""
+    if target in {LotState.AWARDED, LotState.FAILED}:
+        await _sign_protocol(stage, lot_id, code)
     if target == LotState.AWARDED:
-        await _settle(stage, lot_id, decline_first=fmt == AuctionFormat.OPEN_ASCENDING and number % 2 == 1)
+        await _settle(stage, lot_id, decline_first=decline_first)
+        await _after_contract(stage, lot_id, f"officer@{code}.demo.kg")
 
 
 async def _admit(stage: _Stage, officer_email: str, lot_id: int, bidders: list[str]) -> dict[str, str]:
@@ -357,6 +404,47 @@ async def _bid(stage: _Stage, lot_id: int, fmt: AuctionFormat, bidders: list[str
                 signed = await stage.signed(session, email, lot_id, "bid.accepted", {"limit": limit})
                 await auctions.accept_price(bidder, lot_id, key, limit, signed)
                 return
+
+
+async def _sign_protocol(stage: _Stage, lot_id: int, code: str) -> None:
+    """Each commission member signs the issued protocol's hash with the key registered on their own account."""
+    stage.clock.advance(timedelta(hours=1))
+    async with stage.services() as (session, ledger):
+        protocols = ProtocolService(session, stage.clock, ledger)
+        view = await protocols.get(lot_id)
+        for member_id in view.commission:
+            member = await session.get(User, member_id)
+            assert member is not None, member_id
+            assert member.email.endswith(f"@{code}.demo.kg"), member.email
+            signer = demo_signer(member.email)
+            signature = signer.signature(view.statement(member.id))
+            await protocols.sign(member, lot_id, st.key_id(signer.key), {"key_id": st.key_id(signer.key), **signature})
+
+
+async def _after_contract(stage: _Stage, lot_id: int, officer_email: str) -> None:
+    """The contract's first line is paid (a sale's payment or first instalment, a lease's first rent period) and
+    the deposits of those who did not win are refunded; the officer records both with the bank's references."""
+    stage.clock.advance(timedelta(days=2))
+    async with stage.services() as (session, ledger):
+        officer = await stage.user(session, officer_email)
+        contracts = ContractService(session, stage.clock, ledger)
+        statement = await contracts.statement(lot_id)
+        if statement is None:  # the award lapsed or passed to nobody: no contract to pay
+            return
+        first = statement.lines[0]
+        if first.outstanding == 0:  # the deposit credited covered it
+            return
+        paid_on = bishkek_date(stage.clock.now())
+        reference = f"KICB-PAY-{lot_id:05d}-{first.number:02d}"
+        await contracts.record_payment(officer, lot_id, first.number, first.outstanding, paid_on, reference)
+    stage.clock.advance(timedelta(hours=3))
+    async with stage.services() as (session, ledger):
+        officer = await stage.user(session, officer_email)
+        deposits = DepositService(session, stage.clock, ledger)
+        lot = await deposits.lots.get(lot_id)
+        for line in await deposits.lines(lot):
+            if line.fate == DepositFate.OWED:
+                await deposits.record_refund(officer, line.application.id, f"KICB-REF-{line.application.id:05d}")
 
 
 async def _settle(stage: _Stage, lot_id: int, *, decline_first: bool) -> None:

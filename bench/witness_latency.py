@@ -39,7 +39,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
 from auction.ledger.verifier.note import Checkpoint
-from tests.kit.site import SiteAuction, log_vkey, served_site, site_ledger_keys
+from tests.kit.site import DRILL_RULES, SiteAuction, log_vkey, served_site, site_ledger_keys
 from tests.kit.witnesses import running_witness
 from tests.kit.world import World, build_world
 
@@ -85,6 +85,12 @@ async def lots_with_bidders(api: httpx.AsyncClient, world: World, count: int) ->
     """`count` open ascending lots with bidder and bidder2 approved, all opened; and their scheduled close."""
     now = datetime.now(UTC)
     opens, closes = now + timedelta(seconds=25), now + timedelta(seconds=100)
+    # The bench runs whenever it is started, night or weekend, and publishes 25 s ahead: its municipality takes the
+    # live-site kit's drill rules (no notice, every hour of every day), recorded in the ledger like any rules, as
+    # bench/bidding_load.py takes its always-open ones. Under the default rules every lot would be refused.
+    world.clock.set(now)
+    await world.set_rules("tokmok", DRILL_RULES)
+    world.drill = True
     auctions = []
     for _ in range(count):
         auction = SiteAuction(api, world)

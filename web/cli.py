@@ -147,23 +147,29 @@ def _at_head(settings: Settings) -> bool:
 def _demo(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
     from auction.db.engine import opened
-    from auction.demo import seed_demo
+    from auction.demo import seed_demo, showcase_lots
 
     if settings.is_embedded:
         _upgrade(settings, "head")
 
-    async def run() -> list[tuple[str, str, str]]:
+    async def run() -> tuple[list[tuple[str, str, str]], list[tuple[str, int]]]:
         async with opened(settings.resolved_database_url) as sessions:
             accounts = await seed_demo(sessions, SystemClock().now(), settings.ledger_keys())
-        return [(a.role, a.email, a.password) for a in accounts]
+            showcase = await showcase_lots(sessions)
+        return [(a.role, a.email, a.password) for a in accounts], [(deal.value, lot) for deal, lot in showcase]
 
-    rows = asyncio.run(run())
+    rows, showcase = asyncio.run(run())
     print("Demo data is ready. Demo accounts (for trying the site only):")
     print(f"  {'role':<10} {'e-mail':<32} password")
     for role, email, password in rows:
         print(f"  {role:<10} {email:<32} {password}")
     print("Sealed-bid commissions: officer@<municipality> and commission@<municipality>; the demo's own sealed lots")
     print("were keyed by software members, so only new lots' ceremonies can be tried on the commission pages.")
+    # The lots to follow from publication to the first payment: the protocol, contract and refunds are on each page.
+    for deal, lot_id in showcase:
+        print(
+            f"Tokmok's {deal} from publication to the first payment: /lots/{lot_id} (protocol: /lots/{lot_id}/protocol)"
+        )
     return 0
 
 

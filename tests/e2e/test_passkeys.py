@@ -251,8 +251,10 @@ async def test_a_dutch_acceptance_and_the_award_signature_are_signed_with_the_pa
     )
     await expect(winner.locator(".receipt-fresh h3")).to_have_text(f"Your bid is accepted: 100,000{NBSP}som")
 
+    # The published tie rule: the price stops at the acceptance, every other bidder may accept it too until the
+    # tick (60 s here) ends, and only then is the lot decided.
     offer = winner.locator("#results .offer")
-    await expect(offer).to_be_visible(timeout=SCHEDULER_SLACK_MS)
+    await expect(offer).to_be_visible(timeout=60_000 + SCHEDULER_SLACK_MS)
     await offer.locator("text=Sign for the lot").click()
     await confirm(winner, f"Confirm with your fingerprint or screen lock: sign for lot {lot_id} at 100,000{NBSP}som")
     await expect(winner.locator("#results .awards")).to_contain_text("Signed")
