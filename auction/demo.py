@@ -196,7 +196,7 @@ async def showcase_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tupl
             .where(Municipality.code == SHOWCASE_CODE, Lot.title_en.in_(titles), Lot.state == LotState.AWARDED)
             .order_by(Lot.id)
         )
-        return [(deal, lot_id) for deal, lot_id in rows.tuples()]
+        return [(deal, lot_id) for deal, lot_id in rows.all()]
 
 
 async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, int]) -> list[DemoAccount]:

@@ -242,7 +242,7 @@ class ContractService:
             .order_by(Contract.id)
         )
         owing = []
-        for contract, lot in rows.tuples():
+        for contract, lot in rows.all():
             statement = await self._statement(contract)
             if statement.arrears:
                 owing.append((lot, statement))

@@ -141,9 +141,7 @@ class LedgerReader:
                             WitnessedCheckpoint.checkpoint_id.in_(ids)
                         )
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         return [Cosigned(c, lines[c.id], witnessed.get(c.id)) for c in checkpoints]
 

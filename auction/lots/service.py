@@ -508,7 +508,7 @@ class LotService:
             .where(LotFile.lot_id.in_(lot_ids), LotFile.kind == FileKind.PHOTO)
             .group_by(LotFile.lot_id)
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     async def file(self, lot_id: int, file_id: int) -> LotFile:
         stored = await self.session.get(LotFile, file_id)
