@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auction.kept_secret import kept_secret
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     ledger_key_name: str = Field(default="", description="Signature key name; defaults to the origin.")
     ledger_signing_key: str = Field(default="", repr=False, description="Base64 Ed25519 seed (32 bytes).")
     ledger_pseudonym_key: str = Field(default="", repr=False, description="Base64 HMAC key (32 bytes).")
+    key_encryption_key: str = Field(
+        default="",
+        repr=False,
+        description="Base64 AES-256 key: keys not configured are kept in the database, sealed under it.",
+    )
     ledger_max_merge_delay_seconds: int = 60
     ledger_batch_size: int = 256
     ledger_batch_interval_seconds: float = 0.25
@@ -51,6 +56,8 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How often an idle log's checkpoint is re-signed and cosigned again."
     )
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
+    # Which secret settings were filled from the database's sealed set (ACHYK_KEY_ENCRYPTION_KEY).
+    _from_database: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("database_url")
     @classmethod
@@ -87,18 +94,23 @@ class Settings(BaseSettings):
         """
         if self.is_embedded:
             return []
-        configured = {
-            "ACHYK_SECRET_KEY": self.secret_key,
-            "ACHYK_LEDGER_SIGNING_KEY": self.ledger_signing_key,
-            "ACHYK_LEDGER_PSEUDONYM_KEY": self.ledger_pseudonym_key,
-        }
-        return [name for name, value in configured.items() if not value]
+        return self._unconfigured_secrets()
+
+    @property
+    def keys_from_database(self) -> frozenset[str]:
+        """The secret settings this process took from the database's sealed set rather than configuration."""
+        return self._from_database
+
+    def _unconfigured_secrets(self) -> list[str]:
+        return [name for name, field in _SECRET_FIELDS.items() if not getattr(self, field)]
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or (embedded database only) one generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key
         self._refuse_missing_shared_secrets()
+        if self.secret_key:  # from the database's sealed set
+            return self.secret_key
         return kept_secret(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
 
     def ledger_keys(self) -> LedgerKeys:
@@ -118,9 +130,30 @@ class Settings(BaseSettings):
         self.ledger_keys()
 
     def _refuse_missing_shared_secrets(self) -> None:
+        if self.key_encryption_key and (unconfigured := self._unconfigured_secrets()):
+            self._take_secrets_from_database(unconfigured)
+            return
         missing = self.missing_shared_secrets()
         if missing:
             raise SharedSecretsMissing(missing)
+
+    def _take_secrets_from_database(self, names: list[str]) -> None:
+        """Fill the unconfigured secrets from the deployment's sealed set (made by the first host); configured
+        ones win."""
+        from auction.keyring.service import shared_secrets_blocking
+
+        stored = shared_secrets_blocking(self.resolved_database_url, self.key_encryption_key)
+        for name in names:
+            setattr(self, _SECRET_FIELDS[name], stored[name])
+        self._from_database = frozenset(names)
+
+
+# The secret settings a deployment shares, by environment variable.
+_SECRET_FIELDS = {
+    "ACHYK_SECRET_KEY": "secret_key",
+    "ACHYK_LEDGER_SIGNING_KEY": "ledger_signing_key",
+    "ACHYK_LEDGER_PSEUDONYM_KEY": "ledger_pseudonym_key",
+}
 
 
 class SharedSecretsMissing(ValueError):

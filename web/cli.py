@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from auction.keyring.rules import KeysRefused
 from auction.ledger.verifier import cli as verifier_cli
 from auction.settings import Settings, SharedSecretsMissing, get_settings
 
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.run(args, get_settings())
-    except SharedSecretsMissing as exc:
+    except (SharedSecretsMissing, KeysRefused) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -106,14 +107,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
-    # Before uvicorn forks its workers: each then reads the secrets made here instead of racing to make its own.
-    settings.prepare_secrets()
+    if not settings.key_encryption_key:
+        # Before uvicorn forks its workers: each then reads the secrets made here instead of racing to make its own.
+        settings.prepare_secrets()
     if settings.is_embedded:
         # The first run needs no set-up: the SQLite file is created and migrated here.
         _upgrade(settings, "head")
     elif not _at_head(settings):
         print("The database schema is not up to date: run 'auction db upgrade' first.", file=sys.stderr)
         return 1
+    # Keys kept in the database need its schema; configured ones win over them.
+    settings.prepare_secrets()
+    from web.keyring.startup import refuse_before_serving
+
+    # Raises KeysRefused (exit 2) for a host whose keys are not the deployment's: it never starts serving.
+    refuse_before_serving(settings)
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -212,6 +220,8 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
     from auction.db.engine import opened, transaction
     from auction.kept_secret import replace_secret
+    from auction.keyring.rules import SIGNING_KEY, decode_key_encryption_key
+    from auction.keyring.service import replace_sealed
     from auction.ledger.admission import LedgerWriter
     from auction.ledger.keys import decode_seed, load_keys, new_seed
     from auction.ledger.rotation import record_rotation
@@ -231,12 +241,20 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
         data_dir=settings.data_dir,
     )
 
+    in_database = SIGNING_KEY in settings.keys_from_database
+
     async def run() -> None:
         async with opened(settings.resolved_database_url) as sessions, transaction(sessions) as session:
             await record_rotation(LedgerWriter(session, current, SystemClock()), "admin:cli", new_keys)
+            if in_database:
+                # In the same transaction: the ledger never announces a key the hosts cannot read, nor the reverse.
+                kek = decode_key_encryption_key(settings.key_encryption_key)
+                await replace_sealed(session, kek, SIGNING_KEY, seed, SystemClock().now())
 
     asyncio.run(run())
-    if settings.ledger_signing_key:
+    if in_database:
+        print("Rotation recorded and the new key sealed in the database; restart every process to sign with it.")
+    elif settings.ledger_signing_key:
         print("Rotation recorded. Now set ACHYK_LEDGER_SIGNING_KEY to the new seed and restart every process.")
     else:
         kept = settings.data_dir / "ledger_signing_key"

@@ -54,6 +54,7 @@ from web.bidding.protocol_pages import ProtocolPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
 from web.contracts.pages import ContractPages
+from web.keyring.startup import refuse_in_lifespan
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
 from web.lib import deps
@@ -150,11 +151,13 @@ class AchykCore(InitPluginProtocol):
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
+        self.secret_key = ""  # resolved when the app is built, checked against the deployment's when it starts
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
         secret = settings.resolved_secret_key()
         keys = settings.ledger_keys()
+        self.secret_key = secret
 
         app_config.route_handlers.extend(
             [*API_CONTROLLERS, PAGES, create_static_files_router(path="/static", directories=[WEB / "static"])]
@@ -220,6 +223,8 @@ class AchykCore(InitPluginProtocol):
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         try:
+            # Before anything is signed: a host with keys of its own would fork the ledger (web.keyring.startup).
+            await refuse_in_lifespan(app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now())
             if self.settings.run_background_jobs:
                 # Every serving process checks; the first one to see a new set of scripts logs it.
                 await record_release_scripts(

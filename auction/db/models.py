@@ -7,6 +7,7 @@ from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
 from auction.db.base import Base
+from auction.keyring.models import DeploymentKey
 from auction.ledger.models import (
     ChainHead,
     IntegratorLease,
@@ -33,6 +34,7 @@ __all__ = [
     "CommissionCeremony",
     "Contract",
     "ContractPayment",
+    "DeploymentKey",
     "DepositRefund",
     "InstalmentPlan",
     "IntegratorLease",

@@ -1,0 +1,1 @@
+"""The deployment's keys at the web edge: the start-up check each serving process makes (auction.keyring)."""
