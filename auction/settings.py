@@ -163,7 +163,8 @@ class SharedSecretsMissing(ValueError):
         self.missing = missing
         super().__init__(
             "DATABASE_URL names a database that several processes and hosts share, so they must share their keys "
-            f"too; set {', '.join(missing)} to the same values everywhere (see the README's Configuration). "
+            f"too; set {', '.join(missing)} to the same values everywhere, or set ACHYK_KEY_ENCRYPTION_KEY to keep "
+            "them in the database (see the README's Configuration). "
             "A 32-byte key in base64: "
             "python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'"
         )

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock, SystemClock
-from auction.keyring.models import DeploymentKey
 from tests.kit.site import (
     ROOT,
     ServedSite,
@@ -141,9 +140,9 @@ async def test_two_hosts_share_one_set_of_keys_and_a_host_with_other_keys_is_ref
             await on_host1.admit("bidder")
             await on_host2.admit("bidder2")
             await on_host2.until_open(DEADLINE)
-            receipts = []
-            for who, host in (("bidder", on_host1), ("bidder2", on_host2), ("bidder", on_host2)):
-                placed = await host.bid(who)
+            receipts: list[Path] = []
+            for who, at in (("bidder", on_host1), ("bidder2", on_host2), ("bidder", on_host2)):
+                placed = await at.bid(who)
                 assert placed.status_code == 201, placed.text
                 receipts.append(tmp_path / f"receipt-{len(receipts)}.txt")
                 receipts[-1].write_text(placed.json()["receipt"], encoding="utf-8")
@@ -205,15 +204,17 @@ async def test_hosts_with_only_a_key_encryption_key_share_the_keys_the_first_one
             form = await browser.get("/login")
             token = CSRF_INPUT.search(form.text)
             assert token, form.text
-            wrong = await browser.post(
+            refused_password = await browser.post(
                 f"{hosts[1].url}/login",
                 data={"email": "nobody@test.kg", "password": "wrong", "_csrf_token": token.group(1), "next": ""},
             )
-            assert wrong.status_code == 401, (wrong.status_code, wrong.text[:300])
+            assert refused_password.status_code == 401, (refused_password.status_code, refused_password.text[:300])
         for host in hosts:
             data = host.log.parent / "data"
             kept = [path.name for path in data.iterdir()] if data.exists() else []
             assert not [name for name in kept if "key" in name], f"a host kept keys of its own: {kept}"
+        from auction.keyring.models import DeploymentKey  # here, so that the first test also runs on older code
+
         async with sessions() as session:
             rows = dict((await session.execute(select(DeploymentKey.purpose, DeploymentKey.value))).all())
         sealed = {purpose for purpose in rows if purpose.startswith("sealed:")}

@@ -46,7 +46,7 @@ def first_start(secret: str = SECRET, keys: LedgerKeys | None = None, **changes:
         "pseudonym_fingerprint": host.pseudonym_fingerprint,
         **changes,
     }
-    return PublishedKeys(**published)  # type: ignore[arg-type]
+    return PublishedKeys(**published)
 
 
 def test_a_sealed_secret_opens_only_with_its_key_and_for_its_purpose() -> None:
