@@ -95,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     policy.set_defaults(run=_ledger_policy)
 
+    keys = commands.add_parser("keys", help="the deployment's shared keys")
+    keys_commands = keys.add_subparsers(title="keys commands")
+    renew = keys_commands.add_parser(
+        "renew-session-secret",
+        help="make this ACHYK_SECRET_KEY the deployment's (keys in the database: a new one); ends every session",
+    )
+    renew.set_defaults(run=_keys_renew_session_secret)
+
     from web.admin.cli import add_commands as add_admin_commands
 
     add_admin_commands(commands, lambda settings: _upgrade(settings, "head"))
@@ -260,6 +268,29 @@ def _ledger_rotate(args: argparse.Namespace, settings: Settings) -> int:
         kept = settings.data_dir / "ledger_signing_key"
         replace_secret(kept, seed, retired=kept.with_name(f"ledger_signing_key.retired-{int(time.time())}"))
         print(f"Rotation recorded and the new key kept in {kept}; restart the site to sign with it.")
+    return 0
+
+
+def _keys_renew_session_secret(_: argparse.Namespace, settings: Settings) -> int:
+    """The start-up check holds hosts to the session secret first published: this is how it changes on purpose."""
+    from auction.clock import SystemClock
+    from auction.db.engine import opened, transaction
+    from auction.keyring.rules import SESSION_SECRET, decode_key_encryption_key
+    from auction.keyring.service import new_session_secret, renew_session_secret
+
+    secret = settings.resolved_secret_key()
+    in_database = SESSION_SECRET in settings.keys_from_database
+    kek = decode_key_encryption_key(settings.key_encryption_key) if in_database else None
+    if in_database:
+        secret = new_session_secret()
+
+    async def run() -> None:
+        async with opened(settings.resolved_database_url) as sessions, transaction(sessions) as session:
+            await renew_session_secret(session, secret, kek, SystemClock().now())
+
+    asyncio.run(run())
+    where = "sealed in the database" if in_database else "ACHYK_SECRET_KEY as configured here"
+    print(f"The deployment's session secret is now {where}; restart every host with it (every session ends).")
     return 0
 
 

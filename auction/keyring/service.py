@@ -33,6 +33,7 @@ from auction.keyring.rules import (
     HostKeys,
     PublishedKeys,
     decode_key_encryption_key,
+    fingerprint,
     key_mismatches,
     seal,
     unseal,
@@ -44,6 +45,10 @@ from auction.ledger.verifier.entry import parse_body, parse_leaf
 
 T = TypeVar("T")
 _NONCE_BYTES = 12
+
+
+def new_session_secret() -> str:
+    return _generated(SESSION_SECRET)
 
 
 def _generated(name: str) -> str:
@@ -100,6 +105,21 @@ async def replace_sealed(
         .where(DeploymentKey.purpose == purpose)
         .values(value=seal(key_encryption_key, purpose, value, os.urandom(_NONCE_BYTES)), created_at=now)
     )
+
+
+async def renew_session_secret(
+    session: AsyncSession, secret: str, key_encryption_key: bytes | None, now: datetime
+) -> None:
+    """Make ``secret`` the deployment's session secret (sealed in the database when it lives there) and publish its
+    fingerprint, so that the start-up check expects it from now on. Every session made before ends."""
+    if key_encryption_key is not None:
+        await replace_sealed(session, key_encryption_key, SESSION_SECRET, secret, now)
+    purpose, value = FINGERPRINT_PREFIX + SESSION_SECRET, fingerprint(secret).encode()
+    changed = await session.execute(
+        update(DeploymentKey).where(DeploymentKey.purpose == purpose).values(value=value, created_at=now)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        await _insert_first(session, purpose, value, now)
 
 
 async def _latest_rotation(session: AsyncSession) -> str | None:

@@ -16,7 +16,7 @@ from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.keyring.models import DeploymentKey
 from auction.keyring.rules import KeyEncryptionKeyWrong, KeysDisagree, fingerprint, host_keys
-from auction.keyring.service import check_host_keys, shared_secrets
+from auction.keyring.service import check_host_keys, renew_session_secret, shared_secrets
 from auction.settings import Settings
 
 pytestmark = pytest.mark.own_database
@@ -77,3 +77,32 @@ async def test_an_app_whose_keys_disagree_does_not_start(settings: Settings, clo
     reasons = refused.value.exceptions if isinstance(refused.value, BaseExceptionGroup) else (refused.value,)
     [disagree] = [reason for reason in reasons if isinstance(reason, KeysDisagree)]
     assert [problem.split(":", 1)[0] for problem in disagree.problems] == ["ACHYK_LEDGER_SIGNING_KEY"]
+
+
+async def test_a_session_secret_changed_on_purpose_is_expected_from_then_on(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
+) -> None:
+    old = host_keys(settings.resolved_secret_key(), settings.ledger_keys())
+    assert await check_host_keys(sessions, old, clock.now()) == []
+    new_secret = "the-new-session-secret-after-a-leak-0123456789"
+    async with sessions() as session, session.begin():
+        await renew_session_secret(session, new_secret, None, clock.now())
+    assert await check_host_keys(sessions, replace(old, session_fingerprint=fingerprint(new_secret)), clock.now()) == []
+    [problem] = await check_host_keys(sessions, old, clock.now())
+    assert problem.startswith("ACHYK_SECRET_KEY:")
+
+
+async def test_renewing_a_sealed_session_secret_seals_the_new_one_and_keeps_the_old(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    before = await shared_secrets(sessions, KEK, clock.now())
+    async with sessions() as session, session.begin():
+        await renew_session_secret(session, "a-fresh-session-secret-0123456789", KEK, clock.now())
+    after = await shared_secrets(sessions, KEK, clock.now())
+    assert after["ACHYK_SECRET_KEY"] == "a-fresh-session-secret-0123456789"
+    assert after["ACHYK_LEDGER_SIGNING_KEY"] == before["ACHYK_LEDGER_SIGNING_KEY"]
+    async with sessions() as session:
+        retired = await session.scalar(
+            select(DeploymentKey.purpose).where(DeploymentKey.purpose.startswith("sealed:ACHYK_SECRET_KEY.retired-"))
+        )
+    assert retired is not None
