@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from auction.errors import DomainError
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
+from auction.operations.release import release_version
 from auction.settings import Settings
 from web.accounts.api import AccountApi
 from web.accounts.pages import SessionPages
@@ -73,6 +73,7 @@ from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
+from web.operations.api import HealthApi
 
 WEB = Path(__file__).parent
 
@@ -86,6 +87,7 @@ API_CONTROLLERS = (
     KeysApi,
     AdminLogApi,
     ProtocolApi,
+    HealthApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -247,14 +249,6 @@ class AchykCore(InitPluginProtocol):
                 yield
         finally:
             await engine.dispose()
-
-
-def release_version() -> str:
-    """The installed package's version, as the ledger's release.scripts entries name it."""
-    try:
-        return metadata.version("achyk")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
