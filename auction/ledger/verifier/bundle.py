@@ -168,6 +168,95 @@ def _write_entries(out: IO[bytes], leaves: Iterable[bytes]) -> int:
     return count
 
 
+def bundle_head(origin: str, vkeys: Iterable[str]) -> list[tuple[str, bytes]]:
+    """The bundle's first three files, checked: FORMAT, origin.txt, vkeys.txt."""
+    _check_line(origin, "origin")
+    vkey_list = list(vkeys)
+    for vkey in vkey_list:
+        _check_line(vkey, "vkey")
+    return [
+        (FORMAT_FILE, FORMAT_TEXT.encode()),
+        (ORIGIN_FILE, (origin + "\n").encode()),
+        (VKEYS_FILE, "".join(v + "\n" for v in vkey_list).encode()),
+    ]
+
+
+def checkpoints_piece(notes: Iterable[str], first: int) -> bytes:
+    """A run of checkpoints.txt for the notes numbered from `first` (for the error message)."""
+    try:
+        return join_checkpoints(notes).encode()
+    except ValueError as exc:
+        raise ValueError(f"{exc} (counting from {first})") from None
+
+
+def entries_piece(leaves: Iterable[bytes], first: int) -> bytes:
+    """A run of entries.jsonl for the leaves indexed from `first`."""
+    buffer: list[bytes] = []
+    for offset, leaf in enumerate(leaves):
+        if not leaf or b"\n" in leaf:
+            raise ValueError(f"leaf {first + offset} is empty or contains a newline")
+        if len(leaf) >= MAX_ENTRY_BYTES:
+            raise ValueError(f"leaf {first + offset} is longer than a verifier reads ({size_text(MAX_ENTRY_BYTES)})")
+        buffer.append(leaf)
+    return b"".join(line + b"\n" for line in buffer)
+
+
+class _Sink:
+    """Where a streamed zip lands: bytes kept until taken. No tell() or seek(), so zipfile writes data descriptors."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the bytes wait in memory until `take`."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+class ZipStream:
+    """A .zip bundle made piece by piece, for a download that starts before the ledger is read to its end.
+
+    Give `add(name, piece)` the bundle's files in order (each file's pieces one after another); each call returns
+    the zip bytes ready so far, and `close()` the rest. The same files, in the same order, as `write_bundle`'s zip;
+    each member carries its sizes in a data descriptor after its data (the zip cannot seek back to its header).
+    """
+
+    def __init__(self) -> None:
+        self._sink = _Sink()
+        self._zip = zipfile.ZipFile(self._sink, "w", compression=zipfile.ZIP_DEFLATED)
+        self._name: str | None = None
+        self._member: IO[bytes] | None = None
+
+    def add(self, name: str, piece: bytes) -> bytes:
+        """Append `piece` to file `name` (a new member when the name changes); returns the zip bytes made."""
+        if name != self._name:
+            if self._member is not None:
+                self._member.close()
+            self._member = self._zip.open(name, "w", force_zip64=name == ENTRIES_FILE)
+            self._name = name
+        assert self._member is not None
+        self._member.write(piece)
+        return self._sink.take()
+
+    def close(self) -> bytes:
+        """Close the last member and write the central directory; returns the last bytes."""
+        if self._member is not None:
+            self._member.close()
+            self._member = None
+        self._zip.close()
+        return self._sink.take()
+
+
 class Bundle:
     """An open bundle: small files read eagerly, entries streamed."""
 
