@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,14 @@ from auction.ledger.models import (
     WitnessedCheckpoint,
 )
 from auction.ledger.rotation import ROTATION_KIND, key_history, vkey_of
-from auction.ledger.verifier.bundle import write_bundle
+from auction.ledger.verifier.bundle import (
+    CHECKPOINTS_FILE,
+    ENTRIES_FILE,
+    ZipStream,
+    bundle_head,
+    checkpoints_piece,
+    entries_piece,
+)
 from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
 from auction.ledger.verifier.note import parse_vkey
 from auction.ledger.verifier.proof_file import build_proof
@@ -30,6 +38,7 @@ from auction.ledger.verifier.witnessing import TrustPolicy
 from auction.ledger.witness_config import WitnessConfig
 
 MAX_PAGE = 1000
+EXPORT_BATCH = 1000  # rows a query when exporting: memory stays flat however long the ledger
 PUBLISHED_KIND = "lot.published"
 
 
@@ -97,6 +106,12 @@ class _Fetched:
 
     def node(self, level: int, index: int) -> bytes:
         return self.nodes[(level, index)]
+
+
+def _new_file(folder: Path, name: str) -> BinaryIO:
+    """A bundle directory's file, never one that is there already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return (folder / name).open("xb")
 
 
 class LedgerReader:
@@ -310,31 +325,90 @@ class LedgerReader:
         return layered_subtree_hasher(_Fetched(nodes))
 
     async def export(self, out: Path) -> int:
-        """Write the export bundle (see docs/ledger.md); returns the number of entries written."""
-        lines: dict[int, list[str]] = {}
-        for checkpoint_id, line in await self.session.execute(
-            select(CheckpointCosignature.checkpoint_id, CheckpointCosignature.line).order_by(CheckpointCosignature.id)
-        ):
-            lines.setdefault(checkpoint_id, []).append(line)
-        # Each note with its cosignatures: the bundle carries what the witnesses vouched for (docs/ledger.md).
-        checkpoints = [c.note + "".join(lines.get(c.id, [])) for c in await self._all_checkpoints()]
-        leaves = [leaf async for leaf in self._all_leaves()]
-        write_bundle(out, leaves, checkpoints, await key_history(self.session, self.keys), self.keys.origin)
-        return len(leaves)
+        """Write the export bundle (see docs/ledger.md) to a .zip or a new directory; returns the entries written.
 
-    async def _all_checkpoints(self) -> list[SignedCheckpoint]:
-        return list(await self.session.scalars(select(SignedCheckpoint).order_by(SignedCheckpoint.id)))
+        Streamed like the download: the ledger is read a page at a time, so memory does not grow with it.
+        """
+        count = 0
+        if out.suffix == ".zip":
+            archive = ZipStream()
+            with out.open("xb") as zipped:
+                async for name, piece in self.export_parts():
+                    zipped.write(archive.add(name, piece))
+                    count += piece.count(b"\n") if name == ENTRIES_FILE else 0
+                zipped.write(archive.close())
+            return count
+        files: dict[str, BinaryIO] = {}
+        try:
+            async for name, piece in self.export_parts():
+                if name not in files:
+                    files[name] = _new_file(out, name)
+                files[name].write(piece)
+                if name == ENTRIES_FILE:
+                    count += piece.count(b"\n")
+        finally:
+            for file in files.values():
+                file.close()
+        return count
 
-    async def _all_leaves(self) -> AsyncIterator[bytes]:
+    async def export_zip(self, batch: int = EXPORT_BATCH) -> AsyncIterator[bytes]:
+        """The export bundle as .zip bytes, made as the ledger is read (`batch` rows a query)."""
+        archive = ZipStream()
+        async for name, piece in self.export_parts(batch):
+            chunk = archive.add(name, piece)
+            if chunk:
+                yield chunk
+        yield archive.close()
+
+    async def export_parts(self, batch: int = EXPORT_BATCH) -> AsyncIterator[tuple[str, bytes]]:
+        """The bundle's files in order, as (file name, next piece): every checkpoint signed up to now and the
+        entries its newest one covers, each read in keyset pages of `batch` rows.
+
+        Bounded by the newest checkpoint at the start, so the bundle is one consistent cut of the log however long
+        the download takes while the integrator goes on (every entry needs a checkpoint that covers it).
+        """
+        newest = await self.latest_checkpoint()
+        last_id, size = (newest.id, newest.size) if newest is not None else (0, 0)
+        for name, content in bundle_head(self.keys.origin, await key_history(self.session, self.keys)):
+            yield name, content
+        yield CHECKPOINTS_FILE, b""
+        after = number = 0
+        while after < last_id:
+            page = [
+                (checkpoint_id, note)
+                for checkpoint_id, note in await self.session.execute(
+                    select(SignedCheckpoint.id, SignedCheckpoint.note)
+                    .where(SignedCheckpoint.id > after, SignedCheckpoint.id <= last_id)
+                    .order_by(SignedCheckpoint.id)
+                    .limit(batch)
+                )
+            ]
+            if not page:
+                break
+            lines: dict[int, list[str]] = {}
+            for checkpoint_id, line in await self.session.execute(
+                select(CheckpointCosignature.checkpoint_id, CheckpointCosignature.line)
+                .where(CheckpointCosignature.checkpoint_id.in_([checkpoint_id for checkpoint_id, _ in page]))
+                .order_by(CheckpointCosignature.id)
+            ):
+                lines.setdefault(checkpoint_id, []).append(line)
+            # Each note with its cosignatures: the bundle carries what the witnesses vouched for (docs/ledger.md).
+            notes = [note + "".join(lines.get(checkpoint_id, [])) for checkpoint_id, note in page]
+            yield CHECKPOINTS_FILE, checkpoints_piece(notes, number)
+            number += len(page)
+            after = page[-1][0]
+        yield ENTRIES_FILE, b""
         start = 0
-        while True:
-            rows = list(
+        while start < size:
+            leaves = list(
                 await self.session.scalars(
-                    select(LedgerEntry.leaf).where(LedgerEntry.idx >= start).order_by(LedgerEntry.idx).limit(5000)
+                    select(LedgerEntry.leaf)
+                    .where(LedgerEntry.idx >= start, LedgerEntry.idx < size)
+                    .order_by(LedgerEntry.idx)
+                    .limit(batch)
                 )
             )
-            for leaf in rows:
-                yield leaf
-            if len(rows) < 5000:
-                return
-            start += len(rows)
+            if not leaves:
+                break
+            yield ENTRIES_FILE, entries_piece(leaves, start)
+            start += len(leaves)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from litestar import Controller, Response, get
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import File
+from litestar.response import Stream
 
 from auction.errors import InvalidInput, NotFound
 from auction.ledger.queries import LedgerReader
@@ -144,13 +140,11 @@ class LedgerApi(Controller):
         media_type="application/zip",
         responses=READ,
     )
-    async def export(self, ledger_reader: NamedDependency[LedgerReader]) -> File:
-        folder = Path(tempfile.mkdtemp(prefix="achyk-export-"))
-        path = folder / "achyk-ledger.zip"
-        await ledger_reader.export(path)
-        return File(
-            path=path,
-            filename="achyk-ledger.zip",
+    async def export(self, ledger_reader: NamedDependency[LedgerReader]) -> Stream:
+        # Streamed as it is read: the request's session (its unit of work) stays open until the last byte is sent,
+        # and the export only reads, so the commit when the response starts changes nothing.
+        return Stream(
+            ledger_reader.export_zip(),
             media_type="application/zip",
-            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+            headers={"Content-Disposition": 'attachment; filename="achyk-ledger.zip"'},
         )

@@ -9,6 +9,7 @@ copy of the ledger's formats and hash primitives that the platform itself writes
     note         C2SP signed notes, tlog checkpoints, receipts
     proof_file   C2SP tlog-proof files
     bundle       the export bundle (directory or .zip)
+    limits       how much of each input the verifier reads (a hostile input is unusable, exit 2)
     scan         the per-block checks, run in worker processes
     merge        the in-order checks: chain boundaries, key rotations, checkpoints against the rebuilt tree
     inputs       vkeys.txt, checkpoints.txt and the inspector's --key, --since, --receipt

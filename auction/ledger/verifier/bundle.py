@@ -10,6 +10,9 @@ checkpoints.txt framing: a checkpoint note's text lines are non-empty (tlog-chec
 lines are non-empty, so the only empty line inside a note is the one before its signatures. A reader
 therefore ends a note at the second empty line it meets; a file that stops elsewhere is truncated.
 
+Every file has a ceiling (`limits`), checked before it is read whole; a bundle past one, or one whose zip cannot be
+decoded, is unusable (BundleError, exit 2).
+
 Standard library only; the inspector runs this without the platform installed.
 """
 
@@ -18,10 +21,26 @@ from __future__ import annotations
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+from auction.ledger.verifier.limits import (
+    MAX_CHECKPOINTS_BYTES,
+    MAX_ENTRIES_BYTES,
+    MAX_ENTRY_BYTES,
+    MAX_FORMAT_BYTES,
+    MAX_ORIGIN_BYTES,
+    MAX_VKEYS_BYTES,
+    MAX_ZIP_DIRECTORY_BYTES,
+    MAX_ZIP_MEMBERS,
+    InputTooLarge,
+    read_capped,
+    size_text,
+    zip_directory,
+)
 
 FORMAT_TEXT = "achyk-ledger-bundle/1\n"
 FORMAT_FILE = "FORMAT"
@@ -30,6 +49,15 @@ VKEYS_FILE = "vkeys.txt"
 CHECKPOINTS_FILE = "checkpoints.txt"
 ENTRIES_FILE = "entries.jsonl"
 REQUIRED_FILES = (FORMAT_FILE, ORIGIN_FILE, VKEYS_FILE, CHECKPOINTS_FILE, ENTRIES_FILE)
+SMALL_FILE_LIMITS = {
+    FORMAT_FILE: MAX_FORMAT_BYTES,
+    ORIGIN_FILE: MAX_ORIGIN_BYTES,
+    VKEYS_FILE: MAX_VKEYS_BYTES,
+    CHECKPOINTS_FILE: MAX_CHECKPOINTS_BYTES,
+}
+# What reading a damaged zip member can raise: a bad CRC or header, a broken deflate stream, a truncated one, an
+# unsupported method or an encrypted member.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
 DEFAULT_BLOCK_SIZE = 8 << 20
 _ZIP_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 
@@ -128,6 +156,8 @@ def _write_entries(out: IO[bytes], leaves: Iterable[bytes]) -> int:
     for leaf in leaves:
         if not leaf or b"\n" in leaf:
             raise ValueError(f"leaf {count} is empty or contains a newline")
+        if len(leaf) >= MAX_ENTRY_BYTES:
+            raise ValueError(f"leaf {count} is longer than a verifier reads ({size_text(MAX_ENTRY_BYTES)})")
         buffer.append(leaf)
         count += 1
         if len(buffer) >= 4096:
@@ -136,6 +166,95 @@ def _write_entries(out: IO[bytes], leaves: Iterable[bytes]) -> int:
     if buffer:
         out.write(b"\n".join(buffer) + b"\n")
     return count
+
+
+def bundle_head(origin: str, vkeys: Iterable[str]) -> list[tuple[str, bytes]]:
+    """The bundle's first three files, checked: FORMAT, origin.txt, vkeys.txt."""
+    _check_line(origin, "origin")
+    vkey_list = list(vkeys)
+    for vkey in vkey_list:
+        _check_line(vkey, "vkey")
+    return [
+        (FORMAT_FILE, FORMAT_TEXT.encode()),
+        (ORIGIN_FILE, (origin + "\n").encode()),
+        (VKEYS_FILE, "".join(v + "\n" for v in vkey_list).encode()),
+    ]
+
+
+def checkpoints_piece(notes: Iterable[str], first: int) -> bytes:
+    """A run of checkpoints.txt for the notes numbered from `first` (for the error message)."""
+    try:
+        return join_checkpoints(notes).encode()
+    except ValueError as exc:
+        raise ValueError(f"{exc} (counting from {first})") from None
+
+
+def entries_piece(leaves: Iterable[bytes], first: int) -> bytes:
+    """A run of entries.jsonl for the leaves indexed from `first`."""
+    buffer: list[bytes] = []
+    for offset, leaf in enumerate(leaves):
+        if not leaf or b"\n" in leaf:
+            raise ValueError(f"leaf {first + offset} is empty or contains a newline")
+        if len(leaf) >= MAX_ENTRY_BYTES:
+            raise ValueError(f"leaf {first + offset} is longer than a verifier reads ({size_text(MAX_ENTRY_BYTES)})")
+        buffer.append(leaf)
+    return b"".join(line + b"\n" for line in buffer)
+
+
+class _Sink:
+    """Where a streamed zip lands: bytes kept until taken. No tell() or seek(), so zipfile writes data descriptors."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the bytes wait in memory until `take`."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+class ZipStream:
+    """A .zip bundle made piece by piece, for a download that starts before the ledger is read to its end.
+
+    Give `add(name, piece)` the bundle's files in order (each file's pieces one after another); each call returns
+    the zip bytes ready so far, and `close()` the rest. The same files, in the same order, as `write_bundle`'s zip;
+    each member carries its sizes in a data descriptor after its data (the zip cannot seek back to its header).
+    """
+
+    def __init__(self) -> None:
+        self._sink = _Sink()
+        self._zip = zipfile.ZipFile(self._sink, "w", compression=zipfile.ZIP_DEFLATED)
+        self._name: str | None = None
+        self._member: IO[bytes] | None = None
+
+    def add(self, name: str, piece: bytes) -> bytes:
+        """Append `piece` to file `name` (a new member when the name changes); returns the zip bytes made."""
+        if name != self._name:
+            if self._member is not None:
+                self._member.close()
+            self._member = self._zip.open(name, "w", force_zip64=name == ENTRIES_FILE)
+            self._name = name
+        assert self._member is not None
+        self._member.write(piece)
+        return self._sink.take()
+
+    def close(self) -> bytes:
+        """Close the last member and write the central directory; returns the last bytes."""
+        if self._member is not None:
+            self._member.close()
+            self._member = None
+        self._zip.close()
+        return self._sink.take()
 
 
 class Bundle:
@@ -177,20 +296,17 @@ class Bundle:
         return str(self.path), offset, info.file_size
 
     def blocks(self, block_size: int = DEFAULT_BLOCK_SIZE) -> Iterator[bytes]:
-        """entries.jsonl as chunks of whole lines; a last line without newline comes alone, unterminated."""
-        with self._open_entries() as stream:
-            carry = b""
-            while True:
-                chunk = stream.read(block_size)
-                if not chunk:
-                    break
-                data = carry + chunk if carry else chunk
-                cut = data.rfind(b"\n") + 1
-                if cut:
-                    yield data[:cut]
-                carry = data[cut:]
-            if carry:
-                yield carry
+        """entries.jsonl as chunks of whole lines; a last line without newline comes alone, unterminated.
+
+        Linear in the file's size: a line that spans reads is gathered as a list of parts, never by concatenating
+        again on each read. Raises BundleError for a line (with its newline) longer than MAX_ENTRY_BYTES, a file
+        longer than MAX_ENTRIES_BYTES, or a zip member that does not decode.
+        """
+        try:
+            with self._open_entries() as stream:
+                yield from _whole_lines(stream, block_size)
+        except ZIP_READ_ERRORS as exc:
+            raise BundleError(f"cannot read {ENTRIES_FILE} from {self.path}: {exc}") from None
 
     def entries(self) -> Iterator[bytes]:
         """Each leaf's bytes, in file order; raises BundleError if the last line lacks its newline."""
@@ -214,6 +330,41 @@ class Bundle:
         self.close()
 
 
+def _whole_lines(stream: IO[bytes], block_size: int) -> Iterator[bytes]:
+    carry: list[bytes] = []  # the parts of the line still open at the end of the last read
+    carried = 0
+    total = 0
+    while True:
+        chunk = stream.read(block_size)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_ENTRIES_BYTES:
+            raise BundleError(f"{ENTRIES_FILE} is larger than the verifier reads ({size_text(MAX_ENTRIES_BYTES)})")
+        first = chunk.find(b"\n")
+        if first < 0:
+            carry.append(chunk)
+            carried += len(chunk)
+            _check_line_length(carried)
+            continue
+        _check_line_length(carried + first + 1)
+        cut = chunk.rfind(b"\n") + 1
+        yield b"".join([*carry, chunk[:cut]]) if carry else chunk[:cut]
+        carry = [chunk[cut:]] if cut < len(chunk) else []
+        carried = len(chunk) - cut
+        _check_line_length(carried)
+    if carry:
+        yield b"".join(carry)
+
+
+def _check_line_length(length: int) -> None:
+    if length > MAX_ENTRY_BYTES:
+        raise BundleError(
+            f"{ENTRIES_FILE} has a line longer than the verifier reads ({size_text(MAX_ENTRY_BYTES)}): no ledger "
+            "entry is that long"
+        )
+
+
 def _decode(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -234,7 +385,28 @@ def _read_directory(root: Path) -> dict[str, str]:
     for name in REQUIRED_FILES:
         if not (root / name).is_file():
             raise BundleError(f"{name} is missing from {root}")
-    return {name: _decode(name, (root / name).read_bytes()) for name in REQUIRED_FILES[:-1]}
+    try:
+        return {name: _decode(name, read_capped(root / name, limit, name)) for name, limit in SMALL_FILE_LIMITS.items()}
+    except InputTooLarge as exc:
+        raise BundleError(str(exc)) from None
+
+
+def _open_zip(root: Path) -> zipfile.ZipFile:
+    """Open a zip whose central directory is small enough to read, with at most MAX_ZIP_MEMBERS members."""
+    try:
+        count, directory_size = zip_directory(root)
+    except ValueError as exc:
+        raise BundleError(f"{root} is not a readable zip file: {exc}") from None
+    if directory_size > MAX_ZIP_DIRECTORY_BYTES or count > MAX_ZIP_MEMBERS:
+        raise BundleError(
+            f"{root} lists {count} members in a {directory_size}-byte directory; a bundle has {len(REQUIRED_FILES)} "
+            f"(the verifier reads at most {MAX_ZIP_MEMBERS} members, {size_text(MAX_ZIP_DIRECTORY_BYTES)} of directory)"
+        )
+    archive = zipfile.ZipFile(root)
+    if len(archive.infolist()) > MAX_ZIP_MEMBERS:
+        archive.close()
+        raise BundleError(f"{root} has more than {MAX_ZIP_MEMBERS} members")
+    return archive
 
 
 def _read_zip(archive: zipfile.ZipFile, root: Path) -> dict[str, str]:
@@ -242,7 +414,20 @@ def _read_zip(archive: zipfile.ZipFile, root: Path) -> dict[str, str]:
     for name in REQUIRED_FILES:
         if name not in names:
             raise BundleError(f"{name} is missing from {root}")
-    return {name: _decode(name, archive.read(name)) for name in REQUIRED_FILES[:-1]}
+    entries = archive.getinfo(ENTRIES_FILE)
+    if entries.file_size > MAX_ENTRIES_BYTES:
+        raise BundleError(f"{ENTRIES_FILE} is larger than the verifier reads ({size_text(MAX_ENTRIES_BYTES)})")
+    small = {}
+    for name, limit in SMALL_FILE_LIMITS.items():
+        # The declared size is checked first; the read is capped too, since the declaration is the zip's own word.
+        if archive.getinfo(name).file_size > limit:
+            raise BundleError(f"{name} is larger than the verifier reads ({size_text(limit)})")
+        with archive.open(name) as member:
+            data = member.read(limit + 1)
+        if len(data) > limit:
+            raise BundleError(f"{name} is larger than the verifier reads ({size_text(limit)})")
+        small[name] = _decode(name, data)
+    return small
 
 
 def _open(root: Path, small: dict[str, str], archive: zipfile.ZipFile | None) -> Bundle:
@@ -266,13 +451,13 @@ def read_bundle(path: str | os.PathLike[str]) -> Bundle:
     if not (root.is_file() and zipfile.is_zipfile(root)):
         raise BundleError(f"{root} is neither a bundle directory nor a zip file")
     try:
-        archive = zipfile.ZipFile(root)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise BundleError(f"cannot read {root}: {exc}") from exc
+        archive = _open_zip(root)
+    except (OSError, *ZIP_READ_ERRORS) as exc:
+        raise BundleError(f"cannot read {root}: {exc}") from None
     try:
         return _open(root, _read_zip(archive, root), archive)
-    except (OSError, zipfile.BadZipFile, BundleError) as exc:
+    except (OSError, *ZIP_READ_ERRORS, BundleError) as exc:
         archive.close()
         if isinstance(exc, BundleError):
             raise
-        raise BundleError(f"cannot read {root}: {exc}") from exc
+        raise BundleError(f"cannot read {root}: {exc}") from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
+from auction.ledger.verifier.limits import MAX_INPUT_FILE_BYTES, InputTooLarge, read_capped
 from auction.ledger.verifier.note import NoteError
 from auction.ledger.verifier.report import EXIT_OK, EXIT_UNUSABLE, Replay, Report, unusable
 from auction.ledger.verifier.verify import verify_bundle, verify_checkpoint
@@ -14,10 +14,17 @@ from auction.ledger.verifier.witnessing import TrustPolicy, parse_policy
 
 
 def _read_text(path: str, what: str) -> str:
+    """A file the inspector gave, as UTF-8 text, read with a ceiling: a device or a FIFO cannot exhaust memory."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = read_capped(path, MAX_INPUT_FILE_BYTES, f"{what} {path}")
+    except InputTooLarge as exc:
+        raise ValueError(str(exc)) from None
+    except OSError as exc:
         raise ValueError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} {path} is not UTF-8 text: {exc}") from None
 
 
 DESCRIPTION = (

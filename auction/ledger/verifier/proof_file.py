@@ -17,6 +17,7 @@ import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from auction.ledger.verifier.limits import MAX_PROOF_HASHES
 from auction.ledger.verifier.merkle import HASH_SIZE, ProofError, verify_inclusion
 from auction.ledger.verifier.note import (
     DECIMAL_RE,
@@ -81,30 +82,36 @@ def build_proof(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra
 
 
 def parse_proof(text: str) -> TlogProof:
-    """Parse a tlog-proof file strictly (checkpoint syntax included, signatures not); raises ProofFileError."""
-    header, sep, rest = text.partition("\n")
-    if not sep or header != PROOF_HEADER:
+    """Parse a tlog-proof file strictly (checkpoint syntax included, signatures not); raises ProofFileError.
+
+    Linear in the text's length: it is cut at its first empty line once, never re-partitioned line by line.
+    """
+    head, sep, rest = text.partition("\n\n")
+    if not sep:
+        if not text.startswith(PROOF_HEADER + "\n"):
+            raise ProofFileError(f"first line must be {PROOF_HEADER}")
+        raise ProofFileError("missing empty line before the checkpoint")
+    lines = head.split("\n")
+    if lines[0] != PROOF_HEADER:
         raise ProofFileError(f"first line must be {PROOF_HEADER}")
-    line, sep, rest = rest.partition("\n")
+    position = 1
     extra = None
-    if line.startswith("extra "):
+    if position < len(lines) and lines[position].startswith("extra "):
+        line = lines[position]
         try:
             extra = b64decode_strict(line[len("extra ") :]) if line != "extra " else b""
         except NoteError as exc:
             raise ProofFileError(f"extra data: {exc}") from None
-        line, sep, rest = rest.partition("\n")
-    if not sep or not line.startswith("index "):
+        position += 1
+    if position >= len(lines) or not lines[position].startswith("index "):
         raise ProofFileError("missing 'index N' line")
-    index_text = line[len("index ") :]
+    index_text = lines[position][len("index ") :]
     if DECIMAL_RE.fullmatch(index_text) is None:
         raise ProofFileError("index must be a decimal number without leading zeros")
+    if len(lines) - position - 1 > MAX_PROOF_HASHES:
+        raise ProofFileError(f"more than {MAX_PROOF_HASHES} proof hashes")
     hashes: list[bytes] = []
-    while True:
-        line, sep, rest = rest.partition("\n")
-        if not sep:
-            raise ProofFileError("missing empty line before the checkpoint")
-        if not line:
-            break
+    for line in lines[position + 1 :]:
         try:
             raw = b64decode_strict(line)
         except NoteError as exc:

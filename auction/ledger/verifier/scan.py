@@ -23,7 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from auction.ledger.verifier.bundle import Bundle
+from auction.ledger.verifier.bundle import ENTRIES_FILE, Bundle, BundleError
 from auction.ledger.verifier.canonical import (
     MAX_SAFE_INTEGER,
     TIME_PATTERN,
@@ -33,6 +33,7 @@ from auction.ledger.verifier.canonical import (
     reject_constant,
 )
 from auction.ledger.verifier.entry import HEX64_RE, KIND_RE, MAX_ACTOR_LENGTH, ZERO_HASH, LedgerFormatError, parse_leaf
+from auction.ledger.verifier.limits import MAX_ENTRY_BYTES, size_text
 from auction.ledger.verifier.merkle import LEAF_HASH_PREFIX, perfect_levels, range_hashes
 
 ROTATION_KIND = "key.rotated"
@@ -297,11 +298,19 @@ def _read_lines_from(path: str, start: int, end: int, file_start: int, file_end:
             data = stream.read(end - start)
         position = end
         parts = [data]
+        # The last line may run on past the block: follow it to its newline, but no further than a leaf can be.
+        extended = len(data) - data.rfind(b"\n") - 1
         while parts[-1] and not parts[-1].endswith(b"\n") and position < file_end:
             more = stream.read(min(1 << 16, file_end - position))
             if not more:
                 break
             newline = more.find(b"\n")
+            extended += newline + 1 if newline >= 0 else len(more)
+            if extended > MAX_ENTRY_BYTES:
+                raise BundleError(
+                    f"{ENTRIES_FILE} has a line longer than the verifier reads ({size_text(MAX_ENTRY_BYTES)}): no "
+                    "ledger entry is that long"
+                )
             if newline >= 0:
                 parts.append(more[: newline + 1])
                 break

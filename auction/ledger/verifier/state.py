@@ -12,6 +12,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from auction.ledger.verifier.limits import MAX_INPUT_FILE_BYTES, InputTooLarge, read_capped
+
 STATE_SUFFIX = ".checkpoint"
 # Origins are schema-less URLs; anything that could leave the directory or hide the file is refused.
 _SAFE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:@+,=-]*")
@@ -33,11 +35,13 @@ def recall(directory: str | os.PathLike[str], origin: str) -> str | None:
     """The remembered checkpoint note of `origin`, or None on a first visit."""
     path = state_file(directory, origin)
     try:
-        return path.read_text(encoding="utf-8")
+        return read_capped(path, MAX_INPUT_FILE_BYTES, str(path)).decode("utf-8")
     except FileNotFoundError:
         if not Path(directory).is_dir():
             raise StateError(f"--state {directory} is not a directory") from None
         return None
+    except InputTooLarge as exc:
+        raise StateError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"cannot read {path}: {exc}") from None
 
