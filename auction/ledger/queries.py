@@ -364,10 +364,15 @@ class LedgerReader:
         """The bundle's files in order, as (file name, next piece): every checkpoint signed up to now and the
         entries its newest one covers, each read in keyset pages of `batch` rows.
 
-        Bounded by the newest checkpoint at the start, so the bundle is one consistent cut of the log however long
-        the download takes while the integrator goes on (every entry needs a checkpoint that covers it).
+        Bounded by the checkpoint the platform publishes at the start, so the bundle is one consistent cut of the log
+        however long the download takes while the integrator goes on (every entry needs a checkpoint that covers it).
+        With witnessing on that is the newest one a quorum cosigned: a verifier holding the trust policy requires
+        the bundle's newest checkpoint to carry a quorum, and a fresher one may still be collecting cosignatures.
         """
-        newest = await self.latest_checkpoint()
+        newest = None
+        if self.witnesses is not None and self.witnesses.enabled:
+            newest = await self.latest_witnessed()
+        newest = newest or await self.latest_checkpoint()
         last_id, size = (newest.id, newest.size) if newest is not None else (0, 0)
         for name, content in bundle_head(self.keys.origin, await key_history(self.session, self.keys)):
             yield name, content
