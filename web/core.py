@@ -39,6 +39,7 @@ from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
 from auction.settings import Settings
 from web.accounts.api import AccountApi
+from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.admin.api import AdminLogApi
@@ -98,6 +99,7 @@ PAGES = Router(
         KeyPages,
         ProtocolPages,
         SessionPages,
+        LanguagePages,
         RegistrationPages,
         OfficerConsole,
         OfficerAuctionPages,
