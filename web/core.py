@@ -62,6 +62,7 @@ from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpe
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
 from web.lib.unit_of_work import UnitOfWork
@@ -176,6 +177,7 @@ class AchykCore(InitPluginProtocol):
             )
         )
         app_config.dependencies.update(DEPENDENCIES)
+        app_config.before_send.append(SecurityHeaders(security_headers(settings, integrity.import_map_text)))
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
         if not settings.debug:
             handlers[Exception] = handle_unexpected
