@@ -137,6 +137,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # No "Server: uvicorn" banner: it tells a scanner which exploits to try and tells a visitor nothing.
+        server_header=False,
         log_level=settings.log_level.lower(),
     )
     return 0

@@ -39,6 +39,7 @@ from auction.ledger.witness_policy import record_witness_policy
 from auction.operations.release import release_version
 from auction.settings import Settings
 from web.accounts.api import AccountApi
+from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
 from web.admin.api import AdminLogApi
@@ -62,6 +63,7 @@ from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpe
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
 from web.lib.unit_of_work import UnitOfWork
@@ -101,6 +103,7 @@ PAGES = Router(
         KeyPages,
         ProtocolPages,
         SessionPages,
+        LanguagePages,
         RegistrationPages,
         OfficerConsole,
         OfficerAuctionPages,
@@ -179,6 +182,7 @@ class AchykCore(InitPluginProtocol):
             )
         )
         app_config.dependencies.update(DEPENDENCIES)
+        app_config.before_send.append(SecurityHeaders(security_headers(settings, integrity.import_map_text)))
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
         if not settings.debug:
             handlers[Exception] = handle_unexpected

@@ -51,19 +51,62 @@ async def test_unknown_language_falls_back_to_the_remembered_one(client: Client,
     assert html_lang(page.text) == "en"
 
 
-async def test_a_logged_in_users_choice_follows_them_to_another_device(
+async def preferred_language(sessions: async_sessionmaker[AsyncSession], email: str = "bidder@test.kg") -> str:
+    async with sessions() as session:
+        preferred = await session.scalar(select(User.preferred_language).where(User.email == email))
+    assert preferred is not None
+    return preferred
+
+
+async def test_a_get_with_lang_changes_the_page_and_the_cookie_but_never_the_account(
     client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await log_in(client, "bidder")
-    await client.get("/?lang=en")
-    async with sessions() as session:
-        preferred = await session.scalar(select(User.preferred_language).where(User.email == "bidder@test.kg"))
-    assert preferred == "en"
+    before = await preferred_language(sessions)
+    switched = await client.get("/?lang=en")
+    assert html_lang(switched.text) == "en"
+    assert "achyk_lang=en" in switched.headers["set-cookie"]
+    # A link (or an <img> on another site) must not write: the account keeps its language.
+    assert await preferred_language(sessions) == before == "ru"
+    # This browser keeps the choice all the same, over the account's.
+    assert html_lang((await client.get("/login")).text) == "en"
+
+
+async def test_a_logged_in_users_choice_made_with_the_form_follows_them_to_another_device(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "bidder")
+    page = Page((await client.get("/?q=shop")).text)
+    form = page.one("nav#language-switch form[method=post][action='/language']")
+    assert form.select_one("input[name=next]").get("value") == "/?q=shop"  # type: ignore[union-attr]
+    chosen = await client.post(
+        "/language",
+        data={"language": "en", "next": "/?q=shop", "_csrf_token": page.csrf_token()},
+        follow_redirects=False,
+    )
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/?q=shop")
+    assert "achyk_lang=en" in chosen.headers["set-cookie"]
+    assert await preferred_language(sessions) == "en"
 
     client.cookies.clear()  # another device: no session, no language cookie
     assert html_lang((await client.get("/")).text) == "ru"
     await log_in(client, "bidder")
     assert html_lang((await client.get("/")).text) == "en"
+
+
+async def test_the_language_form_refuses_an_unknown_language_and_a_foreign_next(
+    client: Client, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "bidder")
+    token = Page((await client.get("/?lang=en")).text).csrf_token()
+    refused = await client.post("/language", data={"language": "fr", "_csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "Choose one of: ky, ru, en." in refused.text
+    assert await preferred_language(sessions) == "ru"
+    away = await client.post(
+        "/language", data={"language": "ky", "next": "//evil.example", "_csrf_token": token}, follow_redirects=False
+    )
+    assert (away.status_code, away.headers["location"]) == (303, "/")
 
 
 async def test_a_language_picked_before_logging_in_is_kept(
@@ -72,9 +115,8 @@ async def test_a_language_picked_before_logging_in_is_kept(
     await client.get("/login?lang=ky")
     await log_in(client, "bidder")
     assert html_lang((await client.get("/")).text) == "ky"
-    async with sessions() as session:
-        preferred = await session.scalar(select(User.preferred_language).where(User.email == "bidder@test.kg"))
-    assert preferred == "ky"
+    # Logging in is a form: the language picked on this device before it becomes the account's.
+    assert await preferred_language(sessions) == "ky"
 
 
 async def test_money_and_times_are_written_the_locales_way(client: Client, world: World) -> None:

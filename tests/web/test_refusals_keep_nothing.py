@@ -653,6 +653,8 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/login"): Driver(
         Outcome.DONE, lambda s: s.page(None, "/login", {"email": "bidder@test.kg", "password": PASSWORD})
     ),
+    # The account's language is no ledger matter: it is simply kept.
+    ("POST", "/language"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/language", {"language": "en"})),
     ("POST", "/logout"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/logout")),
 }
 

@@ -56,15 +56,12 @@ class Visitor:
 def provide_visitor(
     request: Request[Any, Any, Any], web_user: NamedDependency[User | None], clock: NamedDependency[Clock]
 ) -> Visitor:
-    """Settle the page's language: ``?lang=``, else the account's preference, else the cookie, else Russian."""
-    chosen = chosen_language(request)
-    if web_user is None:
-        language = chosen or remembered_language(request) or DEFAULT_LANGUAGE
-    else:
-        if chosen is not None:
-            remember_on_account(web_user, chosen)
-        preferred = web_user.preferred_language if web_user.preferred_language in LANGUAGES else None
-        language = chosen or preferred or remembered_language(request) or DEFAULT_LANGUAGE
+    """Settle the page's language: ``?lang=``, else this browser's cookie, else the account's preference, else
+    Russian. Nothing is written: a GET must not change an account (the cookie is set by RememberLanguage)."""
+    preferred = None
+    if web_user is not None and web_user.preferred_language in LANGUAGES:
+        preferred = web_user.preferred_language
+    language = chosen_language(request) or remembered_language(request) or preferred or DEFAULT_LANGUAGE
     settle_language(request, language)
     visitor = Visitor(web_user, Account.of(web_user), language, clock.now())
     request.scope.setdefault("state", {})[STATE_KEY] = visitor

@@ -1,4 +1,9 @@
-"""Choosing the reader's language: ``?lang=``, then their account's preference, then a cookie, then Russian."""
+"""Choosing the reader's language: ``?lang=``, then this browser's cookie, then their account's preference, then
+Russian.
+
+Reading a page never writes: ``?lang=`` sets the cookie only. An account's language changes only through a form
+(POST /language, or logging in after picking one), so a link or an image on another site cannot change it.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +56,19 @@ def switch_url(connection: Connection, language: str) -> str:
     return f"{connection.url.path}?{urlencode(params)}"
 
 
+def language_cookie(settings: Settings, language: str) -> Cookie:
+    """The cookie that keeps a language on this browser."""
+    return Cookie(
+        key=LANGUAGE_COOKIE,
+        value=language,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
 class RememberLanguage(ASGIMiddleware):
     """Keep the language picked with ``?lang=`` in a cookie, so the next page speaks it too."""
 
@@ -61,15 +79,7 @@ class RememberLanguage(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         settings: Settings = connection.app.state.settings
-        cookie = Cookie(
-            key=LANGUAGE_COOKIE,
-            value=language,
-            max_age=LANGUAGE_COOKIE_MAX_AGE,
-            path="/",
-            secure=settings.secure_cookies,
-            httponly=True,
-            samesite="lax",
-        )
+        cookie = language_cookie(settings, language)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
