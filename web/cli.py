@@ -121,6 +121,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # uvicorn rewrites the client address and scheme only for the proxies the app trusts (none by default), so
+        # it agrees with web.lib.throttle.client_address instead of believing any peer on 127.0.0.1.
+        forwarded_allow_ips=[str(network) for network in settings.trusted_proxy_networks()],
         log_level=settings.log_level.lower(),
     )
     return 0

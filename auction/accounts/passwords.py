@@ -1,10 +1,17 @@
-"""Password and token hashing: argon2id for passwords, SHA-256 for high-entropy API tokens."""
+"""Password and token hashing: argon2id for passwords, SHA-256 for high-entropy API tokens.
+
+Argon2 is slow and memory-hard on purpose, so it never runs on the event loop (every other request would wait
+behind it): ``hash_password_off_loop`` and ``check_password`` run it in worker threads, at most
+``HASHING_THREADS`` at once, so a flood of registrations or logins queues here instead of taking every thread.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Final
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -13,6 +20,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 10
+# Each hash takes ~64 MiB and one core for ~0.1 s: a few at a time keep memory bounded and threads free.
+HASHING_THREADS: Final = 4
+_hashing = anyio.CapacityLimiter(HASHING_THREADS)
 
 
 def use_hasher(hasher: PasswordHasher) -> None:
@@ -31,6 +41,21 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """``hash_password`` in a worker thread, waiting for one of the few hashing slots."""
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing)
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    """``verify_password`` in a worker thread; ``None`` (no such account) still costs one verification."""
+    return await anyio.to_thread.run_sync(_verify, password_hash, password, limiter=_hashing)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    # Looked up at call time, so a test can count the verifications.
+    return verify_password(password_hash, password)
 
 
 def new_api_token() -> tuple[str, str]:
