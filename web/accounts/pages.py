@@ -19,6 +19,7 @@ from auction.accounts.throttle_rules import (
     device_token,
     new_device_id,
 )
+from auction.clock import Clock
 from auction.errors import NotAuthenticated, TooManyAttempts
 from auction.settings import Settings
 from web.accounts.login_form import parse_login
@@ -27,7 +28,7 @@ from web.lib.i18n.catalogs import N_
 from web.lib.i18n.negotiation import remembered_language
 from web.lib.rendering import render, safe_next
 from web.lib.throttle import address_of
-from web.lib.visitor import Visitor, remember_on_account
+from web.lib.visitor import Visitor, guest_of, remember_on_account
 
 LOCKED_OUT = N_("Too many failed logins for this e-mail. Wait %(minutes)s minutes and try again.")
 
@@ -47,10 +48,11 @@ class SessionPages(Controller):
         self,
         request: HTMXRequest,
         data: URLEncodedBody[dict[str, str]],
-        visitor: NamedDependency[Visitor],
+        clock: NamedDependency[Clock],
         account_service: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
+        visitor = guest_of(request, clock)  # no database read before the throttle's hits
         login = parse_login(data)
         email, target = login.email, safe_next(login.next)
         key: bytes = request.app.state.device_key
