@@ -67,9 +67,7 @@ class Throttle:
     async def give_back(session: AsyncSession, bucket: Bucket) -> None:
         """Undo one hit in ``session``'s transaction (an owner's success: it counts only if that is kept)."""
         await session.execute(
-            update(ThrottleCounter)
-            .where(_is(bucket), ThrottleCounter.hits > 0)
-            .values(hits=ThrottleCounter.hits - 1)
+            update(ThrottleCounter).where(_is(bucket), ThrottleCounter.hits > 0).values(hits=ThrottleCounter.hits - 1)
         )
 
     @staticmethod
