@@ -1,17 +1,18 @@
 """Password and token hashing: argon2id for passwords, SHA-256 for high-entropy API tokens.
 
 Argon2 is slow and memory-hard on purpose, so it never runs on the event loop (every other request would wait
-behind it): ``hash_password_off_loop`` and ``check_password`` run it in worker threads, at most
-``HASHING_THREADS`` at once, so a flood of registrations or logins queues here instead of taking every thread.
+behind it): ``hash_password_off_loop`` and ``check_password`` run it in a pool of ``HASHING_THREADS`` threads of
+its own, so a flood of registrations or logins queues there instead of taking every thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
-import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,7 +23,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 10
 # Each hash takes ~64 MiB and one core for ~0.1 s: a few at a time keep memory bounded and threads free.
 HASHING_THREADS: Final = 4
-_hashing = anyio.CapacityLimiter(HASHING_THREADS)
+# A pool of its own: waiting hashes queue here and never occupy the default executor's threads.
+_hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 
 
 def use_hasher(hasher: PasswordHasher) -> None:
@@ -47,12 +49,12 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 async def hash_password_off_loop(password: str) -> str:
     """``hash_password`` in a worker thread, waiting for one of the few hashing slots."""
-    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing)
+    return await asyncio.get_running_loop().run_in_executor(_hashing, hash_password, password)
 
 
 async def check_password(password_hash: str | None, password: str) -> bool:
     """``verify_password`` in a worker thread; ``None`` (no such account) still costs one verification."""
-    return await anyio.to_thread.run_sync(_verify, password_hash, password, limiter=_hashing)
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _verify, password_hash, password)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
