@@ -370,6 +370,7 @@ REFUSALS: Mapping[str, str] = {
         "The lot is %(state)s; decryption shares are posted after the close, before the opening."
     ),
     # The request as a whole.
+    "request.throttled": N_("Too many attempts from your network address; wait %(minutes)s minutes and try again."),
     "request.not_saved": N_(
         "The database did not confirm the change, so nothing was saved. Try again in a few seconds."
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auction.kept_secret import kept_secret
 from auction.ledger.keys import LedgerKeys, load_keys
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _parts(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -29,6 +36,13 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
+    login_max_unknown_device_failures: int = Field(
+        default=20, ge=1, description="Failed logins per account from devices it never logged in on, per lockout."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or CIDRs of the reverse proxies whose X-Forwarded-For is believed, comma-separated.",
+    )
     secure_cookies: bool = False
     ledger_origin: str = "achyk.example.kg/ledger"
     ledger_key_name: str = Field(default="", description="Signature key name; defaults to the origin.")
@@ -65,6 +79,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in _parts(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"ACHYK_TRUSTED_PROXIES: {part!r} is not an IP address or CIDR") from None
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The proxies allowed to say who the client is; none by default, so X-Forwarded-For is ignored."""
+        return tuple(ipaddress.ip_network(part, strict=False) for part in _parts(self.trusted_proxies))
 
     @property
     def resolved_database_url(self) -> str:

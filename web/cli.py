@@ -139,6 +139,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         # No "Server: uvicorn" banner: it tells a scanner which exploits to try and tells a visitor nothing.
         server_header=False,
+        # uvicorn rewrites the client address and scheme only for the proxies the app trusts (none by default), so
+        # it agrees with web.lib.throttle.client_address instead of believing any peer on 127.0.0.1.
+        forwarded_allow_ips=[str(network) for network in settings.trusted_proxy_networks()],
         log_level=settings.log_level.lower(),
     )
     return 0

@@ -20,7 +20,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging import StructLoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
@@ -30,6 +29,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
+from auction.accounts.throttle import Throttle
+from auction.accounts.throttle_rules import device_key
 from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
@@ -66,6 +67,7 @@ from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
+from web.lib.throttle import throttle_by_address
 from web.lib.unit_of_work import UnitOfWork
 from web.lib.visitor import provide_visitor
 from web.lots.api import LotApi
@@ -178,11 +180,15 @@ class AchykCore(InitPluginProtocol):
                     "ledger_keys": keys,
                     "static_integrity": integrity,
                     "witness_config": witness_config(settings),
+                    "trusted_proxies": settings.trusted_proxy_networks(),
+                    "device_key": device_key(secret),
                 }
             )
         )
         app_config.dependencies.update(DEPENDENCIES)
         app_config.before_send.append(SecurityHeaders(security_headers(settings, integrity.import_map_text)))
+        # Login and registration are limited per client address in the database, not in this process's memory.
+        app_config.guards.append(throttle_by_address)
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
         if not settings.debug:
             handlers[Exception] = handle_unexpected
@@ -196,10 +202,6 @@ class AchykCore(InitPluginProtocol):
                     httponly=True,
                     samesite="lax",
                     max_age=12 * 3600,
-                ).middleware,
-                RateLimitConfig(
-                    rate_limit=("minute", 30),
-                    check_throttle_handler=lambda request: bool(request.route_handler.opt.get("login")),
                 ).middleware,
             ]
         )
@@ -228,6 +230,8 @@ class AchykCore(InitPluginProtocol):
         engine = make_engine(self.settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        # Throttle hits commit in transactions of their own, apart from the request's unit of work.
+        app.state.throttle = Throttle(make_sessionmaker(engine), self.clock)
         try:
             # Before anything is signed: a host with keys of its own would fork the ledger (web.keyring.startup).
             await refuse_in_lifespan(app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now())

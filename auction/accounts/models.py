@@ -87,11 +87,17 @@ class PasskeyChallenge(Base):
     created_at: Mapped[datetime]
 
 
-class LoginFailure(Base):
-    """One failed login; counted per e-mail in a sliding window so every app process sees the same count."""
+class ThrottleCounter(Base):
+    """How many hits one bucket (a kind of limit and a hashed key) took in its current window.
 
-    __tablename__ = "login_failures"
+    Kept in the database so every worker and host counts together; one row per bucket, raised by one atomic upsert
+    per hit. The window is a plain epoch second: the upsert compares it with SQL on both engines.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    failed_at: Mapped[datetime] = mapped_column(index=True)
+    __tablename__ = "throttle_counters"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # SHA-256 of what is counted (an e-mail and an address, say): the table holds no personal data in clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int]
+    window_ends: Mapped[int] = mapped_column(index=True)

@@ -24,11 +24,14 @@ from auction.refusals import Problem
 ADULT_AGE: Final = 18
 FIELD: Final = "identity_number"
 
-_PERSONAL_NUMBER = re.compile(r"^(?P<gender>\d)(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{4})(?P<serial>\d{5})$")
+# ASCII digits only: a number in another script's digits would be another string for the unique index.
+_PERSONAL_NUMBER = re.compile(
+    r"^(?P<gender>\d)(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{4})(?P<serial>\d{5})$", re.ASCII
+)
 _GENDER_DIGITS = frozenset("12")
 _NO_SERIAL = "00000"
 # Taxpayer number (INN) of a legal entity: 14 digits, starting 0 (organisations).
-_TAX_NUMBER = re.compile(r"^0\d{13}$")
+_TAX_NUMBER = re.compile(r"^0\d{13}$", re.ASCII)
 
 
 def identity_problem(kind: BidderKind, number: str, today: date) -> Problem | None:

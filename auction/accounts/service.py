@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import ApiToken, LoginFailure, Role, User
-from auction.accounts.passwords import hash_api_token, hash_password, new_api_token, verify_password
+from auction.accounts.models import ApiToken, Role, User
+from auction.accounts.passwords import check_password, hash_api_token, hash_password_off_loop, new_api_token
 from auction.accounts.rules import identity_problem
 from auction.accounts.schemas import Registration
+from auction.accounts.throttle import Throttle
+from auction.accounts.throttle_rules import LoginLimits, login_failure_buckets
 from auction.clock import Clock
-from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
+from auction.errors import Conflict, InvalidInput, NotAuthenticated
 
 LANGUAGES = ("ky", "ru", "en")
 # A person's age and a birth date's "future" are judged by the calendar where the municipalities are.
@@ -32,12 +34,19 @@ class AccountService:
     """Creates users and checks who they are; the caller owns the transaction."""
 
     def __init__(
-        self, session: AsyncSession, clock: Clock, *, max_failures: int = 5, lockout_seconds: int = 900
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        *,
+        throttle: Throttle | None = None,
+        max_failures: int = 5,
+        max_unknown_device_failures: int = 20,
+        lockout_seconds: int = 900,
     ) -> None:
         self.session = session
         self.clock = clock
-        self.max_failures = max_failures
-        self.lockout = timedelta(seconds=lockout_seconds)
+        self.throttle = throttle
+        self.login_limits = LoginLimits(max_failures, max_unknown_device_failures, lockout_seconds)
 
     async def register_bidder(self, data: Registration) -> User:
         """A new bidder account; one per personal or tax number, whoever tries to register it again."""
@@ -79,7 +88,7 @@ class AccountService:
             raise Conflict("account.email_taken", field="email")
         user = User(
             email=email.lower(),
-            password_hash=hash_password(password),
+            password_hash=await hash_password_off_loop(password),
             full_name=full_name,
             role=role,
             municipality_id=municipality_id,
@@ -111,23 +120,29 @@ class AccountService:
         # The refusal says the number is taken, and nothing about whose account holds it.
         return Conflict("account.identity_taken", field="identity_number")
 
-    async def authenticate(self, email: str, password: str) -> User:
-        """The user with these credentials; refuses after too many recent failures for the e-mail."""
+    async def authenticate(self, email: str, password: str, *, source: str, device: str | None = None) -> User:
+        """The user with these credentials, from the client address ``source`` and the device ``device`` (an id
+        whose token was verified for this e-mail, or None); refuses after too many recent failures (see
+        auction.accounts.throttle_rules for whose failures count against whom)."""
+        if self.throttle is None:
+            raise RuntimeError("authenticate needs the login throttle")
         email = email.lower()
-        since = self.clock.now() - self.lockout
-        failures = await self.session.scalar(
-            select(func.count()).where(LoginFailure.email == email, LoginFailure.failed_at > since)
-        )
-        if failures and failures >= self.max_failures:
-            minutes = int(self.lockout.total_seconds() // 60)
-            raise TooManyAttempts(
-                "account.login_throttled", retry_after=int(self.lockout.total_seconds()), minutes=minutes
-            )
+        # Each bucket is counted before the password is checked, so parallel guesses cannot all slip under the
+        # limit; an owner's success gives its hit back.
+        buckets = login_failure_buckets(self.login_limits, email, source, device)
+        for bucket in buckets:
+            await self.throttle.take(bucket, "account.login_throttled")
         user = await self.session.scalar(select(User).where(User.email == email))
-        if user is None or not user.is_active or not verify_password(user.password_hash, password):
-            self.session.add(LoginFailure(email=email, failed_at=self.clock.now()))
+        known = user is not None and user.is_active
+        # An unknown or closed account still costs one argon2 verification: the answer's timing says nothing.
+        matches = await check_password(user.password_hash if user is not None and known else None, password)
+        if user is None or not known or not matches:
             raise NotAuthenticated("account.login_wrong")
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        for bucket in buckets:
+            if bucket.limit.scope == "login.account":
+                await Throttle.give_back(self.session, bucket)  # other devices' failures stay counted
+            else:
+                await Throttle.clear(self.session, bucket)
         return user
 
     async def issue_token(self, user: User, name: str) -> str:

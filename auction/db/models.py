@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User
+from auction.accounts.models import ApiToken, BidderKey, PasskeyChallenge, ThrottleCounter, User
 from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
@@ -39,7 +39,6 @@ __all__ = [
     "InstalmentPlan",
     "IntegratorLease",
     "LedgerEntry",
-    "LoginFailure",
     "Lot",
     "LotFile",
     "LotVersion",
@@ -47,6 +46,7 @@ __all__ = [
     "PasskeyChallenge",
     "PendingEntry",
     "SignedCheckpoint",
+    "ThrottleCounter",
     "TreeNode",
     "TreeState",
     "User",

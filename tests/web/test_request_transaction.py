@@ -5,6 +5,7 @@ Each handler writes one row and then answers with a chosen status, or raises; th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import LoginFailure
+from auction.accounts.models import ThrottleCounter
 from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.errors import DomainError
@@ -38,7 +39,9 @@ class LogInFirst(Exception):
 
 
 async def write_row(db_session: AsyncSession, clock: FrozenClock) -> None:
-    db_session.add(LoginFailure(email="someone@test.kg", failed_at=clock.now()))
+    db_session.add(
+        ThrottleCounter(scope="test", key=uuid.uuid4().hex, hits=1, window_ends=int(clock.now().timestamp()))
+    )
     await db_session.flush()
 
 
@@ -80,7 +83,7 @@ async def small_client(database_url: str, clock: FrozenClock) -> AsyncIterator[A
 
 async def rows_kept(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(LoginFailure)) or 0)
+        return int(await session.scalar(select(func.count()).select_from(ThrottleCounter)) or 0)
 
 
 @pytest.mark.parametrize(("status", "kept"), [(200, 1), (201, 1), (204, 1), (303, 1), (400, 0), (422, 0), (503, 0)])

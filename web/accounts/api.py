@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Any
+
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.accounts.schemas import Registration, TokenRequest, UserOut
@@ -13,6 +14,7 @@ from auction.accounts.service import AccountService
 from auction.errors import NotAuthenticated
 from web.accounts.schemas import IssuedToken
 from web.lib.error_schemas import api_errors
+from web.lib.throttle import address_of
 
 # The errors each operation can answer, documented with the API's error body.
 REGISTER = api_errors(409, 422, 429)
@@ -30,35 +32,28 @@ def user_out(user: User) -> UserOut:
     )
 
 
-async def authenticate_and_record(
-    accounts: AccountService, db_session: NamedDependency[AsyncSession], email: str, password: str
-) -> User:
-    """Authenticate; a failure is committed on its own so the throttle counts it even though we refuse."""
-    try:
-        return await accounts.authenticate(email, password)
-    except NotAuthenticated:
-        await db_session.commit()
-        raise
-
-
 class AccountApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]  # noqa: RUF012
 
-    @post("/accounts", summary="Register as a bidder", responses=REGISTER)
+    @post("/accounts", summary="Register as a bidder", opt={"throttle": "register"}, responses=REGISTER)
     async def register(self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]) -> UserOut:
         return user_out(await account_service.register_bidder(data))
 
     @post(
-        "/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True}, responses=LOGIN
+        "/auth/token",
+        summary="Exchange e-mail and password for a bearer token",
+        opt={"throttle": "login"},
+        responses=LOGIN,
     )
     async def token(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[TokenRequest],
         account_service: NamedDependency[AccountService],
-        db_session: NamedDependency[AsyncSession],
     ) -> IssuedToken:
-        user = await authenticate_and_record(account_service, db_session, data.email, data.password)
+        # An API client has no device cookie: its failures count per address and for unknown devices.
+        user = await account_service.authenticate(data.email, data.password, source=address_of(request))
         token = await account_service.issue_token(user, data.name)
         return IssuedToken(token=token, token_type="bearer", user=user_out(user))  # noqa: S106 (a kind, not a secret)
 

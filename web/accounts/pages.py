@@ -10,17 +10,25 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.service import AccountService
+from auction.accounts.throttle_rules import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    device_of,
+    device_token,
+    new_device_id,
+)
+from auction.clock import Clock
 from auction.errors import NotAuthenticated, TooManyAttempts
-from web.accounts.api import authenticate_and_record
+from auction.settings import Settings
 from web.accounts.login_form import parse_login
 from web.lib.guards import OFFICER_ROLES
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.negotiation import remembered_language
 from web.lib.rendering import render, safe_next
-from web.lib.visitor import Visitor, remember_on_account
+from web.lib.throttle import address_of
+from web.lib.visitor import Visitor, guest_of, remember_on_account
 
 LOCKED_OUT = N_("Too many failed logins for this e-mail. Wait %(minutes)s minutes and try again.")
 
@@ -35,19 +43,22 @@ class SessionPages(Controller):
     ) -> Template:
         return render(request, "account/login.html.jinja2", next=safe_next(next_), email="")
 
-    @post("/login", opt={"login": True}, status_code=303)
+    @post("/login", opt={"throttle": "login"}, status_code=303)
     async def login(
         self,
         request: HTMXRequest,
         data: URLEncodedBody[dict[str, str]],
-        visitor: NamedDependency[Visitor],
+        clock: NamedDependency[Clock],
         account_service: NamedDependency[AccountService],
-        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
+        visitor = guest_of(request, clock)  # no database read before the throttle's hits
         login = parse_login(data)
         email, target = login.email, safe_next(login.next)
+        key: bytes = request.app.state.device_key
+        device = device_of(key, email.lower(), request.cookies.get(DEVICE_COOKIE))
         try:
-            user = await authenticate_and_record(account_service, db_session, email, login.password)
+            user = await account_service.authenticate(email, login.password, source=address_of(request), device=device)
         except NotAuthenticated as refused:
             error, status, headers = visitor.explain(refused), 401, None
         except TooManyAttempts as refused:
@@ -60,7 +71,17 @@ class SessionPages(Controller):
             if language is not None:
                 remember_on_account(user, language)
             request.set_session({"user_id": user.id})
-            return Redirect(target or ("/officer/" if user.role in OFFICER_ROLES else "/"), status_code=303)
+            redirect = Redirect(target or ("/officer/" if user.role in OFFICER_ROLES else "/"), status_code=303)
+            # This device now has an allowance of its own on this account that no stranger can spend.
+            redirect.set_cookie(
+                DEVICE_COOKIE,
+                device_token(key, user.email, device or new_device_id()),
+                max_age=DEVICE_COOKIE_MAX_AGE,
+                httponly=True,
+                secure=settings.secure_cookies,
+                samesite="lax",
+            )
+            return redirect
         return render(
             request,
             "account/login.html.jinja2",

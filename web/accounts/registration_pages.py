@@ -30,8 +30,8 @@ class RegistrationPages(Controller):
         values = {"bidder_kind": BidderKind.INDIVIDUAL.value, "preferred_language": visitor.language}
         return _form(request, values, FormErrors(), next_=safe_next(next_))
 
-    # Sharing the login throttle bounds how fast one client can create accounts.
-    @post("/register", opt={"login": True})
+    # Registrations per client address are bounded (web.lib.throttle), as the API's are.
+    @post("/register", opt={"throttle": "register"})
     async def register(
         self,
         request: HTMXRequest,

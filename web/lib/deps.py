@@ -46,6 +46,7 @@ def provide_settings(state: State) -> Settings:
 
 
 def provide_account_service(
+    state: State,
     db_session: NamedDependency[AsyncSession],
     clock: NamedDependency[Clock],
     settings: NamedDependency[Settings],
@@ -53,7 +54,9 @@ def provide_account_service(
     return AccountService(
         db_session,
         clock,
+        throttle=state.throttle,
         max_failures=settings.login_max_failures,
+        max_unknown_device_failures=settings.login_max_unknown_device_failures,
         lockout_seconds=settings.login_lockout_seconds,
     )
 

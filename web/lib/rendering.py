@@ -113,10 +113,12 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
         else:
             message = str(exc.detail)
     title = translate(language, ERROR_TITLES.get(status, ERROR_TITLES[500 if status >= 500 else 400]))
+    wait = getattr(exc, "retry_after", None)
     return render(
         request,
         "errors/error.html.jinja2",
         status_code=status,
+        headers={"Retry-After": str(wait)} if isinstance(wait, int) else None,
         status=status,
         title=title,
         message=message,

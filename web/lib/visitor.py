@@ -68,6 +68,19 @@ def provide_visitor(
     return visitor
 
 
+def guest_of(request: Request[Any, Any, Any], clock: Clock) -> Visitor:
+    """The visitor of a page that must not read the database before its handler runs, shown as not logged in.
+
+    The login form's POST counts throttle hits in transactions of their own; on SQLite the request's transaction
+    holds the one write lock from its first read (of the logged-in user), so that read must come after them.
+    """
+    language = chosen_language(request) or remembered_language(request) or DEFAULT_LANGUAGE
+    settle_language(request, language)
+    visitor = Visitor(None, None, language, clock.now())
+    request.scope.setdefault("state", {})[STATE_KEY] = visitor
+    return visitor
+
+
 def remember_on_account(user: User, language: str) -> None:
     """Keep a language the user picked on their account too, so it follows them to other devices."""
     if language in LANGUAGES and user.preferred_language != language:
