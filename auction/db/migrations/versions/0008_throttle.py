@@ -1,7 +1,7 @@
 """throttle: login and registration counters shared by every host; identity numbers in ASCII digits only
 
 Revision ID: 0008_throttle
-Revises: 0007_publish_rules
+Revises: 0008_keys
 Create Date: 2026-11-26 05:40:00.000000
 
 ``login_failures`` (one row per failure, per e-mail) gives way to ``throttle_counters`` (one row per bucket,
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_throttle"
-down_revision = "0007_publish_rules"
+down_revision = "0008_keys"
 branch_labels = None
 depends_on = None
 
