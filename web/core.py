@@ -19,7 +19,7 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, InternalServerException
 from litestar.logging import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -33,6 +33,7 @@ from litestar.types import ExceptionHandlersMap
 
 from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
+from auction.db.outage import OUTAGE_TYPES, is_outage
 from auction.errors import DomainError
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
@@ -57,7 +58,13 @@ from web.contracts.pages import ContractPages
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
 from web.lib import deps
-from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpected
+from web.lib.errors import (
+    handle_domain_error,
+    handle_http_error,
+    handle_unexpected,
+    log_server_errors,
+    outage_refusal,
+)
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
@@ -175,8 +182,10 @@ class AchykCore(InitPluginProtocol):
         )
         app_config.dependencies.update(DEPENDENCIES)
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
+        # A database outage is a 503 even in debug; anything else unexpected keeps debug's traceback page.
+        handlers.update(dict.fromkeys(OUTAGE_TYPES, on_unexpected))
         if not settings.debug:
-            handlers[Exception] = handle_unexpected
+            handlers[Exception] = on_unexpected
         app_config.exception_handlers.update(handlers)
         app_config.middleware.extend(
             [
@@ -207,7 +216,10 @@ class AchykCore(InitPluginProtocol):
             description="Open auctions for municipal property. Money is integer tyiyn; times are UTC.",
             path="/schema",
         )
-        app_config.logging_config = StructLoggingConfig(log_exceptions="always" if settings.debug else "debug")
+        # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not.
+        app_config.logging_config = StructLoggingConfig(
+            log_exceptions="always", exception_logging_handler=log_server_errors
+        )
         app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
@@ -259,3 +271,14 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Any:
     return handle_page_error(request, exc) if is_page_request(request) else handle_http_error(request, exc)
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Any:
+    """A database outage is a 503 with Retry-After; anything else a 500. Pages in the visitor's language."""
+    if is_outage(exc):
+        return on_domain_error(request, outage_refusal())
+    return (
+        handle_page_error(request, InternalServerException())
+        if is_page_request(request)
+        else handle_unexpected(request, exc)
+    )

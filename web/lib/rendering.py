@@ -9,9 +9,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auction.clock import Clock
-from auction.errors import DomainError, NotAuthenticated
+from auction.errors import DomainError, NotAuthenticated, TooManyAttempts, Unavailable
 from web.lib.errors import status_of
 from web.lib.i18n.catalogs import N_, translate
 from web.lib.i18n.domain_messages import explain_refusal
@@ -33,6 +34,7 @@ ERROR_TITLES: dict[int, str] = {
     503: N_("Try again shortly"),
 }
 NOT_FOUND = N_("There is nothing at this address.")
+SERVER_FAILED = N_("Something went wrong on our side; nothing was changed. Try again.")
 FORGED_FORM = N_("The form has expired or was sent from another site. Go back, reload the page and try again.")
 
 
@@ -100,12 +102,17 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
     if isinstance(exc, NotAuthenticated | NotAuthorizedException):
         return login_redirect(request)
     language = language_of(request)
+    headers = None
     if isinstance(exc, DomainError):
         status, _ = status_of(exc)
         message = explain_refusal(exc, language)
+        if isinstance(exc, Unavailable | TooManyAttempts) and exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
     else:
         status = exc.status_code
-        if status == 404:
+        if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+            message = translate(language, SERVER_FAILED)  # never the exception's own (English, internal) text
+        elif status == 404:
             message = translate(language, NOT_FOUND)
         elif isinstance(exc, PermissionDeniedException):
             # The only 403 raised outside the domain is the CSRF middleware refusing a form.
@@ -117,6 +124,7 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
         request,
         "errors/error.html.jinja2",
         status_code=status,
+        headers=headers,
         status=status,
         title=title,
         message=message,
