@@ -4,17 +4,21 @@ A receipt promises that its body is integrated within a maximum merge delay. Whe
 (the database was unreachable) it integrates the waiting bodies late; before it does, it appends a signed
 `ledger.incident` to the same batch: same `integrated_at`, its range ending right before it. The rule:
 
-    an incident covers entry E iff first <= E.index <= last, E.integrated_at == the incident's integrated_at
-    == payload.to, and payload.from <= E.at;
-    an incident is well formed iff last == its own index - 1, first <= last, from <= to == its integrated_at.
+    an incident is well formed iff last == its own index - 1, first <= last, from <= to == its integrated_at;
+    it covers entry E iff first <= E.index <= last, E.integrated_at == the incident's integrated_at == to,
+    from <= E.at, and no signed checkpoint has a size in (first, incident index]: none holds part of the range
+    without the incident.
 
-Since every leaf before the incident is fixed by the hash chain and earlier checkpoints, an incident appended
-later has a later index and cannot name entries of an earlier batch: an excuse cannot be added after the fact.
+The integrator signs one checkpoint per batch, after the incident. An excuse appended later would come after a
+checkpoint that already holds the late entries without it, which the last condition refuses; to hide that
+checkpoint the operator must rewrite signed history, which anyone holding it (--since, --state, a proof,
+a witness) detects.
 Standard library only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,13 +81,21 @@ def parse_incident(index: int, integrated_at: str, actor: str, payload: dict[str
     )
 
 
-def covering_incident(incidents: list[Incident], index: int, at: str, integrated_at: str) -> Incident | None:
-    """The recorded incident that covers the late entry at `index` (admitted `at`), or None: then it is a breach."""
+def covering_incident(
+    incidents: list[Incident], index: int, at: str, integrated_at: str, signed_sizes: Iterable[int]
+) -> Incident | None:
+    """The recorded incident that covers the late entry at `index` (admitted `at`), or None: then it is a breach.
+
+    `signed_sizes` are the sizes of every signed checkpoint known (the bundle's, and any the inspector brought):
+    one that holds part of an incident's range but not the incident shows the excuse was appended afterwards.
+    """
+    sizes = sorted(set(signed_sizes))
     for incident in incidents:
         if (
             incident.first <= index <= incident.last
             and incident.integrated_at == integrated_at == incident.end
             and incident.start <= at
+            and not any(incident.first < size <= incident.index for size in sizes)
         ):
             return incident
     return None

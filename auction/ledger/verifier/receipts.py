@@ -145,7 +145,8 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         )
     delay = _after(integrated, receipt.admitted_at)  # >= 0: the leaf's at is not after its integrated_at
     if delay > allowed:
-        incident = covering_incident(merge.incidents, index, at, integrated)
+        signed = [cp.size for cp, _ in merge.checkpoints] + [pending.checkpoint.size for pending in merge.extra]
+        incident = covering_incident(merge.incidents, index, at, integrated, signed)
         if incident is not None:
             report.warnings.append(
                 f"receipt: body {receipt.body_hash} is entry {index}, integrated late at {integrated}, "
