@@ -7,7 +7,9 @@ what it is lives here, in one place a reader can take in, and a test or a host c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -33,7 +35,7 @@ from litestar.types import ExceptionHandlersMap
 
 from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
-from auction.db.outage import OUTAGE_TYPES, is_outage
+from auction.db.outage import OUTAGE_TYPES, RETRY_AFTER_SECONDS, is_outage
 from auction.errors import DomainError
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
@@ -80,6 +82,7 @@ from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 
+log = logging.getLogger(__name__)
 WEB = Path(__file__).parent
 
 API_CONTROLLERS = (
@@ -231,29 +234,55 @@ class AchykCore(InitPluginProtocol):
         engine = make_engine(self.settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        late: asyncio.Task[None] | None = None
         try:
             if self.settings.run_background_jobs:
-                # Every serving process checks; the first one to see a new set of scripts logs it.
-                await record_release_scripts(
-                    app.state.sessions,
-                    app.state.ledger_keys,
-                    self.clock,
-                    release_version(),
-                    app.state.static_integrity.scripts,
-                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
-                )
-                # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).
-                await record_witness_policy(
-                    app.state.sessions,
-                    app.state.ledger_keys,
-                    self.clock,
-                    app.state.witness_config,
-                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
-                )
+                try:
+                    await self._record_platform(app)
+                except Exception as exc:
+                    # A worker replaced during a database outage must start and answer 503s, not stop the server.
+                    if not is_outage(exc):
+                        raise
+                    log.warning("database unreachable at start-up; the platform entries are logged once it is back")
+                    late = asyncio.create_task(self._record_platform_when_back(app))
             async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):
                 yield
         finally:
+            if late is not None:
+                late.cancel()
+                await asyncio.gather(late, return_exceptions=True)
             await engine.dispose()
+
+    async def _record_platform(self, app: Litestar) -> None:
+        # Every serving process checks; the first one to see a new set of scripts logs it.
+        await record_release_scripts(
+            app.state.sessions,
+            app.state.ledger_keys,
+            self.clock,
+            release_version(),
+            app.state.static_integrity.scripts,
+            max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+        )
+        # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).
+        await record_witness_policy(
+            app.state.sessions,
+            app.state.ledger_keys,
+            self.clock,
+            app.state.witness_config,
+            max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+        )
+
+    async def _record_platform_when_back(self, app: Litestar) -> None:
+        while True:
+            await asyncio.sleep(RETRY_AFTER_SECONDS)
+            try:
+                await self._record_platform(app)
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("logging the platform entries failed")
+                    return
+            else:
+                return
 
 
 def release_version() -> str:

@@ -26,21 +26,33 @@ from web.lib.errors import log_server_errors
 NOWHERE = "postgresql+asyncpg://postgres@127.0.0.1:9/achyk_nowhere"  # the discard port: nothing answers
 
 
-@pytest.fixture
-async def down(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    from web.app import create_app
-
-    settings = Settings(
+def unreachable(tmp_path: Path, *, jobs: bool = False) -> Settings:
+    return Settings(
         DATABASE_URL=NOWHERE,
         data_dir=tmp_path / "data",
         secret_key="test-secret-key-with-enough-length-0123456789",
         ledger_origin="test.achyk.kg/ledger",
         ledger_signing_key=base64.b64encode(b"s" * 32).decode(),
         ledger_pseudonym_key=base64.b64encode(b"p" * 32).decode(),
-        run_background_jobs=False,
+        run_background_jobs=jobs,
     )
-    async with AsyncTestClient(app=create_app(settings, FrozenClock(START))) as client:
+
+
+@pytest.fixture
+async def down(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    from web.app import create_app
+
+    async with AsyncTestClient(app=create_app(unreachable(tmp_path), FrozenClock(START))) as client:
         yield client
+
+
+async def test_a_worker_started_during_an_outage_serves_503s(tmp_path: Path) -> None:
+    """A worker the supervisor replaces mid-outage starts (its start-up entries wait for the database) and answers."""
+    from web.app import create_app
+
+    async with AsyncTestClient(app=create_app(unreachable(tmp_path, jobs=True), FrozenClock(START))) as client:
+        response = await client.get("/api/v1/lots")
+    assert response.status_code == 503
 
 
 async def test_an_api_client_is_told_to_come_back(down: AsyncTestClient[Litestar]) -> None:
@@ -82,6 +94,10 @@ def test_outages_are_told_from_bugs() -> None:
     assert not is_outage(FileNotFoundError(2, "No such file"))
 
 
+def throw(failure: Exception) -> None:
+    raise failure
+
+
 class Recorder:
     def __init__(self) -> None:
         self.errors: list[tuple[str, dict[str, Any]]] = []
@@ -101,7 +117,7 @@ def test_every_5xx_logs_its_traceback_and_no_refusal_does() -> None:
         NotFound("lot.not_found", lot_id=1),
     ):
         try:
-            raise failure
+            throw(failure)
         except Exception:
             log_server_errors(logged, scope, ["Traceback (most recent call last):\n", f"  {failure!r}\n"])
 
