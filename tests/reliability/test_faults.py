@@ -254,7 +254,9 @@ async def rig(cluster: Cluster, tmp_path: Path) -> AsyncIterator[Rig]:
     site: ServedSite | None = None
     try:
         world = await build_world(sessions, FrozenClock(SystemClock().now()), site_ledger_keys(tmp_path / "data"))
-        site = await asyncio.to_thread(start_site, cluster.url, tmp_path, {"ACHYK_LOG_LEVEL": "INFO"}, workers=2)
+        site = await asyncio.to_thread(
+            start_site, cluster.url, tmp_path, {"ACHYK_LOG_LEVEL": "INFO"}, workers=2, startup_seconds=DEADLINE * 2
+        )
         async with httpx.AsyncClient(base_url=site.url, timeout=30) as api:
             yield Rig(cluster, site, world, sessions, api, tmp_path)
     finally:
