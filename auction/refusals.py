@@ -374,6 +374,9 @@ REFUSALS: Mapping[str, str] = {
     "request.not_saved": N_(
         "The database did not confirm the change, so nothing was saved. Try again in a few seconds."
     ),
+    "service.unavailable": N_(
+        "The platform cannot reach its database right now, so nothing was done. Try again shortly."
+    ),
     # The audit ledger.
     "ledger.backlog": N_(
         "The ledger is catching up with a burst of activity; nothing was recorded. Retry in a few seconds."

@@ -7,7 +7,9 @@ what it is lives here, in one place a reader can take in, and a test or a host c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, InternalServerException
 from litestar.logging import StructLoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -33,6 +35,7 @@ from auction.accounts.throttle import Throttle
 from auction.accounts.throttle_rules import device_key
 from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
+from auction.db.outage import OUTAGE_TYPES, RETRY_AFTER_SECONDS, is_outage
 from auction.errors import DomainError
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
@@ -60,7 +63,13 @@ from web.keyring.startup import refuse_in_lifespan
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
 from web.lib import deps
-from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpected
+from web.lib.errors import (
+    handle_domain_error,
+    handle_http_error,
+    handle_unexpected,
+    log_server_errors,
+    outage_refusal,
+)
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
@@ -79,6 +88,7 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.operations.api import HealthApi
 
+log = logging.getLogger(__name__)
 WEB = Path(__file__).parent
 
 API_CONTROLLERS = (
@@ -190,8 +200,10 @@ class AchykCore(InitPluginProtocol):
         # Login and registration are limited per client address in the database, not in this process's memory.
         app_config.guards.append(throttle_by_address)
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
+        # A database outage is a 503 even in debug; anything else unexpected keeps debug's traceback page.
+        handlers.update(dict.fromkeys(OUTAGE_TYPES, on_unexpected))
         if not settings.debug:
-            handlers[Exception] = handle_unexpected
+            handlers[Exception] = on_unexpected
         app_config.exception_handlers.update(handlers)
         app_config.middleware.extend(
             [
@@ -218,7 +230,10 @@ class AchykCore(InitPluginProtocol):
             description="Open auctions for municipal property. Money is integer tyiyn; times are UTC.",
             path="/schema",
         )
-        app_config.logging_config = StructLoggingConfig(log_exceptions="always" if settings.debug else "debug")
+        # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not.
+        app_config.logging_config = StructLoggingConfig(
+            log_exceptions="always", exception_logging_handler=log_server_errors
+        )
         app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
@@ -232,31 +247,57 @@ class AchykCore(InitPluginProtocol):
         app.state.sessions = make_sessionmaker(engine)
         # Throttle hits commit in transactions of their own, apart from the request's unit of work.
         app.state.throttle = Throttle(make_sessionmaker(engine), self.clock)
+        late: asyncio.Task[None] | None = None
         try:
             # Before anything is signed: a host with keys of its own would fork the ledger (web.keyring.startup).
             await refuse_in_lifespan(app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now())
             if self.settings.run_background_jobs:
-                # Every serving process checks; the first one to see a new set of scripts logs it.
-                await record_release_scripts(
-                    app.state.sessions,
-                    app.state.ledger_keys,
-                    self.clock,
-                    release_version(),
-                    app.state.static_integrity.scripts,
-                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
-                )
-                # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).
-                await record_witness_policy(
-                    app.state.sessions,
-                    app.state.ledger_keys,
-                    self.clock,
-                    app.state.witness_config,
-                    max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
-                )
+                try:
+                    await self._record_platform(app)
+                except Exception as exc:
+                    # A worker replaced during a database outage must start and answer 503s, not stop the server.
+                    if not is_outage(exc):
+                        raise
+                    log.warning("database unreachable at start-up; the platform entries are logged once it is back")
+                    late = asyncio.create_task(self._record_platform_when_back(app))
             async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):
                 yield
         finally:
+            if late is not None:
+                late.cancel()
+                await asyncio.gather(late, return_exceptions=True)
             await engine.dispose()
+
+    async def _record_platform(self, app: Litestar) -> None:
+        # Every serving process checks; the first one to see a new set of scripts logs it.
+        await record_release_scripts(
+            app.state.sessions,
+            app.state.ledger_keys,
+            self.clock,
+            release_version(),
+            app.state.static_integrity.scripts,
+            max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+        )
+        # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).
+        await record_witness_policy(
+            app.state.sessions,
+            app.state.ledger_keys,
+            self.clock,
+            app.state.witness_config,
+            max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+        )
+
+    async def _record_platform_when_back(self, app: Litestar) -> None:
+        while True:
+            await asyncio.sleep(RETRY_AFTER_SECONDS)
+            try:
+                await self._record_platform(app)
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("logging the platform entries failed")
+                    return
+            else:
+                return
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
@@ -266,3 +307,14 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Any:
     return handle_page_error(request, exc) if is_page_request(request) else handle_http_error(request, exc)
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Any:
+    """A database outage is a 503 with Retry-After; anything else a 500. Pages in the visitor's language."""
+    if is_outage(exc):
+        return on_domain_error(request, outage_refusal())
+    return (
+        handle_page_error(request, InternalServerException())
+        if is_page_request(request)
+        else handle_unexpected(request, exc)
+    )

@@ -64,15 +64,24 @@ class LedgerWriter:
         return now if head is None else max(now, as_utc(head.admitted_at))
 
     async def record(
-        self, kind: str, lot_id: int | None, actor: str, payload: dict[str, Any], *, at: datetime | None = None
+        self,
+        kind: str,
+        lot_id: int | None,
+        actor: str,
+        payload: dict[str, Any],
+        *,
+        at: datetime | None = None,
+        draining: bool = False,
     ) -> Admitted:
         """Append a body to the lot's chain (or the platform chain) and queue it for integration.
 
         The chain head's row lock orders the chain; callers changing a lot already hold the lot's lock,
-        so this never waits on another lot.
+        so this never waits on another lot. ``draining``: the integrator's own incident, which the backlog it is
+        about to drain must not refuse.
         """
         chain_key = PLATFORM_CHAIN if lot_id is None else lot_id
-        await self._refuse_if_backlogged()
+        if not draining:
+            await self._refuse_if_backlogged()
         if kind in BINDING_KINDS:
             # Here rather than in each service, so that no binding action can be written around the gate.
             await refuse_unless_witnessed(self.session, self.clock.now(), self.witnesses)

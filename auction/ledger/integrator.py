@@ -21,8 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
+from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.models import (
+    PLATFORM_CHAIN,
+    ChainHead,
     IntegratorLease,
     LedgerEntry,
     PendingEntry,
@@ -30,7 +33,9 @@ from auction.ledger.models import (
     TreeNode,
     TreeState,
 )
+from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.entry import make_leaf
+from auction.ledger.verifier.incident import DELAYED, INCIDENT_ACTOR, INCIDENT_KIND
 from auction.ledger.verifier.merkle import CompactRange, hash_leaf
 from auction.ledger.verifier.note import sign_checkpoint
 from auction.ledger.verifier.witnessing import timed_checkpoint
@@ -69,6 +74,7 @@ class Integrator:
         interval_seconds: float = 0.25,
         lease_seconds: float = 5.0,
         cosigner: CosigningRound | None = None,
+        max_merge_delay_seconds: int = 60,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
@@ -78,6 +84,8 @@ class Integrator:
         self.lease = timedelta(seconds=lease_seconds)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.cosigner = cosigner
+        # What receipts promise (settings.ledger_max_merge_delay_seconds): a batch past it records an incident.
+        self.max_merge_delay = timedelta(seconds=max_merge_delay_seconds)
         self._cosigning: asyncio.Task[None] | None = None
 
     async def integrate_batch(self) -> BatchResult:
@@ -102,6 +110,9 @@ class Integrator:
             # A leaf never claims integration before its body's admission, even if the admitting host's clock
             # ran ahead of this one's (the verifier checks at <= integrated_at).
             integrated_at = max(integrated_at, *(as_utc(row.admitted_at) for row in pending))
+            late = [row for row in pending if integrated_at - as_utc(row.admitted_at) > self.max_merge_delay]
+            if late:
+                pending, integrated_at = await self._record_incident(session, state, pending, late, integrated_at)
             prev_leaf, hashes = state.last_leaf_hash, []
             for offset, row in enumerate(pending):
                 index = state.size + offset
@@ -137,6 +148,48 @@ class Integrator:
             session.add(checkpoint)
             await session.flush()
             return BatchResult(len(pending), state.size, checkpoint.id)
+
+    async def _record_incident(
+        self,
+        session: AsyncSession,
+        state: TreeState,
+        pending: list[PendingEntry],
+        late: list[PendingEntry],
+        integrated_at: datetime,
+    ) -> tuple[list[PendingEntry], datetime]:
+        """Admit a ledger.incident that ends this batch and names every entry before it (auction.ledger.verifier
+        .incident): the receipts these entries carry promised an earlier integration, and the log says why not.
+
+        The incident continues the platform chain, so every platform body still pending joins the batch ahead of
+        it; it takes the batch's integration time as its own `at`, which its `to` repeats.
+        """
+        log.warning(
+            "integrating %d entries past their %s merge delay: recording an incident", len(late), self.max_merge_delay
+        )
+        # The platform head's lock first: a platform body admitted meanwhile must be in this batch, not after it.
+        await session.get(ChainHead, PLATFORM_CHAIN, with_for_update=True, populate_existing=True)
+        taken = {row.id for row in pending}
+        platform = await session.scalars(
+            select(PendingEntry).where(PendingEntry.chain_key == PLATFORM_CHAIN, PendingEntry.id.not_in(taken))
+        )
+        rows = sorted([*pending, *platform], key=lambda row: (row.admitted_at, row.chain_key, row.lot_seq))
+        writer = LedgerWriter(session, self.keys, self.clock, max_merge_delay_seconds=0)
+        at = max(integrated_at, await writer.next_time(None))
+        payload = {
+            "from": format_time(min(as_utc(row.admitted_at) for row in late)),
+            "to": format_time(at),
+            "reason": DELAYED,
+            "first": state.size,
+            "last": state.size + len(rows) - 1,
+        }
+        admitted = await writer.record(INCIDENT_KIND, None, INCIDENT_ACTOR, payload, at=at, draining=True)
+        incident = await session.scalar(
+            select(PendingEntry).where(
+                PendingEntry.chain_key == PLATFORM_CHAIN, PendingEntry.lot_seq == admitted.lot_seq
+            )
+        )
+        assert incident is not None
+        return [*rows, incident], at
 
     async def _refuse_split_view(self, session: AsyncSession, state: TreeState) -> None:
         await refuse_split_view(session, state)

@@ -110,8 +110,16 @@ def site_environment(database_url: str, data_dir: Path, port: int, settings: Map
     }
 
 
-def start_site(database_url: str, directory: Path, settings: Mapping[str, str] | None = None) -> ServedSite:
-    """``auction serve`` on a free port of 127.0.0.1 over `database_url` (migrated), data in `directory`/data.
+def start_site(
+    database_url: str,
+    directory: Path,
+    settings: Mapping[str, str] | None = None,
+    *,
+    workers: int = 1,
+    startup_seconds: float = STARTUP_SECONDS,
+) -> ServedSite:
+    """``auction serve`` on a free port of 127.0.0.1 over `database_url` (migrated), data in `directory`/data,
+    with `workers` app processes.
 
     Returns once it serves a static file; raises RuntimeError with its output if it exits or stays silent.
     """
@@ -120,14 +128,22 @@ def start_site(database_url: str, directory: Path, settings: Mapping[str, str] |
     log = directory / "server.log"
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "web.cli", "serve"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
     site = ServedSite(f"http://localhost:{port}", process, log, environment)
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + startup_seconds
     with httpx.Client() as probe:
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -139,7 +155,7 @@ def start_site(database_url: str, directory: Path, settings: Mapping[str, str] |
                 pass
             time.sleep(0.2)
     site.stop()
-    raise RuntimeError(f"auction serve did not answer within {STARTUP_SECONDS} s:\n{site.tail()}")
+    raise RuntimeError(f"auction serve did not answer within {startup_seconds} s:\n{site.tail()}")
 
 
 @contextmanager

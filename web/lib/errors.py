@@ -6,12 +6,15 @@ problems, so a client can show it in its reader's language instead of the Englis
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import Scope
 
+from auction.db.outage import RETRY_AFTER_SECONDS, is_outage
 from auction.errors import (
     Conflict,
     DomainError,
@@ -112,8 +115,40 @@ def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     return Response(error_body(code, "http_error", str(exc.detail)), status_code=code, headers=exc.headers or None)
 
 
-def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    del exc
+def answer_status(exc: BaseException) -> int:
+    """The status the app answers `exc` with: a refusal's, an HTTP error's, 503 for an outage, else 500."""
+    if isinstance(exc, DomainError):
+        return status_of(exc)[0]
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return HTTP_503_SERVICE_UNAVAILABLE if is_outage(exc) else HTTP_500_INTERNAL_SERVER_ERROR
+
+
+def outage_refusal() -> Unavailable:
+    """What a request that met a database outage is told: come back after Retry-After seconds."""
+    return Unavailable("service.unavailable", retry_after=RETRY_AFTER_SECONDS)
+
+
+def log_server_errors(logger: Any, scope: Scope, traceback: list[str]) -> None:
+    """Litestar's exception log hook: the traceback of every exception answered with a 5xx, none of a 4xx.
+
+    Called while the exception is being handled (sys.exc_info() is it), before its handler answers.
+    """
+    exc = sys.exc_info()[1]
+    if exc is None or answer_status(exc) < HTTP_500_INTERNAL_SERVER_ERROR:
+        return
+    logger.error(
+        "request failed",
+        status=answer_status(exc),
+        method=scope.get("method"),
+        path=scope.get("path"),
+        traceback="".join(traceback),
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if is_outage(exc):
+        return handle_domain_error(request, outage_refusal())
     return Response(
         error_body(500, "internal_error", "Something went wrong on our side; nothing was changed. Try again."),
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,

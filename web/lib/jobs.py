@@ -35,6 +35,7 @@ def make_integrator(
         clock,
         batch_size=settings.ledger_batch_size,
         interval_seconds=settings.ledger_batch_interval_seconds,
+        max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
     )
     config = witness_config(settings)
     if witnesses is not None or not config.enabled:

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
@@ -33,6 +34,7 @@ ERROR_TITLES: dict[int, str] = {
     503: N_("Try again shortly"),
 }
 NOT_FOUND = N_("There is nothing at this address.")
+SERVER_FAILED = N_("Something went wrong on our side; nothing was changed. Try again.")
 FORGED_FORM = N_("The form has expired or was sent from another site. Go back, reload the page and try again.")
 
 
@@ -105,7 +107,9 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
         message = explain_refusal(exc, language)
     else:
         status = exc.status_code
-        if status == 404:
+        if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+            message = translate(language, SERVER_FAILED)  # never the exception's own (English, internal) text
+        elif status == 404:
             message = translate(language, NOT_FOUND)
         elif isinstance(exc, PermissionDeniedException):
             # The only 403 raised outside the domain is the CSRF middleware refusing a form.

@@ -25,6 +25,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.db.outage import RETRY_AFTER_SECONDS
 from auction.errors import DomainError, Unavailable
 from auction.refusals import REFUSALS
 
@@ -115,7 +116,7 @@ class RequestTransaction(ASGIMiddleware):
 
     async def _not_saved(self, scope: Scope, receive: Receive, send: Send) -> None:
         request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope, receive)
-        response = self.answer_error(request, Unavailable("request.not_saved"))
+        response = self.answer_error(request, Unavailable("request.not_saved", retry_after=RETRY_AFTER_SECONDS))
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auction.ledger.verifier.entry import ZERO_HASH
+from auction.ledger.verifier.incident import Incident, parse_incident
 from auction.ledger.verifier.merkle import CompactRange
 from auction.ledger.verifier.note import Checkpoint, NoteError, VerifierKey, parse_vkey, verify_note
 from auction.ledger.verifier.report import fail_checkpoint, fail_index
@@ -105,6 +106,7 @@ class Merge:
         # body hash -> (index, at, integrated_at, lot, lot_seq, kind)
         self.found_bodies: dict[str, tuple[int, str, str, int | None, int, str]] = {}
         self.found_leaves: dict[int, bytes] = {}
+        self.incidents: list[Incident] = []  # well-formed ledger.incident entries, in index order
 
     def at_size(self, size: int, root: bytes) -> None:
         """Every check due once the tree has `size` leaves."""
@@ -160,6 +162,10 @@ class Merge:
             for body_hash, (pos, at, stamp, lot, lot_seq, kind) in block.found_bodies.items():
                 self.found_bodies.setdefault(body_hash, (start + pos, at, stamp, lot, lot_seq, kind))
             self.found_leaves.update(block.found_leaves)
+            for pos, stamp, actor, payload in block.incidents:
+                incident = parse_incident(start + pos, stamp, actor, payload) if type(payload) is dict else None
+                if pos < block.ok and incident is not None:
+                    self.incidents.append(incident)
 
     def _boundary_holds(self, block: Block, start: int) -> bool:
         """True if every deferred check of the block passes (checks only; nothing changes)."""

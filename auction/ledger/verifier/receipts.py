@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from auction.ledger.verifier.canonical import format_time, parse_time
+from auction.ledger.verifier.incident import covering_incident
 from auction.ledger.verifier.merge import Merge, Pending
 from auction.ledger.verifier.merkle import ProofError, verify_inclusion
 from auction.ledger.verifier.note import NoteError, Receipt, verify_note
@@ -144,6 +145,15 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         )
     delay = _after(integrated, receipt.admitted_at)  # >= 0: the leaf's at is not after its integrated_at
     if delay > allowed:
+        signed = [cp.size for cp, _ in merge.checkpoints] + [pending.checkpoint.size for pending in merge.extra]
+        incident = covering_incident(merge.incidents, index, at, integrated, signed)
+        if incident is not None:
+            report.warnings.append(
+                f"receipt: body {receipt.body_hash} is entry {index}, integrated late at {integrated}, "
+                f"{_seconds(delay)} s after its admission at {admitted} ({promise}), covered by recorded incident "
+                f"at index {incident.index} ({incident.reason}: outage from {incident.start} to {incident.end})"
+            )
+            return
         raise Stop(
             Failure(
                 "receipt",

@@ -47,6 +47,7 @@ from auction.ledger.verifier.auction_rules import AuctionFormat, Deal, SinglePar
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.commitments import is_commitment
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
+from auction.ledger.verifier.incident import INCIDENT_FIELDS, INCIDENT_KIND, incident_problem
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.lease_terms import LEASE_OPTIONAL_FIELDS, lease_terms_problem
 from auction.ledger.verifier.municipal_rules import (
@@ -216,6 +217,7 @@ PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
     WITNESS_POLICY_KIND: (WITNESS_POLICY_FIELDS, frozenset()),
     MUNICIPALITY_RULES_KIND: (MUNICIPALITY_RULES_FIELDS, frozenset()),
+    INCIDENT_KIND: (INCIDENT_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -1787,6 +1789,8 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
         body = leaf.body
         if body.lot is None:
             problem = _platform_problem(body)
+            if problem is None and body.kind == INCIDENT_KIND:
+                problem = incident_problem(leaf.index, leaf.integrated_at, body.actor, body.payload)
             if problem is not None:
                 findings.append(Finding(leaf.index, f"platform chain, {body.kind}: {problem}"))
             elif body.kind == WITNESS_POLICY_KIND:

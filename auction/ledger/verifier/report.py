@@ -1,6 +1,7 @@
 """What the verifier concludes: a `Report` with its exit code, and the `Failure` that stopped it.
 
-Exit codes: 0 everything holds, 1 tampering found ("FAIL at index N: reason"), 2 unusable input, and for the
+Exit codes: 0 everything holds (a receipt integrated late but covered by a recorded `ledger.incident` adds a
+WARNING line, not a failure), 1 tampering found ("FAIL at index N: reason"), 2 unusable input, and for the
 command line only 3: every check held but nothing pinned the log (no trust policy, no key), so the bundle is only
 consistent with itself. A check that fails raises `Stop`, which carries the failure up to `verify_bundle`.
 """
@@ -76,6 +77,9 @@ class Report:
     newest_note: str | None = None
     # What was verified, when not a bundle (--checkpoint alone): replaces "N entries and K checkpoints of ORIGIN".
     subject: str | None = None
+    # Broken promises the log itself records and explains (a late integration covered by a ledger.incident): not
+    # tampering, so the exit code stays 0, but printed as WARNING lines for the inspector to weigh.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -107,6 +111,7 @@ class Report:
             "root": None if self.root is None else self.root.hex(),
             "failure": failure,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
     def text(self) -> str:
@@ -119,7 +124,7 @@ class Report:
             lines = [NOT_TRUSTED, f"  consistent with itself: {summary}; root {root}"]
         else:
             lines = [f"OK: {summary} verified; root {root}"]
-        return "\n".join(lines + [f"  {note}" for note in self.notes])
+        return "\n".join(lines + [f"WARNING: {warning}" for warning in self.warnings] + [f"  {n}" for n in self.notes])
 
 
 class Stop(Exception):

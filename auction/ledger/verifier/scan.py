@@ -33,6 +33,7 @@ from auction.ledger.verifier.canonical import (
     reject_constant,
 )
 from auction.ledger.verifier.entry import HEX64_RE, KIND_RE, MAX_ACTOR_LENGTH, ZERO_HASH, LedgerFormatError, parse_leaf
+from auction.ledger.verifier.incident import INCIDENT_KIND
 from auction.ledger.verifier.limits import MAX_ENTRY_BYTES, size_text
 from auction.ledger.verifier.merkle import LEAF_HASH_PREFIX, perfect_levels, range_hashes
 
@@ -74,6 +75,9 @@ class Block:
     # Receipts' bodies: hash -> (line, at, integrated_at, lot, lot_seq, kind), the last three to match a v2 receipt.
     found_bodies: dict[str, tuple[int, str, str, int | None, int, str]] = field(default_factory=dict)
     found_leaves: dict[int, bytes] = field(default_factory=dict)
+    # Recorded outages on the platform chain, (line, integrated_at, actor, payload): a receipt's late entry may
+    # be covered by one (auction.ledger.verifier.incident). They are rare, so every one is kept.
+    incidents: list[tuple[int, str, str, Any]] = field(default_factory=list)
 
 
 class _OffFastPath(Exception):
@@ -218,6 +222,9 @@ def scan_lines(  # noqa: PLR0912, PLR0915 - the per-entry hot loop stays in one 
                 failure = (pos, CHECK_ROTATION, "key.rotated must be on the platform chain (lot null)")
                 break
             rotations.append((pos, payload))
+        elif kind == INCIDENT_KIND and lot is None:
+            # Rare, so the actor (which the fast path does not capture) is read from the parsed leaf.
+            block.incidents.append((pos, stamp, parse_leaf(raw).body.actor, payload))
         leaf_hash = sha256(LEAF_HASH_PREFIX + raw).digest()  # merkle.hash_leaf, inlined
         leaf_hashes.append(leaf_hash)
         prev_hex = leaf_hash.hex()
