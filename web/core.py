@@ -59,6 +59,7 @@ from web.ledger.pages import LedgerDesk
 from web.lib import deps
 from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpected
 from web.lib.i18n.negotiation import RememberLanguage
+from web.lib.input_bounds import InputBounds
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.static_integrity import StaticIntegrity
@@ -192,6 +193,7 @@ class AchykCore(InitPluginProtocol):
                     rate_limit=("minute", 30),
                     check_throttle_handler=lambda request: bool(request.route_handler.opt.get("login")),
                 ).middleware,
+                InputBounds(answer_error=on_domain_error),
             ]
         )
         # API clients authenticate with bearer tokens only, which a cross-site form cannot send.

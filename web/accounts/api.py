@@ -13,6 +13,7 @@ from auction.accounts.service import AccountService
 from auction.errors import NotAuthenticated
 from web.accounts.schemas import IssuedToken
 from web.lib.error_schemas import api_errors
+from web.lib.guards import PUBLIC, identified
 
 # The errors each operation can answer, documented with the API's error body.
 REGISTER = api_errors(409, 422, 429)
@@ -44,13 +45,17 @@ async def authenticate_and_record(
 class AccountApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
 
-    @post("/accounts", summary="Register as a bidder", responses=REGISTER)
+    @post("/accounts", summary="Register as a bidder", responses=REGISTER, opt=PUBLIC)
     async def register(self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]) -> UserOut:
         return user_out(await account_service.register_bidder(data))
 
     @post(
-        "/auth/token", summary="Exchange e-mail and password for a bearer token", opt={"login": True}, responses=LOGIN
+        "/auth/token",
+        summary="Exchange e-mail and password for a bearer token",
+        opt={"login": True, **PUBLIC},
+        responses=LOGIN,
     )
     async def token(
         self,
