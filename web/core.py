@@ -20,7 +20,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.logging import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -61,6 +60,7 @@ from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpe
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.input_bounds import InputBounds
 from web.lib.jobs import background_jobs
+from web.lib.log_redaction import logging_config
 from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
@@ -209,7 +209,7 @@ class AchykCore(InitPluginProtocol):
             description="Open auctions for municipal property. Money is integer tyiyn; times are UTC.",
             path="/schema",
         )
-        app_config.logging_config = StructLoggingConfig(log_exceptions="always" if settings.debug else "debug")
+        app_config.logging_config = logging_config(debug=settings.debug)
         app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
