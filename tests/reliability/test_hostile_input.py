@@ -173,3 +173,23 @@ async def test_nul_in_a_form_and_in_an_id_field_gets_a_4xx(client: Client, world
     response = await client.post("/login", data={"email": "a\x00@test.kg", "password": "x" * 12})
     assert 400 <= response.status_code < 500
     assert DB_INT_MAX == 2**63 - 1
+
+
+# Pages anyone may post a form to.
+PUBLIC_FORMS = {"/login", "/register"}
+
+
+async def test_anonymous_form_posts_to_pages_that_need_an_account_go_to_log_in(client: Client) -> None:
+    await client.get("/")
+    csrf = {"x-csrftoken": client.cookies.get("csrftoken", "")}
+    wrong = []
+    for route in client.app.routes:
+        if route.path.startswith(("/api/", "/static")) or route.path in PUBLIC_FORMS:
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and "POST" in handler.http_methods and takes_body(handler):
+                path = concrete(route.path)
+                response = await client.post(path, data={"surprise": "1"}, headers=csrf, follow_redirects=False)
+                if not (300 <= response.status_code < 400 and "/login" in response.headers.get("location", "")):
+                    wrong.append(f"{path}: {response.status_code} {response.headers.get('location')}")
+    assert not wrong, wrong

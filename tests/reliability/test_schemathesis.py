@@ -32,7 +32,7 @@ from tests.kit.world import World
 pytestmark = [pytest.mark.postgres, pytest.mark.own_database]
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 3, schemathesis.GenerationMode.NEGATIVE: 2}
+EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 2, schemathesis.GenerationMode.NEGATIVE: 2}
 
 
 def _free_port() -> int:
