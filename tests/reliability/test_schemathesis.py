@@ -87,7 +87,7 @@ def fuzz(operation: Any, base: str, headers: dict[str, str], mode: schemathesis.
         run()
     except Unsatisfiable:
         return None  # no invalid request exists for this operation (nothing to send but the path)
-    except Exception as failure:  # each operation's failure is collected, then all are reported
+    except (Exception, BaseExceptionGroup) as failure:  # each operation's failures are collected, then all reported
         return f"{operation.method.upper()} {operation.path} [{mode.value}]: {str(failure)[:600]}"
     return None
 

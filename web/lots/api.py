@@ -37,7 +37,7 @@ from web.lib.guards import PUBLIC, identified
 from web.lots.schemas import LotVersionOut, cancellation_out, file_out, lot_out
 
 # The errors each kind of operation can answer, documented with the API's error body.
-BROWSE = api_errors(401, 403, 422)  # drafts are listed to officers only
+BROWSE = api_errors(401, 403, 404, 422)  # drafts are listed to officers only; 404: no such region or municipality
 READ = api_errors(404, 422)
 WRITE = api_errors(401, 403, 404, 409, 422, 503)
 UPLOAD = api_errors(401, 403, 404, 409, 413, 422)
