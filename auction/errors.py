@@ -43,6 +43,10 @@ class InvalidInput(DomainError):
     """The request is well-formed but its values break a rule."""
 
 
+class TooLarge(DomainError):
+    """The input is larger, deeper or longer than the platform takes."""
+
+
 class Conflict(DomainError):
     """The request clashes with the current state, e.g. an illegal lot transition."""
 

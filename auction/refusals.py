@@ -371,6 +371,13 @@ REFUSALS: Mapping[str, str] = {
     ),
     # The request as a whole.
     "request.throttled": N_("Too many attempts from your network address; wait %(minutes)s minutes and try again."),
+    "request.json_too_large": N_(
+        "The request's body is larger than %(limit_bytes)s bytes; send less (files go as multipart uploads)."
+    ),
+    "request.json_too_deep": N_("The JSON is nested more than %(limit)s levels deep; send a flatter document."),
+    "request.json_too_many_items": N_("The JSON has more than %(limit)s keys and elements; send fewer."),
+    "request.nul_character": N_("The text contains a NUL character (code 0), which is never valid here; remove it."),
+    "request.number_out_of_range": N_("The number in %(name)s is too large: no record has a number above %(limit)s."),
     "request.not_saved": N_(
         "The database did not confirm the change, so nothing was saved. Try again in a few seconds."
     ),

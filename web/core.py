@@ -21,7 +21,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, InternalServerException
-from litestar.logging import StructLoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
@@ -67,11 +66,12 @@ from web.lib.errors import (
     handle_domain_error,
     handle_http_error,
     handle_unexpected,
-    log_server_errors,
     outage_refusal,
 )
 from web.lib.i18n.negotiation import RememberLanguage
+from web.lib.input_bounds import InputBounds
 from web.lib.jobs import background_jobs
+from web.lib.log_redaction import logging_config
 from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.static_integrity import StaticIntegrity
@@ -215,6 +215,7 @@ class AchykCore(InitPluginProtocol):
                     samesite="lax",
                     max_age=12 * 3600,
                 ).middleware,
+                InputBounds(answer_error=on_domain_error),
             ]
         )
         # API clients authenticate with bearer tokens only, which a cross-site form cannot send.
@@ -230,10 +231,8 @@ class AchykCore(InitPluginProtocol):
             description="Open auctions for municipal property. Money is integer tyiyn; times are UTC.",
             path="/schema",
         )
-        # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not.
-        app_config.logging_config = StructLoggingConfig(
-            log_exceptions="always", exception_logging_handler=log_server_errors
-        )
+        # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not; secrets are redacted.
+        app_config.logging_config = logging_config()
         app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.

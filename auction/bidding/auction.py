@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
@@ -359,7 +360,12 @@ class AuctionService:
             receipt={},
         )
         self.session.add(bid)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as clash:
+            # The same key on two lots at once: each lot's lock let its own bid through, and the key's uniqueness
+            # per bidder stops the second one here (the transaction is rolled back with the refusal).
+            raise Conflict("bid.idempotency_key_reused", field="idempotency_key") from clash
         result = BidReceipt(
             bid_id=bid.id,
             lot_id=lot.id,

@@ -618,7 +618,8 @@ def decode_cursor(cursor: str) -> int:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raw = ""
     prefix, _, value = raw.partition(":")
-    if prefix != "id" or not value.isdigit():
+    # ASCII digits only (int() also reads superscripts and other scripts' digits), and no more than a bigint holds.
+    if prefix != "id" or not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:
         raise InvalidInput("catalog.cursor_invalid", field="cursor")
     return int(value)
 

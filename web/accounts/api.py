@@ -14,6 +14,7 @@ from auction.accounts.service import AccountService
 from auction.errors import NotAuthenticated
 from web.accounts.schemas import IssuedToken
 from web.lib.error_schemas import api_errors
+from web.lib.guards import PUBLIC, identified
 from web.lib.throttle import address_of
 
 # The errors each operation can answer, documented with the API's error body.
@@ -35,15 +36,16 @@ def user_out(user: User) -> UserOut:
 class AccountApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
 
-    @post("/accounts", summary="Register as a bidder", opt={"throttle": "register"}, responses=REGISTER)
+    @post("/accounts", summary="Register as a bidder", opt={"throttle": "register", **PUBLIC}, responses=REGISTER)
     async def register(self, data: JSONBody[Registration], account_service: NamedDependency[AccountService]) -> UserOut:
         return user_out(await account_service.register_bidder(data))
 
     @post(
         "/auth/token",
         summary="Exchange e-mail and password for a bearer token",
-        opt={"throttle": "login"},
+        opt={"throttle": "login", **PUBLIC},
         responses=LOGIN,
     )
     async def token(

@@ -14,12 +14,14 @@ from auction.errors import NotAuthenticated, PermissionDenied
 from web.admin.schemas import AdminActionOut, AdminLogOut
 from web.admin.views import LOG_PAGE_SIZE, provide_admin_service
 from web.lib.error_schemas import api_errors
-from web.lib.guards import INSPECTOR_ROLES
+from web.lib.fields import DB_INT_MAX
+from web.lib.guards import INSPECTOR_ROLES, identified
 
 
 class AdminLogApi(Controller):
     path = "/api/v1/inspect"
     tags = ["inspection"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
     dependencies = {"admin_service": Provide(provide_admin_service, sync_to_thread=False)}  # noqa: RUF012
 
     @get(
@@ -31,7 +33,7 @@ class AdminLogApi(Controller):
         self,
         api_user: NamedDependency[User | None],
         admin_service: NamedDependency[AdminService],
-        before: Annotated[int | None, QueryParameter(ge=1)] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=DB_INT_MAX)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = LOG_PAGE_SIZE,
     ) -> AdminLogOut:
         if api_user is None:

@@ -53,6 +53,7 @@ from web.bidding.schemas import (
     signed_dict,
 )
 from web.lib.error_schemas import api_errors
+from web.lib.guards import PUBLIC, identified
 
 IdempotencyKey = Annotated[str, HeaderParameter(name="idempotency-key", min_length=8, max_length=100)]
 
@@ -105,6 +106,8 @@ def _user(user: User | None) -> User:
 class BiddingApi(Controller):
     path = "/api/v1"
     tags = ["bidding"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
+    opt = {"caller": "account"}  # noqa: RUF012
 
     @post("/lots/{lot_id:int}/applications", summary="Apply to take part in a lot (bidder)", responses=ACTION)
     async def apply(
@@ -216,6 +219,7 @@ class BiddingApi(Controller):
         "/lots/{lot_id:int}/sealed/key",
         summary="The sealed lot's joint key (edwards25519, base64url); the ledger's lot.published carries it too",
         responses=PUBLIC_READ,
+        opt=PUBLIC,
     )
     async def sealed_key(
         self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
@@ -312,7 +316,7 @@ class BiddingApi(Controller):
             )
         return RunoffOfferOut(lot_id=lot_id, offer_hash=offer.offer_hash, receipt=ActionReceiptOut.of(admitted))
 
-    @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ)
+    @get("/lots/{lot_id:int}/auction", summary="The live state of the lot's auction", responses=PUBLIC_READ, opt=PUBLIC)
     async def auction(
         self,
         lot_id: FromPath[int],
@@ -327,6 +331,7 @@ class BiddingApi(Controller):
         description="Each 'state' event's data is the live state as JSON, the same object as GET .../auction.",
         media_type="text/event-stream",
         responses=PUBLIC_READ,
+        opt=PUBLIC,
     )
     async def stream(
         self, lot_id: FromPath[int], request: Request[Any, Any, State], api_user: NamedDependency[User | None]
@@ -360,6 +365,7 @@ class BiddingApi(Controller):
             "number stays confidential (the list is empty), except to officers of the lot's municipality."
         ),
         responses=PUBLIC_READ,
+        opt=PUBLIC,
     )
     async def bids(
         self,
@@ -374,7 +380,7 @@ class BiddingApi(Controller):
         reveal = amounts_public(lot.format, lot.state)
         return [BidOut.of(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
 
-    @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up", responses=PUBLIC_READ)
+    @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up", responses=PUBLIC_READ, opt=PUBLIC)
     async def awards(self, lot_id: FromPath[int], award_service: NamedDependency[AwardService]) -> list[AwardOut]:
         return [AwardOut.of(a) for a in await award_service.awards(lot_id)]
 

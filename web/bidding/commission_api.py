@@ -21,6 +21,7 @@ from auction.bidding.opening import SealedLotService
 from auction.errors import NotAuthenticated
 from web.bidding.schemas import CeremonyOut, CommissionSetup, OpeningOut, SealedLotOutcome
 from web.lib.error_schemas import api_errors
+from web.lib.guards import PUBLIC, identified
 
 READ = api_errors(404, 422)
 ACTION = api_errors(401, 403, 404, 409, 422)
@@ -53,6 +54,8 @@ async def provide_caller(
 class CommissionApi(Controller):
     path = "/api"
     tags = ["commission"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
+    opt = {"caller": "member"}  # noqa: RUF012
     dependencies = {"caller": Provide(provide_caller)}  # noqa: RUF012
 
     @put(
@@ -70,7 +73,12 @@ class CommissionApi(Controller):
         view = await sealed_lot_service.start_ceremony(caller, lot_id, data.members, data.threshold)
         return CeremonyOut.model_validate(view.to_json(lot_id))
 
-    @get("/lots/{lot_id:int}/ceremony", summary="The key ceremony's messages as relayed, and its stage", responses=READ)
+    @get(
+        "/lots/{lot_id:int}/ceremony",
+        summary="The key ceremony's messages as relayed, and its stage",
+        responses=READ,
+        opt=PUBLIC,
+    )
     async def ceremony(
         self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
     ) -> CeremonyOut:
@@ -123,6 +131,7 @@ class CommissionApi(Controller):
         "/lots/{lot_id:int}/opening",
         summary="The standing sealed bids and the decryption shares so far",
         responses=READ,
+        opt=PUBLIC,
     )
     async def opening(self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]) -> OpeningOut:
         return OpeningOut.model_validate(await sealed_lot_service.opening(lot_id))

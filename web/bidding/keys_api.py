@@ -34,6 +34,7 @@ from web.bidding.schemas import (
     signed_dict,
 )
 from web.lib.error_schemas import api_errors
+from web.lib.guards import identified
 
 READ = api_errors(401, 403, 404)
 CHANGE = api_errors(401, 403, 404, 409, 422)
@@ -48,6 +49,8 @@ def _caller(user: User | None) -> User:
 class KeysApi(Controller):
     path = "/api"
     tags = ["keys"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
+    opt = {"caller": "browser"}  # noqa: RUF012
 
     @get("/me/keys", summary="My signing keys, revoked ones included", responses=READ)
     async def keys(

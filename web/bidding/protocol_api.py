@@ -23,6 +23,7 @@ from web.bidding.schemas import (
     ProtocolStatementOut,
 )
 from web.lib.error_schemas import api_errors
+from web.lib.guards import PUBLIC, identified
 
 READ = api_errors(404)
 ACTION = api_errors(401, 403, 404, 409, 422)
@@ -51,9 +52,16 @@ async def protocol_out(service: ProtocolService, view: ProtocolView) -> Protocol
 class ProtocolApi(Controller):
     path = "/api/v1/lots/{lot_id:int}/protocol"
     tags = ["protocol"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
+    opt = {"caller": "member"}  # noqa: RUF012
     dependencies = {"caller": Provide(provide_caller)}  # noqa: RUF012
 
-    @get("/", summary="The lot's results protocol as issued into the ledger, and its signatures", responses=READ)
+    @get(
+        "/",
+        summary="The lot's results protocol as issued into the ledger, and its signatures",
+        responses=READ,
+        opt=PUBLIC,
+    )
     async def protocol(self, lot_id: FromPath[int], protocol_service: NamedDependency[ProtocolService]) -> ProtocolOut:
         return await protocol_out(protocol_service, await protocol_service.get(lot_id))
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.lots.service import PUBLIC_STATES, LotFilter
-from web.lib.fields import SomAmount
+from web.lib.fields import Number, SomAmount
 from web.lib.form_errors import FormErrors, Translate
 from web.lib.i18n.catalogs import N_
 
@@ -53,8 +52,8 @@ class CatalogFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str | None = None
-    region: Annotated[int, Field(ge=0)] | None = None
-    municipality: Annotated[int, Field(ge=0)] | None = None
+    region: Number | None = None
+    municipality: Number | None = None
     kind: PropertyKind | None = None
     deal: Deal | None = None
     format: AuctionFormat | None = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from auction.errors import InvalidInput, NotFound
@@ -22,6 +22,7 @@ from web.ledger.schemas import (
     b64,
 )
 from web.lib.error_schemas import api_errors
+from web.lib.fields import DB_INT_MAX, QueryNumber
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -54,7 +55,7 @@ class LedgerApi(Controller):
     async def checkpoints(
         self,
         ledger_reader: NamedDependency[LedgerReader],
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: QueryNumber = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CheckpointOut]:
         page = await ledger_reader.checkpoints(after_id=after, limit=limit)
@@ -82,8 +83,8 @@ class LedgerApi(Controller):
     async def entries(
         self,
         ledger_reader: NamedDependency[LedgerReader],
-        start: Annotated[int, QueryParameter(ge=0)] = 0,
-        end: Annotated[int | None, QueryParameter(ge=1)] = None,
+        start: QueryNumber = 0,
+        end: Annotated[int | None, QueryParameter(ge=1, le=DB_INT_MAX)] = None,
     ) -> list[LedgerEntryOut]:
         return [LedgerEntryOut.of(e) for e in await ledger_reader.entries(start, end or start + 100)]
 
@@ -97,8 +98,8 @@ class LedgerApi(Controller):
     async def inclusion(
         self,
         ledger_reader: NamedDependency[LedgerReader],
-        index: FromQuery[int],
-        size: Annotated[int | None, QueryParameter(ge=1)] = None,
+        index: QueryNumber,
+        size: Annotated[int | None, QueryParameter(ge=1, le=DB_INT_MAX)] = None,
     ) -> InclusionProofOut:
         proof = await ledger_reader.inclusion(index, size)
         return InclusionProofOut(
@@ -111,7 +112,7 @@ class LedgerApi(Controller):
 
     @get("/proof/consistency", summary="RFC 6962 consistency proof between two signed tree sizes", responses=READ)
     async def consistency(
-        self, ledger_reader: NamedDependency[LedgerReader], size1: FromQuery[int], size2: FromQuery[int]
+        self, ledger_reader: NamedDependency[LedgerReader], size1: QueryNumber, size2: QueryNumber
     ) -> ConsistencyProofOut:
         proof = await ledger_reader.consistency(size1, size2)
         return ConsistencyProofOut(size1=size1, size2=size2, path=[b64(h) for h in proof])

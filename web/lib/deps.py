@@ -33,6 +33,7 @@ from auction.ledger.witness_config import WitnessConfig, witness_config
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
+from web.lib.guards import CALLER
 
 
 def provide_clock(state: State) -> Clock:
@@ -107,6 +108,9 @@ async def provide_api_user(
     request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
 ) -> User | None:
     """The API caller, identified only by a bearer token: API routes never trust cookies, so need no CSRF."""
+    known: User | None = request.scope.get("state", {}).get(CALLER)
+    if known is not None:
+        return known  # the ``identified`` guard has looked the token up already, in this same session
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

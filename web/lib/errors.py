@@ -22,6 +22,7 @@ from auction.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    TooLarge,
     TooManyAttempts,
     Unavailable,
 )
@@ -33,6 +34,7 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     PermissionDenied: (403, "forbidden"),
     NotAuthenticated: (401, "not_authenticated"),
     Conflict: (409, "conflict"),
+    TooLarge: (413, "too_large"),
     TooManyAttempts: (429, "too_many_attempts"),
     Unavailable: (503, "unavailable"),
 }

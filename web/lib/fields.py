@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from litestar.params import QueryParameter
+from pydantic import BeforeValidator, Field
 
 from auction.money import parse_som
+
+# The largest PostgreSQL bigint: every id, count and amount the platform stores fits in it, and a number beyond it is
+# refused as input (422) instead of failing in the database (500).
+DB_INT_MAX = 2**63 - 1
+
+# A whole number a client puts in the query (an id, an index, a size): never negative, never beyond a bigint.
+QueryNumber = Annotated[int, QueryParameter(ge=0, le=DB_INT_MAX)]
+# Optional: Litestar reads the constraints only from the outermost Annotated, so ``QueryNumber | None`` has none.
+OptionalQueryNumber = Annotated[int | None, QueryParameter(ge=0, le=DB_INT_MAX)]
+# The same in a form or a JSON body.
+Number = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
 
 
 def _tyiyn(text: object) -> object:

@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.config.app import AppConfig
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -65,7 +66,7 @@ class Work:
             log.exception("the request's rollback failed")
 
 
-def provide_db_session(request: Request[Any, Any, Any]) -> AsyncSession:
+def provide_db_session(request: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
     """The session of the request's unit of work (the middleware commits or rolls it back, never the handler)."""
     work: Work | None = request.scope.get("state", {}).get(WORK)
     if work is None:

@@ -32,10 +32,12 @@ from auction.lots.service import PUBLIC_STATES, LotFilter, LotService
 from auction.settings import Settings
 from web.ledger.schemas import PublishedProofOut
 from web.lib.error_schemas import api_errors
+from web.lib.fields import DB_INT_MAX, OptionalQueryNumber
+from web.lib.guards import PUBLIC, identified
 from web.lots.schemas import LotVersionOut, cancellation_out, file_out, lot_out
 
 # The errors each kind of operation can answer, documented with the API's error body.
-BROWSE = api_errors(401, 403, 422)  # drafts are listed to officers only
+BROWSE = api_errors(401, 403, 404, 422)  # drafts are listed to officers only; 404: no such region or municipality
 READ = api_errors(404, 422)
 WRITE = api_errors(401, 403, 404, 409, 422, 503)
 UPLOAD = api_errors(401, 403, 404, 409, 413, 422)
@@ -66,20 +68,26 @@ class FileUpload:
 class LotApi(Controller):
     path = "/api/v1/lots"
     tags = ["lots"]  # noqa: RUF012
+    guards = [identified]  # noqa: RUF012
+    opt = {"caller": "officer"}  # noqa: RUF012
 
-    @get("/", summary="Browse the public catalog", responses=BROWSE)
+    @get("/", summary="Browse the public catalog", responses=BROWSE, opt=PUBLIC)
     async def browse(
         self,
         lot_service: NamedDependency[LotService],
         api_user: NamedDependency[User | None],
-        region: FromQuery[int | None] = None,
-        municipality: FromQuery[int | None] = None,
+        region: OptionalQueryNumber = None,
+        municipality: OptionalQueryNumber = None,
         kind: FromQuery[PropertyKind | None] = None,
         deal: FromQuery[Deal | None] = None,
         format_: Annotated[AuctionFormat | None, QueryParameter(name="format")] = None,
         status: FromQuery[LotState | None] = None,
-        min_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at least, tyiyn")] = None,
-        max_price: Annotated[int | None, QueryParameter(ge=0, description="Starting price at most, tyiyn")] = None,
+        min_price: Annotated[
+            int | None, QueryParameter(ge=0, le=DB_INT_MAX, description="Starting price at least, tyiyn")
+        ] = None,
+        max_price: Annotated[
+            int | None, QueryParameter(ge=0, le=DB_INT_MAX, description="Starting price at most, tyiyn")
+        ] = None,
         q: Annotated[
             str | None, QueryParameter(max_length=200, description="Words in title, description, address")
         ] = None,
@@ -108,7 +116,7 @@ class LotApi(Controller):
         lots, next_cursor = await lot_service.browse(filters, limit=limit, cursor=cursor)
         return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
 
-    @get("/{lot_id:int}", summary="One lot with its files", responses=READ)
+    @get("/{lot_id:int}", summary="One lot with its files", responses=READ, opt=PUBLIC)
     async def detail(
         self,
         lot_id: FromPath[int],
@@ -122,6 +130,7 @@ class LotApi(Controller):
         "/{lot_id:int}/published-proof",
         summary="The lot.published entry as logged, with its inclusion proof under the latest signed checkpoint",
         responses=READ,
+        opt=PUBLIC,
     )
     async def published_proof(
         self, lot_id: FromPath[int], ledger_reader: NamedDependency[LedgerReader]
@@ -129,7 +138,7 @@ class LotApi(Controller):
         """What the sealing page checks before it trusts the lot's key: the browser verifies, the server only hands."""
         return PublishedProofOut.of(lot_id, await ledger_reader.published_proof(lot_id))
 
-    @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms", responses=READ)
+    @get("/{lot_id:int}/versions", summary="Every published version of the lot's terms", responses=READ, opt=PUBLIC)
     async def versions(
         self,
         lot_id: FromPath[int],
@@ -145,6 +154,7 @@ class LotApi(Controller):
         description="The stored bytes with their own type (PDF, JPEG or PNG) and an X-Content-SHA256 header.",
         media_type="application/octet-stream",
         responses=READ,
+        opt=PUBLIC,
     )
     async def download(
         self,
