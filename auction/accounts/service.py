@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from auction.accounts.schemas import Registration
 from auction.accounts.throttle import Throttle
 from auction.accounts.throttle_rules import LoginLimits, login_failure_buckets
 from auction.clock import Clock
-from auction.errors import Conflict, InvalidInput, NotAuthenticated
+from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 
 LANGUAGES = ("ky", "ru", "en")
 # A person's age and a birth date's "future" are judged by the calendar where the municipalities are.
@@ -131,7 +132,9 @@ class AccountService:
         # limit; an owner's success gives its hit back.
         buckets = login_failure_buckets(self.login_limits, email, source, device)
         for bucket in buckets:
-            await self.throttle.take(bucket, "account.login_throttled")
+            wait = await self.throttle.take(bucket)
+            if wait is not None:
+                raise TooManyAttempts("account.login_throttled", retry_after=wait, minutes=math.ceil(wait / 60))
         user = await self.session.scalar(select(User).where(User.email == email))
         known = user is not None and user.is_active
         # An unknown or closed account still costs one argon2 verification: the answer's timing says nothing.

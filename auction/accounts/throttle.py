@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.accounts.models import ThrottleCounter
 from auction.accounts.throttle_rules import Bucket, retry_after
 from auction.clock import Clock
-from auction.errors import TooManyAttempts
 
 
 class Throttle:
@@ -29,12 +28,12 @@ class Throttle:
     def _now(self) -> int:
         return math.floor(self.clock.now().timestamp())
 
-    async def take(self, bucket: Bucket, code: str) -> None:
-        """Count one hit; refuse with ``code`` (TooManyAttempts, with the wait) if it goes over the limit."""
+    async def take(self, bucket: Bucket) -> int | None:
+        """Count one hit; over the limit, the seconds to wait before the bucket allows another (else None)."""
         hits, window_ends = await self.hit(bucket)
         if hits > bucket.limit.allowed:
-            wait = retry_after(window_ends, self._now())
-            raise TooManyAttempts(code, retry_after=wait, minutes=math.ceil(wait / 60))
+            return retry_after(window_ends, self._now())
+        return None
 
     async def hit(self, bucket: Bucket) -> tuple[int, int]:
         """The bucket's hits in its window after this one, and when that window ends (epoch seconds)."""

@@ -8,6 +8,7 @@ header is whatever the client chose to write, and believing it would let a guess
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from auction.accounts.throttle import Throttle
 from auction.accounts.throttle_rules import source_bucket
+from auction.errors import TooManyAttempts
 from auction.settings import IPNetwork
 
 UNKNOWN = "unknown"
@@ -49,7 +51,9 @@ async def throttle_by_address(connection: ASGIConnection[Any, Any, Any, Any], ha
     if not action:
         return
     throttle: Throttle = connection.app.state.throttle
-    await throttle.take(source_bucket(str(action), address_of(connection)), "request.throttled")
+    wait = await throttle.take(source_bucket(str(action), address_of(connection)))
+    if wait is not None:
+        raise TooManyAttempts("request.throttled", retry_after=wait, minutes=math.ceil(wait / 60))
 
 
 def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
