@@ -1,5 +1,5 @@
 """The whole application as one Litestar plugin: every slice's controllers, the dependencies, error mapping,
-sessions, CSRF, templates, OpenAPI and the background jobs.
+server-side sessions with CSRF (web.lib.sessions), templates, OpenAPI and the background jobs.
 
 ``create_app()`` only builds ``Litestar(plugins=[AchykCore(settings, clock)])``: everything that makes the app
 what it is lives here, in one place a reader can take in, and a test or a host can compose it the same way.
@@ -7,7 +7,6 @@ what it is lives here, in one place a reader can take in, and a test or a host c
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -16,13 +15,11 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.htmx import HTMXRequest
@@ -61,6 +58,7 @@ from web.lib.errors import handle_domain_error, handle_http_error, handle_unexpe
 from web.lib.i18n.negotiation import RememberLanguage
 from web.lib.jobs import background_jobs
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.sessions import ServerSessions
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
 from web.lib.unit_of_work import UnitOfWork
@@ -121,6 +119,7 @@ DEPENDENCIES = {
     "clock": Provide(deps.provide_clock, sync_to_thread=False),
     "settings": Provide(deps.provide_settings, sync_to_thread=False),
     "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
+    "web_session_service": Provide(deps.provide_web_session_service, sync_to_thread=False),
     "municipality_service": Provide(deps.provide_municipality_service, sync_to_thread=False),
     "ledger_keys": Provide(deps.provide_ledger_keys, sync_to_thread=False),
     "witness_config": Provide(deps.provide_witness_config, sync_to_thread=False),
@@ -153,7 +152,6 @@ class AchykCore(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
-        secret = settings.resolved_secret_key()
         keys = settings.ledger_keys()
 
         app_config.route_handlers.extend(
@@ -180,23 +178,12 @@ class AchykCore(InitPluginProtocol):
         app_config.exception_handlers.update(handlers)
         app_config.middleware.extend(
             [
-                CookieBackendConfig(
-                    secret=hashlib.sha256(secret.encode()).digest(),
-                    key="achyk_session",
-                    secure=settings.secure_cookies,
-                    httponly=True,
-                    samesite="lax",
-                    max_age=12 * 3600,
-                ).middleware,
+                ServerSessions(settings),
                 RateLimitConfig(
                     rate_limit=("minute", 30),
                     check_throttle_handler=lambda request: bool(request.route_handler.opt.get("login")),
                 ).middleware,
             ]
-        )
-        # API clients authenticate with bearer tokens only, which a cross-site form cannot send.
-        app_config.csrf_config = CSRFConfig(
-            secret=secret, cookie_secure=settings.secure_cookies, cookie_httponly=False, exclude=["/api/"]
         )
         app_config.template_config = TemplateConfig(
             directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=configure_jinja

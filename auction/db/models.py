@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User
+from auction.accounts.models import ApiToken, BidderKey, LoginFailure, PasskeyChallenge, User, WebSession
 from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
@@ -48,4 +48,5 @@ __all__ = [
     "TreeNode",
     "TreeState",
     "User",
+    "WebSession",
 ]

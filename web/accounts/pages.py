@@ -1,4 +1,5 @@
-"""Logging in and out of the website (a signed session cookie; forms carry CSRF tokens)."""
+"""Logging in and out of the website (server-side sessions, web.lib.sessions; forms carry CSRF tokens), and the
+list of the account's signed-in browsers with "sign out everywhere"."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auction.accounts.models import User
 from auction.accounts.service import AccountService
+from auction.accounts.web_sessions import WebSessionService
 from auction.errors import NotAuthenticated, TooManyAttempts
 from web.accounts.api import authenticate_and_record
 from web.accounts.login_form import parse_login
@@ -20,6 +23,7 @@ from web.lib.guards import OFFICER_ROLES
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.negotiation import remembered_language
 from web.lib.rendering import render, safe_next
+from web.lib.sessions import current_session_id
 from web.lib.visitor import Visitor, remember_on_account
 
 LOCKED_OUT = N_("Too many failed logins for this e-mail. Wait %(minutes)s minutes and try again.")
@@ -73,5 +77,33 @@ class SessionPages(Controller):
 
     @post("/logout", status_code=303)
     async def logout(self, request: HTMXRequest) -> Redirect:
+        """The session's row is revoked (web.lib.sessions): a copy of the cookie is worthless from now on."""
         request.clear_session()
         return Redirect("/", status_code=303)
+
+    @get("/account/sessions", name="my_sessions")
+    async def sessions(
+        self,
+        request: HTMXRequest,
+        web_user: NamedDependency[User | None],
+        web_session_service: NamedDependency[WebSessionService],
+    ) -> Template:
+        """The browsers this account is signed in on, with the button that signs them all out."""
+        if web_user is None:
+            raise NotAuthenticated("auth.login_required")
+        items = await web_session_service.live_of(web_user.id, current_session_id(request))
+        return render(request, "account/sessions.html.jinja2", items=items)
+
+    @post("/account/sessions/revoke-all", status_code=303)
+    async def sign_out_everywhere(
+        self,
+        request: HTMXRequest,
+        web_user: NamedDependency[User | None],
+        web_session_service: NamedDependency[WebSessionService],
+    ) -> Redirect:
+        """Every session of the account ends, this one too: whoever holds a copied cookie is out."""
+        if web_user is None:
+            raise NotAuthenticated("auth.login_required")
+        await web_session_service.revoke_all(web_user.id)
+        request.clear_session()
+        return Redirect("/login", status_code=303)
