@@ -64,8 +64,7 @@ REFUSALS: Mapping[str, str] = {
     "auth.officer_token_required": N_("Send an officer's API token as 'Authorization: Bearer <token>'."),
     "auth.csrf_header_missing": N_("Send the page's CSRF token in the x-csrftoken header, or use an API token."),
     "auth.csrf_failed": N_(
-        "This form's security token does not belong to your session (you may have logged in or out in another"
-        " tab). Reload the page and send it again."
+        "The form has expired or was sent from another site. Go back, reload the page and try again."
     ),
     "auth.cross_origin": N_(
         "This request came from another site (%(origin)s). Changes are accepted only from Achyk's own pages."

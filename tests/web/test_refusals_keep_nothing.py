@@ -654,6 +654,13 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         Outcome.DONE, lambda s: s.page(None, "/login", {"email": "bidder@test.kg", "password": PASSWORD})
     ),
     ("POST", "/logout"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/logout")),
+    # After the logout, and as another bidder: these end the sessions a later page driver would still be using.
+    ("POST", "/account/sessions/revoke-all"): Driver(
+        Outcome.DONE, lambda s: s.page("bidder2", "/account/sessions/revoke-all")
+    ),
+    ("POST", "/api/v1/me/sessions/revoke-all"): Driver(
+        Outcome.DONE, lambda s: s.api("bidder2", "POST", "/api/v1/me/sessions/revoke-all")
+    ),
 }
 
 
