@@ -63,6 +63,13 @@ REFUSALS: Mapping[str, str] = {
     "auth.bearer_of_account_required": N_("Send 'Authorization: Bearer <token>' of your account."),
     "auth.officer_token_required": N_("Send an officer's API token as 'Authorization: Bearer <token>'."),
     "auth.csrf_header_missing": N_("Send the page's CSRF token in the x-csrftoken header, or use an API token."),
+    "auth.csrf_failed": N_(
+        "The form has expired or was sent from another site. Go back, reload the page and try again."
+    ),
+    "auth.cross_origin": N_(
+        "This request came from another site (%(origin)s). Changes are accepted only from Achyk's own pages."
+    ),
+    "auth.session_ended": N_("Your session has ended. Log in again."),
     "auth.token_unknown": N_("The API token is unknown or revoked; create a new one at /api/v1/auth/token."),
     # Municipalities.
     "municipality.not_found": N_("There is no municipality number %(municipality_id)s."),

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         description="Addresses or CIDRs of the reverse proxies whose X-Forwarded-For is believed, comma-separated.",
     )
     secure_cookies: bool = False
+    session_lifetime_seconds: int = Field(
+        default=12 * 3600, gt=0, description="A signed-in session ends this long after login, however active."
+    )
+    session_idle_seconds: int = Field(default=2 * 3600, gt=0, description="A session unused this long ends.")
     ledger_origin: str = "achyk.example.kg/ledger"
     ledger_key_name: str = Field(default="", description="Signature key name; defaults to the origin.")
     ledger_signing_key: str = Field(default="", repr=False, description="Base64 Ed25519 seed (32 bytes).")

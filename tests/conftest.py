@@ -227,6 +227,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         ledger_pseudonym_key=base64.b64encode(b"p" * 32).decode(),
         # Tests integrate explicitly (Integrator.integrate_all) so that they control the moment it happens.
         run_background_jobs=False,
+        # Tests move the clock by days while a person stays logged in; the tests of session limits set their own.
+        session_lifetime_seconds=10 * 365 * 24 * 3600,
+        session_idle_seconds=10 * 365 * 24 * 3600,
     )
 
 

@@ -1,5 +1,5 @@
 """The whole application as one Litestar plugin: every slice's controllers, the dependencies, error mapping,
-sessions, CSRF, templates, OpenAPI and the background jobs.
+server-side sessions with CSRF (web.lib.sessions), templates, OpenAPI and the background jobs.
 
 ``create_app()`` only builds ``Litestar(plugins=[AchykCore(settings, clock)])``: everything that makes the app
 what it is lives here, in one place a reader can take in, and a test or a host can compose it the same way.
@@ -8,7 +8,6 @@ what it is lives here, in one place a reader can take in, and a test or a host c
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,11 +16,9 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, InternalServerException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.htmx import HTMXRequest
@@ -74,6 +71,7 @@ from web.lib.jobs import background_jobs
 from web.lib.log_redaction import logging_config
 from web.lib.rendering import handle_page_error, is_page_request
 from web.lib.security_headers import SecurityHeaders, security_headers
+from web.lib.sessions import ServerSessions
 from web.lib.static_integrity import StaticIntegrity
 from web.lib.templating import configure_jinja
 from web.lib.throttle import throttle_by_address
@@ -139,6 +137,7 @@ DEPENDENCIES = {
     "clock": Provide(deps.provide_clock, sync_to_thread=False),
     "settings": Provide(deps.provide_settings, sync_to_thread=False),
     "account_service": Provide(deps.provide_account_service, sync_to_thread=False),
+    "web_session_service": Provide(deps.provide_web_session_service, sync_to_thread=False),
     "municipality_service": Provide(deps.provide_municipality_service, sync_to_thread=False),
     "ledger_keys": Provide(deps.provide_ledger_keys, sync_to_thread=False),
     "witness_config": Provide(deps.provide_witness_config, sync_to_thread=False),
@@ -207,20 +206,9 @@ class AchykCore(InitPluginProtocol):
         app_config.exception_handlers.update(handlers)
         app_config.middleware.extend(
             [
-                CookieBackendConfig(
-                    secret=hashlib.sha256(secret.encode()).digest(),
-                    key="achyk_session",
-                    secure=settings.secure_cookies,
-                    httponly=True,
-                    samesite="lax",
-                    max_age=12 * 3600,
-                ).middleware,
+                ServerSessions(settings),
                 InputBounds(answer_error=on_domain_error),
             ]
-        )
-        # API clients authenticate with bearer tokens only, which a cross-site form cannot send.
-        app_config.csrf_config = CSRFConfig(
-            secret=secret, cookie_secure=settings.secure_cookies, cookie_httponly=False, exclude=["/api/"]
         )
         app_config.template_config = TemplateConfig(
             directory=WEB / "templates", engine=JinjaTemplateEngine, engine_callback=configure_jinja

@@ -55,6 +55,22 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random id, only its SHA-256 is stored, so a copy of this table
+    lets nobody sign in; revoking the row ends the session on every host at once."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(100))
+
+
 class BidderKey(Base):
     """A public key a bidder signs their actions with (docs/keys.md section 1); the private part never comes here.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auction.accounts.models import ApiToken, BidderKey, PasskeyChallenge, ThrottleCounter, User
+from auction.accounts.models import ApiToken, BidderKey, PasskeyChallenge, ThrottleCounter, User, WebSession
 from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
@@ -50,4 +50,5 @@ __all__ = [
     "TreeNode",
     "TreeState",
     "User",
+    "WebSession",
 ]

@@ -656,6 +656,13 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     # The account's language is no ledger matter: it is simply kept.
     ("POST", "/language"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/language", {"language": "en"})),
     ("POST", "/logout"): Driver(Outcome.DONE, lambda s: s.page("bidder", "/logout")),
+    # After the logout, and as another bidder: these end the sessions a later page driver would still be using.
+    ("POST", "/account/sessions/revoke-all"): Driver(
+        Outcome.DONE, lambda s: s.page("bidder2", "/account/sessions/revoke-all")
+    ),
+    ("POST", "/api/v1/me/sessions/revoke-all"): Driver(
+        Outcome.DONE, lambda s: s.api("bidder2", "POST", "/api/v1/me/sessions/revoke-all")
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Logging in and out of the website (a signed session cookie; forms carry CSRF tokens)."""
+"""Logging in and out of the website (server-side sessions, web.lib.sessions; forms carry CSRF tokens), and the
+list of the account's signed-in browsers with "sign out everywhere"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.params import QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
+from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.accounts.throttle_rules import (
     DEVICE_COOKIE,
@@ -19,6 +21,7 @@ from auction.accounts.throttle_rules import (
     device_token,
     new_device_id,
 )
+from auction.accounts.web_sessions import WebSessionService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, TooManyAttempts
 from auction.settings import Settings
@@ -27,6 +30,7 @@ from web.lib.guards import OFFICER_ROLES
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.negotiation import remembered_language
 from web.lib.rendering import render, safe_next
+from web.lib.sessions import current_session_id
 from web.lib.throttle import address_of
 from web.lib.visitor import Visitor, guest_of, remember_on_account
 
@@ -94,5 +98,33 @@ class SessionPages(Controller):
 
     @post("/logout", status_code=303)
     async def logout(self, request: HTMXRequest) -> Redirect:
+        """The session's row is revoked (web.lib.sessions): a copy of the cookie is worthless from now on."""
         request.clear_session()
         return Redirect("/", status_code=303)
+
+    @get("/account/sessions", name="my_sessions")
+    async def sessions(
+        self,
+        request: HTMXRequest,
+        web_user: NamedDependency[User | None],
+        web_session_service: NamedDependency[WebSessionService],
+    ) -> Template:
+        """The browsers this account is signed in on, with the button that signs them all out."""
+        if web_user is None:
+            raise NotAuthenticated("auth.login_required")
+        items = await web_session_service.live_of(web_user.id, current_session_id(request))
+        return render(request, "account/sessions.html.jinja2", items=items)
+
+    @post("/account/sessions/revoke-all", status_code=303)
+    async def sign_out_everywhere(
+        self,
+        request: HTMXRequest,
+        web_user: NamedDependency[User | None],
+        web_session_service: NamedDependency[WebSessionService],
+    ) -> Redirect:
+        """Every session of the account ends, this one too: whoever holds a copied cookie is out."""
+        if web_user is None:
+            raise NotAuthenticated("auth.login_required")
+        await web_session_service.revoke_all(web_user.id)
+        request.clear_session()
+        return Redirect("/login", status_code=303)

@@ -7,7 +7,6 @@ member's secret, nor a share of one.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
@@ -22,10 +21,10 @@ from auction.errors import NotAuthenticated
 from web.bidding.schemas import CeremonyOut, CommissionSetup, OpeningOut, SealedLotOutcome
 from web.lib.error_schemas import api_errors
 from web.lib.guards import PUBLIC, identified
+from web.lib.sessions import csrf_header_ok
 
 READ = api_errors(404, 422)
 ACTION = api_errors(401, 403, 404, 409, 422)
-CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"
 
 
 async def provide_caller(
@@ -35,16 +34,14 @@ async def provide_caller(
 ) -> User:
     """The bearer-token user, or the logged-in visitor whose request carries the page's CSRF token.
 
-    A cross-site page can make the browser send the session cookie but cannot read the CSRF cookie to copy it
-    into a header, so a matching header shows the request came from our own page. Resolved after `api_user`,
-    not beside it: both read through the request's one database session.
+    A cross-site page can make the browser send the session cookie but cannot read the page's CSRF token (bound
+    to the session) to copy it into a header, so a matching header shows the request came from our own page.
+    Resolved after `api_user`, not beside it: both read through the request's one database session.
     """
     if api_user is not None:
         return api_user
     user_id = request.session.get("user_id") if request.scope.get("session") is not None else None
-    header = request.headers.get(CSRF_HEADER, "")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if isinstance(user_id, int) and header and cookie and hmac.compare_digest(header, cookie):
+    if isinstance(user_id, int) and csrf_header_ok(request):
         user = await account_service.get(user_id)
         if user is not None and user.is_active:
             return user

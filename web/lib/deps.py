@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from hmac import compare_digest
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.accounts.service import AccountService
+from auction.accounts.web_sessions import WebSessionService
 from auction.bidding.auction import AuctionService
 from auction.bidding.awards import AwardService
 from auction.bidding.cancellation import CancellationService
@@ -34,6 +33,7 @@ from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
 from web.lib.guards import CALLER
+from web.lib.sessions import csrf_header_ok, session_limits
 
 
 def provide_clock(state: State) -> Clock:
@@ -60,6 +60,12 @@ def provide_account_service(
         max_unknown_device_failures=settings.login_max_unknown_device_failures,
         lockout_seconds=settings.login_lockout_seconds,
     )
+
+
+def provide_web_session_service(
+    db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> WebSessionService:
+    return WebSessionService(db_session, clock, session_limits(settings))
 
 
 def provide_ledger_keys(state: State) -> LedgerKeys:
@@ -124,7 +130,7 @@ async def provide_api_user(
 async def provide_web_user(
     request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
 ) -> User | None:
-    """The website visitor, identified by the signed session cookie."""
+    """The website visitor, identified by the server-side session (web.lib.sessions)."""
     user_id = request.session.get("user_id") if request.scope.get("session") is not None else None
     if not isinstance(user_id, int):
         return None
@@ -215,25 +221,6 @@ def provide_passkey_service(
     return PasskeyService(db_session, clock, party)
 
 
-def _csrf_header_matches(request: Request[Any, Any, Any]) -> bool:
-    """The double-submit check Litestar's CSRF middleware makes, for the /api/ routes it is told to skip."""
-    config = request.app.csrf_config
-    if config is None:
-        return True
-    sent, cookie = request.headers.get(config.header_name), request.cookies.get(config.cookie_name)
-    if not sent or not cookie:
-        return False
-
-    def secret_of(token: str) -> str | None:
-        head, tail = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
-        if len(token) <= CSRF_SECRET_LENGTH or not compare_digest(tail, generate_csrf_hash(head, config.secret)):
-            return None
-        return head
-
-    sent_secret, cookie_secret = secret_of(sent), secret_of(cookie)
-    return sent_secret is not None and cookie_secret is not None and compare_digest(sent_secret, cookie_secret)
-
-
 async def provide_key_user(
     request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
 ) -> User | None:
@@ -243,6 +230,6 @@ async def provide_key_user(
     if api_user is not None:
         return api_user
     user = await provide_web_user(request, account_service)
-    if user is not None and request.method not in {"GET", "HEAD", "OPTIONS"} and not _csrf_header_matches(request):
+    if user is not None and request.method not in {"GET", "HEAD", "OPTIONS"} and not csrf_header_ok(request):
         raise PermissionDenied("auth.csrf_header_missing")
     return user

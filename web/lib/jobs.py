@@ -1,5 +1,5 @@
 """Background jobs each app process runs: the ledger integrator (and, as its leader, the witnessing rounds) and the
-auction scheduler.
+auction scheduler, and the purge of dead sessions.
 
 They coordinate through the database only, so any number of processes on any number of hosts may run them.
 """
@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.accounts.web_sessions import purge_sessions_regularly
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
 from auction.ledger.cosigning import Cosigner, HttpWitnesses
@@ -19,6 +20,7 @@ from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.witness_config import witness_config
 from auction.settings import Settings
+from web.lib.sessions import session_limits
 
 
 def make_integrator(
@@ -69,6 +71,7 @@ async def background_jobs(
     tasks = [
         asyncio.create_task(make_integrator(sessions, settings, clock, keys, witnesses).run(stop)),
         asyncio.create_task(AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop)),
+        asyncio.create_task(purge_sessions_regularly(sessions, clock, session_limits(settings), stop)),
     ]
     try:
         yield
