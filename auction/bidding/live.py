@@ -63,11 +63,12 @@ class LiveAuctions:
         self.clock = clock
 
     async def state(self, lot_id: int, *, viewer: User | None = None) -> LiveState:
-        """The lot's auction now, as ``viewer`` (None: the public) may see it; a draft (or a lot that does not
-        exist) is refused as not found. Officers of the lot's municipality see the sealed-bid count all along."""
+        """The lot's auction now, as ``viewer`` (None: the public) may see it; a lot that was never public (a draft,
+        or a draft cancelled before publication) has no auction, and is refused as not found like one that does not
+        exist. Officers of the lot's municipality see the sealed-bid count all along."""
         # populate_existing: a stream polls in one session per tick, but a caller may reuse a session.
         lot = await self.session.get(Lot, lot_id, populate_existing=True)
-        if lot is None or lot.state == LotState.DRAFT:
+        if lot is None or not lot.is_public:
             raise NotFound("lot.not_found", lot_id=lot_id)
         now = self.clock.now()
         running = await self.session.get(AuctionClock, lot_id, populate_existing=True)

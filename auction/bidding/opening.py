@@ -360,7 +360,7 @@ class SealedLotService:
 
     async def _published(self, lot: Lot) -> CeremonyView:
         current = await self._current(lot.id)
-        if current is None or current.public_key is None or lot.state == LotState.DRAFT:
+        if current is None or current.public_key is None or not lot.is_public:
             raise NotFound("commission.no_key")
         return await self._view(current)
 

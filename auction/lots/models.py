@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from auction.db.base import Base, text_enum
 
@@ -108,6 +110,18 @@ class Lot(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Whether the public may see the lot: once published it stays public whatever becomes of it (its
+        cancellation or failure is public record too); a draft, and a draft cancelled before it was ever
+        published, never were. The one rule every read path applies, in Python and in SQL alike."""
+        return self.published_at is not None
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return cls.published_at.is_not(None)
 
 
 class LotVersion(Base):

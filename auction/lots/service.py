@@ -8,9 +8,9 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, and_, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -45,6 +45,7 @@ from auction.lots.schemas import LotAmend, LotCreate, LotTerms, RepeatAuction, t
 from auction.municipalities.service import MunicipalityService
 from auction.refusals import Problem
 
+# The states the catalog lists unless asked for one; whether a lot may be seen at all is `may_see`.
 PUBLIC_STATES = frozenset(LotState) - {LotState.DRAFT}
 
 ALLOWED_UPLOADS: dict[FileKind, dict[str, tuple[bytes, ...]]] = {
@@ -119,9 +120,9 @@ class LotService:
         self.municipalities = MunicipalityService(session)
 
     async def get(self, lot_id: int, *, viewer: User | None = None) -> Lot:
-        """A lot the viewer may see: drafts only to those who manage them."""
+        """A lot the viewer may see (`may_see`); any other is not found, so that its existence stays private."""
         lot = await self.session.get(Lot, lot_id)
-        if lot is None or (lot.state == LotState.DRAFT and not _may_manage(viewer, lot.municipality_id)):
+        if lot is None or not may_see(lot, viewer):
             raise NotFound("lot.not_found", lot_id=lot_id)
         return lot
 
@@ -374,10 +375,11 @@ class LotService:
         return list(rows)
 
     async def browse(
-        self, filters: LotFilter, *, limit: int = 20, cursor: str | None = None
+        self, filters: LotFilter, *, viewer: User | None, limit: int = 20, cursor: str | None = None
     ) -> tuple[list[Lot], str | None]:
-        """One page of lots, newest first, and the cursor of the next page (keyset, stable under inserts)."""
-        query = await self._filtered(filters)
+        """One page of the lots ``viewer`` may see, newest first, and the cursor of the next page (keyset, stable
+        under inserts). The viewer is required: every listing says whose eyes it is for."""
+        query = (await self._filtered(filters)).where(visible_to(viewer))
         if cursor is not None:
             query = query.where(Lot.id < decode_cursor(cursor))
         rows = list(await self.session.scalars(query.order_by(Lot.id.desc()).limit(limit + 1)))
@@ -559,7 +561,7 @@ class LotService:
         """The chain of auctions of a lot's property: this one's number, the cap, and its neighbours."""
         municipality = await self.municipalities.get(lot.municipality_id)
         following = await self.repeat_of(lot.id)
-        if following is not None and following.state == LotState.DRAFT and not _may_manage(viewer, lot.municipality_id):
+        if following is not None and not may_see(following, viewer):
             following = None  # a draft is not public yet
         return Attempts(
             number=await self.attempt_number(lot),
@@ -639,6 +641,20 @@ def ledger_terms(terms: LotTerms) -> dict[str, Any]:
 
 def _may_manage(user: User | None, municipality_id: int) -> bool:
     return user is not None and can_manage_lots_of(user, municipality_id)
+
+
+def may_see(lot: Lot, viewer: User | None) -> bool:
+    """Who may see a lot: everyone once it is public (`Lot.is_public`), before that only those who manage it."""
+    return lot.is_public or _may_manage(viewer, lot.municipality_id)
+
+
+def visible_to(viewer: User | None) -> ColumnElement[bool]:
+    """`may_see` as a filter on lots, for listings; it follows `can_manage_lots_of` role by role."""
+    if viewer is not None and viewer.role == Role.ADMIN:
+        return true()
+    if viewer is not None and viewer.role == Role.OFFICER and viewer.municipality_id is not None:
+        return or_(Lot.is_public, Lot.municipality_id == viewer.municipality_id)
+    return cast("ColumnElement[bool]", Lot.is_public)  # the hybrid's class-level side is its SQL expression
 
 
 def _apply_terms(lot: Lot, terms: LotTerms) -> None:

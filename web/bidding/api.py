@@ -381,7 +381,13 @@ class BiddingApi(Controller):
         return [BidOut.of(b, reveal=reveal) for b in await auction_service.bids(lot_id)]
 
     @get("/lots/{lot_id:int}/awards", summary="The award and the runner-up", responses=PUBLIC_READ, opt=PUBLIC)
-    async def awards(self, lot_id: FromPath[int], award_service: NamedDependency[AwardService]) -> list[AwardOut]:
+    async def awards(
+        self,
+        lot_id: FromPath[int],
+        award_service: NamedDependency[AwardService],
+        api_user: NamedDependency[User | None],
+    ) -> list[AwardOut]:
+        await award_service.lots.get(lot_id, viewer=api_user)  # a lot that is not public has no awards to show
         return [AwardOut.of(a) for a in await award_service.awards(lot_id)]
 
     @post("/lots/{lot_id:int}/award/sign", status_code=200, summary="The winner signs for the lot", responses=ACTION)

@@ -31,7 +31,8 @@ class Listing:
 async def load_listing(
     service: LotService, filters: LotFilter, places: Hierarchy, now: datetime, cursor: str | None
 ) -> Listing:
-    lots, next_cursor = await service.browse(filters, limit=PAGE_SIZE, cursor=cursor)
+    # The public catalog lists what the public may see, whoever looks: officers find their drafts in the console.
+    lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor)
     photos = await service.first_photo_ids([lot.id for lot in lots])
     cards = [
         Card(

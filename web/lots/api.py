@@ -113,7 +113,7 @@ class LotApi(Controller):
             max_price=max_price,
             text=q,
         )
-        lots, next_cursor = await lot_service.browse(filters, limit=limit, cursor=cursor)
+        lots, next_cursor = await lot_service.browse(filters, viewer=api_user, limit=limit, cursor=cursor)
         return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
 
     @get("/{lot_id:int}", summary="One lot with its files", responses=READ, opt=PUBLIC)

@@ -59,7 +59,7 @@ class OfficerConsole(Controller):
     ) -> Template:
         # Officers see their own municipality, drafts included; an admin sees every municipality.
         filters = LotFilter(municipality_id=officer.municipality_id, states=ALL_STATES)
-        lots, next_cursor = await lot_service.browse(filters, limit=CONSOLE_PAGE_SIZE, cursor=cursor)
+        lots, next_cursor = await lot_service.browse(filters, viewer=officer, limit=CONSOLE_PAGE_SIZE, cursor=cursor)
         places = await lot_service.municipalities.hierarchy()
         return render(request, "officer/index.html.jinja2", lots=lots, next_cursor=next_cursor, places=places)
 
