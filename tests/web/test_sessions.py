@@ -4,8 +4,11 @@ tokens are bound to the session, with cross-origin changes refused."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -248,3 +251,56 @@ async def test_secure_cookies_carry_the_host_prefix(settings: Settings, clock: F
             line.startswith(("achyk_session=", "csrftoken=")) for line in answer.headers.get_list("set-cookie")
         )
         assert signed_in_as((await browser.get("/?lang=en")).text) == BIDDER
+
+
+async def test_a_form_post_reads_the_body_once_as_a_real_server_delivers_it(client: Client, world: World) -> None:
+    """The CSRF check reads a form's body before the app does. A real server (uvicorn) hands the body over once
+    and then holds ``receive`` until the client goes away: anything further in that asks the server for the body
+    again waits forever (every form POST hung so in a browser). The test client answers a disconnect instead,
+    which hid it; here a second ``receive`` before the response has started is noted, then answered likewise."""
+    token = await csrf_of(client)
+    body = urlencode({"email": "bidder@test.kg", "password": PASSWORD, "_csrf_token": token}).encode()
+    cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/login",
+        "raw_path": b"/login",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver.local"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cookie", cookies.encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver.local", 80),
+        "state": {},
+    }
+    delivered = started = False
+    asked_again: list[str] = []
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if not started:
+            asked_again.append("receive() after the whole body, before any answer")
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+            statuses.append(message["status"])
+
+    # The app runs on the test client's own event loop (its portal's thread), where its engine lives.
+    await asyncio.to_thread(client.blocking_portal.call, client.app, scope, receive, send)
+    assert not asked_again, asked_again
+    assert statuses == [303]

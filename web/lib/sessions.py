@@ -33,7 +33,7 @@ from litestar.datastructures.cookie import Cookie
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash, generate_csrf_token
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, EmptyType, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -136,6 +136,7 @@ class ServerSessions(ASGIMiddleware):
             self._check_origin(request)
             if not is_api:
                 await self._check_token(request, current)
+                receive = _replaying(ScopeState.from_scope(scope).body, receive)
         ScopeState.from_scope(scope).csrf_token = expected
         set_csrf_cookie = not is_api and row is None and request.cookies.get(self.csrf_cookie) != anonymous_token
 
@@ -243,3 +244,17 @@ class ServerSessions(ASGIMiddleware):
 
     def _expired(self, key: str) -> str:
         return Cookie(key=key, value="", path="/", secure=self.secure, httponly=True, max_age=0).to_header(header="")
+
+
+def _replaying(body: bytes | EmptyType, receive: Receive) -> Receive:
+    """``receive`` as the app must see it once the token was read from a form: the body read, then the client's
+    own messages. Litestar's requests share the cached body, but a middleware further in (web.lib.input_bounds)
+    reads the raw stream, and under a real server it would wait for a body that has already arrived."""
+    if body is Empty:
+        return receive
+    pending: list[Any] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Any:
+        return pending.pop() if pending else await receive()
+
+    return replayed

@@ -65,11 +65,16 @@ function words(root) {
     (given[key] || WORDS[key] || key).replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+// The token is bound to the session and printed in the page; the csrftoken cookie holds only the token of
+// anonymous forms, which the relay refuses from a signed-in browser, so it is no fallback.
 function csrfToken() {
   const given = document.querySelector("#commission[data-csrf], [data-commission][data-csrf]");
   if (given && given.dataset.csrf) return given.dataset.csrf;
-  const match = /(?:^|;\s*)csrftoken=([^;]*)/.exec(document.cookie);
-  return match ? decodeURIComponent(match[1]) : "";
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || "";
+  } catch {
+    return "";
+  }
 }
 
 class Refused extends Error {}
