@@ -136,6 +136,7 @@ class ServerSessions(ASGIMiddleware):
             self._check_origin(request)
             if not is_api:
                 await self._check_token(request, current)
+                receive = _replaying_body(scope, receive)
         ScopeState.from_scope(scope).csrf_token = expected
         set_csrf_cookie = not is_api and row is None and request.cookies.get(self.csrf_cookie) != anonymous_token
 
@@ -243,3 +244,17 @@ class ServerSessions(ASGIMiddleware):
 
     def _expired(self, key: str) -> str:
         return Cookie(key=key, value="", path="/", secure=self.secure, httponly=True, max_age=0).to_header(header="")
+
+
+def _replaying_body(scope: Scope, receive: Receive) -> Receive:
+    """The form's body, if the token check read it, replayed to the layers below: the client sends it only once,
+    and a second read of ``receive`` would wait for a disconnect that never comes while the response is pending."""
+    body = ScopeState.from_scope(scope).body
+    if not isinstance(body, bytes):
+        return receive
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Any:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
