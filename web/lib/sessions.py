@@ -252,7 +252,7 @@ def _replaying_body(scope: Scope, receive: Receive) -> Receive:
     body = ScopeState.from_scope(scope).body
     if not isinstance(body, bytes):
         return receive
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    pending: list[Any] = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def replay() -> Any:
         return pending.pop(0) if pending else await receive()
