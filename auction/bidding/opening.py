@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
-from auction.accounts.permissions import require_lot_manager
 from auction.bidding.awards import AwardService
 from auction.bidding.models import Bid, BidStatus, CeremonyMessage, CommissionCeremony
 from auction.clock import Clock
@@ -27,7 +26,7 @@ from auction.ledger.verifier import dkg
 from auction.ledger.verifier.auction_rules import Outcome, reaches_starting_price
 from auction.ledger.verifier.sealed import SealedBidError, b64url_decode, b64url_encode, decrypt_bid, ephemeral_of
 from auction.lots.models import AuctionFormat, Lot, LotState
-from auction.lots.service import LotService, actor_of
+from auction.lots.service import LotService, actor_of, hide_from_officials, require_manager_of
 
 KEY, DEALING, ACK, SHARE = "key", "dealing", "acknowledgement", "share"
 
@@ -126,7 +125,7 @@ class SealedLotService:
     async def start_ceremony(self, officer: User, lot_id: int, members: Sequence[int], threshold: int) -> CeremonyView:
         """Start (or restart, discarding the old run but keeping it on record) the key ceremony of a sealed draft."""
         lot = await self.lots.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         if lot.format != AuctionFormat.SEALED_BID:
             raise InvalidInput("commission.lot_not_sealed")
         if lot.state != LotState.DRAFT:
@@ -150,6 +149,12 @@ class SealedLotService:
         self.session.add(ceremony)
         await self.session.flush()
         return CeremonyView(ceremony, {})
+
+    async def ceremony_for(self, viewer: User | None, lot_id: int) -> CeremonyView:
+        """The ceremony of a lot the viewer may see (`may_see`): a draft's names its commission, so it is its
+        managers' until published (then it is in `lot.published` for all); anyone else is told it is not found."""
+        lot = await self.lots.get(lot_id, viewer=viewer)
+        return await self.ceremony(lot.id)
 
     async def ceremony(self, lot_id: int) -> CeremonyView:
         current = await self._current(lot_id)
@@ -177,7 +182,7 @@ class SealedLotService:
     async def publish(self, officer: User, lot_id: int) -> Lot:
         """Publish a sealed draft whose ceremony is complete; `lot.published.sealed` carries the whole transcript."""
         lot = await self.lots.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         if lot.format != AuctionFormat.SEALED_BID:
             raise InvalidInput("commission.lot_not_sealed")
         current = await self._current(lot.id)
@@ -256,7 +261,7 @@ class SealedLotService:
     async def open_and_award(self, officer: User, lot_id: int) -> Outcome:
         """With k valid shares: recombine, decrypt every standing bid, log `sealed.opened`, and decide the lot."""
         lot = await self.lots.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         return await self._open(lot, actor_of(officer))
 
     async def open_if_ready(self, lot_id: int, actor: str) -> Outcome | None:
@@ -380,6 +385,7 @@ class SealedLotService:
         self, user: User, lot_id: int, message: dict[str, Any], who: str, kind: str, stage: str
     ) -> CeremonyView:
         lot = await self.lots.lock(lot_id)
+        hide_from_officials(lot, user)
         if lot.state != LotState.DRAFT:
             raise Conflict("commission.already_published", state=lot.state.value)
         view = await self.ceremony(lot.id)

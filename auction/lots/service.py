@@ -160,7 +160,7 @@ class LotService:
     async def amend(self, officer: User, lot_id: int, data: LotAmend) -> Lot:
         """Change a draft freely; change a published lot only as a new recorded version."""
         lot = await self.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         if not can_amend(lot.state):
             raise Conflict("lot.terms_frozen", state=lot.state.value)
         municipality = await self.municipalities.get(lot.municipality_id)
@@ -232,7 +232,7 @@ class LotService:
         defaults to all the municipality's active officers; a sealed lot's is its key ceremony's members.
         """
         lot = await self.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         ensure_transition(lot.state, LotState.PUBLISHED)
         if lot.format == AuctionFormat.SEALED_BID and not (extra_terms or {}).get("sealed"):
             raise InvalidInput("lot.sealed_needs_commission", field="format", lot_id=lot.id)
@@ -303,7 +303,7 @@ class LotService:
     async def relist(self, officer: User, lot_id: int, data: RepeatAuction) -> Lot:
         """A failed lot offered again as a new draft, its prices cut by at most the municipality's cap."""
         failed = await self.lock(lot_id)
-        require_lot_manager(officer, failed.municipality_id)
+        require_manager_of(officer, failed)
         if failed.state != LotState.FAILED:
             raise Conflict("lot.repeat_not_failed", state=failed.state.value)
         # The failed lot's row lock (above) serialises relists of it: a second officer's relist waits here, then
@@ -345,7 +345,7 @@ class LotService:
         A live lot is cancelled by two officials (auction.bidding.cancellation.CancellationService).
         """
         lot = await self.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         ensure_transition(lot.state, LotState.CANCELLED)
         if lot.state != LotState.DRAFT:
             raise Conflict("cancel.needs_second_official", state=lot.state.value)
@@ -403,7 +403,7 @@ class LotService:
         """Attach a file; a document of a published lot is a ledger entry, and once bidders have applied it is a
         material change: it needs a reason and reopens applications until ``applications_close_at``."""
         lot = await self.lock(lot_id)
-        require_lot_manager(officer, lot.municipality_id)
+        require_manager_of(officer, lot)
         if kind == FileKind.ORDER and lot.state not in ORDER_STATES:
             raise Conflict("cancel.order_not_live", state=lot.state.value)
         if kind != FileKind.ORDER and not can_amend(lot.state):
@@ -646,6 +646,22 @@ def _may_manage(user: User | None, municipality_id: int) -> bool:
 def may_see(lot: Lot, viewer: User | None) -> bool:
     """Who may see a lot: everyone once it is public (`Lot.is_public`), before that only those who manage it."""
     return lot.is_public or _may_manage(viewer, lot.municipality_id)
+
+
+def require_manager_of(user: User | None, lot: Lot) -> User:
+    """The user, if they may change this lot; an official who may not see it is told it is not found (`may_see`).
+
+    Refusing another municipality's draft as forbidden would tell that it exists, which every read hides; other
+    roles are refused for their role first (403), whatever the lot, so that they learn nothing of it either.
+    """
+    hide_from_officials(lot, user)
+    return require_lot_manager(user, lot.municipality_id)
+
+
+def hide_from_officials(lot: Lot, user: User | None) -> None:
+    """Not found for an officer or administrator who may not see the lot; nothing for anyone else."""
+    if user is not None and user.role in (Role.OFFICER, Role.ADMIN) and not may_see(lot, user):
+        raise NotFound("lot.not_found", lot_id=lot.id)
 
 
 def visible_to(viewer: User | None) -> ColumnElement[bool]:

@@ -34,6 +34,8 @@ from tests.kit.commission import ApiCommission, Client
 from tests.kit.drive import Drive
 from tests.kit.keys import api_signed
 from tests.kit.world import World
+from tests.web.conftest import Client as WebClient
+from tests.web.conftest import log_in
 
 MEMBERS = ("officer_tokmok", "officer2_tokmok", "officer3_tokmok", "officer4_tokmok", "officer5_tokmok")
 # Amounts no other number in the world spells, so finding one means finding a bid.
@@ -150,6 +152,36 @@ async def test_a_member_who_stays_away_is_tolerated_and_a_wrong_share_is_named(
     entries = await chain(client, lot_id)
     assert len([e for e in entries if e.kind == "sealed.share"]) == 3  # the refused ones left no entry
     await drive.verify(tmp_path)
+
+
+async def test_a_drafts_relay_is_read_by_those_who_manage_it_and_not_found_by_anyone_else(
+    client: WebClient, world: World
+) -> None:
+    """A draft's relay names its commission: until publication it is its municipality's officers' and the
+    administrators', by token or by the member's browser session (a read needs no CSRF token); to anyone else the
+    draft does not exist."""
+    lot_id = await sealed_draft(world)
+    await ApiCommission(client, world, lot_id, MEMBERS[:2], threshold=2).start()
+    url = f"/api/lots/{lot_id}/ceremony"
+    by_token = {
+        who: (await client.get(url, headers=world.auth(who) if who else {})).status_code
+        for who in (None, "bidder", "officer_naryn", "inspector", "officer_tokmok", "officer3_tokmok", "admin")
+    }
+    assert by_token == {
+        None: 404,
+        "bidder": 404,
+        "officer_naryn": 404,
+        "inspector": 404,
+        "officer_tokmok": 200,
+        "officer3_tokmok": 200,  # of the municipality, not a member: the draft's commission page shows it too
+        "admin": 200,
+    }
+    await log_in(client, "officer2_tokmok")
+    member = await client.get(url)
+    assert (member.status_code, member.json()["stage"]) == (200, "keys")
+    await log_in(client, "officer_naryn")
+    hidden = await client.get(url)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "lot.not_found")
 
 
 async def test_every_bad_ceremony_message_gets_a_clear_refusal(client: Client, world: World) -> None:

@@ -127,4 +127,5 @@ class SessionPages(Controller):
             raise NotAuthenticated("auth.login_required")
         await web_session_service.revoke_all(web_user.id)
         request.clear_session()
-        return Redirect("/login", status_code=303)
+        # As after logging out: the home page (a redirect to the login form is what a refusal looks like).
+        return Redirect("/", status_code=303)

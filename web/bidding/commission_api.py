@@ -48,6 +48,25 @@ async def provide_caller(
     raise NotAuthenticated("auth.bearer_of_account_required")
 
 
+async def provide_reader(
+    request: Request[Any, Any, State],
+    api_user: NamedDependency[User | None],
+    account_service: NamedDependency[AccountService],
+) -> User | None:
+    """Who reads: the bearer-token user, else the logged-in visitor, else nobody (a published lot's relay is public).
+
+    A read needs no CSRF header: another site can make the browser send the cookie but cannot read the answer.
+    Resolved after `api_user`, not beside it, for the reason `provide_caller` gives.
+    """
+    if api_user is not None:
+        return api_user
+    user_id = request.session.get("user_id") if request.scope.get("session") is not None else None
+    if not isinstance(user_id, int):
+        return None
+    user = await account_service.get(user_id)
+    return user if user is not None and user.is_active else None
+
+
 class CommissionApi(Controller):
     path = "/api"
     tags = ["commission"]  # noqa: RUF012
@@ -73,13 +92,19 @@ class CommissionApi(Controller):
     @get(
         "/lots/{lot_id:int}/ceremony",
         summary="The key ceremony's messages as relayed, and its stage",
-        responses=READ,
+        responses=api_errors(401, 404, 422),
         opt=PUBLIC,
+        dependencies={"reader": Provide(provide_reader)},
     )
     async def ceremony(
-        self, lot_id: FromPath[int], sealed_lot_service: NamedDependency[SealedLotService]
+        self,
+        lot_id: FromPath[int],
+        sealed_lot_service: NamedDependency[SealedLotService],
+        reader: NamedDependency[User | None],
     ) -> CeremonyOut:
-        return CeremonyOut.model_validate((await sealed_lot_service.ceremony(lot_id)).to_json(lot_id))
+        """A published lot's for anyone; a draft's for those who manage it (its members among them), else 404."""
+        view = await sealed_lot_service.ceremony_for(reader, lot_id)
+        return CeremonyOut.model_validate(view.to_json(lot_id))
 
     @post(
         "/lots/{lot_id:int}/ceremony/key",
