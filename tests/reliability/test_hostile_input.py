@@ -175,8 +175,8 @@ async def test_nul_in_a_form_and_in_an_id_field_gets_a_4xx(client: Client, world
     assert DB_INT_MAX == 2**63 - 1
 
 
-# Pages anyone may post a form to.
-PUBLIC_FORMS = {"/login", "/register"}
+# Pages anyone may post a form to (a visitor chooses the language before having an account).
+PUBLIC_FORMS = {"/login", "/register", "/language"}
 
 
 async def test_anonymous_form_posts_to_pages_that_need_an_account_go_to_log_in(client: Client) -> None:
