@@ -204,10 +204,12 @@ class AchykCore(InitPluginProtocol):
         if not settings.debug:
             handlers[Exception] = on_unexpected
         app_config.exception_handlers.update(handlers)
+        # Bounds first: the session's CSRF check reads a form body, and only the outer one may read it from the
+        # client (the inner one would wait for a body already consumed); nothing parses a body before its bounds.
         app_config.middleware.extend(
             [
-                ServerSessions(settings),
                 InputBounds(answer_error=on_domain_error),
+                ServerSessions(settings),
             ]
         )
         app_config.template_config = TemplateConfig(
