@@ -33,6 +33,7 @@ from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.outage import OUTAGE_TYPES, RETRY_AFTER_SECONDS, is_outage
 from auction.errors import DomainError
+from auction.keyring.rules import KeysDisagree
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
@@ -198,6 +199,7 @@ class AchykCore(InitPluginProtocol):
         app_config.before_send.append(SecurityHeaders(security_headers(settings, integrity.import_map_text)))
         # Login and registration are limited per client address in the database, not in this process's memory.
         app_config.guards.append(throttle_by_address)
+        app_config.before_request = refuse_until_keys_checked
         handlers: ExceptionHandlersMap = {DomainError: on_domain_error, HTTPException: on_http_error}
         # A database outage is a 503 even in debug; anything else unexpected keeps debug's traceback page.
         handlers.update(dict.fromkeys(OUTAGE_TYPES, on_unexpected))
@@ -237,19 +239,25 @@ class AchykCore(InitPluginProtocol):
         # Throttle hits commit in transactions of their own, apart from the request's unit of work.
         app.state.throttle = Throttle(make_sessionmaker(engine), self.clock)
         late: asyncio.Task[None] | None = None
+        keys_checked = asyncio.Event()
+        app.state.keys_checked = keys_checked
         try:
-            # Before anything is signed: a host with keys of its own would fork the ledger (web.keyring.startup).
-            await refuse_in_lifespan(app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now())
-            if self.settings.run_background_jobs:
-                try:
+            try:
+                # Before anything is signed: a host with keys of its own would fork the ledger (web.keyring.startup).
+                await refuse_in_lifespan(app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now())
+                keys_checked.set()
+                if self.settings.run_background_jobs:
                     await self._record_platform(app)
-                except Exception as exc:
-                    # A worker replaced during a database outage must start and answer 503s, not stop the server.
-                    if not is_outage(exc):
-                        raise
-                    log.warning("database unreachable at start-up; the platform entries are logged once it is back")
-                    late = asyncio.create_task(self._record_platform_when_back(app))
-            async with background_jobs(app.state.sessions, self.settings, self.clock, app.state.ledger_keys):
+            except Exception as exc:
+                # A worker replaced during a database outage must start and answer 503s, not stop the server; but it
+                # serves nothing and signs nothing until its keys pass the check (refuse_until_keys_checked).
+                if not is_outage(exc):
+                    raise
+                log.warning("database unreachable at start-up; keys are checked and entries logged once it is back")
+                late = asyncio.create_task(self._start_when_back(app, keys_checked))
+            async with background_jobs(
+                app.state.sessions, self.settings, self.clock, app.state.ledger_keys, ready=keys_checked
+            ):
                 yield
         finally:
             if late is not None:
@@ -276,17 +284,38 @@ class AchykCore(InitPluginProtocol):
             max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
         )
 
-    async def _record_platform_when_back(self, app: Litestar) -> None:
+    async def _start_when_back(self, app: Litestar, keys_checked: asyncio.Event) -> None:
+        """After a start during an outage: check the keys, then log the platform entries, once the database is back.
+
+        Keys that disagree leave the host refusing every request (503) and signing nothing; the log says why, as
+        ``auction serve`` would have at start-up.
+        """
         while True:
             await asyncio.sleep(RETRY_AFTER_SECONDS)
             try:
-                await self._record_platform(app)
+                if not keys_checked.is_set():
+                    await refuse_in_lifespan(
+                        app.state.sessions, self.secret_key, app.state.ledger_keys, self.clock.now()
+                    )
+                    keys_checked.set()
+                if self.settings.run_background_jobs:
+                    await self._record_platform(app)
+            except KeysDisagree as refusal:
+                log.exception("this host's keys disagree with the deployment's; it serves nothing: %s", refusal)
+                return
             except Exception as exc:
                 if not is_outage(exc):
-                    log.exception("logging the platform entries failed")
+                    log.exception("starting after the outage failed")
                     return
             else:
                 return
+
+
+def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
+    """Until this host's keys passed the start-up check (delayed by an outage), it answers 503 to everything."""
+    checked: asyncio.Event | None = request.app.state.get("keys_checked")
+    if checked is not None and not checked.is_set():
+        raise outage_refusal()
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:

@@ -6,6 +6,7 @@ is down or restarting. Every 5xx leaves its traceback in the log; a refusal (4xx
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import exc as sa
 
 from auction.clock import FrozenClock
 from auction.db.outage import RETRY_AFTER_SECONDS, is_outage
+from auction.keyring.rules import KeysDisagree
 from auction.settings import Settings
 from tests.conftest import START
 from tests.kit.page import Page
@@ -123,3 +125,63 @@ def test_every_5xx_logs_its_traceback_and_no_refusal_does() -> None:
 
     assert [(fields["status"], fields["path"]) for _, fields in logged.errors] == [(500, "/lots/1"), (503, "/lots/1")]
     assert all(fields["traceback"].startswith("Traceback") for _, fields in logged.errors)
+
+
+async def started_during_an_outage(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, *, then: list[Exception | None]
+) -> tuple[AsyncTestClient[Litestar], list[int]]:
+    """An app whose start-up key check meets an outage, then at each retry what ``then`` says (None: the real one)."""
+    import web.core
+    import web.keyring.startup
+    from web.app import create_app
+
+    real = web.keyring.startup.refuse_in_lifespan
+    answers: list[Exception | None] = [ConnectionRefusedError(111, "database down"), *then]
+    checks: list[int] = []
+
+    async def check(*args: Any) -> None:
+        checks.append(len(checks))
+        answer = answers.pop(0) if answers else None
+        if answer is not None:
+            raise answer
+        await real(*args)
+
+    monkeypatch.setattr(web.core, "refuse_in_lifespan", check)
+    monkeypatch.setattr(web.core, "RETRY_AFTER_SECONDS", 0.01)
+    return AsyncTestClient(app=create_app(settings, FrozenClock(START))), checks
+
+
+async def checked_times(checks: list[int], wanted: int) -> None:
+    """Until the start-up check has run ``wanted`` times (bounded: ten seconds)."""
+    for _ in range(1000):
+        if len(checks) >= wanted:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_worker_whose_key_check_met_an_outage_serves_only_after_the_check_passes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, checks = await started_during_an_outage(settings, monkeypatch, then=[ConnectionRefusedError(111, "")])
+    async with client:
+        first = await client.get("/api/v1/health")
+        assert first.status_code == 503, first.text
+        assert first.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+        await checked_times(checks, 3)
+        for _ in range(1000):  # the event lives on the app's loop: read it, never await it from here
+            if client.app.state.keys_checked.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert len(checks) == 3
+        assert (await client.get("/api/v1/health")).status_code == 200
+
+
+async def test_a_worker_whose_keys_disagree_once_the_database_is_back_serves_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, checks = await started_during_an_outage(settings, monkeypatch, then=[KeysDisagree(["signing key"])])
+    async with client:
+        await checked_times(checks, 2)
+        await asyncio.sleep(0.2)
+        assert (await client.get("/api/v1/health")).status_code == 503
+        assert len(checks) == 2  # the retries stop: keys that disagree do not come right by waiting

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,23 +60,40 @@ async def _no_witness(url: str, body: str) -> tuple[int, str, str]:
 
 @contextlib.asynccontextmanager
 async def background_jobs(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, keys: LedgerKeys
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    keys: LedgerKeys,
+    *,
+    ready: asyncio.Event | None = None,
 ) -> AsyncIterator[None]:
+    """The integrator, the scheduler and the session purge, started once ``ready`` is set (the host's keys passed
+    the start-up check: nothing is signed with keys the deployment has not published)."""
     if not settings.run_background_jobs:
         yield
         return
     config = witness_config(settings)
     witnesses = HttpWitnesses(config.timeout_seconds) if config.enabled else None
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(make_integrator(sessions, settings, clock, keys, witnesses).run(stop)),
-        asyncio.create_task(AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop)),
-        asyncio.create_task(purge_sessions_regularly(sessions, clock, session_limits(settings), stop)),
+
+    async def when_ready(job: Callable[[], Awaitable[None]]) -> None:
+        if ready is not None:
+            await ready.wait()
+        await job()
+
+    jobs: list[Callable[[], Awaitable[None]]] = [
+        lambda: make_integrator(sessions, settings, clock, keys, witnesses).run(stop),
+        lambda: AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop),
+        lambda: purge_sessions_regularly(sessions, clock, session_limits(settings), stop),
     ]
+    tasks = [asyncio.create_task(when_ready(job)) for job in jobs]
     try:
         yield
     finally:
         stop.set()
+        if ready is not None and not ready.is_set():
+            for task in tasks:
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if witnesses is not None:
             await witnesses.aclose()
