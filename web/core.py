@@ -300,8 +300,8 @@ class AchykCore(InitPluginProtocol):
                     keys_checked.set()
                 if self.settings.run_background_jobs:
                     await self._record_platform(app)
-            except KeysDisagree as refusal:
-                log.exception("this host's keys disagree with the deployment's; it serves nothing: %s", refusal)
+            except KeysDisagree:
+                log.exception("this host's keys disagree with the deployment's; it serves nothing")
                 return
             except Exception as exc:
                 if not is_outage(exc):
