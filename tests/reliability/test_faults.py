@@ -304,7 +304,7 @@ async def all_kept(rig: Rig, acknowledged: list[dict[str, Any]]) -> None:
     """Every acknowledged bid is a row of the bids table and an entry of the ledger, with its amount and body."""
     await settled(rig)  # a killed leader's lease runs out before another process integrates
     async with rig.sessions() as session:
-        bids = dict((await session.execute(select(Bid.id, Bid.amount))).tuples().all())
+        bids = dict((await session.execute(select(Bid.id, Bid.amount))).all())
         entries = set(await session.scalars(select(LedgerEntry.body_hash)))
     for receipt in acknowledged:
         assert bids.get(receipt["bid_id"]) == receipt["amount"], receipt
