@@ -7,7 +7,7 @@ import base64
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from auction.accounts import passwords
 from auction.clock import FrozenClock
 from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
-from auction.settings import Settings
+from auction.settings import Settings, get_settings
 from tests.kit.drive import Drive
 from tests.kit.world import World, build_world
 
@@ -231,6 +231,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         session_lifetime_seconds=10 * 365 * 24 * 3600,
         session_idle_seconds=10 * 365 * 24 * 3600,
     )
+
+
+@pytest.fixture
+def server_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A command run in-process reads its settings from the environment, as on a server: the database, the keys."""
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("ACHYK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ACHYK_SECRET_KEY", settings.resolved_secret_key())
+    monkeypatch.setenv("ACHYK_LEDGER_ORIGIN", settings.ledger_origin)
+    monkeypatch.setenv("ACHYK_LEDGER_SIGNING_KEY", settings.ledger_signing_key)
+    monkeypatch.setenv("ACHYK_LEDGER_PSEUDONYM_KEY", settings.ledger_pseudonym_key)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

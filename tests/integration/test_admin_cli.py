@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.accounts.models import User
 from auction.admin.models import AdminAction, AdminActionKind
 from auction.municipalities.models import Municipality
-from auction.settings import Settings, get_settings
 from web.cli import main
 
 # The command commits through connections of its own.
@@ -23,20 +21,6 @@ pytestmark = pytest.mark.own_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PILOTS = ROOT / "data" / "municipalities" / "pilots.csv"
-
-
-@pytest.fixture
-def environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The command reads its settings from the environment, as on a server: the test's database and keys."""
-    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("ACHYK_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("ACHYK_SECRET_KEY", settings.resolved_secret_key())
-    monkeypatch.setenv("ACHYK_LEDGER_ORIGIN", settings.ledger_origin)
-    monkeypatch.setenv("ACHYK_LEDGER_SIGNING_KEY", settings.ledger_signing_key)
-    monkeypatch.setenv("ACHYK_LEDGER_PSEUDONYM_KEY", settings.ledger_pseudonym_key)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def auction(*words: str, stdin: str = "") -> int:
@@ -61,7 +45,7 @@ async def log(sessions: async_sessionmaker[AsyncSession]) -> list[AdminAction]:
         return list(await session.scalars(select(AdminAction).order_by(AdminAction.id)))
 
 
-@pytest.mark.usefixtures("environment")
+@pytest.mark.usefixtures("server_environment")
 async def test_a_fresh_install_is_set_up_from_the_command_line(
     sessions: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -109,7 +93,7 @@ async def test_a_fresh_install_is_set_up_from_the_command_line(
     assert lines[3].details["password"] == "given"
 
 
-@pytest.mark.usefixtures("environment")
+@pytest.mark.usefixtures("server_environment")
 async def test_bad_input_is_a_message_and_exit_2_with_nothing_changed(
     sessions: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

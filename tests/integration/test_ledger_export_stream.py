@@ -7,7 +7,6 @@ its leaves and checkpoints written straight into the tables the platform keeps t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from auction.ledger.verifier.entry import parse_leaf
 from auction.ledger.verifier.merkle import hash_leaf
 from auction.ledger.verifier.note import Checkpoint, format_vkey
 from auction.ledger.verifier.verify import verify_bundle
-from auction.settings import Settings, get_settings
+from auction.settings import Settings
 from tests.kit.policy import policy_of
 from tests.unit.ledger.factory import Log
 from web.cli import main
@@ -113,21 +112,7 @@ async def test_the_api_streams_an_export_that_verifies(
     _verified(bundle, stored)
 
 
-@pytest.fixture
-def environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`auction ledger export` reads its settings from the environment, as on a server."""
-    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("ACHYK_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("ACHYK_SECRET_KEY", settings.resolved_secret_key())
-    monkeypatch.setenv("ACHYK_LEDGER_ORIGIN", settings.ledger_origin)
-    monkeypatch.setenv("ACHYK_LEDGER_SIGNING_KEY", settings.ledger_signing_key)
-    monkeypatch.setenv("ACHYK_LEDGER_PSEUDONYM_KEY", settings.ledger_pseudonym_key)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.mark.usefixtures("environment")
+@pytest.mark.usefixtures("server_environment")
 @pytest.mark.parametrize("form", ["bundle.zip", "bundle"])
 async def test_the_command_exports_a_bundle_that_verifies(stored: Log, tmp_path: Path, form: str) -> None:
     out = tmp_path / form
