@@ -167,5 +167,23 @@ export function showOwnSealed(root = document) {
   line.hidden = false;
 }
 
+// Amounts of bids that no longer stand (replaced, withdrawn, or never sent) are forgotten when the lot's page loads;
+// not on later swaps, which may come while a bid just kept is still on its way.
+function forgetOldSealed() {
+  const form = document.querySelector("form[data-sealed][data-lot-id]");
+  if (!form) return;
+  const line = document.querySelector("#own-sealed[data-ciphertext-hash]");
+  const keep = line ? keptKey(form.dataset.lotId, line.dataset.ciphertextHash) : null;
+  const prefix = `${KEPT_PREFIX}${form.dataset.lotId}.`;
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(prefix) && key !== keep) localStorage.removeItem(key);
+    }
+  } catch {
+    // No storage: nothing was kept.
+  }
+}
+
+forgetOldSealed();
 showOwnSealed();
 document.addEventListener("htmx:afterSwap", () => showOwnSealed());
