@@ -263,6 +263,16 @@ async def test_a_sealed_auction_with_its_commission(
     sent = await seal_a_bid(aidana, site, lot_id, "150000")
     sent += await seal_a_bid(nurlan, site, lot_id, "140 000,50")
     assert len(sent) == 2
+    # Each bidder, and only they, sees their own sealed amount back: from what their browser kept for exactly the
+    # ciphertext the platform holds, since the platform cannot read it. It stays after a reload.
+    await expect(aidana.locator("#own-sealed")).to_have_text(
+        "Your sealed bid: 150,000\u00a0som — one hundred fifty thousand som"
+    )
+    await nurlan.reload()
+    await expect(nurlan.locator("#own-sealed")).to_have_text(
+        "Your sealed bid: 140,000.50\u00a0som — one hundred forty thousand som and fifty tyiyn"
+    )
+    assert "140,000.50" not in await aidana.content()
     for body in sent:
         # Only the ciphertext and the form's own tokens leave the page (the amount field has no name),
         fields = parse_qs(body)

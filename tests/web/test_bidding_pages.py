@@ -55,6 +55,9 @@ async def test_a_bidder_applies_and_sees_the_status(client: Client, auctioneer: 
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
     assert "Apply to take part" in Page(page.text).text("#participation")
+    # The deposit the application commits to, in words, and in tyiyn for the confirmation dialog.
+    assert Page(page.text).text("#participation .in-words") == "(ten thousand som)"
+    assert Page(page.text).value("form.apply-form", "data-deposit") == "1000000"
     application = await form_application(auctioneer.world, "bidder", lot_id)
     applied = await client.post(
         f"/lots/{lot_id}/apply", data={"_csrf_token": csrf_token(page.text), **application}, follow_redirects=False
@@ -110,6 +113,10 @@ async def test_open_bids_through_the_form(
     await log_in(client, "bidder")
     page = await client.get(f"/lots/{lot_id}?lang=en")
     assert Page(page.text).value("form#bid-form input#f-amount[name=amount][type=text]") == "100000"
+    # What the confirmation judges a far-above bid against: before the first bid, the starting price and the step.
+    assert Page(page.text).value("form#bid-form", "data-starting-price") == "10000000"
+    assert Page(page.text).value("form#bid-form", "data-bid-step") == "500000"
+    assert not Page(page.text).has("#live [data-leading-price]")
     token, key = csrf_token(page.text), idempotency_key(page.text)
     assert key != idempotency_key((await client.get(f"/lots/{lot_id}")).text)  # fresh per rendering
 
@@ -127,6 +134,9 @@ async def test_open_bids_through_the_form(
     assert re.fullmatch(r"[0-9a-f]{64}", body_hash)
     # The next rendering suggests the new minimum, under a new key.
     assert fragment.value("form#bid-form input[name=amount]") == "105000"
+    # and the live panel names the leading bid, in tyiyn, which a next bid is judged against.
+    leading = Page((await client.get(f"/lots/{lot_id}?lang=en")).text)
+    assert leading.value("#live [data-leading-price]", "data-leading-price") == "10000000"
     assert idempotency_key(placed.text) != key
 
     # The same rendering sent again (a double click): one bid, the first receipt.
@@ -361,6 +371,11 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
         "The lot is offered to you at 110,000\u00a0som. "
     )
     assert offer.text("#results div.offer details.decline form button") == "Decline and forfeit the deposit"
+    # The price the winner signs, in words too (and the exact tyiyn the confirmation dialog repeats before signing).
+    assert offer.text("#results div.offer p.in-words") == "The price in words: one hundred ten thousand som"
+    assert Page(won.text).all("#results form[data-statement-action='award.signed']")[0].get("data-price") == "11000000"
+    in_kyrgyz = Page((await client.get(f"/lots/{lot_id}?lang=ky")).text)
+    assert in_kyrgyz.text("#results div.offer p.in-words") == "Баасы сөз менен: жүз он миң сом"
     sign_form = await form_signed(auctioneer.world, "bidder2", lot_id, "award.signed", {"price": 110_000_00})
     signed = await client.post(
         f"/lots/{lot_id}/award/sign?lang=en", data={"_csrf_token": csrf_token(won.text), **sign_form}, headers=HTMX

@@ -15,6 +15,7 @@ from auction.clock import as_utc
 from auction.ledger.verifier.canonical import parse_time
 from auction.lots.lease import indexed_rent, rent_per_sqm
 from auction.lots.models import Lot
+from auction.money_words import som_in_words
 from auction.municipalities.models import Municipality
 from web.lib.formatting import (
     countdown_text,
@@ -44,6 +45,12 @@ def language_in(context: Context) -> str:
 @pass_context
 def som(context: Context, tyiyn: int | None) -> str:
     return "—" if tyiyn is None else format_som(tyiyn, language_in(context))
+
+
+@pass_context
+def som_words(context: Context, tyiyn: int | None) -> str:
+    """An amount in words in the page's language (auction.money_words), as the bidder confirms it."""
+    return "—" if tyiyn is None else som_in_words(tyiyn, language_in(context))
 
 
 @pass_context
@@ -103,6 +110,7 @@ def rent_in_year(rent: int, indexation_percent: int | None, year: int) -> int:
 def register_filters(engine: JinjaTemplateEngine) -> None:
     filters = engine.engine.filters
     filters["som"] = som
+    filters["som_words"] = som_words
     filters["bishkek"] = bishkek
     filters["day"] = day
     filters["countdown"] = countdown

@@ -1,8 +1,9 @@
 // The lot page's bidding panel: seals a sealed bid in the browser before htmx sends it (only the
 // ciphertext leaves the page), to the lot key the signed ledger holds (lot-key.js), then checks that the
 // receipt covers exactly that ciphertext; and keeps the open bid form's suggested amount at the live minimum.
+import { somInFigures, somInWords } from "./amount.js";
 import { LotKeyError, checkSealedReceipt, ledgerKeyFingerprint, verifiedLotKey } from "./lot-key.js";
-import { encryptBid } from "./sealed-bid.js";
+import { ciphertextHash, encryptBid } from "./sealed-bid.js";
 
 const TYIYN_PER_SOM = 100;
 
@@ -57,7 +58,12 @@ document.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
   form.elements.namedItem("ciphertext").value = ciphertext;
+  // The confirmation (passkeys.js) repeats exactly the amount inside this ciphertext, whatever the field says now.
+  form.dataset.sealedAmount = String(amount);
   sealed = { lotId, ciphertext };
+  // Kept before it is sent, so the answer's page can show it back at once; shown only if the platform's standing
+  // bid is this very ciphertext, so a bid cancelled at the confirmation or refused never shows.
+  await keepSealedAmount(lotId, ciphertext, amount);
   showProblem(form, "");
   htmx.trigger(form, "sealed");
 });
@@ -94,6 +100,7 @@ document.addEventListener("htmx:afterSwap", async (event) => {
     await checkSealedReceipt(receipt.dataset.receiptNote, receipt.dataset.body, ciphertext, { lotId });
     line.textContent = receipt.dataset.receiptChecked;
     line.classList.add("receipt-checked");
+
   } catch (error) {
     line.textContent = `${receipt.dataset.receiptMismatch} (${error.message})`;
     line.classList.add("notice", "notice-error");
@@ -113,3 +120,70 @@ document.addEventListener("htmx:afterSwap", (event) => {
   }
   input.dataset.suggested = live.dataset.minimum;
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// "Your sealed bid: X", to its own bidder only. The platform cannot read a sealed amount before the opening, so
+// the page shows what this browser kept when it sealed the bid, and only when the kept ciphertext is the one the
+// platform holds as the standing bid (the same SHA-256 the bidder signed). Kept in this browser's storage, under
+// the lot and that hash; never sent anywhere. Another device, or cleared storage, shows that it cannot tell.
+
+const KEPT_PREFIX = "achyk.sealed.";
+
+function keptKey(lotId, hash) {
+  return `${KEPT_PREFIX}${lotId}.${hash}`;
+}
+
+async function keepSealedAmount(lotId, ciphertext, amount) {
+  try {
+    localStorage.setItem(keptKey(lotId, await ciphertextHash(ciphertext)), String(amount));
+  } catch {
+    // Private browsing or storage full: the bid stands all the same; the page just cannot show it back.
+  }
+}
+
+function keptAmount(lotId, hash) {
+  try {
+    const raw = localStorage.getItem(keptKey(lotId, hash));
+    return /^[1-9][0-9]*$/.test(raw || "") ? Number(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function showOwnSealed(root = document) {
+  const line = root.querySelector("#own-sealed[data-ciphertext-hash]");
+  if (!line) return;
+  const { lotId, ciphertextHash: hash } = line.dataset;
+  const amount = keptAmount(lotId, hash);
+  const language = ["ky", "ru", "en"].includes(document.documentElement.lang) ? document.documentElement.lang : "en";
+  if (amount === null) {
+    line.textContent = line.dataset.unknown;
+  } else {
+    const figures = document.createElement("strong");
+    figures.textContent = somInFigures(amount, language, line.dataset.som);
+    const [before, after] = line.dataset.known.split("{amount}");
+    line.replaceChildren(before, figures, ` — ${somInWords(amount, language)}`, after || "");
+  }
+  line.hidden = false;
+}
+
+// Amounts of bids that no longer stand (replaced, withdrawn, or never sent) are forgotten when the lot's page loads;
+// not on later swaps, which may come while a bid just kept is still on its way.
+function forgetOldSealed() {
+  const form = document.querySelector("form[data-sealed][data-lot-id]");
+  if (!form) return;
+  const line = document.querySelector("#own-sealed[data-ciphertext-hash]");
+  const keep = line ? keptKey(form.dataset.lotId, line.dataset.ciphertextHash) : null;
+  const prefix = `${KEPT_PREFIX}${form.dataset.lotId}.`;
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(prefix) && key !== keep) localStorage.removeItem(key);
+    }
+  } catch {
+    // No storage: nothing was kept.
+  }
+}
+
+forgetOldSealed();
+showOwnSealed();
+document.addEventListener("htmx:afterSwap", () => showOwnSealed());

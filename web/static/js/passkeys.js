@@ -4,6 +4,7 @@
 // field and only then lets the form go. The private key never leaves the authenticator; the server learns nothing
 // it could sign with.
 import "/static/vendor/simplewebauthn-browser.umd.min.js";
+import { farAbove, somInFigures, somInWords, timesPrice } from "./amount.js";
 import { somToTyiyn } from "./bidding.js";
 import {
   buildStatement,
@@ -20,7 +21,7 @@ const webauthn = globalThis.SimpleWebAuthnBrowser;
 // A device clock this far off is told so before signing, leaving a margin for the touch and the request.
 const SKEW_WARNING_MS = 240_000;
 const PROMPT_TIMEOUT_MS = 120_000;
-const TYIYN_PER_SOM = 100;
+const LANGUAGES = ["ky", "ru", "en"];
 
 const messagesElement = document.getElementById("passkey-messages");
 const messages = messagesElement ? JSON.parse(messagesElement.textContent) : {};
@@ -31,17 +32,13 @@ function say(name, values = {}) {
 }
 
 function language() {
-  return document.documentElement.lang || "en";
+  const lang = document.documentElement.lang;
+  return LANGUAGES.includes(lang) ? lang : "en";
 }
 
 // `28 000 сом` or `28,000 som`: CLDR grouping as the server's babel writes it, tyiyn only when there are any.
 function som(tyiyn) {
-  const whole = tyiyn % TYIYN_PER_SOM === 0;
-  const number = new Intl.NumberFormat(language(), {
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: whole ? 0 : 2,
-  }).format(tyiyn / TYIYN_PER_SOM);
-  return `${number}\u00a0${say("som")}`;
+  return somInFigures(tyiyn, language(), say("som"));
 }
 
 function csrfHeaders() {
@@ -103,6 +100,28 @@ function confirmDialog() {
   title.textContent = say("confirm_title");
   const text = document.createElement("p");
   text.id = "passkey-confirm-text";
+  // The amount once more, in figures and in words, so that a slipped digit reads as a different number.
+  const amount = document.createElement("p");
+  amount.id = "passkey-confirm-amount";
+  amount.className = "confirm-amount";
+  amount.hidden = true;
+  // A bid far above the price it answers (amount.js farAbove) must be confirmed a second time, on its own.
+  const warning = document.createElement("div");
+  warning.id = "passkey-confirm-warning";
+  warning.className = "notice notice-error confirm-warning";
+  warning.setAttribute("role", "alert");
+  warning.hidden = true;
+  const warningText = document.createElement("p");
+  warningText.id = "passkey-confirm-warning-text";
+  const agree = document.createElement("label");
+  agree.className = "confirm-agree";
+  const tick = document.createElement("input");
+  tick.type = "checkbox";
+  tick.id = "passkey-confirm-high";
+  const agreeText = document.createElement("span");
+  agreeText.id = "passkey-confirm-high-text";
+  agree.append(tick, " ", agreeText);
+  warning.append(warningText, agree);
   const buttons = document.createElement("form");
   buttons.method = "dialog";
   buttons.className = "actions";
@@ -116,20 +135,51 @@ function confirmDialog() {
   cancel.className = "secondary";
   cancel.textContent = say("cancel");
   buttons.append(proceed, cancel);
-  dialog.append(title, text, buttons);
+  dialog.append(title, text, amount, warning, buttons);
+  // Continue stays off until a far-above amount is confirmed the second time.
+  tick.addEventListener("change", () => {
+    proceed.disabled = !tick.checked;
+  });
   document.body.append(dialog);
   return dialog;
 }
 
-function confirmWithBidder(sentence, title = say("confirm_title")) {
+// `amount` ({label, tyiyn}) is repeated in figures and words; `warning` ({text, agree}) asks a second time.
+function confirmWithBidder(sentence, title = say("confirm_title"), { amount = null, warning = null } = {}) {
   const dialog = confirmDialog();
   dialog.querySelector("#passkey-confirm-title").textContent = title;
   dialog.querySelector("#passkey-confirm-text").textContent = sentence;
+  const amountLine = dialog.querySelector("#passkey-confirm-amount");
+  amountLine.replaceChildren();
+  amountLine.hidden = !amount;
+  if (amount) {
+    const figures = document.createElement("strong");
+    figures.className = "confirm-figures";
+    figures.textContent = som(amount.tyiyn);
+    const words = document.createElement("span");
+    words.className = "confirm-words";
+    words.textContent = somInWords(amount.tyiyn, language());
+    amountLine.append(`${amount.label} `, figures, " — ", words);
+  }
+  const warningBox = dialog.querySelector("#passkey-confirm-warning");
+  const tick = dialog.querySelector("#passkey-confirm-high");
+  const proceed = dialog.querySelector("#passkey-continue");
+  warningBox.hidden = !warning;
+  tick.checked = false;
+  proceed.disabled = Boolean(warning);
+  if (warning) {
+    dialog.querySelector("#passkey-confirm-warning-text").textContent = warning.text;
+    dialog.querySelector("#passkey-confirm-high-text").textContent = warning.agree;
+  }
   dialog.returnValue = "";
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "continue"), { once: true });
+    dialog.addEventListener(
+      "close",
+      () => resolve(dialog.returnValue === "continue" && (!warning || tick.checked)),
+      { once: true },
+    );
     dialog.showModal();
-    dialog.querySelector("#passkey-continue").focus();
+    (warning ? tick : proceed).focus();
   });
 }
 
@@ -167,30 +217,64 @@ function integerField(form, name) {
   return /^[1-9][0-9]*$/.test(String(raw)) ? Number(raw) : null;
 }
 
-// The action's fields (keys.md 1.1) from the form, and the sentence that repeats them to the bidder.
+// A whole number of tyiyn from a data attribute, or null.
+function tyiynData(element, name) {
+  const raw = element ? element.dataset[name] : undefined;
+  return /^[0-9]+$/.test(raw || "") ? Number(raw) : null;
+}
+
+// The second confirmation a bid far above `price` needs (amount.js farAbove), or null. `which` names the price.
+function farAboveWarning(amount, price, step, which) {
+  if (price === null || !farAbove(amount, price, step)) return null;
+  const times = timesPrice(amount, price);
+  const values = { amount: som(amount), price: som(price), times };
+  // "1 times" says nothing: a bid under twice the price is far above only by its bid steps.
+  const text = times >= 2 ? say(`far_above_${which}`, values) : say("far_above_steps", values);
+  return { text, agree: say("far_above_agree", values) };
+}
+
+// The action's fields (keys.md 1.1) from the form, the sentence that repeats them to the bidder, the amount to
+// repeat in figures and words, and the warning that asks a second time.
 async function actionOf(form, lot, ownKeys) {
   const action = form.dataset.statementAction;
   switch (action) {
     case "application.submitted": {
       const keys = ownKeys.map((key) => key.object);
       if (keys.length === 0) throw new PasskeyProblem(say("no_keys"));
-      return { fields: { keys }, sentence: say("action_apply", { lot }) };
+      const deposit = tyiynData(form, "deposit");
+      return {
+        fields: { keys },
+        sentence: say("action_apply", { lot }),
+        amount: deposit ? { label: say("amount_deposit"), tyiyn: deposit } : null,
+      };
     }
     case "bid.placed": {
       const field = form.elements.namedItem("amount");
       const amount = somToTyiyn(field ? field.value : "");
       if (amount === null) throw new PasskeyProblem(say("bad_amount"));
-      return { fields: { amount }, sentence: say("action_bid", { lot, amount: som(amount) }) };
+      // The bid answers the leading bid the live panel shows now, or the starting price before the first bid.
+      const leading = tyiynData(document.querySelector("#live [data-leading-price]"), "leadingPrice");
+      const price = leading ?? tyiynData(form, "startingPrice");
+      const which = leading === null ? "start" : "current";
+      return {
+        fields: { amount },
+        sentence: say("action_bid", { lot, amount: som(amount) }),
+        amount: { label: say("amount_bid"), tyiyn: amount },
+        warning: farAboveWarning(amount, price, tyiynData(form, "bidStep"), which),
+      };
     }
     case "bid.sealed": {
       const ciphertext = form.elements.namedItem("ciphertext");
       if (!ciphertext || !ciphertext.value) throw new PasskeyProblem(say("failed"));
       // The amount is on this page only, for the bidder's eyes; the statement carries the ciphertext's hash.
-      const typed = form.querySelector("#f-sealed-amount");
-      const amount = typed ? somToTyiyn(typed.value) : null;
+      // bidding.js left the amount it sealed into exactly this ciphertext on the form.
+      const amount = tyiynData(form, "sealedAmount");
       return {
         fields: { ciphertext_hash: await ciphertextHash(ciphertext.value) },
         sentence: amount ? say("action_seal", { lot, amount: som(amount) }) : say("action_seal_plain", { lot }),
+        amount: amount ? { label: say("amount_sealed"), tyiyn: amount } : null,
+        // Sealed bidders do not raise step by step: the ratio to the starting price alone.
+        warning: amount ? farAboveWarning(amount, tyiynData(form, "startingPrice"), null, "start") : null,
       };
     }
     case "bid.withdrawn":
@@ -203,12 +287,20 @@ async function actionOf(form, lot, ownKeys) {
       if (limit === null) throw new PasskeyProblem(say("failed"));
       const field = form.elements.namedItem("limit");
       if (field) field.value = String(limit);
-      return { fields: { limit }, sentence: say("action_accept", { lot, amount: som(limit) }) };
+      return {
+        fields: { limit },
+        sentence: say("action_accept", { lot, amount: som(limit) }),
+        amount: { label: say("amount_price"), tyiyn: limit },
+      };
     }
     case "award.signed": {
       const price = integerField(form, "price");
       if (price === null) throw new PasskeyProblem(say("failed"));
-      return { fields: { price }, sentence: say("action_sign", { lot, amount: som(price) }) };
+      return {
+        fields: { price },
+        sentence: say("action_sign", { lot, amount: som(price) }),
+        amount: { label: say("amount_price"), tyiyn: price },
+      };
     }
     case "award.declined":
       return { fields: {}, sentence: say("action_decline", { lot }) };
@@ -221,7 +313,12 @@ async function actionOf(form, lot, ownKeys) {
       if (!nonceField) throw new PasskeyProblem(say("failed"));
       nonceField.value = newNonce();
       const offer_hash = await offerHash({ lot, bidder: form.dataset.bidder, amount, nonce: nonceField.value });
-      return { fields: { offer_hash }, sentence: say("action_runoff", { lot, amount: som(amount) }) };
+      return {
+        fields: { offer_hash },
+        sentence: say("action_runoff", { lot, amount: som(amount) }),
+        amount: { label: say("amount_offer"), tyiyn: amount },
+        warning: farAboveWarning(amount, tyiynData(form, "runoffPrice"), null, "accepted"),
+      };
     }
     default:
       throw new PasskeyProblem(say("failed"));
@@ -264,12 +361,12 @@ async function signForm(form) {
     const onLot = action !== "application.submitted" && (context.keys || []).length > 0;
     throw new PasskeyProblem(say(passkeys.length === 0 && !onLot ? "no_keys" : "not_on_lot"));
   }
-  const { fields, sentence } = await actionOf(form, lot, keys);
+  const { fields, sentence, amount, warning } = await actionOf(form, lot, keys);
   const skew = Date.parse(context.server_time) - Date.now();
   if (Math.abs(skew) > SKEW_WARNING_MS) {
     throw new PasskeyProblem(say("clock", { minutes: Math.max(1, Math.round(Math.abs(skew) / 60_000)) }));
   }
-  if (!(await confirmWithBidder(say("confirm_lead", { what: sentence })))) {
+  if (!(await confirmWithBidder(say("confirm_lead", { what: sentence }), undefined, { amount, warning }))) {
     throw new PasskeyProblem(say("cancelled"));
   }
   const seq = Number(context.next_seq ?? form.dataset.seq);
@@ -317,6 +414,9 @@ async function signThen(form, send) {
   form.dataset.signing = "1";
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => (button.disabled = true));
+  // What is confirmed is what is signed and sent: the amount cannot change under the dialog.
+  const fields = form.querySelectorAll("input:not([type=hidden])");
+  fields.forEach((field) => (field.readOnly = true));
   try {
     await signForm(form);
     showProblem(form, "");
@@ -325,6 +425,7 @@ async function signThen(form, send) {
     return;
   } finally {
     buttons.forEach((button) => (button.disabled = false));
+    fields.forEach((field) => (field.readOnly = false));
     delete form.dataset.signing;
   }
   send();
