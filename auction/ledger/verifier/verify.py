@@ -35,6 +35,7 @@ from auction.ledger.verifier.receipts import (
     check_outside,
     check_proof,
     check_receipt,
+    check_receipt_file,
     check_refusal,
     check_remembered,
 )
@@ -276,6 +277,8 @@ def _check_outside(inputs: Inputs, trust: Trust | None, merge: Merge, report: Re
         check_proof(inputs.proof, inputs.proof_checkpoint, merge, report)
     if inputs.receipt is not None:
         check_receipt(*inputs.receipt, merge, report)
+        if inputs.receipt_file is not None:
+            check_receipt_file(inputs.receipt_file, inputs.receipt[0], report)
         if inputs.proof is not None:
             check_binding(inputs.receipt[0], inputs.proof, merge, report)
     if inputs.refusal is not None:
