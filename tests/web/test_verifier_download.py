@@ -106,3 +106,6 @@ async def test_the_downloaded_verifier_is_in_the_ledger_and_verifies_the_export(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "OK" in run.stdout
+    # The verifier's own report names the build the ledger records: the inspector compares their download with it.
+    assert f"offline verifier served (entry {index}, 1 builds logged): achyk-verify.pyz" in run.stdout
+    assert f"sha256 {digest}" in run.stdout

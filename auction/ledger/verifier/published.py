@@ -8,7 +8,10 @@ the page that offered it (docs/ledger-entries.md). Standard library only.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
+
+from auction.ledger.verifier.entry import Leaf
 
 VERIFIER_KIND = "verifier.published"
 VERIFIER_ACTOR = "system"
@@ -33,3 +36,23 @@ def verifier_problem(actor: str, payload: dict[str, Any]) -> str | None:
     if type(size) is not int or not 0 < size <= MAX_SIZE:
         return f"size must be a whole number of bytes from 1 to {MAX_SIZE}"
     return None
+
+
+def verifier_notes(leaves: Iterable[Leaf]) -> list[str]:
+    """The report's line on the downloadable verifier: the newest build the ledger records, to compare a download
+    with (nothing when none was logged)."""
+    found = [
+        leaf
+        for leaf in leaves
+        if leaf.body.lot is None
+        and leaf.body.kind == VERIFIER_KIND
+        and verifier_problem(leaf.body.actor, leaf.body.payload) is None
+    ]
+    if not found:
+        return []
+    newest = found[-1]
+    payload = newest.body.payload
+    return [
+        f"offline verifier served (entry {newest.index}, {len(found)} builds logged): {payload['file']} "
+        f"version {payload['version']}, {payload['size']} bytes, sha256 {payload['sha256']}"
+    ]

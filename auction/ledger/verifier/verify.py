@@ -30,6 +30,7 @@ from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, 
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange, ProofError, verify_consistency
 from auction.ledger.verifier.note import Checkpoint, NoteError, parse_vkey, verify_note
+from auction.ledger.verifier.published import verifier_notes
 from auction.ledger.verifier.receipts import (
     check_binding,
     check_outside,
@@ -179,6 +180,7 @@ def _verify(
         # The replay has read every leaf; the platform chain's few say which scripts the site serves.
         report.notes.extend(witness_policy_notes(platform))
         report.notes.extend(release_notes(platform))
+        report.notes.extend(verifier_notes(platform))
     report.trusted = trust is not None
     return report
 
