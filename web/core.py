@@ -34,6 +34,7 @@ from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.outage import OUTAGE_TYPES, RETRY_AFTER_SECONDS, is_outage
 from auction.errors import DomainError
 from auction.keyring.rules import KeysDisagree
+from auction.ledger.published_verifier import build_verifier_file, record_verifier_published
 from auction.ledger.release import record_release_scripts
 from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
@@ -189,6 +190,8 @@ class AchykCore(InitPluginProtocol):
                     "clock": self.clock,
                     "ledger_keys": keys,
                     "static_integrity": integrity,
+                    # Built once from the installed sources; the ledger records its hash (verifier.published).
+                    "verifier_file": build_verifier_file(release_version()),
                     "witness_config": witness_config(settings),
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
@@ -273,6 +276,14 @@ class AchykCore(InitPluginProtocol):
             self.clock,
             release_version(),
             app.state.static_integrity.scripts,
+            max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
+        )
+        # Likewise the offline verifier the desk offers for download: its hash is in the ledger before anyone checks it.
+        await record_verifier_published(
+            app.state.sessions,
+            app.state.ledger_keys,
+            self.clock,
+            app.state.verifier_file,
             max_merge_delay_seconds=self.settings.ledger_max_merge_delay_seconds,
         )
         # Likewise the witnesses: whoever changes them, the ledger says so (docs/witnesses.md §4).

@@ -88,6 +88,8 @@ async def test_a_proof_is_trusted_only_under_the_inspectors_policy(
         "Paste your trust policy."
     )
     await expect(page.locator("#verify-steps li.step-failed")).to_have_count(0)
+    # What the signatures cover, from the signed entry, its kind by name in the page's language.
+    await expect(page.locator("#verify-subject")).to_contain_text("Lot published (lot.published)")
 
     # The inspector's policy names the log key; its quorum of 0 leaves the answer unwitnessed.
     policy = f"achyk-trust-policy/v1\n# checked with the municipality\nlog {log_vkey}\nquorum 0\ngrace 10\n"
@@ -112,6 +114,10 @@ async def test_a_proof_is_trusted_only_under_the_inspectors_policy(
     await expect(verdict).to_have_text("Not verified.")
     await expect(page.locator("#verify-steps li.step-failed")).to_have_attribute("data-step", "witnesses")
     await expect(page.locator("#verify-steps li.step-failed .step-error")).to_contain_text("the policy's quorum is 1")
+    await expect(page.locator("#verify-steps li.step-failed .step-why")).to_have_text(
+        "Only 0 of your policy's 1 witnesses cosigned; your policy needs 1."
+    )
+    await expect(page.locator("#verify-subject")).to_be_hidden()  # nothing is shown as verified
 
     # Once the witness has cosigned the same tree, the proof is trusted, and the page shows when, in Bishkek and UTC.
     await page.fill("#f-evidence", cosigned(proof, log_vkey.split("+", 1)[0], witness_key, WITNESSED_AT))

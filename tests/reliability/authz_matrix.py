@@ -77,6 +77,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/ledger", ""): PUBLIC,
     ("GET", "/ledger/entries", ""): PUBLIC,
     ("GET", "/ledger/verify", ""): PUBLIC,
+    ("GET", "/ledger/verifier", ""): PUBLIC,
+    ("GET", "/ledger/achyk-verify.pyz", ""): PUBLIC,
     ("GET", "/ledger/lots", "ledger_lookup"): PUBLIC,
     ("GET", "/ledger/lots/{lot_id:int}", "published"): PUBLIC,
     ("GET", "/api/v1/ledger/checkpoint", ""): PUBLIC,

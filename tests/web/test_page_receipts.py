@@ -61,8 +61,10 @@ def shown_refusal(html: str, scope: str, lot_id: int, action: str, code: str, se
 
 def check_receipts_and_refusals(bundle: Path, receipts: list[dict[str, Any]], refusals: list[str]) -> None:
     for receipt in receipts:
-        report = verify_bundle(bundle, receipt=receipt["receipt"])
+        # The file the page's download saves, as it is (docs/ledger.md, "The receipt file").
+        report = verify_bundle(bundle, receipt=json.dumps(receipt, ensure_ascii=False, indent=2) + "\n")
         assert report.ok, report.text()
+        assert "receipt file: every field it states agrees with the signed receipt and body" in report.notes
     for note in refusals:
         report = verify_bundle(bundle, refusal=note)
         assert report.ok, report.text()

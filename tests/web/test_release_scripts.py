@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import FrozenClock
 from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry
+from auction.ledger.published_verifier import build_verifier_file
 from auction.ledger.release import last_release_scripts, record_release_scripts
 from auction.ledger.verifier.entry import parse_body, parse_leaf
+from auction.operations.release import release_version
 from auction.settings import Settings
 from tests.kit.ledger import keys_of
 from web.app import create_app
@@ -29,9 +31,12 @@ async def start_and_stop(settings: Settings, clock: FrozenClock) -> None:
         await asyncio.sleep(0)
 
 
-async def logged_releases(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, object]]:
-    """Every release.scripts body, integrated (the started app runs the integrator) or still pending."""
-    mine = (PLATFORM_CHAIN, "release.scripts")
+async def logged_releases(
+    sessions: async_sessionmaker[AsyncSession], kind: str = "release.scripts"
+) -> list[dict[str, object]]:
+    """Every release.scripts (or other platform `kind`) body, integrated (the started app runs the integrator) or
+    still pending."""
+    mine = (PLATFORM_CHAIN, kind)
     async with sessions() as session:
         leaves = await session.scalars(
             select(LedgerEntry.leaf).where(tuple_(LedgerEntry.chain_key, LedgerEntry.kind) == mine)
@@ -61,9 +66,14 @@ async def test_two_processes_starting_together_log_the_release_once(
     site = (WEB / "static" / "js" / "lot-key.js").read_bytes()
     assert scripts["/static/js/lot-key.js"] == "sha384-" + base64.b64encode(hashlib.sha384(site).digest()).decode()
 
+    # The offline verifier the desk serves is logged likewise, once (docs/ledger.md, "The downloadable verifier").
+    [verifier] = await logged_releases(sessions, "verifier.published")
+    assert verifier["sha256"] == build_verifier_file(release_version()).sha256
+
     # The same files again: nothing new. Other files: the next release is logged.
     await start_and_stop(serving, clock)
     assert len(await logged_releases(sessions)) == 1
+    assert len(await logged_releases(sessions, "verifier.published")) == 1
     changed = dict(scripts) | {"/static/js/lot-key.js": "sha384-" + "A" * 64}
     admitted = await record_release_scripts(sessions, keys_of(settings), clock, "0.1.1", changed)
     assert admitted is not None

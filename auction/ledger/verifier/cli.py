@@ -81,6 +81,13 @@ def main(argv: Sequence[str] | None = None, *, replay: Replay | None = None) -> 
     return run(args, replay=replay)
 
 
+def command() -> None:
+    """The `achyk-verify` console script: verify, then replay every auction, as `python -m auction.ledger.verifier`."""
+    from auction.ledger.verifier.replay import replay
+
+    raise SystemExit(main(replay=replay))
+
+
 def run(args: argparse.Namespace, *, replay: Replay | None = None) -> int:
     """Verify as parsed by a parser built on `arguments()`, print the report; returns the exit code."""
     report = _report(args, replay)

@@ -2,8 +2,8 @@
 
 vkeys.txt: every line a valid Ed25519 vkey, none twice. checkpoints.txt: each note well formed, origin matches,
 sizes never decrease. --key, --since, the checkpoint remembered by --state, --checkpoint and --receipt (a receipt
-note, a tlog-proof, or one of each; a tlog-proof may carry its receipt in its extra line) must parse, or the input
-is unusable.
+note, the site's .json receipt file holding one, a tlog-proof, or a receipt and a proof; a tlog-proof may carry its
+receipt in its extra line) must parse, or the input is unusable.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from auction.ledger.verifier.bundle import Bundle, CheckpointFramingError
 from auction.ledger.verifier.merge import Pending
 from auction.ledger.verifier.note import Checkpoint, NoteError, Receipt, VerifierKey, parse_vkey, split_note
 from auction.ledger.verifier.proof_file import PROOF_HEADER, TlogProof, parse_proof
+from auction.ledger.verifier.receipt_file import ReceiptFile, is_receipt_file, parse_receipt_file
 from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Stop, fail_checkpoint
 from auction.ledger.verifier.trust import GivenCheckpoint, parse_checkpoint_file
@@ -81,6 +82,7 @@ class Inputs:
     proof: TlogProof | None = None
     proof_checkpoint: Pending | None = None
     receipt: tuple[Receipt, str] | None = None
+    receipt_file: ReceiptFile | None = None  # the site's .json receipt the note came in, if it came in one
     refusal: tuple[Refusal, str] | None = None
 
     @property
@@ -124,6 +126,10 @@ def parse_inputs(
         for text in evidence:
             if text.startswith(PROOF_HEADER + "\n"):
                 _add_proof(inputs, text, origin)
+            elif is_receipt_file(text):
+                file = parse_receipt_file(text)
+                _add_receipt(inputs, file.note)
+                inputs.receipt_file = file
             else:
                 _add_receipt(inputs, text)
     except ValueError as exc:  # NoteError and ProofFileError included

@@ -16,6 +16,7 @@ from auction.ledger.verifier.merge import Merge, Pending
 from auction.ledger.verifier.merkle import ProofError, verify_inclusion
 from auction.ledger.verifier.note import NoteError, Receipt, verify_note
 from auction.ledger.verifier.proof_file import TlogProof
+from auction.ledger.verifier.receipt_file import ReceiptFile, disagreements, unsigned_fields
 from auction.ledger.verifier.refusal import Refusal
 from auction.ledger.verifier.report import Failure, Report, Stop
 
@@ -166,6 +167,23 @@ def check_receipt(receipt: Receipt, note: str, merge: Merge, report: Report) -> 
         f"receipt: body {receipt.body_hash} is entry {index}, admitted {admitted}, integrated {integrated} "
         f"({_seconds(delay)} s, within the promised {receipt.max_merge_delay} s)"
     )
+
+
+def check_receipt_file(file: ReceiptFile, receipt: Receipt, report: Report) -> None:
+    """The .json receipt's unsigned copy agrees with its signed note (run after check_receipt verified the note)."""
+    found = disagreements(file, receipt)
+    if found:
+        raise Stop(
+            Failure(
+                "receipt",
+                "the receipt file's unsigned fields disagree with its signed receipt (the file was edited): "
+                + "; ".join(found),
+            )
+        )
+    report.notes.append("receipt file: every field it states agrees with the signed receipt and body")
+    unsigned = unsigned_fields(file)
+    if unsigned:
+        report.notes.append(f"receipt file: not covered by any signature, so not verified: {', '.join(unsigned)}")
 
 
 def check_refusal(refusal: Refusal, note: str, merge: Merge, report: Report) -> None:

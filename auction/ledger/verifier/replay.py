@@ -65,6 +65,7 @@ from auction.ledger.verifier.publication_rules import (
     reopened_window_breach,
     repeat_breaches,
 )
+from auction.ledger.verifier.published import VERIFIER_FIELDS, VERIFIER_KIND, verifier_problem
 from auction.ledger.verifier.release import RELEASE_FIELDS, RELEASE_KIND, release_problem
 from auction.ledger.verifier.report import Finding
 from auction.ledger.verifier.running_rules import (
@@ -211,13 +212,15 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
 # The results protocol is issued and signed after the award, also once the lot's chain is otherwise complete.
 AFTER_COMPLETION_KINDS = frozenset({pr.ISSUED, pr.SIGNED})
 # The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
-# scripts each release serves (auction.ledger.verifier.release) and the witnesses (.witness_policy).
+# scripts each release serves (auction.ledger.verifier.release), the offline verifier the site serves
+# (.published) and the witnesses (.witness_policy).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
     RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
     WITNESS_POLICY_KIND: (WITNESS_POLICY_FIELDS, frozenset()),
     MUNICIPALITY_RULES_KIND: (MUNICIPALITY_RULES_FIELDS, frozenset()),
     INCIDENT_KIND: (INCIDENT_FIELDS, frozenset()),
+    VERIFIER_KIND: (VERIFIER_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -1761,13 +1764,17 @@ def _platform_problem(body: Body) -> str | None:
         _payload_fields(body.kind, body.payload, PLATFORM_PAYLOAD_FIELDS)
     except _Violation as violation:
         return violation.reason
-    if body.kind == RELEASE_KIND:
-        return release_problem(body.actor, body.payload)
-    if body.kind == WITNESS_POLICY_KIND:
-        return witness_policy_problem(body.actor, body.payload)
-    if body.kind == MUNICIPALITY_RULES_KIND:
-        return municipality_rules_problem(body.actor, body.payload)
-    return None
+    check = _PLATFORM_CHECKS.get(body.kind)
+    return None if check is None else check(body.actor, body.payload)
+
+
+# The platform kinds whose payload has rules beyond its field names: each kind's check of (actor, payload).
+_PLATFORM_CHECKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
+    RELEASE_KIND: release_problem,
+    VERIFIER_KIND: verifier_problem,
+    WITNESS_POLICY_KIND: witness_policy_problem,
+    MUNICIPALITY_RULES_KIND: municipality_rules_problem,
+}
 
 
 def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list[Finding]:

@@ -30,11 +30,13 @@ from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, 
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange, ProofError, verify_consistency
 from auction.ledger.verifier.note import Checkpoint, NoteError, parse_vkey, verify_note
+from auction.ledger.verifier.published import verifier_notes
 from auction.ledger.verifier.receipts import (
     check_binding,
     check_outside,
     check_proof,
     check_receipt,
+    check_receipt_file,
     check_refusal,
     check_remembered,
 )
@@ -178,6 +180,7 @@ def _verify(
         # The replay has read every leaf; the platform chain's few say which scripts the site serves.
         report.notes.extend(witness_policy_notes(platform))
         report.notes.extend(release_notes(platform))
+        report.notes.extend(verifier_notes(platform))
     report.trusted = trust is not None
     return report
 
@@ -276,6 +279,8 @@ def _check_outside(inputs: Inputs, trust: Trust | None, merge: Merge, report: Re
         check_proof(inputs.proof, inputs.proof_checkpoint, merge, report)
     if inputs.receipt is not None:
         check_receipt(*inputs.receipt, merge, report)
+        if inputs.receipt_file is not None:
+            check_receipt_file(inputs.receipt_file, inputs.receipt[0], report)
         if inputs.proof is not None:
             check_binding(inputs.receipt[0], inputs.proof, merge, report)
     if inputs.refusal is not None:

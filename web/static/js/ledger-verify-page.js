@@ -19,7 +19,10 @@ const times = document.getElementById("verify-times");
 const checkpointTime = document.getElementById("verify-checkpoint-time");
 const witnessList = document.getElementById("verify-witnesses");
 const quorumTime = document.getElementById("verify-quorum-time");
+const subject = document.getElementById("verify-subject");
 const messages = JSON.parse(document.getElementById("verify-messages").textContent);
+// Entry kinds by their names in the page's language (the ledger's own code stays beside the name).
+const kinds = JSON.parse(document.getElementById("verify-kinds").textContent);
 
 const VERDICTS = {
   verified: ["verified", "verdict-ok"],
@@ -30,7 +33,11 @@ const VERDICTS = {
 };
 
 function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in values)) return whole;
+    if (name === "kind" && values.kind in kinds) return `${kinds[values.kind]} (${values.kind})`;
+    return values[name];
+  });
 }
 
 // localStorage throws in some private modes and when disabled: the page then works without remembering.
@@ -98,7 +105,7 @@ async function fetchConsistency(size1, size2) {
   return response.json();
 }
 
-function stepItem(ok, text, error) {
+function stepItem(ok, text, error, why) {
   const item = document.createElement("li");
   item.className = ok ? "step-ok" : "step-failed";
   const mark = document.createElement("span");
@@ -109,6 +116,12 @@ function stepItem(ok, text, error) {
   words.textContent = (ok ? "" : messages.failed + ": ") + text;
   item.append(mark, " ", words);
   if (!ok) {
+    // The reason in the page's language when the check names one; the check's own words for a specialist.
+    const reason = document.createElement("span");
+    reason.className = "step-why";
+    const known = why && messages[`why_${why.code}`];
+    reason.textContent = known ? fill(known, why.values) : messages.why_other;
+    item.append(document.createElement("br"), reason);
     const detail = document.createElement("code");
     detail.className = "step-error";
     detail.textContent = error;
@@ -132,7 +145,7 @@ function showTimes(report) {
 function show(report) {
   list.replaceChildren();
   for (const step of report.steps) {
-    const item = stepItem(step.ok, fill(messages[step.id] || step.id, step.values), step.error);
+    const item = stepItem(step.ok, fill(messages[step.id] || step.id, step.values), step.error, step.why);
     item.dataset.step = step.id;
     list.append(item);
   }
@@ -140,6 +153,8 @@ function show(report) {
   verdict.textContent = messages[words];
   verdict.className = style;
   verdict.dataset.outcome = report.outcome;
+  // Only what the signatures and the inclusion proof covered, from the signed bytes: never a file's own copy.
+  say(subject, report.signed && report.outcome !== "failed" ? fill(messages.subject, report.signed) : "");
   showTimes(report);
 }
 
@@ -179,6 +194,7 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   result.hidden = false;
   list.replaceChildren();
+  say(subject, "");
   times.hidden = true;
   delete verdict.dataset.outcome;
   const key = vkey.value.trim();

@@ -35,13 +35,22 @@ const NOT_IN_KEY_NAME = /[\s+\u0000-\u001f]/u;
 const LEAF_PREFIX = '{"body":';
 const LEAF_INDEX = ',"index":';
 
-/** Evidence that does not verify, or cannot be read; the message says which check failed. */
-export class VerifyError extends Error {}
+/**
+ * Evidence that does not verify, or cannot be read; the message says which check failed (in English, for a
+ * specialist). `code` and `values`, when set, name the reason for people: the page words it in its language.
+ */
+export class VerifyError extends Error {
+  constructor(message, code = null, values = {}) {
+    super(message);
+    this.code = code;
+    this.values = values;
+  }
+}
 
 const encoder = new TextEncoder();
 
-function fail(message) {
-  throw new VerifyError(message);
+function fail(message, code = null, values = {}) {
+  throw new VerifyError(message, code, values);
 }
 
 function subtle() {
@@ -238,10 +247,12 @@ export async function verifyNote(note, verifiers) {
     const slot = `${sig.name}+${toHex(sig.keyId)}`;
     const signer = known.get(slot);
     if (!signer || signers.includes(signer)) continue;
-    if (!await ed25519Verifies(signer.cryptoKey, sig.signature, message)) fail(`invalid signature for key ${slot}`);
+    if (!await ed25519Verifies(signer.cryptoKey, sig.signature, message)) {
+      fail(`invalid signature for key ${slot}`, "bad_signature", { key: slot });
+    }
     signers.push(signer);
   }
-  if (!signers.length) fail("note has no valid signature from a known key");
+  if (!signers.length) fail("note has no valid signature from a known key", "no_signature");
   return { text, signers };
 }
 
@@ -385,7 +396,9 @@ export function checkNamedEntry(receipt, body, index) {
   if (lot !== named.lot || BigInt(body.lot_seq) !== named.lotSeq || body.kind !== named.kind) {
     const said = `${named.kind} #${named.lotSeq} of ${named.lot === null ? "the platform chain" : "lot " + named.lot}`;
     const found = `${body.kind} #${body.lot_seq} of ${body.lot === null ? "the platform chain" : "lot " + body.lot}`;
-    fail(`entry ${index} is ${found}, but the receipt names ${said}`);
+    fail(`entry ${index} is ${found}, but the receipt names ${said}`, "entry_named_other", {
+      index: String(index), kind: String(body.kind), seq: String(body.lot_seq), lot: String(body.lot ?? "—"),
+    });
   }
 }
 
@@ -471,7 +484,7 @@ export async function rootFromInclusionProof(index, size, leafHash, proof) {
 export async function verifyInclusion(index, size, leafHash, proof, root) {
   const calculated = await rootFromInclusionProof(index, size, leafHash, proof);
   if (!equalBytes(calculated, root)) {
-    fail(`calculated root ${toHex(calculated)} does not match expected root ${toHex(root)}`);
+    fail(`calculated root ${toHex(calculated)} does not match expected root ${toHex(root)}`, "not_included");
   }
 }
 
@@ -532,11 +545,11 @@ function readReceiptFile(text) {
   try {
     data = JSON.parse(text);
   } catch {
-    fail("the receipt file is not JSON");
+    fail("the receipt file is not JSON", "not_evidence");
   }
   const fields = ["body", "body_hash", "receipt"];
   if (!data || typeof data !== "object" || fields.some((name) => typeof data[name] !== "string")) {
-    fail("the receipt file must have the text fields body, body_hash and receipt");
+    fail("the receipt file must have the text fields body, body_hash and receipt", "receipt_fields");
   }
   if (!HEX64.test(data.body_hash)) fail("the receipt's body hash must be 64 lowercase hex digits");
   return data;
@@ -567,8 +580,11 @@ export class SplitViewError extends VerifyError {}
  * checked when given), fetchProof(bodyHash) -> tlog-proof text, fetchEntry(index BigInt) -> the leaf's exact text,
  * storage (getItem/setItem, as localStorage: the newest trusted checkpoint of each ledger origin is remembered there
  * and a later one must extend it), fetchConsistency(size1, size2) -> {size1, size2, path: [base64]}.
- * Resolves to {ok, outcome, summary, kind, steps: [{id, ok, values, error}], witnesses: [{name, timestamp}],
- * quorumTime, checkpointTime} (times: POSIX seconds as decimal strings, or null); never rejects. The first failed
+ * Resolves to {ok, outcome, summary, kind, steps: [{id, ok, values, error, why}], witnesses: [{name, timestamp}],
+ * quorumTime, checkpointTime, signed} (times: POSIX seconds as decimal strings, or null); never rejects. `signed` is
+ * what the checks proved, taken from the signed bytes only (the entry the signed tree holds: index, kind, lot, seq,
+ * body_hash), or null if they failed: a receipt file's unsigned copies are never shown as verified. `why` is a
+ * failed step's reason for people ({code, values}, see VerifyError), or null. The first failed
  * step ends it. outcome: "verified"; "unwitnessed" (the policy's quorum is 0); "not_trusted" (no policy: every
  * check passed, against a key nobody vouched for); "split_view" (the ledger does not extend the one this browser
  * saw before); "failed". ok is true for "verified" and "unwitnessed" only.
@@ -584,6 +600,7 @@ export async function verifyEvidence(text, options) {
     witnesses: [],
     quorumTime: null,
     checkpointTime: null,
+    signed: null,
   };
   // `known`: values the step's words need even when its check fails.
   async function step(id, check, known = {}) {
@@ -593,14 +610,15 @@ export async function verifyEvidence(text, options) {
       return values;
     } catch (error) {
       const message = error instanceof VerifyError ? error.message : String((error && error.message) || error);
-      report.steps.push({ id, ok: false, values: known, error: message });
+      const why = error instanceof VerifyError && error.code ? { code: error.code, values: error.values } : null;
+      report.steps.push({ id, ok: false, values: known, error: message, why });
       throw error instanceof VerifyError ? error : new VerifyError(message);
     }
   }
   try {
     let seen;
     if (kind === null) {
-      await step("read", () => fail("this is neither a receipt nor a proof file"));
+      await step("read", () => fail("this is neither a receipt nor a proof file", "not_evidence"));
     } else if (kind === "proof") {
       seen = await verifyProofFile(text.trimStart(), options, step, report);
     } else {
@@ -618,6 +636,7 @@ export async function verifyEvidence(text, options) {
   } catch (error) {
     if (!(error instanceof VerifyError)) throw error;
     report.outcome = error instanceof SplitViewError ? "split_view" : "failed";
+    report.signed = null;
     report.summary = error instanceof SplitViewError ? error.message : `FAILED: ${error.message}`;
   }
   return report;
@@ -653,7 +672,8 @@ async function checkCheckpoint(proof, keys, options, step, report) {
     const opened = await verifyNote(proof.checkpointNote, keys);
     checkpoint = parseCheckpoint(opened.text);
     if (options.origin && checkpoint.origin !== options.origin) {
-      fail(`the checkpoint is of ledger ${JSON.stringify(checkpoint.origin)}, not ${JSON.stringify(options.origin)}`);
+      fail(`the checkpoint is of ledger ${JSON.stringify(checkpoint.origin)}, not ${JSON.stringify(options.origin)}`,
+        "other_ledger", { origin: checkpoint.origin });
     }
     const time = checkpointTime(checkpoint);
     report.checkpointTime = time === null ? null : String(time);
@@ -674,6 +694,8 @@ async function checkCheckpoint(proof, keys, options, step, report) {
         fail(
           `only ${count} of the policy's ${policy.witnesses.length} witnesses cosigned this checkpoint, ` +
             `and the policy's quorum is ${policy.quorum}`,
+          "quorum",
+          { count, witnesses: String(policy.witnesses.length), quorum: String(policy.quorum) },
         );
       }
       report.quorumTime = String(when);
@@ -763,35 +785,91 @@ async function checkInclusion(proof, checkpoint, leaf, step) {
   });
 }
 
+/** What a v2 receipt's signed lines name: {lot, seq, kind}, as text ("—" for the platform chain or a v1 receipt). */
+function signedEntry(receipt) {
+  const named = receipt.entry;
+  if (named === null) return { lot: "—", seq: "—", kind: "—" };
+  return { lot: named.lot === null ? "—" : String(named.lot), seq: String(named.lotSeq), kind: named.kind };
+}
+
+function jsonText(value) {
+  return value === undefined ? "undefined" : JSON.stringify(value);
+}
+
+/**
+ * The receipt file's unsigned fields that say something else than the signed receipt or the signed body (the body
+ * counts as signed once it hashes to the receipt's body hash): [{field, stated, signed}] (as receipt_file.py).
+ */
+export function unsignedDisagreements(file, receipt, signedBody) {
+  const signed = { body_hash: receipt.bodyHash, admitted_at: receipt.admitted, placed_at: receipt.admitted };
+  if (receipt.entry !== null) {
+    signed.lot_id = receipt.entry.lot === null ? null : Number(receipt.entry.lot);
+    signed.lot_seq = Number(receipt.entry.lotSeq);
+    signed.kind = receipt.entry.kind;
+  } else if (signedBody) {
+    Object.assign(signed, { lot_id: signedBody.lot, lot_seq: signedBody.lot_seq, kind: signedBody.kind });
+  }
+  const payload = signedBody && signedBody.payload;
+  if (payload && typeof payload === "object" && "amount" in payload) signed.amount = payload.amount;
+  const found = [];
+  for (const field of ["body_hash", "lot_id", "lot_seq", "kind", "admitted_at", "placed_at", "amount"]) {
+    if (!(field in file)) continue;
+    if (field === "amount" && !("amount" in signed)) {
+      if (file.amount !== null) found.push({ field, stated: jsonText(file.amount), signed: "—" });
+      continue;
+    }
+    if (field in signed && jsonText(file[field]) !== jsonText(signed[field])) {
+      found.push({ field, stated: jsonText(file[field]), signed: jsonText(signed[field]) });
+    }
+  }
+  return found;
+}
+
 async function verifyReceipt(text, kind, options, step, report) {
   let file = null;
   let note = text;
+  // Nothing the file says is shown before the signature covers it.
   await step("read_receipt", () => {
     if (kind === "receipt") {
       file = readReceiptFile(text);
       note = file.receipt;
     }
-    return file ? { lot: String(file.lot_id ?? "?"), body_hash: file.body_hash } : {};
   });
   const keys = await logKeys(options, step);
-  if (file) {
-    await step("body_hash", async () => {
-      const digest = toHex(await sha256(encoder.encode(file.body)));
-      if (digest !== file.body_hash) fail(`the entry hashes to ${digest}, not to the receipt's ${file.body_hash}`);
-      return { body_hash: digest };
-    });
-  }
   let receipt;
   await step("receipt_signature", async () => {
     const opened = await verifyNote(note, keys);
     receipt = parseReceipt(opened.text);
     if (options.origin && receipt.origin !== options.origin) {
-      fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
+      fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`,
+        "other_ledger", { origin: receipt.origin });
     }
-    if (file && receipt.bodyHash !== file.body_hash) fail("the signed receipt names a different body hash");
-    if (file && JSON.parse(file.body).at !== receipt.admitted) fail("the signed receipt names a different admission time");
-    return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
+    return {
+      signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay),
+      body_hash: receipt.bodyHash, ...signedEntry(receipt),
+    };
   });
+  let signedBody = null;
+  if (file) {
+    await step("body_hash", async () => {
+      const digest = toHex(await sha256(encoder.encode(file.body)));
+      if (digest !== receipt.bodyHash) {
+        fail(`the entry hashes to ${digest}, not to the signed receipt's ${receipt.bodyHash}`, "body_hash_other");
+      }
+      signedBody = JSON.parse(file.body);
+      if (signedBody.at !== receipt.admitted) {
+        fail("the signed receipt names a different admission time", "body_hash_other");
+      }
+      return { body_hash: digest };
+    });
+    await step("unsigned_fields", () => {
+      const found = unsignedDisagreements(file, receipt, signedBody);
+      if (found.length) {
+        const fields = found.map((d) => `${d.field}: ${d.stated} ≠ ${d.signed}`).join("; ");
+        fail(`the receipt file's unsigned fields disagree with the signed receipt: ${fields}`, "unsigned_fields", { fields });
+      }
+    });
+  }
   let proof;
   await step("fetch_proof", async () => {
     proof = parseTlogProof(await options.fetchProof(receipt.bodyHash));
@@ -800,24 +878,35 @@ async function verifyReceipt(text, kind, options, step, report) {
   const checkpoint = await checkCheckpoint(proof, keys, options, step, report);
   const leaf = await fetchLeaf(proof.index, options, step);
   let integratedAt;
+  let entry;
   await step("entry_matches", async () => {
     const { body, leaf: parsed } = bodyOfLeaf(leaf, proof.index);
-    if (file && body !== file.body) fail("the ledger's entry is not the receipt's entry");
+    if (file && body !== file.body) fail("the ledger's entry is not the receipt's entry", "entry_other");
     const digest = toHex(await sha256(encoder.encode(body)));
-    if (digest !== receipt.bodyHash) fail(`the ledger's entry hashes to ${digest}, not ${receipt.bodyHash}`);
-    checkNamedEntry(receipt, JSON.parse(body), proof.index);
+    if (digest !== receipt.bodyHash) fail(`the ledger's entry hashes to ${digest}, not ${receipt.bodyHash}`, "entry_other");
+    entry = JSON.parse(body);
+    checkNamedEntry(receipt, entry, proof.index);
     integratedAt = parsed.integrated_at;
-    return { index: String(proof.index) };
+    return { index: String(proof.index), ...entryWords(entry) };
   });
   await checkInclusion(proof, checkpoint, leaf, step);
   await step("merge_delay", () => {
     const late = parseTime(integratedAt) - parseTime(receipt.admitted);
     const allowed = receipt.maxMergeDelay * 1000000n;
     const seconds = (Number(late) / 1e6).toFixed(3);
-    if (late > allowed) fail(`added ${seconds} s after admission; the receipt promised ${receipt.maxMergeDelay} s`);
+    if (late > allowed) {
+      fail(`added ${seconds} s after admission; the receipt promised ${receipt.maxMergeDelay} s`, "late",
+        { seconds, delay: String(receipt.maxMergeDelay) });
+    }
     return { seconds, delay: String(receipt.maxMergeDelay) };
   });
+  report.signed = { index: String(proof.index), body_hash: receipt.bodyHash, ...entryWords(entry) };
   return { checkpoint, note: proof.checkpointNote };
+}
+
+/** The words a ledger body (signed: found by its hash in the signed tree) gives for the page. */
+function entryWords(body) {
+  return { kind: String(body.kind), lot: String(body.lot ?? "—"), seq: String(body.lot_seq) };
 }
 
 /** The signed receipt note a proof's extra line carries (unverified), or null (as TlogProof.receipt_note). */
@@ -847,19 +936,25 @@ async function verifyProofFile(text, options, step, report) {
       const opened = await verifyNote(note, keys);
       receipt = parseReceipt(opened.text);
       if (options.origin && receipt.origin !== options.origin) {
-        fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`);
+        fail(`the receipt is of ledger ${JSON.stringify(receipt.origin)}, not ${JSON.stringify(options.origin)}`,
+          "other_ledger", { origin: receipt.origin });
       }
-      return { signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay) };
+      return {
+        signer: opened.signers[0].name, admitted: receipt.admitted, delay: String(receipt.maxMergeDelay),
+        body_hash: receipt.bodyHash, ...signedEntry(receipt),
+      };
     });
   }
   const checkpoint = await checkCheckpoint(proof, keys, options, step, report);
   const leaf = await fetchLeaf(proof.index, options, step);
   let digest;
+  let signed;
   await step("entry_read", async () => {
     const { body } = bodyOfLeaf(leaf, proof.index);
     const parsed = JSON.parse(body);
     digest = toHex(await sha256(encoder.encode(body)));
-    return { index: String(proof.index), kind: String(parsed.kind), lot: String(parsed.lot ?? "—"), body_hash: digest };
+    signed = { index: String(proof.index), body_hash: digest, ...entryWords(parsed) };
+    return { index: String(proof.index), body_hash: digest, ...entryWords(parsed) };
   });
   if (receipt !== null) {
     await step("receipt_binding", () => {
@@ -867,6 +962,8 @@ async function verifyProofFile(text, options, step, report) {
         fail(
           `the proof is for entry ${proof.index} (body ${digest}), but the receipt names body ${receipt.bodyHash}: ` +
             "this proof is not a proof of the receipt's entry",
+          "proof_other_entry",
+          { index: String(proof.index) },
         );
       }
       checkNamedEntry(receipt, JSON.parse(bodyOfLeaf(leaf, proof.index).body), proof.index);
@@ -874,5 +971,6 @@ async function verifyProofFile(text, options, step, report) {
     });
   }
   await checkInclusion(proof, checkpoint, leaf, step);
+  report.signed = signed;
   return { checkpoint, note: proof.checkpointNote };
 }
