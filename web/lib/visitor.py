@@ -56,12 +56,17 @@ class Visitor:
 def provide_visitor(
     request: Request[Any, Any, Any], web_user: NamedDependency[User | None], clock: NamedDependency[Clock]
 ) -> Visitor:
+    """The page's visitor and language (`settle_visitor`)."""
+    return settle_visitor(request, web_user, clock)
+
+
+def settle_visitor(request: Request[Any, Any, Any], user: User | None, clock: Clock) -> Visitor:
     """Settle the page's language: ``?lang=``, else this browser's cookie, else the account's preference, else the
     browser's ``Accept-Language``, else Russian. Nothing is written: a GET must not change an account (the cookie is
-    set by RememberLanguage)."""
+    set by RememberLanguage). Error pages find the visitor settled here (`visitor_of`)."""
     preferred = None
-    if web_user is not None and web_user.preferred_language in LANGUAGES:
-        preferred = web_user.preferred_language
+    if user is not None and user.preferred_language in LANGUAGES:
+        preferred = user.preferred_language
     language = (
         chosen_language(request)
         or remembered_language(request)
@@ -70,7 +75,7 @@ def provide_visitor(
         or DEFAULT_LANGUAGE
     )
     settle_language(request, language)
-    visitor = Visitor(web_user, Account.of(web_user), language, clock.now())
+    visitor = Visitor(user, Account.of(user), language, clock.now())
     request.scope.setdefault("state", {})[STATE_KEY] = visitor
     return visitor
 
