@@ -518,6 +518,12 @@ def _terms(
         price_drop_interval_seconds=300 if fmt == AuctionFormat.DESCENDING else None,
         single_participant_rule=SingleParticipantRule.SELL_AT_START,
         council_decision=f"{code.replace('_', ' ').title()} kenesh decision No. {14 + number} of 12.03.2026",
+        # Deposits go to the municipality's treasury account (the BIK's first 3 digits start the account).
+        payment_recipient=f"{code.replace('_', ' ').title()} municipality (local budget)",
+        payment_bank="Central Treasury of the Ministry of Finance of the Kyrgyz Republic",
+        payment_bank_code="440001",
+        payment_account=f"440{sum(map(ord, code)) % 1000:03d}{number:010d}",
+        payment_purpose=f"Auction deposit, {code.replace('_', ' ').title()} lot No. {number}",
     )
 
 

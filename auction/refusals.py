@@ -192,6 +192,18 @@ REFUSALS: Mapping[str, str] = {
     "terms.inventory_number_missing": N_(
         "A kiosk place, pitch or advertising space needs its number in the municipality's placement scheme."
     ),
+    "terms.payment_account_malformed": N_(
+        "Enter the account number: 16 digits for a Kyrgyz bank account, or an IBAN such as KG00ABCD1234567890123456."
+    ),
+    "terms.payment_bank_code_malformed": N_("Enter the bank's BIK: 6 digits, such as 128001."),
+    "terms.payment_account_not_of_bank": N_(
+        "The account number does not belong to this bank: a Kyrgyz account starts with the first 3 digits of its "
+        "bank's BIK."
+    ),
+    "terms.payment_details_missing": N_(
+        "A lot that takes a deposit is published only with the deposit payment details: the recipient, the bank, its "
+        "BIK, the account number and the purpose of payment (%(count)s still missing)."
+    ),
     "terms.permitted_use_missing": N_("A lease needs its permitted use: what the tenant may use the property for."),
     "terms.permitted_use_too_long": N_("Describe the permitted use in at most %(max_characters)s characters."),
     "terms.lease_only_term_on_sale": N_(
