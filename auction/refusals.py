@@ -108,6 +108,9 @@ REFUSALS: Mapping[str, str] = {
     ),
     "admin.account_not_found": N_("There is no staff account number %(user_id)s."),
     "admin.self_deactivation": N_("You cannot deactivate your own account; another administrator must."),
+    "admin.contact_too_long": N_("Write this in at most %(max_length)s characters."),
+    "admin.contact_email_invalid": N_("Enter an e-mail address such as mulk@tokmok.gov.kg."),
+    "admin.contact_phone_invalid": N_("Enter a phone number in digits, such as +996 3138 5 12 34."),
     "admin.payment_details_invalid": N_(
         "Enter the payment details (recipient, bank, account), at most %(max_length)s characters."
     ),

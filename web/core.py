@@ -56,6 +56,7 @@ from web.bidding.protocol_pages import ProtocolPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
 from web.contracts.pages import ContractPages
+from web.help.pages import HelpPages
 from web.keyring.startup import refuse_in_lifespan
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
@@ -81,6 +82,7 @@ from web.lib.visitor import provide_visitor
 from web.lots.api import LotApi
 from web.lots.pages import LotPages
 from web.municipalities.api import MunicipalityApi
+from web.municipalities.pages import MunicipalityPages
 from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
@@ -108,6 +110,8 @@ PAGES = Router(
     path="/",
     route_handlers=[
         CatalogPages,
+        HelpPages,
+        MunicipalityPages,
         LotPages,
         BiddingPages,
         MyPages,
