@@ -172,6 +172,8 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
         municipalities = await MunicipalityService(session).seed_pilot()
         already = await session.scalar(select(User.id).where(User.email == "officer@tokmok.demo.kg"))
         accounts = await _accounts(session, FrozenClock(now), {c: municipalities[c].id for c in PILOT_OPERATORS})
+        for number, code in enumerate(PILOT_OPERATORS):
+            _demo_contacts(municipalities[code], number)
     if already is None:
         for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
             state, fmt = PLAN[number % len(PLAN)]
@@ -184,6 +186,16 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
             )
         await Integrator(sessions, keys, FrozenClock(now)).integrate_all()
     return accounts
+
+
+def _demo_contacts(unit: Municipality, number: int) -> None:
+    """Made-up contacts for a pilot's contact page (a number that reaches no one), unless it has its own."""
+    if unit.contact_email is None:
+        unit.contact_address = f"{unit.name_en}, 1 Lenin street, municipal property office (demo)"
+        unit.contact_phone = f"+996 000 000 {number:03d}"
+        unit.contact_email = f"property@{unit.code}.demo.kg"
+        unit.office_hours = "Mon–Fri 9:00–18:00, lunch 12:30–13:30"
+        unit.responsible_officer = f"Head of the municipal property office of {unit.name_en} (demo)"
 
 
 async def showcase_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Deal, int]]:
@@ -518,6 +530,12 @@ def _terms(
         price_drop_interval_seconds=300 if fmt == AuctionFormat.DESCENDING else None,
         single_participant_rule=SingleParticipantRule.SELL_AT_START,
         council_decision=f"{code.replace('_', ' ').title()} kenesh decision No. {14 + number} of 12.03.2026",
+        # Deposits go to the municipality's treasury account (the BIK's first 3 digits start the account).
+        payment_recipient=f"{code.replace('_', ' ').title()} municipality (local budget)",
+        payment_bank="Central Treasury of the Ministry of Finance of the Kyrgyz Republic",
+        payment_bank_code="440001",
+        payment_account=f"440{sum(map(ord, code)) % 1000:03d}{number:010d}",
+        payment_purpose=f"Auction deposit, {code.replace('_', ' ').title()} lot No. {number}",
     )
 
 

@@ -108,6 +108,9 @@ REFUSALS: Mapping[str, str] = {
     ),
     "admin.account_not_found": N_("There is no staff account number %(user_id)s."),
     "admin.self_deactivation": N_("You cannot deactivate your own account; another administrator must."),
+    "admin.contact_too_long": N_("Write this in at most %(max_length)s characters."),
+    "admin.contact_email_invalid": N_("Enter an e-mail address such as mulk@tokmok.gov.kg."),
+    "admin.contact_phone_invalid": N_("Enter a phone number in digits, such as +996 3138 5 12 34."),
     "admin.payment_details_invalid": N_(
         "Enter the payment details (recipient, bank, account), at most %(max_length)s characters."
     ),
@@ -191,6 +194,18 @@ REFUSALS: Mapping[str, str] = {
     "terms.inventory_number_malformed": N_("Use letters, digits, '/', '-' or '.' (at most 64)."),
     "terms.inventory_number_missing": N_(
         "A kiosk place, pitch or advertising space needs its number in the municipality's placement scheme."
+    ),
+    "terms.payment_account_malformed": N_(
+        "Enter the account number: 16 digits for a Kyrgyz bank account, or an IBAN such as KG00ABCD1234567890123456."
+    ),
+    "terms.payment_bank_code_malformed": N_("Enter the bank's BIK: 6 digits, such as 128001."),
+    "terms.payment_account_not_of_bank": N_(
+        "The account number does not belong to this bank: a Kyrgyz account starts with the first 3 digits of its "
+        "bank's BIK."
+    ),
+    "terms.payment_details_missing": N_(
+        "A lot that takes a deposit is published only with the deposit payment details: the recipient, the bank, its "
+        "BIK, the account number and the purpose of payment (%(count)s still missing)."
     ),
     "terms.permitted_use_missing": N_("A lease needs its permitted use: what the tenant may use the property for."),
     "terms.permitted_use_too_long": N_("Describe the permitted use in at most %(max_characters)s characters."),

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the website and API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="the TCP port (default 8000; make run: PORT=8001)")
     serve.add_argument("--workers", type=int, default=1, help="app processes (all share one database)")
     serve.set_defaults(run=_serve)
 
@@ -115,6 +115,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
+    # Before anything else: a port another program holds would otherwise surface as a traceback after set-up.
+    taken = port_in_use(args.host, args.port)
+    if taken is not None:
+        print(port_taken_message(args.host, args.port, taken), file=sys.stderr)
+        return 2
     if not settings.key_encryption_key:
         # Before uvicorn forks its workers: each then reads the secrets made here instead of racing to make its own.
         settings.prepare_secrets()
@@ -130,6 +135,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # Raises KeysRefused (exit 2) for a host whose keys are not the deployment's: it never starts serving.
     refuse_before_serving(settings)
+    print(f"Achyk is serving at http://{_url_host(args.host)}:{args.port}/ (API schema at /schema). Ctrl+C stops it.")
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -145,6 +151,44 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def port_in_use(host: str, port: int) -> OSError | None:
+    """Why ``host:port`` cannot be listened on (another program holds it, or it is not ours to take), or None.
+
+    Bound the way uvicorn binds (SO_REUSEADDR), then released: uvicorn takes it a moment later.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc
+    return None
+
+
+def port_taken_message(host: str, port: int, reason: OSError) -> str:
+    """What to tell someone whose port is taken: which one, and the two ways to choose another."""
+    import errno
+
+    why = "is already in use by another program" if reason.errno == errno.EADDRINUSE else f"cannot be used ({reason})"
+    other = port + 1 if port < 65535 else 8001
+    return (
+        f"Port {port} on {host} {why}; Achyk is not serving.\n"
+        f"Choose another port: 'auction serve --port {other}', or with make: 'PORT={other} make run' "
+        f"(HOST chooses the address the same way)."
+    )
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

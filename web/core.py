@@ -57,6 +57,7 @@ from web.bidding.protocol_pages import ProtocolPages
 from web.bidding.views import provide_bidding_desk
 from web.catalog.pages import CatalogPages
 from web.contracts.pages import ContractPages
+from web.help.pages import HelpPages
 from web.keyring.startup import refuse_in_lifespan
 from web.ledger.api import LedgerApi
 from web.ledger.pages import LedgerDesk
@@ -82,6 +83,7 @@ from web.lib.visitor import provide_visitor
 from web.lots.api import LotApi
 from web.lots.pages import LotPages
 from web.municipalities.api import MunicipalityApi
+from web.municipalities.pages import MunicipalityPages
 from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
@@ -109,6 +111,8 @@ PAGES = Router(
     path="/",
     route_handlers=[
         CatalogPages,
+        HelpPages,
+        MunicipalityPages,
         LotPages,
         BiddingPages,
         MyPages,
@@ -228,7 +232,7 @@ class AchykCore(InitPluginProtocol):
         )
         # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not; secrets are redacted.
         app_config.logging_config = logging_config()
-        app_config.request_max_body_size = settings.upload_max_bytes + 64 * 1024
+        app_config.request_max_body_size = request_body_limit(settings)  # see create_app: Litestar ignores this one
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
         return UnitOfWork(answer_error=on_domain_error).on_app_init(app_config)
@@ -327,6 +331,11 @@ def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
     checked: asyncio.Event | None = request.app.state.get("keys_checked")
     if checked is not None and not checked.is_set():
         raise outage_refusal()
+
+
+def request_body_limit(settings: Settings) -> int:
+    """The largest request body: the largest upload, with room for the form's other fields and its boundaries."""
+    return settings.upload_max_bytes + 64 * 1024
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Any:

@@ -22,6 +22,7 @@ class AdminActionKind(enum.StrEnum):
     RULES_SET = "municipality.rules_set"
     PAYMENT_DETAILS_SET = "municipality.payment_details_set"
     OWNS_PROPERTY_SET = "municipality.owns_property_set"
+    CONTACTS_SET = "municipality.contacts_set"
 
 
 class AdminAction(Base):

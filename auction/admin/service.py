@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.municipal_rules import MunicipalRules
+from auction.municipalities.contacts import clean_contacts
 from auction.municipalities.models import Municipality
 from auction.municipalities.service import MunicipalityService
 from auction.municipalities.units_csv import KnownUnit, UnitProblem, UnitRow, parse_units
@@ -228,6 +230,17 @@ class AdminService:
         if previous != cleaned:
             details = {"payment_details": cleaned, "previous": previous}
             await self._log(actor, AdminActionKind.PAYMENT_DETAILS_SET, unit.code, details)
+        return unit
+
+    async def set_contacts(self, actor: Actor, municipality_id: int, raw: Mapping[str, str]) -> Municipality:
+        """How citizens reach the unit's office, as its public contact page shows it."""
+        contacts = clean_contacts(raw)
+        unit = await self._locked(municipality_id)
+        previous = {name: getattr(unit, name) for name in contacts}
+        if previous != contacts:
+            for name, value in contacts.items():
+                setattr(unit, name, value)
+            await self._log(actor, AdminActionKind.CONTACTS_SET, unit.code, {"contacts": contacts})
         return unit
 
     async def set_owns_property(self, actor: Actor, municipality_id: int, *, owns: bool) -> Municipality:

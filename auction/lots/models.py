@@ -104,6 +104,12 @@ class Lot(Base):
     sitting_tenant: Mapped[bool] = mapped_column(default=False)
     # The council decision that allows a lease term beyond the municipality's cap: number, date and body.
     lease_extension_decision: Mapped[str | None] = mapped_column(String(300))
+    # Where bidders pay the deposit (auction/lots/payment.py): required to publish a lot that takes one.
+    payment_recipient: Mapped[str | None] = mapped_column(String(200))
+    payment_bank: Mapped[str | None] = mapped_column(String(200))
+    payment_account: Mapped[str | None] = mapped_column(String(34))
+    payment_bank_code: Mapped[str | None] = mapped_column(String(6))
+    payment_purpose: Mapped[str | None] = mapped_column(String(300))
     repeat_of_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -12,6 +12,7 @@ from auction.ledger.verifier import publication_rules as publication
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.lots.lease import CADASTRAL_KINDS, INVENTORY_KINDS, lease_problems
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
+from auction.lots.payment import payment_problems
 from auction.money import MAX_TYIYN
 from auction.refusals import Breach, Problem
 
@@ -65,6 +66,8 @@ def check_terms(
     problems += _check_format(terms)
     problems += _check_registration(terms)
     problems += lease_problems(terms)
+    # A draft may still lack them; publication (and every amendment after it) needs them for a deposit.
+    problems += payment_problems(terms, publishing=published_at is not None)
     if not problems:
         # The municipality's rules read a schedule and prices that are already coherent.
         breaches = publication.publication_breaches(

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from auction.lots.models import (
     AuctionFormat,
@@ -18,11 +18,14 @@ from auction.lots.models import (
     RentPeriod,
     SingleParticipantRule,
 )
+from auction.lots.payment import account_input
 from auction.money import MAX_TYIYN
 
 Tyiyn = Annotated[int, Field(ge=0, le=MAX_TYIYN, description="Amount in tyiyn (1 som = 100 tyiyn).")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+PaymentText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+AccountNumber = Annotated[str, BeforeValidator(account_input), Field(max_length=34)]
 
 
 class LotTerms(BaseModel):
@@ -62,6 +65,18 @@ class LotTerms(BaseModel):
     permitted_use: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     sitting_tenant: bool = False
     lease_extension_decision: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    # Where bidders pay the deposit (auction/lots/payment.py): needed to publish a lot that takes a deposit.
+    payment_recipient: PaymentText | None = Field(default=None, description="Who receives the deposit.")
+    payment_bank: PaymentText | None = Field(default=None, description="The recipient's bank.")
+    payment_account: AccountNumber | None = Field(
+        default=None, description="The recipient's account: 16 digits (Kyrgyz bank) or an IBAN; spaces are removed."
+    )
+    payment_bank_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=6)] | None = Field(
+        default=None, description="The bank's BIK (6 digits)."
+    )
+    payment_purpose: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = Field(
+        default=None, description="The purpose of payment (reference) the payer writes on the order."
+    )
 
 
 class LotCreate(LotTerms):
@@ -206,6 +221,11 @@ class LotOut(BaseModel):
     permitted_use: str | None = None
     sitting_tenant: bool = False
     lease_extension_decision: str | None = None
+    payment_recipient: str | None = None
+    payment_bank: str | None = None
+    payment_account: str | None = None
+    payment_bank_code: str | None = None
+    payment_purpose: str | None = None
     rent_per_sqm: int | None = Field(
         default=None, description="A lease's rent per m² for one rent period, in tyiyn (rounded half up)."
     )

@@ -38,6 +38,12 @@ class Municipality(Base):
     rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where bidders pay deposits and winners pay: recipient, bank, account, as shown on every lot.
     payment_details: Mapped[str | None] = mapped_column(Text)
+    # How citizens reach the office that puts up its property (the public contact page /municipalities/<code>).
+    contact_address: Mapped[str | None] = mapped_column(String(300))
+    contact_phone: Mapped[str | None] = mapped_column(String(100))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    office_hours: Mapped[str | None] = mapped_column(String(300))
+    responsible_officer: Mapped[str | None] = mapped_column(String(200))
 
     def rules_in_force(self) -> MunicipalRules:
         return DEFAULT_RULES if self.rules is None else parse_rules(self.rules)

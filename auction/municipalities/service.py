@@ -56,6 +56,15 @@ class MunicipalityService:
             raise NotFound("municipality.not_found", field="municipality_id", municipality_id=municipality_id)
         return found
 
+    async def by_reference(self, reference: str) -> Municipality:
+        """A municipality by its code (``tokmok``), as addresses name it, or by its number."""
+        found = await self.session.scalar(select(Municipality).where(Municipality.code == reference))
+        if found is None and reference.isdigit() and len(reference) < 12:
+            found = await self.session.get(Municipality, int(reference))
+        if found is None:
+            raise NotFound("municipality.code_unknown", code=reference[:64])
+        return found
+
     async def all(self) -> list[Municipality]:
         return list(await self.session.scalars(select(Municipality).order_by(Municipality.id)))
 

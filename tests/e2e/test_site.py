@@ -112,6 +112,12 @@ async def test_officer_publishes_in_kyrgyz_and_the_public_finds_the_lot(
     await page.fill("#f-deposit", "85000")
     # The default rules: 20 days' notice, bidding within working hours on a working day.
     await page.fill("#f-council_decision", "Tokmok city kenesh decision No. 14 of 12.03.2026")
+    # Where bidders pay the deposit: without it a lot that takes one is not published.
+    await page.fill("#f-payment_recipient", "Токмок шаарынын мэриясы")
+    await page.fill("#f-payment_bank", "КР Финансы министрлигинин Борбордук казыналыгы")
+    await page.fill("#f-payment_bank_code", "440001")
+    await page.fill("#f-payment_account", "4402 0111 0100 0001")
+    await page.fill("#f-payment_purpose", "Аукционго катышуу үчүн кепилдик акы")
     await page.fill("#f-applications_close_at", bishkek_time(21, 12))
     await page.fill("#f-bidding_opens_at", bishkek_time(22, 10, workday=True))
     await page.fill("#f-bidding_closes_at", bishkek_time(22, 13, workday=True))

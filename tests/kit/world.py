@@ -69,6 +69,16 @@ def kit_schedule(now: datetime) -> tuple[datetime, datetime, datetime]:
     return deadline, opens, opens + BIDDING_HOURS
 
 
+# Where the kit's bidders pay deposits: a lot that takes one is published only with these (auction/lots/payment.py).
+PAYMENT_DETAILS = {
+    "payment_recipient": "Tokmok city hall (мэрия г. Токмок)",
+    "payment_bank": "Central Treasury of the Ministry of Finance",
+    "payment_account": "4402011101000001",
+    "payment_bank_code": "440001",
+    "payment_purpose": "Auction deposit, lot of Tokmok",
+}
+
+
 def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
     """A valid open-ascending land sale published at ``now`` under the default rules, as JSON the API accepts."""
     deadline, opens, closes = kit_schedule(now)
@@ -88,6 +98,7 @@ def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
         "bidding_opens_at": opens.isoformat(),
         "bidding_closes_at": closes.isoformat(),
         "council_decision": COUNCIL_DECISION,
+        **PAYMENT_DETAILS,
     }
     body.update(overrides)
     return body

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.kit.page import Page
-from tests.kit.world import World
+from tests.kit.world import PAYMENT_DETAILS, World
 from tests.web.conftest import Client, create_lot, csrf_of, field_error, log_in, lot_json
 
 HTMX = {"HX-Request": "true"}
@@ -42,6 +42,7 @@ def lot_form(token: str, **changes: str) -> dict[str, str]:
         "bidding_opens_at": "2026-06-23T12:00",
         "bidding_closes_at": "2026-06-23T15:30",
         "council_decision": "Tokmok city kenesh decision No. 14 of 12.03.2026",
+        **PAYMENT_DETAILS,
     }
     form.update(changes)
     return form

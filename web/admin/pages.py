@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.models import User
 from auction.admin.service import Actor, AdminService, ImportReport, InvalidUnits
 from auction.errors import DomainError
+from auction.municipalities.contacts import CONTACT_FIELDS
 from auction.municipalities.models import Municipality
 from auction.settings import Settings
 from web.admin.forms import (
@@ -123,6 +124,25 @@ class AdminConsole(Controller):
             return redirect(request, f"/admin/units/{unit_id}")
         unit = await admin_service.municipalities.get(unit_id)
         return await _unit_page(request, admin_service, unit, payment_errors=errors, payment_text=text, status_code=422)
+
+    @post("/units/{unit_id:int}/contacts")
+    async def contacts(
+        self,
+        request: HTMXRequest,
+        unit_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+        actor: NamedDependency[Actor],
+        visitor: NamedDependency[Visitor],
+        admin_service: NamedDependency[AdminService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        errors = FormErrors()
+        if await errors.attempt(db_session, admin_service.set_contacts(actor, unit_id, data), visitor.explain):
+            return redirect(request, f"/admin/units/{unit_id}#contacts")
+        unit = await admin_service.municipalities.get(unit_id)
+        return await _unit_page(
+            request, admin_service, unit, contact_errors=errors, contact_values=dict(data), status_code=422
+        )
 
     @post("/units/{unit_id:int}/rules")
     async def rules(
@@ -234,6 +254,8 @@ async def _unit_page(
     payment_text: str | None = None,
     rule_errors: FormErrors | None = None,
     rule_values: dict[str, str] | None = None,
+    contact_errors: FormErrors | None = None,
+    contact_values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
     by_id = {m.id: m for m in await admin_service.municipalities.all()}
@@ -250,6 +272,10 @@ async def _unit_page(
         parents=parents,
         children=sorted((m for m in by_id.values() if m.parent_id == unit.id), key=lambda m: m.code),
         payment_errors=payment_errors or FormErrors(),
+        contact_errors=contact_errors or FormErrors(),
+        contact_values=contact_values
+        if contact_values is not None
+        else {name: getattr(unit, name) or "" for name in CONTACT_FIELDS},
         payment_text=unit.payment_details or "" if payment_text is None else payment_text,
         rule_errors=rule_errors or FormErrors(),
         rule_values=rules_values(unit.rules_in_force()) if rule_values is None else rule_values,

@@ -65,6 +65,8 @@ class AdminActionDetails(BaseModel):
     # municipality.payment_details_set
     payment_details: str | None = None
     previous: str | None = None
+    # municipality.contacts_set
+    contacts: dict[str, str | None] | None = None
     # municipality.owns_property_set
     owns_property: bool | None = None
 

@@ -30,6 +30,13 @@ def format_som(tyiyn: int, language: str) -> str:
     return f"{number}{NBSP}{unit}"
 
 
+def format_bytes(size: int, language: str) -> str:
+    """``10 MB`` or ``64 KB`` (binary units, at most one decimal), the way the reader's language writes them."""
+    unit, amount = (N_("MB"), Decimal(size) / 2**20) if size >= 2**20 else (N_("KB"), Decimal(size) / 2**10)
+    number = format_decimal(amount, format="#,##0.#", locale=language)
+    return f"{number}{NBSP}{translate(language, unit)}"
+
+
 def som_input(tyiyn: int | None) -> str:
     """An amount as a form field shows it for editing: ``1250.50``, no grouping, read back by parse_som."""
     if tyiyn is None:

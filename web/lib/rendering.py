@@ -9,11 +9,12 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 
 from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
 from web.lib.errors import status_of
+from web.lib.formatting import format_bytes
 from web.lib.i18n.catalogs import N_, translate
 from web.lib.i18n.domain_messages import explain_refusal
 from web.lib.i18n.negotiation import language_of
@@ -35,6 +36,10 @@ ERROR_TITLES: dict[int, str] = {
 }
 NOT_FOUND = N_("There is nothing at this address.")
 SERVER_FAILED = N_("Something went wrong on our side; nothing was changed. Try again.")
+TOO_LARGE = N_(
+    "The file is larger than %(limit)s, the most this site accepts, so nothing was saved. Make it smaller (scan at a "
+    "lower resolution, or split a long document into parts) and send it again."
+)
 FORGED_FORM = N_("The form has expired or was sent from another site. Go back, reload the page and try again.")
 
 
@@ -111,6 +116,10 @@ def handle_page_error(request: AnyRequest, exc: DomainError | HTTPException) -> 
             message = translate(language, SERVER_FAILED)  # never the exception's own (English, internal) text
         elif status == 404:
             message = translate(language, NOT_FOUND)
+        elif status == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            # The request's own limit (the largest upload and its form), met before any handler could refuse the file.
+            limit = format_bytes(request.app.state.settings.upload_max_bytes, language)
+            message = translate(language, TOO_LARGE) % {"limit": limit}
         elif isinstance(exc, PermissionDeniedException):
             # The only 403 raised outside the domain is the CSRF middleware refusing a form.
             message = translate(language, FORGED_FORM)

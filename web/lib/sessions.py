@@ -31,18 +31,21 @@ from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.datastructures.cookie import Cookie
 from litestar.enums import RequestEncodingType, ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash, generate_csrf_token
 from litestar.types import ASGIApp, Empty, EmptyType, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.accounts.service import AccountService
 from auction.accounts.session_rules import SessionLimits
 from auction.accounts.web_sessions import WebSessionService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
 from auction.settings import Settings
 from web.lib.unit_of_work import WORK, Work
+from web.lib.visitor import settle_visitor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_HEADER = "x-csrftoken"
@@ -210,7 +213,13 @@ class ServerSessions(ASGIMiddleware):
         sent = request.headers.get(CSRF_HEADER)
         content_type, _ = request.content_type
         if not sent and content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
-            field = (await request.form()).get(CSRF_FIELD)
+            try:
+                form = await request.form()
+            except RequestEntityTooLarge:
+                # Refused before any handler settled the visitor: the page still greets them, in their language.
+                await self._settle_visitor(request, current)
+                raise
+            field = form.get(CSRF_FIELD)
             sent = field if isinstance(field, str) else None
         if sent and current.csrf_token and hmac.compare_digest(sent, current.csrf_token):
             return
@@ -218,6 +227,17 @@ class ServerSessions(ASGIMiddleware):
             # The page was made for a session that has ended since: logging in again is the way on.
             raise NotAuthenticated("auth.session_ended")
         raise PermissionDenied("auth.csrf_failed")
+
+    async def _settle_visitor(self, request: Request[Any, Any, Any], current: Current) -> None:
+        """The visitor of an error page raised here, read in a short transaction (the request's will roll back)."""
+        clock = request.app.state.clock
+        if current.row is None:
+            settle_visitor(request, None, clock)
+            return
+        async with request.app.state.sessions() as session:
+            user = await AccountService(session, clock).get(current.row.user_id)
+            # Settled while the session is open: the layout's account is copied out of the row here.
+            settle_visitor(request, user if user is not None and user.is_active else None, clock)
 
     def _session_token(self, row: Live) -> str:
         return hmac.new(self.secret.encode(), f"csrf|{row.token_hash}".encode(), sha256).hexdigest()

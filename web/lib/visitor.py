@@ -14,7 +14,7 @@ from auction.accounts.service import remember_language
 from auction.clock import Clock
 from web.lib.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES, translate
 from web.lib.i18n.domain_messages import Refusal, explain_refusal
-from web.lib.i18n.negotiation import chosen_language, remembered_language, settle_language
+from web.lib.i18n.negotiation import accepted_language, chosen_language, remembered_language, settle_language
 
 STATE_KEY = "visitor"
 
@@ -56,14 +56,26 @@ class Visitor:
 def provide_visitor(
     request: Request[Any, Any, Any], web_user: NamedDependency[User | None], clock: NamedDependency[Clock]
 ) -> Visitor:
-    """Settle the page's language: ``?lang=``, else this browser's cookie, else the account's preference, else
-    Russian. Nothing is written: a GET must not change an account (the cookie is set by RememberLanguage)."""
+    """The page's visitor and language (`settle_visitor`)."""
+    return settle_visitor(request, web_user, clock)
+
+
+def settle_visitor(request: Request[Any, Any, Any], user: User | None, clock: Clock) -> Visitor:
+    """Settle the page's language: ``?lang=``, else this browser's cookie, else the account's preference, else the
+    browser's ``Accept-Language``, else Russian. Nothing is written: a GET must not change an account (the cookie is
+    set by RememberLanguage). Error pages find the visitor settled here (`visitor_of`)."""
     preferred = None
-    if web_user is not None and web_user.preferred_language in LANGUAGES:
-        preferred = web_user.preferred_language
-    language = chosen_language(request) or remembered_language(request) or preferred or DEFAULT_LANGUAGE
+    if user is not None and user.preferred_language in LANGUAGES:
+        preferred = user.preferred_language
+    language = (
+        chosen_language(request)
+        or remembered_language(request)
+        or preferred
+        or accepted_language(request)
+        or DEFAULT_LANGUAGE
+    )
     settle_language(request, language)
-    visitor = Visitor(web_user, Account.of(web_user), language, clock.now())
+    visitor = Visitor(user, Account.of(user), language, clock.now())
     request.scope.setdefault("state", {})[STATE_KEY] = visitor
     return visitor
 
@@ -74,7 +86,8 @@ def guest_of(request: Request[Any, Any, Any], clock: Clock) -> Visitor:
     The login form's POST counts throttle hits in transactions of their own; on SQLite the request's transaction
     holds the one write lock from its first read (of the logged-in user), so that read must come after them.
     """
-    language = chosen_language(request) or remembered_language(request) or DEFAULT_LANGUAGE
+    language = chosen_language(request) or remembered_language(request) or accepted_language(request)
+    language = language or DEFAULT_LANGUAGE
     settle_language(request, language)
     visitor = Visitor(None, None, language, clock.now())
     request.scope.setdefault("state", {})[STATE_KEY] = visitor

@@ -35,6 +35,7 @@ from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, OptionalQueryNumber
 from web.lib.guards import PUBLIC, identified
 from web.lots.schemas import LotVersionOut, cancellation_out, file_out, lot_out
+from web.lots.views import file_response
 
 # The errors each kind of operation can answer, documented with the API's error body.
 BROWSE = api_errors(401, 403, 404, 422)  # drafts are listed to officers only; 404: no such region or municipality
@@ -164,17 +165,7 @@ class LotApi(Controller):
         api_user: NamedDependency[User | None],
     ) -> Response[bytes]:
         await lot_service.get(lot_id, viewer=api_user)
-        stored = await lot_service.file(lot_id, file_id)
-        disposition = "inline" if stored.kind == FileKind.PHOTO else "attachment"
-        return Response(
-            stored.content,
-            media_type=stored.content_type,
-            headers={
-                "Content-Disposition": f'{disposition}; filename="lot-{lot_id}-{file_id}"',
-                "X-Content-SHA256": stored.sha256,
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return file_response(await lot_service.file(lot_id, file_id))
 
     @post("/", summary="Create a draft lot (officer)", responses=WRITE)
     async def create(

@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from auction.lots.models import Lot
+from auction.lots.payment import PAYMENT_FIELDS
 from auction.lots.schemas import LotAmend, LotCreate, LotTerms
 from auction.money import parse_som
 from web.lib.form_errors import FormErrors, Translate
@@ -30,6 +31,7 @@ TEXT_FIELDS = (
     "permitted_use",
     "lease_extension_decision",
     "council_decision",
+    *PAYMENT_FIELDS,
 )
 NUMBER_FIELDS = (
     "lease_term_months",

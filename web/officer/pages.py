@@ -26,6 +26,7 @@ from web.lib.form_errors import FormErrors
 from web.lib.guards import officers_only
 from web.lib.rendering import is_htmx, redirect, render
 from web.lib.visitor import Visitor
+from web.lots.views import file_response
 from web.officer.action_forms import (
     CancellationForm,
     parse_cancel,
@@ -304,17 +305,7 @@ class OfficerConsole(Controller):
     ) -> Response[bytes]:
         """Files of drafts too, which the public download refuses (it knows no session)."""
         await managed_lot(lot_service, officer, lot_id)
-        stored = await lot_service.file(lot_id, file_id)
-        disposition = "inline" if stored.kind == FileKind.PHOTO else "attachment"
-        return Response(
-            stored.content,
-            media_type=stored.content_type,
-            headers={
-                "Content-Disposition": f'{disposition}; filename="lot-{lot_id}-{file_id}"',
-                "X-Content-SHA256": stored.sha256,
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return file_response(await lot_service.file(lot_id, file_id))
 
 
 async def managed_lot(lot_service: LotService, officer: User, lot_id: int) -> Lot:

@@ -252,7 +252,11 @@ TERMS_FIELDS = frozenset(
     }
 )
 # Terms added after the first chains were written: present (possibly null) in every new lot's terms.
-TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"}) | LEASE_OPTIONAL_FIELDS
+# Deposit payment details (issue 13): where bidders pay; recorded so that a changed account is a public amendment.
+PAYMENT_TERMS = frozenset(
+    {"payment_recipient", "payment_bank", "payment_account", "payment_bank_code", "payment_purpose"}
+)
+TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"}) | LEASE_OPTIONAL_FIELDS | PAYMENT_TERMS
 OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.

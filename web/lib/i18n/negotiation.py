@@ -1,5 +1,5 @@
 """Choosing the reader's language: ``?lang=``, then this browser's cookie, then their account's preference, then
-Russian.
+the languages their browser asks for (``Accept-Language``), then Russian.
 
 Reading a page never writes: ``?lang=`` sets the cookie only. An account's language changes only through a form
 (POST /language, or logging in after picking one), so a link or an image on another site cannot change it.
@@ -37,6 +37,35 @@ def remembered_language(connection: Connection) -> str | None:
     return value if value in LANGUAGES else None
 
 
+def accepted_language(connection: Connection) -> str | None:
+    """The language we speak that the browser's ``Accept-Language`` likes best, if any."""
+    return negotiate(connection.headers.get("accept-language", ""))
+
+
+def negotiate(header: str) -> str | None:
+    """The best of our languages for an ``Accept-Language`` header (RFC 9110 §12.5.4): the highest weight wins,
+    the earlier on a tie; ``ky-KG`` counts as ``ky``; a weight of 0 refuses; ``*`` alone chooses nothing."""
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate(header.split(",")[:32]):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if not 0 < weight <= 1:
+            continue
+        if best is None or (weight, -position) > (best[0], -best[1]):
+            best = (weight, position, primary)
+    return best[2] if best else None
+
+
 def settle_language(connection: Connection, language: str) -> None:
     connection.scope.setdefault("state", {})[STATE_KEY] = language
 
@@ -46,7 +75,8 @@ def language_of(connection: Connection) -> str:
     settled = connection.scope.get("state", {}).get(STATE_KEY)
     if settled in LANGUAGES:
         return str(settled)
-    return chosen_language(connection) or remembered_language(connection) or DEFAULT_LANGUAGE
+    found = chosen_language(connection) or remembered_language(connection) or accepted_language(connection)
+    return found or DEFAULT_LANGUAGE
 
 
 def switch_url(connection: Connection, language: str) -> str:
@@ -69,21 +99,30 @@ def language_cookie(settings: Settings, language: str) -> Cookie:
     )
 
 
+def vary_on_language(headers: MutableScopeHeaders) -> None:
+    """Say that the page depends on ``Accept-Language``, so a shared cache keeps one copy per language."""
+    present = headers.get("vary") or ""
+    named = {part.strip().lower() for part in present.split(",")}
+    if "*" in named or "accept-language" in named:
+        return
+    headers["vary"] = f"{present}, Accept-Language" if present else "Accept-Language"
+
+
 class RememberLanguage(ASGIMiddleware):
-    """Keep the language picked with ``?lang=`` in a cookie, so the next page speaks it too."""
+    """Keep the language picked with ``?lang=`` in a cookie, so the next page speaks it too; and mark every page as
+    varying with ``Accept-Language``, which chooses the language of a visitor who has not picked one."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: Connection = ASGIConnection(scope)
         language = chosen_language(connection)
-        if language is None:
-            await next_app(scope, receive, send)
-            return
-        settings: Settings = connection.app.state.settings
-        cookie = language_cookie(settings, language)
+        cookie = None if language is None else language_cookie(connection.app.state.settings, language)
 
-        async def send_with_cookie(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+                headers = MutableScopeHeaders.from_message(message)
+                vary_on_language(headers)
+                if cookie is not None:
+                    headers.add("set-cookie", cookie.to_header(header=""))
             await send(message)
 
-        await next_app(scope, receive, send_with_cookie)
+        await next_app(scope, receive, send_with_headers)
