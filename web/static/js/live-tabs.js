@@ -78,22 +78,22 @@
   }
 
   let leader = null; // set in the leading tab only
-  let covered = null; // the lots the leader's stream carries, as it last said
+  let beyond = []; // the lots past the shared stream's bound, as the leader last said: their tabs stream alone
 
   function announce() {
     const message = { type: "watch", tab: tab, lot: wanted() };
     channel.postMessage(message);
     if (leader) leader.watch(message);
-    ownStream(covered !== null && wanted() !== null && covered.indexOf(wanted()) < 0);
+    ownStream(beyond.indexOf(wanted()) >= 0);
   }
 
   channel.onmessage = function (event) {
     const message = event.data;
     if (message.type === "state") receive(message);
     else if (message.type === "hello") announce();
-    else if (message.type === "covered") {
-      covered = message.lots;
-      ownStream(wanted() !== null && covered.indexOf(wanted()) < 0);
+    else if (message.type === "beyond") {
+      beyond = message.lots;
+      ownStream(beyond.indexOf(wanted()) >= 0);
     } else if (leader && message.type === "watch") leader.watch(message);
   };
 
@@ -113,12 +113,14 @@
     function reconnect() {
       timer = null;
       const all = Array.from(new Set(tabs.values())).filter(function (lot) { return !ended.has(lot); });
-      const lots = all.sort(function (a, b) { return a - b; }).slice(0, MAX_SHARED_LOTS);
+      all.sort(function (a, b) { return a - b; });
+      const lots = all.slice(0, MAX_SHARED_LOTS);
       const next = lots.join(",");
-      const message = { type: "covered", lots: lots };
-      channel.postMessage(message);
-      covered = lots;
-      ownStream(wanted() !== null && lots.indexOf(wanted()) < 0);
+      if (all.length > MAX_SHARED_LOTS || beyond.length) {
+        beyond = all.slice(MAX_SHARED_LOTS);
+        channel.postMessage({ type: "beyond", lots: beyond });
+        ownStream(beyond.indexOf(wanted()) >= 0);
+      }
       if (next === key) return;
       key = next;
       if (source) source.close();
