@@ -357,7 +357,7 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
     # Wherever the bidder's own pseudonym is listed, it is marked as theirs.
     marked = {str(you.find_previous_sibling("code").get_text()) for you in Page(lost.text).all("strong.you")}  # type: ignore[union-attr]
     assert marked == {winner}
-    assert not Page(lost.text).has("[sse-connect]")  # a decided lot changes no more
+    assert not Page(lost.text).has("#live")  # a decided lot changes no more: no live panel, no stream
 
     await log_in(client, "bidder2")
     won = await client.get(f"/lots/{lot_id}?lang=en")
