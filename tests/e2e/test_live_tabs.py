@@ -1,6 +1,7 @@
 """Many tabs of live lots in one browser: they share one event stream (web/static/js/live-tabs.js), so the site
 stays reachable past the six connections a browser keeps per host over HTTP/1.1, every tab shows each bid, a hidden
 tab stops asking for its lot and catches up when shown, and another tab takes over when the leading one closes.
+A browser without Web Locks keeps a stream per tab, closed while the tab is hidden.
 
 With one stream per tab (before), the seventh tab's own page never loads: this test then fails at its ``goto``.
 """
@@ -129,3 +130,19 @@ async def test_eight_tabs_of_two_live_lots_share_one_stream_and_every_tab_shows_
                 await expect(tab.locator("#live-price")).to_have_text("105,000\u00a0som", timeout=UPDATE_MS)
         assert single == [], "no tab opened a stream of its own"
         await context.close()
+
+        # A browser without Web Locks keeps a stream per tab, as before, but only while the tab is shown.
+        plain = await browser.new_context(viewport=DESKTOP)
+        await plain.add_init_script("delete Navigator.prototype.locks;")
+        tab = await plain.new_page()
+        own = re.compile(rf"/lots/{second.lot_id}/live\?")
+        async with plain.expect_event("request", lambda request: bool(own.search(request.url))):
+            await tab.goto(f"{site.url}/lots/{second.lot_id}?lang=en")
+        async with plain.expect_event("requestfailed", lambda request: bool(own.search(request.url))):
+            await hide(tab, True)  # closed: the request is cut off
+        async with plain.expect_event("request", lambda request: bool(own.search(request.url))):
+            await hide(tab, False)
+        placed = await second.bid("bidder")
+        assert placed.status_code == 201, placed.text
+        await expect(tab.locator("#live-price")).to_have_text("105,000\u00a0som", timeout=UPDATE_MS)
+        await plain.close()
