@@ -97,6 +97,10 @@
     } else if (leader && message.type === "watch") leader.watch(message);
   };
 
+  function unstamped(html) {
+    return html.replace(/ data-server-now="[^"]*"/, "");
+  }
+
   function lead() {
     const tabs = new Map(); // tab -> the lot it asks for
     const last = new Map(); // lot -> its latest state event, for a tab that comes (back) to it
@@ -131,8 +135,11 @@
       source.addEventListener("state", function (event) {
         const message = JSON.parse(event.data);
         message.type = "state";
+        const before = last.get(message.lot);
         last.set(message.lot, message);
-        relay(message);
+        // A new stream (a tab came or went) starts with every lot's state: what the tabs show already is not
+        // swapped in again, so that screen readers do not read the panel out again.
+        if (!before || unstamped(before.html) !== unstamped(message.html)) relay(message);
       });
       source.addEventListener("end", function (event) {
         ended.add(JSON.parse(event.data).lot);
