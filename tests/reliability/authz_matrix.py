@@ -109,6 +109,10 @@ MATRIX: dict[tuple[str, str, str], str] = {
     **{("GET", path, "ended"): PUBLIC for path in _AUCTION_GETS if path != _ENDLESS},
     **{("GET", path, "draft"): PRIVATE_NO_AUCTION for path in _AUCTION_GETS},
     **{("GET", path, "cancelled_draft"): PRIVATE_NO_AUCTION for path in _AUCTION_GETS},
+    # The live stream a browser's tabs share: several lots at once, refused as a whole if any has no auction.
+    ("GET", "/lots/live", "shared_ended"): PUBLIC,
+    ("GET", "/lots/live", "shared_draft"): PRIVATE_NO_AUCTION,
+    ("GET", "/lots/live", "shared_cancelled_draft"): PRIVATE_NO_AUCTION,
     ("GET", "/api/v1/lots/{lot_id:int}/published-proof", "published"): PUBLIC,
     ("GET", "/api/v1/lots/{lot_id:int}/published-proof", "draft"): NONE,  # nothing was ever logged
     ("GET", "/api/v1/lots/{lot_id:int}/awards", "awarded"): PUBLIC,

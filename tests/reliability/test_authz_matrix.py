@@ -227,6 +227,9 @@ async def furnish(stage: MatrixStage, sessions: async_sessionmaker[AsyncSession]
         "schema_unknown": {"path": "nowhere"},
         "search": {"?": "q=lenin"},
         "ledger_lookup": {"?": f"lot={lots['published']}"},
+        "shared_ended": {"?": f"lot={lots['failed']}&lot={lots['awarded']}"},
+        "shared_draft": {"?": f"lot={lots['failed']}&lot={lots['draft']}"},
+        "shared_cancelled_draft": {"?": f"lot={lots['failed']}&lot={lots['cancelled_draft']}"},
         "inclusion": {"?": f"index=0&size={size}"},
         "consistency": {"?": f"size1=1&size2={size}"},
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,7 +19,8 @@ from auction.settings import Settings
 from tests.kit.page import Page
 from tests.kit.world import NOTICE
 from tests.web.auction_support import Auctioneer, form_application, form_signed, idempotency_key
-from tests.web.conftest import Client, csrf_of, csrf_token, field_error, log_in
+from tests.web.conftest import Client, create_lot, csrf_of, csrf_token, field_error, log_in
+from web.bidding.live import MAX_SHARED_LOTS
 
 HTMX = {"HX-Request": "true"}
 
@@ -44,7 +46,10 @@ async def test_anonymous_visitors_are_asked_to_log_in_to_apply(client: Client, a
     page = await client.get(f"/lots/{lot_id}?lang=en")
     html = Page(page.text)
     assert html.text(f'a[href="/login?next=/lots/{lot_id}"]') == "Log in"
-    assert html.value("[sse-connect]", "sse-connect") == f"/lots/{lot_id}/live?view=public&shown=published&language=en"
+    live = html.one("#live")
+    assert live.get("data-live-stream") == f"/lots/{lot_id}/live?view=public&shown=published&language=en"
+    assert live.get("data-live-shared") == "/lots/live?language=en"
+    assert (live.get("data-live-lot"), live.get("data-live-shown")) == (str(lot_id), "published")
     refused = await client.post(f"/lots/{lot_id}/apply", data={"_csrf_token": await csrf_of(client)})
     assert refused.status_code == 200  # followed to the login page
     assert "/login" in str(refused.url)
@@ -362,7 +367,7 @@ async def test_after_the_award_all_bids_are_public_and_the_winner_signs(client: 
     # Wherever the bidder's own pseudonym is listed, it is marked as theirs.
     marked = {str(you.find_previous_sibling("code").get_text()) for you in Page(lost.text).all("strong.you")}  # type: ignore[union-attr]
     assert marked == {winner}
-    assert not Page(lost.text).has("[sse-connect]")  # a decided lot changes no more
+    assert not Page(lost.text).has("#live")  # a decided lot changes no more: no live panel, no stream
 
     await log_in(client, "bidder2")
     won = await client.get(f"/lots/{lot_id}?lang=en")
@@ -437,6 +442,65 @@ async def test_the_live_stream_pushes_html_and_ends_once_the_lot_is_decided(
     # The page was rendered while bidding: the fragment makes it fetch its main region again.
     assert Page(state).value(f'[hx-get="/lots/{lot_id}"][hx-trigger=load]', "hx-select") == "#main"
     assert (await client.get("/lots/999/live")).status_code == 404
+
+
+def stream_events(text: str) -> list[tuple[str, Any]]:
+    """The events of a shared live stream: each one's name and its JSON data."""
+    events = []
+    for block in (block for block in text.split("\r\n\r\n") if block):
+        name, data = block.split("\r\n", 1)
+        events.append((name.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+    return events
+
+
+async def test_one_stream_carries_the_live_panels_of_several_lots_for_the_tabs_that_share_it(
+    client: Client, auctioneer: Auctioneer
+) -> None:
+    first = await auctioneer.lot()
+    second = await auctioneer.lot()
+    draft = await create_lot(client, auctioneer.world, publish=False)
+    naryn_draft = await create_lot(client, auctioneer.world, publish=False, who="officer_naryn")
+    for lot_id in (first, second):
+        await auctioneer.open(lot_id)
+        await auctioneer.close(lot_id)  # no bids: the lot fails, and is decided
+
+    # Refused before anything streams, as a whole: a draft has no auction, for the public as for its own officer,
+    # and a draft of another municipality is not even seen; an unknown lot likewise.
+    for who, lot_id in ((None, draft), ("bidder", draft), ("officer_tokmok", draft), ("officer_tokmok", naryn_draft)):
+        client.cookies.clear()
+        if who:
+            await log_in(client, who)
+        refused = await client.get(f"/lots/live?language=en&lot={first}&lot={lot_id}")
+        assert refused.status_code == 404, (who, lot_id, refused.text[:200])
+    assert (await client.get(f"/lots/live?lot={first}&lot=999999")).status_code == 404
+    # At most MAX_SHARED_LOTS lots, and at least one.
+    too_many = "&".join(f"lot={first + n}" for n in range(MAX_SHARED_LOTS + 1))
+    assert (await client.get(f"/lots/live?{too_many}")).status_code == 400
+    assert (await client.get("/lots/live?language=en")).status_code == 400
+
+    await log_in(client, "bidder")
+    stream = await client.get(f"/lots/live?language=ru&lot={second}&lot={first}&lot={first}")
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = stream_events(stream.text)
+    # Each lot once, its state then its end (both are decided), and then the stream ends.
+    assert [(name, data["lot"]) for name, data in events] == [
+        ("state", first),
+        ("end", first),
+        ("state", second),
+        ("end", second),
+    ]
+    states = {data["lot"]: data for name, data in events if name == "state"}
+    assert (states[first]["state"], states[second]["state"]) == ("failed", "failed")
+    # The very fragment the lot's own stream sends, without the reload: each tab reloads its page itself.
+    for lot_id, data in states.items():
+        panel = Page(data["html"])
+        assert panel.text("div.live-state p strong") == "Аукцион завершён."
+        assert panel.value("div.live-state", "data-server-now").startswith("2026-06-")
+        assert 'hx-trigger="load"' not in data["html"]
+        alone = await client.get(f"/lots/{lot_id}/live?view=public&shown={data['state']}&language=ru")
+        single = "\n".join(line.removeprefix("data: ") for line in alone.text.split("\r\n\r\n")[0].split("\r\n")[1:])
+        assert single == data["html"]
 
 
 async def test_my_pages_are_for_bidders(client: Client, auctioneer: Auctioneer) -> None:

@@ -280,7 +280,8 @@ async def test_the_results_protocol_prints_the_whole_record(
     await log_in(client, "officer_tokmok")
     running = await client.get(f"/officer/lots/{lot_id}/auction?lang=en")
     live = Page(running.text)
-    assert live.value("[sse-connect]", "sse-connect") == f"/lots/{lot_id}/live?view=officer&shown=bidding&language=en"
+    assert live.value("#live", "data-live-stream") == f"/lots/{lot_id}/live?view=officer&shown=bidding&language=en"
+    assert live.value("#live", "data-live-page") == f"/officer/lots/{lot_id}/auction"
     assert live.text("#live div.live-state strong#live-price") == "107,500.50\u00a0som"
     await auctioneer.close(lot_id)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +28,8 @@ POLL_SECONDS = 0.5
 STATE_EVENT = "state"
 # Sent after the last state: the page's sse-close attribute names it, so the browser does not reconnect.
 END_EVENT = "end"
+# The most lots one shared stream watches: a browser's tabs beyond it fall back to a stream of their own.
+MAX_SHARED_LOTS = 20
 
 
 class LiveView(enum.StrEnum):
@@ -62,6 +65,33 @@ def live_stream_url(lot_id: int, *, view: LiveView, shown: str, language: str) -
     return f"/lots/{lot_id}/live?view={view}&shown={shown}&language={language}"
 
 
+async def watch(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    lot_ids: Sequence[int],
+    viewer: User | None = None,
+) -> AsyncIterator[Live]:
+    """Each lot's live state at once, then again on every change; a lot that leaves the watched states is given one
+    last time and dropped, and the watch ends when no lot is left.
+
+    The one place that learns of changes (by polling the database, so every process and host agrees): the streams
+    below only format what it yields.
+    """
+    last: dict[int, Live] = {}
+    watched = list(dict.fromkeys(lot_ids))
+    while watched:
+        async with sessions() as session:
+            lives = [await load_live(session, clock, lot_id, viewer) for lot_id in watched]
+        for live in lives:
+            before = last.get(live.lot_id)
+            if before is None or _changed(before, live):
+                last[live.lot_id] = live
+                yield live
+        watched = [lot_id for lot_id in watched if last[lot_id].state in WATCHED_STATES]
+        if watched:
+            await asyncio.sleep(POLL_SECONDS)
+
+
 async def live_events(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -73,18 +103,33 @@ async def live_events(
 
     The streaming response cancels this generator when the watcher goes away.
     """
-    last: Live | None = None
-    while True:
-        async with sessions() as session:
-            live = await load_live(session, clock, lot_id, viewer)
-        if last is None or _changed(last, live):
-            last = live
-            yield ServerSentEventMessage(event=STATE_EVENT, data=render(live))
-            if live.state not in WATCHED_STATES:
-                # EventSource ignores an event without data: say "end" rather than nothing.
-                yield ServerSentEventMessage(event=END_EVENT, data=END_EVENT)
-                return
-        await asyncio.sleep(POLL_SECONDS)
+    async for live in watch(sessions, clock, [lot_id], viewer):
+        yield ServerSentEventMessage(event=STATE_EVENT, data=render(live))
+        if live.state not in WATCHED_STATES:
+            # EventSource ignores an event without data: say "end" rather than nothing.
+            yield ServerSentEventMessage(event=END_EVENT, data=END_EVENT)
+
+
+async def shared_live_events(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    lot_ids: Sequence[int],
+    render: Callable[[Live], str],
+    viewer: User | None = None,
+) -> AsyncIterator[ServerSentEventMessage]:
+    """The stream one browser shares among its tabs (web/static/js/live-tabs.js): the same fragments as
+    `live_events`, for several lots, each event a JSON object naming its lot and state, so that every tab takes its
+    own lot's and reloads its page itself when the state is no longer the one it shows."""
+    async for live in watch(sessions, clock, lot_ids, viewer):
+        state = {"lot": live.lot_id, "state": str(live.state), "html": render(live)}
+        yield ServerSentEventMessage(event=STATE_EVENT, data=json.dumps(state, separators=(",", ":")))
+        if live.state not in WATCHED_STATES:
+            yield ServerSentEventMessage(event=END_EVENT, data=json.dumps({"lot": live.lot_id}))
+
+
+def shared_live_url(*, language: str) -> str:
+    """The shared stream's address without its lots: the leading tab adds ``&lot=…`` for each lot its tabs show."""
+    return f"/lots/live?language={language}"
 
 
 def _changed(before: Live, after: Live) -> bool:

@@ -8,6 +8,7 @@ and the lot page comes back, redirected after success or re-rendered with the pr
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Response, get, post
@@ -15,12 +16,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import ServerSentEvent
+from litestar.template import TemplateProtocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
 from auction.accounts.service import AccountService
 from auction.bidding.auction import AuctionService, BidReceipt
 from auction.bidding.awards import AwardService
+from auction.bidding.live import LiveAuctions
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock
 from auction.errors import DomainError, NotAuthenticated
@@ -36,7 +39,15 @@ from web.bidding.forms import (
     parse_sealed_bid,
     signed_of,
 )
-from web.bidding.live import LIVE_TEMPLATE, Live, LiveView, live_context, live_events, load_live
+from web.bidding.live import (
+    LIVE_TEMPLATE,
+    MAX_SHARED_LOTS,
+    Live,
+    LiveView,
+    live_context,
+    live_events,
+    shared_live_events,
+)
 from web.bidding.refusal import signed_refusal
 from web.bidding.views import BiddingDesk, action_receipt
 from web.lib.form_errors import FormErrors
@@ -275,29 +286,84 @@ class BiddingPages(Controller):
         No request-scoped session: the stream outlives the request's unit of work, and opens a short
         session per poll instead.
         """
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        clock: Clock = request.app.state.clock
-        keys: LedgerKeys = request.app.state.ledger_keys
-        user_id = request.session.get("user_id") if request.scope.get("session") else None
-        async with sessions() as session:
-            await load_live(session, clock, lot_id)  # 404 before the stream starts
-            # Who watches decides what the panel shows (an officer of the lot's municipality sees the sealed-bid
-            # count); the ``view`` parameter only says which page to reload, and anyone may send it.
-            viewer = await AccountService(session, clock).get(user_id) if isinstance(user_id, int) else None
-        # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
-        pseudonym = keys.pseudonym(lot_id, user_id) if isinstance(user_id, int) else None
-        language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        engine = request.app.template_engine
-        assert engine is not None  # the app is built with its Jinja templates
-        template = engine.get_template(LIVE_TEMPLATE)
+        watcher = await _watcher(request, [lot_id], language)
 
         def fragment(live: Live) -> str:
-            context = live_context(live, view=view, shown=shown, viewer_pseudonym=pseudonym)
-            return str(template.render(lang=language, server_now=live.server_time, **context))
+            return watcher.render(live, view=view, shown=shown)
 
-        # A proxy that buffered the stream would hold every update back until the auction is over.
-        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return ServerSentEvent(live_events(sessions, clock, lot_id, fragment, viewer), headers=headers)
+        events = live_events(watcher.sessions, watcher.clock, lot_id, fragment, watcher.viewer)
+        return ServerSentEvent(events, headers=STREAM_HEADERS)
+
+    @get("/lots/live", name="lots_live")
+    async def shared_live(
+        self,
+        request: HTMXRequest,
+        lot: Annotated[list[int], QueryParameter(min_items=1, max_items=MAX_SHARED_LOTS)],
+        language: Annotated[str, QueryParameter(max_length=5)] = DEFAULT_LANGUAGE,
+    ) -> ServerSentEvent:
+        """The live panels of several lots in one stream, which a browser's tabs share (so that a seventh tab does
+        not wait for one of the six connections a browser keeps per host): each "state" event is JSON naming its
+        lot, its state and the panel's HTML for it; "end" names a lot that is decided. At most `MAX_SHARED_LOTS`
+        lots, each one the visitor may see (else 404, as for one lot)."""
+        lots = sorted(set(lot))
+        watcher = await _watcher(request, lots, language)
+
+        def fragment(live: Live) -> str:
+            # Each tab compares the state with the one its page shows and reloads the page itself.
+            return watcher.render(live, view=LiveView.PUBLIC, shown=str(live.state))
+
+        events = shared_live_events(watcher.sessions, watcher.clock, lots, fragment, watcher.viewer)
+        return ServerSentEvent(events, headers=STREAM_HEADERS)
+
+
+# A proxy that buffered the stream would hold every update back until the auction is over.
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+@dataclass(frozen=True)
+class _Watcher:
+    """Who watches a live stream and how their panels are rendered: the same fragment the page includes."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    viewer: User | None
+    user_id: int | None
+    keys: LedgerKeys
+    language: str
+    template: TemplateProtocol
+
+    def render(self, live: Live, *, view: LiveView, shown: str) -> str:
+        # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
+        pseudonym = self.keys.pseudonym(live.lot_id, self.user_id) if self.user_id is not None else None
+        context = live_context(live, view=view, shown=shown, viewer_pseudonym=pseudonym)
+        return str(self.template.render(lang=self.language, server_now=live.server_time, **context))
+
+
+async def _watcher(request: HTMXRequest, lot_ids: list[int], language: str) -> _Watcher:
+    """The watcher of ``lot_ids``, refused (404) before any stream starts if one of them has no auction they see.
+
+    No request-scoped session: a stream outlives the request's unit of work, and opens a short session per poll.
+    """
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    clock: Clock = request.app.state.clock
+    user_id = request.session.get("user_id") if request.scope.get("session") else None
+    user_id = user_id if isinstance(user_id, int) else None
+    async with sessions() as session:
+        # Who watches decides what the panel shows (an officer of the lot's municipality sees the sealed-bid
+        # count); the ``view`` parameter only says which page to reload, and anyone may send it.
+        viewer = await AccountService(session, clock).get(user_id) if user_id is not None else None
+        await LiveAuctions(session, clock).states(lot_ids, viewer=viewer)
+    engine = request.app.template_engine
+    assert engine is not None  # the app is built with its Jinja templates
+    return _Watcher(
+        sessions=sessions,
+        clock=clock,
+        viewer=viewer,
+        user_id=user_id,
+        keys=request.app.state.ledger_keys,
+        language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        template=engine.get_template(LIVE_TEMPLATE),
+    )
 
 
 async def _answer(

@@ -22,7 +22,7 @@ from auction.ledger.admission import Admitted
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.rules import DECIDED_STATES
-from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
+from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url, shared_live_url
 from web.bidding.schemas import ActionReceiptOut
 from web.lib.visitor import Visitor
 
@@ -53,6 +53,8 @@ class BiddingPanel:
     # A descending tie's run-off: whether this visitor is one of its contenders, and their own offer if made.
     runoff_contender: bool = False
     runoff_offer: RunoffOffer | None = None
+    # The stream the visitor's tabs share (web/static/js/live-tabs.js), without its lots; stream_url is the fallback.
+    shared_stream_url: str | None = None
 
     @property
     def approved(self) -> bool:
@@ -120,10 +122,11 @@ class BiddingDesk:
         is_bidder = user is not None and user.role == Role.BIDDER
         application = await self.application(user, lot.id) if is_bidder and user else None
         live = None
-        stream_url = None
+        stream_url = shared_stream_url = None
         if lot.state in WATCHED_STATES:
             live = await self.live.state(lot.id, viewer=user)
             stream_url = live_stream_url(lot.id, view=LiveView.PUBLIC, shown=lot.state, language=visitor.language)
+            shared_stream_url = shared_live_url(language=visitor.language)
         decided = lot.state in DECIDED_STATES
         my_bids = await self.bids_on(user, lot.id) if application and user else []
         contender = bool(
@@ -139,6 +142,7 @@ class BiddingDesk:
             applications_open=lot.state == LotState.PUBLISHED and visitor.now < as_utc(lot.applications_close_at),
             live=live,
             stream_url=stream_url,
+            shared_stream_url=shared_stream_url,
             public_key=await self.sealed.public_key(lot.id) if lot.format == AuctionFormat.SEALED_BID else None,
             my_bids=my_bids,
             awards=await self.awards.awards(lot.id) if decided else [],

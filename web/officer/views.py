@@ -22,7 +22,7 @@ from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.rules import amounts_public
 from auction.municipalities.models import Municipality
-from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url
+from web.bidding.live import WATCHED_STATES, Live, LiveView, live_stream_url, shared_live_url
 
 REVIEWABLE_STATES = frozenset({LotState.PUBLISHED, LotState.BIDDING})
 
@@ -42,6 +42,8 @@ class OfficerAuction:
     commission: Commission | None
     awards: list[Award]
     bids: list[Bid]
+    # The stream the officer's tabs share (web/static/js/live-tabs.js), without its lots; stream_url is the fallback.
+    shared_stream_url: str | None = None
 
     @property
     def reviewable(self) -> bool:
@@ -121,15 +123,17 @@ class OfficerDesk:
             # In the order of application, the list would line up with the ledger's application.submitted entries
             # and give each name its pseudonym: by name, it does not.
             rows.sort(key=lambda row: (row.bidder.full_name.casefold() if row.bidder else "", row.application.id))
-        live = stream_url = None
+        live = stream_url = shared_stream_url = None
         if lot.state in WATCHED_STATES:
             live = await self.live.state(lot.id, viewer=officer)
             stream_url = live_stream_url(lot.id, view=LiveView.OFFICER, shown=lot.state, language=language)
+            shared_stream_url = shared_live_url(language=language)
         return OfficerAuction(
             lot=lot,
             applications=rows,
             live=live,
             stream_url=stream_url,
+            shared_stream_url=shared_stream_url,
             commission=await self.commission(lot),
             awards=await self.awards.awards(lot.id),
             bids=await self.auctions.bids(lot.id) if lot.state != LotState.PUBLISHED else [],
