@@ -279,7 +279,6 @@ async def check(page: Page, site: Site, who: str, visit: Visit) -> list[str]:
         await page.set_viewport_size(viewport)
         found: list[str] = await page.evaluate(RUN_AXE, options)
         problems.extend(f"{where} [{size}]: {line}" for line in found)
-    await page.set_viewport_size(DESKTOP)
     return problems
 
 
