@@ -40,7 +40,7 @@ class WatchService:
     async def watch(self, user: User, lot: Any) -> Watch:
         """Put a public lot (an auction.lots.models.Lot the user may see) on the user's watchlist; idempotent."""
         if lot.published_at is None:
-            raise Conflict("watch.lot_not_public", lot_id=lot.id)
+            raise Conflict("watch.lot_not_public")
         existing = await self.session.scalar(select(Watch).where(Watch.account_id == user.id, Watch.lot_id == lot.id))
         if existing is not None:
             return existing
