@@ -45,7 +45,7 @@ async def test_watch_a_lot_and_save_a_search_by_page_and_by_api(
         "deal": ["lease"],
         "max_price": ["20000"],
     }
-    assert Page((await client.get(f"/lots/{lot_id}")).text).has(f"#watch a[href='/login?next=/lots/{lot_id}']")
+    assert Page((await client.get(f"/lots/{lot_id}")).text).has(f"#watch a[href='/login?next=/lots/{lot_id}%23watch']")
 
     await log_in(client, "bidder")
     token = await csrf_of(client, f"/lots/{lot_id}")
@@ -106,7 +106,11 @@ async def test_watch_a_lot_and_save_a_search_by_page_and_by_api(
     created = await client.post("/api/v1/me/searches", json=body, headers=mine)
     assert created.status_code == 201, created.text
     search_id = created.json()["id"]
-    for refused in ({"name": "All", "filters": {}}, {"name": "Drafts", "filters": {"status": "draft"}}):
+    for refused in (
+        {"name": "All", "filters": {}},
+        {"name": "Drafts", "filters": {"status": "draft"}},
+        {"name": "Upside down", "filters": {"min_price": 2, "max_price": 1}},
+    ):
         assert (await client.post("/api/v1/me/searches", json=refused, headers=mine)).status_code == 422
     # Another account neither sees, renames nor deletes it: for them it does not exist.
     assert (await client.get("/api/v1/me/searches", headers=theirs)).json() == []

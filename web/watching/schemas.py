@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.money import MAX_TYIYN
@@ -42,6 +42,12 @@ class SearchFiltersIn(BaseModel):
         if status == LotState.DRAFT:
             raise ValueError("drafts are not public")
         return status
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchFiltersIn:
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError("min_price is above max_price")
+        return self
 
     def filters(self) -> SearchFilters:
         return SearchFilters(
