@@ -391,6 +391,14 @@ REFUSALS: Mapping[str, str] = {
     "commission.not_opening": N_(
         "The lot is %(state)s; decryption shares are posted after the close, before the opening."
     ),
+    # Watching: the watchlist and saved searches.
+    "watch.lot_not_public": N_("Only published lots can be watched."),
+    "watch.too_many_lots": N_("You can watch at most %(limit)s lots. Stop watching one first."),
+    "search.not_found": N_("There is no saved search number %(search_id)s."),
+    "search.empty": N_("Choose at least one filter before saving a search: without one it would match every lot."),
+    "search.filters_invalid": N_("Correct the filters first, then save the search."),
+    "search.name_invalid": N_("Give the search a name of 1 to %(limit)s characters."),
+    "search.too_many": N_("You can keep at most %(limit)s saved searches. Delete one first."),
     # The request as a whole.
     "request.throttled": N_("Too many attempts from your network address; wait %(minutes)s minutes and try again."),
     "request.json_too_large": N_(

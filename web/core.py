@@ -89,6 +89,8 @@ from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.operations.api import HealthApi
+from web.watching.api import WatchApi
+from web.watching.pages import WatchPages
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent
@@ -104,6 +106,7 @@ API_CONTROLLERS = (
     AdminLogApi,
     ProtocolApi,
     HealthApi,
+    WatchApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -128,6 +131,7 @@ PAGES = Router(
         LedgerDesk,
         AdminConsole,
         AdminLogPages,
+        WatchPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],
@@ -161,6 +165,7 @@ DEPENDENCIES = {
     "sealed_lot_service": Provide(deps.provide_sealed_lot_service, sync_to_thread=False),
     "key_service": Provide(deps.provide_key_service, sync_to_thread=False),
     "passkey_service": Provide(deps.provide_passkey_service, sync_to_thread=False),
+    "watch_service": Provide(deps.provide_watch_service, sync_to_thread=False),
     "api_user": Provide(deps.provide_api_user),
     "key_user": Provide(deps.provide_key_user),
     "web_user": Provide(deps.provide_web_user),

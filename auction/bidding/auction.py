@@ -41,6 +41,8 @@ from auction.ledger.witness_config import WitnessConfig
 from auction.ledger.witnessed_time import unwitnessed_too_long, witness_clock, witness_health
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.service import LotService
+from auction.watching.alerts import alert_watchers
+from auction.watching.rules import WatchedChange
 
 log = logging.getLogger(__name__)
 
@@ -403,6 +405,7 @@ class AuctionService:
             clock.closes_at = new_close
             extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
             await self.ledger.record("auction.extended", lot.id, SYSTEM, extension, at=at)
+            await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close)
         return admitted
 
     async def _admit_sealed(

@@ -19,6 +19,7 @@ from auction.ledger.models import (
 )
 from auction.lots.models import Lot, LotFile, LotVersion
 from auction.municipalities.models import Municipality
+from auction.watching.models import SavedSearch, SearchMatch, Watch, WatchEvent
 
 __all__ = [
     "AdminAction",
@@ -45,10 +46,14 @@ __all__ = [
     "Municipality",
     "PasskeyChallenge",
     "PendingEntry",
+    "SavedSearch",
+    "SearchMatch",
     "SignedCheckpoint",
     "ThrottleCounter",
     "TreeNode",
     "TreeState",
     "User",
+    "Watch",
+    "WatchEvent",
     "WebSession",
 ]

@@ -44,6 +44,8 @@ from auction.lots.rules import (
 from auction.lots.schemas import LotAmend, LotCreate, LotTerms, RepeatAuction, terms_snapshot
 from auction.municipalities.service import MunicipalityService
 from auction.refusals import Problem
+from auction.watching.alerts import alert_saved_searches, alert_watchers
+from auction.watching.rules import CHANGE_OF_STATE
 
 # The states the catalog lists unless asked for one; whether a lot may be seen at all is `may_see`.
 PUBLIC_STATES = frozenset(LotState) - {LotState.DRAFT}
@@ -276,6 +278,8 @@ class LotService:
             },
         )
         await self.session.flush()
+        # In this transaction: whoever saved a search this lot matches is told, once (a retry records nothing).
+        await alert_saved_searches(self.session, lot, now=now)
         return lot
 
     async def _commission(self, lot: Lot, named: Collection[int] | None) -> list[int]:
@@ -367,6 +371,9 @@ class LotService:
         if pending is not None:
             await self.session.delete(pending)
         await self.session.flush()
+        change = CHANGE_OF_STATE.get(target)
+        if change is not None and lot.is_public:
+            await alert_watchers(self.session, lot, change, now=lot.updated_at)
 
     async def versions(self, lot_id: int) -> list[LotVersion]:
         rows = await self.session.scalars(
@@ -385,6 +392,13 @@ class LotService:
         rows = list(await self.session.scalars(query.order_by(Lot.id.desc()).limit(limit + 1)))
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return rows[:limit], next_cursor
+
+    async def some(self, lot_ids: Collection[int], *, viewer: User | None) -> list[Lot]:
+        """The lots of ``lot_ids`` the viewer may see, in one query (a watchlist), newest first."""
+        if not lot_ids:
+            return []
+        query = select(Lot).where(Lot.id.in_(list(lot_ids)), visible_to(viewer)).order_by(Lot.id.desc())
+        return list(await self.session.scalars(query))
 
     async def add_file(
         self,

@@ -146,6 +146,11 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/me/bids/{bid_id:int}/receipt", "bid"): OWN_BID,
     ("GET", "/me/bids/{bid_id:int}/proof", "bid"): OWN_BID,
     ("GET", "/me/bids/{bid_id:int}/proof-link", "bid"): OWN_BID,
+    # What an account watches and the searches it saved: its own, whatever its role.
+    ("GET", "/me/watchlist", ""): ACCOUNT,
+    ("GET", "/me/searches", ""): ACCOUNT,
+    ("GET", "/api/v1/me/watchlist", ""): ACCOUNT,
+    ("GET", "/api/v1/me/searches", ""): ACCOUNT,
     # A lot's management, API.
     ("GET", "/api/v1/lots/{lot_id:int}/applications", "applied"): OFFICERS_OF_LOT,
     ("GET", "/api/v1/lots/{lot_id:int}/cancellation", "to_cancel"): OFFICERS_OF_LOT,
@@ -255,6 +260,16 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/api/me/passkeys/options", "driver"): KEY_HOLDERS,
     ("POST", "/api/me/passkeys", "driver"): KEY_HOLDERS,
     ("DELETE", "/api/me/keys/{key_id:str}", "driver"): "LANNNNN",  # the bidder's own key: nobody else's to find
+    # Watching a published lot and saving searches: any account; a saved search is its owner's, nobody else's to find.
+    ("PUT", "/api/v1/me/watchlist/{lot_id:int}", "driver"): ACCOUNT,
+    ("DELETE", "/api/v1/me/watchlist/{lot_id:int}", "driver"): ACCOUNT,
+    ("POST", "/lots/{lot_id:int}/watch", "driver"): ACCOUNT,
+    ("POST", "/api/v1/me/searches", "driver"): ACCOUNT,
+    ("POST", "/me/searches", "driver"): ACCOUNT,
+    ("PATCH", "/api/v1/me/searches/{search_id:int}", "driver"): "LANNNNN",
+    ("DELETE", "/api/v1/me/searches/{search_id:int}", "driver"): "LANNNNN",
+    ("POST", "/me/searches/{search_id:int}/name", "driver"): "LANNNNN",
+    ("POST", "/me/searches/{search_id:int}/delete", "driver"): "LANNNNN",
     # The administrator's console.
     ("POST", "/admin/units/{unit_id:int}/rules", "driver"): ADMINS,
     ("POST", "/admin/units/import", "driver"): ADMINS,

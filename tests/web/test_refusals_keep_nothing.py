@@ -183,6 +183,17 @@ class Stage:
         signer = await self.new_key(who)
         await self.api(who, "DELETE", f"/api/me/keys/{key_id(signer.key)}")
 
+    async def own_search(self, who: str) -> int:
+        """A saved search of ``who``'s, made before the request under test (which may be sent by someone else)."""
+        saved = await self.client.post(
+            "/api/v1/me/searches",
+            json={"name": "Leases", "filters": {"deal": "lease"}},
+            headers=self.world.auth(who),
+        )
+        assert saved.status_code == 201, saved.text
+        search_id: int = saved.json()["id"]
+        return search_id
+
     async def seal(self, lot: str, who: str, amount: int) -> None:
         """A sealed bid, encrypted here as the bidder's browser would, sent through the API."""
         lot_id = self.lots[lot]
@@ -632,6 +643,27 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ),
     ("POST", "/api/me/passkeys"): Driver(Outcome.DONE, lambda s: s.passkey("bidder")),
     ("DELETE", "/api/me/keys/{key_id:str}"): Driver(Outcome.DONE, lambda s: s.revoke_new_key("bidder")),
+    # Watching is each account's own, no ledger matter: a watchlist and saved searches (a search of the bidder's).
+    ("PUT", "/api/v1/me/watchlist/{lot_id:int}"): Driver(
+        Outcome.DONE, lambda s: s.api("bidder", "PUT", f"/api/v1/me/watchlist/{s.lots['published']}")
+    ),
+    ("DELETE", "/api/v1/me/watchlist/{lot_id:int}"): Driver(
+        Outcome.DONE, lambda s: s.api("bidder", "DELETE", f"/api/v1/me/watchlist/{s.lots['published']}")
+    ),
+    ("POST", "/api/v1/me/searches"): Driver(
+        Outcome.DONE,
+        lambda s: s.api("bidder", "POST", "/api/v1/me/searches", json={"name": "Sales", "filters": {"deal": "sale"}}),
+    ),
+    ("PATCH", "/api/v1/me/searches/{search_id:int}"): Driver(Outcome.DONE, lambda s: rename_search(s, via_api=True)),
+    ("DELETE", "/api/v1/me/searches/{search_id:int}"): Driver(Outcome.DONE, lambda s: delete_search(s, via_api=True)),
+    ("POST", "/lots/{lot_id:int}/watch"): Driver(
+        Outcome.DONE, lambda s: s.page("bidder", f"/lots/{s.lots['published']}/watch", {"watch": "1"})
+    ),
+    ("POST", "/me/searches"): Driver(
+        Outcome.DONE, lambda s: s.page("bidder", "/me/searches", {"deal": "lease", "max_price": "20000"})
+    ),
+    ("POST", "/me/searches/{search_id:int}/name"): Driver(Outcome.DONE, lambda s: rename_search(s, via_api=False)),
+    ("POST", "/me/searches/{search_id:int}/delete"): Driver(Outcome.DONE, lambda s: delete_search(s, via_api=False)),
     ("POST", "/officer/lots/new"): Driver(
         Outcome.DONE, lambda s: s.page("officer_tokmok", "/officer/lots/new", lot_form("", **LATER_FORM))
     ),
@@ -664,6 +696,22 @@ DRIVERS: dict[tuple[str, str], Driver] = {
         Outcome.DONE, lambda s: s.api("bidder2", "POST", "/api/v1/me/sessions/revoke-all")
     ),
 }
+
+
+async def rename_search(stage: Stage, *, via_api: bool) -> None:
+    search_id = await stage.own_search("bidder")
+    if via_api:
+        await stage.api("bidder", "PATCH", f"/api/v1/me/searches/{search_id}", json={"name": "Shops"})
+    else:
+        await stage.page("bidder", f"/me/searches/{search_id}/name", {"name": "Shops"})
+
+
+async def delete_search(stage: Stage, *, via_api: bool) -> None:
+    search_id = await stage.own_search("bidder")
+    if via_api:
+        await stage.api("bidder", "DELETE", f"/api/v1/me/searches/{search_id}")
+    else:
+        await stage.page("bidder", f"/me/searches/{search_id}/delete")
 
 
 def test_every_state_changing_route_has_a_driver(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from auction.ledger.witness_config import WitnessConfig, witness_config
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
+from auction.watching.service import WatchService
 from web.lib.guards import CALLER
 from web.lib.sessions import csrf_header_ok, session_limits
 
@@ -233,3 +234,7 @@ async def provide_key_user(
     if user is not None and request.method not in {"GET", "HEAD", "OPTIONS"} and not csrf_header_ok(request):
         raise PermissionDenied("auth.csrf_header_missing")
     return user
+
+
+def provide_watch_service(db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock]) -> WatchService:
+    return WatchService(db_session, clock)

@@ -15,6 +15,7 @@ from auction.contracts.service import ContractService
 from auction.lots.models import FileKind, Lot
 from auction.lots.schedule import next_deadline
 from auction.lots.service import LotService
+from auction.watching.service import WatchService
 from web.bidding.forms import new_idempotency_key
 from web.bidding.views import BiddingDesk, BiddingPanel
 from web.lib.form_errors import FormErrors
@@ -54,6 +55,7 @@ async def render_lot_page(
     municipality = await lot_service.municipalities.get(lot.municipality_id)
     # The contract's schedule is public (amounts, dates, paid or overdue); its bank references are not.
     contracts = ContractService(lot_service.session, lot_service.clock, lot_service.ledger)
+    watcher = WatchService(lot_service.session, lot_service.clock)
     return render(
         request,
         "lots/lot.html.jinja2",
@@ -65,5 +67,7 @@ async def render_lot_page(
         deadline=next_deadline(lot, visitor.now),
         statement=await contracts.statement(lot.id),
         attempts=await lot_service.attempts(lot, viewer=visitor.user),
+        # The watch button: None for a visitor who is not logged in (asked to log in), else whether they watch.
+        watching=None if visitor.user is None else await watcher.is_watching(visitor.user, lot.id),
         **panel_context(await desk.panel(lot, visitor), **forms),
     )
