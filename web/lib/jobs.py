@@ -1,5 +1,5 @@
 """Background jobs each app process runs: the ledger integrator (and, as its leader, the witnessing rounds) and the
-auction scheduler, and the purge of dead sessions.
+auction scheduler, the purge of dead sessions, and the notice sender.
 
 They coordinate through the database only, so any number of processes on any number of hosts may run them.
 """
@@ -21,6 +21,7 @@ from auction.ledger.keys import LedgerKeys
 from auction.ledger.witness_config import witness_config
 from auction.settings import Settings
 from web.lib.sessions import session_limits
+from web.notifications.sender import make_sender
 
 
 def make_integrator(
@@ -67,8 +68,8 @@ async def background_jobs(
     *,
     ready: asyncio.Event | None = None,
 ) -> AsyncIterator[None]:
-    """The integrator, the scheduler and the session purge, started once ``ready`` is set (the host's keys passed
-    the start-up check: nothing is signed with keys the deployment has not published)."""
+    """The integrator, the scheduler, the session purge and the notice sender, started once ``ready`` is set (the
+    host's keys passed the start-up check: nothing is signed with keys the deployment has not published)."""
     if not settings.run_background_jobs:
         yield
         return
@@ -85,6 +86,8 @@ async def background_jobs(
         lambda: make_integrator(sessions, settings, clock, keys, witnesses).run(stop),
         lambda: AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop),
         lambda: purge_sessions_regularly(sessions, clock, session_limits(settings), stop),
+        # Notices queued in the outbox: any process sends any of them, each exactly once (auction.notifications).
+        lambda: make_sender(sessions, settings, clock).run(stop),
     ]
     tasks = [asyncio.create_task(when_ready(job)) for job in jobs]
     try:
