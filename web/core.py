@@ -43,6 +43,7 @@ from web.accounts.api import AccountApi
 from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
+from web.accounts.reset_pages import PasswordResetPages
 from web.admin.api import AdminLogApi
 from web.admin.log_pages import AdminLogPages
 from web.admin.pages import AdminConsole
@@ -81,6 +82,8 @@ from web.lib.visitor import provide_visitor
 from web.lots.api import LotApi
 from web.lots.pages import LotPages
 from web.municipalities.api import MunicipalityApi
+from web.notifications.api import NotificationApi
+from web.notifications.pages import ProfilePages
 from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
@@ -101,6 +104,7 @@ API_CONTROLLERS = (
     AdminLogApi,
     ProtocolApi,
     HealthApi,
+    NotificationApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -116,6 +120,8 @@ PAGES = Router(
         SessionPages,
         LanguagePages,
         RegistrationPages,
+        PasswordResetPages,
+        ProfilePages,
         OfficerConsole,
         OfficerAuctionPages,
         CommissionPages,

@@ -39,10 +39,10 @@ def email_message(outgoing: Outgoing, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = outgoing.address
     message["Subject"] = outgoing.message.subject
-    message["Content-Language"] = outgoing.message.language
     message["Message-ID"] = make_msgid(idstring=f"achyk-{outgoing.outbox_id}")
     message["X-Achyk-Notice"] = outgoing.kind
     message.set_content(outgoing.message.body)
+    message["Content-Language"] = outgoing.message.language  # after set_content, which drops Content-* headers
     return message
 
 
