@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auction.accounts.models import User, WebSession
 from auction.accounts.password_reset import PasswordResetService
 from auction.accounts.passwords import verify_password
-from auction.accounts.web_sessions import WebSessionService
 from auction.accounts.session_rules import SessionLimits
+from auction.accounts.web_sessions import WebSessionService
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.errors import InvalidInput
@@ -82,7 +82,8 @@ async def test_an_auction_tells_each_person_what_happens_in_their_language(
     assert won.language == "ky"
     assert won.subject.startswith("Сиз жеңдиңиз: ")
     assert "Куттуктайбыз!" in won.body
-    assert "сом" in won.body and "(Бишкек убактысы)" in won.body
+    assert "сом" in won.body
+    assert "(Бишкек убактысы)" in won.body
     assert f"{BASE_URL}/lots/{lot_id}" in won.body
     lost = smtp.mailbox.to(outbid)[3]
     assert lost.language == "en"
@@ -97,11 +98,15 @@ async def test_a_rolled_back_event_sends_nothing_and_an_event_told_twice_is_queu
     world: World, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     account = world.user_ids["bidder"]
-    params = {"lot_id": 7, "lot_title_ru": "Участок"}
-    with pytest.raises(RuntimeError):
+    params: dict[str, str | int] = {"lot_id": 7, "lot_title_ru": "Участок"}
+
+    async def fails_after_queueing() -> None:
         async with transaction(sessions) as session:
             await notify(session, account_id=account, kind="auction.closed", params=params, dedupe_key="closed:7")
             raise RuntimeError("the bid's transaction fails after the notice was queued")
+
+    with pytest.raises(RuntimeError):
+        await fails_after_queueing()
     assert await outbox_rows(sessions) == []
     for _ in range(2):
         async with transaction(sessions) as session:
@@ -140,8 +145,14 @@ async def test_each_person_gets_only_what_they_chose_where_they_chose(
             phone="+996 700 123-456",
             telegram="",
         )
-        assert choices.phone == "+996700123456" and "bid.outbid" not in choices.kinds
-    params = {"lot_id": 3, "lot_title_ru": "Магазин", "amount_tyiyn": 2_800_000, "closes_at": "2026-06-08T09:05:00Z"}
+        assert choices.phone == "+996700123456"
+        assert "bid.outbid" not in choices.kinds
+    params: dict[str, str | int] = {
+        "lot_id": 3,
+        "lot_title_ru": "Магазин",
+        "amount_tyiyn": 2_800_000,
+        "closes_at": "2026-06-08T09:05:00Z",
+    }
     async with transaction(sessions) as session:
         await notify(session, account_id=bidder.id, kind="bid.outbid", params=params, dedupe_key="outbid:3")
         await notify(session, account_id=bidder.id, kind="auction.closed", params=params, dedupe_key="closed:3")
