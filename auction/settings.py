@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", repr=False)
     smtp_from: str = Field(default="Achyk <no-reply@achyk.example.kg>", description="The From of every notice.")
     smtp_security: str = Field(default="starttls", pattern="^(starttls|tls|none)$")
-    mail_drop_dir: Path | None = Field(
-        default=None, description="Without SMTP, e-mails are written here; default <data dir>/mail."
+    mail_drop_dir: str = Field(
+        default="", description="Without SMTP, e-mails are written here; default <data dir>/mail."
     )
     notify_webhook_url: str = Field(
         default="", description="SMS and Telegram gateway: notices are POSTed here as JSON; empty: no SMS/Telegram."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,9 +20,10 @@ from auction.ledger.cosigning import Cosigner, HttpWitnesses
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.witness_config import witness_config
+from auction.notifications.channels import Channel, MailDropChannel, SmtpChannel, SmtpSettings, WebhookChannel
+from auction.notifications.delivery import DeliveryPolicy, Sender
 from auction.settings import Settings
 from web.lib.sessions import session_limits
-from web.notifications.sender import make_sender
 
 
 def make_integrator(
@@ -53,6 +55,35 @@ def make_integrator(
             refresh_seconds=settings.witness_refresh_seconds,
         )
     return integrator
+
+
+def channels_of(settings: Settings) -> dict[str, Channel]:
+    """E-mail by SMTP when ACHYK_SMTP_HOST is set, else into the mail drop; SMS and Telegram through the webhook."""
+    channels: dict[str, Channel] = {}
+    if settings.smtp_host:
+        channels["email"] = SmtpChannel(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                security=settings.smtp_security,
+            )
+        )
+    else:
+        channels["email"] = MailDropChannel(
+            Path(settings.mail_drop_dir) if settings.mail_drop_dir else settings.data_dir / "mail", settings.smtp_from
+        )
+    if settings.notify_webhook_url:
+        channels["sms"] = WebhookChannel(settings.notify_webhook_url, "sms")
+        channels["telegram"] = WebhookChannel(settings.notify_webhook_url, "telegram")
+    return channels
+
+
+def make_sender(sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> Sender:
+    policy = DeliveryPolicy(base_url=settings.public_url, poll_seconds=settings.notify_poll_seconds)
+    return Sender(sessions, clock, channels_of(settings), policy)
 
 
 async def _no_witness(url: str, body: str) -> tuple[int, str, str]:
