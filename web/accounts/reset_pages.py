@@ -10,7 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.password_reset import PasswordResetService, reset_token_hash
@@ -81,7 +81,7 @@ class PasswordResetPages(Controller):
             errors=FormErrors(),
         )
 
-    @post("/account/password-reset/{token:str}", status_code=303)
+    @post("/account/password-reset/{token:str}", status_code=200)
     async def set_password(
         self,
         request: HTMXRequest,
@@ -93,7 +93,7 @@ class PasswordResetPages(Controller):
     ) -> Response[Any]:
         errors = FormErrors()
         try:
-            await PasswordResetService(db_session, clock).complete(token, data.get("password", ""))
+            user = await PasswordResetService(db_session, clock).complete(token, data.get("password", ""))
         except DomainError as refusal:
             errors.add_refusal(refusal, visitor.explain)
             return render(
@@ -104,6 +104,7 @@ class PasswordResetPages(Controller):
                 usable=refusal.code != "password_reset.invalid",
                 errors=errors,
             )
-        # Every session of the account has ended, this browser's too: log in with the new password.
-        request.clear_session()
-        return Redirect("/login?reset=done", status_code=303)
+        # Every session of the account has ended (this browser's too, if it was signed in to it): log in anew.
+        if request.session.get("user_id") == user.id:
+            request.clear_session()
+        return render(request, "account/password_reset_form.html.jinja2", token=token, done=True, errors=errors)
