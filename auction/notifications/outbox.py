@@ -75,7 +75,9 @@ async def notify_officers(
 ) -> None:
     """``notify`` every active officer of a municipality (each with their own choices and language)."""
     officers = await session.scalars(
-        select(User.id).where(User.role == Role.OFFICER, User.municipality_id == municipality_id, User.is_active)
+        select(User.id)
+        .where(User.role == Role.OFFICER, User.municipality_id == municipality_id, User.is_active)
+        .order_by(User.id)
     )
     for officer_id in list(officers):
         await notify(session, account_id=officer_id, kind=kind, params=params, dedupe_key=f"{dedupe_key}:u{officer_id}")

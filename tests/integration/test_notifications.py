@@ -17,9 +17,14 @@ from auction.accounts.password_reset import PasswordResetService
 from auction.accounts.passwords import verify_password
 from auction.accounts.session_rules import SessionLimits
 from auction.accounts.web_sessions import WebSessionService
-from auction.clock import FrozenClock
+from auction.bidding.models import Award
+from auction.bidding.reminders import queue_reminders
+from auction.clock import FrozenClock, as_utc
 from auction.db.engine import transaction
 from auction.errors import InvalidInput
+from auction.ledger.admission import LedgerWriter
+from auction.ledger.verifier.canonical import format_time
+from auction.lots.models import Lot
 from auction.notifications import NOTICE_KINDS, notify
 from auction.notifications.channels import Outgoing
 from auction.notifications.delivery import Sender
@@ -92,6 +97,40 @@ async def test_an_auction_tells_each_person_what_happens_in_their_language(
     # Sent once: a second pass finds nothing due.
     assert await send_all(smtp.sender(sessions, clock)) == 0
     assert all(row.status == OutboxStatus.SENT for row in await outbox_rows(sessions))
+
+    # A day before the signing deadline the winner is reminded, once however often the job looks.
+    async with sessions() as session:
+        award = await session.scalar(select(Award).where(Award.lot_id == lot_id, Award.rank == 1))
+        assert award is not None
+    clock.set(as_utc(award.sign_deadline) - timedelta(hours=25))
+    await queue_reminders(sessions, clock)
+    assert await send_all(smtp.sender(sessions, clock)) == 0
+    clock.set(as_utc(award.sign_deadline) - timedelta(hours=23))
+    await queue_reminders(sessions, clock)
+    await queue_reminders(sessions, clock)
+    assert await send_all(smtp.sender(sessions, clock)) == 1
+    reminder = smtp.mailbox.to(winner)[-1]
+    assert reminder.kind == "deadline.signing"
+    assert reminder.subject.startswith("Кол коюу мөөнөтү бүтүп баратат: ")
+
+
+async def test_officers_are_reminded_of_applications_to_review_before_bidding_opens(
+    world: World, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    lot_id = await world.lot("published")
+    async with transaction(sessions) as session:
+        await world.apply("bidder", lot_id, session, LedgerWriter(session, world.keys, clock))
+        lot = await session.get(Lot, lot_id)
+        assert lot is not None
+        opens = as_utc(lot.bidding_opens_at)
+    clock.set(opens - timedelta(hours=2))
+    await queue_reminders(sessions, clock)
+    await queue_reminders(sessions, clock)
+    reminded = [
+        (row.address, row.params["due_at"]) for row in await outbox_rows(sessions) if row.kind == "officer.deadline"
+    ]
+    due = format_time(opens)
+    assert reminded == [("officer_tokmok@test.kg", due), ("officer2_tokmok@test.kg", due)]
 
 
 async def test_a_rolled_back_event_sends_nothing_and_an_event_told_twice_is_queued_once(

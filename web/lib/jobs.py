@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.web_sessions import purge_sessions_regularly
+from auction.bidding.reminders import remind_regularly
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
 from auction.ledger.cosigning import Cosigner, HttpWitnesses
@@ -119,6 +120,7 @@ async def background_jobs(
         lambda: purge_sessions_regularly(sessions, clock, session_limits(settings), stop),
         # Notices queued in the outbox: any process sends any of them, each exactly once (auction.notifications).
         lambda: make_sender(sessions, settings, clock).run(stop),
+        lambda: remind_regularly(sessions, clock, stop),
     ]
     tasks = [asyncio.create_task(when_ready(job)) for job in jobs]
     try:
