@@ -5,6 +5,12 @@ senders never send the same row; the claim is committed before the network call,
 A sent row is marked sent with its claim. The one window for a duplicate: a process that dies (or whose lease
 runs out) after the server accepted the message and before the mark is committed; the row is sent again when its
 lease ends. A failure is retried with exponential backoff up to ``max_attempts``, then the row is marked failed.
+
+Why the outbox is its own queue rather than a pgqueuer or procrastinate job: the notice must be written in the
+caller's SQLAlchemy transaction (so a rolled-back bid sends nothing) on PostgreSQL and on the embedded SQLite alike.
+A queue library would need a second table outside Alembic, PostgreSQL only, fed from the same transaction through
+the raw driver connection; the outbox row already is a durable job, and claiming it with a conditional UPDATE gives
+the same guarantees (any process queues, any sends, none twice) with one code path for both databases.
 """
 
 from __future__ import annotations
