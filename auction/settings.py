@@ -74,6 +74,23 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How often an idle log's checkpoint is re-signed and cosigned again."
     )
     run_background_jobs: bool = Field(default=True, description="Integrator and auction timers in this process.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="The site's address as readers reach it, for links in notices."
+    )
+    smtp_host: str = Field(default="", description="SMTP server for notices; empty: e-mails go to the mail drop.")
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_from: str = Field(default="Achyk <no-reply@achyk.example.kg>", description="The From of every notice.")
+    smtp_security: str = Field(default="starttls", pattern="^(starttls|tls|none)$")
+    mail_drop_dir: str = Field(
+        default="", description="Without SMTP, e-mails are written here; default <data dir>/mail."
+    )
+    notify_webhook_url: str = Field(
+        default="", description="SMS and Telegram gateway: notices are POSTed here as JSON; empty: no SMS/Telegram."
+    )
+    notify_poll_seconds: float = Field(default=2.0, gt=0, description="How often the sender looks for due notices.")
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60, description="How long a reset link works.")
     # Which secret settings were filled from the database's sealed set (ACHYK_KEY_ENCRYPTION_KEY).
     _from_database: frozenset[str] = PrivateAttr(default=frozenset())
 

@@ -44,6 +44,7 @@ from web.accounts.api import AccountApi
 from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
 from web.accounts.registration_pages import RegistrationPages
+from web.accounts.reset_pages import PasswordResetPages
 from web.admin.api import AdminLogApi
 from web.admin.log_pages import AdminLogPages
 from web.admin.pages import AdminConsole
@@ -84,6 +85,8 @@ from web.lots.api import LotApi
 from web.lots.pages import LotPages
 from web.municipalities.api import MunicipalityApi
 from web.municipalities.pages import MunicipalityPages
+from web.notifications.api import NotificationApi
+from web.notifications.pages import ProfilePages
 from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
@@ -107,6 +110,7 @@ API_CONTROLLERS = (
     ProtocolApi,
     HealthApi,
     WatchApi,
+    NotificationApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -124,6 +128,8 @@ PAGES = Router(
         SessionPages,
         LanguagePages,
         RegistrationPages,
+        PasswordResetPages,
+        ProfilePages,
         OfficerConsole,
         OfficerAuctionPages,
         CommissionPages,

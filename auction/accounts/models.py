@@ -71,6 +71,19 @@ class WebSession(Base):
     user_agent: Mapped[str] = mapped_column(String(100))
 
 
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: only the SHA-256 of its random token is kept; used once, then spent."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class BidderKey(Base):
     """A public key a bidder signs their actions with (docs/keys.md section 1); the private part never comes here.
 

@@ -23,6 +23,8 @@ DEVICE_COOKIE: Final = "achyk_device"
 DEVICE_COOKIE_MAX_AGE: Final = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie for
 LOGIN_REQUESTS_PER_MINUTE: Final = 30  # per address, as the in-memory limiter allowed before
 REGISTRATIONS_PER_HOUR: Final = 20  # per address: a sign-up desk behind one office address still fits
+RESETS_PER_HOUR: Final = 10  # password-reset requests per address: each one sends an e-mail
+RESETS_PER_EMAIL_PER_HOUR: Final = 3  # and per e-mail, so nobody floods a mailbox from many addresses
 _DEVICE_ID_BYTES: Final = 16
 
 
@@ -70,10 +72,17 @@ def login_failure_buckets(limits: LoginLimits, email: str, source: str, device: 
 
 
 def source_bucket(action: str, source: str) -> Bucket:
-    """The per-address bucket of a throttled route: ``login`` or ``register``."""
+    """The per-address bucket of a throttled route: ``login``, ``register`` or ``reset``."""
+    if action == "reset":
+        return Bucket(Limit("reset.source", RESETS_PER_HOUR, 3600), source)
     if action == "register":
         return Bucket(Limit("register.source", REGISTRATIONS_PER_HOUR, 3600), source)
     return Bucket(Limit("login.requests", LOGIN_REQUESTS_PER_MINUTE, 60), source)
+
+
+def reset_email_bucket(email: str) -> Bucket:
+    """The per-e-mail bucket of password-reset requests (counted whether or not an account has the address)."""
+    return Bucket(Limit("reset.email", RESETS_PER_EMAIL_PER_HOUR, 3600), email.strip().lower())
 
 
 def retry_after(window_ends: int, now: int) -> int:

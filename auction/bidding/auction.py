@@ -24,6 +24,7 @@ from auction.bidding.models import (
     RunoffOffer,
     SchedulerPulse,
 )
+from auction.bidding.notices import bidder_of, tell, tell_participants
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -163,6 +164,7 @@ class AuctionService:
             opened["tie_rule"] = dict(tie.TIE_RULE)  # acceptances within one tick go to a run-off, not to speed
         await self.ledger.record("auction.opened", lot.id, SYSTEM, opened)
         await self.session.flush()
+        await tell_participants(self.session, lot, "bidding.opened", "opened", closes_at=format_time(closes_at))
         return True
 
     async def close_if_due(self, lot_id: int) -> bool:
@@ -251,6 +253,7 @@ class AuctionService:
         if late is not None:
             payload[LATE_FIELD] = late  # only when witnessed, so unwitnessed deployments keep their bytes
         await self.ledger.record("auction.closed", lot.id, SYSTEM, payload)
+        await tell_participants(self.session, lot, "auction.closed", "closed")
 
     def _scheduled_close(self, lot: Lot) -> datetime:
         return scheduled_close(lot)
@@ -398,6 +401,7 @@ class AuctionService:
             raise InvalidInput.of(problem)
         await self._signed(bidder, application, "bid.placed", payload, at)
         admitted = await self.ledger.record("bid.placed", lot.id, f"bidder:{pseudonym}", payload, at=at)
+        previous = clock.leader
         clock.current_price, clock.leader = amount, pseudonym
         window = timedelta(minutes=lot.soft_close_minutes)
         new_close = rules.soft_close(as_utc(clock.closes_at), at, window, as_utc(clock.latest_close))
@@ -406,6 +410,17 @@ class AuctionService:
             extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
             await self.ledger.record("auction.extended", lot.id, SYSTEM, extension, at=at)
             await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close)
+            await tell_participants(
+                self.session, lot, "auction.extended", format_time(new_close), closes_at=format_time(new_close)
+            )
+        if previous is not None and previous != pseudonym:
+            outbid = await bidder_of(self.session, lot.id, previous)
+            if outbid is not None:
+                closes_at = format_time(as_utc(clock.closes_at))
+                # Open bids rise strictly, so the amount names this outbidding on the lot.
+                await tell(
+                    self.session, lot, outbid, "bid.outbid", str(amount), amount_tyiyn=amount, closes_at=closes_at
+                )
         return admitted
 
     async def _admit_sealed(

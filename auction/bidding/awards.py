@@ -21,6 +21,7 @@ from auction.bidding.models import (
     CommissionCeremony,
     RunoffOffer,
 )
+from auction.bidding.notices import tell
 from auction.bidding.results_protocol import ProtocolService
 from auction.clock import Clock, as_utc
 from auction.contracts.service import ContractService
@@ -167,6 +168,16 @@ class AwardService:
                 )
             )
         await self.lots.move(lot, LotState.AWARDED)
+        sign_by = format_time(deadline)
+        await tell(
+            self.session,
+            lot,
+            bidder_ids[outcome.winner].bidder_id,
+            "award.won",
+            "1",
+            amount_tyiyn=outcome.price,
+            sign_deadline_at=sign_by,
+        )
         await self.ledger.record(
             "award.made",
             lot.id,
@@ -278,6 +289,15 @@ class AwardService:
             return None, lapsed
         runner.status = AwardStatus.AWAITING_SIGNATURE
         runner.sign_deadline = now + await self.signing_period(lot)
+        await tell(
+            self.session,
+            lot,
+            runner.bidder_id,
+            "award.won",
+            "2",
+            amount_tyiyn=runner.price,
+            sign_deadline_at=format_time(as_utc(runner.sign_deadline)),
+        )
         await self.ledger.record(
             "award.passed",
             lot.id,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.models import User
 from auction.accounts.permissions import require_lot_manager
 from auction.bidding.models import Application, Award
+from auction.bidding.notices import tell
 from auction.clock import Clock, as_utc
 from auction.contracts.models import DepositRefund
 from auction.contracts.rules import AwardFact, DepositFate, DepositPosition, deposit_positions
@@ -133,6 +134,7 @@ class DepositService:
             recorded_at=at,
         )
         self.session.add(refund)
+        await tell(self.session, lot, application.bidder_id, "deposit.refunded", str(application.id))
         payload = {"bidder": application.pseudonym, "amount": lot.deposit, "reference_commitment": reference.commitment}
         await self.ledger.record(DEPOSIT_REFUNDED, lot.id, actor_of(officer), payload, at=at)
         await self.session.flush()

@@ -11,6 +11,7 @@ from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
 from auction.bidding.keys import Signatures, lot_keys, refusal
 from auction.bidding.models import Application, ApplicationStatus
+from auction.bidding.notices import tell
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
@@ -18,8 +19,9 @@ from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.commitments import bank_reference_commitment, new_salt
 from auction.ledger.verifier.running_rules import UNREVIEWED_REASON
-from auction.lots.models import LotState
+from auction.lots.models import Lot, LotState
 from auction.lots.service import LotService, actor_of
+from auction.notifications import lot_params, notify_officers
 
 # The actor of what the platform does by rule, not by anyone's hand.
 SYSTEM = "system"
@@ -96,6 +98,14 @@ class ParticipationService:
         self.session.add(application)
         admitted = await self.ledger.record("application.submitted", lot_id, f"bidder:{pseudonym}", payload, at=now)
         await self.session.flush()
+        await tell(self.session, lot, bidder.id, "application.received", str(application.id))
+        await notify_officers(
+            self.session,
+            municipality_id=lot.municipality_id,
+            kind="application.new",
+            params=lot_params(lot),
+            dedupe_key=f"application.new:{application.id}",
+        )
         return application, admitted
 
     async def statement_context(self, bidder: User, lot_id: int) -> tuple[str, int, list[str]]:
@@ -203,6 +213,10 @@ class ParticipationService:
         )
         await self.ledger.record("application.approved", lot_id, actor, {"bidder": application.pseudonym}, at=now)
         await self.session.flush()
+        opens_at = format_time(as_utc(lot.bidding_opens_at))
+        await tell(
+            self.session, lot, application.bidder_id, "deposit.confirmed", str(application.id), opens_at=opens_at
+        )
         return application
 
     async def reject(self, officer: User, application_id: int, reason: str) -> Application:
@@ -221,6 +235,16 @@ class ParticipationService:
             {"bidder": application.pseudonym, "reason": application.reason},
         )
         await self.session.flush()
+        lot = await self.session.get(Lot, lot_id)
+        assert lot is not None
+        await tell(
+            self.session,
+            lot,
+            application.bidder_id,
+            "application.rejected",
+            str(application.id),
+            reason=application.reason,
+        )
         return application
 
     async def reject_unreviewed(self, lot_id: int) -> list[Application]:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auction.accounts.models import ApiToken, BidderKey, PasskeyChallenge, ThrottleCounter, User, WebSession
+from auction.accounts.models import (
+    ApiToken,
+    BidderKey,
+    PasskeyChallenge,
+    PasswordReset,
+    ThrottleCounter,
+    User,
+    WebSession,
+)
 from auction.admin.models import AdminAction
 from auction.bidding.models import Application, AuctionClock, Award, Bid, CeremonyMessage, CommissionCeremony
 from auction.contracts.models import Contract, ContractPayment, DepositRefund, InstalmentPlan
@@ -19,6 +27,7 @@ from auction.ledger.models import (
 )
 from auction.lots.models import Lot, LotFile, LotVersion
 from auction.municipalities.models import Municipality
+from auction.notifications.models import NotificationPreference, OutboxMessage
 from auction.watching.models import SavedSearch, SearchMatch, Watch, WatchEvent
 
 __all__ = [
@@ -44,7 +53,10 @@ __all__ = [
     "LotFile",
     "LotVersion",
     "Municipality",
+    "NotificationPreference",
+    "OutboxMessage",
     "PasskeyChallenge",
+    "PasswordReset",
     "PendingEntry",
     "SavedSearch",
     "SearchMatch",

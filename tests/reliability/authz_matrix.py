@@ -67,6 +67,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/", "search"): PUBLIC,
     ("GET", "/login", ""): PUBLIC,
     ("GET", "/register", ""): PUBLIC,
+    # Asking for a password-reset link, and opening one (an unknown link says it is used up or expired).
+    ("GET", "/account/password-reset", ""): PUBLIC,
+    ("GET", "/account/password-reset/{token:str}", "reset_unknown"): PUBLIC,
     ("GET", "/api/v1/lots", ""): PUBLIC,
     ("GET", "/api/v1/lots", "search"): PUBLIC,
     ("GET", "/api/v1/municipalities", ""): PUBLIC,
@@ -140,6 +143,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/api/me/keys", ""): ACCOUNT,  # one's own list (empty for staff who hold none): nothing to protect
     ("GET", "/account/sessions", ""): ACCOUNT,  # the browsers one's own account is signed in on
     ("GET", "/api/v1/me/sessions", ""): ACCOUNT,
+    ("GET", "/account/profile", ""): ACCOUNT,  # one's own language, contacts and notice choices
+    ("GET", "/api/v1/me/notifications", ""): ACCOUNT,
     ("GET", "/account/keys", ""): KEY_HOLDERS,
     ("GET", "/me/applications", ""): BIDDERS,
     ("GET", "/me/bids", ""): BIDDERS,
@@ -256,6 +261,12 @@ MATRIX: dict[tuple[str, str, str], str] = {
     # Signing out everywhere ends one's own sessions: any account, nobody else's.
     ("POST", "/account/sessions/revoke-all", "driver"): ACCOUNT,
     ("POST", "/api/v1/me/sessions/revoke-all", "driver"): ACCOUNT,
+    # A reset link is asked for by anyone (the answer never tells whether the address has an account) and used by
+    # whoever holds it; the profile's choices are each account's own.
+    ("POST", "/account/password-reset", "driver"): PUBLIC,
+    ("POST", "/account/password-reset/{token:str}", "driver"): PUBLIC,
+    ("POST", "/account/profile", "driver"): ACCOUNT,
+    ("PUT", "/api/v1/me/notifications", "driver"): ACCOUNT,
     ("POST", "/api/me/keys", "driver"): KEY_HOLDERS,
     ("POST", "/api/me/passkeys/options", "driver"): KEY_HOLDERS,
     ("POST", "/api/me/passkeys", "driver"): KEY_HOLDERS,

@@ -225,6 +225,7 @@ async def furnish(stage: MatrixStage, sessions: async_sessionmaker[AsyncSession]
         "unit": {"unit_id": world.municipality["tokmok"]},
         "static": {"file_path": "css/site.css"},
         "schema_unknown": {"path": "nowhere"},
+        "reset_unknown": {"token": "n" * 43},
         "search": {"?": "q=lenin"},
         "ledger_lookup": {"?": f"lot={lots['published']}"},
         "shared_ended": {"?": f"lot={lots['failed']}&lot={lots['awarded']}"},

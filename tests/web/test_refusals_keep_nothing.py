@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import Role, User
+from auction.accounts.password_reset import PasswordResetService
 from auction.bidding.commission_member import members_from
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
@@ -281,6 +282,15 @@ LATER_FORM = dict(
 class Driver:
     outcome: Outcome
     send: Send
+
+
+async def reset_password(s: Stage) -> None:
+    """A new bidder who forgot their password sets a new one through a link of their own."""
+    name = await s.world.bidder()
+    async with transaction(s.sessions) as session:
+        started = await PasswordResetService(session, s.clock).start(f"{name}@test.kg", timedelta(hours=1))
+    assert started is not None
+    await s.page(None, f"/account/password-reset/{started[1]}", {"password": "a brand new password"})
 
 
 def key() -> dict[str, str]:
@@ -676,6 +686,23 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             files={"file": ("plan.pdf", PDF, "application/pdf")},
         ),
     ),
+    # Notices, profile and password reset are no ledger matter: they are simply kept.
+    ("POST", "/account/profile"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "bidder", "/account/profile", {"language": "en", "channel.email": "on", "kind.bid.outbid": "on"}
+        ),
+    ),
+    ("PUT", "/api/v1/me/notifications"): Driver(
+        Outcome.DONE,
+        lambda s: s.api(
+            "bidder", "PUT", "/api/v1/me/notifications", json={"language": "en", "channels": ["email"], "kinds": []}
+        ),
+    ),
+    ("POST", "/account/password-reset"): Driver(
+        Outcome.DONE, lambda s: s.page(None, "/account/password-reset", {"email": "bidder@test.kg"})
+    ),
+    ("POST", "/account/password-reset/{token:str}"): Driver(Outcome.DONE, reset_password),
     ("POST", "/register"): Driver(
         Outcome.DONE,
         lambda s: s.page(

@@ -1,5 +1,5 @@
 """Background jobs each app process runs: the ledger integrator (and, as its leader, the witnessing rounds) and the
-auction scheduler, and the purge of dead sessions.
+auction scheduler, the purge of dead sessions, and the notice sender.
 
 They coordinate through the database only, so any number of processes on any number of hosts may run them.
 """
@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.web_sessions import purge_sessions_regularly
+from auction.bidding.reminders import remind_regularly
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
 from auction.ledger.cosigning import Cosigner, HttpWitnesses
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.witness_config import witness_config
+from auction.notifications.channels import Channel, MailDropChannel, SmtpChannel, SmtpSettings, WebhookChannel
+from auction.notifications.delivery import DeliveryPolicy, Sender
 from auction.settings import Settings
 from web.lib.sessions import session_limits
 
@@ -54,6 +58,35 @@ def make_integrator(
     return integrator
 
 
+def channels_of(settings: Settings) -> dict[str, Channel]:
+    """E-mail by SMTP when ACHYK_SMTP_HOST is set, else into the mail drop; SMS and Telegram through the webhook."""
+    channels: dict[str, Channel] = {}
+    if settings.smtp_host:
+        channels["email"] = SmtpChannel(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                security=settings.smtp_security,
+            )
+        )
+    else:
+        channels["email"] = MailDropChannel(
+            Path(settings.mail_drop_dir) if settings.mail_drop_dir else settings.data_dir / "mail", settings.smtp_from
+        )
+    if settings.notify_webhook_url:
+        channels["sms"] = WebhookChannel(settings.notify_webhook_url, "sms")
+        channels["telegram"] = WebhookChannel(settings.notify_webhook_url, "telegram")
+    return channels
+
+
+def make_sender(sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> Sender:
+    policy = DeliveryPolicy(base_url=settings.public_url, poll_seconds=settings.notify_poll_seconds)
+    return Sender(sessions, clock, channels_of(settings), policy)
+
+
 async def _no_witness(url: str, body: str) -> tuple[int, str, str]:
     raise RuntimeError("no witnesses are configured")
 
@@ -67,8 +100,8 @@ async def background_jobs(
     *,
     ready: asyncio.Event | None = None,
 ) -> AsyncIterator[None]:
-    """The integrator, the scheduler and the session purge, started once ``ready`` is set (the host's keys passed
-    the start-up check: nothing is signed with keys the deployment has not published)."""
+    """The integrator, the scheduler, the session purge and the notice sender, started once ``ready`` is set (the
+    host's keys passed the start-up check: nothing is signed with keys the deployment has not published)."""
     if not settings.run_background_jobs:
         yield
         return
@@ -85,6 +118,9 @@ async def background_jobs(
         lambda: make_integrator(sessions, settings, clock, keys, witnesses).run(stop),
         lambda: AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop),
         lambda: purge_sessions_regularly(sessions, clock, session_limits(settings), stop),
+        # Notices queued in the outbox: any process sends any of them, each exactly once (auction.notifications).
+        lambda: make_sender(sessions, settings, clock).run(stop),
+        lambda: remind_regularly(sessions, clock, stop),
     ]
     tasks = [asyncio.create_task(when_ready(job)) for job in jobs]
     try:

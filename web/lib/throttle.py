@@ -45,8 +45,8 @@ def address_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def throttle_by_address(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """A guard: routes marked ``opt={"throttle": "login" | "register"}`` take one hit from the address's bucket,
-    counted in the database so that every worker and host shares it; over the limit, 429 with Retry-After."""
+    """A guard: routes marked ``opt={"throttle": "login" | "register" | "reset"}`` take one hit from the address's
+    bucket, counted in the database so that every worker and host shares it; over the limit, 429 with Retry-After."""
     action = handler.opt.get("throttle")
     if not action:
         return

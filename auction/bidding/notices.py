@@ -1,0 +1,42 @@
+"""The auction's notices to its participants, queued in the transaction of the event (auction.notifications)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.bidding.models import Application, ApplicationStatus
+from auction.lots.models import Lot
+from auction.notifications import lot_params, notify
+
+
+async def tell_participants(
+    session: AsyncSession, lot: Lot, kind: str, event: str, *, skip: int | None = None, **more: str | int
+) -> None:
+    """Notice ``kind`` to every admitted bidder of the lot (but ``skip``); ``event`` names the event once."""
+    bidders = await session.scalars(
+        select(Application.bidder_id)
+        .where(Application.lot_id == lot.id, Application.status == ApplicationStatus.APPROVED)
+        .order_by(Application.id)
+    )
+    for bidder_id in list(bidders):
+        if bidder_id != skip:
+            await tell(session, lot, bidder_id, kind, event, **more)
+
+
+async def tell(session: AsyncSession, lot: Lot, bidder_id: int, kind: str, event: str, **more: str | int) -> None:
+    """Notice ``kind`` about ``lot`` to one account; ``event`` names the event (the account is added)."""
+    await notify(
+        session,
+        account_id=bidder_id,
+        kind=kind,
+        params=lot_params(lot, **more),
+        dedupe_key=f"{kind}:{lot.id}:{event}:{bidder_id}",
+    )
+
+
+async def bidder_of(session: AsyncSession, lot_id: int, pseudonym: str) -> int | None:
+    """The account behind a pseudonym on a lot."""
+    return await session.scalar(
+        select(Application.bidder_id).where(Application.lot_id == lot_id, Application.pseudonym == pseudonym)
+    )
