@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from auction.lots.models import Lot
+from auction.bidding.live import running_closes
+from auction.lots.models import Lot, LotState
 from auction.lots.schedule import Deadline, next_deadline
 from auction.lots.service import LotFilter, LotService
 from auction.municipalities.models import Municipality
@@ -34,12 +35,13 @@ async def load_listing(
     # The public catalog lists what the public may see, whoever looks: officers find their drafts in the console.
     lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor)
     photos = await service.first_photo_ids([lot.id for lot in lots])
+    running = await running_closes(service.session, [lot.id for lot in lots if lot.state == LotState.BIDDING])
     cards = [
         Card(
             lot=lot,
             municipality=places.by_id.get(lot.municipality_id),
             photo_url=f"/api/v1/lots/{lot.id}/files/{photos[lot.id]}" if lot.id in photos else None,
-            deadline=next_deadline(lot, now),
+            deadline=next_deadline(lot, now, running.get(lot.id)),
         )
         for lot in lots
     ]

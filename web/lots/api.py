@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
 from auction.bidding.cancellation import CancellationService
+from auction.bidding.live import running_closes
 from auction.errors import InvalidInput, NotAuthenticated
 from auction.ledger.queries import LedgerReader
 from auction.lots.models import AuctionFormat, CancellationRequest, Deal, FileKind, Lot, LotState, PropertyKind
@@ -49,7 +50,8 @@ async def present(service: LotService, lot: Lot, *, with_files: bool = False, vi
     files = await service.files(lot.id) if with_files else None
     # One lot's detail shows the chain of attempts of its property; a catalog page does not need it.
     attempts = await service.attempts(lot, viewer=viewer) if with_files else None
-    return lot_out(lot, municipality, region, files, attempts)
+    running = (await running_closes(service.session, [lot.id])).get(lot.id)
+    return lot_out(lot, municipality, region, files, attempts, running)
 
 
 @dataclass
