@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auction.bidding.live import running_closes
+from auction.lots.catalog_order import LotSort
 from auction.lots.models import Lot, LotState
 from auction.lots.schedule import Deadline, next_deadline
 from auction.lots.service import LotFilter, LotService
@@ -30,10 +31,15 @@ class Listing:
 
 
 async def load_listing(
-    service: LotService, filters: LotFilter, places: Hierarchy, now: datetime, cursor: str | None
+    service: LotService,
+    filters: LotFilter,
+    places: Hierarchy,
+    now: datetime,
+    cursor: str | None,
+    sort: LotSort = LotSort.NEWEST,
 ) -> Listing:
     # The public catalog lists what the public may see, whoever looks: officers find their drafts in the console.
-    lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor)
+    lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor, sort=sort)
     photos = await service.first_photo_ids([lot.id for lot in lots])
     running = await running_closes(service.session, [lot.id for lot in lots if lot.state == LotState.BIDDING])
     cards = [

@@ -18,6 +18,7 @@ from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
 from web.lib.formatting import (
     countdown_text,
+    format_clock,
     format_day,
     format_moment,
     format_som,
@@ -59,6 +60,12 @@ def ledger_time(text: str) -> datetime:
 @pass_context
 def day(context: Context, moment: datetime) -> str:
     return format_day(moment, language_in(context))
+
+
+@pass_context
+def clock(context: Context, moment: datetime) -> str:
+    """The time of day of ``moment`` in Bishkek (beside a day shown once, as in the calendar)."""
+    return format_clock(moment, language_in(context))
 
 
 @pass_context
@@ -105,6 +112,7 @@ def register_filters(engine: JinjaTemplateEngine) -> None:
     filters["som"] = som
     filters["bishkek"] = bishkek
     filters["day"] = day
+    filters["clock"] = clock
     filters["countdown"] = countdown
     filters["label"] = label
     filters["field_name"] = field_name
