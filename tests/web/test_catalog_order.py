@@ -19,7 +19,8 @@ def lot_links(html: str, selector: str = "h2.card-title > a") -> list[int]:
 
 
 async def priced_lots(client: Client, world: World) -> tuple[list[int], int]:
-    """Three sales at 300, 100 and 200 thousand som closing 3, 1 and 2 hours after opening, and a lease."""
+    """Three sales at 300, 100 and 200 thousand som closing 3, 1 and 2 hours after opening, and a lease that opens
+    the next day."""
     _, opens, _ = kit_schedule(client.app.state.clock.now())
     sales = [
         await create_lot(
@@ -33,6 +34,8 @@ async def priced_lots(client: Client, world: World) -> tuple[list[int], int]:
     lease = await create_lot(
         client,
         world,
+        bidding_opens_at=(opens + timedelta(days=1)).isoformat(),
+        bidding_closes_at=(opens + timedelta(days=1, hours=3)).isoformat(),
         deal="lease",
         kind="building",
         permitted_use="Retail",
@@ -89,19 +92,13 @@ DAYS = {
 
 
 async def test_the_calendar_lists_upcoming_auctions_by_day_in_bishkek(client: Client, world: World) -> None:
-    _, opens, closes = kit_schedule(client.app.state.clock.now())
-    first = await create_lot(client, world)
-    night = await create_lot(
-        client,
-        world,
-        bidding_opens_at=(opens + timedelta(days=1)).isoformat(),
-        bidding_closes_at=(closes + timedelta(days=1)).isoformat(),
-    )
+    (dear, cheap, middle), lease = await priced_lots(client, world)
     for language, days in DAYS.items():
         catalog = Page((await client.get(f"/?lang={language}")).text)
         assert catalog.has('a[href="/calendar"]')
         page = Page((await client.get(f"/calendar?lang={language}")).text)
         sections = page.all("section.calendar-day")
-        assert [lot_links(str(day), "li.calendar-lot > a") for day in sections] == [[first], [night]]
+        # Each day lists its auctions by opening time (all three sales open at noon: then by lot number).
+        assert [lot_links(str(day), "li.calendar-lot > a") for day in sections] == [[dear, cheap, middle], [lease]]
         assert [str(day.select_one("h2 time")["datetime"]) for day in sections] == ["2026-06-23", "2026-06-24"]  # type: ignore[index]
         assert page.texts("section.calendar-day h2") == days
