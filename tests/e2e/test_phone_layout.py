@@ -43,9 +43,9 @@ async def awarded_lot(site: Site) -> int:
         auction = SiteAuction(api, site.world)
         lot_id = await auction.create(
             description_en=LONG_DESCRIPTION,
-            applications_close_at=ahead(4),
-            bidding_opens_at=ahead(5),
-            bidding_closes_at=ahead(9),
+            applications_close_at=ahead(3),
+            bidding_opens_at=ahead(3.5),
+            bidding_closes_at=ahead(7),
             soft_close_minutes=1,
             max_extension_minutes=0,
         )
