@@ -120,5 +120,6 @@ SORT_LABELS = {
 
 
 def sort_options(gettext: Translate) -> list[tuple[str, str]]:
-    """The catalog's orders as (value, label) pairs for its sort menu, in the reader's language."""
-    return [(sort.value, gettext(label)) for sort, label in SORT_LABELS.items()]
+    """The catalog's orders as (value, label) pairs for its sort menu, in the reader's language. The default (the
+    newest first) is the empty value, so that a shareable URL names an order only when one was chosen."""
+    return [("" if sort == LotSort.NEWEST else sort.value, gettext(label)) for sort, label in SORT_LABELS.items()]
