@@ -41,6 +41,7 @@ from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, vali
 from auction.ledger.witness_config import WitnessConfig
 from auction.ledger.witnessed_time import unwitnessed_too_long, witness_clock, witness_health
 from auction.lots.models import AuctionFormat, Lot, LotState
+from auction.lots.schedule import scheduled_close
 from auction.lots.service import LotService
 from auction.watching.alerts import alert_watchers
 from auction.watching.rules import WatchedChange
@@ -91,21 +92,6 @@ def outage_threshold_seconds(witnesses: WitnessConfig | None) -> int:
 def outage_rule(lot: Lot, witnesses: WitnessConfig | None = None) -> dict[str, int]:
     """Published with the opening: how an outage near the close extends it (see scheduler.py)."""
     return {"threshold_seconds": outage_threshold_seconds(witnesses), "extension_minutes": lot.soft_close_minutes}
-
-
-def scheduled_close(lot: Lot) -> datetime:
-    """When the lot's bidding closes by its terms: the published close, or a descending lot's Dutch end."""
-    if lot.format == AuctionFormat.DESCENDING:
-        assert lot.floor_price is not None
-        assert lot.price_drop_interval_seconds is not None
-        return rules.dutch_closes_at(
-            lot.starting_price,
-            lot.bid_step,
-            lot.floor_price,
-            as_utc(lot.bidding_opens_at),
-            timedelta(seconds=lot.price_drop_interval_seconds),
-        )
-    return as_utc(lot.bidding_closes_at)
 
 
 def pauses_of(clock: AuctionClock) -> list[Pause]:

@@ -18,15 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
 from auction.accounts.permissions import require_lot_manager
-from auction.bidding.auction import scheduled_close
 from auction.bidding.models import AuctionClock
-from auction.clock import Clock, as_utc
+from auction.clock import Clock
 from auction.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.running_rules import cancellation_breach, needs_order
 from auction.lots.models import CancellationRequest, FileKind, Lot, LotFile, LotState
 from auction.lots.rules import ensure_transition
+from auction.lots.schedule import effective_close
 from auction.lots.schemas import CancelOrder
 from auction.lots.service import LotService, actor_of
 
@@ -173,7 +173,7 @@ class CancellationService:
     async def _lockout(self, lot: Lot) -> tuple[datetime, int]:
         clock = await self.session.get(AuctionClock, lot.id, populate_existing=True)
         # Once bidding opened, the running close (after any soft-close or outage extension) is the one that counts.
-        closes_at = as_utc(clock.closes_at) if clock is not None else scheduled_close(lot)
+        closes_at = effective_close(lot, clock.closes_at if clock is not None else None)
         municipality = await self.lots.municipalities.get(lot.municipality_id)
         return closes_at, municipality.rules_in_force().cancel_lockout_hours
 

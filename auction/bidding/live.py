@@ -3,7 +3,7 @@ server's clock. Read-only, so the API, the pages and their streams may read it a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,6 +20,7 @@ from auction.errors import NotFound
 from auction.ledger.verifier import auction_rules as rules
 from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import AuctionFormat, Lot, LotState, RentPeriod
+from auction.lots.schedule import effective_close
 from auction.lots.service import visible_to
 
 
@@ -56,6 +57,18 @@ class LiveState:
     @property
     def running(self) -> bool:
         return self.state == LotState.BIDDING and self.closes_at is not None
+
+
+async def running_closes(session: AsyncSession, lot_ids: Iterable[int]) -> dict[int, datetime]:
+    """The auction clocks' closing instants of those lots whose bidding has opened, by lot: what
+    ``auction.lots.schedule.effective_close`` takes, so a list shows the same closing times as each lot's page."""
+    wanted = sorted(set(lot_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(AuctionClock.lot_id, AuctionClock.closes_at).where(AuctionClock.lot_id.in_(wanted))
+    )
+    return {lot_id: as_utc(closes_at) for lot_id, closes_at in rows}
 
 
 class LiveAuctions:
@@ -114,7 +127,7 @@ class LiveAuctions:
             lot.state,
             lot.format,
             now,
-            closes_at=as_utc(running.closes_at),
+            closes_at=effective_close(lot, running.closes_at),
             bid_count=running.bid_count if counted else None,
             current_price=current_price,
             leader=None if sealed else running.leader,

@@ -210,7 +210,12 @@ class LotOut(BaseModel):
     rent_period: RentPeriod | None
     applications_close_at: datetime
     bidding_opens_at: datetime
-    bidding_closes_at: datetime
+    bidding_closes_at: datetime = Field(description="The close the terms set (a descending lot's is its latest end).")
+    closes_at: datetime | None = Field(
+        default=None,
+        description="When bidding closes or closed, as every page shows it: the terms' close, a descending lot's end "
+        "by its price clock, moved by soft-close and outage extensions (or an acceptance) once bidding runs.",
+    )
     soft_close_minutes: int
     max_extension_minutes: int
     floor_price: int | None

@@ -7,10 +7,10 @@ import binascii
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -22,6 +22,7 @@ from auction.ledger.verifier.canonical import format_time
 from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.protocol import COMMISSION_MAX, COMMISSION_MIN
 from auction.ledger.verifier.publication_rules import reopened_window_breach, repeat_breaches
+from auction.lots.catalog_order import LotSort, Position, decode_position, encode_position, moment_of, position_of
 from auction.lots.models import (
     AuctionFormat,
     CancellationRequest,
@@ -382,15 +383,24 @@ class LotService:
         return list(rows)
 
     async def browse(
-        self, filters: LotFilter, *, viewer: User | None, limit: int = 20, cursor: str | None = None
+        self,
+        filters: LotFilter,
+        *,
+        viewer: User | None,
+        limit: int = 20,
+        cursor: str | None = None,
+        sort: LotSort = LotSort.NEWEST,
     ) -> tuple[list[Lot], str | None]:
-        """One page of the lots ``viewer`` may see, newest first, and the cursor of the next page (keyset, stable
-        under inserts). The viewer is required: every listing says whose eyes it is for."""
+        """One page of the lots ``viewer`` may see in the order ``sort`` (newest first by default), and the cursor of
+        the next page (keyset, stable under inserts). The viewer is required: every listing says whose eyes it is
+        for."""
         query = (await self._filtered(filters)).where(visible_to(viewer))
-        if cursor is not None:
-            query = query.where(Lot.id < decode_cursor(cursor))
-        rows = list(await self.session.scalars(query.order_by(Lot.id.desc()).limit(limit + 1)))
-        next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        after = decode_position(cursor, sort) if cursor is not None else None
+        # "Closing soon" splits coming closes from past ones at one moment, kept by the cursor across pages.
+        as_of = moment_of(after.as_of) if after is not None and sort == LotSort.CLOSING_SOON else self.clock.now()
+        query = _in_order(query, sort, as_of, after)
+        rows = list(await self.session.scalars(query.limit(limit + 1)))
+        next_cursor = encode_position(position_of(rows[limit - 1], sort, as_of)) if len(rows) > limit else None
         return rows[:limit], next_cursor
 
     async def some(self, lot_ids: Collection[int], *, viewer: User | None) -> list[Lot]:
@@ -398,6 +408,20 @@ class LotService:
         if not lot_ids:
             return []
         query = select(Lot).where(Lot.id.in_(list(lot_ids)), visible_to(viewer)).order_by(Lot.id.desc())
+        return list(await self.session.scalars(query))
+
+    async def upcoming(self, now: datetime, *, horizon: timedelta, limit: int = 500) -> list[Lot]:
+        """The public lots whose auction runs now or opens within ``horizon`` of ``now``, by opening (the calendar)."""
+        query = (
+            select(Lot)
+            .where(
+                Lot.state.in_((LotState.PUBLISHED, LotState.BIDDING)),
+                visible_to(None),
+                Lot.bidding_opens_at < now + horizon,
+            )
+            .order_by(Lot.bidding_opens_at, Lot.id)
+            .limit(limit)
+        )
         return list(await self.session.scalars(query))
 
     async def add_file(
@@ -622,6 +646,42 @@ def check_upload(kind: FileKind, content_type: str, content: bytes, max_bytes: i
         raise InvalidInput("file.too_large", field="file", size_bytes=len(content), limit_bytes=max_bytes)
     if not content.startswith(allowed[content_type]):
         raise InvalidInput("file.contents_mismatch", field="file", content_type=content_type)
+
+
+def _in_order(query: Select[Lot], sort: LotSort, as_of: datetime, after: Position | None) -> Select[Lot]:
+    """The catalog query in the order ``sort``, starting strictly after ``after`` (see catalog_order.py)."""
+    if sort in (LotSort.PRICE_LOW, LotSort.PRICE_HIGH):
+        price, ident = Lot.starting_price, Lot.id
+        if sort == LotSort.PRICE_LOW:
+            if after is not None:
+                query = query.where(or_(price > after.key, and_(price == after.key, ident > after.id)))
+            return query.order_by(price.asc(), ident.asc())
+        if after is not None:
+            query = query.where(or_(price < after.key, and_(price == after.key, ident < after.id)))
+        return query.order_by(price.desc(), ident.desc())
+    if sort == LotSort.CLOSING_SOON:
+        closes = Lot.bidding_closes_at
+        ahead = closes > as_of
+        if after is not None:
+            last = moment_of(after.key)
+            if after.ahead:
+                query = query.where(
+                    or_(~ahead, and_(ahead, or_(closes > last, and_(closes == last, Lot.id > after.id))))
+                )
+            else:
+                query = query.where(~ahead, or_(closes < last, and_(closes == last, Lot.id < after.id)))
+        # Coming closes first, soonest first; then past ones, latest first. Each group's keys are NULL in the other,
+        # so where the engines put NULLs does not matter.
+        return query.order_by(
+            case((ahead, 0), else_=1),
+            case((ahead, closes)).asc(),
+            case((~ahead, closes)).desc(),
+            case((ahead, Lot.id)).asc(),
+            case((~ahead, Lot.id)).desc(),
+        )
+    if after is not None:
+        query = query.where(Lot.id < after.id)
+    return query.order_by(Lot.id.desc())
 
 
 def encode_cursor(last_id: int) -> str:

@@ -191,6 +191,8 @@ async def test_a_visitor_registers_on_a_phone(site: Site, browser: Browser, arti
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
     await shot(page, artifacts, "catalog-phone", site)
 
+    # On a phone the menu is folded behind its button (the compact header).
+    await page.click("button.nav-toggle")
     await page.click("text=Регистрация")
     await page.fill("#f-email", "aigul@example.kg")
     await page.fill("#f-password", "a long enough secret")

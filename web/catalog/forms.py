@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from auction.lots.catalog_order import LotSort
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.lots.service import PUBLIC_STATES, LotFilter
 from web.lib.fields import Number, SomAmount
@@ -35,6 +36,8 @@ class CatalogQuery:
     filters: LotFilter
     errors: FormErrors
     cursor: str | None
+    # The order is not a filter: it changes no result, so it is kept apart from ``values``.
+    sort: LotSort = LotSort.NEWEST
 
     @property
     def is_filtered(self) -> bool:
@@ -97,4 +100,26 @@ def parse_catalog_query(params: Mapping[str, str], gettext: Translate) -> Catalo
         max_price=max_price,
         text=read.q,
     )
-    return CatalogQuery(values, filters, errors, str(params.get("cursor") or "") or None)
+    return CatalogQuery(values, filters, errors, str(params.get("cursor") or "") or None, parse_sort(params))
+
+
+def parse_sort(params: Mapping[str, str]) -> LotSort:
+    """The order asked for; an unknown one (an old link, a hand-edited URL) falls back to the newest first."""
+    try:
+        return LotSort(str(params.get("sort") or LotSort.NEWEST))
+    except ValueError:
+        return LotSort.NEWEST
+
+
+SORT_LABELS = {
+    LotSort.NEWEST: N_("Newest first"),
+    LotSort.CLOSING_SOON: N_("Closing soon"),
+    LotSort.PRICE_LOW: N_("Price: lowest first"),
+    LotSort.PRICE_HIGH: N_("Price: highest first"),
+}
+
+
+def sort_options(gettext: Translate) -> list[tuple[str, str]]:
+    """The catalog's orders as (value, label) pairs for its sort menu, in the reader's language. The default (the
+    newest first) is the empty value, so that a shareable URL names an order only when one was chosen."""
+    return [("" if sort == LotSort.NEWEST else sort.value, gettext(label)) for sort, label in SORT_LABELS.items()]

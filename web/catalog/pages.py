@@ -7,9 +7,13 @@ from litestar.di import NamedDependency
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
+from auction.bidding.live import running_closes
 from auction.errors import DomainError
+from auction.lots.calendar import HORIZON, calendar_of
+from auction.lots.models import LotState
+from auction.lots.schedule import closing
 from auction.lots.service import LotService
-from web.catalog.forms import parse_catalog_query
+from web.catalog.forms import parse_catalog_query, sort_options
 from web.catalog.views import Listing, load_listing
 from web.lib.rendering import is_htmx, render
 from web.lib.visitor import Visitor
@@ -27,7 +31,7 @@ class CatalogPages(Controller):
         query = parse_catalog_query(request.query_params, visitor.gettext)
         places = await lot_service.municipalities.hierarchy()
         try:
-            listing = await load_listing(lot_service, query.filters, places, visitor.now, query.cursor)
+            listing = await load_listing(lot_service, query.filters, places, visitor.now, query.cursor, query.sort)
         except DomainError as refusal:  # e.g. a hand-edited cursor or an unknown place number
             query.errors.add_refusal(refusal, visitor.explain)
             listing = Listing([], None)
@@ -41,4 +45,24 @@ class CatalogPages(Controller):
             places=places,
             listing=listing,
             fragment=fragment,
+            sort_options=sort_options(visitor.gettext),
+        )
+
+    @get("/calendar", name="calendar")
+    async def calendar(
+        self,
+        request: HTMXRequest,
+        visitor: NamedDependency[Visitor],
+        lot_service: NamedDependency[LotService],
+    ) -> Template:
+        """The upcoming auctions by day in Bishkek, with the auctions running now first."""
+        lots = await lot_service.upcoming(visitor.now, horizon=HORIZON)
+        places = await lot_service.municipalities.hierarchy()
+        running = await running_closes(lot_service.session, [lot.id for lot in lots if lot.state == LotState.BIDDING])
+        return render(
+            request,
+            "catalog/calendar.html.jinja2",
+            calendar=calendar_of(lots, visitor.now),
+            places=places,
+            closings={lot.id: closing(lot, running.get(lot.id)) for lot in lots},
         )

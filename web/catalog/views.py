@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from auction.lots.models import Lot
+from auction.bidding.live import running_closes
+from auction.lots.catalog_order import LotSort
+from auction.lots.models import Lot, LotState
 from auction.lots.schedule import Deadline, next_deadline
 from auction.lots.service import LotFilter, LotService
 from auction.municipalities.models import Municipality
@@ -29,17 +31,23 @@ class Listing:
 
 
 async def load_listing(
-    service: LotService, filters: LotFilter, places: Hierarchy, now: datetime, cursor: str | None
+    service: LotService,
+    filters: LotFilter,
+    places: Hierarchy,
+    now: datetime,
+    cursor: str | None,
+    sort: LotSort = LotSort.NEWEST,
 ) -> Listing:
     # The public catalog lists what the public may see, whoever looks: officers find their drafts in the console.
-    lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor)
+    lots, next_cursor = await service.browse(filters, viewer=None, limit=PAGE_SIZE, cursor=cursor, sort=sort)
     photos = await service.first_photo_ids([lot.id for lot in lots])
+    running = await running_closes(service.session, [lot.id for lot in lots if lot.state == LotState.BIDDING])
     cards = [
         Card(
             lot=lot,
             municipality=places.by_id.get(lot.municipality_id),
             photo_url=f"/api/v1/lots/{lot.id}/files/{photos[lot.id]}" if lot.id in photos else None,
-            deadline=next_deadline(lot, now),
+            deadline=next_deadline(lot, now, running.get(lot.id)),
         )
         for lot in lots
     ]

@@ -19,6 +19,7 @@ from auction.money_words import som_in_words
 from auction.municipalities.models import Municipality
 from web.lib.formatting import (
     countdown_text,
+    format_clock,
     format_day,
     format_moment,
     format_som,
@@ -69,6 +70,12 @@ def day(context: Context, moment: datetime) -> str:
 
 
 @pass_context
+def clock(context: Context, moment: datetime) -> str:
+    """The time of day of ``moment`` in Bishkek (beside a day shown once, as in the calendar)."""
+    return format_clock(moment, language_in(context))
+
+
+@pass_context
 def countdown(context: Context, moment: datetime) -> str:
     """Time left until ``moment`` by the server's clock, as the page was rendered."""
     now: datetime = context["server_now"]
@@ -113,6 +120,7 @@ def register_filters(engine: JinjaTemplateEngine) -> None:
     filters["som_words"] = som_words
     filters["bishkek"] = bishkek
     filters["day"] = day
+    filters["clock"] = clock
     filters["countdown"] = countdown
     filters["label"] = label
     filters["field_name"] = field_name

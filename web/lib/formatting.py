@@ -60,6 +60,11 @@ def format_moment(moment: datetime | None, language: str) -> str:
     )
 
 
+def format_clock(moment: datetime, language: str) -> str:
+    """``3:05 PM`` or ``15:05``: the time of day in Bishkek, the locale's short form."""
+    return format_time(in_bishkek(moment), "short", locale=language)
+
+
 def format_day(moment: datetime, language: str) -> str:
     return format_date(in_bishkek(moment), "long", locale=language)
 

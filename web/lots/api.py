@@ -14,8 +14,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_role
 from auction.bidding.cancellation import CancellationService
+from auction.bidding.live import running_closes
 from auction.errors import InvalidInput, NotAuthenticated
 from auction.ledger.queries import LedgerReader
+from auction.lots.catalog_order import LotSort
 from auction.lots.models import AuctionFormat, CancellationRequest, Deal, FileKind, Lot, LotState, PropertyKind
 from auction.lots.schemas import (
     CancellationAsk,
@@ -50,7 +52,8 @@ async def present(service: LotService, lot: Lot, *, with_files: bool = False, vi
     files = await service.files(lot.id) if with_files else None
     # One lot's detail shows the chain of attempts of its property; a catalog page does not need it.
     attempts = await service.attempts(lot, viewer=viewer) if with_files else None
-    return lot_out(lot, municipality, region, files, attempts)
+    running = (await running_closes(service.session, [lot.id])).get(lot.id)
+    return lot_out(lot, municipality, region, files, attempts, running)
 
 
 @dataclass
@@ -92,8 +95,14 @@ class LotApi(Controller):
         q: Annotated[
             str | None, QueryParameter(max_length=200, description="Words in title, description, address")
         ] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=200, description="next_cursor of the page before, same sort")
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        sort: Annotated[
+            LotSort,
+            QueryParameter(description="newest (default), closing_soon (coming closes first), price_low, price_high"),
+        ] = LotSort.NEWEST,
     ) -> LotPage:
         states = PUBLIC_STATES if status is None else frozenset({status})
         if status == LotState.DRAFT:
@@ -114,7 +123,7 @@ class LotApi(Controller):
             max_price=max_price,
             text=q,
         )
-        lots, next_cursor = await lot_service.browse(filters, viewer=api_user, limit=limit, cursor=cursor)
+        lots, next_cursor = await lot_service.browse(filters, viewer=api_user, limit=limit, cursor=cursor, sort=sort)
         return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
 
     @get("/{lot_id:int}", summary="One lot with its files", responses=READ, opt=PUBLIC)

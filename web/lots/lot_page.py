@@ -11,9 +11,10 @@ from typing import Any
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
+from auction.bidding.live import running_closes
 from auction.contracts.service import ContractService
 from auction.lots.models import FileKind, Lot
-from auction.lots.schedule import next_deadline
+from auction.lots.schedule import closing, next_deadline
 from auction.lots.service import LotService
 from auction.watching.service import WatchService
 from web.bidding.forms import new_idempotency_key
@@ -56,6 +57,8 @@ async def render_lot_page(
     # The contract's schedule is public (amounts, dates, paid or overdue); its bank references are not.
     contracts = ContractService(lot_service.session, lot_service.clock, lot_service.ledger)
     watcher = WatchService(lot_service.session, lot_service.clock)
+    # One closing time for the header, the schedule and the live panel: the auction clock's once bidding opened.
+    running = (await running_closes(lot_service.session, [lot.id])).get(lot.id)
     return render(
         request,
         "lots/lot.html.jinja2",
@@ -64,7 +67,8 @@ async def render_lot_page(
         photos=[f for f in files if f.kind == FileKind.PHOTO],
         municipality=municipality,
         region=await lot_service.municipalities.region_of(municipality),
-        deadline=next_deadline(lot, visitor.now),
+        deadline=next_deadline(lot, visitor.now, running),
+        closing=closing(lot, running),
         statement=await contracts.statement(lot.id),
         attempts=await lot_service.attempts(lot, viewer=visitor.user),
         # The watch button: None for a visitor who is not logged in (asked to log in), else whether they watch.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,7 @@ from auction.accounts.models import User
 from auction.clock import as_utc
 from auction.lots.lease import rent_per_sqm
 from auction.lots.models import CancellationRequest, Deal, Lot, LotFile, LotVersion
+from auction.lots.schedule import effective_close
 from auction.lots.schemas import (
     AttemptOut,
     CancellationOut,
@@ -35,6 +36,7 @@ def lot_out(
     region: Municipality | None,
     files: list[LotFile] | None = None,
     attempts: Attempts | None = None,
+    running_close: datetime | None = None,
 ) -> LotOut:
     return LotOut(
         id=lot.id,
@@ -59,6 +61,7 @@ def lot_out(
         applications_close_at=as_utc(lot.applications_close_at),
         bidding_opens_at=as_utc(lot.bidding_opens_at),
         bidding_closes_at=as_utc(lot.bidding_closes_at),
+        closes_at=effective_close(lot, running_close),
         soft_close_minutes=lot.soft_close_minutes,
         max_extension_minutes=lot.max_extension_minutes,
         floor_price=lot.floor_price,

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
 from auction.bidding.cancellation import LIVE_STATES, CancellationService
+from auction.bidding.live import running_closes
 from auction.errors import DomainError
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES
 from auction.ledger.verifier.running_rules import lockout_starts
 from auction.lots.models import FileKind, Lot, LotState
 from auction.lots.rules import TRANSITIONS, can_amend
+from auction.lots.schedule import closing
 from auction.lots.schemas import LotAmend, LotCreate
 from auction.lots.service import LotFilter, LotService
 from auction.settings import Settings
@@ -414,11 +416,13 @@ async def _lot_page(
     confirm_errors: FormErrors | None = None,
     cancellation: dict[str, Any] | None = None,
 ) -> Template:
+    running = (await running_closes(lot_service.session, [lot.id])).get(lot.id)
     return render(
         request,
         "officer/lot.html.jinja2",
         status_code=status_code,
         lot=lot,
+        closing=closing(lot, running),
         files=await lot_service.files(lot.id),
         versions=await lot_service.versions(lot.id),
         may_edit=can_amend(lot.state),

@@ -36,9 +36,26 @@
   // Fragments swapped in by htmx carry a fresher server time. Swaps of server-sent events name no
   // target in their details (htmx's SSE extension swaps directly), so fall back to the event's element.
   document.addEventListener("htmx:afterSwap", function (event) {
-    const fresh = (event.detail.target || event.target).querySelector("[data-server-now]");
+    const swapped = event.detail.target || event.target;
+    const fresh = swapped.querySelector("[data-server-now]");
     if (fresh) sync(fresh.dataset.serverNow, Date.now());
+    const live = swapped.querySelector("[data-closes-at]");
+    if (live) moveClose(live.dataset.closesAt, live.dataset.closesText);
+    tick();
   });
+
+  // One closing time on the whole page: a live update that moves the close (a soft-close extension, a descending
+  // auction stopped by an acceptance) moves every time and countdown marked data-lot-close, not only the panel's.
+  function moveClose(stamp, text) {
+    document.querySelectorAll("[data-lot-close]").forEach(function (element) {
+      if (element.hasAttribute("data-deadline")) {
+        element.dataset.deadline = stamp;
+      } else if (element instanceof HTMLTimeElement) {
+        element.dateTime = stamp;
+        if (text) element.textContent = text;
+      }
+    });
+  }
   tick();
   setInterval(tick, 1000);
 })();

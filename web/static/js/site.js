@@ -7,6 +7,26 @@
   const moreFilters = document.querySelector("details.more-filters[data-fold-on-phone]");
   if (moreFilters && window.matchMedia("(max-width: 40rem)").matches) moreFilters.open = false;
 
+  // On a phone the header stays one line or two: the menu folds behind a button (a disclosure, aria-expanded).
+  const navToggle = document.querySelector(".nav-toggle");
+  const header = document.querySelector(".site-header");
+  if (navToggle && header) {
+    const phone = window.matchMedia("(max-width: 40rem)");
+    const fold = function () {
+      const folded = phone.matches;
+      navToggle.hidden = !folded;
+      header.classList.toggle("nav-folded", folded);
+      navToggle.setAttribute("aria-expanded", String(!folded));
+    };
+    navToggle.addEventListener("click", function () {
+      const open = navToggle.getAttribute("aria-expanded") !== "true";
+      navToggle.setAttribute("aria-expanded", String(open));
+      header.classList.toggle("nav-folded", !open);
+    });
+    phone.addEventListener("change", fold);
+    fold();
+  }
+
   // Empty filters add nothing to a shareable URL: drop them from GET requests and so from the pushed URL.
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.verb !== "get") return;
