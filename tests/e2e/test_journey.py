@@ -292,4 +292,6 @@ async def confirm(page: Page, figures: str, words: str) -> None:
         f"{figures} сом".replace(" ", NBSP)
     )
     await expect(page.locator("#passkey-confirm-amount .confirm-words")).to_have_text(words)
+    said = await page.locator("#passkey-confirm").inner_text()
+    assert not re.search("[A-Za-z]{2,}", said) and not FOREIGN.search(said), said
     await page.locator("#passkey-continue").tap()
