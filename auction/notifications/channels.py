@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -38,12 +39,26 @@ def email_message(outgoing: Outgoing, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = outgoing.address
-    message["Subject"] = outgoing.message.subject
+    set_subject(message, outgoing.message.subject)
     message["Message-ID"] = make_msgid(idstring=f"achyk-{outgoing.outbox_id}")
     message["X-Achyk-Notice"] = outgoing.kind
     message.set_content(outgoing.message.body)
     message["Content-Language"] = outgoing.message.language  # after set_content, which drops Content-* headers
     return message
+
+
+def set_subject(message: EmailMessage, subject: str) -> None:
+    """The Subject, folded so that every reader decodes it back to exactly `subject`.
+
+    Python's own folding (the SMTP policy aiosmtplib flattens with) can put the space between two words outside, in
+    front of the next encoded word, where RFC 2047 decoders drop it: "көчөсүндөгү жер" arrived as "көчөсүндөгүжер"
+    (CPython gh-144156, not fixed in 3.11). A non-ASCII subject is encoded here instead, every space inside its
+    encoded words, and stored folded, in lines short enough that the generator keeps them as they are.
+    """
+    if subject.isascii():
+        message["Subject"] = subject
+    else:
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(linesep="\n"))
 
 
 @dataclass(frozen=True, slots=True)

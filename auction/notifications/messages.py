@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from auction.money import format_som
+from babel.numbers import format_decimal
+
+from auction.money import TYIYN_PER_SOM
 from auction.notifications.kinds import LANGUAGES
 
 BISHKEK: Final = ZoneInfo("Asia/Bishkek")
@@ -242,6 +245,13 @@ def language_of(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
 
 
+def format_amount(tyiyn: int, language: str) -> str:
+    """An amount as the site writes it in ``language``: ``28 000 сом``, ``28 000,50 сом``, ``28,000.50 som``."""
+    pattern = "#,##0" if tyiyn % TYIYN_PER_SOM == 0 else "#,##0.00"
+    number = format_decimal(Decimal(tyiyn) / TYIYN_PER_SOM, format=pattern, locale=language)
+    return f"{number}\u00a0{_SOM[language]}"
+
+
 def format_moment(value: str, language: str) -> str:
     """An ISO 8601 UTC moment as the recipient reads it: day and minute in Bishkek."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -258,7 +268,7 @@ def render(kind: str, params: Mapping[str, str | int], language: str, base_url: 
     values: dict[str, str] = {}
     for name, value in params.items():
         if name.endswith("_tyiyn"):
-            values[name.removesuffix("_tyiyn")] = f"{format_som(int(value))} {_SOM[language]}"
+            values[name.removesuffix("_tyiyn")] = format_amount(int(value), language)
         elif name.endswith("_at"):
             values[name] = format_moment(str(value), language)
         else:

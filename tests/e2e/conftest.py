@@ -38,8 +38,19 @@ class Site:
 
 
 @pytest.fixture
+def site_settings() -> dict[str, str]:
+    """The served site's own settings (ACHYK_… variables) beyond the kit's; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
 async def site(
-    backend: str, database_url: str, sessions: async_sessionmaker[AsyncSession], settings: Settings, tmp_path: Path
+    backend: str,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    site_settings: dict[str, str],
+    tmp_path: Path,
 ) -> AsyncIterator[Site]:
     """The site as deployed: a separate process, its own data directory, the pilot and one account per role."""
     # The server keeps real time; the world's accounts are stamped with it too. The lots are made through
@@ -50,7 +61,7 @@ async def site(
     await world.set_rules("tokmok", DRILL_RULES)
     world.drill = True
     try:
-        served = await asyncio.to_thread(start_site, database_url, tmp_path)
+        served = await asyncio.to_thread(start_site, database_url, tmp_path, site_settings)
     except RuntimeError as failure:
         pytest.fail(str(failure))
     try:

@@ -93,7 +93,7 @@ async def test_an_auction_tells_each_person_what_happens_in_their_language(
     lost = smtp.mailbox.to(outbid)[3]
     assert lost.language == "en"
     assert lost.subject.startswith("You have been outbid: ")
-    assert "Someone bid 105\u00a0000.00 som on" in lost.body
+    assert "Someone bid 105,000\u00a0som on" in lost.body
     # Sent once: a second pass finds nothing due.
     assert await send_all(smtp.sender(sessions, clock)) == 0
     assert all(row.status == OutboxStatus.SENT for row in await outbox_rows(sessions))

@@ -46,10 +46,12 @@ def test_each_message_renders_with_what_its_kind_needs(kind: str, language: str)
 
 def test_amounts_are_in_som_and_moments_in_bishkek() -> None:
     rendered = render("bid.outbid", {**LOT, "amount_tyiyn": 2_800_000, "closes_at": "2026-06-08T09:05:00Z"}, "ky", "")
-    assert "28\u00a0000.00 сом" in rendered.body
+    assert "28\u00a0000\u00a0сом" in rendered.body  # as the site writes it, with no tyiyn when there are none
     assert "08.06.2026 15:05 (Бишкек убактысы)" in rendered.body  # UTC+6
     english = render("bid.outbid", {**LOT, "amount_tyiyn": 2_800_000, "closes_at": "2026-06-08T09:05:00Z"}, "en", "")
-    assert "28\u00a0000.00 som" in english.body
+    assert "28,000\u00a0som" in english.body
+    with_tyiyn = render("bid.outbid", {**LOT, "amount_tyiyn": 2_800_050, "closes_at": "2026-06-08T09:05:00Z"}, "ru", "")
+    assert "28\u00a0000,50\u00a0сом" in with_tyiyn.body  # a decimal comma in Russian and Kyrgyz
 
 
 def test_a_title_missing_in_the_readers_language_falls_back_and_an_unknown_language_reads_russian() -> None:
