@@ -158,7 +158,8 @@ async def test_an_open_auction_live_in_two_browsers_with_a_receipt_verified_by_t
     verdict = inspector.locator("#verify-verdict")
     # Every check passes, but with no trust policy pasted the page trusts nothing (tests/e2e/test_ledger_verify.py).
     await expect(verdict).to_have_attribute("data-outcome", "not_trusted")
-    await expect(inspector.locator("#verify-steps li.step-ok")).to_have_count(10)
+    # Eleven checks: the last, that the receipt's unsigned copies agree with the signed bytes.
+    await expect(inspector.locator("#verify-steps li.step-ok")).to_have_count(11)
     await shot(inspector, artifacts, "ledger-verify", site)
     # The same receipt against a key from elsewhere is refused.
     await inspector.fill("#f-vkey", "someone.else/ledger+01234567+AT3g2QGFRXaXT0vxUGB6l+VUz8MpHlGqkrZp2FZNbbJs")

@@ -185,9 +185,10 @@ async def test_officer_publishes_in_kyrgyz_and_the_public_finds_the_lot(
 
 async def test_a_visitor_registers_on_a_phone(site: Site, browser: Browser, artifacts: Path) -> None:
     await seed_other_lots(site)
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="ru-RU")
     page = await context.new_page()
     await page.goto(f"{site.url}/")
+    # A first visit speaks the browser's language (Accept-Language: ru-RU).
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
     await shot(page, artifacts, "catalog-phone", site)
 
