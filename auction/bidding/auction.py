@@ -24,7 +24,7 @@ from auction.bidding.models import (
     RunoffOffer,
     SchedulerPulse,
 )
-from auction.bidding.notices import bidder_of, tell, tell_participants
+from auction.bidding.notices import bidder_of, participants, tell, tell_participants
 from auction.bidding.participation import ParticipationService
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -131,7 +131,7 @@ class AuctionService:
         if lot.state != LotState.PUBLISHED or now < as_utc(lot.bidding_opens_at):
             return False
         await self.participation.reject_unreviewed(lot.id)
-        await self.lots.move(lot, LotState.BIDDING)
+        await self.lots.move(lot, LotState.BIDDING, told=await participants(self.session, lot.id))
         closes_at = self._scheduled_close(lot)
         latest = closes_at + timedelta(minutes=lot.max_extension_minutes)
         if lot.format != AuctionFormat.OPEN_ASCENDING:
@@ -227,7 +227,7 @@ class AuctionService:
                 bid.status = BidStatus.REPLACED
 
     async def _close(self, lot: Lot, clock: AuctionClock, now: datetime, late: list[int] | None = None) -> None:
-        await self.lots.move(lot, LotState.CLOSED)
+        await self.lots.move(lot, LotState.CLOSED, told=await participants(self.session, lot.id))
         clock.closed_at = now
         seq, head = await self.ledger.chain_head(lot.id)
         payload: dict[str, Any] = {
@@ -395,7 +395,8 @@ class AuctionService:
             clock.closes_at = new_close
             extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
             await self.ledger.record("auction.extended", lot.id, SYSTEM, extension, at=at)
-            await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close)
+            told = await participants(self.session, lot.id)
+            await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close, told=told)
             await tell_participants(
                 self.session, lot, "auction.extended", format_time(new_close), closes_at=format_time(new_close)
             )

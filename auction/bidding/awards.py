@@ -167,7 +167,8 @@ class AwardService:
                     sign_deadline=deadline,
                 )
             )
-        await self.lots.move(lot, LotState.AWARDED)
+        # The winner hears it from "award.won" below, not again as a watcher.
+        await self.lots.move(lot, LotState.AWARDED, told=[bidder_ids[outcome.winner].bidder_id])
         sign_by = format_time(deadline)
         await tell(
             self.session,

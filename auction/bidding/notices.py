@@ -14,14 +14,19 @@ async def tell_participants(
     session: AsyncSession, lot: Lot, kind: str, event: str, *, skip: int | None = None, **more: str | int
 ) -> None:
     """Notice ``kind`` to every admitted bidder of the lot (but ``skip``); ``event`` names the event once."""
-    bidders = await session.scalars(
-        select(Application.bidder_id)
-        .where(Application.lot_id == lot.id, Application.status == ApplicationStatus.APPROVED)
-        .order_by(Application.id)
-    )
-    for bidder_id in list(bidders):
+    for bidder_id in await participants(session, lot.id):
         if bidder_id != skip:
             await tell(session, lot, bidder_id, kind, event, **more)
+
+
+async def participants(session: AsyncSession, lot_id: int) -> list[int]:
+    """The accounts admitted to bid on the lot: those ``tell_participants`` tells (and its watchers then need not)."""
+    bidders = await session.scalars(
+        select(Application.bidder_id)
+        .where(Application.lot_id == lot_id, Application.status == ApplicationStatus.APPROVED)
+        .order_by(Application.id)
+    )
+    return list(bidders)
 
 
 async def tell(session: AsyncSession, lot: Lot, bidder_id: int, kind: str, event: str, **more: str | int) -> None:

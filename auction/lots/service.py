@@ -360,10 +360,11 @@ class LotService:
         await self.session.flush()
         return lot
 
-    async def move(self, lot: Lot, target: LotState) -> None:
+    async def move(self, lot: Lot, target: LotState, *, told: Collection[int] = ()) -> None:
         """Advance a locked lot along the state machine (used by the auction scheduler, awards and cancellation).
 
         A pending cancellation request described the lot as it was; once it moves on, the request is cleared.
+        Its watchers are told of the change, but the accounts in ``told``, which the caller tells itself.
         """
         ensure_transition(lot.state, target)
         lot.state = target
@@ -374,7 +375,7 @@ class LotService:
         await self.session.flush()
         change = CHANGE_OF_STATE.get(target)
         if change is not None and lot.is_public:
-            await alert_watchers(self.session, lot, change, now=lot.updated_at)
+            await alert_watchers(self.session, lot, change, now=lot.updated_at, told=told)
 
     async def versions(self, lot_id: int) -> list[LotVersion]:
         rows = await self.session.scalars(

@@ -44,6 +44,14 @@ NOTICE_KINDS: Final[dict[str, NoticeKind]] = {
     "deposit.refunded": NoticeKind(Audience.BIDDER),
     "officer.deadline": NoticeKind(Audience.OFFICER, ("due_at",)),
     "account.password_reset": NoticeKind(Audience.ANYONE, ("reset_link", "minutes"), about_lot=False, optional=False),
+    # Watching (auction.watching.alerts): a saved search matched a lot just published; a watched lot changed.
+    "search.match": NoticeKind(Audience.ANYONE, ("search_name", "starting_price_tyiyn", "opens_at")),
+    "watch.bidding_opened": NoticeKind(Audience.ANYONE),
+    "watch.extended": NoticeKind(Audience.ANYONE, ("closes_at",)),
+    "watch.closed": NoticeKind(Audience.ANYONE),
+    "watch.awarded": NoticeKind(Audience.ANYONE),
+    "watch.failed": NoticeKind(Audience.ANYONE),
+    "watch.cancelled": NoticeKind(Audience.ANYONE),
 }
 
 # Where a notice can go. E-mail needs the account's address; SMS a phone; Telegram a chat id.

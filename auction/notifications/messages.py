@@ -217,6 +217,112 @@ MESSAGES: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "If it was not you, ignore this message: your password has not changed.",
         ),
     },
+    "search.match": {
+        "ky": (
+            "«{search_name}» издөөңүзгө жаңы лот: {lot_title}",
+            "Сакталган «{search_name}» издөөңүзгө туура келген лот жарыяланды: «{lot_title}», баштапкы баасы "
+            "{starting_price}. Соода {opens_at} башталат. Катышуу үчүн ага чейин арыз берип, кепилдик акы төлөңүз.",
+        ),
+        "ru": (
+            "Новый лот по поиску «{search_name}»: {lot_title}",
+            "Опубликован лот, подходящий под ваш сохранённый поиск «{search_name}»: «{lot_title}», начальная цена "
+            "{starting_price}. Торги начнутся {opens_at}. Чтобы участвовать, подайте заявку и внесите задаток заранее.",
+        ),
+        "en": (
+            "New lot for your search “{search_name}”: {lot_title}",
+            "A lot matching your saved search “{search_name}” was published: “{lot_title}”, starting price "
+            "{starting_price}. Bidding opens {opens_at}. To take part, apply and pay the deposit before then.",
+        ),
+    },
+    "watch.bidding_opened": {
+        "ky": (
+            "Сиз көз салган лот боюнча соода башталды: {lot_title}",
+            "Сиз көз салган «{lot_title}» лоту боюнча соода башталды. Сооданын жүрүшүн лоттун барагынан көрө аласыз.",
+        ),
+        "ru": (
+            "Начались торги по отслеживаемому лоту: {lot_title}",
+            "Торги по лоту «{lot_title}», за которым вы следите, начались. Ход торгов виден на странице лота.",
+        ),
+        "en": (
+            "Bidding is open on a lot you watch: {lot_title}",
+            "Bidding on “{lot_title}”, a lot you watch, has opened. You can follow it on the lot's page.",
+        ),
+    },
+    "watch.extended": {
+        "ky": (
+            "Сиз көз салган лот боюнча соода узартылды: {lot_title}",
+            "Акыркы мүнөттөрдө сунуш түшкөндүктөн, сиз көз салган «{lot_title}» лоту боюнча соода {closes_at} чейин "
+            "узартылды.",
+        ),
+        "ru": (
+            "Торги по отслеживаемому лоту продлены: {lot_title}",
+            "Из-за ставки в последние минуты торги по лоту «{lot_title}», за которым вы следите, продлены до "
+            "{closes_at}.",
+        ),
+        "en": (
+            "Bidding extended on a lot you watch: {lot_title}",
+            "A bid came in the last minutes, so bidding on “{lot_title}”, a lot you watch, now closes {closes_at}.",
+        ),
+    },
+    "watch.closed": {
+        "ky": (
+            "Сиз көз салган лот боюнча соода жабылды: {lot_title}",
+            "Сиз көз салган «{lot_title}» лоту боюнча соода жабылды. Жыйынтыгы лоттун барагында жарыяланат.",
+        ),
+        "ru": (
+            "Торги по отслеживаемому лоту завершены: {lot_title}",
+            "Торги по лоту «{lot_title}», за которым вы следите, завершены. Итоги будут на странице лота.",
+        ),
+        "en": (
+            "Bidding closed on a lot you watch: {lot_title}",
+            "Bidding on “{lot_title}”, a lot you watch, has closed. The result will be on the lot's page.",
+        ),
+    },
+    "watch.awarded": {
+        "ky": (
+            "Жеңүүчү аныкталды: {lot_title}",
+            "Сиз көз салган «{lot_title}» лотунун аукционунда жеңүүчү аныкталды. Жыйынтыгы лоттун барагында.",
+        ),
+        "ru": (
+            "Определён победитель: {lot_title}",
+            "По лоту «{lot_title}», за которым вы следите, определён победитель торгов. Итоги — на странице лота.",
+        ),
+        "en": (
+            "A winner is named: {lot_title}",
+            "The auction of “{lot_title}”, a lot you watch, has a winner. The result is on the lot's page.",
+        ),
+    },
+    "watch.failed": {
+        "ky": (
+            "Аукцион болбой калды: {lot_title}",
+            "Сиз көз салган «{lot_title}» лотунун аукциону болбой калды деп таанылды. Муниципалитет лотту кайра "
+            "аукционго чыгарышы мүмкүн.",
+        ),
+        "ru": (
+            "Торги не состоялись: {lot_title}",
+            "Торги по лоту «{lot_title}», за которым вы следите, признаны несостоявшимися. Муниципалитет может "
+            "выставить лот повторно.",
+        ),
+        "en": (
+            "The auction did not take place: {lot_title}",
+            "The auction of “{lot_title}”, a lot you watch, did not take place. The municipality may offer the lot "
+            "again.",
+        ),
+    },
+    "watch.cancelled": {
+        "ky": (
+            "Аукцион жокко чыгарылды: {lot_title}",
+            "Сиз көз салган «{lot_title}» лотунун аукциону жокко чыгарылды. Кененирээк маалымат лоттун барагында.",
+        ),
+        "ru": (
+            "Торги отменены: {lot_title}",
+            "Торги по лоту «{lot_title}», за которым вы следите, отменены. Подробности — на странице лота.",
+        ),
+        "en": (
+            "Auction cancelled: {lot_title}",
+            "The auction of “{lot_title}”, a lot you watch, has been cancelled. The lot's page says more.",
+        ),
+    },
 }
 
 _LOT_LINK: Final = {"ky": "Лоттун барагы", "ru": "Страница лота", "en": "The lot's page"}

@@ -6,13 +6,15 @@ auction.bidding.auction.AuctionService._admit_open: a soft-close extension). Eac
 or per watcher and change, unique, and returns only the alerts it recorded now: a retry, a republication or a
 second run of the scheduler records nothing again and returns nothing.
 
-Delivery is not here: each returned `Alert` carries what `auction.notifications.notify(session, account_id=...,
-kind=..., params=..., dedupe_key=...)` takes, and `_deliver` below is where that call goes.
+Each alert recorded is queued for delivery at once, in the same transaction (`_deliver`: auction.notifications.notify,
+which keeps each account's choices and language). A watcher who takes part in the auction is already told of the
+opening, an extension, the close and their own award by the auction's own notices (auction.bidding.notices); the
+caller names those accounts in ``told`` so that one event makes one mail: the participant's, which says more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +25,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import User
+from auction.clock import as_utc
 from auction.ledger.verifier.canonical import format_time
 from auction.municipalities.models import Municipality
+from auction.notifications import lot_params, notify
 from auction.refusals import Param
 from auction.watching.models import SavedSearch, SearchMatch, Watch, WatchEvent
 from auction.watching.rules import (
@@ -77,7 +81,13 @@ async def alert_saved_searches(session: AsyncSession, lot: Any, *, now: datetime
         Alert(
             account_id=account,
             kind=SEARCH_MATCH,
-            params={"lot_id": facts.id, "search_id": sid, "search_name": name},
+            params=lot_params(
+                lot,
+                search_id=sid,
+                search_name=name,
+                starting_price_tyiyn=facts.starting_price,
+                opens_at=format_time(as_utc(lot.bidding_opens_at)),
+            ),
             dedupe_key=match_dedupe_key(sid, facts.id),
         )
         for sid, account, name in matched
@@ -88,9 +98,19 @@ async def alert_saved_searches(session: AsyncSession, lot: Any, *, now: datetime
 
 
 async def alert_watchers(
-    session: AsyncSession, lot: Any, change: WatchedChange, *, now: datetime, closes_at: datetime | None = None
+    session: AsyncSession,
+    lot: Any,
+    change: WatchedChange,
+    *,
+    now: datetime,
+    closes_at: datetime | None = None,
+    told: Collection[int] = (),
 ) -> list[Alert]:
-    """Record ``change`` of ``lot`` for each active account watching it (``closes_at``: an extension's new close)."""
+    """Record ``change`` of ``lot`` for each active account watching it (``closes_at``: an extension's new close).
+
+    Every watcher's alert is recorded and returned; those of the accounts in ``told`` (told of this change by another
+    notice in the same transaction) are not sent.
+    """
     watchers = list(
         await session.scalars(
             select(Watch.account_id)
@@ -101,7 +121,7 @@ async def alert_watchers(
     )
     if not watchers:
         return []
-    params: dict[str, Param] = {"lot_id": int(lot.id), "state": str(lot.state)}
+    params: dict[str, Param] = lot_params(lot, state=str(lot.state))
     moment = None
     if closes_at is not None:
         moment = format_time(closes_at)
@@ -124,14 +144,14 @@ async def alert_watchers(
         for account in watchers
         if account in recorded
     ]
-    await _deliver(session, alerts)
+    await _deliver(session, [alert for alert in alerts if alert.account_id not in told])
     return alerts
 
 
 async def _deliver(session: AsyncSession, alerts: Sequence[Alert]) -> None:
-    """THE delivery point, to be wired at merge: for each alert, in this same transaction,
-    ``await notify(session, account_id=a.account_id, kind=a.kind, params=a.params, dedupe_key=a.dedupe_key)``."""
-    del session, alerts
+    """THE delivery point: each alert queued as a notice in this same transaction (sent once it commits)."""
+    for a in alerts:
+        await notify(session, account_id=a.account_id, kind=a.kind, params=a.params, dedupe_key=a.dedupe_key)
 
 
 async def areas_of(session: AsyncSession, municipality_id: int) -> frozenset[int]:

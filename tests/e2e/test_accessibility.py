@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from auction.accounts.models import User
+from auction.accounts.password_reset import PasswordResetService
+from auction.db.engine import transaction
 from auction.errors import Conflict
-from auction.lots.models import LotState
+from auction.lots.models import Lot, LotState
+from auction.watching.rules import SearchFilters
+from auction.watching.service import WatchService
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import Site
 from tests.e2e.test_site import DESKTOP, PHONE
@@ -50,6 +56,8 @@ EXCLUDED = {
     "/me/bids/{bid_id:int}/receipt": "a JSON receipt download",
     "/officer/lots/{lot_id:int}/files/{file_id:int}": "a lot document download",
     "/ledger/lots": "a redirect to /ledger/lots/{n} (its refusal page is visited as /ledger/lots?lot=x)",
+    "/lots/live": "the event stream the open lot tabs share (htmx SSE fragments of the lot pages, checked there)",
+    "/ledger/achyk-verify.pyz": "the offline verifier's download (a Python zipapp, linked from /ledger/verifier)",
 }
 
 # Run by the page: axe-core's serious and critical violations, one line each.
@@ -133,6 +141,24 @@ async def opened_sealed_lot(world: World) -> int:
     return lot_id
 
 
+async def watching_and_reset(world: World, lots: Lots) -> str:
+    """The bidder watches two lots and saved a search (so their pages list something); the token of a usable
+    password-reset link of an anonymous visitor who forgot theirs."""
+    async with transaction(world.sessions) as session:
+        bidder = await session.get(User, world.user_ids["bidder2"])
+        assert bidder is not None
+        watching = WatchService(session, world.clock)
+        for name in ("open-published", "sealed-bidding"):
+            lot = await session.get(Lot, lots[name])
+            assert lot is not None
+            await watching.watch(bidder, lot)
+        search = SearchFilters(municipality_id=world.municipality["tokmok"], deal="lease", max_price=2_000_000)
+        await watching.save_search(bidder, "Токмоктогу ижара", search)
+        started = await PasswordResetService(session, world.clock).start("bidder@test.kg", timedelta(days=3650))
+        assert started is not None
+        return started[1]
+
+
 async def send_form(page: Page, form: str, values: dict[str, str]) -> None:
     """Fill and send a form that the server refuses, then wait until its problems are on the page."""
     for selector, value in values.items():
@@ -158,10 +184,10 @@ async def bad_account(page: Page) -> None:
     await send_form(page, "form[action='/admin/accounts']", {"#f-full_name": "Aibek", "#f-email": "admin@test.kg"})
 
 
-def visits(lots: Lots, *, unit: int) -> dict[str, list[Visit]]:
+def visits(lots: Lots, *, unit: int, reset_token: str) -> dict[str, list[Visit]]:
     """Who checks which page: anonymous visitors, a bidder (the winner of the decided lots), an officer, a commission
     member, the administrator and an inspector. Public lot pages in every format and stage; a bidder's, an officer's
-    and a member's pages where what they see differs."""
+    and a member's pages where what they see differs. ``reset_token``: a usable password-reset link's token."""
     lot = "/lots/{lot_id:int}"
     officer_lot = "/officer/lots/{lot_id:int}"
     decided, sealed = lots["open-awarded"], lots["sealed-closed"]
@@ -182,6 +208,11 @@ def visits(lots: Lots, *, unit: int) -> dict[str, list[Visit]]:
             Visit("/ledger/verify", "/ledger/verify"),
             Visit("/ledger/lots?lot=x", "/ledger/lots", status=422),
             Visit("/lots/999999", lot, status=404),
+            Visit("/help", "/help"),
+            Visit("/municipalities/tokmok", "/municipalities/{reference:str}"),
+            Visit("/ledger/verifier", "/ledger/verifier"),
+            Visit("/account/password-reset", "/account/password-reset"),
+            Visit(f"/account/password-reset/{reset_token}", "/account/password-reset/{token:str}"),
         ],
         "bidder2": [
             *(
@@ -192,6 +223,9 @@ def visits(lots: Lots, *, unit: int) -> dict[str, list[Visit]]:
             Visit("/me/bids", "/me/bids"),
             Visit("/account/keys", "/account/keys"),
             Visit("/account/sessions", "/account/sessions"),
+            Visit("/account/profile", "/account/profile"),
+            Visit("/me/watchlist", "/me/watchlist"),
+            Visit("/me/searches", "/me/searches"),
             Visit("/officer/", "/officer", status=403),
         ],
         "officer_tokmok": [
@@ -238,7 +272,8 @@ def visits(lots: Lots, *, unit: int) -> dict[str, list[Visit]]:
 def test_every_page_is_visited() -> None:
     """A new page is checked by axe, or excluded above with a reason: none is skipped silently."""
     routes = page_routes()
-    planned = {v.route for role in visits({f"{f}-{s}": 1 for f, s in LOT_STAGES}, unit=1).values() for v in role}
+    lots = {f"{f}-{s}": 1 for f, s in LOT_STAGES}
+    planned = {v.route for role in visits(lots, unit=1, reset_token="t").values() for v in role}
     missing = routes - planned - set(EXCLUDED)
     assert not missing, f"pages no accessibility check visits (add them to visits() or EXCLUDED): {sorted(missing)}"
     assert set(EXCLUDED) <= routes, f"EXCLUDED names routes the site no longer has: {set(EXCLUDED) - routes}"
@@ -298,8 +333,9 @@ async def test_no_serious_or_critical_violation_on_any_page(
     # The lots are built beside the served site, so their ledger entries are signed with the site's own keys.
     world.keys = site_ledger_keys(tmp_path / "data")
     lots = await build_lots(world)
+    reset_token = await watching_and_reset(world, lots)
     problems: list[str] = []
-    for who, pages in visits(lots, unit=world.municipality["tokmok"]).items():
+    for who, pages in visits(lots, unit=world.municipality["tokmok"], reset_token=reset_token).items():
         context, page = await role_context(browser, site, who)
         try:
             for visit in pages:

@@ -70,6 +70,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     # Asking for a password-reset link, and opening one (an unknown link says it is used up or expired).
     ("GET", "/account/password-reset", ""): PUBLIC,
     ("GET", "/account/password-reset/{token:str}", "reset_unknown"): PUBLIC,
+    # Help, and a municipality's contact page (by its code) with its public lots.
+    ("GET", "/help", ""): PUBLIC,
+    ("GET", "/municipalities/{reference:str}", "municipality"): PUBLIC,
     ("GET", "/api/v1/lots", ""): PUBLIC,
     ("GET", "/api/v1/lots", "search"): PUBLIC,
     ("GET", "/api/v1/municipalities", ""): PUBLIC,
@@ -286,6 +289,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/admin/units/import", "driver"): ADMINS,
     ("POST", "/admin/units/{unit_id:int}/owns-property", "driver"): ADMINS,
     ("POST", "/admin/units/{unit_id:int}/payment-details", "driver"): ADMINS,
+    ("POST", "/admin/units/{unit_id:int}/contacts", "driver"): ADMINS,
     ("POST", "/admin/accounts", "driver"): ADMINS,
     ("POST", "/admin/accounts/{user_id:int}/deactivate", "driver"): ADMINS,
     ("POST", "/admin/accounts/{user_id:int}/reactivate", "driver"): ADMINS,

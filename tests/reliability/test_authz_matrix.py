@@ -223,6 +223,7 @@ async def furnish(stage: MatrixStage, sessions: async_sessionmaker[AsyncSession]
         "bid": {"bid_id": bid.id},
         "receipt": {"body_hash": bid.body_hash},
         "unit": {"unit_id": world.municipality["tokmok"]},
+        "municipality": {"reference": "tokmok"},
         "static": {"file_path": "css/site.css"},
         "schema_unknown": {"path": "nowhere"},
         "reset_unknown": {"token": "n" * 43},

@@ -176,7 +176,8 @@ async def test_nul_in_a_form_and_in_an_id_field_gets_a_4xx(client: Client, world
 
 
 # Pages anyone may post a form to (the language switch is on every page, for visitors too).
-PUBLIC_FORMS = {"/login", "/register", "/language"}
+# Forms for visitors without an account (or who forgot its password).
+PUBLIC_FORMS = {"/login", "/register", "/language", "/account/password-reset", "/account/password-reset/{token:str}"}
 
 
 async def test_anonymous_form_posts_to_pages_that_need_an_account_go_to_log_in(client: Client) -> None:

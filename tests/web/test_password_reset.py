@@ -17,6 +17,16 @@ from tests.kit.world import PASSWORD, World
 from tests.web.conftest import Client, csrf_of, log_in
 from tests.web.test_sessions import SESSION, who_with
 
+WATCHING_KINDS = (
+    "search.match",
+    "watch.bidding_opened",
+    "watch.extended",
+    "watch.closed",
+    "watch.awarded",
+    "watch.failed",
+    "watch.cancelled",
+)
+
 NEW_PASSWORD = "four words I remember"
 
 
@@ -76,7 +86,12 @@ async def test_the_profile_keeps_language_contacts_and_notice_choices(
     await log_in(client, "bidder")
     page = Page((await client.get("/account/sessions?lang=en")).text)
     assert page.has('a[href="/account/profile"]')
-    token = Page((await client.get("/account/profile?lang=en")).text).csrf_token()
+    profile = Page((await client.get("/account/profile?lang=en")).text)
+    token = profile.csrf_token()
+    # A bidder also chooses the alerts of watching, each on until switched off.
+    for kind in WATCHING_KINDS:
+        assert profile.has(f'input[name="kind.{kind}"][checked]'), kind
+    assert profile.text('label[for="f-kind.search.match"]') == "A new lot matches one of my saved searches"
     choice = {"language": "ky", "channel.sms": "on", "kind.award.won": "on", "_csrf_token": token}
     refused = await client.post("/account/profile?lang=en", data=choice)
     assert refused.status_code == 422
@@ -97,3 +112,6 @@ async def test_the_profile_keeps_language_contacts_and_notice_choices(
     )
     api = await client.get("/api/v1/me/notifications", headers=world.auth("bidder"))
     assert api.json()["kinds"] == ["award.won"]
+    kyrgyz = Page((await client.get("/account/profile?lang=ky")).text)
+    assert kyrgyz.text('label[for="f-kind.watch.bidding_opened"]') == "Мен көз салган лот боюнча соода башталды"
+    assert not kyrgyz.has('input[name="kind.search.match"][checked]')

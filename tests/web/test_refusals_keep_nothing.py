@@ -629,6 +629,14 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             {"payment_details": "Naryn city treasury, KICB, account 1280016000000001"},
         ),
     ),
+    ("POST", "/admin/units/{unit_id:int}/contacts"): Driver(
+        Outcome.DONE,
+        lambda s: s.page(
+            "admin",
+            f"/admin/units/{s.world.municipality['naryn']}/contacts",
+            {"contact_phone": "+996 3522 5 00 00", "office_hours": "Mon-Fri 9:00-18:00"},
+        ),
+    ),
     ("POST", "/admin/accounts"): Driver(
         Outcome.DONE,
         lambda s: s.page(

@@ -35,6 +35,13 @@ KIND_LABELS = {
     "deadline.signing": N_("A deadline of mine is near"),
     "deposit.refunded": N_("My deposit was refunded"),
     "officer.deadline": N_("A deadline to act on my municipality's lot is near"),
+    "search.match": N_("A new lot matches one of my saved searches"),
+    "watch.bidding_opened": N_("Bidding opens on a lot I watch"),
+    "watch.extended": N_("Bidding is extended on a lot I watch"),
+    "watch.closed": N_("Bidding closed on a lot I watch"),
+    "watch.awarded": N_("A lot I watch has a winner"),
+    "watch.failed": N_("The auction of a lot I watch did not take place"),
+    "watch.cancelled": N_("The auction of a lot I watch was cancelled"),
 }
 CHANNEL_LABELS = {"email": N_("E-mail"), "sms": N_("SMS"), "telegram": N_("Telegram")}
 

@@ -219,11 +219,13 @@ def test_an_honest_receipt_verifies_step_by_step(honest: Evidence) -> None:
     assert receipt_json["summary"] == "NOT TRUSTED: no trust policy"
     assert receipt_json["remembered"] == {}  # an untrusted checkpoint is not remembered
     assert receipt_json["kind"] == "receipt"
+    # The signature first: the file's body and its unsigned copies are then checked against what it signed.
     assert step_ids(receipt_json) == [
         "read_receipt",
         "key",
-        "body_hash",
         "receipt_signature",
+        "body_hash",
+        "unsigned_fields",
         "fetch_proof",
         "checkpoint",
         "fetch_entry",
@@ -231,10 +233,10 @@ def test_an_honest_receipt_verifies_step_by_step(honest: Evidence) -> None:
         "inclusion",
         "merge_delay",
     ]
-    checkpoint = receipt_json["steps"][5]["values"]
+    checkpoint = receipt_json["steps"][6]["values"]
     assert checkpoint["size"] == str(len(honest.log.leaves))
     assert checkpoint["root"] == base64.b64encode(honest.log.tree.root()).decode()
-    assert receipt_json["steps"][8]["values"]["index"] == str(honest.index)
+    assert receipt_json["steps"][9]["values"]["index"] == str(honest.index)
     assert sound(bare_note), bare_note
     assert "body_hash" not in step_ids(bare_note)
     assert sound(proof_file), proof_file
@@ -243,6 +245,7 @@ def test_an_honest_receipt_verifies_step_by_step(honest: Evidence) -> None:
         "index": str(honest.index),
         "kind": "bid.placed",
         "lot": "2",
+        "seq": str(json.loads(honest.body)["lot_seq"]),
         "body_hash": body_hash(honest.body),
     }
 
@@ -532,11 +535,12 @@ def test_a_quorum_of_the_policys_witnesses_makes_the_evidence_trusted(witnessed:
         assert report["quorumTime"] == str(NOW + 3)  # the second of two: by then a quorum had seen it
         assert report["checkpointTime"] == str(NOW)
         assert report["remembered"] == {CHECKPOINT_SLOT: note}
-    assert step_ids(receipt)[:7] == [
+    assert step_ids(receipt)[:8] == [
         "read_receipt",
         "policy",
-        "body_hash",
         "receipt_signature",
+        "body_hash",
+        "unsigned_fields",
         "fetch_proof",
         "checkpoint",
         "witnesses",

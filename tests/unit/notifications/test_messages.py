@@ -19,6 +19,8 @@ SAMPLE: dict[str, str | int] = {
     "reason": "—",
     "reset_link": "https://achyk.test/account/password-reset/abc",
     "minutes": 60,
+    "search_name": "Naryn lease",
+    "starting_price_tyiyn": 1_500_000,
 }
 LOT: dict[str, str | int] = {"lot_id": 47, "lot_title_ky": "Дүкөн", "lot_title_ru": "Магазин", "lot_title_en": "Shop"}
 
