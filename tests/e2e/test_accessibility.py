@@ -209,6 +209,7 @@ def visits(lots: Lots, *, unit: int, reset_token: str) -> dict[str, list[Visit]]
             Visit("/ledger/lots?lot=x", "/ledger/lots", status=422),
             Visit("/lots/999999", lot, status=404),
             Visit("/help", "/help"),
+            Visit("/calendar", "/calendar"),
             Visit("/municipalities/tokmok", "/municipalities/{reference:str}"),
             Visit("/ledger/verifier", "/ledger/verifier"),
             Visit("/account/password-reset", "/account/password-reset"),

@@ -72,6 +72,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/account/password-reset/{token:str}", "reset_unknown"): PUBLIC,
     # Help, and a municipality's contact page (by its code) with its public lots.
     ("GET", "/help", ""): PUBLIC,
+    # The calendar of upcoming auctions.
+    ("GET", "/calendar", ""): PUBLIC,
     ("GET", "/municipalities/{reference:str}", "municipality"): PUBLIC,
     ("GET", "/api/v1/lots", ""): PUBLIC,
     ("GET", "/api/v1/lots", "search"): PUBLIC,
