@@ -24,6 +24,7 @@ from auction.db.engine import make_engine, make_sessionmaker
 from auction.db.migrate import upgrade
 from auction.settings import Settings, get_settings
 from tests.kit.drive import Drive
+from tests.kit.mail import LocalSmtp, running_smtp
 from tests.kit.world import World, build_world
 
 # Production argon2 costs ~0.1 s a hash by design; tests create hundreds of accounts, so they hash cheaply.
@@ -271,3 +272,9 @@ async def world(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, 
 @pytest.fixture
 def drive(world: World) -> Drive:
     return Drive(world)
+
+
+@pytest.fixture
+def smtp() -> Iterator[LocalSmtp]:
+    """A real SMTP server on loopback, and the mail that arrived at it."""
+    yield from running_smtp()

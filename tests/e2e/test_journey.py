@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +26,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.e2e.conftest import Site
 from tests.e2e.passkeys import authenticator
 from tests.e2e.test_site import PHONE, shot
-from tests.kit.mail import Arrived, LocalSmtp, Mailbox, running_smtp
+from tests.kit.mail import Arrived, LocalSmtp, Mailbox
 from tests.kit.site import ROOT, SiteAuction
 
 pytestmark = pytest.mark.browser
@@ -53,11 +52,6 @@ def only_postgres(backend: str) -> None:
     """Asked for before the site, so that the other backend skips without starting one."""
     if backend != "postgres":
         pytest.skip("the journey is the same on either database; it runs on PostgreSQL, where notices are queued")
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSmtp]:
-    yield from running_smtp()
 
 
 @pytest.fixture

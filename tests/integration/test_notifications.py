@@ -5,7 +5,6 @@ person's choices kept; and password-reset links that work once, until they expir
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -27,23 +26,10 @@ from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import Lot
 from auction.notifications import NOTICE_KINDS, notify
 from auction.notifications.channels import Outgoing
-from auction.notifications.delivery import Sender
 from auction.notifications.models import OutboxMessage, OutboxStatus
 from auction.notifications.preferences import PreferenceService
-from tests.kit.mail import BASE_URL, LocalSmtp, running_smtp
+from tests.kit.mail import BASE_URL, LocalSmtp, send_all
 from tests.kit.world import World
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSmtp]:
-    yield from running_smtp()
-
-
-async def send_all(sender: Sender) -> int:
-    total = 0
-    while sent := await sender.send_due():
-        total += sent
-    return total
 
 
 async def set_language(world: World, who: str, language: str) -> None:

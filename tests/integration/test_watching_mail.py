@@ -4,22 +4,19 @@ once, from the auction's own notice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
 from auction.lots.models import Lot
-from auction.notifications.delivery import Sender
 from auction.watching.rules import SearchFilters
 from auction.watching.service import WatchService
 from tests.kit.drive import Drive
-from tests.kit.mail import BASE_URL, LocalSmtp, running_smtp
+from tests.kit.mail import BASE_URL, LocalSmtp, send_all
 from tests.kit.world import World
 
 SOM = 100
@@ -31,18 +28,6 @@ LEASE: dict[str, Any] = {
     "rent_period": "month",
     "permitted_use": "Retail of food",
 }
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSmtp]:
-    yield from running_smtp()
-
-
-async def send_all(sender: Sender) -> int:
-    total = 0
-    while sent := await sender.send_due():
-        total += sent
-    return total
 
 
 async def watch(world: World, who: str, lot_id: int) -> None:
@@ -77,7 +62,7 @@ async def test_a_saved_search_mails_once_for_a_matching_lot_and_never_for_anothe
     [mail] = smtp.mailbox.to("searcher@test.kg")
     assert mail.kind == "search.match"
     assert mail.subject == "New lot for your search “Naryn shops”: Shop premises on Lenin street"
-    assert "starting price 18\u00a0000.00 som" in mail.body
+    assert "starting price 18,000\u00a0som" in mail.body
     assert f"{BASE_URL}/lots/{lot_id}" in mail.body
 
     # Published lots move on (bidding opens): the search is not told again, and nothing else is.

@@ -107,3 +107,11 @@ def running_smtp() -> Iterator[LocalSmtp]:
         yield LocalSmtp(controller.hostname, controller.port, mailbox)
     finally:
         controller.stop()
+
+
+async def send_all(sender: Sender) -> int:
+    """Send every notice that is due, as many rounds as it takes; how many were sent."""
+    total = 0
+    while sent := await sender.send_due():
+        total += sent
+    return total

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
 from auction.clock import FrozenClock
 from auction.notifications.preferences import PreferenceService
-from tests.kit.mail import LocalSmtp, running_smtp
+from tests.kit.mail import LocalSmtp
 from tests.kit.page import Page
 from tests.kit.world import PASSWORD, World
 from tests.web.conftest import Client, csrf_of, log_in
@@ -28,11 +26,6 @@ WATCHING_KINDS = (
 )
 
 NEW_PASSWORD = "four words I remember"
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSmtp]:
-    yield from running_smtp()
 
 
 async def test_a_forgotten_password_is_reset_once_by_the_link_in_the_mail(
