@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+# Where the platform's people live: times are stored in UTC and shown, or counted in days, here.
+BISHKEK = ZoneInfo("Asia/Bishkek")
 
 
 @runtime_checkable

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+
 TYIYN_PER_SOM = 100
 # Ten billion som: more than any municipal lot is worth, and far inside a 64-bit integer.
 MAX_TYIYN = 10_000_000_000 * TYIYN_PER_SOM
@@ -12,6 +16,12 @@ def format_som(tyiyn: int) -> str:
     sign = "-" if tyiyn < 0 else ""
     som, rest = divmod(abs(tyiyn), TYIYN_PER_SOM)
     return f"{sign}{som:,}.{rest:02d}".replace(",", "\u00a0")
+
+
+def format_som_number(tyiyn: int, language: str) -> str:
+    """``850 000`` or ``1,250.50``: an amount in som with the locale's grouping; tyiyn shown only when there are any."""
+    pattern = "#,##0" if tyiyn % TYIYN_PER_SOM == 0 else "#,##0.00"
+    return format_decimal(Decimal(tyiyn) / TYIYN_PER_SOM, format=pattern, locale=language)
 
 
 def parse_som(text: str) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,12 +15,11 @@ from auction.accounts.rules import identity_problem
 from auction.accounts.schemas import Registration
 from auction.accounts.throttle import Throttle
 from auction.accounts.throttle_rules import LoginLimits, login_failure_buckets
-from auction.clock import Clock
+from auction.clock import BISHKEK, Clock
 from auction.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 
 LANGUAGES = ("ky", "ru", "en")
 # A person's age and a birth date's "future" are judged by the calendar where the municipalities are.
-BISHKEK = ZoneInfo("Asia/Bishkek")
 
 
 def remember_language(user: User, language: str) -> None:

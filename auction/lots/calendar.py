@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from auction.clock import as_utc
+from auction.clock import BISHKEK, as_utc
 from auction.lots.models import Lot, LotState
 
-BISHKEK = ZoneInfo("Asia/Bishkek")
 # How far ahead the calendar looks: the longest notice period the rules allow is well within it.
 HORIZON = timedelta(days=92)
 

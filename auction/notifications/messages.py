@@ -8,16 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Final
-from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
-
-from auction.money import TYIYN_PER_SOM
+from auction.clock import BISHKEK
+from auction.money import format_som_number
 from auction.notifications.kinds import LANGUAGES
 
-BISHKEK: Final = ZoneInfo("Asia/Bishkek")
 FALLBACK_LANGUAGE: Final = "ru"
 
 # (subject, body) per kind and language; {placeholders} are the rendered params.
@@ -353,9 +349,7 @@ def language_of(preferred: str | None) -> str:
 
 def format_amount(tyiyn: int, language: str) -> str:
     """An amount as the site writes it in ``language``: ``28 000 сом``, ``28 000,50 сом``, ``28,000.50 som``."""
-    pattern = "#,##0" if tyiyn % TYIYN_PER_SOM == 0 else "#,##0.00"
-    number = format_decimal(Decimal(tyiyn) / TYIYN_PER_SOM, format=pattern, locale=language)
-    return f"{number}\u00a0{_SOM[language]}"
+    return f"{format_som_number(tyiyn, language)}\u00a0{_SOM[language]}"
 
 
 def format_moment(value: str, language: str) -> str:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
-from auction.clock import as_utc
-from auction.money import TYIYN_PER_SOM
+from auction.clock import BISHKEK, as_utc
+from auction.money import TYIYN_PER_SOM, format_som_number
 from web.lib.i18n.catalogs import N_, translate
 
-BISHKEK = ZoneInfo("Asia/Bishkek")
 NBSP = "\u00a0"
 
 
@@ -24,10 +22,7 @@ def som_decimal(tyiyn: int) -> Decimal:
 
 def format_som(tyiyn: int, language: str) -> str:
     """``850 000 сом`` or ``1,250.50 som``: the locale's grouping; tyiyn shown only when there are any."""
-    pattern = "#,##0" if tyiyn % TYIYN_PER_SOM == 0 else "#,##0.00"
-    number = format_decimal(som_decimal(tyiyn), format=pattern, locale=language)
-    unit = translate(language, N_("som"))
-    return f"{number}{NBSP}{unit}"
+    return f"{format_som_number(tyiyn, language)}{NBSP}{translate(language, N_('som'))}"
 
 
 def format_bytes(size: int, language: str) -> str:

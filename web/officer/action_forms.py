@@ -12,10 +12,10 @@ from litestar.datastructures import UploadFile
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from auction.clock import BISHKEK
 from auction.lots.models import FileKind
 from auction.lots.schemas import CancelOrder, CancelRequest
 from web.lib.form_errors import FormErrors, Translate
-from web.lib.formatting import BISHKEK
 from web.lib.i18n.catalogs import N_
 from web.officer.forms import BAD_MOMENT
 

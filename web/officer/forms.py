@@ -8,12 +8,13 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from auction.clock import BISHKEK
 from auction.lots.models import Lot
 from auction.lots.payment import PAYMENT_FIELDS
 from auction.lots.schemas import LotAmend, LotCreate, LotTerms
 from auction.money import parse_som
 from web.lib.form_errors import FormErrors, Translate
-from web.lib.formatting import BISHKEK, moment_input, som_input
+from web.lib.formatting import moment_input, som_input
 from web.lib.i18n.catalogs import N_
 
 MONEY_FIELDS = ("starting_price", "bid_step", "deposit", "floor_price")
