@@ -131,7 +131,8 @@ class AuctionService:
         if lot.state != LotState.PUBLISHED or now < as_utc(lot.bidding_opens_at):
             return False
         await self.participation.reject_unreviewed(lot.id)
-        await self.lots.move(lot, LotState.BIDDING, told=await participants(self.session, lot.id))
+        told = await participants(self.session, lot.id)
+        await self.lots.move(lot, LotState.BIDDING, told=told)
         closes_at = self._scheduled_close(lot)
         latest = closes_at + timedelta(minutes=lot.max_extension_minutes)
         if lot.format != AuctionFormat.OPEN_ASCENDING:
@@ -150,7 +151,7 @@ class AuctionService:
             opened["tie_rule"] = dict(tie.TIE_RULE)  # acceptances within one tick go to a run-off, not to speed
         await self.ledger.record("auction.opened", lot.id, SYSTEM, opened)
         await self.session.flush()
-        await tell_participants(self.session, lot, "bidding.opened", "opened", closes_at=format_time(closes_at))
+        await tell_participants(self.session, lot, told, "bidding.opened", "opened", closes_at=format_time(closes_at))
         return True
 
     async def close_if_due(self, lot_id: int) -> bool:
@@ -227,7 +228,8 @@ class AuctionService:
                 bid.status = BidStatus.REPLACED
 
     async def _close(self, lot: Lot, clock: AuctionClock, now: datetime, late: list[int] | None = None) -> None:
-        await self.lots.move(lot, LotState.CLOSED, told=await participants(self.session, lot.id))
+        told = await participants(self.session, lot.id)
+        await self.lots.move(lot, LotState.CLOSED, told=told)
         clock.closed_at = now
         seq, head = await self.ledger.chain_head(lot.id)
         payload: dict[str, Any] = {
@@ -239,7 +241,7 @@ class AuctionService:
         if late is not None:
             payload[LATE_FIELD] = late  # only when witnessed, so unwitnessed deployments keep their bytes
         await self.ledger.record("auction.closed", lot.id, SYSTEM, payload)
-        await tell_participants(self.session, lot, "auction.closed", "closed")
+        await tell_participants(self.session, lot, told, "auction.closed", "closed")
 
     def _scheduled_close(self, lot: Lot) -> datetime:
         return scheduled_close(lot)
@@ -398,7 +400,7 @@ class AuctionService:
             told = await participants(self.session, lot.id)
             await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close, told=told)
             await tell_participants(
-                self.session, lot, "auction.extended", format_time(new_close), closes_at=format_time(new_close)
+                self.session, lot, told, "auction.extended", format_time(new_close), closes_at=format_time(new_close)
             )
         if previous is not None and previous != pseudonym:
             outbid = await bidder_of(self.session, lot.id, previous)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,12 +13,12 @@ from auction.notifications import lot_params, notify
 
 
 async def tell_participants(
-    session: AsyncSession, lot: Lot, kind: str, event: str, *, skip: int | None = None, **more: str | int
+    session: AsyncSession, lot: Lot, bidders: Sequence[int], kind: str, event: str, **more: str | int
 ) -> None:
-    """Notice ``kind`` to every admitted bidder of the lot (but ``skip``); ``event`` names the event once."""
-    for bidder_id in await participants(session, lot.id):
-        if bidder_id != skip:
-            await tell(session, lot, bidder_id, kind, event, **more)
+    """Notice ``kind`` to the lot's admitted ``bidders`` (``participants``, read once by the caller, which also
+    spares them the watchers' notice of the same event); ``event`` names the event once."""
+    for bidder_id in bidders:
+        await tell(session, lot, bidder_id, kind, event, **more)
 
 
 async def participants(session: AsyncSession, lot_id: int) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -46,13 +47,23 @@ WRITE = api_errors(401, 403, 404, 409, 422, 503)
 UPLOAD = api_errors(401, 403, 404, 409, 413, 422)
 
 
-async def present(service: LotService, lot: Lot, *, with_files: bool = False, viewer: User | None = None) -> LotOut:
+async def present(
+    service: LotService,
+    lot: Lot,
+    *,
+    with_files: bool = False,
+    viewer: User | None = None,
+    closes: Mapping[int, datetime] | None = None,
+) -> LotOut:
+    """``closes``: the running closes of a whole page of lots, read once (``running_closes``); else this lot's."""
     municipality = await service.municipalities.get(lot.municipality_id)
     region = await service.municipalities.region_of(municipality)
     files = await service.files(lot.id) if with_files else None
     # One lot's detail shows the chain of attempts of its property; a catalog page does not need it.
     attempts = await service.attempts(lot, viewer=viewer) if with_files else None
-    running = (await running_closes(service.session, [lot.id])).get(lot.id)
+    if closes is None:
+        closes = await running_closes(service.session, [lot.id])
+    running = closes.get(lot.id)
     return lot_out(lot, municipality, region, files, attempts, running)
 
 
@@ -124,7 +135,8 @@ class LotApi(Controller):
             text=q,
         )
         lots, next_cursor = await lot_service.browse(filters, viewer=api_user, limit=limit, cursor=cursor, sort=sort)
-        return LotPage(items=[await present(lot_service, lot) for lot in lots], next_cursor=next_cursor)
+        closes = await running_closes(lot_service.session, [lot.id for lot in lots])
+        return LotPage(items=[await present(lot_service, lot, closes=closes) for lot in lots], next_cursor=next_cursor)
 
     @get("/{lot_id:int}", summary="One lot with its files", responses=READ, opt=PUBLIC)
     async def detail(
