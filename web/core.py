@@ -243,7 +243,6 @@ class AchykCore(InitPluginProtocol):
         )
         # Every 5xx leaves its traceback in the log, in production too; refusals (4xx) do not; secrets are redacted.
         app_config.logging_config = logging_config()
-        app_config.request_max_body_size = request_body_limit(settings)  # see create_app: Litestar ignores this one
         app_config.debug = settings.debug
         # Last, so that its middleware is the outermost: it settles the request's transaction on the final status.
         return UnitOfWork(answer_error=on_domain_error).on_app_init(app_config)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -683,22 +681,6 @@ def _in_order(query: Select[Lot], sort: LotSort, as_of: datetime, after: Positio
     if after is not None:
         query = query.where(Lot.id < after.id)
     return query.order_by(Lot.id.desc())
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raw = ""
-    prefix, _, value = raw.partition(":")
-    # ASCII digits only (int() also reads superscripts and other scripts' digits), and no more than a bigint holds.
-    if prefix != "id" or not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:
-        raise InvalidInput("catalog.cursor_invalid", field="cursor")
-    return int(value)
 
 
 def actor_of(user: User) -> str:

@@ -8,7 +8,6 @@ import pytest
 
 from auction.accounts.models import BidderKind
 from auction.accounts.rules import age_on, birth_date, identity_problem
-from auction.lots.service import decode_cursor, encode_cursor
 from auction.money import format_som, parse_som
 
 
@@ -78,7 +77,3 @@ def test_age_counts_full_years_and_leap_birthdays() -> None:
     assert age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
     assert birth_date("23102198500001") is None
     assert birth_date("12902200012345") == date(2000, 2, 29)
-
-
-def test_cursor_round_trip() -> None:
-    assert decode_cursor(encode_cursor(42)) == 42
