@@ -7,21 +7,20 @@ every signed-in session of the account (a person resetting may be locking out wh
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import PasswordReset, User, WebSession
-from auction.accounts.passwords import hash_password_off_loop
+from auction.accounts.models import PasswordReset, User
+from auction.accounts.passwords import MIN_PASSWORD_LENGTH, hash_api_token, hash_password_off_loop
+from auction.accounts.web_sessions import revoke_all_sessions
 from auction.clock import Clock, as_utc
 from auction.errors import InvalidInput
 
-
-def reset_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# The token's SHA-256 hex, the same fast hash as API tokens (both carry 256 random bits).
+reset_token_hash = hash_api_token
 
 
 class PasswordResetService:
@@ -60,7 +59,7 @@ class PasswordResetService:
         row = await self.usable(token)
         if row is None:
             raise InvalidInput("password_reset.invalid")
-        if not 10 <= len(new_password) <= 200:
+        if not MIN_PASSWORD_LENGTH <= len(new_password) <= 200:
             raise InvalidInput("password_reset.password_short", field="password")
         now = self.clock.now()
         # Spent with a guard on used_at: of two requests racing with one link, only one changes the password.
@@ -77,10 +76,6 @@ class PasswordResetService:
         user = await self.session.get(User, row.user_id)
         assert user is not None
         user.password_hash = await hash_password_off_loop(new_password)
-        await self.session.execute(
-            update(WebSession)
-            .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await revoke_all_sessions(self.session, user.id, now)
         await self.session.flush()
         return user

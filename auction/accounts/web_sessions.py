@@ -36,6 +36,14 @@ class SessionView:
     current: bool
 
 
+async def revoke_all_sessions(session: AsyncSession, user_id: int, now: datetime) -> int:
+    """End every unrevoked session of the account as of ``now``; the number of sessions ended."""
+    result = await session.execute(
+        update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class WebSessionService:
     """Starts, resumes and revokes sessions; the caller owns the transaction."""
 
@@ -89,12 +97,7 @@ class WebSessionService:
 
     async def revoke_all(self, user_id: int) -> int:
         """Sign the account out everywhere (this browser too); the number of sessions ended."""
-        result = await self.session.execute(
-            update(WebSession)
-            .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
-            .values(revoked_at=self.clock.now())
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await revoke_all_sessions(self.session, user_id, self.clock.now())
 
     async def live_of(self, user_id: int, current_id: int | None = None) -> list[SessionView]:
         """The account's usable sessions, most recently used first."""

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
-from auction.notifications.kinds import DEFAULT_CHANNELS, NOTICE_KINDS, parse_list
+from auction.notifications.kinds import CHANNELS, DEFAULT_CHANNELS, LANGUAGES, NOTICE_KINDS, parse_list
 from auction.notifications.messages import language_of
 from auction.notifications.models import NotificationPreference, OutboxMessage, OutboxStatus
 
@@ -40,7 +40,7 @@ async def notify(
     if preference is not None:
         if notice.optional and kind in parse_list(preference.muted, list(NOTICE_KINDS)):
             return
-        channels = parse_list(preference.channels, ["email", "sms", "telegram"]) or list(DEFAULT_CHANNELS)
+        channels = parse_list(preference.channels, list(CHANNELS)) or list(DEFAULT_CHANNELS)
     if not notice.optional and "email" not in channels:
         channels.append("email")
     addresses = {
@@ -97,7 +97,7 @@ class HasTitles(Protocol):
 def lot_params(lot: HasTitles, **more: str | int) -> dict[str, str | int]:
     """The params naming a lot (its id, for the link, and its titles, so each reader gets their language's)."""
     params: dict[str, str | int] = {"lot_id": lot.id}
-    for language in ("ky", "ru", "en"):
+    for language in LANGUAGES:
         title = getattr(lot, f"title_{language}")
         if title:
             params[f"lot_title_{language}"] = title

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 
 from auction.lots.models import AuctionFormat, Deal, LotState, PropertyKind
 from auction.lots.service import PUBLIC_STATES, LotFilter
-from auction.money import TYIYN_PER_SOM, format_som
+from auction.money import format_som
 from auction.municipalities.service import Hierarchy
 from auction.watching.rules import SearchFilters
+from web.lib.formatting import som_input
 from web.lib.i18n.catalogs import N_
 from web.lib.i18n.labels import enum_label
 
@@ -47,12 +48,6 @@ def lot_filter_of(search: SearchFilters) -> LotFilter:
         max_price=search.max_price,
         text=search.text,
     )
-
-
-def som_input(tyiyn: int) -> str:
-    """An amount as the catalog's price field takes it: ``20000`` or ``1250.50``."""
-    whole, rest = divmod(tyiyn, TYIYN_PER_SOM)
-    return str(whole) if rest == 0 else f"{whole}.{rest:02d}"
 
 
 def catalog_link(search: SearchFilters) -> str:
