@@ -1,0 +1,1 @@
+"""The benchmark's scenarios, one module each: ``NAME`` and ``async def run(ctx) -> list[Measurement]``."""
