@@ -336,8 +336,11 @@ class AchykCore(InitPluginProtocol):
                 return
 
 
-def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
-    """Until this host's keys passed the start-up check (delayed by an outage), it answers 503 to everything."""
+async def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
+    """Until this host's keys passed the start-up check (delayed by an outage), it answers 503 to everything.
+
+    A coroutine although it awaits nothing: Litestar runs a plain function hook in a worker thread, a thread hop
+    on every request."""
     checked: asyncio.Event | None = request.app.state.get("keys_checked")
     if checked is not None and not checked.is_set():
         raise outage_refusal()
