@@ -27,6 +27,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="Where the embedded database and keys live.")
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    replica_database_url: str = Field(
+        default="",
+        description="A streaming replica for lag-tolerant reads (catalog, ledger, open data); empty: the primary.",
+    )
     secret_key: str = Field(
         default="", repr=False, description="Signs session cookies; generated on first run if empty."
     )
@@ -94,11 +98,11 @@ class Settings(BaseSettings):
     # Which secret settings were filled from the database's sealed set (ACHYK_KEY_ENCRYPTION_KEY).
     _from_database: frozenset[str] = PrivateAttr(default=frozenset())
 
-    @field_validator("database_url")
+    @field_validator("database_url", "replica_database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError("a database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @field_validator("trusted_proxies")

@@ -74,6 +74,7 @@ from web.lib.input_bounds import InputBounds
 from web.lib.jobs import background_jobs
 from web.lib.log_redaction import logging_config
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.replica import replica_engine
 from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.sessions import ServerSessions
 from web.lib.static_integrity import StaticIntegrity
@@ -195,7 +196,7 @@ class AchykCore(InitPluginProtocol):
         app_config.route_handlers.extend(
             [*API_CONTROLLERS, PAGES, create_static_files_router(path="/static", directories=[WEB / "static"])]
         )
-        app_config.lifespan.append(self._database)
+        app_config.lifespan.extend([self._database, replica_engine])
         # Hashed once, from the files this process will serve: pages name them, the ledger records them.
         integrity = StaticIntegrity.of_directory(WEB / "static")
         app_config.state.update(

@@ -23,6 +23,7 @@ from web.ledger.schemas import (
 )
 from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, QueryNumber
+from web.lib.replica import REPLICA_READS
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -32,6 +33,8 @@ READ = api_errors(404, 422)
 
 class LedgerApi(Controller):
     path = "/api/v1/ledger"
+    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
+    dependencies = REPLICA_READS
     tags = ["ledger"]  # noqa: RUF012
 
     @get(

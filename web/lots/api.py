@@ -37,6 +37,7 @@ from web.ledger.schemas import PublishedProofOut
 from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, OptionalQueryNumber
 from web.lib.guards import PUBLIC, identified
+from web.lib.replica import REPLICA_READS
 from web.lots.schemas import LotVersionOut, cancellation_out, file_out, lot_out
 from web.lots.views import file_response
 
@@ -86,7 +87,7 @@ class LotApi(Controller):
     guards = [identified]  # noqa: RUF012
     opt = {"caller": "officer"}  # noqa: RUF012
 
-    @get("/", summary="Browse the public catalog", responses=BROWSE, opt=PUBLIC)
+    @get("/", summary="Browse the public catalog", responses=BROWSE, opt=PUBLIC, dependencies=REPLICA_READS)
     async def browse(
         self,
         lot_service: NamedDependency[LotService],
