@@ -17,10 +17,12 @@ the setting does not hang on an event loop's habit. tests/web/test_serving.py lo
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 APP = "web.app:create_app"
@@ -57,7 +59,10 @@ def server_config(
 def run(config: uvicorn.Config) -> None:
     """Serve until SIGINT or SIGTERM: in this process for one worker, else under uvicorn's supervisor."""
     if config.workers <= 1:
-        uvicorn.Server(config).run(sockets=[listener(config.host, config.port)])
+        server = uvicorn.Server(config)
+        server.run(sockets=[listener(config.host, config.port)])
+        if not server.started:  # as uvicorn.run: a start-up that failed is not a clean exit
+            sys.exit(STARTUP_FAILURE)
         return
     reservation = PortGroup.reserve(config.host, config.port)
     try:
