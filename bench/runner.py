@@ -216,9 +216,20 @@ def report(outcomes: Sequence[Outcome], *, quick: bool, machine_info: dict[str, 
     }
 
 
+def plain(value: Any) -> Any:
+    """`value` with NaN (a figure that could not be measured) as null: strict JSON has no NaN."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def write(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    path.write_text(json.dumps(plain(document), indent=2, allow_nan=False, default=str) + "\n")
 
 
 async def run_all(

@@ -140,6 +140,8 @@ def summarize(watchers: list[Watcher], acks: dict[int, float], cpu_seconds: floa
     return {
         "clients": len(watchers),
         "changes": len(acks),
+        # Every price any client saw (the acknowledged ones and those before or after the measured stretch).
+        "distinct_prices_seen": len({price for w in watchers for price in w.seen}),
         "closed_early": sum(1 for w in watchers if w.closed),
         "not_ok": sum(1 for w in watchers if not w.status_ok),
         # With no price change at all there was nothing to see: no client "saw every change".

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bidders import (
+    STARTUP_SECONDS,
     ApiBidder,
     CpuWatch,
     Pgbench,
@@ -86,7 +87,7 @@ async def run(ctx: BenchContext) -> list[Measurement]:
             f"pgbench {hot_row.tps:.0f} / {rows_100.tps:.0f} / {rows_200.tps:.0f} tps; asyncpg protocol "
             f"{protocol.per_second(protocol.accepted):.1f} accepted/s; starting auction serve --workers 2"
         )
-        site = await asyncio.to_thread(start_site, url, directory, workers=2)
+        site = await asyncio.to_thread(start_site, url, directory, workers=2, startup_seconds=STARTUP_SECONDS)
         try:
             workers = _workers(site.process.pid)
             backends = backends_of(ctx.admin_url, database_name(url))

@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.bidders import Tally, api_bidders, bidding_load, database_name, open_floor
+from bench.bidders import STARTUP_SECONDS, Tally, api_bidders, bidding_load, database_name, open_floor
 from bench.kit import BenchContext, Measurement, raw_url
 from tests.kit.site import ROOT, start_site
 
@@ -114,6 +114,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "clients": sum(p["clients"] for p in parts),
         "changes": max(p["changes"] for p in parts),
+        "distinct_prices_seen": max(p["distinct_prices_seen"] for p in parts),
         "all_seen_clients": sum(p["all_seen_clients"] for p in parts),
         "seen_fraction_mean": sum(p["seen_fraction_mean"] * p["clients"] for p in parts) / clients,
         "seen_fraction_min": min(p["seen_fraction_min"] for p in parts),
@@ -159,7 +160,7 @@ async def run(ctx: BenchContext) -> list[Measurement]:
         (lot_id,) = floor.lots
         database = database_name(url)
         say("lot open; starting auction serve --workers 2")
-        site = await asyncio.to_thread(start_site, url, directory, workers=2)
+        site = await asyncio.to_thread(start_site, url, directory, workers=2, startup_seconds=STARTUP_SECONDS)
         try:
             port = int(site.url.rsplit(":", 1)[1])
             path = f"/lots/{lot_id}/live?view=public&shown=bidding&language=en"
