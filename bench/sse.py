@@ -106,8 +106,9 @@ async def watch(host: str, port: int, path: str, clients: int) -> None:
             transports.append(transport)
             watchers.append(protocol)
         await asyncio.sleep(0.05)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*(w.first_event for w in watchers)), READY_SECONDS)
+    if watchers:
+        # asyncio.wait, not wait_for: a stream still silent at the deadline stays open (and is counted as not ready).
+        await asyncio.wait([w.first_event for w in watchers], timeout=READY_SECONDS)
     ready = sum(1 for w in watchers if w.first_event.done() and w.first_event.result() is not None)
     cpu_start = time.process_time()
     print(json.dumps({"connected": len(watchers), "ready": ready, "failures": failures}), flush=True)
