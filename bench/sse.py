@@ -31,6 +31,8 @@ from typing import Any
 PRICE = re.compile(rb'data-leading-price="(\d+)"')
 TAIL = 64  # bytes kept between reads, so a price split across two TCP segments is still found
 READY_SECONDS = 60.0
+RECONNECT_SECONDS = 3.0
+RECONNECTING: set[asyncio.Future[None]] = set()  # the reconnections under way (a task needs a strong reference)
 
 
 def raise_open_files(wanted: int) -> int:
@@ -52,17 +54,23 @@ def percentile(values: list[float], q: float) -> float:
 class Watcher(asyncio.Protocol):
     """One SSE client: the raw bytes of its stream are scanned for prices; the first arrival of each is kept."""
 
-    def __init__(self, request: bytes) -> None:
+    def __init__(self, request: bytes, host: str, port: int) -> None:
         self.request = request
+        self.address = (host, port)
         self.seen: dict[int, float] = {}
         self.tail = b""
         self.received = 0
         self.status_ok: bool | None = None
         self.first_event = asyncio.get_running_loop().create_future()
-        self.closed = False
+        self.transport: asyncio.BaseTransport | None = None
+        self.drops = 0
+        self.stopping = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.WriteTransport)
+        self.transport = transport
+        self.tail = b""
+        self.status_ok = None
         transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
@@ -78,9 +86,32 @@ class Watcher(asyncio.Protocol):
         self.tail = chunk[-TAIL:]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if not self.first_event.done():
-            self.first_event.set_result(None)
+        self.transport = None
+        if self.stopping:
+            return
+        # A dropped stream is opened again, as a browser's EventSource does (its default retry is about 3 s); the
+        # drops are counted, and what was missed meanwhile stays missed.
+        self.drops += 1
+        asyncio.get_running_loop().call_later(RECONNECT_SECONDS, self.reconnect)
+
+    def reconnect(self) -> None:
+        if self.stopping:
+            return
+
+        async def again() -> None:
+            try:
+                await asyncio.get_running_loop().create_connection(lambda: self, *self.address)
+            except OSError:
+                self.connection_lost(None)
+
+        task = asyncio.ensure_future(again())
+        RECONNECTING.add(task)
+        task.add_done_callback(RECONNECTING.discard)
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 async def watch(host: str, port: int, path: str, clients: int) -> None:
@@ -88,12 +119,11 @@ async def watch(host: str, port: int, path: str, clients: int) -> None:
     loop = asyncio.get_running_loop()
     request = f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
     watchers: list[Watcher] = []
-    transports: list[asyncio.BaseTransport] = []
     failures: dict[str, int] = {}
     for start in range(0, clients, 50):  # in batches, so the server's accept queue is not flooded
         batch = await asyncio.gather(
             *(
-                loop.create_connection(lambda: Watcher(request), host, port)
+                loop.create_connection(lambda: Watcher(request, host, port), host, port)
                 for _ in range(start, min(clients, start + 50))
             ),
             return_exceptions=True,
@@ -102,9 +132,7 @@ async def watch(host: str, port: int, path: str, clients: int) -> None:
             if isinstance(made, BaseException):
                 failures[type(made).__name__] = failures.get(type(made).__name__, 0) + 1
                 continue
-            transport, protocol = made
-            transports.append(transport)
-            watchers.append(protocol)
+            watchers.append(made[1])
         await asyncio.sleep(0.05)
     if watchers:
         # asyncio.wait, not wait_for: a stream still silent at the deadline stays open (and is counted as not ready).
@@ -117,8 +145,8 @@ async def watch(host: str, port: int, path: str, clients: int) -> None:
     command = json.loads(line) if line.strip() else {"acks": []}
     acks = {int(price): float(at) for price, at in command.get("acks", [])}
     cpu = time.process_time() - cpu_start
-    for opened in transports:
-        opened.close()
+    for watcher in watchers:
+        watcher.stop()
     print(json.dumps(summarize(watchers, acks, cpu)), flush=True)
 
 
@@ -143,7 +171,8 @@ def summarize(watchers: list[Watcher], acks: dict[int, float], cpu_seconds: floa
         "changes": len(acks),
         # Every price any client saw (the acknowledged ones and those before or after the measured stretch).
         "distinct_prices_seen": len({price for w in watchers for price in w.seen}),
-        "closed_early": sum(1 for w in watchers if w.closed),
+        "dropped_streams": sum(w.drops for w in watchers),
+        "clients_dropped": sum(1 for w in watchers if w.drops),
         "not_ok": sum(1 for w in watchers if not w.status_ok),
         # With no price change at all there was nothing to see: no client "saw every change".
         "all_seen_clients": sum(1 for f in fractions if f >= 1.0) if acks else 0,
