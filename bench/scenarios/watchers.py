@@ -186,6 +186,8 @@ async def run(ctx: BenchContext) -> list[Measurement]:
                     await asyncio.sleep(size["grace"])
                     achyk = await crowd.results({amount: at for _, amount, at in watched.acknowledged})
                     achyk["connected"] = crowd.connected
+                    # What the server said meanwhile (workers replaced, errors), for dropped streams.
+                    achyk["server_log_tail"] = site.tail()[-1500:]
         finally:
             await asyncio.to_thread(site.stop)
 
