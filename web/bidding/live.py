@@ -8,10 +8,11 @@ fragment pushed is the same template the page includes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -109,20 +110,22 @@ async def watch(
     states = _polled(sessions, clock, lot_ids, viewer) if hub is None else _pushed(hub, lot_ids, viewer)
     last: dict[int, Live] = {}
     watched = set(lot_ids)
-    async for live in states:
-        before = last.get(live.lot_id)
-        if live.lot_id in watched and (before is None or _changed(before, live)):
-            last[live.lot_id] = live
-            yield live
-            if live.state not in WATCHED_STATES:
-                watched.discard(live.lot_id)
-                if not watched:
-                    return
+    # Closed with the watch (a watcher who goes away), not whenever it is collected: it leaves the hub at once.
+    async with contextlib.aclosing(states):
+        async for live in states:
+            before = last.get(live.lot_id)
+            if live.lot_id in watched and (before is None or _changed(before, live)):
+                last[live.lot_id] = live
+                yield live
+                if live.state not in WATCHED_STATES:
+                    watched.discard(live.lot_id)
+                    if not watched:
+                        return
 
 
 async def _polled(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, lot_ids: Sequence[int], viewer: User | None
-) -> AsyncIterator[Live]:
+) -> AsyncGenerator[Live]:
     watched = list(dict.fromkeys(lot_ids))
     while watched:
         async with sessions() as session:
@@ -134,7 +137,7 @@ async def _polled(
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def _pushed(hub: LiveHub, lot_ids: Sequence[int], viewer: User | None) -> AsyncIterator[Live]:
+async def _pushed(hub: LiveHub, lot_ids: Sequence[int], viewer: User | None) -> AsyncGenerator[Live]:
     async with hub.watching(lot_ids, viewer) as watcher:
         watched = set(watcher.lot_ids)
         while watched:
