@@ -51,6 +51,7 @@ from web.admin.pages import AdminConsole
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
+from web.bidding.live_hub import live_hub
 from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.protocol_api import ProtocolApi
@@ -273,9 +274,14 @@ class AchykCore(InitPluginProtocol):
                     raise
                 log.warning("database unreachable at start-up; keys are checked and entries logged once it is back")
                 late = asyncio.create_task(self._start_when_back(app, keys_checked))
-            async with background_jobs(
-                app.state.sessions, self.settings, self.clock, app.state.ledger_keys, ready=keys_checked
+            async with (
+                background_jobs(
+                    app.state.sessions, self.settings, self.clock, app.state.ledger_keys, ready=keys_checked
+                ),
+                # One LISTEN connection for the process's live streams (none on SQLite, whose streams poll).
+                live_hub(self.settings.resolved_database_url, app.state.sessions, self.clock) as hub,
             ):
+                app.state.live_hub = hub
                 yield
         finally:
             if late is not None:
