@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from auction.db.engine import make_engine
 from auction.db.base import on_this_database
+from auction.db.engine import make_engine
 from auction.db.models import Base
 
 config = context.config
