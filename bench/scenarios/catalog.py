@@ -381,7 +381,7 @@ async def _timed_sql(connection: asyncpg.Connection, statements: Statements) -> 
 
 
 async def run(ctx: BenchContext) -> list[Measurement]:
-    count, samples = (5_000, 10) if ctx.quick else (100_000, 40)
+    count, samples, warm = (5_000, 5, 1) if ctx.quick else (100_000, 40, 3)
     directory = ctx.workdir / "catalog"
     directory.mkdir(parents=True, exist_ok=True)
     async with ctx.database("catalog") as url:
@@ -398,7 +398,7 @@ async def run(ctx: BenchContext) -> list[Measurement]:
                 async with httpx.AsyncClient(base_url=site.url, timeout=30) as client:
                     for name, (page, api) in wanted.items():
                         paths = {"page": f"/?{page}", "api": f"/api/v1/lots?limit=24&{api}"}
-                        for _ in range(3):  # warm: the connection, the prepared statements, the caches
+                        for _ in range(warm):  # warm: the connection, the prepared statements, the caches
                             for where, path in paths.items():
                                 await _timed_get(client, path)
                                 await _timed_sql(raw, statements[name][where])
