@@ -2,7 +2,7 @@
 for the text search (LIKE '%word%' over search_text, in every language)
 
 Revision ID: 0010_catalog_indexes
-Revises: 0009_notifications
+Revises: 0010_live_push
 Create Date: 2026-11-26 12:10:00.000000
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010_catalog_indexes"
-down_revision = "0009_notifications"
+down_revision = "0010_live_push"
 branch_labels = None
 depends_on = None
 
