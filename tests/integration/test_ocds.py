@@ -5,6 +5,7 @@ lot's amounts appear only after the opening; and the change feed pages through t
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from auction.ledger.verifier.settlement import bishkek_date
@@ -14,7 +15,13 @@ from auction.settings import OCDS_PLACEHOLDER_PREFIX
 from tests.integration.test_contracts import pay
 from tests.kit.drive import Drive
 from tests.kit.world import World
-from tests.ocds_support import record_package_problems, release_package_problems, release_problems, text_of
+from tests.ocds_support import (
+    record_package_problems,
+    release_package_problems,
+    release_problems,
+    standard_tool,
+    text_of,
+)
 
 META = PackageMeta(
     "Achyk",
@@ -39,6 +46,20 @@ def assert_valid(releases: list[dict[str, Any]]) -> None:
     assert record_package_problems(record_package(META, "https://achyk.example.kg/r", NOW, releases)) == []
 
 
+def assert_the_standard_tool_agrees(workdir: Path, releases: list[dict[str, Any]]) -> None:
+    """libcoveocds, run offline, finds no schema error and no value outside a closed codelist in the release package.
+
+    Record packages it cannot review offline (it fetches the versioned release schema by URL, with no hook to answer
+    it locally): jsonschema validates those (assert_valid).
+    """
+    with standard_tool(workdir) as review:
+        report = review(release_package(META, "https://achyk.example.kg/r", NOW, releases))
+    assert report["validation_errors"] == []
+    assert report["additional_closed_codelist_values"] == {}
+    assert report["extensions"]["invalid_extension"] == {}
+    assert report["extensions"]["extensions"][0]["failed_codelists"] == {}
+
+
 def assert_no_personal_data(world: World, releases: list[dict[str, Any]]) -> None:
     text = text_of(releases)
     for name in world.user_ids:
@@ -51,12 +72,13 @@ def kinds(releases: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(r["achykLedger"]["kind"], r["tag"][0]) for r in releases]
 
 
-async def test_an_open_sale_from_notice_to_payment(world: World, drive: Drive) -> None:
+async def test_an_open_sale_from_notice_to_payment(world: World, drive: Drive, tmp_path: Path) -> None:
     lot_id = await world.lot(stage="awarded")
     await drive.sign_award(lot_id, "bidder2")
     await pay(world, lot_id, 1, 40_000_00, bishkek_date(world.clock.now()))
     releases = await releases_of(world, lot_id)
     assert_valid(releases)
+    assert_the_standard_tool_agrees(tmp_path, releases)
     assert_no_personal_data(world, releases)
     assert kinds(releases) == [
         ("lot.published", "tender"),
@@ -131,7 +153,7 @@ async def test_a_descending_auction_is_valid_open_data(world: World) -> None:
     assert len(award["bids"]["details"]) == 1
 
 
-async def test_a_lease_carries_its_rent_schedule_and_payments(world: World, drive: Drive) -> None:
+async def test_a_lease_carries_its_rent_schedule_and_payments(world: World, drive: Drive, tmp_path: Path) -> None:
     lot_id = await world.lot(
         stage="awarded",
         deal="lease",
@@ -147,6 +169,7 @@ async def test_a_lease_carries_its_rent_schedule_and_payments(world: World, driv
     await pay(world, lot_id, 1, 16_000_00, bishkek_date(world.clock.now()))
     releases = await releases_of(world, lot_id)
     assert_valid(releases)
+    assert_the_standard_tool_agrees(tmp_path, releases)
     assert_no_personal_data(world, releases)
     contract = releases[-1]["contracts"][0]
     milestones = contract["implementation"]["milestones"]
