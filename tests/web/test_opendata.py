@@ -65,3 +65,12 @@ async def test_the_feed_records_and_bulk_files_over_http(client: Client, world: 
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "opendata.file_not_found")
     policy = await client.get("/opendata/policy")
     assert "pseudonym" in policy.text
+
+
+async def test_the_api_docs_list_the_feeds_with_an_example(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    paths = schema["paths"]
+    assert {"/api/v1/ocds/releases", "/api/v1/ocds/records/{ocid}", "/opendata/{name}"} <= set(paths)
+    answer = paths["/api/v1/ocds/releases"]["get"]["responses"]["200"]["content"]["application/json"]
+    example = next(iter(answer["examples"].values()))["value"]
+    assert example["releases"][0]["tender"]["submissionMethod"] == ["electronicAuction"]
