@@ -627,6 +627,15 @@ def _conclude(state: _Lot, fact: LedgerFact) -> Mapped:
     return ["contract"], ("awards", "contracts")
 
 
+def pruned(value: Any) -> Any:
+    """Without null fields: OCDS asks publishers to omit what they do not know rather than publish null."""
+    if isinstance(value, dict):
+        return {key: pruned(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [pruned(item) for item in value]
+    return value
+
+
 def lot_releases(facts: Iterable[LedgerFact], publication: Publication) -> list[dict[str, Any]]:
     """Every release of one lot, oldest first, from its chain's integrated entries in lot_seq order."""
     state: _Lot | None = None
@@ -637,5 +646,5 @@ def lot_releases(facts: Iterable[LedgerFact], publication: Publication) -> list[
         mapped = _fold(state, fact)
         if mapped is not None and state.published_at:
             tags, sections = mapped
-            releases.append(_release(state, fact, tags, sections))
+            releases.append(pruned(_release(state, fact, tags, sections)))
     return releases

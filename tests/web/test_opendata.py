@@ -1,5 +1,6 @@
 """The OCDS endpoints over HTTP, without login: the feed's package and its next link, a lot's record package, the
-day's bulk files in JSON Lines and CSV, each validated against the shipped OCDS schemas; unknown ocids and days."""
+day's bulk files in JSON Lines and CSV, each validated against the shipped OCDS schemas; unknown ocids and days; and
+the OpenAPI document listing them with an example."""
 
 from __future__ import annotations
 
@@ -66,8 +67,7 @@ async def test_the_feed_records_and_bulk_files_over_http(client: Client, world: 
     policy = await client.get("/opendata/policy")
     assert "pseudonym" in policy.text
 
-
-async def test_the_api_docs_list_the_feeds_with_an_example(client: Client) -> None:
+    # The API docs list the feeds, with an example.
     schema = (await client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
     assert {"/api/v1/ocds/releases", "/api/v1/ocds/records/{ocid}", "/opendata/{name}"} <= set(paths)

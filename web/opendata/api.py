@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
@@ -97,7 +97,7 @@ def _meta(settings: Settings) -> PackageMeta:
 class OpenDataApi(Controller):
     path = "/"
     tags = ["open data"]  # noqa: RUF012
-    dependencies = {"open_data": provide_open_data}  # noqa: RUF012
+    dependencies = {"open_data": Provide(provide_open_data, sync_to_thread=False)}  # noqa: RUF012
 
     @get(
         "/api/v1/ocds/releases",
