@@ -107,7 +107,9 @@ class OpenDataApi(Controller):
             f"with index since ≤ i < next, at most {PAGE_ENTRIES} entries a page, oldest first, as far as a signed "
             "checkpoint covers the ledger; `links.next` asks for the following page (the same `since` as long as "
             "nothing new is covered). Ask again with `next` to follow changes in near real time: no release is "
-            "skipped or repeated. A page with no release has `releases: []`."
+            "skipped or repeated. A page with no release has `releases: []`. The shape is the OCDS 1.1 release "
+            "package schema (standard.open-contracting.org/1.1/en/schema/release_package/) with the bids extension "
+            "and our achyk* fields (docs/ocds.md)."
         ),
         responses={
             200: ResponseSpec(
@@ -139,7 +141,10 @@ class OpenDataApi(Controller):
     @get(
         "/api/v1/ocds/records/{ocid:str}",
         summary="OCDS record package of one lot: every release and the compiled release",
-        description="The compiled release merges the lot's releases by the OCDS merge rules (ocdsmerge).",
+        description=(
+            "The compiled release merges the lot's releases by the OCDS merge rules (ocdsmerge). The shape is the "
+            "OCDS 1.1 record package schema (standard.open-contracting.org/1.1/en/schema/record_package/)."
+        ),
         responses=READ,
         operation_id="OcdsRecord",
     )
