@@ -43,7 +43,12 @@ async def test_the_feed_records_and_bulk_files_over_http(client: Client, world: 
     assert compiled["tender"]["status"] == "complete"
     assert compiled["awards"][0]["value"]["amount"] == 105_000
 
-    for unknown in (f"{OCDS_PLACEHOLDER_PREFIX}-999999", f"ocds-zzzzzz-{lot_id}", "nonsense"):
+    for unknown in (
+        f"{OCDS_PLACEHOLDER_PREFIX}-999999",
+        f"ocds-zzzzzz-{lot_id}",
+        "nonsense",
+        f"{OCDS_PLACEHOLDER_PREFIX}-²",
+    ):
         missing = await client.get(f"/api/v1/ocds/records/{unknown}")
         assert (missing.status_code, missing.json()["code"]) == (404, "lot.not_found")
 

@@ -26,7 +26,7 @@ from web.lib.error_schemas import api_errors
 from web.lib.fields import QueryNumber
 
 READ = api_errors(404, 422)
-BULK_NAME = re.compile(r"releases-(\d{4}-\d{2}-\d{2})\.(jsonl|csv)")
+BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -153,7 +153,7 @@ class OpenDataApi(Controller):
     ) -> dict[str, Any]:
         prefix = f"{settings.ocds_prefix}-"
         tail = ocid.removeprefix(prefix)
-        if not ocid.startswith(prefix) or not tail.isdigit() or len(tail) > 18:
+        if not ocid.startswith(prefix) or not (tail.isascii() and tail.isdigit()) or len(tail) > 18:
             raise NotFound("lot.not_found", field="ocid", lot_id=tail)
         releases = await open_data.lot_releases(int(tail))
         if not releases:
