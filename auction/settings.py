@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from auction.kept_secret import kept_secret
 from auction.ledger.keys import LedgerKeys, load_keys
 
+# "xxxxxx" is no registered prefix: data published under it says so plainly until the deployment registers its own.
+OCDS_PLACEHOLDER_PREFIX = "ocds-xxxxxx"
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -94,6 +97,15 @@ class Settings(BaseSettings):
         default="", description="SMS and Telegram gateway: notices are POSTed here as JSON; empty: no SMS/Telegram."
     )
     notify_poll_seconds: float = Field(default=2.0, gt=0, description="How often the sender looks for due notices.")
+    ocds_prefix: str = Field(
+        default=OCDS_PLACEHOLDER_PREFIX,
+        pattern=r"^ocds-[a-z0-9]{6}(-[A-Za-z0-9.]+)*$",
+        description="The ocid prefix the Open Contracting Partnership registered for this deployment (docs/ocds.md).",
+    )
+    ocds_license: str = Field(
+        default="https://creativecommons.org/publicdomain/zero/1.0/",
+        description="The URL of the licence the open data (OCDS feeds and bulk files) is published under.",
+    )
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60, description="How long a reset link works.")
     # Which secret settings were filled from the database's sealed set (ACHYK_KEY_ENCRYPTION_KEY).
     _from_database: frozenset[str] = PrivateAttr(default=frozenset())

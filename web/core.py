@@ -93,6 +93,7 @@ from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
+from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
@@ -113,6 +114,7 @@ API_CONTROLLERS = (
     HealthApi,
     WatchApi,
     NotificationApi,
+    OpenDataApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
