@@ -134,14 +134,12 @@ class AuctionScheduler:
                     select(Lot.id).where(Lot.state == LotState.PUBLISHED, Lot.bidding_opens_at <= now)
                 )
             )
+            # A running auction is one whose clock is not closed (closing or cancelling it sets closed_at): an index
+            # probe (ix_auction_clocks_due_close), where joining the lots' states let the planner hash 100k rows.
+            # close_if_due checks the lot's state under its lock all the same.
             due_close = list(
                 await session.scalars(
-                    select(AuctionClock.lot_id)
-                    .join(Lot, Lot.id == AuctionClock.lot_id)
-                    # closed_at: a closed auction's clock stays, outside the due index (ix_auction_clocks_due_close).
-                    .where(
-                        AuctionClock.closed_at.is_(None), Lot.state == LotState.BIDDING, AuctionClock.closes_at <= now
-                    )
+                    select(AuctionClock.lot_id).where(AuctionClock.closed_at.is_(None), AuctionClock.closes_at <= now)
                 )
             )
             sealed_waiting = list(

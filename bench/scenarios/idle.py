@@ -73,8 +73,7 @@ FROM lots WHERE id > $3 AND state = 'awarded'
 # The scheduler's due queries as it asks them (auction.bidding.scheduler), for their plans at this size.
 DUE_QUERIES = {
     "openings": "SELECT id FROM lots WHERE state = 'published' AND bidding_opens_at <= now()",
-    "closes": "SELECT c.lot_id FROM auction_clocks c JOIN lots l ON l.id = c.lot_id "
-    "WHERE c.closed_at IS NULL AND l.state = 'bidding' AND c.closes_at <= now()",
+    "closes": "SELECT lot_id FROM auction_clocks WHERE closed_at IS NULL AND closes_at <= now()",
     "sealed waiting": "SELECT c.lot_id FROM commission_ceremonies c JOIN lots l ON l.id = c.lot_id "
     "WHERE l.state = 'closed' AND c.discarded_at IS NULL AND c.opened_at IS NULL",
     "run-offs": "SELECT c.lot_id FROM auction_clocks c JOIN lots l ON l.id = c.lot_id "
@@ -197,7 +196,9 @@ async def run(ctx: BenchContext) -> list[Measurement]:
         seeded_in = time.monotonic() - seeding
         due_plans = await plans(url)
         quiet_cores, quiet_xacts, _ = await idle_cost(url, database, window)
-        site = await asyncio.to_thread(start_site, url, home, {"ACHYK_LOG_LEVEL": "WARNING"}, workers=2)
+        site = await asyncio.to_thread(
+            start_site, url, home, {"ACHYK_LOG_LEVEL": "WARNING"}, workers=2, startup_seconds=180
+        )
         try:
             await asyncio.sleep(settle)
             cores, xacts, backends = await idle_cost(url, database, window)

@@ -77,6 +77,13 @@ DUE_TRIGGERS = [
 
 
 def upgrade() -> None:
+    # An auction cancelled while running kept its clock open (closed_at NULL); from now on the cancellation closes
+    # it, so that closed_at IS NULL means "running" and the due-close index holds only running auctions.
+    op.execute(
+        "UPDATE auction_clocks SET closed_at = "
+        "(SELECT lots.updated_at FROM lots WHERE lots.id = auction_clocks.lot_id) "
+        "WHERE closed_at IS NULL AND lot_id IN (SELECT id FROM lots WHERE state <> 'bidding')"
+    )
     for name, table, columns, where in DUE_INDEXES:
         op.create_index(
             name, table, columns, unique=False, postgresql_where=sa.text(where), sqlite_where=sa.text(where)
