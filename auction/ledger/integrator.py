@@ -89,6 +89,7 @@ class Integrator:
         # What receipts promise (settings.ledger_max_merge_delay_seconds): a batch past it records an incident.
         self.max_merge_delay = timedelta(seconds=max_merge_delay_seconds)
         self._cosigning: asyncio.Task[None] | None = None
+        self._round_sent = False  # the last witnessing round sent a checkpoint (None from step: nothing to do)
 
     async def integrate_batch(self) -> BatchResult:
         """Integrate up to one batch of pending bodies in one transaction, and sign the grown tree."""
@@ -245,7 +246,7 @@ class Integrator:
                 log.exception("ledger integration failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
-            if wakeups is not None and wakeups.listening:
+            if wakeups is not None and wakeups.listening and not (leading and self._witnessing()):
                 # The leader renews well within its term; a follower retries twice per term.
                 rest = (term / 2.5 if leading else term / 2) - self.interval
                 await wakeups[PENDING].sleep(rest, stop)
@@ -255,6 +256,11 @@ class Integrator:
             # Every request in a round has its own timeout, so waiting for the last round is bounded.
             await asyncio.gather(self._cosigning, return_exceptions=True)
 
+    def _witnessing(self) -> bool:
+        """Whether a witnessing round is under way or the last one sent something: the grace is short, so the
+        leader keeps its quick beat until the newest checkpoint rests witnessed."""
+        return self._cosigning is not None and (not self._cosigning.done() or self._round_sent)
+
     def _start_cosigning(self) -> None:
         """Start a witnessing round unless one is still running: witnesses are asked outside the batch transaction
         and beside the loop, so a slow witness delays neither integration nor the tree lock."""
@@ -262,10 +268,10 @@ class Integrator:
             return
         self._cosigning = asyncio.create_task(self._cosign_round(self.cosigner))
 
-    @staticmethod
-    async def _cosign_round(cosigner: CosigningRound) -> None:
+    async def _cosign_round(self, cosigner: CosigningRound) -> None:
+        self._round_sent = True
         try:
-            await cosigner.step()
+            self._round_sent = await cosigner.step() is not None
         except Exception:
             log.exception("witnessing round failed; retrying")
 
