@@ -255,6 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke sizes: seconds per scenario, figures not final")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default bench/results/<version>.json)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and stop")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep generated inputs here and reuse them next run (the 1M-entry ledger bundle takes minutes to build)",
+    )
     args = parser.parse_args(argv)
     available = discover()
     if args.list:
@@ -262,7 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     scenarios = chosen(available, args.only)
     out_path: Path = args.out or RESULTS / f"{version()}.json"
-    with tempfile.TemporaryDirectory(prefix="achyk-bench-") as workdir:
-        context = BenchContext(workdir=Path(workdir), quick=args.quick, admin_url=ADMIN_URL)
-        outcomes = asyncio.run(run_all(scenarios, context, out_path))
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        outcomes = asyncio.run(run_all(scenarios, BenchContext(args.workdir, args.quick, ADMIN_URL), out_path))
+    else:
+        with tempfile.TemporaryDirectory(prefix="achyk-bench-") as workdir:
+            context = BenchContext(workdir=Path(workdir), quick=args.quick, admin_url=ADMIN_URL)
+            outcomes = asyncio.run(run_all(scenarios, context, out_path))
     return 1 if any(o.error is not None for o in outcomes) else 0
