@@ -26,6 +26,7 @@ from auction.bidding.models import (
 )
 from auction.bidding.notices import bidder_of, participants, tell, tell_participants
 from auction.bidding.participation import ParticipationService
+from auction.bidding.stale import glance, stale_refusal
 from auction.clock import Clock, as_utc
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
@@ -315,6 +316,12 @@ class AuctionService:
     ) -> BidReceipt:
         if not 8 <= len(key) <= 100:
             raise InvalidInput("bid.idempotency_key_invalid", field="idempotency_key")
+        if fmt == AuctionFormat.OPEN_ASCENDING:
+            # A bid already below the price as read now stays below it (prices only rise): no lock for it.
+            seen = await glance(self.session, lot_id, bidder.id, key)
+            stale = stale_refusal(seen, bidder.role, request["amount"], self.clock.now())
+            if stale is not None:
+                raise stale
         lot = await self.lots.lock(lot_id)
         request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
         replay = await self._replayed(bidder, key, request_hash)
