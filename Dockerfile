@@ -45,5 +45,5 @@ EXPOSE 8000
 #   --name witness.example.kg --log <the log vkey> --host 0.0.0.0 --port 7380 (keep /var/lib/achyk/witness on a volume).
 ENTRYPOINT ["auction"]
 # uvicorn on uvloop and httptools (wheels in the lock), each worker on its own socket of the port's SO_REUSEPORT
-# group (web/serving.py): one worker per core; SIGTERM (docker stop) lets requests in flight finish.
+# group (web/lib/serving.py): one worker per core; SIGTERM (docker stop) lets requests in flight finish.
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from web import serving
+    from web.lib import serving
 
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
@@ -152,7 +152,7 @@ def port_in_use(host: str, port: int) -> OSError | None:
     """Why ``host:port`` cannot be listened on (another program holds it, or it is not ours to take), or None.
 
     Bound without SO_REUSEPORT, then released: it fails on a port any program (a running Achyk too) holds, and
-    the workers take it a moment later (web.serving).
+    the workers take it a moment later (web.lib.serving).
     """
     import socket
 

@@ -1,4 +1,4 @@
-"""The smallest ASGI app, as a factory like web.app:create_app: for tests of the server itself (web.serving), whose
+"""The smallest ASGI app, as a factory like web.app:create_app: for tests of the server itself (web.lib.serving), whose
 workers should start in a moment instead of building the whole site."""
 
 from __future__ import annotations

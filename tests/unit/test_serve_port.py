@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from auction.settings import get_settings
-from web import serving
 from web.cli import main
+from web.lib import serving
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from auction.settings import Settings, SharedSecretsMissing, get_settings
-from web import cli, serving
+from web import cli
 from web.cli import main
+from web.lib import serving
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/achyk_never_contacted"
 SECRET_NAMES = ["ACHYK_SECRET_KEY", "ACHYK_LEDGER_SIGNING_KEY", "ACHYK_LEDGER_PSEUDONYM_KEY"]
@@ -31,7 +32,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pyt
 
 @pytest.fixture
 def uvicorn_starts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:
-    """Stands in for web.serving.run; records which kept secrets existed at the moment the workers would fork."""
+    """Stands in for web.lib.serving.run; records which kept secrets existed at the moment the workers would fork."""
     starts: list[list[str]] = []
 
     def run(*_: Any, **__: Any) -> None:

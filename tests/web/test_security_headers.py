@@ -117,7 +117,8 @@ def test_the_scan_finds_what_the_policy_would_block() -> None:
 
 
 def test_serve_sends_no_server_banner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import cli, serving
+    from web import cli
+    from web.lib import serving
 
     started: dict[str, Any] = {}
     monkeypatch.setattr(serving, "run", lambda config: started.update(vars(config)))

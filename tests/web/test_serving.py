@@ -1,4 +1,4 @@
-"""How `auction serve` serves (web.serving): Nagle off on accepted connections, the fast parser and loop, and new
+"""How `auction serve` serves (web.lib.serving): Nagle off on accepted connections, the fast parser and loop, and new
 connections reaching every worker (each listens on a socket of its own in the port's SO_REUSEPORT group)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uvicorn
 import uvloop
 
 from tests.kit.site import ROOT, STOP_SECONDS, free_port
-from web import serving
+from web.lib import serving
 
 CLIENTS = 16
 
@@ -59,10 +59,10 @@ def test_accepted_connections_have_nagle_off_and_use_httptools_on_uvloop() -> No
 
 
 def test_connections_from_several_clients_reach_both_workers(tmp_path: Path) -> None:
-    # web.serving.run as `auction serve --workers 2` calls it, over the tiny app: the site's start-up is not the point.
+    # serving.run as `auction serve --workers 2` calls it, over the tiny app: the site's start-up is not the point.
     port = free_port()
     program = (
-        f"from web import serving; serving.run(serving.server_config('127.0.0.1', {port}, workers=2, "
+        f"from web.lib import serving; serving.run(serving.server_config('127.0.0.1', {port}, workers=2, "
         "trusted_proxies=[], log_level='warning', app='tests.kit.tiny_asgi:tiny_app'))"
     )
     log = tmp_path / "server.log"
