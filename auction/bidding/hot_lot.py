@@ -1,7 +1,7 @@
-"""The open ascending bid's statements: one locked read, then the writes, in plain SQL (SQLAlchemy Core).
+"""The open ascending bid's statements: the lock, one read, then the writes, in plain SQL (SQLAlchemy Core).
 
 A hot lot's bids queue on its row lock, so every round trip made under the lock is paid by every bid behind it.
-The locked read brings, in one statement, all an admission needs: the lot, its clock, its chain head, the
+Once the lot's row is locked, one read brings all an admission needs: the lot, its clock, its chain head, the
 bidder's application, any earlier use of the idempotency key, the bidder's active keys, the outbid leader's
 account and the ledger's backlog (counted only up to its limit). The writes are guarded (each UPDATE names the
 state it was computed from) and, on PostgreSQL, sent as one statement of data-modifying CTEs; SQLite, local and
@@ -175,11 +175,12 @@ async def lock_lot(
             .outerjoin(leader_app, and_(leader_app.c.lot_id == LOTS.c.id, leader_app.c.pseudonym == CLOCKS.c.leader))
         )
         .where(LOTS.c.id == lot_id)
-        .with_for_update(of=LOTS)
     )
-    row = (await connection.execute(query)).first()
-    if row is None:
+    # The lock first, in a statement of its own: a statement that waited for a row lock sees the other tables as
+    # they were before it waited (READ COMMITTED re-reads only the locked row), so the read must come after.
+    if (await connection.execute(select(LOTS.c.id).where(LOTS.c.id == lot_id).with_for_update())).first() is None:
         return None
+    row = (await connection.execute(query)).one()
     (
         lot_key,
         title_ky,

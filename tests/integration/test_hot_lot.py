@@ -115,6 +115,6 @@ async def test_an_open_bid_makes_few_round_trips(
     finally:
         for name in counted:
             event.remove(engine, name, seen)
-    # The first bid: BEGIN, the unlocked read, the locked read, the writes, COMMIT. The second also queues the
+    # The first bid: BEGIN, the unlocked read, the lock, the read, the writes, COMMIT. The second also queues the
     # outbid notice (its account, its preferences, the outbox row). The third is stale: BEGIN, the read, ROLLBACK.
-    assert trips == [5, 8, 3], trips
+    assert trips == [6, 9, 3], trips
