@@ -44,4 +44,6 @@ EXPOSE 8000
 # The same image runs an independent witness: docker run … IMAGE witness serve --dir /var/lib/achyk/witness
 #   --name witness.example.kg --log <the log vkey> --host 0.0.0.0 --port 7380 (keep /var/lib/achyk/witness on a volume).
 ENTRYPOINT ["auction"]
+# uvicorn on uvloop and httptools (wheels in the lock), each worker on its own socket of the port's SO_REUSEPORT
+# group (web/serving.py): one worker per core; SIGTERM (docker stop) lets requests in flight finish.
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from functools import cache
 
-from babel.numbers import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 TYIYN_PER_SOM = 100
 # Ten billion som: more than any municipal lot is worth, and far inside a 64-bit integer.
@@ -19,9 +19,21 @@ def format_som(tyiyn: int) -> str:
 
 
 def format_som_number(tyiyn: int, language: str) -> str:
-    """``850 000`` or ``1,250.50``: an amount in som with the locale's grouping; tyiyn shown only when there are any."""
-    pattern = "#,##0" if tyiyn % TYIYN_PER_SOM == 0 else "#,##0.00"
-    return format_decimal(Decimal(tyiyn) / TYIYN_PER_SOM, format=pattern, locale=language)
+    """``850 000`` or ``1,250.50``: an amount in som with the locale's grouping; tyiyn shown only when there are any.
+
+    The locale's pattern for these languages is ``#,##0.##`` (groups of three): only its symbols come from CLDR,
+    read once per language, since babel's ``format_decimal`` costs ~0.1 ms a call and a catalog page shows dozens.
+    """
+    group, point = _number_symbols(language)
+    sign = "-" if tyiyn < 0 else ""
+    som, rest = divmod(abs(tyiyn), TYIYN_PER_SOM)
+    whole = f"{som:,}".replace(",", group)
+    return f"{sign}{whole}{point}{rest:02d}" if rest else f"{sign}{whole}"
+
+
+@cache
+def _number_symbols(language: str) -> tuple[str, str]:
+    return get_group_symbol(locale=language), get_decimal_symbol(locale=language)
 
 
 def parse_som(text: str) -> int:

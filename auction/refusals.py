@@ -435,6 +435,10 @@ REFUSALS: Mapping[str, str] = {
     "ledger.empty": N_("The ledger has no entries yet, so nothing has been signed."),
     "ledger.checkpoint_not_found": N_("No checkpoint of size %(size)s was signed."),
     "ledger.range_invalid": N_("Ask for a range with 0 <= start < end."),
+    "opendata.day_malformed": N_("%(day)s is not a day: name the bulk file's day as YYYY-MM-DD."),
+    "opendata.file_not_found": N_(
+        "There is no open data file %(name)s; the bulk files are releases-YYYY-MM-DD.jsonl and .csv."
+    ),
     "ledger.entry_not_integrated": N_("Entry %(index)s is not in the signed tree yet; try again shortly."),
     "ledger.consistency_range_invalid": N_("Ask for 0 < size1 <= size2 <= the latest checkpoint's size."),
     "ledger.body_hash_unknown": N_("No integrated entry has that body hash (yet); integration takes about a second."),

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from auction.kept_secret import kept_secret
 from auction.ledger.keys import LedgerKeys, load_keys
 
+# "xxxxxx" is no registered prefix: data published under it says so plainly until the deployment registers its own.
+OCDS_PLACEHOLDER_PREFIX = "ocds-xxxxxx"
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -27,6 +30,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="Where the embedded database and keys live.")
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    replica_database_url: str = Field(
+        default="",
+        description="A streaming replica for lag-tolerant reads (catalog, ledger, open data); empty: the primary.",
+    )
     secret_key: str = Field(
         default="", repr=False, description="Signs session cookies; generated on first run if empty."
     )
@@ -90,15 +97,24 @@ class Settings(BaseSettings):
         default="", description="SMS and Telegram gateway: notices are POSTed here as JSON; empty: no SMS/Telegram."
     )
     notify_poll_seconds: float = Field(default=2.0, gt=0, description="How often the sender looks for due notices.")
+    ocds_prefix: str = Field(
+        default=OCDS_PLACEHOLDER_PREFIX,
+        pattern=r"^ocds-[a-z0-9]{6}(-[A-Za-z0-9.]+)*$",
+        description="The ocid prefix the Open Contracting Partnership registered for this deployment (docs/ocds.md).",
+    )
+    ocds_license: str = Field(
+        default="https://creativecommons.org/publicdomain/zero/1.0/",
+        description="The URL of the licence the open data (OCDS feeds and bulk files) is published under.",
+    )
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60, description="How long a reset link works.")
     # Which secret settings were filled from the database's sealed set (ACHYK_KEY_ENCRYPTION_KEY).
     _from_database: frozenset[str] = PrivateAttr(default=frozenset())
 
-    @field_validator("database_url")
+    @field_validator("database_url", "replica_database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError("a database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @field_validator("trusted_proxies")

@@ -40,7 +40,8 @@ class Measurement:
     """One figure of Achyk beside its raw baseline from the same run.
 
     ``ratio`` is achyk / baseline. A target is "at_least" (throughput: ratio >= bound) or "at_most" (latency,
-    overhead: ratio <= bound), or an absolute bound on ``achyk`` itself (``absolute_at_most``), or none (context).
+    overhead: ratio <= bound), or an absolute bound on ``achyk`` itself (``absolute_at_most``,
+    ``absolute_at_least``), or none (context).
     """
 
     scenario: str
@@ -53,6 +54,9 @@ class Measurement:
     at_most: float | None = None
     absolute_at_most: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # A floor on ``achyk`` itself (a share that must be 1: every watcher saw every change). After ``details`` so that
+    # every existing positional use keeps its meaning.
+    absolute_at_least: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -69,6 +73,8 @@ class Measurement:
             parts.append(f"<= {self.at_most:g}x")
         if self.absolute_at_most is not None:
             parts.append(f"<= {self.absolute_at_most:g} {self.unit}")
+        if self.absolute_at_least is not None:
+            parts.append(f">= {self.absolute_at_least:g} {self.unit}")
         return ", ".join(parts)
 
     @property
@@ -82,6 +88,8 @@ class Measurement:
             checks.append(ratio is not None and ratio <= self.at_most)
         if self.absolute_at_most is not None:
             checks.append(self.achyk <= self.absolute_at_most)
+        if self.absolute_at_least is not None:
+            checks.append(self.achyk >= self.absolute_at_least)
         return all(checks) if checks else None
 
     def as_dict(self) -> dict[str, Any]:

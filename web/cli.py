@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from web import serving
 
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(port_taken_message(args.host, args.port, taken), file=sys.stderr)
         return 2
     if not settings.key_encryption_key:
-        # Before uvicorn forks its workers: each then reads the secrets made here instead of racing to make its own.
+        # Before the workers start: each then reads the secrets made here instead of racing to make its own.
         settings.prepare_secrets()
     if settings.is_embedded:
         # The first run needs no set-up: the SQLite file is created and migrated here.
@@ -136,19 +136,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Raises KeysRefused (exit 2) for a host whose keys are not the deployment's: it never starts serving.
     refuse_before_serving(settings)
     print(f"Achyk is serving at http://{_url_host(args.host)}:{args.port}/ (API schema at /schema). Ctrl+C stops it.")
-    uvicorn.run(
-        "web.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        # No "Server: uvicorn" banner: it tells a scanner which exploits to try and tells a visitor nothing.
-        server_header=False,
-        # uvicorn rewrites the client address and scheme only for the proxies the app trusts (none by default), so
-        # it agrees with web.lib.throttle.client_address instead of believing any peer on 127.0.0.1.
-        forwarded_allow_ips=[str(network) for network in settings.trusted_proxy_networks()],
-        log_level=settings.log_level.lower(),
+    serving.run(
+        serving.server_config(
+            args.host,
+            args.port,
+            workers=args.workers,
+            trusted_proxies=[str(network) for network in settings.trusted_proxy_networks()],
+            log_level=settings.log_level.lower(),
+        )
     )
     return 0
 
@@ -156,7 +151,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def port_in_use(host: str, port: int) -> OSError | None:
     """Why ``host:port`` cannot be listened on (another program holds it, or it is not ours to take), or None.
 
-    Bound the way uvicorn binds (SO_REUSEADDR), then released: uvicorn takes it a moment later.
+    Bound without SO_REUSEPORT, then released: it fails on a port any program (a running Achyk too) holds, and
+    the workers take it a moment later (web.serving).
     """
     import socket
 

@@ -51,6 +51,7 @@ from web.admin.pages import AdminConsole
 from web.bidding.api import BiddingApi
 from web.bidding.commission_api import CommissionApi
 from web.bidding.keys_api import KeysApi
+from web.bidding.live_hub import live_hub
 from web.bidding.my_pages import KeyPages, MyPages
 from web.bidding.pages import BiddingPages
 from web.bidding.protocol_api import ProtocolApi
@@ -74,6 +75,7 @@ from web.lib.input_bounds import InputBounds
 from web.lib.jobs import background_jobs
 from web.lib.log_redaction import logging_config
 from web.lib.rendering import handle_page_error, is_page_request
+from web.lib.replica import replica_engine
 from web.lib.security_headers import SecurityHeaders, security_headers
 from web.lib.sessions import ServerSessions
 from web.lib.static_integrity import StaticIntegrity
@@ -91,6 +93,7 @@ from web.officer.auction_pages import OfficerAuctionPages
 from web.officer.commission_pages import CommissionPages
 from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
+from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
@@ -111,6 +114,7 @@ API_CONTROLLERS = (
     HealthApi,
     WatchApi,
     NotificationApi,
+    OpenDataApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -195,7 +199,7 @@ class AchykCore(InitPluginProtocol):
         app_config.route_handlers.extend(
             [*API_CONTROLLERS, PAGES, create_static_files_router(path="/static", directories=[WEB / "static"])]
         )
-        app_config.lifespan.append(self._database)
+        app_config.lifespan.extend([self._database, replica_engine])
         # Hashed once, from the files this process will serve: pages name them, the ledger records them.
         integrity = StaticIntegrity.of_directory(WEB / "static")
         app_config.state.update(
@@ -272,9 +276,14 @@ class AchykCore(InitPluginProtocol):
                     raise
                 log.warning("database unreachable at start-up; keys are checked and entries logged once it is back")
                 late = asyncio.create_task(self._start_when_back(app, keys_checked))
-            async with background_jobs(
-                app.state.sessions, self.settings, self.clock, app.state.ledger_keys, ready=keys_checked
+            async with (
+                background_jobs(
+                    app.state.sessions, self.settings, self.clock, app.state.ledger_keys, ready=keys_checked
+                ),
+                # One LISTEN connection for the process's live streams (none on SQLite, whose streams poll).
+                live_hub(self.settings.resolved_database_url, app.state.sessions, self.clock) as hub,
             ):
+                app.state.live_hub = hub
                 yield
         finally:
             if late is not None:
@@ -336,8 +345,11 @@ class AchykCore(InitPluginProtocol):
                 return
 
 
-def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
-    """Until this host's keys passed the start-up check (delayed by an outage), it answers 503 to everything."""
+async def refuse_until_keys_checked(request: Request[Any, Any, Any]) -> None:
+    """Until this host's keys passed the start-up check (delayed by an outage), it answers 503 to everything.
+
+    A coroutine although it awaits nothing: Litestar runs a plain function hook in a worker thread, a thread hop
+    on every request."""
     checked: asyncio.Event | None = request.app.state.get("keys_checked")
     if checked is not None and not checked.is_set():
         raise outage_refusal()

@@ -129,6 +129,11 @@ class CancellationService:
             raise Conflict.of(breach)
         was, reason = lot.state, request.reason
         await self.lots.move(lot, LotState.CANCELLED)  # clears the request
+        if was == LotState.BIDDING:
+            # The auction ends here: its clock leaves the scheduler's due-close index (closed_at IS NULL).
+            clock = await self.session.get(AuctionClock, lot.id)
+            if clock is not None and clock.closed_at is None:
+                clock.closed_at = at
         lot.cancel_reason = reason
         await self.ledger.record(
             "lot.cancelled",

@@ -4,7 +4,7 @@ server's clock. Read-only, so the API, the pages and their streams may read it a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from auction.bidding.models import AuctionClock
 from auction.clock import Clock, as_utc
 from auction.errors import NotFound
 from auction.ledger.verifier import auction_rules as rules
+from auction.ledger.verifier import dutch_clock
 from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import AuctionFormat, Lot, LotState, RentPeriod
 from auction.lots.schedule import effective_close
@@ -71,6 +72,27 @@ async def running_closes(session: AsyncSession, lot_ids: Iterable[int]) -> dict[
     return {lot_id: as_utc(closes_at) for lot_id, closes_at in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class LiveMoment:
+    """A lot's auction at one moment as each kind of watcher sees it: the public, and the officers of its
+    municipality (who see a sealed auction's number of bids all along); the same object when they see the same.
+    ``next_tick`` is when a descending price falls next with no row changing (None when nothing moves by itself)."""
+
+    public: LiveState
+    officers: LiveState
+    municipality_id: int
+    next_tick: datetime | None = None
+
+    def sees_more(self, viewer: User | None) -> bool:
+        """Whether ``viewer`` sees more of this auction than the public does."""
+        return (
+            self.officers is not self.public and viewer is not None and can_manage_lots_of(viewer, self.municipality_id)
+        )
+
+    def seen_by(self, viewer: User | None) -> LiveState:
+        return self.officers if self.sees_more(viewer) else self.public
+
+
 class LiveAuctions:
     """Reads the live state of auctions; it writes nothing, so it needs no ledger."""
 
@@ -82,6 +104,11 @@ class LiveAuctions:
         """The lot's auction now, as ``viewer`` (None: the public) may see it; a lot that was never public (a draft,
         or a draft cancelled before publication) has no auction, and is refused as not found like one that does not
         exist. Officers of the lot's municipality see the sealed-bid count all along."""
+        return (await self.moment(lot_id)).seen_by(viewer)
+
+    async def moment(self, lot_id: int) -> LiveMoment:
+        """The lot's auction now for every kind of watcher at once (one read of the lot and its clock): what a live
+        stream's hub loads once per change and hands to all the watchers of the lot in its process."""
         # populate_existing: a stream polls in one session per tick, but a caller may reuse a session.
         lot = await self.session.get(Lot, lot_id, populate_existing=True)
         if lot is None or not lot.is_public:
@@ -89,7 +116,7 @@ class LiveAuctions:
         now = self.clock.now()
         running = await self.session.get(AuctionClock, lot_id, populate_existing=True)
         if running is None:
-            return LiveState(
+            public = LiveState(
                 lot.id,
                 lot.state,
                 lot.format,
@@ -98,31 +125,29 @@ class LiveAuctions:
                 rent_period=lot.rent_period,
                 area_sqm=lot.area_sqm,
             )
+            return LiveMoment(public, public, lot.municipality_id)
         sealed = lot.format == AuctionFormat.SEALED_BID
         current_price = None if sealed else running.current_price
         minimum_next_bid = None
         if lot.format == AuctionFormat.OPEN_ASCENDING:
             minimum_next_bid = rules.minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
         runoff_price = runoff_closes_at = None
+        next_tick = None
         if lot.format == AuctionFormat.DESCENDING and lot.floor_price and lot.price_drop_interval_seconds:
             # The price stops at the first acceptance (the tie window) and stands still for recorded outages.
+            opens_at = as_utc(lot.bidding_opens_at)
+            interval = timedelta(seconds=lot.price_drop_interval_seconds)
+            pauses = [(parse_time(start), parse_time(end)) for start, end in running.pauses or []]
             current_price = running.current_price or rules.dutch_price(
-                lot.starting_price,
-                lot.bid_step,
-                lot.floor_price,
-                as_utc(lot.bidding_opens_at),
-                timedelta(seconds=lot.price_drop_interval_seconds),
-                now,
-                [(parse_time(start), parse_time(end)) for start, end in running.pauses or []],
+                lot.starting_price, lot.bid_step, lot.floor_price, opens_at, interval, now, pauses
             )
+            if running.current_price is None and lot.state == LotState.BIDDING:
+                # No row changes when the price falls: whoever pushes changes must look again at the next tick.
+                next_tick = dutch_clock.tick_end(opens_at, interval, now, pauses)
             if running.runoff_closes_at is not None and lot.state == LotState.CLOSED:
                 runoff_price, runoff_closes_at = running.runoff_price, as_utc(running.runoff_closes_at)
-        counted = (
-            not sealed
-            or competition_public(lot.format, lot.state)
-            or (viewer is not None and can_manage_lots_of(viewer, lot.municipality_id))
-        )
-        return LiveState(
+        counted = not sealed or competition_public(lot.format, lot.state)
+        public = LiveState(
             lot.id,
             lot.state,
             lot.format,
@@ -138,6 +163,8 @@ class LiveAuctions:
             runoff_price=runoff_price,
             runoff_closes_at=runoff_closes_at,
         )
+        officers = public if counted else replace(public, bid_count=running.bid_count)
+        return LiveMoment(public, officers, lot.municipality_id, next_tick)
 
     async def states(self, lot_ids: Sequence[int], *, viewer: User | None = None) -> list[LiveState]:
         """Several lots' auctions at once, for one watcher of many: refused as not found, naming the first, if any

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base, text_enum
@@ -88,6 +88,21 @@ class AuctionClock(Base):
     """The running auction of one lot: current price, leader and the (soft-closed) closing time."""
 
     __tablename__ = "auction_clocks"
+    # The scheduler's due closes and run-off ends (migration 0010_due_indexes): closed auctions are left out.
+    __table_args__ = (
+        Index(
+            "ix_auction_clocks_due_close",
+            "closes_at",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_auction_clocks_due_runoff",
+            "runoff_closes_at",
+            postgresql_where=text("runoff_closes_at IS NOT NULL"),
+            sqlite_where=text("runoff_closes_at IS NOT NULL"),
+        ),
+    )
 
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, autoincrement=False)
     opened_at: Mapped[datetime]
@@ -132,6 +147,15 @@ class CommissionCeremony(Base):
     """
 
     __tablename__ = "commission_ceremonies"
+    # The sealed lots waiting for their opening (migration 0010_due_indexes).
+    __table_args__ = (
+        Index(
+            "ix_commission_ceremonies_waiting",
+            "lot_id",
+            postgresql_where=text("opened_at IS NULL AND discarded_at IS NULL"),
+            sqlite_where=text("opened_at IS NULL AND discarded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
@@ -162,7 +186,16 @@ class Award(Base):
     """Who was offered the lot at what price, in order: the winner first, then the runner-up."""
 
     __tablename__ = "awards"
-    __table_args__ = (UniqueConstraint("lot_id", "rank"),)
+    __table_args__ = (
+        UniqueConstraint("lot_id", "rank"),
+        # The scheduler's due expiries (migration 0010_due_indexes).
+        Index(
+            "ix_awards_due_expiry",
+            "sign_deadline",
+            postgresql_where=text("status = 'awaiting_signature'"),
+            sqlite_where=text("status = 'awaiting_signature'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)

@@ -2,6 +2,12 @@
 
 Every app process may run ``tick``; each action takes the lot's row lock and re-checks the lot's state,
 so it happens exactly once however many processes race for it.
+
+An idle site must cost next to nothing, however many lots it holds: ``run`` scans only in the one process that
+holds the scheduler's lease, and only when something is due (the next due instant is one indexed query), when
+woken by a NOTIFY that a due instant may have moved (auction.db.wakeups), or at a ceiling as a safety net. In
+between, the leader only writes the pulse, every few seconds: well inside the outage threshold, even counting the
+time another process needs to take over a crashed leader's lease.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from auction.bidding.models import AuctionClock, Award, AwardStatus, CommissionC
 from auction.bidding.opening import SealedLotService
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
+from auction.db.wakeups import DUE, Wakeups
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.lease import SCHEDULER_LEASE, Lease
 from auction.ledger.verifier import dutch_clock
 from auction.ledger.verifier.canonical import format_time
 from auction.ledger.witness_config import WitnessConfig
@@ -31,6 +39,8 @@ from auction.lots.models import AuctionFormat, Lot, LotState
 
 log = logging.getLogger(__name__)
 PULSE_ID = 1
+# Without a NOTIFY (one lost, or a change no trigger covers) the leader still scans this often.
+CEILING_SECONDS = 30.0
 
 
 @dataclass
@@ -51,12 +61,21 @@ class AuctionScheduler:
         *,
         interval_seconds: float = 0.5,
         witnesses: WitnessConfig | None = None,
+        ceiling_seconds: float = CEILING_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
         self.clock = clock
+        # The shortest pause between two scans, and the poll where no NOTIFY arrives (SQLite).
         self.interval = interval_seconds
+        self.ceiling = ceiling_seconds
         self.witnesses = witnesses if witnesses is not None and witnesses.enabled else None
+        self.pulse_every, lease_term = pulse_timing(outage_threshold_seconds(self.witnesses))
+        self.lease = Lease(sessions, clock, SCHEDULER_LEASE, lease_term)
+        self.scans = 0  # how many times ``tick`` ran here: what an idle site should rarely do
+        self._next_due: datetime | None = None
+        self._last_scan: float | None = None  # loop time
+        self._last_pulse: float | None = None
 
     def _ledger(self, session: AsyncSession) -> LedgerWriter:
         return LedgerWriter(session, self.keys, self.clock, witnesses=self.witnesses)
@@ -65,8 +84,48 @@ class AuctionScheduler:
         ledger = self._ledger(session)
         return AuctionService(session, self.clock, ledger), AwardService(session, self.clock, ledger)
 
+    async def next_due(self) -> datetime | None:
+        """The earliest instant at which a lot opens, closes, ends a run-off or lets an award lapse (None: nothing
+        is scheduled): four index probes (migration 0010_due_indexes) in one round trip. A decryption share has no
+        instant: it wakes the scheduler by its NOTIFY."""
+        opening = (
+            select(Lot.bidding_opens_at)
+            .where(Lot.state == LotState.PUBLISHED)
+            .order_by(Lot.bidding_opens_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        closing = (
+            select(AuctionClock.closes_at)
+            .join(Lot, Lot.id == AuctionClock.lot_id)
+            .where(AuctionClock.closed_at.is_(None), Lot.state == LotState.BIDDING)
+            .order_by(AuctionClock.closes_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        runoff = (
+            select(AuctionClock.runoff_closes_at)
+            .join(Lot, Lot.id == AuctionClock.lot_id)
+            .where(AuctionClock.runoff_closes_at.is_not(None), Lot.state == LotState.CLOSED)
+            .order_by(AuctionClock.runoff_closes_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        expiry = (
+            select(Award.sign_deadline)
+            .where(Award.status == AwardStatus.AWAITING_SIGNATURE)
+            .order_by(Award.sign_deadline)
+            .limit(1)
+            .scalar_subquery()
+        )
+        async with self.sessions() as session:
+            row = (await session.execute(select(opening, closing, runoff, expiry))).one()
+        instants = [as_utc(instant) for instant in row if instant is not None]
+        return min(instants, default=None)
+
     async def tick(self) -> TickReport:
         report = TickReport()
+        self.scans += 1
         report.extended = await self._pulse()
         now = self.clock.now()
         async with self.sessions() as session:
@@ -75,11 +134,12 @@ class AuctionScheduler:
                     select(Lot.id).where(Lot.state == LotState.PUBLISHED, Lot.bidding_opens_at <= now)
                 )
             )
+            # A running auction is one whose clock is not closed (closing or cancelling it sets closed_at): an index
+            # probe (ix_auction_clocks_due_close), where joining the lots' states let the planner hash 100k rows.
+            # close_if_due checks the lot's state under its lock all the same.
             due_close = list(
                 await session.scalars(
-                    select(AuctionClock.lot_id)
-                    .join(Lot, Lot.id == AuctionClock.lot_id)
-                    .where(Lot.state == LotState.BIDDING, AuctionClock.closes_at <= now)
+                    select(AuctionClock.lot_id).where(AuctionClock.closed_at.is_(None), AuctionClock.closes_at <= now)
                 )
             )
             sealed_waiting = list(
@@ -239,11 +299,66 @@ class AuctionScheduler:
         )
         return True
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("auction scheduler tick failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+    async def cycle(self, woken: bool) -> float:
+        """One beat of ``run``: lead if the lease allows, scan if woken or something is due (or at the ceiling),
+        else only keep the pulse; returns how long to sleep (in the clock's seconds) unless woken sooner."""
+        loop = asyncio.get_running_loop()
+        if not await self.lease.hold():
+            # A follower: nothing to do but be ready to take over once the leader's lease lapses.
+            self._next_due, self._last_scan, self._last_pulse = None, None, None
+            return self.lease.term.total_seconds() / 2
+        now, beat = self.clock.now(), loop.time()
+        due = self._next_due is not None and self._next_due <= now
+        if woken or due or self._last_scan is None or beat - self._last_scan >= self.ceiling:
+            await self.tick()
+            self._next_due = await self.next_due()
+            self._last_scan = self._last_pulse = beat
+        elif self._last_pulse is None or beat - self._last_pulse >= self.pulse_every:
+            await self._pulse()
+            self._last_pulse = beat
+        beat = loop.time()
+        assert self._last_scan is not None
+        assert self._last_pulse is not None
+        sleep = min(self._last_pulse + self.pulse_every, self._last_scan + self.ceiling) - beat
+        if self._next_due is not None:
+            # A due instant still past after a scan waits on something (an integration, a quorum): retry calmly.
+            sleep = min(sleep, max((self._next_due - self.clock.now()).total_seconds(), self.interval))
+        return max(sleep, 0.0)
+
+    async def run(self, stop: asyncio.Event, wakeups: Wakeups | None = None) -> None:
+        """Until ``stop``: ``cycle``, then sleep until the next due instant, the next pulse or a NOTIFY.
+
+        Without a listening ``wakeups`` (SQLite, or the listener reconnecting) it polls every ``interval`` as
+        before: nothing would wake it."""
+        woken = True
+        try:
+            while not stop.is_set():
+                try:
+                    sleep = await self.cycle(woken)
+                except Exception:
+                    log.exception("auction scheduler tick failed; retrying")
+                    sleep = self.interval
+                listening = wakeups is not None and wakeups.listening
+                if not listening:
+                    sleep = min(sleep, self.interval)
+                # At most one beat per interval, however many NOTIFYs arrive (a busy closing minute).
+                pause = min(sleep, self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
+                if wakeups is not None:
+                    woken = await wakeups[DUE].sleep(sleep - pause, stop)
+                woken = woken or not listening
+        finally:
+            with contextlib.suppress(Exception):
+                await self.lease.release()
+
+
+def pulse_timing(outage_threshold: float) -> tuple[float, float]:
+    """How often the leader writes the pulse, and its lease's term, for an outage threshold (all in seconds).
+
+    A crashed leader's last pulse may be a term plus a follower's retry (half a term) old when the next leader
+    writes its first; pulse + 1.5 terms stays within half the threshold, so a crash is never taken for an outage.
+    """
+    pulse_every = min(5.0, outage_threshold / 10)
+    term = min(15.0, outage_threshold / 5)
+    return pulse_every, term

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Enum, Integer, MetaData
@@ -32,3 +34,15 @@ class Base(DeclarativeBase):
 def text_enum(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:
     """Store a StrEnum by value as plain text, so both engines and readers of a dump see the words."""
     return Enum(enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+def on_this_database(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's ``include_object`` for ``dialect``: leaves out what the models declare for another database only
+    (``Index(...).ddl_if(dialect="postgresql")``, e.g. a trigram index), so comparing models and schema agrees on
+    both engines."""
+
+    def include(schema_object: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+        condition = getattr(schema_object, "_ddl_if", None)
+        return condition is None or condition.dialect is None or condition.dialect == dialect
+
+    return include

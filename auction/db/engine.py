@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout so it behaves like a server."""
+def make_engine(url: str, *, pool: bool = True, read_only: bool = False) -> AsyncEngine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout so it behaves like a server.
+
+    ``read_only``: every transaction refuses to write (the replica's reads: whatever database the URL names, a
+    write sent there by mistake fails instead of landing beside the primary's data).
+    """
     options: dict[str, Any] = {}
     if not pool:
         options["poolclass"] = NullPool
@@ -20,11 +24,21 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         options["connect_args"] = {"timeout": 30}
     else:
         options.setdefault("pool_pre_ping", True)
+        if read_only:
+            options["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "connect", _sqlite_query_only if read_only else _sqlite_pragmas)
+        if not read_only:
+            event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, _record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -2,6 +2,9 @@
 
 Any number of app processes run this loop; a lease row in the database elects one leader, and the tree
 state's row lock (taken once per batch, never per bid) makes even two overlapping leaders safe.
+
+The leader does not poll an empty queue: admitting bodies NOTIFYs ``achyk_pending`` (migration 0010_due_indexes)
+and wakes it; otherwise it looks only as often as its lease needs renewing. Followers only try the lease.
 """
 
 from __future__ import annotations
@@ -9,24 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.clock import Clock, as_utc
 from auction.db.engine import transaction
+from auction.db.wakeups import PENDING, Wakeups
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.lease import INTEGRATOR_LEASE, Lease
 from auction.ledger.models import (
     PLATFORM_CHAIN,
     ChainHead,
-    IntegratorLease,
     LedgerEntry,
     PendingEntry,
     SignedCheckpoint,
@@ -43,7 +44,7 @@ from auction.ledger.verifier.witnessing import timed_checkpoint
 log = logging.getLogger(__name__)
 
 TREE_STATE_ID = 1
-LEASE_ID = 1
+LEASE_ID = INTEGRATOR_LEASE
 
 
 class SplitViewRefused(RuntimeError):
@@ -81,12 +82,14 @@ class Integrator:
         self.clock = clock
         self.batch_size = batch_size
         self.interval = interval_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leadership = Lease(sessions, clock, INTEGRATOR_LEASE, lease_seconds)
+        self.lease = self.leadership.term
+        self.holder = self.leadership.holder
         self.cosigner = cosigner
         # What receipts promise (settings.ledger_max_merge_delay_seconds): a batch past it records an incident.
         self.max_merge_delay = timedelta(seconds=max_merge_delay_seconds)
         self._cosigning: asyncio.Task[None] | None = None
+        self._round_sent = False  # the last witnessing round sent a checkpoint (None from step: nothing to do)
 
     async def integrate_batch(self) -> BatchResult:
         """Integrate up to one batch of pending bodies in one transaction, and sign the grown tree."""
@@ -220,23 +223,21 @@ class Integrator:
 
     async def hold_lease(self) -> bool:
         """Take or renew the leader lease; True while this process leads."""
-        now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            result = await session.execute(
-                update(IntegratorLease)
-                .where(
-                    IntegratorLease.id == LEASE_ID,
-                    or_(IntegratorLease.holder == self.holder, IntegratorLease.expires_at < now),
-                )
-                .values(holder=self.holder, expires_at=now + self.lease)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self.leadership.hold()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """The background loop: lead when the lease allows, integrate, sleep; survive database outages."""
+    async def run(self, stop: asyncio.Event, wakeups: Wakeups | None = None) -> None:
+        """The background loop: lead when the lease allows, integrate, sleep; survive database outages.
+
+        With a listening ``wakeups`` the leader sleeps until bodies are admitted (or its lease needs renewing);
+        without (SQLite, or the listener reconnecting) it polls every ``interval`` as before. Either way at most
+        one batch per ``interval``: under load bodies gather into batches as they always did.
+        """
+        term = self.lease.total_seconds()
         while not stop.is_set():
+            leading = False
             try:
-                if await self.hold_lease():
+                leading = await self.hold_lease()
+                if leading:
                     while (await self.integrate_batch()).integrated >= self.batch_size:
                         pass
                     self._start_cosigning()
@@ -245,9 +246,20 @@ class Integrator:
                 log.exception("ledger integration failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
+            if wakeups is not None and wakeups.listening and not (leading and self._witnessing()):
+                # The leader renews well within its term; a follower retries twice per term.
+                rest = (term / 2.5 if leading else term / 2) - self.interval
+                await wakeups[PENDING].sleep(rest, stop)
+        with contextlib.suppress(Exception):
+            await self.leadership.release()
         if self._cosigning is not None:
             # Every request in a round has its own timeout, so waiting for the last round is bounded.
             await asyncio.gather(self._cosigning, return_exceptions=True)
+
+    def _witnessing(self) -> bool:
+        """Whether a witnessing round is under way or the last one sent something: the grace is short, so the
+        leader keeps its quick beat until the newest checkpoint rests witnessed."""
+        return self._cosigning is not None and (not self._cosigning.done() or self._round_sent)
 
     def _start_cosigning(self) -> None:
         """Start a witnessing round unless one is still running: witnesses are asked outside the batch transaction
@@ -256,10 +268,10 @@ class Integrator:
             return
         self._cosigning = asyncio.create_task(self._cosign_round(self.cosigner))
 
-    @staticmethod
-    async def _cosign_round(cosigner: CosigningRound) -> None:
+    async def _cosign_round(self, cosigner: CosigningRound) -> None:
+        self._round_sent = True
         try:
-            await cosigner.step()
+            self._round_sent = await cosigner.step() is not None
         except Exception:
             log.exception("witnessing round failed; retrying")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.errors import InvalidInput, NotFound
@@ -31,7 +32,7 @@ from auction.ledger.verifier.bundle import (
     checkpoints_piece,
     entries_piece,
 )
-from auction.ledger.verifier.merkle import SubtreeHasher, consistency_proof, inclusion_proof, layered_subtree_hasher
+from auction.ledger.verifier.merkle import consistency_proof, inclusion_proof, layered_subtree_hasher
 from auction.ledger.verifier.note import parse_vkey
 from auction.ledger.verifier.proof_file import build_proof
 from auction.ledger.verifier.witnessing import TrustPolicy
@@ -57,6 +58,9 @@ class Inclusion:
     leaf_hash: bytes
     path: list[bytes]
     checkpoint_note: str
+    # The note will not change any more: no witnesses are configured, or a quorum has cosigned it already (later
+    # cosignatures may still come, but the note already stands against a trust policy). A cache may keep it.
+    settled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,53 @@ class _Fetched:
 
     def node(self, level: int, index: int) -> bytes:
         return self.nodes[(level, index)]
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedTree:
+    """A signed checkpoint as a proof needs it: its size, root and note with the cosignature lines so far."""
+
+    size: int
+    root: str
+    note: str
+    witnessed: bool
+
+
+PROOF_CACHE_SIZE = 4096
+"""Proofs kept per process. A proof is fixed by its sizes and the tree's root, so an entry never goes stale."""
+
+
+class _ProofCache:
+    """A small LRU of proof hashes keyed by (what, sizes..., root): stored nodes never change, so neither does a
+    proof of a given tree; the root in the key keeps apart different databases served by one process (tests)."""
+
+    def __init__(self, limit: int = PROOF_CACHE_SIZE) -> None:
+        self.limit = limit
+        self._items: OrderedDict[tuple[object, ...], tuple[bytes, list[bytes]]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> tuple[bytes, list[bytes]] | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], value: tuple[bytes, list[bytes]]) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+PROOFS = _ProofCache()
+
+_NODES_BY_ARRAYS = text(
+    "SELECT n.level, n.position, n.hash FROM ledger_tree_nodes AS n "
+    "JOIN unnest(CAST(:levels AS bigint[]), CAST(:positions AS bigint[])) AS w(level, position) "
+    "ON n.level = w.level AND n.position = w.position"
+)
 
 
 def _new_file(folder: Path, name: str) -> BinaryIO:
@@ -238,19 +289,68 @@ class LedgerReader:
         return await self.session.scalar(select(LedgerEntry).where(LedgerEntry.body_hash == body_hash))
 
     async def inclusion(self, index: int, tree_size: int | None = None) -> Inclusion:
-        """An inclusion proof of leaf ``index`` in a signed tree (the latest unless a size is given)."""
-        checkpoint = await (self.checkpoint_of_size(tree_size) if tree_size else self.latest_checkpoint())
-        return await self._inclusion_in(index, checkpoint)
+        """An inclusion proof of leaf ``index`` in a signed tree (the latest unless a size is given).
+
+        Two statements whatever the tree's size: the checkpoint with its cosignatures, then every node the proof
+        needs (the leaf's own hash included) in one indexed lookup; none when the proof is cached.
+        """
+        if tree_size:
+            tree = await self._signed_tree(SignedCheckpoint.size == tree_size)
+            if tree is None:
+                raise NotFound("ledger.checkpoint_not_found", field="size", size=tree_size)
+        else:
+            tree = await self._signed_tree(None, newest=True)
+        return await self._prove_inclusion(index, tree)
 
     async def _inclusion_in(self, index: int, checkpoint: SignedCheckpoint | None) -> Inclusion:
-        if checkpoint is None or not 0 <= index < checkpoint.size:
+        tree = None
+        if checkpoint is not None:
+            tree = await self._signed_tree(SignedCheckpoint.id == checkpoint.id)
+        return await self._prove_inclusion(index, tree)
+
+    async def _prove_inclusion(self, index: int, tree: _SignedTree | None) -> Inclusion:
+        if tree is None or not 0 <= index < tree.size:
             raise NotFound("ledger.entry_not_integrated", field="index", index=index)
-        hasher = await self._hasher_for(lambda h: inclusion_proof(index, checkpoint.size, h))
-        path = inclusion_proof(index, checkpoint.size, hasher)
-        leaf = await self.session.get(TreeNode, (0, index))
-        assert leaf is not None
-        [cosigned] = await self.cosigned([checkpoint])
-        return Inclusion(index, checkpoint.size, leaf.hash, path, cosigned.note)
+        size = tree.size
+        key = ("inclusion", index, size, tree.root)
+        cached = PROOFS.get(key)
+        if cached is None:
+            recorder = _Recorder()
+            inclusion_proof(index, size, layered_subtree_hasher(recorder))
+            nodes = await self._nodes([*recorder.wanted, (0, index)])
+            cached = (nodes[(0, index)], inclusion_proof(index, size, layered_subtree_hasher(_Fetched(nodes))))
+            PROOFS.put(key, cached)
+        leaf_hash, path = cached
+        settled = tree.witnessed or self.witnesses is None or not self.witnesses.enabled
+        return Inclusion(index, size, leaf_hash, list(path), tree.note, settled)
+
+    async def _signed_tree(self, where: ColumnElement[bool] | None, *, newest: bool = False) -> _SignedTree | None:
+        """One checkpoint (the oldest matching `where`, or the newest) with its cosignature lines, in one statement."""
+        chosen: Select[tuple[int]] = select(SignedCheckpoint.id)
+        if where is not None:
+            chosen = chosen.where(where)
+        order = SignedCheckpoint.id.desc() if newest else SignedCheckpoint.id.asc()
+        picked = chosen.order_by(order).limit(1).scalar_subquery()
+        rows = (
+            await self.session.execute(
+                select(
+                    SignedCheckpoint.size,
+                    SignedCheckpoint.root,
+                    SignedCheckpoint.note,
+                    WitnessedCheckpoint.checkpoint_id,
+                    CheckpointCosignature.line,
+                )
+                .outerjoin(WitnessedCheckpoint, WitnessedCheckpoint.checkpoint_id == SignedCheckpoint.id)
+                .outerjoin(CheckpointCosignature, CheckpointCosignature.checkpoint_id == SignedCheckpoint.id)
+                .where(SignedCheckpoint.id == picked)
+                .order_by(CheckpointCosignature.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        size, root, note, witnessed, _ = rows[0]
+        lines = "".join(line for *_, line in rows if line is not None)
+        return _SignedTree(size, root, note + lines, witnessed is not None)
 
     async def published_proof(self, lot_id: int) -> PublishedProof:
         """The lot's ``lot.published`` leaf with its inclusion in the latest signed tree, and every key rotation.
@@ -286,11 +386,25 @@ class LedgerReader:
         return size
 
     async def consistency(self, size1: int, size2: int) -> list[bytes]:
-        latest = await self.latest_checkpoint()
+        """RFC 6962 consistency proof between two sizes up to the latest signed tree: two statements (the latest
+        checkpoint's size and root, then every node the proof needs in one lookup), one when cached."""
+        latest = (
+            await self.session.execute(
+                select(SignedCheckpoint.size, SignedCheckpoint.root).order_by(SignedCheckpoint.id.desc()).limit(1)
+            )
+        ).first()
         if latest is None or not 0 < size1 <= size2 <= latest.size:
             raise InvalidInput("ledger.consistency_range_invalid", field="size1")
-        hasher = await self._hasher_for(lambda h: consistency_proof(size1, size2, h))
-        return consistency_proof(size1, size2, hasher)
+        # Every node of a tree up to the latest size is fixed by the latest root.
+        key = ("consistency", size1, size2, latest.size, latest.root)
+        cached = PROOFS.get(key)
+        if cached is None:
+            recorder = _Recorder()
+            consistency_proof(size1, size2, layered_subtree_hasher(recorder))
+            nodes = await self._nodes(recorder.wanted)
+            cached = (b"", consistency_proof(size1, size2, layered_subtree_hasher(_Fetched(nodes))))
+            PROOFS.put(key, cached)
+        return list(cached[1])
 
     async def proof_file(self, body_hash: str, receipt: str | None = None) -> str:
         """A self-contained C2SP tlog-proof for the entry with this body hash.
@@ -310,19 +424,26 @@ class LedgerReader:
         extra = None if receipt is None else receipt.encode()
         return build_proof(inclusion.index, inclusion.path, inclusion.checkpoint_note, extra)
 
-    async def _hasher_for(self, prove: Callable[[SubtreeHasher], object]) -> SubtreeHasher:
-        """Run a proof once against a recorder, fetch the nodes it asked for in one query, return a real hasher."""
-        recorder = _Recorder()
-        prove(layered_subtree_hasher(recorder))
-        nodes: dict[tuple[int, int], bytes] = {}
-        if recorder.wanted:
+    async def _nodes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of these (level, position) nodes, in one statement on the primary key.
+
+        On PostgreSQL the keys travel as two arrays joined against the primary key: one statement text whatever the
+        proof's length, so it is compiled and prepared once (an expanding IN list is re-rendered for every proof).
+        """
+        keys = sorted(set(wanted))
+        if not keys:
+            return {}
+        if self.session.get_bind().dialect.name == "postgresql":
+            rows = await self.session.execute(
+                _NODES_BY_ARRAYS, {"levels": [k[0] for k in keys], "positions": [k[1] for k in keys]}
+            )
+        else:
             rows = await self.session.execute(
                 select(TreeNode.level, TreeNode.position, TreeNode.hash).where(
-                    tuple_(TreeNode.level, TreeNode.position).in_(sorted(recorder.wanted))
+                    tuple_(TreeNode.level, TreeNode.position).in_(keys)
                 )
             )
-            nodes = {(level, position): digest for level, position, digest in rows}
-        return layered_subtree_hasher(_Fetched(nodes))
+        return {(level, position): digest for level, position, digest in rows}
 
     async def export(self, out: Path) -> int:
         """Write the export bundle (see docs/ledger.md) to a .zip or a new directory; returns the entries written.

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -59,7 +59,27 @@ class FileKind(enum.StrEnum):
 
 class Lot(Base):
     __tablename__ = "lots"
-    __table_args__ = (Index("ix_lots_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_lots_state_id", "state", "id"),
+        # The catalog's keyset orders (auction.lots.catalog_order): by price, and by close; a price range too.
+        Index("ix_lots_starting_price_id", "starting_price", "id"),
+        Index("ix_lots_bidding_closes_at_id", "bidding_closes_at", "id"),
+        # The catalog's text search is LIKE '%word%' over search_text: on PostgreSQL a trigram index answers it
+        # (pg_trgm); SQLite scans, which its embedded, small catalogs afford.
+        Index(
+            "ix_lots_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # The scheduler's due openings (migration 0010_due_indexes): a probe, not a scan of every lot.
+        Index(
+            "ix_lots_due_opening",
+            "bidding_opens_at",
+            postgresql_where=text("state = 'published'"),
+            sqlite_where=text("state = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)

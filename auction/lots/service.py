@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
@@ -397,8 +397,11 @@ class LotService:
         after = decode_position(cursor, sort) if cursor is not None else None
         # "Closing soon" splits coming closes from past ones at one moment, kept by the cursor across pages.
         as_of = moment_of(after.as_of) if after is not None and sort == LotSort.CLOSING_SOON else self.clock.now()
-        query = _in_order(query, sort, as_of, after)
-        rows = list(await self.session.scalars(query.limit(limit + 1)))
+        rows: list[Lot] = []
+        for part in _in_order(query, sort, as_of, after):
+            rows += await self.session.scalars(part.limit(limit + 1 - len(rows)))
+            if len(rows) > limit:
+                break
         next_cursor = encode_position(position_of(rows[limit - 1], sort, as_of)) if len(rows) > limit else None
         return rows[:limit], next_cursor
 
@@ -647,40 +650,36 @@ def check_upload(kind: FileKind, content_type: str, content: bytes, max_bytes: i
         raise InvalidInput("file.contents_mismatch", field="file", content_type=content_type)
 
 
-def _in_order(query: Select[Lot], sort: LotSort, as_of: datetime, after: Position | None) -> Select[Lot]:
-    """The catalog query in the order ``sort``, starting strictly after ``after`` (see catalog_order.py)."""
+def _in_order(query: Select[Lot], sort: LotSort, as_of: datetime, after: Position | None) -> list[Select[Lot]]:
+    """The catalog query in the order ``sort``, starting strictly after ``after`` (see catalog_order.py), as parts
+    read one after the other until the page is full. Each part is ordered by an index's columns, so a page reads
+    only its own rows: "closing soon" is two parts, the coming closes (soonest first) then the past ones (latest
+    first), rather than one ORDER BY over which side of ``as_of`` each lot falls, which sorts every lot listed."""
     if sort in (LotSort.PRICE_LOW, LotSort.PRICE_HIGH):
-        price, ident = Lot.starting_price, Lot.id
+        key = tuple_(Lot.starting_price, Lot.id)
         if sort == LotSort.PRICE_LOW:
             if after is not None:
-                query = query.where(or_(price > after.key, and_(price == after.key, ident > after.id)))
-            return query.order_by(price.asc(), ident.asc())
+                query = query.where(key > tuple_(literal(after.key), literal(after.id)))
+            return [query.order_by(Lot.starting_price.asc(), Lot.id.asc())]
         if after is not None:
-            query = query.where(or_(price < after.key, and_(price == after.key, ident < after.id)))
-        return query.order_by(price.desc(), ident.desc())
+            query = query.where(key < tuple_(literal(after.key), literal(after.id)))
+        return [query.order_by(Lot.starting_price.desc(), Lot.id.desc())]
     if sort == LotSort.CLOSING_SOON:
-        closes = Lot.bidding_closes_at
-        ahead = closes > as_of
+        closes, key = Lot.bidding_closes_at, tuple_(Lot.bidding_closes_at, Lot.id)
+        coming, past = query.where(closes > as_of), query.where(closes <= as_of)
         if after is not None:
-            last = moment_of(after.key)
+            last = tuple_(literal(moment_of(after.key), closes.type), literal(after.id))
             if after.ahead:
-                query = query.where(
-                    or_(~ahead, and_(ahead, or_(closes > last, and_(closes == last, Lot.id > after.id))))
-                )
+                coming = coming.where(key > last)
             else:
-                query = query.where(~ahead, or_(closes < last, and_(closes == last, Lot.id < after.id)))
-        # Coming closes first, soonest first; then past ones, latest first. Each group's keys are NULL in the other,
-        # so where the engines put NULLs does not matter.
-        return query.order_by(
-            case((ahead, 0), else_=1),
-            case((ahead, closes)).asc(),
-            case((~ahead, closes)).desc(),
-            case((ahead, Lot.id)).asc(),
-            case((~ahead, Lot.id)).desc(),
-        )
+                past = past.where(key < last)
+        parts = [past.order_by(closes.desc(), Lot.id.desc())]
+        if after is None or after.ahead:
+            parts.insert(0, coming.order_by(closes.asc(), Lot.id.asc()))
+        return parts
     if after is not None:
         query = query.where(Lot.id < after.id)
-    return query.order_by(Lot.id.desc())
+    return [query.order_by(Lot.id.desc())]
 
 
 def actor_of(user: User) -> str:

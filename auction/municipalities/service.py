@@ -24,11 +24,33 @@ class Hierarchy:
     by_region: dict[int, list[Municipality]]
     by_id: dict[int, Municipality]
 
+    def region_of(self, place: Municipality) -> Municipality | None:
+        """The region ``place`` lies in, however deep; None for a region itself (or a place without one)."""
+        top = place
+        while top.parent_id is not None and top.parent_id in self.by_id:
+            top = self.by_id[top.parent_id]
+        return top if top is not place else None
+
+    def descendants(self, municipality_id: int) -> set[int]:
+        """The municipality and everything below it (a region's districts, a district's aiyl okmotu)."""
+        children: dict[int, list[int]] = {}
+        for place in self.by_id.values():
+            if place.parent_id is not None:
+                children.setdefault(place.parent_id, []).append(place.id)
+        found, frontier = {municipality_id}, [municipality_id]
+        while frontier:
+            frontier = [c for p in frontier for c in children.get(p, []) if c not in found]
+            found.update(frontier)
+        return found
+
 
 class MunicipalityService:
     def __init__(self, session: AsyncSession, ledger: LedgerWriter | None = None) -> None:
         self.session = session
         self.ledger = ledger
+        # The hierarchy read once per service, that is per request: a page names many places (filters, cards) and
+        # a catalog filter needs a region's descendants, all from one query. Places change only by seeding.
+        self._hierarchy: Hierarchy | None = None
 
     async def set_rules(self, admin: User, municipality_id: int, rules: MunicipalRules) -> Municipality:
         """Change a municipality's rules; the change is a ledger entry, so every later lot is judged by it."""
@@ -76,16 +98,10 @@ class MunicipalityService:
 
     async def descendants(self, municipality_id: int) -> set[int]:
         """The municipality and everything below it (a region's districts, a district's aiyl okmotu)."""
-        await self.get(municipality_id)
-        rows = (await self.session.execute(select(Municipality.id, Municipality.parent_id))).all()
-        children: dict[int | None, list[int]] = {}
-        for child, parent in rows:
-            children.setdefault(parent, []).append(child)
-        found, frontier = {municipality_id}, [municipality_id]
-        while frontier:
-            frontier = [c for p in frontier for c in children.get(p, []) if c not in found]
-            found.update(frontier)
-        return found
+        places = await self.hierarchy()
+        if municipality_id not in places.by_id:
+            raise NotFound("municipality.not_found", field="municipality_id", municipality_id=municipality_id)
+        return places.descendants(municipality_id)
 
     async def region_of(self, municipality: Municipality) -> Municipality | None:
         current = municipality
@@ -95,6 +111,7 @@ class MunicipalityService:
 
     async def seed_pilot(self) -> dict[str, Municipality]:
         """Insert the pilot municipalities that are missing; safe to run repeatedly."""
+        self._hierarchy = None  # places are added below
         existing = {m.code: m for m in await self.all()}
         for code, level, parent, ky, ru, en in PILOT:
             if code in existing:
@@ -107,15 +124,16 @@ class MunicipalityService:
         return existing
 
     async def hierarchy(self) -> Hierarchy:
-        """Every place once, each under the region it belongs to (however deep it sits), in id order."""
+        """Every place once, each under the region it belongs to (however deep it sits), in id order; read once
+        per service (see ``__init__``)."""
+        if self._hierarchy is not None:
+            return self._hierarchy
         everything = await self.all()
         by_id = {m.id: m for m in everything}
-        by_region: dict[int, list[Municipality]] = {}
+        places = Hierarchy([m for m in everything if m.level == MunicipalityLevel.REGION], {}, by_id)
         for place in everything:
-            top = place
-            while top.parent_id is not None and top.parent_id in by_id:
-                top = by_id[top.parent_id]
-            if top is not place:
-                by_region.setdefault(top.id, []).append(place)
-        regions = [m for m in everything if m.level == MunicipalityLevel.REGION]
-        return Hierarchy(regions, by_region, by_id)
+            region = places.region_of(place)
+            if region is not None:
+                places.by_region.setdefault(region.id, []).append(place)
+        self._hierarchy = places
+        return places

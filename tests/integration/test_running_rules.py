@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from auction.bidding.cancellation import CancellationService
-from auction.bidding.models import Application, ApplicationStatus, Award
+from auction.bidding.models import Application, ApplicationStatus, AuctionClock, Award
 from auction.clock import as_utc
 from auction.db.engine import transaction
 from auction.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -185,6 +185,10 @@ async def test_in_the_last_24_hours_only_a_recorded_order_cancels(world: World, 
     order = await upload_order(world, lot_id)
     await cancellations(world, "request_cancellation", "officer_tokmok", lot_id, REASON, order)
     await cancellations(world, "confirm_cancellation", "officer2_tokmok", lot_id)
+    async with world.sessions() as session:
+        auction_clock = await session.get(AuctionClock, lot_id)
+    assert auction_clock is not None
+    assert auction_clock.closed_at is not None  # the cancelled auction leaves the scheduler's due closes
 
     (entry,) = await payloads(drive, tmp_path, lot_id, "lot.cancelled")
     assert (entry["was"], entry["order"]) == (

@@ -98,6 +98,12 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/api/v1/ledger/proof/inclusion", "inclusion"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/consistency", "consistency"): PUBLIC,
     ("GET", "/api/v1/ledger/lots/{lot_id:int}/entries", "published"): PUBLIC,
+    # Open data (OCDS) is read from the public ledger: public too. A lot's record exists once it is published.
+    ("GET", "/api/v1/ocds/releases", ""): PUBLIC,
+    ("GET", "/api/v1/ocds/records/{ocid:str}", "ocds_record"): PUBLIC,
+    ("GET", "/api/v1/ocds/records/{ocid:str}", "ocds_record_draft"): NONE,
+    ("GET", "/opendata/policy", ""): PUBLIC,
+    ("GET", "/opendata/{name:str}", "ocds_day"): PUBLIC,
     ("GET", "/api/v1/ledger/receipts/{body_hash:str}/proof", "receipt"): PUBLIC,
     # The API's own description (Litestar's OpenAPI plugin); an unknown schema path is not found for anyone.
     ("GET", "/schema", ""): PUBLIC,

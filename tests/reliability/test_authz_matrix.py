@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.models import Bid
 from auction.clock import FrozenClock
-from auction.settings import Settings
+from auction.settings import OCDS_PLACEHOLDER_PREFIX, Settings
 from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator
 from tests.kit.world import World
 from tests.reliability.authz_matrix import IDENTITIES, KNOWN_WRONG, MATRIX, OUTCOMES
@@ -234,6 +234,9 @@ async def furnish(stage: MatrixStage, sessions: async_sessionmaker[AsyncSession]
         "shared_cancelled_draft": {"?": f"lot={lots['failed']}&lot={lots['cancelled_draft']}"},
         "inclusion": {"?": f"index=0&size={size}"},
         "consistency": {"?": f"size1=1&size2={size}"},
+        "ocds_record": {"ocid": f"{OCDS_PLACEHOLDER_PREFIX}-{lots['awarded']}"},
+        "ocds_record_draft": {"ocid": f"{OCDS_PLACEHOLDER_PREFIX}-{lots['draft']}"},
+        "ocds_day": {"name": f"releases-{stage.clock.now().date().isoformat()}.jsonl"},
     }
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from auction.settings import get_settings
+from web import serving
 from web.cli import main
 
 
@@ -30,7 +30,7 @@ def test_a_taken_port_is_named_with_the_way_to_choose_another_and_nothing_claims
     monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
     started: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(kwargs))
+    monkeypatch.setattr(serving, "run", lambda *args, **kwargs: started.append(kwargs))
 
     try:
         status = main(["serve", "--host", "127.0.0.1", "--port", str(occupied_port)])

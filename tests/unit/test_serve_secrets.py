@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from auction.settings import Settings, SharedSecretsMissing, get_settings
-from web import cli
+from web import cli, serving
 from web.cli import main
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/achyk_never_contacted"
@@ -32,13 +31,13 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pyt
 
 @pytest.fixture
 def uvicorn_starts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:
-    """Stands in for uvicorn.run; records which kept secrets existed at the moment the workers would fork."""
+    """Stands in for web.serving.run; records which kept secrets existed at the moment the workers would fork."""
     starts: list[list[str]] = []
 
     def run(*_: Any, **__: Any) -> None:
         starts.append(sorted(path.name for path in (tmp_path / "data").iterdir() if path.name in KEPT_FILES))
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serving, "run", run)
     # Whatever holds port 8000 on this machine, these tests are about keys (tests/unit/test_serve_port.py: the port).
     monkeypatch.setattr(cli, "port_in_use", lambda *_: None)
     return starts

@@ -117,12 +117,10 @@ def test_the_scan_finds_what_the_policy_would_block() -> None:
 
 
 def test_serve_sends_no_server_banner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
-
-    from web import cli
+    from web import cli, serving
 
     started: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.update(options))
+    monkeypatch.setattr(serving, "run", lambda config: started.update(vars(config)))
     monkeypatch.setattr(cli, "_at_head", lambda _: True)
     arguments = argparse.Namespace(host="127.0.0.1", port=8000, workers=1)
     assert cli._serve(arguments, settings) == 0

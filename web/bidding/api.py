@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -28,6 +27,7 @@ from auction.errors import NotAuthenticated, NotFound
 from auction.ledger.verifier.canonical import format_time
 from auction.lots.models import AuctionFormat
 from auction.lots.rules import amounts_public
+from web.bidding.live import watch
 from web.bidding.refusal import signed_refusal
 from web.bidding.schemas import (
     AcceptRequest,
@@ -342,18 +342,11 @@ class BiddingApi(Controller):
             await LiveAuctions(session, clock).state(lot_id)  # 404 before the stream starts
 
         async def events() -> AsyncIterator[ServerSentEventMessage]:
-            # Polling the database keeps every app process and host in step with no extra broker;
-            # twice a second is well inside the one-second promise.
-            last = None
-            # The streaming response cancels this generator when the watcher disconnects.
-            while True:
-                async with sessions() as session:
-                    state = live_out(await LiveAuctions(session, clock).state(lot_id, viewer=api_user))
-                change = {k: v for k, v in state.items() if k != "server_time"}
-                if change != last:
-                    last = change
-                    yield ServerSentEventMessage(data=json.dumps(state), event="state")
-                await asyncio.sleep(0.5)
+            # The same watch as the pages' streams (web.bidding.live): pushed by the process's hub on PostgreSQL,
+            # polled on SQLite; it ends once the lot is decided. The response cancels it when the client goes.
+            hub = getattr(request.app.state, "live_hub", None)
+            async for live in watch(sessions, clock, [lot_id], api_user, hub):
+                yield ServerSentEventMessage(data=json.dumps(live_out(live)), event="state")
 
         return ServerSentEvent(events())
 

@@ -40,6 +40,7 @@ from web.bidding.forms import (
     signed_of,
 )
 from web.bidding.live import (
+    FRAGMENTS,
     LIVE_TEMPLATE,
     MAX_SHARED_LOTS,
     Live,
@@ -48,6 +49,7 @@ from web.bidding.live import (
     live_events,
     shared_live_events,
 )
+from web.bidding.live_hub import LiveHub
 from web.bidding.refusal import signed_refusal
 from web.bidding.views import BiddingDesk, action_receipt
 from web.lib.form_errors import FormErrors
@@ -291,7 +293,7 @@ class BiddingPages(Controller):
         def fragment(live: Live) -> str:
             return watcher.render(live, view=view, shown=shown)
 
-        events = live_events(watcher.sessions, watcher.clock, lot_id, fragment, watcher.viewer)
+        events = live_events(watcher.sessions, watcher.clock, lot_id, fragment, watcher.viewer, watcher.hub)
         return ServerSentEvent(events, headers=STREAM_HEADERS)
 
     @get("/lots/live", name="lots_live")
@@ -312,7 +314,7 @@ class BiddingPages(Controller):
             # Each tab compares the state with the one its page shows and reloads the page itself.
             return watcher.render(live, view=LiveView.PUBLIC, shown=str(live.state))
 
-        events = shared_live_events(watcher.sessions, watcher.clock, lots, fragment, watcher.viewer)
+        events = shared_live_events(watcher.sessions, watcher.clock, lots, fragment, watcher.viewer, watcher.hub)
         return ServerSentEvent(events, headers=STREAM_HEADERS)
 
 
@@ -331,12 +333,17 @@ class _Watcher:
     keys: LedgerKeys
     language: str
     template: TemplateProtocol
+    hub: LiveHub | None
 
     def render(self, live: Live, *, view: LiveView, shown: str) -> str:
         # The bidder's pseudonym in this lot, so the panel can say "you lead"; never anyone else's name.
         pseudonym = self.keys.pseudonym(live.lot_id, self.user_id) if self.user_id is not None else None
-        context = live_context(live, view=view, shown=shown, viewer_pseudonym=pseudonym)
-        return str(self.template.render(lang=self.language, server_now=live.server_time, **context))
+
+        def rendered() -> str:
+            context = live_context(live, view=view, shown=shown, viewer_pseudonym=pseudonym)
+            return str(self.template.render(lang=self.language, server_now=live.server_time, **context))
+
+        return FRAGMENTS.get((live, self.language, view, shown, pseudonym), rendered)
 
 
 async def _watcher(request: HTMXRequest, lot_ids: list[int], language: str) -> _Watcher:
@@ -363,6 +370,8 @@ async def _watcher(request: HTMXRequest, lot_ids: list[int], language: str) -> _
         keys=request.app.state.ledger_keys,
         language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
         template=engine.get_template(LIVE_TEMPLATE),
+        # On PostgreSQL the process's hub tells the stream of changes; without one (SQLite) the stream polls.
+        hub=getattr(request.app.state, "live_hub", None),
     )
 
 

@@ -16,10 +16,14 @@ from auction.lots.service import LotService
 from web.catalog.forms import parse_catalog_query, sort_options
 from web.catalog.views import Listing, load_listing
 from web.lib.rendering import is_htmx, render
+from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
 
 
 class CatalogPages(Controller):
+    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
+    dependencies = REPLICA_READS
+
     @get("/", name="catalog")
     async def catalog(
         self,

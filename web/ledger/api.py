@@ -23,8 +23,11 @@ from web.ledger.schemas import (
 )
 from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, QueryNumber
+from web.lib.replica import REPLICA_READS
 
 TEXT = "text/plain; charset=utf-8"
+# A proof for given sizes never changes (stored tree nodes are append-only), so browsers and proxies may keep it.
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 # The ledger is public: its reads can only miss, or be asked for something that cannot exist.
 READ = api_errors(404, 422)
@@ -32,6 +35,8 @@ READ = api_errors(404, 422)
 
 class LedgerApi(Controller):
     path = "/api/v1/ledger"
+    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
+    dependencies = REPLICA_READS
     tags = ["ledger"]  # noqa: RUF012
 
     @get(
@@ -100,22 +105,25 @@ class LedgerApi(Controller):
         ledger_reader: NamedDependency[LedgerReader],
         index: QueryNumber,
         size: Annotated[int | None, QueryParameter(ge=1, le=DB_INT_MAX)] = None,
-    ) -> InclusionProofOut:
+    ) -> Response[InclusionProofOut]:
         proof = await ledger_reader.inclusion(index, size)
-        return InclusionProofOut(
+        out = InclusionProofOut(
             index=proof.index,
             tree_size=proof.tree_size,
             leaf_hash=b64(proof.leaf_hash),
             path=[b64(h) for h in proof.path],
             checkpoint=proof.checkpoint_note,
         )
+        # Without a size the answer follows the newest checkpoint; with one, it is fixed once its note is settled
+        # (witnesses may still be adding the cosignatures a trust policy needs).
+        return Response(out, headers=IMMUTABLE if size is not None and proof.settled else None)
 
     @get("/proof/consistency", summary="RFC 6962 consistency proof between two signed tree sizes", responses=READ)
     async def consistency(
         self, ledger_reader: NamedDependency[LedgerReader], size1: QueryNumber, size2: QueryNumber
-    ) -> ConsistencyProofOut:
+    ) -> Response[ConsistencyProofOut]:
         proof = await ledger_reader.consistency(size1, size2)
-        return ConsistencyProofOut(size1=size1, size2=size2, path=[b64(h) for h in proof])
+        return Response(ConsistencyProofOut(size1=size1, size2=size2, path=[b64(h) for h in proof]), headers=IMMUTABLE)
 
     @get(
         "/receipts/{body_hash:str}/proof",

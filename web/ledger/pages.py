@@ -19,6 +19,7 @@ from auction.ledger.queries import LedgerReader
 from web.ledger.kinds import kind_names
 from web.ledger.views import ENTRIES_PAGE, CheckpointView, EntryPage, EntryRow, page_start
 from web.lib.rendering import redirect, render
+from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
 
 BUNDLE_NAME = "achyk-ledger.zip"
@@ -38,6 +39,8 @@ def served_verifier(request: Request[Any, Any, Any]) -> VerifierFile:
 
 class LedgerDesk(Controller):
     path = "/ledger"
+    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
+    dependencies = REPLICA_READS
 
     @get("/", name="ledger")
     async def index(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
@@ -44,6 +45,8 @@ def in_bishkek(moment: datetime) -> datetime:
     return as_utc(moment).astimezone(BISHKEK)
 
 
+# A list page writes the same few deadlines for every visitor, and babel costs ~0.1 ms a moment: remembered.
+@lru_cache(maxsize=4096)
 def format_moment(moment: datetime | None, language: str) -> str:
     """``June 8, 2026, 3:05 PM`` and its Kyrgyz and Russian forms: long date and short time, in Bishkek."""
     if moment is None:

@@ -1,7 +1,9 @@
 """Background jobs each app process runs: the ledger integrator (and, as its leader, the witnessing rounds) and the
 auction scheduler, the purge of dead sessions, and the notice sender.
 
-They coordinate through the database only, so any number of processes on any number of hosts may run them.
+They coordinate through the database only, so any number of processes on any number of hosts may run them; the
+integrator and the scheduler's scans run in one process at a time (a lease each), woken by PostgreSQL's NOTIFYs
+through one listening connection per process (auction.db.wakeups), so that an idle site costs next to nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from auction.accounts.web_sessions import purge_sessions_regularly
 from auction.bidding.reminders import remind_regularly
 from auction.bidding.scheduler import AuctionScheduler
 from auction.clock import Clock
+from auction.db.wakeups import Wakeups
 from auction.ledger.cosigning import Cosigner, HttpWitnesses
 from auction.ledger.integrator import Integrator
 from auction.ledger.keys import LedgerKeys
@@ -108,6 +111,7 @@ async def background_jobs(
     config = witness_config(settings)
     witnesses = HttpWitnesses(config.timeout_seconds) if config.enabled else None
     stop = asyncio.Event()
+    wakeups = Wakeups(settings.resolved_database_url)
 
     async def when_ready(job: Callable[[], Awaitable[None]]) -> None:
         if ready is not None:
@@ -115,8 +119,9 @@ async def background_jobs(
         await job()
 
     jobs: list[Callable[[], Awaitable[None]]] = [
-        lambda: make_integrator(sessions, settings, clock, keys, witnesses).run(stop),
-        lambda: AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop),
+        lambda: wakeups.run(stop),
+        lambda: make_integrator(sessions, settings, clock, keys, witnesses).run(stop, wakeups),
+        lambda: AuctionScheduler(sessions, keys, clock, witnesses=config).run(stop, wakeups),
         lambda: purge_sessions_regularly(sessions, clock, session_limits(settings), stop),
         # Notices queued in the outbox: any process sends any of them, each exactly once (auction.notifications).
         lambda: make_sender(sessions, settings, clock).run(stop),

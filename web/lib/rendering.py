@@ -45,7 +45,8 @@ FORGED_FORM = N_("The form has expired or was sent from another site. Go back, r
 
 def is_page_request(request: AnyRequest) -> bool:
     path = request.url.path
-    return not (path.startswith(("/api/", "/schema", "/static/")))
+    # The open data files are data, like the API: their refusals are JSON too.
+    return not (path.startswith(("/api/", "/schema", "/static/", "/opendata/")))
 
 
 def is_htmx(request: AnyRequest) -> bool:

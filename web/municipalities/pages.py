@@ -13,6 +13,7 @@ from litestar.response import Template
 from auction.lots.service import LotFilter, LotService
 from auction.municipalities.service import MunicipalityService
 from web.lib.rendering import render
+from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
 
 LOTS_SHOWN = 50
@@ -20,6 +21,8 @@ LOTS_SHOWN = 50
 
 class MunicipalityPages(Controller):
     path = "/municipalities"
+    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
+    dependencies = REPLICA_READS
 
     @get("/{reference:str}", name="municipality")
     async def contact(

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from auction.db.base import on_this_database
 from auction.db.engine import make_engine
 from auction.db.models import Base
 
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=on_this_database(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

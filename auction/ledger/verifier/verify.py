@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from auction.ledger.verifier.bundle import DEFAULT_BLOCK_SIZE, Bundle, BundleError, read_bundle
-from auction.ledger.verifier.entry import Leaf, parse_leaf
+from auction.ledger.verifier.entry import Leaf
 from auction.ledger.verifier.inputs import Inputs, load_checkpoints, load_keys, parse_inputs
 from auction.ledger.verifier.merge import Keys, Merge
 from auction.ledger.verifier.merkle import CompactRange, ProofError, verify_consistency
@@ -53,7 +53,7 @@ from auction.ledger.verifier.report import (
     fail_index,
     unusable,
 )
-from auction.ledger.verifier.scan import PARALLEL_THRESHOLD, ScanContext, scan_blocks
+from auction.ledger.verifier.scan import PARALLEL_THRESHOLD, ScanContext, reread_leaf, scan_blocks
 from auction.ledger.verifier.state import StateError, recall, remember
 from auction.ledger.verifier.trust import (
     UNWITNESSED_KEY,
@@ -164,8 +164,9 @@ def _verify(
         platform: list[Leaf] = []
 
         def leaves() -> Iterator[Leaf]:
+            # The scan checked every leaf in full before any replay: read each again without checking it twice.
             for raw in bundle.entries():
-                leaf = parse_leaf(raw)
+                leaf = reread_leaf(raw)
                 if leaf.body.lot is None:
                     platform.append(leaf)
                 yield leaf

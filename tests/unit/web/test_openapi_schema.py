@@ -33,8 +33,16 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> OpenApiDocument:
     return OpenApiDocument(create_app(settings).openapi_schema.to_schema())
 
 
+# Answers whose shape another standard defines: OCDS release and record packages (docs/ocds.md). Their schema is the
+# Open Contracting Data Standard's own JSON Schema, which /schema cannot hold (Draft 4, hundreds of definitions);
+# tests/integration/test_ocds.py validates every one against it and runs the standard's own tool on them.
+SHAPED_BY_ANOTHER_STANDARD = {"GET /api/v1/ocds/releases", "GET /api/v1/ocds/records/{ocid}"}
+
+
 def api_operations(document: OpenApiDocument) -> list[Operation]:
-    operations = [op for op in document.operations if op.path.startswith(API)]
+    operations = [
+        op for op in document.operations if op.path.startswith(API) and op.name not in SHAPED_BY_ANOTHER_STANDARD
+    ]
     assert len(operations) > 30, "the API's operations are missing from /schema"
     return operations
 

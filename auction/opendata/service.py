@@ -1,0 +1,156 @@
+"""Open data read from the ledger: the change feed, a lot's record, a day's releases (docs/ocds.md).
+
+Only integrated entries that a signed checkpoint covers become releases, so every release can name its checkpoint,
+and the feed's cursor (a ledger size) never skips one: the log is append-only and its indexes have no gaps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, SignedCheckpoint
+from auction.ledger.verifier.entry import parse_leaf
+from auction.municipalities.models import Municipality as MunicipalityRow
+from auction.opendata.release import LedgerFact, Municipality, Publication, lot_releases
+
+PAGE_ENTRIES = 500  # ledger entries scanned per feed page at most; a page holds at most as many releases
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """Releases of the entries with index in [since, next); `next` is the cursor to ask with next time."""
+
+    releases: list[dict[str, Any]]
+    since: int
+    next: int
+    covered: int  # the newest signed checkpoint's size: the feed reaches no further yet
+
+
+class OpenDataService:
+    def __init__(self, session: AsyncSession, ocid_prefix: str, public_url: str) -> None:
+        self.session = session
+        self.ocid_prefix = ocid_prefix
+        self.public_url = public_url.rstrip("/")
+
+    async def publication(self) -> Publication:
+        rows = await self.session.execute(select(MunicipalityRow.id, MunicipalityRow.code, MunicipalityRow.name_en))
+        names = {row_id: Municipality(code, name) for row_id, code, name in rows}
+        return Publication(self.ocid_prefix, self.public_url, names)
+
+    async def covered_size(self) -> int:
+        """The size of the newest signed checkpoint: entries below it are covered by a signature."""
+        return int(await self.session.scalar(select(func.max(SignedCheckpoint.size))) or 0)
+
+    async def _covering(self, indexes: list[int]) -> dict[int, int]:
+        """For each index, the size of the first signed checkpoint that covers it (absent: none yet)."""
+        if not indexes:
+            return {}
+        low, high = min(indexes), max(indexes)
+        last = await self.session.scalar(select(func.min(SignedCheckpoint.size)).where(SignedCheckpoint.size > high))
+        query = (
+            select(SignedCheckpoint.size).where(SignedCheckpoint.size > low).distinct().order_by(SignedCheckpoint.size)
+        )
+        if last is not None:
+            query = query.where(SignedCheckpoint.size <= last)
+        sizes = list(await self.session.scalars(query))
+        found: dict[int, int] = {}
+        position = 0
+        for index in sorted(indexes):
+            while position < len(sizes) and sizes[position] <= index:
+                position += 1
+            if position < len(sizes):
+                found[index] = sizes[position]
+        return found
+
+    async def _facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
+        covering = await self._covering([entry.idx for entry in entries])
+        facts = []
+        for entry in entries:
+            body = parse_leaf(entry.leaf).body
+            assert body.lot is not None
+            facts.append(
+                LedgerFact(
+                    index=entry.idx,
+                    body_hash=entry.body_hash,
+                    checkpoint_size=covering.get(entry.idx),
+                    lot=body.lot,
+                    lot_seq=body.lot_seq,
+                    kind=body.kind,
+                    at=body.at,
+                    payload=body.payload,
+                )
+            )
+        return facts
+
+    async def _chains(self, lots: set[int], below: int) -> dict[int, list[dict[str, Any]]]:
+        """Every release of these lots from their entries with index below `below`."""
+        if not lots:
+            return {}
+        rows = list(
+            await self.session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.chain_key.in_(sorted(lots)), LedgerEntry.idx < below)
+                .order_by(LedgerEntry.chain_key, LedgerEntry.lot_seq)
+            )
+        )
+        publication = await self.publication()
+        by_lot: dict[int, list[LedgerEntry]] = defaultdict(list)
+        for row in rows:
+            by_lot[row.chain_key].append(row)
+        return {lot: lot_releases(await self._facts(chain), publication) for lot, chain in by_lot.items()}
+
+    async def feed(self, since: int, limit: int = PAGE_ENTRIES) -> FeedPage:
+        """The releases of ledger entries from index `since` on, as far as a signed checkpoint covers them."""
+        covered = await self.covered_size()
+        end = min(max(since, 0) + limit, covered)
+        if end <= since:
+            return FeedPage([], since, since, covered)
+        lots = set(
+            await self.session.scalars(
+                select(LedgerEntry.chain_key)
+                .where(LedgerEntry.idx >= since, LedgerEntry.idx < end, LedgerEntry.chain_key != PLATFORM_CHAIN)
+                .distinct()
+            )
+        )
+        chains = await self._chains(lots, end)
+        releases = [
+            release for chain in chains.values() for release in chain if since <= release["achykLedger"]["index"] < end
+        ]
+        releases.sort(key=lambda release: int(release["achykLedger"]["index"]))
+        return FeedPage(releases, since, end, covered)
+
+    async def lot_releases(self, lot_id: int) -> list[dict[str, Any]]:
+        """Every release of one lot, as far as a signed checkpoint covers its chain."""
+        return (await self._chains({lot_id}, await self.covered_size())).get(lot_id, [])
+
+    async def day_releases(self, day: date) -> list[dict[str, Any]]:
+        """The releases dated on one UTC day (the entries admitted that day), in ledger order."""
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        covered = await self.covered_size()
+        lots = set(
+            await self.session.scalars(
+                select(LedgerEntry.chain_key)
+                .where(
+                    LedgerEntry.admitted_at >= start,
+                    LedgerEntry.admitted_at < start + timedelta(days=1),
+                    LedgerEntry.idx < covered,
+                    LedgerEntry.chain_key != PLATFORM_CHAIN,
+                )
+                .distinct()
+            )
+        )
+        prefix = day.isoformat()
+        releases = [
+            release
+            for chain in (await self._chains(lots, covered)).values()
+            for release in chain
+            if str(release["date"]).startswith(prefix)
+        ]
+        releases.sort(key=lambda release: int(release["achykLedger"]["index"]))
+        return releases

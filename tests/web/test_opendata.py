@@ -1,0 +1,81 @@
+"""The OCDS endpoints over HTTP, without login: the feed's package and its next link, a lot's record package, the
+day's bulk files in JSON Lines and CSV, each validated against the shipped OCDS schemas; unknown ocids and days; and
+the OpenAPI document listing them with an example."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from auction.settings import OCDS_PLACEHOLDER_PREFIX
+from tests.kit.drive import Drive
+from tests.kit.world import World
+from tests.ocds_support import record_package_problems, release_package_problems, release_problems
+
+Client = AsyncTestClient[Litestar]
+
+
+async def test_the_feed_records_and_bulk_files_over_http(client: Client, world: World, drive: Drive) -> None:
+    lot_id = await world.lot(stage="awarded")
+    await drive.integrate()
+
+    feed = await client.get("/api/v1/ocds/releases", params={"since": 0})
+    assert feed.status_code == 200, feed.text
+    package: dict[str, Any] = feed.json()
+    assert release_package_problems(package) == []
+    assert package["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
+    assert package["publicationPolicy"].endswith("/opendata/policy")
+    ocid = f"{OCDS_PLACEHOLDER_PREFIX}-{lot_id}"
+    assert {release["ocid"] for release in package["releases"]} == {ocid}
+    following = await client.get(package["links"]["next"].removeprefix(client.app.state.settings.public_url))
+    assert following.status_code == 200
+    assert following.json()["releases"] == []  # nothing new: the cursor stays
+
+    record = await client.get(f"/api/v1/ocds/records/{ocid}")
+    assert record.status_code == 200, record.text
+    assert record_package_problems(record.json()) == []
+    compiled = record.json()["records"][0]["compiledRelease"]
+    assert compiled["tender"]["status"] == "complete"
+    assert compiled["awards"][0]["value"]["amount"] == 105_000
+
+    for unknown in (
+        f"{OCDS_PLACEHOLDER_PREFIX}-999999",
+        f"ocds-zzzzzz-{lot_id}",
+        "nonsense",
+        f"{OCDS_PLACEHOLDER_PREFIX}-²",
+    ):
+        missing = await client.get(f"/api/v1/ocds/records/{unknown}")
+        assert (missing.status_code, missing.json()["code"]) == (404, "lot.not_found")
+
+    day = package["releases"][-1]["date"][:10]
+    lines = await client.get(f"/opendata/releases-{day}.jsonl")
+    assert lines.status_code == 200
+    assert lines.headers["content-type"].startswith("application/x-ndjson")
+    released = [json.loads(line) for line in lines.text.splitlines()]
+    assert released
+    assert all(release_problems(release) == [] for release in released)
+    assert all(release["date"].startswith(day) for release in released)
+    table = await client.get(f"/opendata/releases-{day}.csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [row["id"] for row in rows] == [release["id"] for release in released]
+    assert rows[0]["tender/submissionMethod"] == "electronicAuction"
+
+    bad = await client.get("/opendata/releases-2026-13-40.jsonl")
+    assert (bad.status_code, bad.json()["code"]) == (422, "opendata.day_malformed")
+    nowhere = await client.get("/opendata/records.zip")
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "opendata.file_not_found")
+    policy = await client.get("/opendata/policy")
+    assert "pseudonym" in policy.text
+
+    # The API docs list the feeds, with an example.
+    schema = (await client.get("/schema/openapi.json")).json()
+    paths = schema["paths"]
+    assert {"/api/v1/ocds/releases", "/api/v1/ocds/records/{ocid}", "/opendata/{name}"} <= set(paths)
+    answer = paths["/api/v1/ocds/releases"]["get"]["responses"]["200"]["content"]["application/json"]
+    example = next(iter(answer["examples"].values()))["value"]
+    assert example["releases"][0]["tender"]["submissionMethod"] == ["electronicAuction"]
