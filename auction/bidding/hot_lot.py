@@ -17,13 +17,15 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Table,
+    TextClause,
     and_,
+    bindparam,
     func,
     insert,
-    literal,
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,32 +313,130 @@ def _statements(change: OpenBidWrite, bid_id: int | None) -> tuple[Any, Any, Any
     return head, pending, application, clock, bid
 
 
+def _one_statement_write(head_is_new: bool, entries: int) -> TextClause:
+    """The PostgreSQL write of one shape (is the chain's head new; how many entries), as one fixed SQL text.
+
+    Fixed text with named binds, so that SQLAlchemy compiles it once and asyncpg prepares it once per connection:
+    a Core statement with a multi-row VALUES compiles per bid, under the lot's lock. Every write is a CTE; the
+    SELECT answers how many rows each one hit, which the caller compares with what the guards expect.
+    """
+    binds = [
+        bindparam("lot_id", type_=HEADS.c.chain_key.type),
+        bindparam("head_seq", type_=HEADS.c.lot_seq.type),
+        bindparam("head_hash", type_=HEADS.c.head_hash.type),
+        bindparam("head_at", type_=HEADS.c.admitted_at.type),
+        bindparam("application_id", type_=APPLICATIONS.c.id.type),
+        bindparam("last_seq", type_=APPLICATIONS.c.last_seq.type),
+        bindparam("next_seq", type_=APPLICATIONS.c.last_seq.type),
+        bindparam("amount", type_=CLOCKS.c.current_price.type),
+        bindparam("pseudonym", type_=BIDS.c.pseudonym.type),
+        bindparam("closes_at", type_=CLOCKS.c.closes_at.type),
+        bindparam("bid_id", type_=BIDS.c.id.type),
+        bindparam("bidder_id", type_=BIDS.c.bidder_id.type),
+        bindparam("status", type_=BIDS.c.status.type),
+        bindparam("placed_at", type_=BIDS.c.placed_at.type),
+        bindparam("idempotency_key", type_=BIDS.c.idempotency_key.type),
+        bindparam("request_hash", type_=BIDS.c.request_hash.type),
+        bindparam("body_hash", type_=BIDS.c.body_hash.type),
+        bindparam("receipt", type_=BIDS.c.receipt.type),
+    ]
+    rows = []
+    for n in range(entries):
+        binds += [
+            bindparam(f"entry_seq_{n}", type_=PENDING.c.lot_seq.type),
+            bindparam(f"entry_kind_{n}", type_=PENDING.c.kind.type),
+            bindparam(f"entry_body_{n}", type_=PENDING.c.body.type),
+            bindparam(f"entry_hash_{n}", type_=PENDING.c.body_hash.type),
+            bindparam(f"entry_at_{n}", type_=PENDING.c.admitted_at.type),
+        ]
+        rows.append(f"(:lot_id, :entry_seq_{n}, :entry_kind_{n}, :entry_body_{n}, :entry_hash_{n}, :entry_at_{n})")
+    if head_is_new:
+        head = (
+            "INSERT INTO ledger_heads (chain_key, lot_seq, head_hash, admitted_at) "
+            "VALUES (:lot_id, :head_seq, :head_hash, :head_at) RETURNING 1"
+        )
+    else:
+        binds.append(bindparam("previous_seq", type_=HEADS.c.lot_seq.type))
+        head = (
+            "UPDATE ledger_heads SET lot_seq = :head_seq, head_hash = :head_hash, admitted_at = :head_at "
+            "WHERE chain_key = :lot_id AND lot_seq = :previous_seq RETURNING 1"
+        )
+    # The tables' names are written out, not formatted in: the text is a constant but for the entries' rows.
+    sql = (
+        "WITH head_moved AS (" + head + "), "  # noqa: S608 (the parts are constants of this module)
+        "entries_queued AS (INSERT INTO ledger_pending (chain_key, lot_seq, kind, body, body_hash, admitted_at) "
+        "VALUES " + ", ".join(rows) + " RETURNING id), "
+        "sequence_moved AS (UPDATE applications SET last_seq = :next_seq "
+        "WHERE id = :application_id AND last_seq = :last_seq RETURNING 1), "
+        # The guard is the rule itself: the price only rises, and only while the lot runs.
+        "clock_moved AS (UPDATE auction_clocks SET current_price = :amount, leader = :pseudonym, "
+        "closes_at = :closes_at, bid_count = bid_count + 1 "
+        "WHERE lot_id = :lot_id AND closed_at IS NULL AND (current_price IS NULL OR current_price < :amount) "
+        "RETURNING 1), "
+        "bid_placed AS (INSERT INTO bids (id, lot_id, bidder_id, pseudonym, amount, status, placed_at, "
+        "idempotency_key, request_hash, body_hash, receipt) VALUES (:bid_id, :lot_id, :bidder_id, :pseudonym, "
+        ":amount, :status, :placed_at, :idempotency_key, :request_hash, :body_hash, :receipt) RETURNING id) "
+        "SELECT (SELECT count(*) FROM head_moved), (SELECT count(*) FROM entries_queued), "
+        "(SELECT count(*) FROM sequence_moved), (SELECT count(*) FROM clock_moved), (SELECT count(*) FROM bid_placed)"
+    )
+    return text(sql).bindparams(*binds)
+
+
+# An open bid admits one entry, or two when it extends the close (soft close); the head is new only on a chain's
+# first entry. Built once, at import: the same objects every bid, so one compiled form and one prepared statement.
+ONE_STATEMENT_WRITES = {
+    (head_is_new, entries): _one_statement_write(head_is_new, entries)
+    for head_is_new in (False, True)
+    for entries in (1, 2)
+}
+
+
+def _one_statement_values(change: OpenBidWrite, bid_id: int) -> dict[str, Any]:
+    last = change.entries[-1]
+    values: dict[str, Any] = {
+        "lot_id": change.lot_id,
+        "head_seq": last.lot_seq,
+        "head_hash": last.body_hash,
+        "head_at": last.admitted_at,
+        "application_id": change.application_id,
+        "last_seq": change.last_seq,
+        "next_seq": change.last_seq + 1,
+        "amount": change.amount,
+        "pseudonym": change.pseudonym,
+        "closes_at": change.closes_at,
+        "bid_id": bid_id,
+        "bidder_id": change.bidder_id,
+        "status": BidStatus.STANDING,
+        "placed_at": change.entries[0].admitted_at,
+        "idempotency_key": change.idempotency_key,
+        "request_hash": change.request_hash,
+        "body_hash": change.entries[0].body_hash,
+        "receipt": {**change.receipt, "bid_id": bid_id},
+    }
+    if change.previous_head is not None:
+        values["previous_seq"] = change.previous_head.lot_seq
+    for n, entry in enumerate(change.entries):
+        values[f"entry_seq_{n}"] = entry.lot_seq
+        values[f"entry_kind_{n}"] = entry.kind
+        values[f"entry_body_{n}"] = entry.body
+        values[f"entry_hash_{n}"] = entry.body_hash
+        values[f"entry_at_{n}"] = entry.admitted_at
+    return values
+
+
 async def write_open_bid(session: AsyncSession, change: OpenBidWrite, bid_id: int | None) -> int:
     """Write the bid, its ledger entries, the clock and the bidder's sequence; the bid's id. ``LostRace`` if a
     guard finds the state other than the locked read saw it (the caller's transaction is then rolled back)."""
     connection = await session.connection()
-    head, pending, application, clock, bid = _statements(change, bid_id)
-    if connection.dialect.name == "postgresql" and bid_id is not None:
+    shape = (change.previous_head is None, len(change.entries))
+    if connection.dialect.name == "postgresql" and bid_id is not None and shape in ONE_STATEMENT_WRITES:
         # One round trip: every write a CTE of one statement, which answers how many rows each guarded one hit.
-        # (Not in SQLAlchemy's statement cache: the multi-row VALUES makes it compile per bid. Single-row INSERTs
-        # would cache, but their column-named binds then clash with the UPDATEs' in one statement, which the
-        # guards caught: a cached form needs explicitly named binds.)
-        moved = head.returning(literal(1)).cte("head_moved")
-        queued = pending.returning(PENDING.c.id).cte("entries_queued")
-        signed = application.returning(literal(1)).cte("sequence_moved")
-        priced = clock.returning(literal(1)).cte("clock_moved")
-        placed = bid.returning(BIDS.c.id).cte("bid_placed")
-        counts = select(
-            select(func.count()).select_from(moved).scalar_subquery(),
-            select(func.count()).select_from(queued).scalar_subquery(),
-            select(func.count()).select_from(signed).scalar_subquery(),
-            select(func.count()).select_from(priced).scalar_subquery(),
-            select(func.count()).select_from(placed).scalar_subquery(),
-        )
-        row = (await connection.execute(counts)).one()
+        statement = ONE_STATEMENT_WRITES[shape]
+        row = (await connection.execute(statement, _one_statement_values(change, bid_id))).one()
         if tuple(row) != (1, len(change.entries), 1, 1, 1):
             raise LostRace(f"lot {change.lot_id}: guarded writes hit {tuple(row)}")
     else:
+        head, pending, application, clock, bid = _statements(change, bid_id)
         for statement in (head, application, clock):
             if (await connection.execute(statement)).rowcount != 1:
                 raise LostRace(f"lot {change.lot_id}: a guarded write found the lot changed")
