@@ -132,9 +132,9 @@ async def run(bidders: int, seconds: float) -> None:
                 if ok:
                     latencies.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(bidder(people[n % len(people)]) for n in range(bidders)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu_spent = time.perf_counter() - started, time.process_time() - cpu_started
         stop.set()
         await integration
         await engine.dispose()
@@ -146,6 +146,8 @@ async def run(bidders: int, seconds: float) -> None:
     cpu_accepted = median([cpu for _, _, cpu in accepted_trips]) * 1000
     cpu_stale = median([cpu for _, _, cpu in stale_trips]) * 1000
     print(f"app CPU, one bid at a time: accepted bid median {cpu_accepted:.2f} ms, stale bid {cpu_stale:.2f} ms")
+    per_accepted = cpu_spent * 1000 / max(len(latencies), 1)
+    print(f"app CPU under load (the bidders, the refusals and the integrator): {per_accepted:.1f} ms per accepted bid")
     print(
         f"{bidders} bidders, {elapsed:.1f} s: {len(latencies) / elapsed:,.1f} accepted bids/s, "
         f"{attempts / elapsed:,.1f} attempts/s; accepted ack p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
