@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -13,8 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import User
-from auction.bidding.keys import Signatures, lot_keys
+from auction.accounts.models import Role, User
+from auction.bidding.hot_lot import (
+    EarlierBid,
+    LockedLot,
+    OpenBidWrite,
+    Participant,
+    RunningClock,
+    lock_lot,
+    write_open_bid,
+)
+from auction.bidding.keys import Signatures, check_statement, lot_keys
 from auction.bidding.models import (
     Application,
     ApplicationStatus,
@@ -24,7 +34,7 @@ from auction.bidding.models import (
     RunoffOffer,
     SchedulerPulse,
 )
-from auction.bidding.notices import bidder_of, participants, tell, tell_participants
+from auction.bidding.notices import participants, tell, tell_participants
 from auction.bidding.participation import ParticipationService
 from auction.bidding.stale import glance, stale_refusal
 from auction.clock import Clock, as_utc
@@ -36,11 +46,18 @@ from auction.ledger.verifier import dutch_clock
 from auction.ledger.verifier import runoff as tie
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.dutch_clock import Pause
-from auction.ledger.verifier.entry import Body, parse_leaf
+from auction.ledger.verifier.entry import ZERO_HASH, Body, parse_leaf
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.sealed import SealedBidError, ciphertext_hash, validate_ciphertext
+from auction.ledger.verifier.statements import key_id as statement_key_id
 from auction.ledger.witness_config import WitnessConfig
-from auction.ledger.witnessed_time import unwitnessed_too_long, witness_clock, witness_health
+from auction.ledger.witnessed_time import (
+    BINDING_KINDS,
+    refuse_unless_witnessed,
+    unwitnessed_too_long,
+    witness_clock,
+    witness_health,
+)
 from auction.lots.models import AuctionFormat, Lot, LotState
 from auction.lots.schedule import scheduled_close
 from auction.lots.service import LotService
@@ -113,6 +130,47 @@ def dutch_price_at(lot: Lot, clock: AuctionClock | None, at: datetime) -> int:
         at,
         [] if clock is None else pauses_of(clock),
     )
+
+
+def replayed(earlier: EarlierBid, request_hash: str) -> BidReceipt:
+    """The receipt of the bid already placed with this key, or the refusal of the key's reuse for another request."""
+    if earlier.request_hash != request_hash:
+        raise Conflict("bid.idempotency_key_reused", field="idempotency_key")
+    stored = earlier.receipt
+    return BidReceipt(
+        bid_id=stored["bid_id"],
+        lot_id=stored["lot_id"],
+        amount=stored["amount"],
+        placed_at=earlier.placed_at,
+        closes_at=parse_time(stored["closes_at"]),
+        body=stored["body"],
+        body_hash=stored["body_hash"],
+        receipt=stored["receipt"],
+    )
+
+
+def approved(bidder: User, application: Participant | None) -> Participant:
+    """The bidder's approved application, or the refusal ParticipationService.approved gives."""
+    if bidder.role != Role.BIDDER:
+        raise PermissionDenied("bid.officials_excluded")
+    if application is None:
+        raise PermissionDenied("bid.not_applied")
+    if application.status != ApplicationStatus.APPROVED:
+        raise PermissionDenied("bid.application_not_approved", status=application.status.value)
+    return application
+
+
+def open_clock(locked: LockedLot, fmt: AuctionFormat, at: datetime) -> RunningClock:
+    """The running clock of a lot taking bids of ``fmt`` at ``at``, or the refusal ``_open_clock`` gives."""
+    if locked.format != fmt:
+        raise Conflict("bid.format_mismatch", lot_format=locked.format.value, bid_format=fmt.value)
+    if locked.state != LotState.BIDDING:
+        raise Conflict("bid.lot_not_bidding", state=locked.state.value)
+    if locked.clock is None:
+        raise NotFound("bid.not_opened", lot_id=locked.titles.id)
+    if not rules.is_open(locked.clock.opened_at, locked.clock.closes_at, at):
+        raise Conflict("bid.too_late", closed_at=format_time(locked.clock.closes_at))
+    return locked.clock
 
 
 class AuctionService:
@@ -322,6 +380,7 @@ class AuctionService:
             stale = stale_refusal(seen, bidder.role, request["amount"], self.clock.now())
             if stale is not None:
                 raise stale
+            return await self._admit_open_bid(bidder, lot_id, key, request, signed)
         lot = await self.lots.lock(lot_id)
         request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
         replay = await self._replayed(bidder, key, request_hash)
@@ -330,12 +389,8 @@ class AuctionService:
         application = await self.participation.approved(lot_id, bidder)
         at = await self.ledger.next_time(lot.id)
         clock = await self._open_clock(lot, fmt, at)
-        if fmt == AuctionFormat.OPEN_ASCENDING:
-            amount: int | None = request["amount"]
-            payload = {"bidder": application.pseudonym, "amount": amount, "signed": signed}
-            admitted = await self._admit_open(lot, clock, bidder, application, payload, at)
-            ciphertext = digest = None
-        elif fmt == AuctionFormat.SEALED_BID:
+        amount: int | None
+        if fmt == AuctionFormat.SEALED_BID:
             ciphertext = request["ciphertext"]
             digest, admitted = await self._admit_sealed(lot, bidder, application, ciphertext, signed, at)
             amount = None
@@ -380,44 +435,96 @@ class AuctionService:
         await self.session.flush()
         return result
 
-    async def _admit_open(
-        self,
-        lot: Lot,
-        clock: AuctionClock,
-        bidder: User,
-        application: Application,
-        payload: dict[str, Any],
-        at: datetime,
-    ) -> Admitted:
-        amount, pseudonym = payload["amount"], application.pseudonym
-        minimum = rules.minimum_next_bid(lot.starting_price, lot.bid_step, clock.current_price)
-        problem = rules.bid_problem(amount, minimum)
+    async def _admit_open_bid(
+        self, bidder: User, lot_id: int, key: str, request: dict[str, Any], signed: Signed
+    ) -> BidReceipt:
+        """An open ascending bid in plain SQL: one locked read, the rules in memory, one guarded write (see
+        hot_lot.py); the refusals, their order and the ledger's bytes are the other formats' (``_admit_bid``)."""
+        locked = await lock_lot(self.session, self.ledger, lot_id, bidder.id, key)
+        if locked is None:
+            raise NotFound("lot.not_found", lot_id=lot_id)
+        request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+        if locked.earlier is not None:
+            return replayed(locked.earlier, request_hash)
+        application = approved(bidder, locked.application)
+        now = self.clock.now()
+        at = now if locked.head is None else max(now, locked.head.admitted_at)
+        running = open_clock(locked, AuctionFormat.OPEN_ASCENDING, at)
+        amount: int = request["amount"]
+        problem = rules.bid_problem(
+            amount, rules.minimum_next_bid(locked.starting_price, locked.bid_step, running.current_price)
+        )
         if problem:
             raise InvalidInput.of(problem)
-        await self._signed(bidder, application, "bid.placed", payload, at)
-        admitted = await self.ledger.record("bid.placed", lot.id, f"bidder:{pseudonym}", payload, at=at)
-        previous = clock.leader
-        clock.current_price, clock.leader = amount, pseudonym
-        window = timedelta(minutes=lot.soft_close_minutes)
-        new_close = rules.soft_close(as_utc(clock.closes_at), at, window, as_utc(clock.latest_close))
-        if new_close != as_utc(clock.closes_at):
-            clock.closes_at = new_close
+        pseudonym = application.pseudonym
+        payload = {"bidder": pseudonym, "amount": amount, "signed": signed}
+        keys_on_lot = {statement_key_id(k): k for k in application.keys}
+        check_statement(locked.active_keys, lot_id, "bid.placed", payload, at, keys_on_lot, application.last_seq)
+        self.ledger.refuse_at_backlog(locked.backlog)
+        if "bid.placed" in BINDING_KINDS:
+            await refuse_unless_witnessed(self.session, self.clock.now(), self.ledger.witnesses)
+        head = (0, ZERO_HASH) if locked.head is None else (locked.head.lot_seq, locked.head.head_hash)
+        admitted = self.ledger.entry("bid.placed", lot_id, f"bidder:{pseudonym}", payload, after=head, at=at)
+        entries = [admitted]
+        window = timedelta(minutes=locked.soft_close_minutes)
+        new_close = rules.soft_close(running.closes_at, at, window, running.latest_close)
+        if new_close != running.closes_at:
             extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
-            await self.ledger.record("auction.extended", lot.id, SYSTEM, extension, at=at)
-            told = await participants(self.session, lot.id)
+            after = (admitted.lot_seq, admitted.body_hash)
+            entries.append(self.ledger.entry("auction.extended", lot_id, SYSTEM, extension, after=after, at=at))
+        receipt = BidReceipt(
+            bid_id=locked.next_bid_id or 0,
+            lot_id=lot_id,
+            amount=amount,
+            placed_at=at,
+            closes_at=new_close,
+            body=admitted.body.decode(),
+            body_hash=admitted.body_hash,
+            receipt=admitted.receipt,
+        )
+        change = OpenBidWrite(
+            lot_id=lot_id,
+            bidder_id=bidder.id,
+            application_id=application.id,
+            last_seq=application.last_seq,
+            previous_head=locked.head,
+            entries=entries,
+            amount=amount,
+            pseudonym=pseudonym,
+            closes_at=new_close,
+            idempotency_key=key,
+            request_hash=request_hash,
+            receipt=receipt.as_dict(),
+        )
+        try:
+            bid_id = await write_open_bid(self.session, change, locked.next_bid_id)
+        except IntegrityError as clash:
+            # The same key on two lots at once: each lot's lock let its own bid through, and the key's uniqueness
+            # per bidder stops the second one here (the transaction is rolled back with the refusal).
+            raise Conflict("bid.idempotency_key_reused", field="idempotency_key") from clash
+        if new_close != running.closes_at:
+            # Rare (the closing minutes): the notices of an extension take the lot as the ORM has it.
+            lot = await self.session.get(Lot, lot_id)
+            assert lot is not None  # locked by lock_lot
+            told = await participants(self.session, lot_id)
             await alert_watchers(self.session, lot, WatchedChange.EXTENDED, now=at, closes_at=new_close, told=told)
             await tell_participants(
                 self.session, lot, told, "auction.extended", format_time(new_close), closes_at=format_time(new_close)
             )
-        if previous is not None and previous != pseudonym:
-            outbid = await bidder_of(self.session, lot.id, previous)
-            if outbid is not None:
-                closes_at = format_time(as_utc(clock.closes_at))
-                # Open bids rise strictly, so the amount names this outbidding on the lot.
-                await tell(
-                    self.session, lot, outbid, "bid.outbid", str(amount), amount_tyiyn=amount, closes_at=closes_at
-                )
-        return admitted
+        previous = running.leader
+        if previous is not None and previous != pseudonym and locked.outbid_account is not None:
+            # Open bids rise strictly, so the amount names this outbidding on the lot.
+            closes_at = format_time(new_close)
+            await tell(
+                self.session,
+                locked.titles,
+                locked.outbid_account,
+                "bid.outbid",
+                str(amount),
+                amount_tyiyn=amount,
+                closes_at=closes_at,
+            )
+        return dataclasses.replace(receipt, bid_id=bid_id)
 
     async def _admit_sealed(
         self, lot: Lot, bidder: User, application: Application, ciphertext: str, signed: Signed, at: datetime

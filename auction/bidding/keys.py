@@ -152,13 +152,26 @@ class Signatures:
         `payload` holds `signed` as the bidder sent it (or None); a refusal is a DomainError.
         """
         active = await self.keys.active(user)
-        # A key the bidder revoked on their account signs nothing more, on any lot.
-        usable = {identifier: key for identifier, key in lot_keys.items() if identifier in active}
-        try:
-            st.check_signed(lot_id, kind, payload, at, usable, last_seq + 1)
-        except st.StatementError as exc:
-            raise refusal(exc) from None
-        return payload
+        return check_statement(frozenset(active), lot_id, kind, payload, at, lot_keys, last_seq)
+
+
+def check_statement(
+    active: frozenset[str],
+    lot_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    at: datetime,
+    lot_keys: Mapping[str, dict[str, Any]],
+    last_seq: int,
+) -> dict[str, Any]:
+    """``Signatures.check`` once the account's active key ids are known (a caller that read them already)."""
+    # A key the bidder revoked on their account signs nothing more, on any lot.
+    usable = {identifier: key for identifier, key in lot_keys.items() if identifier in active}
+    try:
+        st.check_signed(lot_id, kind, payload, at, usable, last_seq + 1)
+    except st.StatementError as exc:
+        raise refusal(exc) from None
+    return payload
 
 
 def lot_keys(application: Application) -> dict[str, dict[str, Any]]:

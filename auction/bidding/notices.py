@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction.bidding.models import Application, ApplicationStatus
 from auction.lots.models import Lot
 from auction.notifications import lot_params, notify
+from auction.notifications.outbox import HasTitles
 
 
 async def tell_participants(
@@ -31,7 +32,7 @@ async def participants(session: AsyncSession, lot_id: int) -> list[int]:
     return list(bidders)
 
 
-async def tell(session: AsyncSession, lot: Lot, bidder_id: int, kind: str, event: str, **more: str | int) -> None:
+async def tell(session: AsyncSession, lot: HasTitles, bidder_id: int, kind: str, event: str, **more: str | int) -> None:
     """Notice ``kind`` about ``lot`` to one account; ``event`` names the event (the account is added)."""
     await notify(
         session,

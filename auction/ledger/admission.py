@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.clock import Clock, as_utc
@@ -94,21 +94,45 @@ class LedgerWriter:
         if at is not None and at < as_utc(head.admitted_at):
             raise ValueError("an explicit admission time must not precede the chain's head")
         at = max(now, as_utc(head.admitted_at))
-        seq = head.lot_seq + 1
-        body = make_body(
-            kind=kind, lot=lot_id, lot_seq=seq, prev_body=head.head_hash, at=at, actor=actor, payload=payload
-        )
-        digest = body_hash(body)
-        self.session.add(
-            PendingEntry(chain_key=chain_key, lot_seq=seq, kind=kind, body=body, body_hash=digest, admitted_at=at)
-        )
-        head.lot_seq, head.head_hash, head.admitted_at = seq, digest, at
+        admitted = self.entry(kind, lot_id, actor, payload, after=(head.lot_seq, head.head_hash), at=at)
+        self.session.add(pending_entry(admitted))
+        head.lot_seq, head.head_hash, head.admitted_at = admitted.lot_seq, admitted.body_hash, at
         await self.session.flush()
+        return admitted
+
+    def entry(
+        self,
+        kind: str,
+        lot_id: int | None,
+        actor: str,
+        payload: dict[str, Any],
+        *,
+        after: tuple[int, str],
+        at: datetime,
+    ) -> Admitted:
+        """The body following the chain head ``after`` (its sequence number and hash), and its signed receipt.
+
+        No I/O: the caller holds the chain's order (its head's or its lot's lock) and writes the entry itself.
+        """
+        seq = after[0] + 1
+        body = make_body(kind=kind, lot=lot_id, lot_seq=seq, prev_body=after[1], at=at, actor=actor, payload=payload)
+        digest = body_hash(body)
         promise = Receipt(self.keys.origin, digest, at, self.max_merge_delay_seconds, ReceiptEntry(lot_id, seq, kind))
         receipt = sign_receipt(promise, self.keys.key_name, self.keys.signing_key)
         return Admitted(
             body=body, body_hash=digest, lot_seq=seq, admitted_at=at, receipt=receipt, kind=kind, lot_id=lot_id
         )
+
+    def backlog(self) -> ScalarSelect[int]:
+        """How many bodies wait for integration, counted only up to the limit (all a refusal needs to know): a
+        scalar subquery, for a caller to fold into a statement it sends anyway."""
+        waiting = select(literal(1)).select_from(PendingEntry).limit(self.backlog_limit).subquery()
+        return select(func.count()).select_from(waiting).scalar_subquery()
+
+    def refuse_at_backlog(self, backlog: int | None) -> None:
+        """The refusal while the backlog is at its limit: new bodies wait until the integrator catches up."""
+        if backlog is not None and backlog >= self.backlog_limit:
+            raise Unavailable("ledger.backlog")
 
     async def chain_head(self, lot_id: int) -> tuple[int, str]:
         """The lot's latest sequence number and body hash (0 and zeros before its first entry)."""
@@ -123,6 +147,17 @@ class LedgerWriter:
         return int(count or 0)
 
     async def _refuse_if_backlogged(self) -> None:
-        backlog = await self.session.scalar(select(func.count()).select_from(PendingEntry))
-        if backlog is not None and backlog >= self.backlog_limit:
-            raise Unavailable("ledger.backlog")
+        self.refuse_at_backlog(await self.session.scalar(select(self.backlog())))
+
+
+def pending_entry(admitted: Admitted) -> PendingEntry:
+    """The queued row of an admitted body, for the integrator to give a global index."""
+    chain_key = PLATFORM_CHAIN if admitted.lot_id is None else admitted.lot_id
+    return PendingEntry(
+        chain_key=chain_key,
+        lot_seq=admitted.lot_seq,
+        kind=admitted.kind,
+        body=admitted.body,
+        body_hash=admitted.body_hash,
+        admitted_at=admitted.admitted_at,
+    )

@@ -1,9 +1,12 @@
-"""A hot lot on real PostgreSQL: stale bids are refused without waiting for the lot's lock."""
+"""A hot lot on real PostgreSQL: stale bids are refused without waiting for the lot's lock, and an accepted bid
+makes few round trips (each one is paid again by every bid queued behind the lot's lock)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,3 +80,41 @@ async def test_a_stale_bid_is_refused_while_another_transaction_holds_the_lot(
     assert await try_bid(sessions, clock, keys, second, lot_id, START + 3 * STEP, "hot-fresh-2") is not None
     with pytest.raises(InvalidInput):
         await bid_without_waiting(sessions, clock, keys, first, lot_id, START + STEP, "hot-stale-2")
+
+
+async def test_an_open_bid_makes_few_round_trips(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, settings: Settings
+) -> None:
+    keys = keys_of(settings)
+    lot_id, (first, second) = await setup_lot(sessions, clock, keys, 2)
+    sent: list[str] = []
+
+    def seen(*args: Any, **_: Any) -> None:
+        sent.append(str(args[2]) if len(args) > 2 else "BEGIN/COMMIT/ROLLBACK")
+
+    engine = sessions.kw["bind"].sync_engine
+    counted = ("before_cursor_execute", "begin", "commit", "rollback")
+    for name in counted:
+        event.listen(engine, name, seen)
+    try:
+        trips = []
+        for n, (bidder, amount) in enumerate([(first, START), (second, START + STEP), (first, START + STEP)]):
+            async with sessions() as reading:  # the client's own reads, not counted
+                signed = await signed_next(
+                    reading, keys, clock, bidder, SIGNERS[bidder.id], lot_id, "bid.placed", {"amount": amount}
+                )
+            sent.clear()
+            try:
+                async with transaction(sessions) as session:
+                    await AuctionService(session, clock, LedgerWriter(session, keys, clock)).place_bid(
+                        bidder, lot_id, amount, f"trips-{n:04d}", signed
+                    )
+            except InvalidInput:
+                pass
+            trips.append(len(sent))
+    finally:
+        for name in counted:
+            event.remove(engine, name, seen)
+    # The first bid: BEGIN, the unlocked read, the lock, the read, the writes, COMMIT. The second also queues the
+    # outbid notice (its account, its preferences, the outbox row). The third is stale: BEGIN, the read, ROLLBACK.
+    assert trips == [6, 9, 3], trips
