@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -22,16 +23,32 @@ def make_engine(url: str, *, pool: bool = True, read_only: bool = False) -> Asyn
         options["poolclass"] = NullPool
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30}
-    else:
-        options.setdefault("pool_pre_ping", True)
-        if read_only:
-            options["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
+    elif read_only:
+        options["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_query_only if read_only else _sqlite_pragmas)
         if not read_only:
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+    elif pool:
+        event.listen(engine.sync_engine.pool, "checkout", _refuse_closed_connection)
     return engine
+
+
+def _refuse_closed_connection(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed (a restart, a crash, a terminated backend).
+
+    Instead of ``pool_pre_ping``, which costs every checkout three round trips (asyncpg's ping is BEGIN, an
+    empty query, ROLLBACK) — on a light request more than its own SQL. A server that goes away closes its
+    sockets, and asyncpg, which keeps reading every pooled connection, marks the connection closed as soon as
+    the event loop sees it: this check sends nothing. Raising DisconnectionError makes the pool drop the
+    connection and check out another (a new one if need be). What it cannot see (a close not yet read, a
+    silent network) fails the request's first statement: SQLAlchemy then invalidates the whole pool, and the
+    request is answered 503 with Retry-After like any outage (auction.db.outage).
+    """
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:

@@ -28,7 +28,7 @@ from auction.errors import NotAuthenticated, PermissionDenied
 from auction.ledger.admission import LedgerWriter
 from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
-from auction.ledger.witness_config import WitnessConfig, witness_config
+from auction.ledger.witness_config import WitnessConfig
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
@@ -74,19 +74,23 @@ def provide_ledger_keys(state: State) -> LedgerKeys:
     return keys
 
 
-def provide_ledger_writer(
-    db_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    ledger_keys: NamedDependency[LedgerKeys],
-) -> LedgerWriter:
+def provide_ledger_writer(db_session: NamedDependency[AsyncSession], state: State) -> LedgerWriter:
+    return ledger_writer_on(db_session, state)
+
+
+def ledger_writer_on(session: AsyncSession, state: State) -> LedgerWriter:
+    """The ledger writer on ``session``, from the per-deployment constants built once at start-up (web.core): the
+    keys, the clock, the settings and the witnesses (parsed once, not per request). Read from the app's state
+    rather than asked of the dependency injector, which resolves sibling dependencies in a task group of their own
+    per request."""
+    settings: Settings = state.settings
     return LedgerWriter(
-        db_session,
-        ledger_keys,
-        clock,
+        session,
+        state.ledger_keys,
+        state.clock,
         backlog_limit=settings.ledger_backlog_limit,
         max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
-        witnesses=witness_config(settings),
+        witnesses=state.witness_config,
     )
 
 

@@ -22,15 +22,12 @@ from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.bidding.participation import Applications
-from auction.clock import Clock
 from auction.db.engine import make_engine, make_sessionmaker
-from auction.ledger.keys import LedgerKeys
 from auction.ledger.queries import LedgerReader
-from auction.ledger.witness_config import WitnessConfig
 from auction.lots.service import LotService
 from auction.municipalities.service import MunicipalityService
 from auction.settings import Settings
-from web.lib.deps import provide_ledger_writer
+from web.lib.deps import ledger_writer_on
 
 REPLICA_SESSIONS = "replica_sessions"
 
@@ -62,23 +59,18 @@ async def provide_read_session(state: State, db_session: NamedDependency[AsyncSe
         yield session
 
 
-def provide_read_lot_service(
-    read_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    ledger_keys: NamedDependency[LedgerKeys],
-) -> LotService:
+# The per-deployment constants (clock, settings, keys, witnesses) come from the app's state, not as dependencies:
+# Litestar resolves sibling dependencies in a task group per request, which costs more than these routes' SQL.
+
+
+def provide_read_lot_service(read_session: NamedDependency[AsyncSession], state: State) -> LotService:
     # Its ledger writer is on the read session too: a write through it is refused by the replica's engine.
-    ledger = provide_ledger_writer(read_session, clock, settings, ledger_keys)
-    return LotService(read_session, clock, ledger, applications=Applications(read_session))
+    ledger = ledger_writer_on(read_session, state)
+    return LotService(read_session, state.clock, ledger, applications=Applications(read_session))
 
 
-def provide_read_ledger_reader(
-    read_session: NamedDependency[AsyncSession],
-    ledger_keys: NamedDependency[LedgerKeys],
-    witness_config: NamedDependency[WitnessConfig],
-) -> LedgerReader:
-    return LedgerReader(read_session, ledger_keys, witness_config)
+def provide_read_ledger_reader(read_session: NamedDependency[AsyncSession], state: State) -> LedgerReader:
+    return LedgerReader(read_session, state.ledger_keys, state.witness_config)
 
 
 def provide_read_municipality_service(read_session: NamedDependency[AsyncSession]) -> MunicipalityService:

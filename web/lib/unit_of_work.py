@@ -47,6 +47,10 @@ class Work:
 
     async def settle(self, status: int) -> bool:
         """Commit a success, roll back anything else; False only when a success could not be committed."""
+        if not self.session.in_transaction():
+            # The request never used its session (the key, static-like routes, refusals before any read): there
+            # is nothing to commit or roll back, and asking the session to would still cost a greenlet switch.
+            return True
         if 200 <= status < 400 and not self.raised:
             try:
                 await self.session.commit()
