@@ -1,16 +1,19 @@
 """PostgreSQL's word that a lot's live state changed: one LISTEN connection per process, kept open for its lifetime.
 
-Migration 0010_live_push has the database itself NOTIFY on ``LOT_CHANNEL`` (payload: the lot's id) whenever a row
-that makes a lot's live state (the lot, its auction clock) changes, from inside the changing transaction: PostgreSQL
-delivers it only on commit, to every listening process on every host, whatever SQL made the change.
+Migration 0010_live_push has the database itself NOTIFY on ``LOT_CHANNEL`` whenever a row that makes a lot's live
+state (the lot, its auction clock) changes: the payload is the lot's id, or (0011_live_payload) for a changed auction
+clock a JSON object naming the lot (``lot``) with the clock's running fields; either is sent from inside the
+changing transaction: PostgreSQL delivers it only on commit, in commit order, to every listening process on every
+host, whatever SQL made the change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -34,9 +37,10 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 class LotListener:
-    """LISTENs on ``LOT_CHANNEL`` and calls ``changed(lot_id)`` for each notification; after every (re)connection
-    it calls ``listening()``: notifications sent while no connection listened are lost, so whoever keeps lots'
-    states must read them all again then.
+    """LISTENs on ``LOT_CHANNEL`` and calls ``changed(lot_id, fields)`` for each notification, in the order they
+    come (commit order), ``fields`` being a clock's notified fields or None when only the id came; after every
+    (re)connection it calls ``listening()``: notifications sent while no connection listened are lost, so whoever
+    keeps lots' states must read them all again then.
 
     Run it as a task (`run`); cancelling the task closes the connection.
     """
@@ -44,7 +48,7 @@ class LotListener:
     def __init__(
         self,
         database_url: str,
-        changed: Callable[[int], None],
+        changed: Callable[[int, Mapping[str, object] | None], None],
         listening: Callable[[], None],
         *,
         retry_seconds: float = RETRY_SECONDS,
@@ -91,9 +95,15 @@ class LotListener:
             connection.terminate()
 
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        fields: Mapping[str, object] | None = None
         try:
-            lot_id = int(payload)
-        except ValueError:
+            if payload.startswith("{"):
+                parsed = json.loads(payload)
+                lot_id = int(parsed["lot"])
+                fields = parsed
+            else:
+                lot_id = int(payload)
+        except (ValueError, KeyError, TypeError):
             log.warning("live updates: ignored a notification %r that names no lot", payload)
             return
-        self.changed(lot_id)
+        self.changed(lot_id, fields)

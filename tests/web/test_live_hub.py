@@ -5,18 +5,20 @@ they may; a descending price, which falls with no row changing, is read again at
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from auction.bidding.live import RunningClock
 from auction.clock import FrozenClock, as_utc
 from auction.lots.models import Lot
 from tests.kit.world import World
 from tests.web.auction_support import Auctioneer
 from tests.web.test_confidential_competition import pseudonym_of, seal
 from web.bidding.live import Live, watch
-from web.bidding.live_hub import LiveHub, live_hub
+from web.bidding.live_hub import LiveHub, live_hub, unseen
 
 # Generous: bounds a wait for what must happen, it asserts no speed.
 DEADLINE = 30.0
@@ -107,3 +109,111 @@ async def test_a_descending_price_falls_for_its_watchers_with_no_row_changing(
         assert (await next_state(stream)).current_price == 95_000_00
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def commit_bids_back_to_back(auctioneer: Auctioneer, lot_id: int, prices: list[int]) -> None:
+    """Each bid committed as soon as the previous one was: the bids' notifications come faster than a read of the
+    lot ends, so only their payloads can show every price."""
+    for index, price in enumerate(prices):
+        await auctioneer.bid(lot_id, ("bidder", "bidder2")[index % 2], price)
+
+
+async def test_every_watcher_sees_every_bid_in_order_with_no_read_for_the_clock(
+    auctioneer: Auctioneer, world: World, hub: LiveHub
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    viewers = [None, None, await world.user("bidder2"), await world.user("officer_tokmok")]
+    streams = [watch(auctioneer.sessions, auctioneer.clock, [lot_id], viewer, hub) for viewer in viewers]
+    prices = [100_000_00 + step * 10_000_00 for step in range(6)]
+    try:
+        for stream in streams:
+            assert (await next_state(stream)).bid_count == 0
+        reads = hub.reads
+        await commit_bids_back_to_back(auctioneer, lot_id, prices)
+        for stream in streams:
+            seen = [await next_state(stream) for _ in prices]
+            assert [(state.current_price, state.bid_count) for state in seen] == [
+                (price, count) for count, price in enumerate(prices, start=1)
+            ]
+            # The domain's rule, applied to the notified price.
+            assert seen[-1].minimum_next_bid == prices[-1] + 5_000_00
+        # The clock's changes came with their fields: the hub read nothing for them.
+        assert hub.reads == reads
+    finally:
+        for stream in streams:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_slow_watcher_gets_every_state_in_order_when_it_takes_late(
+    auctioneer: Auctioneer, hub: LiveHub
+) -> None:
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    fast = watch(auctioneer.sessions, auctioneer.clock, [lot_id], None, hub)
+    slow = watch(auctioneer.sessions, auctioneer.clock, [lot_id], None, hub)
+    prices = [100_000_00 + step * 10_000_00 for step in range(5)]
+    try:
+        assert (await next_state(fast)).bid_count == 0
+        assert (await next_state(slow)).bid_count == 0
+        await commit_bids_back_to_back(auctioneer, lot_id, prices)
+        # Once the fast watcher saw the last bid, every state waits in the slow one's queue, none taken yet.
+        assert [(await next_state(fast)).current_price for _ in prices] == prices
+        assert [(await next_state(slow)).current_price for _ in prices] == prices
+    finally:
+        for stream in (fast, slow):
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_lot_whose_terms_the_hub_does_not_hold_is_read_and_then_applied(
+    auctioneer: Auctioneer, hub: LiveHub
+) -> None:
+    """A clock notified for a lot the hub holds nothing of (its first read lost) falls back to a read; so does a
+    payload that makes no clock."""
+    lot_id = await auctioneer.lot()
+    await auctioneer.admit(lot_id, "bidder", "bidder2")
+    await auctioneer.open(lot_id)
+    stream = watch(auctioneer.sessions, auctioneer.clock, [lot_id], None, hub)
+    try:
+        assert (await next_state(stream)).bid_count == 0
+        hub._terms.clear()
+        reads = hub.reads
+        await auctioneer.bid(lot_id, "bidder", 100_000_00)
+        assert (await next_state(stream)).current_price == 100_000_00
+        assert hub.reads == reads + 1
+        hub.notified(lot_id, {"lot": lot_id, "bid_count": "many"})
+        await auctioneer.bid(lot_id, "bidder2", 110_000_00)
+        assert (await next_state(stream)).current_price == 110_000_00
+        assert hub.reads >= reads + 2
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+def clock_at(bid_count: int, price: int) -> RunningClock:
+    return RunningClock(datetime(2026, 11, 26, 12, tzinfo=UTC), price, f"L-{bid_count}", bid_count)
+
+
+def test_the_clocks_notified_during_a_read_that_it_did_not_see_follow_it() -> None:
+    first, second, third = clock_at(1, 100), clock_at(2, 110), clock_at(3, 120)
+    # The read saw the second: only the third is newer.
+    assert unseen(second, [first, second, third]) == [third]
+    # The read saw a state from before them all.
+    assert unseen(clock_at(0, 90), [first, second]) == [first, second]
+    # The read was ahead of them all (its own notification still on its way): the older ones are not shown.
+    assert unseen(third, [first, second]) == []
+    assert unseen(None, [first]) == [first]
+
+
+def test_a_notified_clock_payload_makes_the_clock_a_read_makes() -> None:
+    payload = json.loads(
+        '{"lot": 7, "closes_at": "2026-11-26T12:30:00.5", "current_price": 100, "leader": "L-1", "bid_count": 1,'
+        ' "pauses": [["a", "b"]], "runoff_price": null, "runoff_closes_at": null}'
+    )
+    assert RunningClock.of_payload(payload) == RunningClock(
+        datetime(2026, 11, 26, 12, 30, 0, 500000, tzinfo=UTC), 100, "L-1", 1, (("a", "b"),)
+    )
+    for broken in ({**payload, "bid_count": "1"}, {**payload, "closes_at": 5}, {"lot": 7}):
+        with pytest.raises((ValueError, TypeError, KeyError)):
+            RunningClock.of_payload(broken)

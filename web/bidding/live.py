@@ -141,7 +141,10 @@ async def _pushed(hub: LiveHub, lot_ids: Sequence[int], viewer: User | None) -> 
     async with hub.watching(lot_ids, viewer) as watcher:
         watched = set(watcher.lot_ids)
         while watched:
-            for lot_id, live in (await watcher.take()).items():
+            for lot_id, live in await watcher.take():
+                if lot_id not in watched:
+                    # Its states after the one that ended it.
+                    continue
                 if live is None:
                     # No longer public: nothing more to show of it.
                     watched.discard(lot_id)

@@ -1,10 +1,14 @@
 """One process's watchers of live auctions, fed by PostgreSQL's notifications rather than by each watcher polling.
 
-The listener (auction.db.listener) hears that lot N changed; the hub then reads N's auction once (one session,
-`LiveAuctions.moment`) and hands it to every watcher of N in this process, each seeing what they may (an officer of
-the lot's municipality sees a sealed lot's bid count). A watcher costs the database nothing: the reads follow the
-changes, not the number of watchers. What changes with no row changing (a descending price falling each tick) is
-read again by one timer per lot, at its next tick.
+The listener (auction.db.listener) hears that lot N changed. When its auction clock changed, the notification carries
+the clock's running fields (migration 0011_live_payload): the hub applies them to N's terms it holds (the same rule
+as a read, `auction.bidding.live.running_moment`) and hands the result to every watcher of N in this process, with no
+read, so each bid's price reaches every watcher, in the order the bids committed. When the lot itself changed (or the
+hub holds nothing of it yet, or the listener was away), it reads N's auction once (one session,
+`LiveAuctions.reading`) for all its watchers. Each watcher sees what they may (an officer of the lot's municipality
+sees a sealed lot's bid count), and keeps the states it has not taken yet in order. A watcher costs the database
+nothing: the reads follow the lots' changes, not the bids nor the number of watchers. What changes with no row
+changing (a descending price falling each tick) is read again by one timer per lot, at its next tick.
 
 Why not Litestar's Channels (``AsyncPgChannelsBackend``, litestar 2.x): its one listening connection is opened at
 start-up (a database away then fails the app's start, which this app survives: web.core) and never opened again
@@ -17,13 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.accounts.models import User
-from auction.bidding.live import LiveAuctions, LiveMoment, LiveState
+from auction.bidding.live import (
+    LiveAuctions,
+    LiveMoment,
+    LiveReading,
+    LiveState,
+    LotTerms,
+    RunningClock,
+    running_moment,
+)
 from auction.clock import Clock
 from auction.db.listener import LotListener
 from auction.errors import NotFound
@@ -34,29 +47,52 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 # A descending price falls at its tick's end: read a moment after it, so the read sees the new tick.
 TICK_MARGIN_SECONDS = 0.05
+# How many states of one lot a watcher may have not yet taken: a stream that falls further behind skips the oldest.
+BACKLOG = 256
 
 
 class LiveWatcher:
-    """One stream's view of the hub: the latest state of each of its lots not yet taken (older ones are skipped: a
-    slow stream is shown the newest state, not a backlog), and an event that says there is one. A lot mapped to
-    None is gone (no longer public)."""
+    """One stream's view of the hub: the states of each of its lots not yet taken, in the order they came, and an
+    event that says there are some. A lot's queue is bounded (`BACKLOG`): a stream so slow that it fills it loses
+    its oldest states, never the newest. A state None means the lot is gone (no longer public)."""
 
     def __init__(self, lot_ids: Sequence[int], viewer: User | None) -> None:
         self.lot_ids = list(dict.fromkeys(lot_ids))
         self.viewer = viewer
-        self.pending: dict[int, LiveState | None] = {}
+        self.pending: dict[int, deque[LiveState | None]] = {}
         self.arrived = asyncio.Event()
 
     def give(self, lot_id: int, moment: LiveMoment | None) -> None:
-        self.pending[lot_id] = None if moment is None else moment.seen_by(self.viewer)
+        queue = self.pending.get(lot_id)
+        if queue is None:
+            queue = self.pending[lot_id] = deque(maxlen=BACKLOG)
+        queue.append(None if moment is None else moment.seen_by(self.viewer))
         self.arrived.set()
 
-    async def take(self) -> dict[int, LiveState | None]:
-        """The states that arrived since the last call, waiting for one if none did."""
+    async def take(self) -> list[tuple[int, LiveState | None]]:
+        """The states that arrived since the last call, each lot's in the order they came, waiting for one if none
+        did."""
         await self.arrived.wait()
         self.arrived.clear()
         taken, self.pending = self.pending, {}
-        return taken
+        return [(lot_id, state) for lot_id, queue in taken.items() for state in queue]
+
+
+def unseen(read: RunningClock | None, notified: Sequence[RunningClock]) -> list[RunningClock]:
+    """Of the clocks notified (in commit order) while a lot was being read, those the read did not see yet.
+
+    The read saw the state some notification carried, or one from before them all, or (its commit's notification
+    still on its way) one after them all. After the last notified clock equal to the one read, everything is newer.
+    With none equal, a clock with fewer bids than the read one is older (a lot's bid count never falls) and is left
+    out; the others are shown. Should the read have been ahead, that shows an older clock for a moment, and the
+    read's own notification, which must still come, puts the newest back.
+    """
+    if read is None:
+        return list(notified)
+    for index in range(len(notified) - 1, -1, -1):
+        if notified[index] == read:
+            return list(notified[index + 1 :])
+    return [running for running in notified if running.bid_count >= read.bid_count]
 
 
 class LiveHub:
@@ -69,8 +105,13 @@ class LiveHub:
         self._reading: dict[int, asyncio.Task[None]] = {}
         # Lots that changed again while being read: read once more when the read ends (changes coalesce).
         self._again: set[int] = set()
+        # The clocks notified while their lot is being read, in the order they came: the read may or may not have
+        # seen them, the end of the read sorts that out (`unseen`).
+        self._during: dict[int, list[RunningClock]] = {}
+        # Each watched lot's terms as last read: a notified clock is applied to them without a read.
+        self._terms: dict[int, LotTerms] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
-        # How many reads the hub made: tests show that watchers share them.
+        # How many reads the hub made: tests show that watchers share them, and that a bid needs none.
         self.reads = 0
         self.listener: LotListener | None = None
 
@@ -99,13 +140,40 @@ class LiveHub:
         watchers.discard(watcher)
         if not watchers:
             del self._watchers[lot_id]
+            self._terms.pop(lot_id, None)
             timer = self._timers.pop(lot_id, None)
             if timer is not None:
                 timer.cancel()
 
+    def notified(self, lot_id: int, fields: Mapping[str, object] | None) -> None:
+        """The listener heard of a change of the lot: with its auction clock's fields (``fields``), the hub applies
+        them to the lot's terms it holds and shows the result at once, in the order the changes committed, with no
+        read; with the lot's id only (the lot itself changed, a deleted clock), or when it holds no terms of the lot
+        or the fields make no clock, it reads the lot."""
+        if lot_id not in self._watchers:
+            return
+        if fields is None:
+            self.changed(lot_id)
+            return
+        try:
+            running = RunningClock.of_payload(fields)
+        except (ValueError, TypeError, KeyError):
+            log.warning("live updates: lot %s's notified clock %r makes no clock; reading it", lot_id, fields)
+            self.changed(lot_id)
+            return
+        during = self._during.get(lot_id)
+        if during is not None:
+            during.append(running)
+            return
+        terms = self._terms.get(lot_id)
+        if terms is None:
+            self.changed(lot_id)
+            return
+        self._show(lot_id, running_moment(terms, running, self.clock.now()))
+
     def changed(self, lot_id: int) -> None:
-        """The lot's live state may have changed (the listener heard so, or its tick came): read it for its
-        watchers; one read at a time per lot, and one more after it if it changed again meanwhile."""
+        """The lot's live state may have changed (the lot's row changed, its tick came, a watcher joined): read it
+        for its watchers; one read at a time per lot, and one more after it if it changed again meanwhile."""
         if lot_id not in self._watchers:
             return
         if lot_id in self._reading:
@@ -122,25 +190,41 @@ class LiveHub:
         try:
             while lot_id in self._watchers:
                 self._again.discard(lot_id)
+                self._during[lot_id] = []
+                reading: LiveReading | None
                 try:
                     async with self.sessions() as session:
                         self.reads += 1
-                        moment: LiveMoment | None = await LiveAuctions(session, self.clock).moment(lot_id)
+                        reading = await LiveAuctions(session, self.clock).reading(lot_id)
                 except NotFound:
-                    moment = None
+                    reading = None
                 except Exception:
                     log.warning("live updates: reading lot %s failed; reading it again shortly", lot_id, exc_info=True)
                     self._at(lot_id, RETRY_SECONDS)
                     return
-                for watcher in list(self._watchers.get(lot_id, ())):
-                    watcher.give(lot_id, moment)
-                if moment is not None and moment.next_tick is not None:
-                    delay = (moment.next_tick - self.clock.now()).total_seconds()
-                    self._at(lot_id, max(delay, 0) + TICK_MARGIN_SECONDS)
+                during = self._during.pop(lot_id)
+                if reading is None:
+                    self._terms.pop(lot_id, None)
+                    self._show(lot_id, None)
+                else:
+                    if lot_id in self._watchers:
+                        self._terms[lot_id] = reading.terms
+                    self._show(lot_id, reading.moment)
+                    for running in unseen(reading.clock, during):
+                        self._show(lot_id, running_moment(reading.terms, running, self.clock.now()))
                 if lot_id not in self._again:
                     return
         finally:
             del self._reading[lot_id]
+            self._during.pop(lot_id, None)
+
+    def _show(self, lot_id: int, moment: LiveMoment | None) -> None:
+        """Gives ``moment`` to every watcher of the lot; a falling price is looked at again at its next tick."""
+        for watcher in list(self._watchers.get(lot_id, ())):
+            watcher.give(lot_id, moment)
+        if moment is not None and moment.next_tick is not None:
+            delay = (moment.next_tick - self.clock.now()).total_seconds()
+            self._at(lot_id, max(delay, 0) + TICK_MARGIN_SECONDS)
 
     def _at(self, lot_id: int, delay: float) -> None:
         # One timer per lot: a later read replaces the earlier one's timer.
@@ -174,7 +258,7 @@ async def live_hub(
         yield None
         return
     hub = LiveHub(sessions, clock)
-    listener = LotListener(database_url, hub.changed, hub.everything_changed)
+    listener = LotListener(database_url, hub.notified, hub.everything_changed)
     hub.listener = listener
     task = asyncio.get_running_loop().create_task(listener.run(), name="live-updates listener")
     try:
