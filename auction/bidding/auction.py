@@ -469,6 +469,8 @@ class AuctionService:
         window = timedelta(minutes=locked.soft_close_minutes)
         new_close = rules.soft_close(running.closes_at, at, window, running.latest_close)
         if new_close != running.closes_at:
+            # Each body meets the backlog's limit as `record` does, and the bid's own body already counts.
+            self.ledger.refuse_at_backlog(locked.backlog + 1)
             extension = {"closes_at": format_time(new_close), "reason": "soft_close"}
             after = (admitted.lot_seq, admitted.body_hash)
             entries.append(self.ledger.entry("auction.extended", lot_id, SYSTEM, extension, after=after, at=at))
