@@ -673,19 +673,7 @@ class AuctionService:
         earlier = await self.session.scalar(select(Bid).where(Bid.bidder_id == bidder.id, Bid.idempotency_key == key))
         if earlier is None:
             return None
-        if earlier.request_hash != request_hash:
-            raise Conflict("bid.idempotency_key_reused", field="idempotency_key")
-        stored = earlier.receipt
-        return BidReceipt(
-            bid_id=stored["bid_id"],
-            lot_id=stored["lot_id"],
-            amount=stored["amount"],
-            placed_at=as_utc(earlier.placed_at),
-            closes_at=parse_time(stored["closes_at"]),
-            body=stored["body"],
-            body_hash=stored["body_hash"],
-            receipt=stored["receipt"],
-        )
+        return replayed(EarlierBid(earlier.request_hash, as_utc(earlier.placed_at), earlier.receipt), request_hash)
 
     async def _standing(self, lot_id: int, bidder_id: int) -> Bid | None:
         return await self.session.scalar(
