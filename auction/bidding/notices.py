@@ -41,10 +41,3 @@ async def tell(session: AsyncSession, lot: HasTitles, bidder_id: int, kind: str,
         params=lot_params(lot, **more),
         dedupe_key=f"{kind}:{lot.id}:{event}:{bidder_id}",
     )
-
-
-async def bidder_of(session: AsyncSession, lot_id: int, pseudonym: str) -> int | None:
-    """The account behind a pseudonym on a lot."""
-    return await session.scalar(
-        select(Application.bidder_id).where(Application.lot_id == lot_id, Application.pseudonym == pseudonym)
-    )

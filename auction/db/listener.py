@@ -69,6 +69,9 @@ class LotListener:
                 await self._listen()
             except CONNECTION_ERRORS as exc:
                 log.warning("live updates: the LISTEN connection failed (%s); connecting again", exc)
+            except Exception:
+                # Anything else must not end the task for good: the streams would freeze with nothing to notice it.
+                log.exception("live updates: the LISTEN connection failed; connecting again")
             await asyncio.sleep(self.retry_seconds)
 
     async def _listen(self) -> None:

@@ -95,7 +95,7 @@ class Wakeups:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(_either(stop, lost), timeout=60)
                     if not stop.is_set() and not lost.is_set():
-                        await connection.execute("SELECT 1")
+                        await connection.execute("SELECT 1", timeout=60)
             except Exception as exc:  # an outage: poll until the database is back
                 log.warning("the wake-up listener lost the database (%s); reconnecting", exc)
             finally:

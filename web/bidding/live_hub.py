@@ -179,6 +179,9 @@ class LiveHub:
         if lot_id in self._reading:
             self._again.add(lot_id)
             return
+        # From now on a clock notice waits for the read: drawn with the terms held, it could show a lot whose row
+        # changed in the same transaction (a lot notice comes first) as it was before.
+        self._during[lot_id] = []
         self._reading[lot_id] = asyncio.get_running_loop().create_task(self._read(lot_id))
 
     def everything_changed(self) -> None:
@@ -190,7 +193,7 @@ class LiveHub:
         try:
             while lot_id in self._watchers:
                 self._again.discard(lot_id)
-                self._during[lot_id] = []
+                self._during.setdefault(lot_id, [])
                 reading: LiveReading | None
                 try:
                     async with self.sessions() as session:
