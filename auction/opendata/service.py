@@ -68,7 +68,8 @@ class OpenDataService:
                 found[index] = sizes[position]
         return found
 
-    async def _facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
+    async def facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
+        """The entries as the mappings read them, each with the first signed checkpoint that covers it."""
         covering = await self._covering([entry.idx for entry in entries])
         facts = []
         for entry in entries:
@@ -103,7 +104,7 @@ class OpenDataService:
         by_lot: dict[int, list[LedgerEntry]] = defaultdict(list)
         for row in rows:
             by_lot[row.chain_key].append(row)
-        return {lot: lot_releases(await self._facts(chain), publication) for lot, chain in by_lot.items()}
+        return {lot: lot_releases(await self.facts(chain), publication) for lot, chain in by_lot.items()}
 
     async def feed(self, since: int, limit: int = PAGE_ENTRIES) -> FeedPage:
         """The releases of ledger entries from index `since` on, as far as a signed checkpoint covers them."""
