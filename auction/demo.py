@@ -41,7 +41,7 @@ from auction.ledger.verifier.municipal_rules import BISHKEK
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.lots.models import AuctionFormat, Deal, Lot, LotState, PropertyKind, RentPeriod, SingleParticipantRule
-from auction.lots.schemas import LotCreate
+from auction.lots.schemas import LotCreate, RepeatAuction
 from auction.lots.service import LotService
 from auction.money import TYIYN_PER_SOM
 from auction.municipalities.models import Municipality
@@ -148,6 +148,65 @@ SHOWCASE_CODE = "tokmok"
 SHOWCASE: tuple[tuple[PropertyKind, Deal, str, str, str, int, str | None], ...] = (CATALOG[0], CATALOG[4])
 
 
+# Batken's lots with the patterns red flags point at, each played through the services as it would happen: a lot
+# sold to its only participant, one sold far below its valuation, a sealed bid withdrawn minutes before the close, a
+# winner who walks away; and across lots one bidder who wins again and again (a repeat auction included) while
+# another bids beside them and always loses to them. The bidders are the pilot's demo bidder accounts.
+RED_FLAGS_CODE = "batken"
+PATRON = "bidder@naryn.demo.kg"  # wins lot after lot in Batken
+SHADOW = "bidder@talas.demo.kg"  # bids beside the patron and always loses to them (bids in no other demo lot)
+LOCAL = "bidder@batken.demo.kg"
+NEIGHBOUR = "bidder@nookat.demo.kg"
+RED_FLAG_LOTS: dict[str, tuple[PropertyKind, Deal, str, str, str, int, str | None]] = {
+    "single_participant": (
+        PropertyKind.BUILDING,
+        Deal.SALE,
+        "Former veterinary station building, 180 m²",
+        "Здание бывшей ветеринарной станции, 180 м²",
+        "Мурдагы ветеринардык станциянын имараты, 180 м²",
+        1_200_000,
+        "1-08-02-0031-0110",
+    ),
+    "below_valuation": (
+        PropertyKind.LAND_PLOT,
+        Deal.SALE,
+        "Land plot by the Batken–Isfana road, 0.25 ha",
+        "Земельный участок у трассы Баткен — Исфана, 0,25 га",
+        "Баткен — Исфана жолунун боюндагы жер тилкеси, 0,25 га",
+        900_000,
+        "1-08-04-0115-0021",
+    ),
+    "late_withdrawal": (
+        PropertyKind.VEHICLE,
+        Deal.SALE,
+        "Tractor MTZ-82.1, 2012",
+        "Трактор МТЗ-82.1, 2012 г.",
+        "МТЗ-82.1 трактору, 2012-ж.",
+        650_000,
+        "08KG482BTK",
+    ),
+    "winner_walked_away": (
+        PropertyKind.EQUIPMENT,
+        Deal.SALE,
+        "Diesel generator, 100 kW",
+        "Дизельный генератор 100 кВт",
+        "100 кВт дизелдик генератор",
+        380_000,
+        "INV-2021/017",
+    ),
+    "repeat": (
+        PropertyKind.LAND_PLOT,
+        Deal.SALE,
+        "Apricot orchard plot, 1.5 ha",
+        "Участок абрикосового сада, 1,5 га",
+        "Өрүк багынын жер тилкеси, 1,5 га",
+        1_500_000,
+        "1-08-06-0210-0003",
+    ),
+}
+REPEAT_REDUCTION_PERCENT = 20  # within the default rules' 25 % per repeat
+
+
 @dataclass(frozen=True, slots=True)
 class DemoAccount:
     email: str
@@ -184,6 +243,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
             await _play(
                 sessions, keys, now, SHOWCASE_CODE, item, LotState.AWARDED, AuctionFormat.OPEN_ASCENDING, number
             )
+        await _play_red_flags(sessions, keys, now, first + len(SHOWCASE))
         await Integrator(sessions, keys, FrozenClock(now)).integrate_all()
     return accounts
 
@@ -303,56 +363,221 @@ async def _play(
     clock = FrozenClock(now - timedelta(days=30) if past else now - timedelta(hours=2))
     stage = _Stage(sessions, keys, clock)
     officer_email = f"officer@{code}.demo.kg"
-    # The demo commission's members are software: their keys live only in this call, so a sealed lot the demo
-    # does not open here can never be opened by anyone, as it would be if its real members lost their key files.
-    commission: list[SoftwareMember] = []
-    async with stage.services() as (session, ledger):
-        officer = await stage.user(session, officer_email)
-        lots = LotService(session, clock, ledger)
-        lot = await lots.create(officer, _terms(item, fmt, clock.now(), target, number, code))
-        lot_id, opens_at = lot.id, as_utc(lot.bidding_opens_at)
-        if target == LotState.DRAFT:
-            return
-        if fmt == AuctionFormat.SEALED_BID:
-            second = await stage.user(session, f"commission@{code}.demo.kg")
-            sealed = SealedLotService(session, clock, ledger)
-            commission = await hold_ceremony(sealed, officer, lot_id, [officer, second], 2)
-            await sealed.publish(officer, lot_id)
-        else:
-            await lots.publish(officer, lot_id)
-        if target == LotState.CANCELLED:
-            await _cancel(stage, session, ledger, officer, code, lot_id)
-            return
+    terms = _terms(item, fmt, clock.now(), target, number, code)
+    published = await _publish(stage, code, terms, draft=target == LotState.DRAFT)
+    if published is None:
+        return
+    lot_id, opens_at, commission = published
+    if target == LotState.CANCELLED:
+        async with stage.services() as (session, ledger):
+            await _cancel(stage, session, ledger, await stage.user(session, officer_email), code, lot_id)
+        return
     if not past:
         return
     bidders = [f"bidder@{c}.demo.kg" for c in PILOT_OPERATORS[(number % 3) :][:3]]
     if target == LotState.FAILED:
         bidders = []
     pseudonyms = await _admit(stage, officer_email, lot_id, bidders)
-    clock.set(opens_at)
-    async with stage.services() as (session, ledger):
-        await AuctionService(session, clock, ledger).open_if_due(lot_id)
+    await _open(stage, lot_id, opens_at)
     await _bid(stage, lot_id, fmt, bidders, pseudonyms)
     if target == LotState.BIDDING:
         return
-    await Integrator(sessions, keys, clock).integrate_all()
+    await _close(stage, code, lot_id, fmt, commission if target == LotState.AWARDED else None)
+    await _after_result(stage, lot_id, code, target, decline_first=decline_first)
+
+
+async def _publish(
+    stage: _Stage, code: str, terms: LotCreate, *, draft: bool = False
+) -> tuple[int, datetime, list[SoftwareMember]] | None:
+    """The officer creates the lot and publishes it (a sealed lot after its commission's key ceremony): its id,
+    bidding's opening and the commission's software members (None: left a draft)."""
     async with stage.services() as (session, ledger):
-        closes_at = (await AuctionService(session, clock, ledger).auction_clock(lot_id)).closes_at
-    clock.set(max(clock.now(), as_utc(closes_at)) + timedelta(seconds=1))
+        officer = await stage.user(session, f"officer@{code}.demo.kg")
+        lot = await LotService(session, stage.clock, ledger).create(officer, terms)
+        if draft:
+            return None
+        commission = await _publish_draft(stage, session, ledger, officer, code, lot)
+        return lot.id, as_utc(lot.bidding_opens_at), commission
+
+
+async def _publish_draft(
+    stage: _Stage, session: AsyncSession, ledger: LedgerWriter, officer: User, code: str, lot: Lot
+) -> list[SoftwareMember]:
+    """Publish a draft; a sealed lot's commission holds its key ceremony first: its software members.
+
+    The demo commission's members are software: their keys live only in the demo's calls, so a sealed lot the demo
+    does not open can never be opened by anyone, as it would be if its real members lost their key files.
+    """
+    if lot.format != AuctionFormat.SEALED_BID:
+        await LotService(session, stage.clock, ledger).publish(officer, lot.id)
+        return []
+    second = await stage.user(session, f"commission@{code}.demo.kg")
+    sealed = SealedLotService(session, stage.clock, ledger)
+    commission = await hold_ceremony(sealed, officer, lot.id, [officer, second], 2)
+    await sealed.publish(officer, lot.id)
+    return commission
+
+
+async def _open(stage: _Stage, lot_id: int, opens_at: datetime) -> None:
+    stage.clock.set(opens_at)
     async with stage.services() as (session, ledger):
-        auctions = AuctionService(session, clock, ledger)
+        await AuctionService(session, stage.clock, ledger).open_if_due(lot_id)
+
+
+async def _close(
+    stage: _Stage, code: str, lot_id: int, fmt: AuctionFormat, commission: list[SoftwareMember] | None
+) -> None:
+    """Bidding closes once its bids are in the ledger; an open or descending lot is decided at once, a sealed one
+    when its commission (if given) posts its shares and opens the bids."""
+    await Integrator(stage.sessions, stage.keys, stage.clock).integrate_all()
+    async with stage.services() as (session, ledger):
+        closes_at = (await AuctionService(session, stage.clock, ledger).auction_clock(lot_id)).closes_at
+    stage.clock.set(max(stage.clock.now(), as_utc(closes_at)) + timedelta(seconds=1))
+    async with stage.services() as (session, ledger):
+        auctions = AuctionService(session, stage.clock, ledger)
         await auctions.close_if_due(lot_id)
         if fmt != AuctionFormat.SEALED_BID:
-            await AwardService(session, clock, ledger).decide(await auctions.lots.lock(lot_id))
-    if fmt == AuctionFormat.SEALED_BID and target == LotState.AWARDED:
+            await AwardService(session, stage.clock, ledger).decide(await auctions.lots.lock(lot_id))
+    if fmt == AuctionFormat.SEALED_BID and commission is not None:
         async with stage.services() as (session, ledger):
-            officer = await stage.user(session, officer_email)
+            officer = await stage.user(session, f"officer@{code}.demo.kg")
             second = await stage.user(session, f"commission@{code}.demo.kg")
-            sealed = SealedLotService(session, clock, ledger)
+            sealed = SealedLotService(session, stage.clock, ledger)
             users = {officer.id: officer, second.id: second}
             await post_opening_shares(sealed, lot_id, [(users[sm.member], sm) for sm in commission])
             await sealed.open_and_award(officer, lot_id)
-    await _after_result(stage, lot_id, code, target, decline_first=decline_first)
+
+
+async def _play_red_flags(
+    sessions: async_sessionmaker[AsyncSession], keys: LedgerKeys, now: datetime, first: int
+) -> None:
+    """Batken's red-flag lots (RED_FLAG_LOTS), a few weeks apart over the last three months."""
+    code, lots = RED_FLAGS_CODE, RED_FLAG_LOTS
+
+    def stage(days_ago: int) -> _Stage:
+        return _Stage(sessions, keys, FrozenClock(now - timedelta(days=days_ago)))
+
+    # Sold to the only bidder admitted, at the starting price: the lot's rule is to sell to a single participant.
+    await _play_open(stage(60), code, lots["single_participant"], first, [PATRON], [PATRON])
+    # Sold one step above the starting price, the shadow bidding first (the valuation is the lot's recorded one).
+    await _play_open(stage(55), code, lots["below_valuation"], first + 1, [PATRON, SHADOW], [SHADOW, PATRON])
+    # A sealed lot: the local bidder withdraws their sealed bid ten minutes before the close; the patron's bid wins.
+    offers = {SHADOW: 2, LOCAL: 6, PATRON: 3}  # steps above the starting price
+    await _play_sealed_withdrawn(stage(50), code, lots["late_withdrawal"], first + 2, offers, LOCAL)
+    # The local bidder outbids the neighbour, then declines the award: it passes to the neighbour at their lower bid.
+    await _play_open(
+        stage(45), code, lots["winner_walked_away"], first + 3, [NEIGHBOUR, LOCAL], [NEIGHBOUR, LOCAL], decline=True
+    )
+    # The patron and the shadow apply and neither bids, so the lot fails; its repeat, 20 % cheaper, goes to the patron.
+    await _play_repeat(stage(90), code, lots["repeat"], first + 4, [PATRON, SHADOW], [SHADOW, PATRON])
+
+
+async def _play_open(
+    stage: _Stage,
+    code: str,
+    item: tuple[PropertyKind, Deal, str, str, str, int, str | None],
+    number: int,
+    admitted: list[str],
+    bids: list[str],
+    *,
+    decline: bool = False,
+) -> int:
+    """An open ascending lot from publication to the contract (or failure, without bids), each bid in turn the
+    minimum next bid: its id."""
+    terms = _terms(item, AuctionFormat.OPEN_ASCENDING, stage.clock.now(), LotState.AWARDED, number, code)
+    published = await _publish(stage, code, terms)
+    assert published is not None
+    lot_id, opens_at, _ = published
+    await _auction_open(stage, code, lot_id, opens_at, admitted, bids)
+    target = LotState.AWARDED if bids else LotState.FAILED
+    await _after_result(stage, lot_id, code, target, decline_first=decline)
+    return lot_id
+
+
+async def _auction_open(
+    stage: _Stage, code: str, lot_id: int, opens_at: datetime, admitted: list[str], bids: list[str]
+) -> None:
+    await _admit(stage, f"officer@{code}.demo.kg", lot_id, admitted)
+    await _open(stage, lot_id, opens_at)
+    for round_number, email in enumerate(bids):
+        stage.clock.advance(timedelta(minutes=7))
+        async with stage.services() as (session, ledger):
+            auctions = AuctionService(session, stage.clock, ledger)
+            lot = await auctions.lots.get(lot_id)
+            running = await auctions.auction_clock(lot_id)
+            amount = minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
+            signed = await stage.signed(session, email, lot_id, "bid.placed", {"amount": amount})
+            await auctions.place_bid(
+                await stage.user(session, email), lot_id, amount, f"flag-{lot_id}-{round_number}", signed
+            )
+    await _close(stage, code, lot_id, AuctionFormat.OPEN_ASCENDING, None)
+
+
+async def _play_sealed_withdrawn(
+    stage: _Stage,
+    code: str,
+    item: tuple[PropertyKind, Deal, str, str, str, int, str | None],
+    number: int,
+    offers: dict[str, int],
+    withdrawer: str,
+) -> None:
+    """A sealed lot: each bidder seals an offer (steps above the starting price); `withdrawer` takes theirs back
+    ten minutes before the close; the commission opens the standing bids and the highest wins."""
+    terms = _terms(item, AuctionFormat.SEALED_BID, stage.clock.now(), LotState.AWARDED, number, code)
+    published = await _publish(stage, code, terms)
+    assert published is not None
+    lot_id, opens_at, commission = published
+    pseudonyms = await _admit(stage, f"officer@{code}.demo.kg", lot_id, list(offers))
+    await _open(stage, lot_id, opens_at)
+    for round_number, (email, steps) in enumerate(offers.items()):
+        stage.clock.advance(timedelta(minutes=7))
+        async with stage.services() as (session, ledger):
+            auctions = AuctionService(session, stage.clock, ledger)
+            lot = await auctions.lots.get(lot_id)
+            public_key = await SealedLotService(session, stage.clock, ledger).public_key(lot_id)
+            assert public_key is not None
+            amount = lot.starting_price + steps * lot.bid_step
+            ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonyms[email], amount)
+            signed = await stage.signed(
+                session, email, lot_id, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)}
+            )
+            key = f"flag-{lot_id}-{round_number}"
+            await auctions.submit_sealed(await stage.user(session, email), lot_id, ciphertext, key, signed)
+    async with stage.services() as (session, ledger):
+        auctions = AuctionService(session, stage.clock, ledger)
+        stage.clock.set(as_utc((await auctions.auction_clock(lot_id)).closes_at) - timedelta(minutes=10))
+        signed = await stage.signed(session, withdrawer, lot_id, "bid.withdrawn", {})
+        await auctions.withdraw_sealed(await stage.user(session, withdrawer), lot_id, signed)
+    await _close(stage, code, lot_id, AuctionFormat.SEALED_BID, commission)
+    await _after_result(stage, lot_id, code, LotState.AWARDED, decline_first=False)
+
+
+async def _play_repeat(
+    stage: _Stage,
+    code: str,
+    item: tuple[PropertyKind, Deal, str, str, str, int, str | None],
+    number: int,
+    admitted: list[str],
+    bids: list[str],
+) -> None:
+    """An open lot whose admitted bidders never bid fails; the officer relists it REPEAT_REDUCTION_PERCENT cheaper
+    and the same bidders come back, this time bidding."""
+    failed = await _play_open(stage, code, item, number, admitted, [])
+    applications_close = stage.clock.now() + timedelta(days=21)
+    opens = _working_noon_after(applications_close + timedelta(days=1))
+    schedule = RepeatAuction(
+        reduction_percent=REPEAT_REDUCTION_PERCENT,
+        applications_close_at=applications_close,
+        bidding_opens_at=opens,
+        bidding_closes_at=opens + timedelta(hours=3),
+    )
+    async with stage.services() as (session, ledger):
+        officer = await stage.user(session, f"officer@{code}.demo.kg")
+        repeat = await LotService(session, stage.clock, ledger).relist(officer, failed, schedule)
+        await _publish_draft(stage, session, ledger, officer, code, repeat)
+        lot_id = repeat.id
+    await _auction_open(stage, code, lot_id, opens, admitted, bids)
+    await _after_result(stage, lot_id, code, LotState.AWARDED, decline_first=False)
 
 
 async def _after_result(stage: _Stage, lot_id: int, code: str, target: LotState, *, decline_first: bool) -> None:

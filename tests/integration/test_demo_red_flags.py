@@ -1,0 +1,175 @@
+"""The demo's Batken lots put on the ledger the patterns red flags point at: a lot sold to its only participant, a
+sealed bid withdrawn minutes before the close, a winner who walked away to a cheaper runner-up, and across lots one
+bidder winning again and again (a repeat auction's cut price included) beside another who always loses to them.
+
+The demo is seeded once for the module, on PostgreSQL, and read back as the statistics read it: the lots' stories
+from the signed part of the ledger, and (for the cross-lot patterns, which only the inspectors can link) the
+applications table that names each pseudonym's account.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from auction.bidding.models import Application
+from auction.db.engine import make_engine
+from auction.demo import RED_FLAGS_CODE, seed_demo
+from auction.ledger.keys import LedgerKeys
+from auction.lots.models import Lot
+from auction.municipalities.models import Municipality
+from auction.statistics.service import StatisticsService
+from auction.statistics.stories import LotStory, Outcome, ledger_time
+
+NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+LATE = timedelta(minutes=15)  # a withdrawal closer than this to the close is a late one
+AGAIN = 3  # lots one account wins (or loses to one winner) before it is a pattern
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    stories: list[LotStory]  # the red-flag municipality's
+    accounts: dict[tuple[int, str], int]  # (lot, pseudonym) -> the bidder's user id, from the applications table
+
+    def account(self, story: LotStory, pseudonym: str | None) -> int | None:
+        return None if pseudonym is None else self.accounts[(story.lot, pseudonym)]
+
+    def by_lot(self) -> dict[int, LotStory]:
+        return {story.lot: story for story in self.stories}
+
+
+@pytest.fixture(scope="module")
+async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
+    """The whole demo, seeded inside a transaction on the worker's shared database and rolled back afterwards."""
+    if backend != "postgres":
+        pytest.skip("the demo's red-flag lots are read on PostgreSQL; `make run` seeds the demo on SQLite")
+    keys = LedgerKeys("test.achyk.kg/ledger", "test", Ed25519PrivateKey.generate(), b"p" * 32)
+    engine = make_engine(shared_database)
+    try:
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            try:
+                sessions = async_sessionmaker(
+                    connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                )
+                await seed_demo(sessions, NOW, keys)
+                async with sessions() as session:
+                    unit = await session.scalar(select(Municipality.id).where(Municipality.code == RED_FLAGS_CODE))
+                    assert unit is not None
+                    stories = await StatisticsService(session).stories(unit)
+                    rows = await session.execute(
+                        select(Application.lot_id, Application.pseudonym, Application.bidder_id)
+                        .join(Lot, Lot.id == Application.lot_id)
+                        .where(Lot.municipality_id == unit)
+                    )
+                    accounts = {(lot, pseudonym): user for lot, pseudonym, user in rows.all()}
+                yield Seeded(stories, accounts)
+            finally:
+                await outer.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lot_went_to_its_only_participant(seeded: Seeded) -> None:
+    singles = [
+        story
+        for story in seeded.stories
+        if story.format == "open_ascending" and story.participants == 1 and story.decided is not None
+    ]
+    assert singles, "no open lot with one participant was decided"
+    sold = [story for story in singles if story.decided and story.decided.kind == "award.made"]
+    assert sold, "the single-participant lot was not awarded"
+    story = sold[0]
+    assert story.offers[0].bidder == story.admitted[0]
+    assert story.outcome == Outcome.CONTRACTED
+
+
+async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seeded) -> None:
+    late = []
+    for story in seeded.stories:
+        if story.format != "sealed_bid" or story.closed is None or story.closes_at is None:
+            continue
+        close = ledger_time(story.closes_at)
+        late += [(story, who) for who, at in story.withdrawals if timedelta(0) < close - ledger_time(at.at) < LATE]
+    assert late, "no sealed bid was withdrawn within 15 minutes of a close"
+    story, withdrawer = late[0]
+    # The others' bids stood: the commission opened them and the lot went to one of them.
+    standing = {bid.bidder for bid in story.bids if bid.amount is not None}
+    assert len(standing) >= 2
+    assert withdrawer not in standing
+    assert story.decided is not None
+    assert story.decided.kind == "award.made"
+    assert story.winner in standing
+
+
+async def test_a_winner_walked_away_and_the_runner_up_took_the_lot_for_less(seeded: Seeded) -> None:
+    walked = [story for story in seeded.stories if any(w.evidence.kind == "award.declined" for w in story.walkaways)]
+    assert walked, "no winner declined an award"
+    passed = [
+        story
+        for story in walked
+        if len(story.offers) == 2
+        and story.offers[1].evidence.kind == "award.passed"
+        and story.offers[1].price < story.offers[0].price
+    ]
+    assert passed, "no declined award passed to a runner-up at a lower price"
+    story = passed[0]
+    declined = next(w for w in story.walkaways if w.evidence.kind == "award.declined")
+    assert declined.bidder == story.offers[0].bidder
+    assert story.offers[0].evidence.index < declined.evidence.index < story.offers[1].evidence.index
+
+
+def wins_by_account(seeded: Seeded) -> dict[int, list[LotStory]]:
+    wins: defaultdict[int, list[LotStory]] = defaultdict(list)
+    for story in seeded.stories:
+        winner = seeded.account(story, story.winner)
+        if winner is not None:
+            wins[winner].append(story)
+    return wins
+
+
+async def test_one_bidder_account_won_three_lots_within_a_year(seeded: Seeded) -> None:
+    frequent = {account: stories for account, stories in wins_by_account(seeded).items() if len(stories) >= AGAIN}
+    assert frequent, Counter({account: len(stories) for account, stories in wins_by_account(seeded).items()})
+    for stories in frequent.values():
+        decided = sorted(ledger_time(story.offers[0].evidence.at) for story in stories)
+        assert decided[-1] - decided[0] <= timedelta(days=365)
+
+
+async def test_a_repeat_auction_went_cheaper_to_a_bidder_of_the_failed_first(seeded: Seeded) -> None:
+    lots = seeded.by_lot()
+    repeats = [story for story in seeded.stories if story.repeat_of is not None and story.winner is not None]
+    assert repeats, "no repeat auction was won"
+    story = repeats[0]
+    assert story.repeat_of is not None
+    first = lots[story.repeat_of]
+    assert first.outcome == Outcome.FAILED
+    # Cheaper, within the default rules' cap of 25 % per repeat.
+    assert first.starting_price * 75 // 100 <= story.starting_price < first.starting_price
+    first_applicants = {seeded.account(first, pseudonym) for pseudonym in first.applicants}
+    assert seeded.account(story, story.winner) in first_applicants
+
+
+async def test_a_bidder_account_always_lost_to_the_same_winner(seeded: Seeded) -> None:
+    bid_on: defaultdict[int, set[int]] = defaultdict(set)
+    for story in seeded.stories:
+        for bid in story.bids:
+            bid_on[seeded.accounts[(story.lot, bid.bidder)]].add(story.lot)
+    lots = seeded.by_lot()
+    shadows: list[tuple[int, int]] = []
+    for account, lot_ids in bid_on.items():
+        winners = {seeded.account(lots[lot], lots[lot].winner) for lot in lot_ids}
+        (only, *others) = winners
+        if len(lot_ids) >= AGAIN and not others and only is not None and only != account:
+            shadows.append((account, only))
+    assert shadows, "no bidder account bid on three lots and lost each to one winner"
+    shadow, winner = shadows[0]
+    assert len(wins_by_account(seeded)[winner]) >= AGAIN
+    assert shadow not in wins_by_account(seeded)
