@@ -271,6 +271,23 @@ async def showcase_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tupl
         return [(deal, lot_id) for deal, lot_id in rows.all()]
 
 
+async def red_flag_lots(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, int]]:
+    """Batken's red-flag lots (pattern, lot id), as the demo seeded them; the repeat auction, not its failed first."""
+    async with transaction(sessions) as session:
+        rows = await session.execute(
+            select(Lot.title_en, Lot.id)
+            .join(Municipality, Municipality.id == Lot.municipality_id)
+            .where(
+                Municipality.code == RED_FLAGS_CODE,
+                Lot.title_en.in_([item[2] for item in RED_FLAG_LOTS.values()]),
+                Lot.state != LotState.FAILED,
+            )
+            .order_by(Lot.id)
+        )
+        found = {str(title): lot_id for title, lot_id in rows.all()}
+    return [(pattern, found[item[2]]) for pattern, item in RED_FLAG_LOTS.items() if item[2] in found]
+
+
 async def _accounts(session: AsyncSession, clock: Clock, operators: dict[str, int]) -> list[DemoAccount]:
     service = AccountService(session, clock)
     accounts = []

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from auction.bidding.models import Application
 from auction.db.engine import make_engine
-from auction.demo import RED_FLAGS_CODE, seed_demo
+from auction.demo import RED_FLAGS_CODE, red_flag_lots, seed_demo
 from auction.ledger.keys import LedgerKeys
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
@@ -37,6 +37,10 @@ AGAIN = 3  # lots one account wins (or loses to one winner) before it is a patte
 class Seeded:
     stories: list[LotStory]  # the red-flag municipality's
     accounts: dict[tuple[int, str], int]  # (lot, pseudonym) -> the bidder's user id, from the applications table
+    named: dict[str, int]  # pattern -> lot id, as `auction demo` prints them
+
+    def story(self, pattern: str) -> LotStory:
+        return self.by_lot()[self.named[pattern]]
 
     def account(self, story: LotStory, pseudonym: str | None) -> int | None:
         return None if pseudonym is None else self.accounts[(story.lot, pseudonym)]
@@ -60,6 +64,7 @@ async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
                     connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
                 )
                 await seed_demo(sessions, NOW, keys)
+                named = dict(await red_flag_lots(sessions))
                 async with sessions() as session:
                     unit = await session.scalar(select(Municipality.id).where(Municipality.code == RED_FLAGS_CODE))
                     assert unit is not None
@@ -70,7 +75,7 @@ async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
                         .where(Lot.municipality_id == unit)
                     )
                     accounts = {(lot, pseudonym): user for lot, pseudonym, user in rows.all()}
-                yield Seeded(stories, accounts)
+                yield Seeded(stories, accounts, named)
             finally:
                 await outer.rollback()
     finally:
@@ -78,52 +83,40 @@ async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
 
 
 async def test_a_lot_went_to_its_only_participant(seeded: Seeded) -> None:
-    singles = [
-        story
-        for story in seeded.stories
-        if story.format == "open_ascending" and story.participants == 1 and story.decided is not None
-    ]
-    assert singles, "no open lot with one participant was decided"
-    sold = [story for story in singles if story.decided and story.decided.kind == "award.made"]
-    assert sold, "the single-participant lot was not awarded"
-    story = sold[0]
+    story = seeded.story("single_participant")
+    assert (story.format, story.participants) == ("open_ascending", 1)
+    assert story.decided is not None
+    assert story.decided.kind == "award.made"
     assert story.offers[0].bidder == story.admitted[0]
     assert story.outcome == Outcome.CONTRACTED
 
 
 async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seeded) -> None:
-    late = []
-    for story in seeded.stories:
-        if story.format != "sealed_bid" or story.closed is None or story.closes_at is None:
-            continue
-        close = ledger_time(story.closes_at)
-        late += [(story, who) for who, at in story.withdrawals if timedelta(0) < close - ledger_time(at.at) < LATE]
-    assert late, "no sealed bid was withdrawn within 15 minutes of a close"
-    story, withdrawer = late[0]
+    story = seeded.story("late_withdrawal")
+    assert story.format == "sealed_bid"
+    assert story.closed is not None
+    assert story.closes_at is not None
+    close = ledger_time(story.closes_at)
+    late = [who for who, entry in story.withdrawals if timedelta(0) < close - ledger_time(entry.at) < LATE]
+    assert late, (story.closes_at, story.withdrawals)
     # The others' bids stood: the commission opened them and the lot went to one of them.
     standing = {bid.bidder for bid in story.bids if bid.amount is not None}
     assert len(standing) >= 2
-    assert withdrawer not in standing
+    assert late[0] not in standing
     assert story.decided is not None
     assert story.decided.kind == "award.made"
     assert story.winner in standing
 
 
 async def test_a_winner_walked_away_and_the_runner_up_took_the_lot_for_less(seeded: Seeded) -> None:
-    walked = [story for story in seeded.stories if any(w.evidence.kind == "award.declined" for w in story.walkaways)]
-    assert walked, "no winner declined an award"
-    passed = [
-        story
-        for story in walked
-        if len(story.offers) == 2
-        and story.offers[1].evidence.kind == "award.passed"
-        and story.offers[1].price < story.offers[0].price
-    ]
-    assert passed, "no declined award passed to a runner-up at a lower price"
-    story = passed[0]
-    declined = next(w for w in story.walkaways if w.evidence.kind == "award.declined")
-    assert declined.bidder == story.offers[0].bidder
-    assert story.offers[0].evidence.index < declined.evidence.index < story.offers[1].evidence.index
+    story = seeded.story("winner_walked_away")
+    declined = [walkaway for walkaway in story.walkaways if walkaway.evidence.kind == "award.declined"]
+    assert declined, story.walkaways
+    assert [offer.evidence.kind for offer in story.offers] == ["award.made", "award.passed"]
+    made, passed = story.offers
+    assert passed.price < made.price
+    assert declined[0].bidder == made.bidder != passed.bidder
+    assert made.evidence.index < declined[0].evidence.index < passed.evidence.index
 
 
 def wins_by_account(seeded: Seeded) -> dict[int, list[LotStory]]:
@@ -144,16 +137,14 @@ async def test_one_bidder_account_won_three_lots_within_a_year(seeded: Seeded) -
 
 
 async def test_a_repeat_auction_went_cheaper_to_a_bidder_of_the_failed_first(seeded: Seeded) -> None:
-    lots = seeded.by_lot()
-    repeats = [story for story in seeded.stories if story.repeat_of is not None and story.winner is not None]
-    assert repeats, "no repeat auction was won"
-    story = repeats[0]
+    story = seeded.story("repeat")
     assert story.repeat_of is not None
-    first = lots[story.repeat_of]
+    first = seeded.by_lot()[story.repeat_of]
     assert first.outcome == Outcome.FAILED
     # Cheaper, within the default rules' cap of 25 % per repeat.
     assert first.starting_price * 75 // 100 <= story.starting_price < first.starting_price
     first_applicants = {seeded.account(first, pseudonym) for pseudonym in first.applicants}
+    assert story.winner is not None
     assert seeded.account(story, story.winner) in first_applicants
 
 
