@@ -5,15 +5,17 @@ Public like the ledger they are read from (no login). The mapping is auction/ope
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.clock import Clock
@@ -30,6 +32,11 @@ BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+# Today's file (and a day whose last entries are not yet signed) grows: a minute old at most. A finished, covered
+# day's file is final, its content fixed; a day rather than a year because the municipalities' names in its parties
+# are read from their current rows, which an administrator may correct.
+GROWING = {"Cache-Control": "public, max-age=60"}
+FINAL = {"Cache-Control": "public, max-age=86400"}
 
 FEED_EXAMPLE = {
     "uri": "https://achyk.example.kg/api/v1/ocds/releases?since=0",
@@ -86,7 +93,8 @@ The mapping field by field: docs/ocds.md in the platform's source.
 def provide_open_data(
     db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
 ) -> OpenDataService:
-    return OpenDataService(db_session, settings.ocds_prefix, settings.public_url)
+    delay = timedelta(seconds=settings.ledger_max_merge_delay_seconds)
+    return OpenDataService(db_session, settings.ocds_prefix, settings.public_url, delay)
 
 
 def _meta(settings: Settings) -> PackageMeta:
@@ -178,14 +186,29 @@ class OpenDataApi(Controller):
         responses=READ,
         operation_id="OcdsBulkFile",
     )
-    async def bulk_file(self, name: FromPath[str], open_data: NamedDependency[OpenDataService]) -> Response[str]:
+    async def bulk_file(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        open_data: NamedDependency[OpenDataService],
+        clock: NamedDependency[Clock],
+    ) -> Response[str]:
         found = BULK_NAME.fullmatch(name)
         if found is None:
             raise NotFound("opendata.file_not_found", field="name", name=name[:80])
         day, suffix = found.group(1), found.group(2)
-        releases = await open_data.day_releases(_day(day))
+        file = await open_data.day_file(_day(day), clock.now())
+        releases = file.releases
         body, media = ("".join(json_lines(releases)), JSON_LINES) if suffix == "jsonl" else (csv_text(releases), CSV)
-        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if not file.final:
+            return Response(body, media_type=media, headers=headers | GROWING)
+        # A finished day's file no longer changes: caches keep it, and revalidate by its hash once it has aged.
+        tag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+        headers |= FINAL | {"ETag": tag}
+        if tag in {part.strip() for part in request.headers.get("if-none-match", "").split(",")}:
+            return Response("", status_code=HTTP_304_NOT_MODIFIED, media_type=media, headers=headers)
+        return Response(body, media_type=media, headers=headers)
 
 
 def _day(text: str) -> date:
