@@ -167,11 +167,11 @@ class OpenDataService:
         """Every release of one lot, as far as a signed checkpoint covers its chain."""
         return (await self._chains({lot_id}, await self.covered_size())).get(lot_id, [])
 
-    async def day_releases(self, day: date) -> list[dict[str, Any]]:
-        """The releases dated on one UTC day (the entries admitted that day), in ledger order."""
-        return await self._day_releases(day, await self.covered_size())
-
-    async def _day_releases(self, day: date, covered: int) -> list[dict[str, Any]]:
+    async def day_releases(self, day: date, covered: int | None = None) -> list[dict[str, Any]]:
+        """The releases dated on one UTC day (the entries admitted that day), in ledger order, as far as the
+        signed size `covered` (default: the newest signed checkpoint's)."""
+        if covered is None:
+            covered = await self.covered_size()
         lots = set(await self.session.scalars(day_lots_query(day, covered)))
         prefix = day.isoformat()
         releases = [
@@ -187,9 +187,9 @@ class OpenDataService:
         """A day's releases, and whether the file is final: the day is over by more than the maximum merge delay
         (an admission that read its time before midnight has committed by then), no body admitted that day waits
         for integration, and a signed checkpoint covers the day's last entry. A final file never gains a release;
-        its releases never change (each depends only on its lot's chain up to its entry)."""
+        its releases do not change (each is read from its lot's chain up to its entry, and its municipality's name)."""
         covered = await self.covered_size()
-        releases = await self._day_releases(day, covered)
+        releases = await self.day_releases(day, covered)
         start, end = day_span(day)
         if now < end + self.max_merge_delay:
             return DayFile(releases, final=False)
