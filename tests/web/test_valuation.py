@@ -18,6 +18,7 @@ async def test_the_form_records_the_valuation_and_the_lot_page_shows_it(client: 
     assert edit.value("form input[name=valuation]") == "1400000.50"
 
     page = await client.get(f"/officer/lots/{lot_id}")
+    assert Page(page.text).text("dd[data-term=valuation]") == format_som(140_000_050, "ru")
     published = await client.post(
         f"/officer/lots/{lot_id}/publish", data={"_csrf_token": csrf_of_page(page.text)}, follow_redirects=False
     )
