@@ -3,8 +3,8 @@
 Integer tyiyn: a sale's market value of the property, a lease's market rent per rent period. Nullable: lots created
 before it was recorded have none.
 
-Revision ID: 0012_valuation
-Revises: 0011_live_payload
+Revision ID: 0013_valuation
+Revises: 0012_opendata_index
 Create Date: 2026-11-26 15:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_valuation"
-down_revision = "0011_live_payload"
+revision = "0013_valuation"
+down_revision = "0012_opendata_index"
 branch_labels = None
 depends_on = None
 
