@@ -205,6 +205,7 @@ RED_FLAG_LOTS: dict[str, tuple[PropertyKind, Deal, str, str, str, int, str | Non
     ),
 }
 REPEAT_REDUCTION_PERCENT = 20  # within the default rules' 25 % per repeat
+BELOW_VALUATION_PERCENT = 250  # the below-valuation lot's appraisal against its starting price: it sells near 40 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,8 +477,16 @@ async def _play_red_flags(
 
     # Sold to the only bidder admitted, at the starting price: the lot's rule is to sell to a single participant.
     await _play_open(stage(60), code, lots["single_participant"], first, [PATRON], [PATRON])
-    # Sold one step above the starting price, the shadow bidding first (the valuation is the lot's recorded one).
-    await _play_open(stage(55), code, lots["below_valuation"], first + 1, [PATRON, SHADOW], [SHADOW, PATRON])
+    # Appraised at 2.5 times its starting price and sold one step above it, the shadow bidding first.
+    await _play_open(
+        stage(55),
+        code,
+        lots["below_valuation"],
+        first + 1,
+        [PATRON, SHADOW],
+        [SHADOW, PATRON],
+        valuation_percent=BELOW_VALUATION_PERCENT,
+    )
     # A sealed lot: the local bidder withdraws their sealed bid ten minutes before the close; the patron's bid wins.
     offers = {SHADOW: 2, LOCAL: 6, PATRON: 3}  # steps above the starting price
     await _play_sealed_withdrawn(stage(50), code, lots["late_withdrawal"], first + 2, offers, LOCAL)
@@ -498,10 +507,13 @@ async def _play_open(
     bids: list[str],
     *,
     decline: bool = False,
+    valuation_percent: int | None = None,
 ) -> int:
     """An open ascending lot from publication to the contract (or failure, without bids), each bid in turn the
-    minimum next bid: its id."""
+    minimum next bid: its id. `valuation_percent` sets its appraisal against the starting price."""
     terms = _terms(item, AuctionFormat.OPEN_ASCENDING, stage.clock.now(), LotState.AWARDED, number, code)
+    if valuation_percent is not None:
+        terms = terms.model_copy(update={"valuation": terms.starting_price * valuation_percent // 100})
     published = await _publish(stage, code, terms)
     assert published is not None
     lot_id, opens_at, _ = published

@@ -1,6 +1,7 @@
-"""The demo's Batken lots put on the ledger the patterns red flags point at: a lot sold to its only participant, a
-sealed bid withdrawn minutes before the close, a winner who walked away to a cheaper runner-up, and across lots one
-bidder winning again and again (a repeat auction's cut price included) beside another who always loses to them.
+"""The demo's Batken lots put on the ledger the patterns red flags point at: a lot sold to its only participant, one
+sold far below its valuation, a sealed bid withdrawn minutes before the close, a winner who walked away to a cheaper
+runner-up, and across lots one bidder winning again and again (a repeat auction's cut price included) beside another
+who always loses to them.
 
 The demo is seeded once for the module, on PostgreSQL, and read back as the statistics read it: the lots' stories
 from the signed part of the ledger, and (for the cross-lot patterns, which only the inspectors can link) the
@@ -30,6 +31,7 @@ from auction.statistics.stories import LotStory, Outcome, ledger_time
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 LATE = timedelta(minutes=15)  # a withdrawal closer than this to the close is a late one
+FAR_BELOW_PERCENT = 70  # a price under this share of the valuation is far below it
 AGAIN = 3  # lots one account wins (or loses to one winner) before it is a pattern
 
 
@@ -89,6 +91,14 @@ async def test_a_lot_went_to_its_only_participant(seeded: Seeded) -> None:
     assert story.decided.kind == "award.made"
     assert story.offers[0].bidder == story.admitted[0]
     assert story.outcome == Outcome.CONTRACTED
+
+
+async def test_a_lot_sold_far_below_its_valuation(seeded: Seeded) -> None:
+    story = seeded.story("below_valuation")
+    assert story.valuation is not None
+    assert story.price is not None
+    assert story.outcome == Outcome.CONTRACTED
+    assert story.price * 100 < story.valuation * FAR_BELOW_PERCENT
 
 
 async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seeded) -> None:
