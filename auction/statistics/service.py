@@ -49,17 +49,17 @@ class StatisticsService:
         # The ocid prefix and address play no part in stories: only the covering checkpoints are read through it.
         self.opendata = OpenDataService(session, ocid_prefix="", public_url="")
 
-    async def covered_size(self) -> int:
-        """The size of the newest signed checkpoint: the stories rest on the entries below it."""
-        return await self.opendata.covered_size()
-
     async def stories(self, municipality_id: int | None = None) -> list[LotStory]:
         """Every published lot's story in scope (None: nationwide), by lot id, as far as a signed checkpoint covers."""
+        return (await self.covered_stories(municipality_id))[1]
+
+    async def covered_stories(self, municipality_id: int | None = None) -> tuple[int, list[LotStory]]:
+        """The signed checkpoint's size the stories rest on, and the stories (as `stories`)."""
         covered = await self.opendata.covered_size()
         key = (covered, municipality_id)
         cached = self.cache.get(key)
         if cached is not None:
-            return cached
+            return covered, cached
         lots = select(Lot.id)
         if municipality_id is not None:
             lots = lots.where(Lot.municipality_id == municipality_id)
@@ -80,7 +80,7 @@ class StatisticsService:
             if story is not None and (municipality_id is None or story.municipality == municipality_id):
                 stories.append(story)
         self.cache.put(key, stories)
-        return stories
+        return covered, stories
 
 
 def _facts(chain: list[LedgerEntry]) -> list[LedgerFact]:
