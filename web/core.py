@@ -40,6 +40,7 @@ from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
 from auction.operations.release import release_version
 from auction.settings import Settings
+from auction.statistics.service import StoryCache
 from web.accounts.api import AccountApi
 from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
@@ -95,6 +96,8 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
+from web.statistics.api import StatisticsApi
+from web.statistics.pages import StatisticsPages
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 
@@ -115,6 +118,7 @@ API_CONTROLLERS = (
     WatchApi,
     NotificationApi,
     OpenDataApi,
+    StatisticsApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -142,6 +146,7 @@ PAGES = Router(
         AdminConsole,
         AdminLogPages,
         WatchPages,
+        StatisticsPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],
@@ -214,6 +219,8 @@ class AchykCore(InitPluginProtocol):
                     "witness_config": witness_config(settings),
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
+                    # The statistics' lot stories, by signed ledger size: one cache per app, as per database.
+                    "story_cache": StoryCache(),
                 }
             )
         )

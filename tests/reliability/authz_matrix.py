@@ -104,6 +104,11 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/api/v1/ocds/records/{ocid:str}", "ocds_record_draft"): NONE,
     ("GET", "/opendata/policy", ""): PUBLIC,
     ("GET", "/opendata/{name:str}", "ocds_day"): PUBLIC,
+    # Statistics, nationwide and of a municipality (by its code; `tokmok.csv` is its CSV file): public like the ledger.
+    ("GET", "/statistics", ""): PUBLIC,
+    ("GET", "/statistics.csv", ""): PUBLIC,
+    ("GET", "/statistics/{reference:str}", "municipality"): PUBLIC,
+    ("GET", "/api/v1/statistics", ""): PUBLIC,
     ("GET", "/api/v1/ledger/receipts/{body_hash:str}/proof", "receipt"): PUBLIC,
     # The API's own description (Litestar's OpenAPI plugin); an unknown schema path is not found for anyone.
     ("GET", "/schema", ""): PUBLIC,
