@@ -40,6 +40,7 @@ from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
 from auction.operations.release import release_version
 from auction.settings import Settings
+from auction.statistics.service import StoryCache
 from web.accounts.api import AccountApi
 from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
@@ -95,6 +96,8 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
+from web.redflags.inspection_api import InspectionApi
+from web.redflags.inspection_pages import InspectionPages
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 
@@ -115,6 +118,7 @@ API_CONTROLLERS = (
     WatchApi,
     NotificationApi,
     OpenDataApi,
+    InspectionApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -138,6 +142,7 @@ PAGES = Router(
         OfficerAuctionPages,
         CommissionPages,
         ContractPages,
+        InspectionPages,
         LedgerDesk,
         AdminConsole,
         AdminLogPages,
@@ -214,6 +219,8 @@ class AchykCore(InitPluginProtocol):
                     "witness_config": witness_config(settings),
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
+                    # The lot stories of the signed ledger, by checkpoint size and scope (auction/statistics).
+                    "story_cache": StoryCache(),
                 }
             )
         )
