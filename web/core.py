@@ -219,7 +219,7 @@ class AchykCore(InitPluginProtocol):
                     "witness_config": witness_config(settings),
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
-                    # The lot stories of the signed ledger, by checkpoint size and scope (auction/statistics).
+                    # Lot stories by covering checkpoint size, one cache for the process (auction.statistics.service).
                     "story_cache": StoryCache(),
                 }
             )

@@ -1,1 +1,1 @@
-"""Red flags on the web: the inspectors' linking of bidders across lots (inspection_pages, inspection_api)."""
+"""Red flags: the public pages and the JSON API over auction/redflags."""

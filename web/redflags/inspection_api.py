@@ -12,8 +12,8 @@ from auction.municipalities.service import MunicipalityService
 from auction.redflags.inspection import InspectionService
 from web.lib.error_schemas import api_errors
 from web.lib.guards import INSPECTOR_ROLES, identified
-from web.redflags.schemas import LinkRequest, LinksOut
-from web.redflags.views import key_of, provide_inspection_service
+from web.redflags.inspection_schemas import LinkRequest, LinksOut
+from web.redflags.inspection_views import key_of, provide_inspection_service
 
 
 class InspectionApi(Controller):

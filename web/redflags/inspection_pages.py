@@ -25,7 +25,7 @@ from web.lib.form_errors import FormErrors
 from web.lib.guards import inspection_only
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
-from web.redflags.views import KEY_FIELD, key_of, provide_inspection_service, provide_statistics_service
+from web.redflags.inspection_views import KEY_FIELD, key_of, provide_inspection_service, provide_statistics_service
 
 # The answer holds what only the key unlocks: no cache, shared or private, may keep it.
 NO_STORE = {"Cache-Control": "no-store"}
