@@ -60,6 +60,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("chain_key", "lot_seq"),
         Index("ix_ledger_entries_chain_seq", "chain_key", "lot_seq"),
+        # A day's open-data bulk file reads the entries admitted that day (auction/opendata/service.py).
+        Index("ix_ledger_entries_admitted_at", "admitted_at"),
     )
 
     idx: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -11,15 +11,45 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, SignedCheckpoint
+from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry, SignedCheckpoint
 from auction.ledger.verifier.entry import parse_leaf
 from auction.municipalities.models import Municipality as MunicipalityRow
 from auction.opendata.release import LedgerFact, Municipality, Publication, lot_releases
 
 PAGE_ENTRIES = 500  # ledger entries scanned per feed page at most; a page holds at most as many releases
+
+
+def day_span(day: date) -> tuple[datetime, datetime]:
+    """The UTC day as the half-open interval of admission times [start, end)."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def day_lots_query(day: date, covered: int) -> Select[int]:
+    """The lots with an entry admitted on a UTC day and covered by a signed checkpoint: a range scan of
+    ix_ledger_entries_admitted_at (a day is a thin slice of a long ledger)."""
+    start, end = day_span(day)
+    return (
+        select(LedgerEntry.chain_key)
+        .where(
+            LedgerEntry.admitted_at >= start,
+            LedgerEntry.admitted_at < end,
+            LedgerEntry.idx < covered,
+            LedgerEntry.chain_key != PLATFORM_CHAIN,
+        )
+        .distinct()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayFile:
+    """A day's releases; `final` when no release can join them any more (see OpenDataService.day_file)."""
+
+    releases: list[dict[str, Any]]
+    final: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +63,17 @@ class FeedPage:
 
 
 class OpenDataService:
-    def __init__(self, session: AsyncSession, ocid_prefix: str, public_url: str) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        ocid_prefix: str,
+        public_url: str,
+        max_merge_delay: timedelta = timedelta(seconds=60),
+    ) -> None:
         self.session = session
         self.ocid_prefix = ocid_prefix
         self.public_url = public_url.rstrip("/")
+        self.max_merge_delay = max_merge_delay
 
     async def publication(self) -> Publication:
         rows = await self.session.execute(select(MunicipalityRow.id, MunicipalityRow.code, MunicipalityRow.name_en))
@@ -130,22 +167,12 @@ class OpenDataService:
         """Every release of one lot, as far as a signed checkpoint covers its chain."""
         return (await self._chains({lot_id}, await self.covered_size())).get(lot_id, [])
 
-    async def day_releases(self, day: date) -> list[dict[str, Any]]:
-        """The releases dated on one UTC day (the entries admitted that day), in ledger order."""
-        start = datetime.combine(day, time(), tzinfo=UTC)
-        covered = await self.covered_size()
-        lots = set(
-            await self.session.scalars(
-                select(LedgerEntry.chain_key)
-                .where(
-                    LedgerEntry.admitted_at >= start,
-                    LedgerEntry.admitted_at < start + timedelta(days=1),
-                    LedgerEntry.idx < covered,
-                    LedgerEntry.chain_key != PLATFORM_CHAIN,
-                )
-                .distinct()
-            )
-        )
+    async def day_releases(self, day: date, covered: int | None = None) -> list[dict[str, Any]]:
+        """The releases dated on one UTC day (the entries admitted that day), in ledger order, as far as the
+        signed size `covered` (default: the newest signed checkpoint's)."""
+        if covered is None:
+            covered = await self.covered_size()
+        lots = set(await self.session.scalars(day_lots_query(day, covered)))
         prefix = day.isoformat()
         releases = [
             release
@@ -155,3 +182,19 @@ class OpenDataService:
         ]
         releases.sort(key=lambda release: int(release["achykLedger"]["index"]))
         return releases
+
+    async def day_file(self, day: date, now: datetime) -> DayFile:
+        """A day's releases, and whether the file is final: the day is over by more than the maximum merge delay
+        (an admission that read its time before midnight has committed by then), no body admitted that day waits
+        for integration, and a signed checkpoint covers the day's last entry. A final file never gains a release;
+        its releases do not change (each is read from its lot's chain up to its entry, and its municipality's name)."""
+        covered = await self.covered_size()
+        releases = await self.day_releases(day, covered)
+        start, end = day_span(day)
+        if now < end + self.max_merge_delay:
+            return DayFile(releases, final=False)
+        waiting = await self.session.scalar(select(PendingEntry.id).where(PendingEntry.admitted_at < end).limit(1))
+        last = await self.session.scalar(
+            select(func.max(LedgerEntry.idx)).where(LedgerEntry.admitted_at >= start, LedgerEntry.admitted_at < end)
+        )
+        return DayFile(releases, final=waiting is None and (last is None or last < covered))

@@ -111,6 +111,9 @@ class LotStory:
     signed_on: date | None = None
     schedule: list[ScheduleLine] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    terms_entry: Evidence | None = None  # the entry whose terms are the last: lot.published or the latest lot.amended
+    applied: dict[str, Evidence] = field(default_factory=dict)  # pseudonym -> its `application.submitted`
+    approved: dict[str, Evidence] = field(default_factory=dict)  # pseudonym -> its `application.approved`
 
     @property
     def outcome(self) -> Outcome:
@@ -185,6 +188,7 @@ def lot_story(facts: Iterable[LedgerFact]) -> LotStory | None:
                 repeat_of=payload.get("repeat_of"),
                 rent_period=terms.get("rent_period"),
                 lease_term_months=terms.get("lease_term_months"),
+                terms_entry=_evidence(fact),
             )
             continue
         if story is None:
@@ -207,10 +211,13 @@ def _apply(story: LotStory, fact: LedgerFact, payload: Mapping[str, Any]) -> Non
         story.titles = _titles(terms)
         story.rent_period = terms.get("rent_period")
         story.lease_term_months = terms.get("lease_term_months")
+        story.terms_entry = _evidence(fact)
     elif kind == "application.submitted":
         story.applicants.append(str(payload["bidder"]))
+        story.applied.setdefault(str(payload["bidder"]), _evidence(fact))
     elif kind == "application.approved":
         story.admitted.append(str(payload["bidder"]))
+        story.approved.setdefault(str(payload["bidder"]), _evidence(fact))
     elif kind == "auction.opened":
         story.opened = _evidence(fact)
         story.participants = int(payload["participants"])

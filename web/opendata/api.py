@@ -5,15 +5,17 @@ Public like the ledger they are read from (no login). The mapping is auction/ope
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.clock import Clock
@@ -24,46 +26,18 @@ from auction.opendata.service import PAGE_ENTRIES, OpenDataService
 from auction.settings import Settings
 from web.lib.error_schemas import api_errors
 from web.lib.fields import QueryNumber
+from web.opendata.examples import BULK_LINE_EXAMPLE, EMPTY_FEED_EXAMPLE, FEED_EXAMPLE, RECORD_EXAMPLE
 
 READ = api_errors(404, 422)
 BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
-
-FEED_EXAMPLE = {
-    "uri": "https://achyk.example.kg/api/v1/ocds/releases?since=0",
-    "version": "1.1",
-    "extensions": [
-        "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
-    ],
-    "publishedDate": "2026-06-08T09:05:00.000000Z",
-    "publisher": {"name": "Achyk", "uri": "https://achyk.example.kg"},
-    "license": "https://creativecommons.org/publicdomain/zero/1.0/",
-    "publicationPolicy": "https://achyk.example.kg/opendata/policy",
-    "links": {"next": "https://achyk.example.kg/api/v1/ocds/releases?since=42"},
-    "releases": [
-        {
-            "ocid": "ocds-xxxxxx-7",
-            "id": "ocds-xxxxxx-7-41",
-            "date": "2026-06-08T09:05:00.000000Z",
-            "tag": ["tenderUpdate"],
-            "initiationType": "tender",
-            "tender": {"id": "ocds-xxxxxx-7-tender", "status": "active", "submissionMethod": ["electronicAuction"]},
-            "bids": {
-                "statistics": [
-                    {
-                        "id": "highestValidBidValue",
-                        "measure": "highestValidBidValue",
-                        "value": 110000,
-                        "currency": "KGS",
-                    }
-                ]
-            },
-            "achykLedger": {"index": 41, "bodyHash": "9f…", "kind": "bid.placed", "lotSeq": 12, "checkpointSize": 42},
-        }
-    ],
-}
+# Today's file (and a day whose last entries are not yet signed) grows: a minute old at most. A finished, covered
+# day's file is final, its content fixed; a day rather than a year because the municipalities' names in its parties
+# are read from their current rows, which an administrator may correct.
+GROWING = {"Cache-Control": "public, max-age=60"}
+FINAL = {"Cache-Control": "public, max-age=86400"}
 
 POLICY = """Achyk open data: publication policy
 
@@ -86,7 +60,8 @@ The mapping field by field: docs/ocds.md in the platform's source.
 def provide_open_data(
     db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
 ) -> OpenDataService:
-    return OpenDataService(db_session, settings.ocds_prefix, settings.public_url)
+    delay = timedelta(seconds=settings.ledger_max_merge_delay_seconds)
+    return OpenDataService(db_session, settings.ocds_prefix, settings.public_url, delay)
 
 
 def _meta(settings: Settings) -> PackageMeta:
@@ -115,7 +90,10 @@ class OpenDataApi(Controller):
             200: ResponseSpec(
                 data_container=dict[str, Any],
                 description="An OCDS 1.1 release package (with the bids extension)",
-                examples=[Example(summary="A bid raised the current price", value=FEED_EXAMPLE)],
+                examples=[
+                    Example(summary="A bid raised the current price", value=FEED_EXAMPLE),
+                    Example(summary="Nothing new yet: poll again with the same cursor", value=EMPTY_FEED_EXAMPLE),
+                ],
             ),
             **READ,
         },
@@ -142,10 +120,23 @@ class OpenDataApi(Controller):
         "/api/v1/ocds/records/{ocid:str}",
         summary="OCDS record package of one lot: every release and the compiled release",
         description=(
-            "The compiled release merges the lot's releases by the OCDS merge rules (ocdsmerge). The shape is the "
-            "OCDS 1.1 record package schema (standard.open-contracting.org/1.1/en/schema/record_package/)."
+            "`ocid` is the deployment's prefix, `-` and the lot's id. The record holds every release of the lot "
+            "(embedded, oldest first, each with its `achykLedger`) and the compiled release: the releases merged by "
+            "the OCDS merge rules (ocdsmerge), the lot as it stands now. Releases appear once a signed checkpoint "
+            "covers their ledger entry; an unknown ocid, or one with another prefix, is 404 `lot.not_found`. The "
+            "shape is the OCDS 1.1 record package schema (standard.open-contracting.org/1.1/en/schema/"
+            "record_package/)."
         ),
-        responses=READ,
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                description="An OCDS 1.1 record package (with the bids extension)",
+                examples=[
+                    Example(summary="A land plot sold, its contract signed and paid (shortened)", value=RECORD_EXAMPLE)
+                ],
+            ),
+            **READ,
+        },
         operation_id="OcdsRecord",
     )
     async def record(
@@ -161,7 +152,24 @@ class OpenDataApi(Controller):
         base = settings.public_url.rstrip("/")
         return record_package(_meta(settings), f"{base}/api/v1/ocds/records/{ocid}", releases[-1]["date"], releases)
 
-    @get("/opendata/policy", summary="The open data publication policy", media_type=TEXT, operation_id="OcdsPolicy")
+    @get(
+        "/opendata/policy",
+        summary="The open data publication policy",
+        description=(
+            "Plain text, the page every package's `publicationPolicy` names: what is published, where, when, what "
+            "is never published, the licence, and how to check a release against the signed ledger."
+        ),
+        media_type=TEXT,
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type=TEXT,
+                description="The policy, in English",
+                examples=[Example(summary="The policy's opening lines", value=POLICY[: POLICY.index("\nWhere:")])],
+            )
+        },
+        operation_id="OcdsPolicy",
+    )
     async def policy(self) -> str:
         return POLICY
 
@@ -172,20 +180,49 @@ class OpenDataApi(Controller):
             "`releases-<day>.jsonl`: one release per line (JSON Lines). `releases-<day>.csv`: the same releases "
             "flattened to one sheet, a row per release and a column per field path (`tender/value/amount`, "
             "`awards/0/id`). A day's file is complete once the day (UTC) is over and the ledger's maximum merge "
-            "delay has passed; a day without changes is an empty file."
+            "delay has passed, no change admitted that day waits for the ledger and a signed checkpoint covers the "
+            "day's last entry: it is then served with `Cache-Control: public, max-age=86400` and an `ETag` "
+            "(`If-None-Match` answers 304); today's file grows and is served with `max-age=60`. A day without "
+            "changes is an empty file. A name of another shape is 404 `opendata.file_not_found`, a day that does "
+            "not exist 422 `opendata.day_malformed`."
         ),
         media_type=JSON_LINES,
-        responses=READ,
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type=JSON_LINES,
+                description="releases-<day>.jsonl: one OCDS release a line (.csv: text/csv, a row a release)",
+                examples=[
+                    Example(summary="One line of releases-2026-11-19.jsonl (shortened)", value=BULK_LINE_EXAMPLE)
+                ],
+            ),
+            **READ,
+        },
         operation_id="OcdsBulkFile",
     )
-    async def bulk_file(self, name: FromPath[str], open_data: NamedDependency[OpenDataService]) -> Response[str]:
+    async def bulk_file(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        open_data: NamedDependency[OpenDataService],
+        clock: NamedDependency[Clock],
+    ) -> Response[str]:
         found = BULK_NAME.fullmatch(name)
         if found is None:
             raise NotFound("opendata.file_not_found", field="name", name=name[:80])
         day, suffix = found.group(1), found.group(2)
-        releases = await open_data.day_releases(_day(day))
+        file = await open_data.day_file(_day(day), clock.now())
+        releases = file.releases
         body, media = ("".join(json_lines(releases)), JSON_LINES) if suffix == "jsonl" else (csv_text(releases), CSV)
-        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if not file.final:
+            return Response(body, media_type=media, headers=headers | GROWING)
+        # A finished day's file no longer changes: caches keep it, and revalidate by its hash once it has aged.
+        tag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+        headers |= FINAL | {"ETag": tag}
+        if tag in {part.strip() for part in request.headers.get("if-none-match", "").split(",")}:
+            return Response("", status_code=HTTP_304_NOT_MODIFIED, media_type=media, headers=headers)
+        return Response(body, media_type=media, headers=headers)
 
 
 def _day(text: str) -> date:
