@@ -15,6 +15,7 @@ from auction.ledger.models import PLATFORM_CHAIN, LedgerEntry, PendingEntry
 from auction.ledger.verifier.entry import parse_body, parse_leaf
 from auction.redflags.inspection import InspectionService
 from auction.redflags.linking import encode_key, link_tag, result_hash
+from tests.kit.drive import Drive
 from tests.kit.page import Page
 from tests.kit.world import World
 from tests.web.conftest import Client, csrf_of, log_in
@@ -132,3 +133,24 @@ async def test_bidders_officers_and_strangers_cannot_link(client: Client, world:
     await log_in(client, who)
     assert (await client.get("/inspection")).status_code == 403
     assert await inspections(world) == []
+
+
+async def test_the_page_shows_the_flags_only_the_links_reveal_with_their_evidence(
+    client: Client, world: World, drive: Drive
+) -> None:
+    """bidder2 outbids bidder on three Tokmok lots: the same winner again and again, and a bidder who always loses
+    to them. Public pseudonyms differ on every lot; the links make both patterns visible."""
+    lots = [await world.lot("awarded") for _ in range(3)]
+    await drive.integrate()
+    await pin(world, KEY)
+    await log_in(client, "inspector")
+    page = await link_form(client, encode_key(KEY))
+    assert page.status_code == 200, page.text
+    flags = Page(page.text)
+    winner, loser = (link_tag(KEY, world.user_ids[who]) for who in ("bidder2", "bidder"))
+    repeated = flags.text("#inspection-flags [data-flag=repeated_winner]")
+    assert f"The bidder {winner} won 3 lots of this municipality" in repeated
+    rotation = flags.text("#inspection-flags [data-flag=bid_rotation]")
+    assert f"The bidder {loser} lost 3 lots to {winner}" in rotation
+    for lot in lots:
+        assert f'href="/ledger/lots/{lot}#entry-' in page.text
