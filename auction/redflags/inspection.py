@@ -16,6 +16,7 @@ from auction.accounts.models import Role, User
 from auction.bidding.models import Application
 from auction.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
+from auction.ledger.models import PLATFORM_CHAIN, ChainHead
 from auction.ledger.platform_chain import last_platform_payload
 from auction.ledger.verifier.inspection import (
     INSPECTION_KEY_KIND,
@@ -67,6 +68,7 @@ class InspectionService:
 
     async def pin(self, key: bytes, *, rotate: bool = False, actor: str = "admin:cli") -> Pinned:
         """Put `key` in force by recording its fingerprint; a key already in force is replaced only with `rotate`."""
+        await self._hold_platform_chain()
         previous = await self.pinned()
         if previous is not None and not rotate:
             raise Conflict("inspection.key_pinned", fingerprint=previous[:SHOWN_FINGERPRINT])
@@ -87,6 +89,7 @@ class InspectionService:
         purpose = purpose.strip()
         if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
             raise InvalidInput("inspection.purpose_length", field="purpose", minimum=PURPOSE_MIN, maximum=PURPOSE_MAX)
+        await self._hold_platform_chain()
         pinned = await self.pinned()
         if pinned is None:
             raise Conflict("inspection.no_key")
@@ -121,3 +124,8 @@ class InspectionService:
         }
         entry = await self.ledger.record(INSPECTION_LINKED_KIND, None, f"{inspector.role}:{inspector.id}", payload)
         return Linked(links=links, scope=scope, result_hash=digest, entry=entry)
+
+    async def _hold_platform_chain(self) -> None:
+        """Lock the platform chain's head before reading the key in force, as `record` will: a rotation committed
+        between the read and the entry would otherwise leave an entry naming a key no longer in force."""
+        await self.session.scalar(select(ChainHead).where(ChainHead.chain_key == PLATFORM_CHAIN).with_for_update())
