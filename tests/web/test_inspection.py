@@ -18,6 +18,7 @@ from auction.redflags.linking import encode_key, link_tag, result_hash
 from tests.kit.drive import Drive
 from tests.kit.page import Page
 from tests.kit.world import World
+from tests.openapi_support import OpenApiDocument
 from tests.web.conftest import Client, csrf_of, log_in
 
 KEY = bytes(range(32))
@@ -91,6 +92,12 @@ async def test_the_right_key_links_one_bidder_across_lots_and_records_what_was_s
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
     shown = answer.json()
+    documented = OpenApiDocument(client.app.openapi_schema.to_schema())
+    operation = documented.operation("POST", "/api/v1/inspection/links")
+    assert operation is not None
+    schema = operation.json_schema(200)
+    assert schema is not None
+    assert documented.problems(shown, schema) == []
     rows = {(row["lot"], row["pseudonym"]): row["link"] for row in shown["links"]}
     pseudonyms = {lot: world.keys.pseudonym(lot, world.user_ids["bidder"]) for lot in (first, second)}
     assert pseudonyms[first] != pseudonyms[second]
