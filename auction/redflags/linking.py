@@ -100,8 +100,9 @@ class LinkedBidder:
 
 
 def linked_bidders(links: Mapping[tuple[int, str], str], stories: Iterable[LotStory]) -> list[LinkedBidder]:
-    """Each link tag with its lots, those in most lots first. Bids and wins come from the lots' stories (the
-    signed ledger); a lot not yet covered by a signed checkpoint shows only its application."""
+    """Each link tag with its lots, those in most lots first. Bids and wins (the auction's winner, whether or not
+    they signed) come from the lots' stories (the signed ledger); a lot not yet covered by a signed checkpoint shows
+    only its application."""
     by_lot = {story.lot: story for story in stories}
     bidders: defaultdict[str, LinkedBidder] = defaultdict(lambda: LinkedBidder(""))
     for (lot, pseudonym), tag in sorted(links.items()):
@@ -113,7 +114,7 @@ def linked_bidders(links: Mapping[tuple[int, str], str], stories: Iterable[LotSt
             continue
         if any(bid.bidder == pseudonym for bid in story.bids):
             bidder.bid.append(lot)
-        if story.winner == pseudonym:
+        if story.offers and story.offers[0].bidder == pseudonym:  # the auction's winner (`award.made`), as the flags
             bidder.won.append(lot)
     return sorted(bidders.values(), key=lambda b: (-len(b.applied), -len(b.won), b.link))
 

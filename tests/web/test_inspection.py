@@ -161,3 +161,6 @@ async def test_the_page_shows_the_flags_only_the_links_reveal_with_their_evidenc
     assert f"The bidder {loser} lost 3 lots to {winner}" in rotation
     for lot in lots:
         assert f'href="/ledger/lots/{lot}#entry-' in page.text
+    # The table agrees with the flags: the winner won all three auctions, whoever holds the lots now.
+    won = flags.texts(f"#inspection-result [data-link={winner}] td")[2]
+    assert [f"No. {lot}" for lot in lots] == [part.strip().replace("\xa0", " ") for part in won.split(",")]
