@@ -527,6 +527,7 @@ def _terms(
         starting_price=start,
         bid_step=max(start // 20, SOM),
         deposit=start // 10,
+        valuation=demo_valuation(start, number),
         lease_term_months=36 if deal == Deal.LEASE else None,
         rent_period=RentPeriod.MONTH if deal == Deal.LEASE else None,
         applications_close_at=applications_close,
@@ -543,6 +544,13 @@ def _terms(
         payment_account=f"440{sum(map(ord, code)) % 1000:03d}{number:010d}",
         payment_purpose=f"Auction deposit, {code.replace('_', ' ').title()} lot No. {number}",
     )
+
+
+def demo_valuation(start: int, number: int) -> int:
+    """A plausible appraised value: 100 to 130 percent of the starting price (municipalities start near or below
+    the appraisal), varied by the lot's number; rounded down to whole som, as appraisal reports state it."""
+    percent = 100 + (number * 7) % 31
+    return start * percent // 100 // SOM * SOM
 
 
 def _working_noon_after(moment: datetime) -> datetime:

@@ -180,6 +180,9 @@ REFUSALS: Mapping[str, str] = {
     "terms.title_missing": N_("Give the lot a title in at least one of Kyrgyz, Russian or English."),
     "terms.amount_out_of_range": N_("Must be between 0 and %(max_tyiyn)s."),
     "terms.starting_price_not_positive": N_("The starting price must be more than zero."),
+    "terms.valuation_not_positive": N_(
+        "The appraised value must be more than zero; leave it blank if there is no appraisal report."
+    ),
     "terms.bid_step_not_positive": N_("The bid step must be more than zero."),
     "terms.bid_step_above_price": N_("The bid step cannot be larger than the starting price."),
     "terms.deposit_above_price": N_("The deposit cannot be larger than the starting price."),

@@ -102,6 +102,10 @@ class Lot(Base):
     starting_price: Mapped[int]
     bid_step: Mapped[int]
     deposit: Mapped[int]
+    # The appraised value from the independent appraisal report (a sale: the property's market value; a lease: the
+    # market rent per rent period), for the statistics and red flags that compare a result with it. Null when not
+    # recorded (lots created before it was).
+    valuation: Mapped[int | None]
     lease_term_months: Mapped[int | None]
     rent_period: Mapped[RentPeriod | None] = mapped_column(text_enum(RentPeriod))
     applications_close_at: Mapped[datetime]

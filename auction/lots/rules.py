@@ -103,6 +103,10 @@ def _check_money(terms: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem("terms.bid_step_above_price", field="bid_step"))
     if deposit > price > 0:
         problems.append(Problem("terms.deposit_above_price", field="deposit"))
+    valuation = terms.get("valuation")
+    if valuation is not None and valuation <= 0:
+        # Null means "not recorded"; zero would read as an appraisal that found the property worthless.
+        problems.append(Problem("terms.valuation_not_positive", field="valuation"))
     return problems
 
 

@@ -48,6 +48,14 @@ class LotTerms(BaseModel):
     starting_price: Tyiyn
     bid_step: Tyiyn
     deposit: Tyiyn
+    # Not a material term (publication_rules.MATERIAL_TERMS): the appraisal informs the public, the statistics and
+    # the red flags; it changes neither the price bidders may bid from nor what they commit to, so correcting it
+    # after applications exist does not reopen them. It is still recorded, as every change of terms is.
+    valuation: Tyiyn | None = Field(
+        default=None,
+        description="The appraised value from the independent appraisal report, in tyiyn: a sale's market value of "
+        "the property, a lease's market rent per rent period. Null when not recorded.",
+    )
     lease_term_months: Annotated[int, Field(ge=1, le=1200)] | None = None
     rent_period: RentPeriod | None = None
     applications_close_at: AwareDatetime
@@ -206,6 +214,9 @@ class LotOut(BaseModel):
     starting_price: int
     bid_step: int
     deposit: int
+    valuation: int | None = Field(
+        default=None, description="The appraised value (independent appraisal report) in tyiyn, if recorded."
+    )
     lease_term_months: int | None
     rent_period: RentPeriod | None
     applications_close_at: datetime

@@ -217,6 +217,9 @@ def _tender(state: _Lot) -> dict[str, Any]:
     disposal = tender["achykDisposal"]
     if terms.get("floor_price") is not None:
         disposal["floorPrice"] = value(int(terms["floor_price"]))
+    if terms.get("valuation") is not None:
+        # The independent appraisal (a lease: the market rent per rentPeriod), what a result is measured against.
+        disposal["valuation"] = value(int(terms["valuation"]))
     if lease:
         disposal.update(
             rentPeriod=terms.get("rent_period"),

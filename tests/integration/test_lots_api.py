@@ -51,6 +51,7 @@ async def test_officer_creates_a_draft_in_their_municipality(client: Client, wor
         ({"starting_price": 100.5}, "starting_price"),
         ({"bid_step": 200_000_00}, "bid_step"),
         ({"deposit": 200_000_00}, "deposit"),
+        ({"valuation": -1}, "valuation"),
         ({"surprise": 1}, "surprise"),
         ({"registration_number": "12345"}, "registration_number"),
         ({"title_en": None, "title_ru": None}, "title_ky"),

@@ -56,6 +56,7 @@ def lot_out(
         starting_price=lot.starting_price,
         bid_step=lot.bid_step,
         deposit=lot.deposit,
+        valuation=lot.valuation,
         lease_term_months=lot.lease_term_months,
         rent_period=lot.rent_period,
         applications_close_at=as_utc(lot.applications_close_at),

@@ -17,7 +17,7 @@ from web.lib.form_errors import FormErrors, Translate
 from web.lib.formatting import moment_input, som_input
 from web.lib.i18n.catalogs import N_
 
-MONEY_FIELDS = ("starting_price", "bid_step", "deposit", "floor_price")
+MONEY_FIELDS = ("starting_price", "bid_step", "deposit", "floor_price", "valuation")
 MOMENT_FIELDS = ("applications_close_at", "bidding_opens_at", "bidding_closes_at")
 TEXT_FIELDS = (
     "title_ky",

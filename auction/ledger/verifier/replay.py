@@ -268,7 +268,11 @@ TERMS_FIELDS = frozenset(
 PAYMENT_TERMS = frozenset(
     {"payment_recipient", "payment_bank", "payment_account", "payment_bank_code", "payment_purpose"}
 )
-TERMS_OPTIONAL_FIELDS = frozenset({"council_decision", "indexation_percent"}) | LEASE_OPTIONAL_FIELDS | PAYMENT_TERMS
+# The appraised value (issue 15): what the statistics and red flags compare a result with; it binds no bid.
+VALUATION_TERMS = frozenset({"valuation"})
+TERMS_OPTIONAL_FIELDS = (
+    frozenset({"council_decision", "indexation_percent"}) | LEASE_OPTIONAL_FIELDS | PAYMENT_TERMS | VALUATION_TERMS
+)
 OUTAGE_RULE_FIELDS = frozenset({"threshold_seconds", "extension_minutes"})
 
 # Phases of a lot's chain. The first four are also the lot states `lot.cancelled` records in `was`.
@@ -426,6 +430,8 @@ def _terms(payload: dict[str, Any]) -> _Terms:
     floor = _opt_int(raw, "floor_price", where, low=1)
     interval = _opt_int(raw, "price_drop_interval_seconds", where, low=1)
     starting_price = _int(raw, "starting_price", where, low=1)
+    # Read only to be checked: the statistics compare results with it, so what they read must be an amount.
+    _opt_int(raw, "valuation", where, low=1)
     if fmt == DESCENDING and (floor is None or interval is None):
         raise _Violation("a descending lot's terms need floor_price and price_drop_interval_seconds")
     if fmt == DESCENDING and floor is not None and floor >= starting_price:

@@ -1147,6 +1147,39 @@ def test_a_malformed_payload_is_a_finding_not_a_crash() -> None:
     assert replay(leaves) == finding(s, s.marks["bid1"], "payload amount must be an integer, got '100000.00'")
 
 
+def test_a_valuation_replays_clean_and_its_correction_after_applications_reopens_nothing() -> None:
+    """The appraised value is an optional term (older chains, like make_terms, lack it); it binds no bid, so
+    correcting it after bidders applied is not a material change."""
+    s = Script(9, valuation=120_000_00)
+    s.publish()
+    s.admit(b(1))
+    corrected = make_terms(valuation=125_000_00)
+    amendment = {
+        "version": 2,
+        "terms": corrected,
+        "changed": ["valuation"],
+        "reason": "The appraisal report was corrected.",
+        "reopened_applications": False,
+    }
+    s.add("lot.amended", T0 + 2 * DAY, amendment, OFFICER)
+    assert replay(s.leaves()) == []
+
+
+@pytest.mark.parametrize(
+    ("valuation", "reason"),
+    [
+        ("120000.00", "terms valuation must be an integer, got '120000.00'"),
+        (True, "terms valuation must be an integer, got True"),
+        (0, "terms valuation must be at least 1, got 0"),
+        (-1, "terms valuation must be at least 1, got -1"),
+    ],
+)
+def test_a_valuation_that_is_not_an_amount_is_a_finding(valuation: object, reason: str) -> None:
+    s = Script(9, valuation=valuation)
+    s.publish()
+    assert replay(s.leaves()) == finding(s, s.marks["published"], reason)
+
+
 # --- several lots ------------------------------------------------------------------------------------------
 
 

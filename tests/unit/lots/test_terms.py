@@ -53,6 +53,7 @@ def test_valid_terms_have_no_problems() -> None:
         ({"bid_step": 0}, ["bid_step"]),
         ({"bid_step": 100_001}, ["bid_step"]),
         ({"deposit": 100_001}, ["deposit"]),
+        ({"valuation": 0}, ["valuation"]),
         ({"applications_close_at": NOW}, ["applications_close_at"]),
         ({"bidding_opens_at": DEADLINE - timedelta(days=1)}, ["bidding_opens_at"]),
         ({"bidding_closes_at": OPENS}, ["bidding_closes_at"]),
@@ -91,6 +92,12 @@ def test_registration_numbers_of_each_kind(kind: PropertyKind, number: str | Non
     assert fields(kind=kind, registration_number=number) == []
 
 
+@pytest.mark.parametrize("valuation", [None, 1, 80_000, MAX_TYIYN])
+def test_a_valuation_is_optional_and_any_positive_amount(valuation: int | None) -> None:
+    """It may be below the starting price too: an appraisal is not a floor."""
+    assert fields(valuation=valuation) == []
+
+
 def test_material_changes_need_reopening_only_when_someone_applied() -> None:
     before, after = terms(), terms(starting_price=120_000, address="new")
     changed = changed_terms(before, after)
@@ -98,3 +105,5 @@ def test_material_changes_need_reopening_only_when_someone_applied() -> None:
     assert amendment_needs_reopening(changed, has_applications=True)
     assert not amendment_needs_reopening(changed, has_applications=False)
     assert not amendment_needs_reopening({"address"}, has_applications=True)
+    # The appraisal informs; bidders commit to the price, the deposit and the schedule, not to it.
+    assert not amendment_needs_reopening({"valuation"}, has_applications=True)

@@ -179,6 +179,13 @@ def test_a_descending_auction_awards_the_acceptance() -> None:
     assert releases[-1]["awards"][0]["value"]["amount"] == 90_000
 
 
+def test_the_valuation_is_in_the_tender_only_when_recorded() -> None:
+    appraised = published(valuation=123_456_78).releases()[0]["tender"]["achykDisposal"]
+    assert appraised["valuation"] == {"amount": 123_456.78, "currency": "KGS"}
+    for unrecorded in (published(), published(valuation=None)):  # an older lot's terms; a newer lot's null
+        assert "valuation" not in unrecorded.releases()[0]["tender"]["achykDisposal"]
+
+
 def test_a_lease_contract_with_its_rent_schedule_and_a_payment() -> None:
     chain = opened(
         published(

@@ -114,6 +114,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "starting_price": N_("Starting price"),
     "bid_step": N_("Bid step"),
     "deposit": N_("Deposit"),
+    "valuation": N_("Appraised value"),
     "lease_term_months": N_("Lease term, months"),
     "rent_period": N_("Rent period"),
     "indexation_percent": N_("Rent indexation, percent a year"),
