@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     from web.admin.cli import add_commands as add_admin_commands
 
     add_admin_commands(commands, lambda settings: _upgrade(settings, "head"))
+    from web.redflags.inspection_cli import add_commands as add_inspection_commands
+
+    add_inspection_commands(commands, lambda settings: _upgrade(settings, "head"))
     return parser
 
 
@@ -209,6 +212,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
     from auction.db.engine import opened
     from auction.demo import seed_demo, showcase_lots
+    from auction.redflags.linking import demo_inspection_key
 
     if settings.is_embedded:
         _upgrade(settings, "head")
@@ -224,6 +228,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     print(f"  {'role':<10} {'e-mail':<32} password")
     for role, email, password in rows:
         print(f"  {role:<10} {email:<32} {password}")
+    print(f"Demo inspection key (DEMO ONLY, public; paste it on /inspection as inspector@…): {demo_inspection_key()}")
     print("Sealed-bid commissions: officer@<municipality> and commission@<municipality>; the demo's own sealed lots")
     print("were keyed by software members, so only new lots' ceremonies can be tried on the commission pages.")
     # The lots to follow from publication to the first payment: the protocol, contract and refunds are on each page.

@@ -96,6 +96,8 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
+from web.redflags.inspection_api import InspectionApi
+from web.redflags.inspection_pages import InspectionPages
 from web.statistics.api import StatisticsApi
 from web.statistics.pages import StatisticsPages
 from web.watching.api import WatchApi
@@ -119,6 +121,7 @@ API_CONTROLLERS = (
     NotificationApi,
     OpenDataApi,
     StatisticsApi,
+    InspectionApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -142,6 +145,7 @@ PAGES = Router(
         OfficerAuctionPages,
         CommissionPages,
         ContractPages,
+        InspectionPages,
         LedgerDesk,
         AdminConsole,
         AdminLogPages,

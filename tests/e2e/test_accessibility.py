@@ -269,6 +269,7 @@ def visits(lots: Lots, *, unit: int, reset_token: str) -> dict[str, list[Visit]]
         ],
         "inspector": [
             Visit("/inspect/admin-log", "/inspect/admin-log"),
+            Visit("/inspection", "/inspection"),
         ],
     }
 

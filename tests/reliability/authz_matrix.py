@@ -200,6 +200,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/units/{unit_id:int}", "unit"): ADMINS,
     ("GET", "/inspect/admin-log", ""): INSPECTORS,
     ("GET", "/api/v1/inspect/admin-log", ""): INSPECTORS,
+    ("GET", "/inspection", ""): INSPECTORS,
     # State changes, each sent as its driver sends it (the ledger refusing), by every identity.
     # A lot's management by its officers: drafts hide from the other officer, published lots refuse them.
     ("POST", "/api/v1/lots", "driver"): OFFICERS,
@@ -304,6 +305,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/admin/units/{unit_id:int}/payment-details", "driver"): ADMINS,
     ("POST", "/admin/units/{unit_id:int}/contacts", "driver"): ADMINS,
     ("POST", "/admin/accounts", "driver"): ADMINS,
+    ("POST", "/inspection", "driver"): INSPECTORS,
+    ("POST", "/api/v1/inspection/links", "driver"): INSPECTORS,
     ("POST", "/admin/accounts/{user_id:int}/deactivate", "driver"): ADMINS,
     ("POST", "/admin/accounts/{user_id:int}/reactivate", "driver"): ADMINS,
 }
