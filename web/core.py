@@ -98,6 +98,8 @@ from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
 from web.statistics.api import StatisticsApi
 from web.statistics.pages import StatisticsPages
+from web.redflags.api import RedFlagApi
+from web.redflags.pages import RedFlagPages
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 
@@ -119,6 +121,7 @@ API_CONTROLLERS = (
     NotificationApi,
     OpenDataApi,
     StatisticsApi,
+    RedFlagApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -147,6 +150,7 @@ PAGES = Router(
         AdminLogPages,
         WatchPages,
         StatisticsPages,
+        RedFlagPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],
