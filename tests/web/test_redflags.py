@@ -38,7 +38,11 @@ def card_indexes(page: Page, code: str, lot_id: int) -> list[int]:
 
 
 async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Client, world: World, drive: Drive) -> None:
-    lone = await world.lot(stage="awarded", bidders=("bidder",), single_participant_rule="sell_at_start")
+    # Sold to its only participant at the starting price, 100 000 som, two thirds of its valuation.
+    lone = await world.lot(
+        stage="awarded", bidders=("bidder",), single_participant_rule="sell_at_start", valuation=150_000_00
+    )
+    await drive.sign_award(lone, "bidder")  # before the later lots' time lets the offer lapse
 
     await world.bidder("bidder3")
     sealed = await world.lot(stage="bidding", format="sealed", bidders=("bidder", "bidder2", "bidder3"))
@@ -61,13 +65,21 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
     assert answer["municipality"] == "tokmok"
     lone_entries, sealed_entries = await entries(client, lone), await entries(client, sealed)
 
-    [single] = flags_of(answer, lone)
+    below, single = flags_of(answer, lone)
+    assert below["code"] == "below_valuation"
+    assert below["figures"] == {"price": 100_000_00, "valuation": 150_000_00, "percent": 66}
+    assert [found["index"] for found in below["evidence"]] == [
+        *lone_entries["lot.published"],
+        *lone_entries["award.made"],
+        *lone_entries["contract.concluded"],  # the signature concludes the sale
+    ]
     assert single["code"] == "single_participant"
     assert [found["index"] for found in single["evidence"]] == [
         *lone_entries["auction.opened"],
         *lone_entries["award.made"],
+        *lone_entries["contract.concluded"],
     ]
-    assert [found["kind"] for found in single["evidence"]] == ["auction.opened", "award.made"]
+    assert [found["kind"] for found in single["evidence"]] == ["auction.opened", "award.made", "contract.concluded"]
     proof = await client.get(single["evidence"][1]["proof"])
     assert proof.status_code == 200, proof.text
     assert proof.json()["index"] == lone_entries["award.made"][0]
@@ -92,6 +104,7 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
     kyrgyz = Page((await client.get("/red-flags", headers=KYRGYZ)).text)
     assert kyrgyz.value("html", "lang") == "ky"
     assert card_indexes(kyrgyz, "single_participant", lone) == [found["index"] for found in single["evidence"]]
+    assert card_indexes(kyrgyz, "below_valuation", lone) == [found["index"] for found in below["evidence"]]
     assert card_indexes(kyrgyz, "late_withdrawal", sealed) == [found["index"] for found in late["evidence"]]
     assert not kyrgyz.has(f'li.red-flag[data-lot="{ordinary}"]')
     card = kyrgyz.one(f'li.red-flag[data-flag="late_withdrawal"][data-lot="{sealed}"]')
@@ -104,6 +117,9 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
     assert "10 мин" in text
     assert "никогда не вскрывается" in text
     assert not russian.has('li.red-flag[data-flag="single_participant"]')
+    valuation = Page((await client.get("/red-flags/below_valuation", headers=RUSSIAN)).text)
+    text = squeeze(valuation.one(f'li.red-flag[data-lot="{lone}"] .red-flag-text').get_text())
+    assert "66% от оценки 150\u00a0000\u00a0сом" in text
 
     # The ledger page's rows carry the anchors the evidence links to.
     chain = Page((await client.get(f"/ledger/lots/{sealed}")).text)
