@@ -442,7 +442,6 @@ REFUSALS: Mapping[str, str] = {
     "opendata.file_not_found": N_(
         "There is no open data file %(name)s; the bulk files are releases-YYYY-MM-DD.jsonl and .csv."
     ),
-    "redflags.code_unknown": N_("There is no public red flag %(code)s; the public flags are: %(codes)s."),
     "ledger.entry_not_integrated": N_("Entry %(index)s is not in the signed tree yet; try again shortly."),
     "ledger.consistency_range_invalid": N_("Ask for 0 < size1 <= size2 <= the latest checkpoint's size."),
     "ledger.body_hash_unknown": N_("No integrated entry has that body hash (yet); integration takes about a second."),

@@ -96,10 +96,10 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
-from web.statistics.api import StatisticsApi
-from web.statistics.pages import StatisticsPages
 from web.redflags.api import RedFlagApi
 from web.redflags.pages import RedFlagPages
+from web.statistics.api import StatisticsApi
+from web.statistics.pages import StatisticsPages
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.municipalities.models import Municipality
-from auction.redflags.rules import Code, RedFlag, lot_flags
+from auction.redflags.rules import RedFlag, lot_flags
 from auction.statistics.service import StatisticsService, StoryCache
 from auction.statistics.stories import LotStory
 
@@ -32,10 +32,10 @@ class RedFlagService:
         self.session = session
         self.statistics = StatisticsService(session, cache)
 
-    async def public(self, municipality_id: int | None = None, code: Code | None = None) -> PublicFlags:
-        """The per-lot flags of every lot in scope (None: nationwide), optionally of one code."""
+    async def public(self, municipality_id: int | None = None) -> PublicFlags:
+        """The per-lot flags of every lot in scope (None: nationwide)."""
         stories = await self.statistics.stories(municipality_id)
-        flags = [flag.public() for story in stories for flag in lot_flags(story) if code is None or flag.code is code]
+        flags = [flag.public() for story in stories for flag in lot_flags(story)]
         flags.sort(key=lambda flag: (flag.municipality, flag.lots, flag.evidence[0].index if flag.evidence else 0))
         flagged = {lot for flag in flags for lot in flag.lots}
         ids = {flag.municipality for flag in flags}

@@ -112,8 +112,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/api/v1/ledger/receipts/{body_hash:str}/proof", "receipt"): PUBLIC,
     # Red flags are read from the public ledger and show only per-lot patterns: public (docs/red-flags.md).
     ("GET", "/red-flags", ""): PUBLIC,
-    ("GET", "/red-flags/{code:str}", "red_flag_code"): PUBLIC,
-    ("GET", "/red-flags/{code:str}", "red_flag_inspectors_only"): NONE,
+    ("GET", "/red-flags/{reference:str}", "municipality"): PUBLIC,
     ("GET", "/api/v1/red-flags", "red_flags_scope"): PUBLIC,
     # The API's own description (Litestar's OpenAPI plugin); an unknown schema path is not found for anyone.
     ("GET", "/schema", ""): PUBLIC,

@@ -111,23 +111,27 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
     assert card.select_one(f'a[href="/ledger/lots/{sealed}#entry-{late["evidence"][0]["index"]}"]') is not None
     assert card.select_one(f'h3 a[href="/lots/{sealed}"]') is not None
 
-    russian = Page((await client.get("/red-flags/late_withdrawal", headers=RUSSIAN)).text)
+    russian = Page((await client.get("/red-flags/tokmok", headers=RUSSIAN)).text)
     assert russian.value("html", "lang") == "ru"
-    text = squeeze(russian.one(f'li.red-flag[data-lot="{sealed}"] .red-flag-text').get_text())
+    text = squeeze(
+        russian.one(f'li.red-flag[data-flag="late_withdrawal"][data-lot="{sealed}"] .red-flag-text').get_text()
+    )
     assert "10 мин" in text
     assert "никогда не вскрывается" in text
-    assert not russian.has('li.red-flag[data-flag="single_participant"]')
-    valuation = Page((await client.get("/red-flags/below_valuation", headers=RUSSIAN)).text)
-    text = squeeze(valuation.one(f'li.red-flag[data-lot="{lone}"] .red-flag-text').get_text())
+    text = squeeze(
+        russian.one(f'li.red-flag[data-flag="below_valuation"][data-lot="{lone}"] .red-flag-text').get_text()
+    )
     assert "66% от оценки 150\u00a0000\u00a0сом" in text
+    assert card_indexes(russian, "winner_walked_away", sealed) == [found["index"] for found in walked["evidence"]]
+    naryn = Page((await client.get("/red-flags/naryn", headers=RUSSIAN)).text)
+    assert not naryn.has("li.red-flag")  # Tokmok's flags are not Naryn's
 
     # The ledger page's rows carry the anchors the evidence links to.
     chain = Page((await client.get(f"/ledger/lots/{sealed}")).text)
     assert chain.has(f"tr#entry-{late['evidence'][0]['index']}")
 
-    for unknown in ("nonsense", "bid_rotation"):  # a cross-lot flag is not public either
-        missing = await client.get(f"/red-flags/{unknown}")
-        assert missing.status_code == 404
+    missing = await client.get("/red-flags/atlantis")
+    assert missing.status_code == 404
     nowhere = await client.get("/api/v1/red-flags", params={"municipality": "atlantis"})
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "municipality.code_unknown")
     schema = (await client.get("/schema/openapi.json")).json()

@@ -1,4 +1,4 @@
-"""The public red-flag pages: every flag nationwide grouped by municipality, and the flags of one kind."""
+"""The public red-flag pages: every flag nationwide grouped by municipality, and one municipality's flags."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from litestar.params import FromPath, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
-from auction.redflags.rules import BELOW_VALUATION_PERCENT, CROSS_LOT_CODES, LATE_WITHDRAWAL_MINUTES, LOT_CODES, RedFlag
+from auction.municipalities.service import MunicipalityService
+from auction.redflags.rules import BELOW_VALUATION_PERCENT, LATE_WITHDRAWAL_MINUTES, LOT_CODES, RedFlag
 from auction.redflags.service import PublicFlags, RedFlagService
 from web.ledger.kinds import kind_names
 from web.lib.rendering import render
 from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
-from web.redflags.views import PROOF_API, provide_red_flags, public_code
+from web.redflags.views import PROOF_API, provide_red_flags
 
 
 def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:
@@ -36,38 +37,30 @@ class RedFlagPages(Controller):
         self, request: HTMXRequest, visitor: NamedDependency[Visitor], red_flags: NamedDependency[RedFlagService]
     ) -> Template:
         found = await red_flags.public()
-        return render(
-            request,
-            "redflags/index.html.jinja2",
-            found=found,
-            groups=by_municipality(found),
-            codes=LOT_CODES,
-            inspector_codes=CROSS_LOT_CODES,
-            kinds=kind_names(visitor.language),
-            proof_api=PROOF_API,
-            below_percent=BELOW_VALUATION_PERCENT,
-            late_minutes=LATE_WITHDRAWAL_MINUTES,
-        )
+        return render(request, "redflags/index.html.jinja2", unit=None, **_context(found, visitor))
 
-    @get("/{code:str}", name="red_flags_of_code")
-    async def of_code(
+    @get("/{reference:str}", name="red_flags_of_municipality")
+    async def of_municipality(
         self,
         request: HTMXRequest,
-        code: Annotated[FromPath[str], Parameter(max_length=64)],
+        reference: Annotated[FromPath[str], Parameter(max_length=64)],
         visitor: NamedDependency[Visitor],
         red_flags: NamedDependency[RedFlagService],
+        municipality_service: NamedDependency[MunicipalityService],
     ) -> Template:
-        chosen = public_code(code)
-        found = await red_flags.public(code=chosen)
-        return render(
-            request,
-            "redflags/code.html.jinja2",
-            code=chosen,
-            found=found,
-            groups=by_municipality(found),
-            codes=LOT_CODES,
-            kinds=kind_names(visitor.language),
-            proof_api=PROOF_API,
-            below_percent=BELOW_VALUATION_PERCENT,
-            late_minutes=LATE_WITHDRAWAL_MINUTES,
-        )
+        """One municipality's flags (its code, as /statistics/<code> and /municipalities/<code> name it)."""
+        unit = await municipality_service.by_reference(reference)
+        found = await red_flags.public(unit.id)
+        return render(request, "redflags/index.html.jinja2", unit=unit, **_context(found, visitor))
+
+
+def _context(found: PublicFlags, visitor: Visitor) -> dict[str, object]:
+    return {
+        "found": found,
+        "groups": by_municipality(found),
+        "codes": LOT_CODES,
+        "kinds": kind_names(visitor.language),
+        "proof_api": PROOF_API,
+        "below_percent": BELOW_VALUATION_PERCENT,
+        "late_minutes": LATE_WITHDRAWAL_MINUTES,
+    }
