@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
@@ -54,7 +54,7 @@ class RedFlagPages(Controller):
         return render(request, "redflags/index.html.jinja2", unit=unit, **_context(found, visitor))
 
 
-def _context(found: PublicFlags, visitor: Visitor) -> dict[str, object]:
+def _context(found: PublicFlags, visitor: Visitor) -> dict[str, Any]:
     return {
         "found": found,
         "groups": by_municipality(found),
