@@ -96,8 +96,10 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
+from web.redflags.api import RedFlagApi
 from web.redflags.inspection_api import InspectionApi
 from web.redflags.inspection_pages import InspectionPages
+from web.redflags.pages import RedFlagPages
 from web.statistics.api import StatisticsApi
 from web.statistics.pages import StatisticsPages
 from web.watching.api import WatchApi
@@ -122,6 +124,7 @@ API_CONTROLLERS = (
     OpenDataApi,
     StatisticsApi,
     InspectionApi,
+    RedFlagApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -151,6 +154,7 @@ PAGES = Router(
         AdminLogPages,
         WatchPages,
         StatisticsPages,
+        RedFlagPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],

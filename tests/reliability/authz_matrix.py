@@ -110,6 +110,10 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/statistics/{reference:str}", "municipality"): PUBLIC,
     ("GET", "/api/v1/statistics", ""): PUBLIC,
     ("GET", "/api/v1/ledger/receipts/{body_hash:str}/proof", "receipt"): PUBLIC,
+    # Red flags are read from the public ledger and show only per-lot patterns: public (docs/red-flags.md).
+    ("GET", "/red-flags", ""): PUBLIC,
+    ("GET", "/red-flags/{reference:str}", "municipality"): PUBLIC,
+    ("GET", "/api/v1/red-flags", "red_flags_scope"): PUBLIC,
     # The API's own description (Litestar's OpenAPI plugin); an unknown schema path is not found for anyone.
     ("GET", "/schema", ""): PUBLIC,
     ("GET", "/schema/openapi.json", ""): PUBLIC,
