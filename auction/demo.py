@@ -47,6 +47,8 @@ from auction.money import TYIYN_PER_SOM
 from auction.municipalities.models import Municipality
 from auction.municipalities.pilot import PILOT_OPERATORS
 from auction.municipalities.service import MunicipalityService
+from auction.redflags.inspection import InspectionService
+from auction.redflags.linking import DEMO_KEY
 
 SOM = TYIYN_PER_SOM
 
@@ -234,6 +236,10 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
         accounts = await _accounts(session, FrozenClock(now), {c: municipalities[c].id for c in PILOT_OPERATORS})
         for number, code in enumerate(PILOT_OPERATORS):
             _demo_contacts(municipalities[code], number)
+        inspection = InspectionService(session, LedgerWriter(session, keys, FrozenClock(now)))
+        if await inspection.pinned() is None:
+            # A key everyone can derive (auction/redflags/linking.py DEMO_KEY): a demo's links are no secret.
+            await inspection.pin(DEMO_KEY, actor="admin:cli")
     if already is None:
         for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
             state, fmt = PLAN[number % len(PLAN)]

@@ -449,6 +449,24 @@ REFUSALS: Mapping[str, str] = {
         "Lot %(lot_id)s has no publication in the signed ledger yet; it gets there about a second after publishing."
     ),
     "ledger.body_hash_malformed": N_("A body hash is 64 lowercase hex digits, as printed on the receipt."),
+    # The inspectors' link key (docs/inspection.md).
+    "inspection.inspectors_only": N_("Linking bidders across lots is for inspectors and administrators."),
+    "inspection.no_key": N_(
+        "No inspection key is pinned in the ledger yet: an administrator creates one with 'auction inspection-key "
+        "create'. Nothing was recorded."
+    ),
+    "inspection.wrong_key": N_(
+        "This is not the inspection key in force (its fingerprint starts %(fingerprint)s). Nothing was recorded."
+    ),
+    "inspection.key_missing": N_("Paste the inspection key."),
+    "inspection.key_malformed": N_("The inspection key is 43 characters of base64url (letters, digits, - and _)."),
+    "inspection.key_length": N_("The inspection key is 32 bytes (43 characters); this one is %(length)s bytes."),
+    "inspection.purpose_length": N_(
+        "Give the purpose (a case number or reason) in %(minimum)s to %(maximum)s characters."
+    ),
+    "inspection.key_pinned": N_(
+        "An inspection key is already in force (its fingerprint starts %(fingerprint)s); replace it with --rotate."
+    ),
 }
 
 

@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     from web.admin.cli import add_commands as add_admin_commands
 
     add_admin_commands(commands, lambda settings: _upgrade(settings, "head"))
+    from web.redflags.inspection_cli import add_commands as add_inspection_commands
+
+    add_inspection_commands(commands, lambda settings: _upgrade(settings, "head"))
     return parser
 
 
@@ -209,6 +212,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     from auction.clock import SystemClock
     from auction.db.engine import opened
     from auction.demo import red_flag_lots, seed_demo, showcase_lots
+    from auction.redflags.linking import demo_inspection_key
 
     if settings.is_embedded:
         _upgrade(settings, "head")
@@ -226,6 +230,7 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
     print(f"  {'role':<10} {'e-mail':<32} password")
     for role, email, password in rows:
         print(f"  {role:<10} {email:<32} {password}")
+    print(f"Demo inspection key (DEMO ONLY, public; paste it on /inspection as inspector@…): {demo_inspection_key()}")
     print("Sealed-bid commissions: officer@<municipality> and commission@<municipality>; the demo's own sealed lots")
     print("were keyed by software members, so only new lots' ceremonies can be tried on the commission pages.")
     # The lots to follow from publication to the first payment: the protocol, contract and refunds are on each page.
@@ -234,7 +239,8 @@ def _demo(_: argparse.Namespace, settings: Settings) -> int:
             f"Tokmok's {deal} from publication to the first payment: /lots/{lot_id} (protocol: /lots/{lot_id}/protocol)"
         )
     # Batken's lots whose ledger shows the patterns red flags point at (the repeat: won by a bidder of its first try).
-    print("Batken's lots with red-flag patterns: " + ", ".join(f"{pattern} /lots/{lot}" for pattern, lot in flagged))
+    lots = ", ".join(f"{pattern} /lots/{lot}" for pattern, lot in flagged)
+    print(f"Batken's red flags: /red-flags/batken (the lots: {lots}; the links across lots: /inspection)")
     return 0
 
 

@@ -40,6 +40,7 @@ from auction.ledger.witness_config import witness_config
 from auction.ledger.witness_policy import record_witness_policy
 from auction.operations.release import release_version
 from auction.settings import Settings
+from auction.statistics.service import StoryCache
 from web.accounts.api import AccountApi
 from web.accounts.language_pages import LanguagePages
 from web.accounts.pages import SessionPages
@@ -95,6 +96,12 @@ from web.officer.pages import OfficerConsole
 from web.officer.views import provide_officer_desk
 from web.opendata.api import OpenDataApi
 from web.operations.api import HealthApi
+from web.redflags.api import RedFlagApi
+from web.redflags.inspection_api import InspectionApi
+from web.redflags.inspection_pages import InspectionPages
+from web.redflags.pages import RedFlagPages
+from web.statistics.api import StatisticsApi
+from web.statistics.pages import StatisticsPages
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 
@@ -115,6 +122,9 @@ API_CONTROLLERS = (
     WatchApi,
     NotificationApi,
     OpenDataApi,
+    StatisticsApi,
+    InspectionApi,
+    RedFlagApi,
 )
 
 # The website's pages, under one router that gives them htmx-aware requests and the reader's language.
@@ -138,10 +148,13 @@ PAGES = Router(
         OfficerAuctionPages,
         CommissionPages,
         ContractPages,
+        InspectionPages,
         LedgerDesk,
         AdminConsole,
         AdminLogPages,
         WatchPages,
+        StatisticsPages,
+        RedFlagPages,
     ],
     request_class=HTMXRequest,
     middleware=[RememberLanguage()],
@@ -214,6 +227,8 @@ class AchykCore(InitPluginProtocol):
                     "witness_config": witness_config(settings),
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
+                    # The statistics' lot stories, by signed ledger size: one cache per app, as per database.
+                    "story_cache": StoryCache(),
                 }
             )
         )

@@ -268,8 +268,10 @@ def repeat_price_cut(stories: Iterable[LotStory], links: Links) -> list[RedFlag]
                 best = (earlier, applied)
         if best is None:
             continue
+        won = next((offer for offer in reversed(story.offers) if offer.bidder == winner), None)
+        if won is None:  # a contract with a bidder no offer names: no award to point at, so no flag
+            continue
         earlier, applied = best
-        won = next(offer for offer in reversed(story.offers) if offer.bidder == winner)
         flags.append(
             _flag(
                 Code.REPEAT_PRICE_CUT,

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.ledger.models import LedgerEntry
+from auction.ledger.verifier.entry import parse_leaf
 from auction.lots.models import Lot
+from auction.opendata.release import LedgerFact
 from auction.opendata.service import OpenDataService
 from auction.statistics.stories import LotStory, lot_story
 
@@ -49,11 +51,15 @@ class StatisticsService:
 
     async def stories(self, municipality_id: int | None = None) -> list[LotStory]:
         """Every published lot's story in scope (None: nationwide), by lot id, as far as a signed checkpoint covers."""
+        return (await self.covered_stories(municipality_id))[1]
+
+    async def covered_stories(self, municipality_id: int | None = None) -> tuple[int, list[LotStory]]:
+        """The signed checkpoint's size the stories rest on, and the stories (as `stories`)."""
         covered = await self.opendata.covered_size()
         key = (covered, municipality_id)
         cached = self.cache.get(key)
         if cached is not None:
-            return cached
+            return covered, cached
         lots = select(Lot.id)
         if municipality_id is not None:
             lots = lots.where(Lot.municipality_id == municipality_id)
@@ -69,9 +75,22 @@ class StatisticsService:
             chains[row.chain_key].append(row)
         stories = []
         for chain in chains.values():
-            story = lot_story(await self.opendata.facts(chain))
+            story = lot_story(_facts(chain))
             # The chain's own `lot.published` names the municipality; the lots table only narrowed the read.
             if story is not None and (municipality_id is None or story.municipality == municipality_id):
                 stories.append(story)
         self.cache.put(key, stories)
-        return stories
+        return covered, stories
+
+
+def _facts(chain: list[LedgerEntry]) -> list[LedgerFact]:
+    """A chain's entries as stories read them. Which checkpoint first covers each is left out (None): no story uses
+    it, and finding it (OpenDataService.facts) costs two queries per lot, on every new checkpoint of a busy ledger."""
+    facts = []
+    for entry in chain:
+        body = parse_leaf(entry.leaf).body
+        assert body.lot is not None
+        facts.append(
+            LedgerFact(entry.idx, entry.body_hash, None, body.lot, body.lot_seq, body.kind, body.at, body.payload)
+        )
+    return facts

@@ -58,6 +58,7 @@ EXCLUDED = {
     "/ledger/lots": "a redirect to /ledger/lots/{n} (its refusal page is visited as /ledger/lots?lot=x)",
     "/lots/live": "the event stream the open lot tabs share (htmx SSE fragments of the lot pages, checked there)",
     "/ledger/achyk-verify.pyz": "the offline verifier's download (a Python zipapp, linked from /ledger/verifier)",
+    "/statistics.csv": "a CSV download (the statistics page's table by year)",
 }
 
 # Run by the page: axe-core's serious and critical violations, one line each.
@@ -211,6 +212,11 @@ def visits(lots: Lots, *, unit: int, reset_token: str) -> dict[str, list[Visit]]
             Visit("/help", "/help"),
             Visit("/calendar", "/calendar"),
             Visit("/municipalities/tokmok", "/municipalities/{reference:str}"),
+            Visit("/statistics", "/statistics"),
+            Visit("/statistics/tokmok", "/statistics/{reference:str}"),
+            Visit("/red-flags", "/red-flags"),
+            Visit("/red-flags/tokmok", "/red-flags/{reference:str}"),
+            Visit("/red-flags/atlantis", "/red-flags/{reference:str}", status=404),
             Visit("/ledger/verifier", "/ledger/verifier"),
             Visit("/account/password-reset", "/account/password-reset"),
             Visit(f"/account/password-reset/{reset_token}", "/account/password-reset/{token:str}"),
@@ -266,6 +272,7 @@ def visits(lots: Lots, *, unit: int, reset_token: str) -> dict[str, list[Visit]]
         ],
         "inspector": [
             Visit("/inspect/admin-log", "/inspect/admin-log"),
+            Visit("/inspection", "/inspection"),
         ],
     }
 

@@ -104,7 +104,16 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/api/v1/ocds/records/{ocid:str}", "ocds_record_draft"): NONE,
     ("GET", "/opendata/policy", ""): PUBLIC,
     ("GET", "/opendata/{name:str}", "ocds_day"): PUBLIC,
+    # Statistics, nationwide and of a municipality (by its code; `tokmok.csv` is its CSV file): public like the ledger.
+    ("GET", "/statistics", ""): PUBLIC,
+    ("GET", "/statistics.csv", ""): PUBLIC,
+    ("GET", "/statistics/{reference:str}", "municipality"): PUBLIC,
+    ("GET", "/api/v1/statistics", ""): PUBLIC,
     ("GET", "/api/v1/ledger/receipts/{body_hash:str}/proof", "receipt"): PUBLIC,
+    # Red flags are read from the public ledger and show only per-lot patterns: public (docs/red-flags.md).
+    ("GET", "/red-flags", ""): PUBLIC,
+    ("GET", "/red-flags/{reference:str}", "municipality"): PUBLIC,
+    ("GET", "/api/v1/red-flags", "red_flags_scope"): PUBLIC,
     # The API's own description (Litestar's OpenAPI plugin); an unknown schema path is not found for anyone.
     ("GET", "/schema", ""): PUBLIC,
     ("GET", "/schema/openapi.json", ""): PUBLIC,
@@ -195,6 +204,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/units/{unit_id:int}", "unit"): ADMINS,
     ("GET", "/inspect/admin-log", ""): INSPECTORS,
     ("GET", "/api/v1/inspect/admin-log", ""): INSPECTORS,
+    ("GET", "/inspection", ""): INSPECTORS,
     # State changes, each sent as its driver sends it (the ledger refusing), by every identity.
     # A lot's management by its officers: drafts hide from the other officer, published lots refuse them.
     ("POST", "/api/v1/lots", "driver"): OFFICERS,
@@ -299,6 +309,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/admin/units/{unit_id:int}/payment-details", "driver"): ADMINS,
     ("POST", "/admin/units/{unit_id:int}/contacts", "driver"): ADMINS,
     ("POST", "/admin/accounts", "driver"): ADMINS,
+    ("POST", "/inspection", "driver"): INSPECTORS,
+    ("POST", "/api/v1/inspection/links", "driver"): INSPECTORS,
     ("POST", "/admin/accounts/{user_id:int}/deactivate", "driver"): ADMINS,
     ("POST", "/admin/accounts/{user_id:int}/reactivate", "driver"): ADMINS,
 }

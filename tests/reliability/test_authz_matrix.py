@@ -237,6 +237,7 @@ async def furnish(stage: MatrixStage, sessions: async_sessionmaker[AsyncSession]
         "ocds_record": {"ocid": f"{OCDS_PLACEHOLDER_PREFIX}-{lots['awarded']}"},
         "ocds_record_draft": {"ocid": f"{OCDS_PLACEHOLDER_PREFIX}-{lots['draft']}"},
         "ocds_day": {"name": f"releases-{stage.clock.now().date().isoformat()}.jsonl"},
+        "red_flags_scope": {"?": "municipality=tokmok"},
     }
 
 

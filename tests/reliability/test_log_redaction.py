@@ -66,6 +66,8 @@ async def test_posted_secrets_stay_out_of_debug_logs(
         f"Authorization: Bearer {SECRET}",
         f"shares=['{SECRET}']",
         f"private_key: {SECRET}",
+        f"scope=&purpose=Case+17&inspection_key={SECRET}",
+        f'{{"purpose": "Case 17", "inspection_key": "{SECRET}"}}',
         f"[{{'type': 'missing', 'loc': ('alg',), 'input': {{'note': '{SECRET}', 'proof': 1}}, 'url': 'https://e'}}]",
     ],
 )

@@ -26,9 +26,12 @@ from auction.accounts.password_reset import PasswordResetService
 from auction.bidding.commission_member import members_from
 from auction.clock import FrozenClock
 from auction.db.engine import transaction
+from auction.ledger.admission import LedgerWriter
 from auction.ledger.verifier.runoff import offer_hash
 from auction.ledger.verifier.sealed import b64url_decode, ciphertext_hash, encrypt_bid
 from auction.ledger.verifier.statements import key_id
+from auction.redflags.inspection import InspectionService
+from auction.redflags.linking import encode_key
 from auction.settings import Settings
 from tests.conftest import START
 from tests.kit.commission import ApiCommission
@@ -304,6 +307,15 @@ REGISTRATION = {
     "full_name": "New Bidder",
     "bidder_kind": "individual",
     "identity_number": "21506198500099",
+}
+
+# The inspection key the stage pins (build_stage), and an inspection under it.
+INSPECTION_KEY = bytes(range(32))
+INSPECTION_PURPOSE = "Case 2026/17: every lot"
+INSPECTION: dict[str, str | None] = {
+    "municipality": None,
+    "purpose": INSPECTION_PURPOSE,
+    "inspection_key": encode_key(INSPECTION_KEY),
 }
 
 # (method, path as the app routes it) -> what sending it must do with the ledger refusing.
@@ -637,6 +649,19 @@ DRIVERS: dict[tuple[str, str], Driver] = {
             {"contact_phone": "+996 3522 5 00 00", "office_hours": "Mon-Fri 9:00-18:00"},
         ),
     ),
+    # The inspectors' linking writes its inspection.linked entry, under the key the stage pinned.
+    ("POST", "/api/v1/inspection/links"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.api("inspector", "POST", "/api/v1/inspection/links", json=INSPECTION),
+    ),
+    ("POST", "/inspection"): Driver(
+        Outcome.REFUSED,
+        lambda s: s.page(
+            "inspector",
+            "/inspection",
+            {"scope": "", "purpose": INSPECTION_PURPOSE, "inspection_key": encode_key(INSPECTION_KEY)},
+        ),
+    ),
     ("POST", "/admin/accounts"): Driver(
         Outcome.DONE,
         lambda s: s.page(
@@ -887,6 +912,9 @@ async def build_stage(stage: Stage, auctioneer: Auctioneer) -> None:
     await drive.accept(lots["tied"], "bidder")
     await drive.accept(lots["tied"], "bidder2")
     await drive.live_until(stage.clock.now() + timedelta(seconds=61))
+    async with transaction(stage.sessions) as session:
+        ledger = LedgerWriter(session, world.keys, world.clock)
+        await InspectionService(session, ledger).pin(INSPECTION_KEY)
     # Staff accounts the administrator deactivates and brings back.
     await world._person("inspector_active", Role.INSPECTOR, None, {})
     await world._person("inspector_inactive", Role.INSPECTOR, None, {})

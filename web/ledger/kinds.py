@@ -52,6 +52,8 @@ KIND_NAMES: Mapping[str, str] = {
     "municipality.rules": N_("Municipality's auction rules"),
     "ledger.incident": N_("Ledger outage recorded"),
     "verifier.published": N_("Offline verifier published"),
+    "inspection.key": N_("Inspection key pinned"),
+    "inspection.linked": N_("Inspectors linked bidders across lots"),
 }
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -46,6 +47,17 @@ def language_in(context: Context) -> str:
 @pass_context
 def som(context: Context, tyiyn: int | None) -> str:
     return "—" if tyiyn is None else format_som(tyiyn, language_in(context))
+
+
+@pass_context
+def figure(context: Context, value: Decimal | int | None) -> str:
+    """A count or a rounded ratio in the page's language (decimal comma in Russian and Kyrgyz); "—" for none."""
+    if value is None:
+        return "—"
+    exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+    digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(value, format=pattern, locale=language_in(context))
 
 
 @pass_context
@@ -118,6 +130,7 @@ def register_filters(engine: JinjaTemplateEngine) -> None:
     filters = engine.engine.filters
     filters["som"] = som
     filters["som_words"] = som_words
+    filters["figure"] = figure
     filters["bishkek"] = bishkek
     filters["day"] = day
     filters["clock"] = clock

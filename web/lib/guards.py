@@ -47,6 +47,12 @@ async def inspectors_only(connection: ASGIConnection[Any, Any, Any, Any], _: Bas
         raise PermissionDenied("auth.inspectors_only")
 
 
+async def inspection_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Linking bidders across lots (/inspection): inspectors and administrators."""
+    if await _role_of(connection) not in INSPECTOR_ROLES:
+        raise PermissionDenied("inspection.inspectors_only")
+
+
 async def _role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:
     """The logged-in account's role; anyone not logged in (or deactivated) must log in."""
     user_id = connection.session.get("user_id") if connection.scope.get("session") else None

@@ -23,7 +23,7 @@ REDACTED = "[redacted]"
 SECRET_NAMES = "|".join(
     [
         *(r"password\w*", r"passphrase\w*", r"secret\w*", r"\w*private_key\w*", "seed", "shares?", r"\w*token"),
-        *("authorization", "cookie", "set-cookie", "x-csrftoken", "api_key"),
+        *("authorization", "cookie", "set-cookie", "x-csrftoken", "api_key", "inspection_key"),
     ]
 )
 _NAME = re.compile(rf"^(?:{SECRET_NAMES})$", re.IGNORECASE)

@@ -21,8 +21,9 @@ commission's key ceremony and every decryption share, and to open every sealed b
 recomputes comes from the code that made it.
 
 Every body's payload must hold exactly the fields docs/ledger-entries.md defines for its kind (`PAYLOAD_FIELDS`);
-an unknown kind or field is a violation, on the platform chain too, which holds only key rotations and
-release script hashes. The starting
+an unknown kind or field is a violation, on the platform chain too, which holds only the platform's own records:
+key rotations, release script and verifier hashes, witnesses, municipal rules, incidents, and the inspectors' link key
+and its uses. The starting
 price is a floor in every format, and admission closes when bidding opens.
 
 A lot's replay stops at its first violation, reported as a `Finding` at that body's global leaf index; the
@@ -48,6 +49,14 @@ from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.commitments import is_commitment
 from auction.ledger.verifier.entry import ZERO_HASH, Body, Leaf
 from auction.ledger.verifier.incident import INCIDENT_FIELDS, INCIDENT_KIND, incident_problem
+from auction.ledger.verifier.inspection import (
+    INSPECTION_KEY_FIELDS,
+    INSPECTION_KEY_KIND,
+    INSPECTION_LINKED_FIELDS,
+    INSPECTION_LINKED_KIND,
+    inspection_key_problem,
+    inspection_linked_problem,
+)
 from auction.ledger.verifier.late_bids import LATE_FIELD, LotBidTimes, counted_standing
 from auction.ledger.verifier.lease_terms import LEASE_OPTIONAL_FIELDS, lease_terms_problem
 from auction.ledger.verifier.municipal_rules import (
@@ -213,7 +222,8 @@ PAYLOAD_FIELDS: dict[str, Fields] = {
 AFTER_COMPLETION_KINDS = frozenset({pr.ISSUED, pr.SIGNED})
 # The platform chain (lot null) holds key rotations, whose keys the verifier's merge checks, the hashes of the
 # scripts each release serves (auction.ledger.verifier.release), the offline verifier the site serves
-# (.published) and the witnesses (.witness_policy).
+# (.published), the witnesses (.witness_policy), and the inspectors' link key in force and each use of it
+# (.inspection).
 PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     "key.rotated": (frozenset({"old_vkey", "new_vkey"}), frozenset()),
     RELEASE_KIND: (RELEASE_FIELDS, frozenset()),
@@ -221,6 +231,8 @@ PLATFORM_PAYLOAD_FIELDS: dict[str, Fields] = {
     MUNICIPALITY_RULES_KIND: (MUNICIPALITY_RULES_FIELDS, frozenset()),
     INCIDENT_KIND: (INCIDENT_FIELDS, frozenset()),
     VERIFIER_KIND: (VERIFIER_FIELDS, frozenset()),
+    INSPECTION_KEY_KIND: (INSPECTION_KEY_FIELDS, frozenset()),
+    INSPECTION_LINKED_KIND: (INSPECTION_LINKED_FIELDS, frozenset()),
 }
 TERMS_FIELDS = frozenset(
     {
@@ -1778,6 +1790,19 @@ def _platform_problem(body: Body) -> str | None:
     return None if check is None else check(body.actor, body.payload)
 
 
+def _platform_order_problem(leaf: Leaf, inspection_key: str | None) -> str | None:
+    """What is wrong with a platform-chain body judged against the ledger before it (its fields are well formed):
+    an incident's leaf range, an inspection key's predecessor, an inspection's key in force."""
+    body = leaf.body
+    if body.kind == INCIDENT_KIND:
+        return incident_problem(leaf.index, leaf.integrated_at, body.actor, body.payload)
+    if body.kind == INSPECTION_KEY_KIND:
+        return inspection_key_problem(body.actor, body.payload, inspection_key)
+    if body.kind == INSPECTION_LINKED_KIND:
+        return inspection_linked_problem(body.actor, body.payload, inspection_key)
+    return None
+
+
 # The platform kinds whose payload has rules beyond its field names: each kind's check of (actor, payload).
 _PLATFORM_CHECKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
     RELEASE_KIND: release_problem,
@@ -1802,14 +1827,15 @@ def replay(leaves: Iterable[Leaf], witnessing: Witnessing | None = None) -> list
     municipal_rules: dict[int, MunicipalRules] = {}
     all_lots: dict[int, _Lot] = {}
     repeats: dict[int, int] = {}
+    inspection_key: str | None = None  # the fingerprint of the inspectors' link key in force (inspection.key)
     for leaf in leaves:
         body = leaf.body
         if body.lot is None:
-            problem = _platform_problem(body)
-            if problem is None and body.kind == INCIDENT_KIND:
-                problem = incident_problem(leaf.index, leaf.integrated_at, body.actor, body.payload)
+            problem = _platform_problem(body) or _platform_order_problem(leaf, inspection_key)
             if problem is not None:
                 findings.append(Finding(leaf.index, f"platform chain, {body.kind}: {problem}"))
+            elif body.kind == INSPECTION_KEY_KIND:
+                inspection_key = body.payload["fingerprint"]
             elif body.kind == WITNESS_POLICY_KIND:
                 platform_witnessed = body.payload["quorum"] > 0
             elif body.kind == MUNICIPALITY_RULES_KIND:

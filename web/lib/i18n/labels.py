@@ -97,6 +97,8 @@ ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
 # Lot terms and form fields by their names in the domain, so the service's problems land next to the field.
 FIELD_LABELS: Mapping[str, str] = {
     "municipality_id": N_("Municipality"),
+    "purpose": N_("Purpose"),
+    "inspection_key": N_("Inspection key"),
     "deal": N_("Deal"),
     "kind": N_("Kind of property"),
     "format": N_("Auction format"),

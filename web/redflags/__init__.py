@@ -1,0 +1,1 @@
+"""Red flags: the public pages and the JSON API over auction/redflags."""

@@ -1,0 +1,92 @@
+"""The public red flags as JSON: per-lot flags only (cross-lot flags are for inspectors, docs/red-flags.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+
+from auction.municipalities.service import MunicipalityService
+from auction.redflags.service import RedFlagService
+from web.lib.error_schemas import api_errors
+from web.lib.replica import REPLICA_READS
+from web.redflags.schemas import RedFlagOut, RedFlagsOut
+from web.redflags.views import provide_red_flags
+
+EXAMPLE = {
+    "municipality": "tokmok",
+    "flags": [
+        {
+            "code": "late_withdrawal",
+            "municipality": "tokmok",
+            "lots": [7],
+            "title": "Land plot on Lenin street",
+            "deal": "sale",
+            "figures": {"minutes": 4, "seconds": 270},
+            "evidence": [
+                {
+                    "index": 41,
+                    "kind": "bid.withdrawn",
+                    "at": "2026-06-23T08:55:30.000000Z",
+                    "lot": 7,
+                    "proof": "/api/v1/ledger/proof/inclusion?index=41",
+                },
+                {
+                    "index": 44,
+                    "kind": "auction.closed",
+                    "at": "2026-06-23T09:00:00.000000Z",
+                    "lot": 7,
+                    "proof": "/api/v1/ledger/proof/inclusion?index=44",
+                },
+            ],
+        }
+    ],
+}
+
+
+class RedFlagApi(Controller):
+    path = "/api/v1/red-flags"
+    tags = ["red flags"]  # noqa: RUF012
+    dependencies = {**REPLICA_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
+
+    @get(
+        "/",
+        summary="The public red flags of a municipality or of the whole country, each with its ledger evidence",
+        description=(
+            "Per-lot patterns worth an inspector's look, not proof of wrongdoing: single_participant (awarded with "
+            "one participant), below_valuation (under 70 % of the valuation), late_withdrawal (a sealed bid "
+            "withdrawn less than 15 minutes before the close; its amount is never opened), winner_walked_away (the "
+            "winner walked away and the lot passed to the runner-up for less). Read from the part of the ledger a "
+            "signed checkpoint covers; each evidence entry's inclusion proof is at its `proof` address. Cross-lot "
+            "flags (repeated winner, repeat price cut, bid rotation) link bidders across lots and are for "
+            "inspectors only. Definitions: docs/red-flags.md."
+        ),
+        responses={
+            200: ResponseSpec(
+                data_container=RedFlagsOut,
+                description="The flags, by municipality and lot",
+                examples=[Example(summary="A sealed bid withdrawn minutes before the close", value=EXAMPLE)],
+            ),
+            **api_errors(404, 422),
+        },
+        operation_id="RedFlags",
+    )
+    async def flags(
+        self,
+        red_flags: NamedDependency[RedFlagService],
+        municipality_service: NamedDependency[MunicipalityService],
+        municipality: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> RedFlagsOut:
+        scope = await municipality_service.by_code(municipality) if municipality else None
+        found = await red_flags.public(scope.id if scope is not None else None)
+        return RedFlagsOut(
+            municipality=scope.code if scope is not None else None,
+            flags=[
+                RedFlagOut.of(flag, found.stories[flag.lots[0]], found.municipalities[flag.municipality])
+                for flag in found.flags
+            ],
+        )

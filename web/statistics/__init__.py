@@ -1,0 +1,1 @@
+"""The public statistics pages, their CSV files and JSON API (auction/statistics)."""
