@@ -26,6 +26,9 @@ from auction.demo import RED_FLAGS_CODE, red_flag_lots, seed_demo
 from auction.ledger.keys import LedgerKeys
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
+from auction.redflags.linking import DEMO_KEY, link_tag
+from auction.redflags.rules import CROSS_LOT_CODES, LOT_CODES, Code, RedFlag, cross_lot_flags
+from auction.redflags.service import RedFlagService
 from auction.statistics.service import StatisticsService
 from auction.statistics.stories import LotStory, Outcome, ledger_time
 
@@ -40,6 +43,7 @@ class Seeded:
     stories: list[LotStory]  # the red-flag municipality's
     accounts: dict[tuple[int, str], int]  # (lot, pseudonym) -> the bidder's user id, from the applications table
     named: dict[str, int]  # pattern -> lot id, as `auction demo` prints them
+    public: list[RedFlag]  # the municipality's public flags, as /red-flags/{code} shows them
 
     def story(self, pattern: str) -> LotStory:
         return self.by_lot()[self.named[pattern]]
@@ -77,7 +81,8 @@ async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
                         .where(Lot.municipality_id == unit)
                     )
                     accounts = {(lot, pseudonym): user for lot, pseudonym, user in rows.all()}
-                yield Seeded(stories, accounts, named)
+                    public = (await RedFlagService(session).public(unit)).flags
+                yield Seeded(stories, accounts, named, public)
             finally:
                 await outer.rollback()
     finally:
@@ -174,3 +179,22 @@ async def test_a_bidder_account_always_lost_to_the_same_winner(seeded: Seeded) -
     shadow, winner = shadows[0]
     assert len(wins_by_account(seeded)[winner]) >= AGAIN
     assert shadow not in wins_by_account(seeded)
+
+
+async def test_the_municipality_shows_each_public_red_flag_on_its_lot(seeded: Seeded) -> None:
+    """The issue's done-when (a demo municipality shows at least three red flags with their evidence): all four."""
+    shown = {(flag.code, lot) for flag in seeded.public for lot in flag.lots}
+    for code in LOT_CODES:
+        assert (code, seeded.named[code]) in shown, (code, sorted(shown))
+    assert all(flag.evidence for flag in seeded.public)
+
+
+async def test_the_inspectors_links_show_the_cross_lot_flags_on_the_demo_lots(seeded: Seeded) -> None:
+    links = {(lot, pseudonym): link_tag(DEMO_KEY, user) for (lot, pseudonym), user in seeded.accounts.items()}
+    flags = {flag.code: flag for flag in cross_lot_flags(seeded.stories, links)}
+    assert set(CROSS_LOT_CODES) <= set(flags), sorted(flags)
+    patron_lots = {seeded.named[pattern] for pattern in ("single_participant", "below_valuation", "late_withdrawal")}
+    assert patron_lots | {seeded.named["repeat"]} <= set(flags[Code.REPEATED_WINNER].lots)
+    assert seeded.named["repeat"] in flags[Code.REPEAT_PRICE_CUT].lots
+    shadow_lots = {seeded.named[pattern] for pattern in ("below_valuation", "late_withdrawal", "repeat")}
+    assert set(flags[Code.BID_ROTATION].lots) == shadow_lots
