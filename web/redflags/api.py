@@ -17,30 +17,39 @@ from web.lib.replica import REPLICA_READS
 from web.redflags.schemas import RedFlagOut, RedFlagsOut
 from web.redflags.views import provide_red_flags
 
+# One of the demo's Batken flags (`auction demo`), as `GET /api/v1/red-flags?municipality=batken` answered;
+# docs/open-data.md shows the request and the other flags.
 EXAMPLE = {
-    "municipality": "tokmok",
+    "municipality": "batken",
     "flags": [
         {
-            "code": "late_withdrawal",
-            "municipality": "tokmok",
-            "lots": [7],
-            "title": "Land plot on Lenin street",
+            "code": "below_valuation",
+            "municipality": "batken",
+            "lots": [46],
+            "title": "Land plot by the Batken–Isfana road, 0.25 ha",
             "deal": "sale",
-            "figures": {"minutes": 4, "seconds": 270},
+            "figures": {"price": 94_500_000, "valuation": 225_000_000, "percent": 42},
             "evidence": [
                 {
-                    "index": 41,
-                    "kind": "bid.withdrawn",
-                    "at": "2026-06-23T08:55:30.000000Z",
-                    "lot": 7,
-                    "proof": "/api/v1/ledger/proof/inclusion?index=41",
+                    "index": 518,
+                    "kind": "lot.published",
+                    "at": "2026-10-02T16:08:02.852631Z",
+                    "lot": 46,
+                    "proof": "/api/v1/ledger/proof/inclusion?index=518",
                 },
                 {
-                    "index": 44,
-                    "kind": "auction.closed",
-                    "at": "2026-06-23T09:00:00.000000Z",
-                    "lot": 7,
-                    "proof": "/api/v1/ledger/proof/inclusion?index=44",
+                    "index": 548,
+                    "kind": "award.made",
+                    "at": "2026-10-26T09:00:01.000000Z",
+                    "lot": 46,
+                    "proof": "/api/v1/ledger/proof/inclusion?index=548",
+                },
+                {
+                    "index": 553,
+                    "kind": "contract.concluded",
+                    "at": "2026-10-27T10:00:01.000000Z",
+                    "lot": 46,
+                    "proof": "/api/v1/ledger/proof/inclusion?index=553",
                 },
             ],
         }
@@ -69,7 +78,12 @@ class RedFlagApi(Controller):
             200: ResponseSpec(
                 data_container=RedFlagsOut,
                 description="The flags, by municipality and lot",
-                examples=[Example(summary="A sealed bid withdrawn minutes before the close", value=EXAMPLE)],
+                examples=[
+                    Example(
+                        summary="A sale at 42 % of its valuation (the demo's Batken)",
+                        value=RedFlagsOut.model_validate(EXAMPLE),  # checked against the model as the app starts
+                    )
+                ],
             ),
             **api_errors(404, 422),
         },

@@ -37,7 +37,13 @@ class StatisticsApi(Controller):
             200: ResponseSpec(
                 data_container=StatisticsOut,
                 description="The figures of all years and of each year",
-                examples=[Example(summary="A municipality's figures", value=EXAMPLE)],
+                # The model, not the dict: Litestar drops a dict's nulls from /schema ("year": null is the total).
+                examples=[
+                    Example(
+                        summary="A municipality's figures (the demo's Batken)",
+                        value=StatisticsOut.model_validate(EXAMPLE),
+                    )
+                ],
             ),
             **api_errors(404, 422),
         },

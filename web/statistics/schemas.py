@@ -74,30 +74,48 @@ class StatisticsOut(BaseModel):
         )
 
 
+# The demo's Batken (`auction demo`), as `GET /api/v1/statistics?municipality=batken` answered; docs/open-data.md
+# shows the request. Its later years hold only the leases' rent falling due.
+_BATKEN_TOTAL = {
+    "year": None,
+    "published": 12,
+    "sold": 7,
+    "leased": 1,
+    "failed": 2,
+    "cancelled": 0,
+    "still_open": 2,
+    "revenue": 559_450_000,
+    "sales_starting_price": 505_000_000,
+    "revenue_to_starting_percent": "110.8",
+    "valued_sales": 7,
+    "valued_revenue": 559_450_000,
+    "valuation": 772_440_000,
+    "revenue_to_valuation_percent": "72.4",
+    "lots_opened": 11,
+    "average_participants": "2.18",
+    "mean_days_to_contract": "24.1",
+    "median_days_to_contract": "24.0",
+    "lease_rent_received": 7_200_000,
+    "lease_rent_due": 274_950_000,
+}
+_NOTHING_PUBLISHED = {
+    **dict.fromkeys(_BATKEN_TOTAL, 0),
+    **dict.fromkeys(
+        (
+            "revenue_to_starting_percent",
+            "revenue_to_valuation_percent",
+            "average_participants",
+            "mean_days_to_contract",
+            "median_days_to_contract",
+        )
+    ),
+}
 EXAMPLE = {
-    "municipality": "tokmok",
-    "checkpoint_size": 1284,
-    "total": {
-        "year": None,
-        "published": 12,
-        "sold": 6,
-        "leased": 2,
-        "failed": 2,
-        "cancelled": 1,
-        "still_open": 1,
-        "revenue": 96_500_000,
-        "sales_starting_price": 81_000_000,
-        "revenue_to_starting_percent": "119.1",
-        "valued_sales": 2,
-        "valued_revenue": 31_000_000,
-        "valuation": 40_000_000,
-        "revenue_to_valuation_percent": "77.5",
-        "lots_opened": 10,
-        "average_participants": "2.40",
-        "mean_days_to_contract": "34.5",
-        "median_days_to_contract": "33.0",
-        "lease_rent_received": 5_400_000,
-        "lease_rent_due": 12_600_000,
-    },
-    "years": [],
+    "municipality": "batken",
+    "checkpoint_size": 643,
+    "total": _BATKEN_TOTAL,
+    "years": [
+        {**_BATKEN_TOTAL, "year": 2026, "lease_rent_due": 14_850_000},
+        {**_NOTHING_PUBLISHED, "year": 2027, "lease_rent_due": 91_800_000},
+    ],
 }
