@@ -25,7 +25,7 @@ from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, QueryNumber
 from web.lib.replica import REPLICA_READS
 
-TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain"  # Litestar adds "; charset=utf-8" to every text/* type itself
 # A proof for given sizes never changes (stored tree nodes are append-only), so browsers and proxies may keep it.
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 

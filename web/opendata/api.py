@@ -31,8 +31,8 @@ from web.opendata.examples import BULK_LINE_EXAMPLE, EMPTY_FEED_EXAMPLE, FEED_EX
 READ = api_errors(404, 422)
 BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
-CSV = "text/csv; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself
+TEXT = "text/plain"  # Litestar adds "; charset=utf-8" to every text/* type itself
 # Today's file (and a day whose last entries are not yet signed) grows: a minute old at most. A finished, covered
 # day's file is final, its content fixed; a day rather than a year because the municipalities' names in its parties
 # are read from their current rows, which an administrator may correct.

@@ -21,7 +21,7 @@ from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
 from web.statistics.views import StatisticsView, csv_name, csv_text
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself
 CSV_SUFFIX = ".csv"
 STORY_CACHE = "story_cache"
 
