@@ -63,9 +63,16 @@ async def test_no_key_pinned_or_the_wrong_key_is_refused_and_writes_nothing(clie
     assert refused.status_code == 422
     assert "No inspection key is pinned in the ledger yet" in Page(refused.text).text("main")
     await pin(world, KEY)
+    forged = await client.post(
+        "/inspection?lang=en", data={"scope": "", "purpose": PURPOSE, "inspection_key": encode_key(KEY)}
+    )
+    assert forged.status_code == 403  # no CSRF token: another site's form cannot spend an inspector's session
     wrong = await link_form(client, encode_key(WRONG))
     assert wrong.status_code == 422
     assert "This is not the inspection key in force" in Page(wrong.text).text("main")
+    # The refusal marks the field the key was pasted into, on the page and in the API's problems.
+    assert "This is not the inspection key in force" in Page(wrong.text).text(".field.has-error")
+    assert 'href="#f-inspection_key"' in wrong.text
     assert encode_key(WRONG) not in wrong.text
     api = await client.post(
         "/api/v1/inspection/links",
@@ -74,6 +81,7 @@ async def test_no_key_pinned_or_the_wrong_key_is_refused_and_writes_nothing(clie
     )
     assert api.status_code == 422
     assert api.json()["code"] == "inspection.wrong_key"
+    assert [problem["field"] for problem in api.json()["problems"]] == ["inspection_key"]
     assert await inspections(world) == []
 
 
