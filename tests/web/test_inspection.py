@@ -4,9 +4,11 @@ and one bidder has one tag on two lots where the public sees two pseudonyms; nob
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
+import rfc8785
 from sqlalchemy import select
 
 from auction.db.engine import transaction
@@ -133,6 +135,16 @@ async def test_the_right_key_links_one_bidder_across_lots_and_records_what_was_s
     html = Page(page.text)
     assert tag in html.text("#inspection-result")
     assert f"/lots/{second}" in page.text
+    # What the page showed is enough to recompute its result hash by docs/inspection.md's recipe.
+    shown_rows: list[list[int | str]] = [
+        [int(str(code["data-lot"])), code.get_text(), str(row["data-link"])]
+        for row in html.all("#inspection-result tr.linked-bidder")
+        for code in row.select("code.pseudonym")
+    ]
+    assert len(shown_rows) == 3
+    recipe = hashlib.sha256(rfc8785.dumps(sorted(shown_rows))).hexdigest()
+    assert recipe == html.text("#inspection-result .result-hash")
+    assert recipe in {recorded["result_hash"] for recorded in await inspections(world)}
 
 
 @pytest.mark.parametrize("who", ["bidder", "officer_tokmok"])
