@@ -26,7 +26,7 @@ from auction.ledger.verifier.inspection import (
 )
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
-from auction.redflags.linking import fingerprint, link_tag, result_hash
+from auction.redflags.linking import KEY_FIELD, fingerprint, link_tag, result_hash
 
 INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 # Shown in refusals: enough of a fingerprint to tell keys apart, with nothing of the key.
@@ -94,7 +94,7 @@ class InspectionService:
         if pinned is None:
             raise Conflict("inspection.no_key")
         if fingerprint(key) != pinned:
-            raise InvalidInput("inspection.wrong_key", field="key", fingerprint=pinned[:SHOWN_FINGERPRINT])
+            raise InvalidInput("inspection.wrong_key", field=KEY_FIELD, fingerprint=pinned[:SHOWN_FINGERPRINT])
         scope = None
         applications = select(Application.lot_id, Application.bidder_id)
         if municipality_id is not None:

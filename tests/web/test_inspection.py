@@ -4,9 +4,11 @@ and one bidder has one tag on two lots where the public sees two pseudonyms; nob
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
+import rfc8785
 from sqlalchemy import select
 
 from auction.db.engine import transaction
@@ -63,9 +65,16 @@ async def test_no_key_pinned_or_the_wrong_key_is_refused_and_writes_nothing(clie
     assert refused.status_code == 422
     assert "No inspection key is pinned in the ledger yet" in Page(refused.text).text("main")
     await pin(world, KEY)
+    forged = await client.post(
+        "/inspection?lang=en", data={"scope": "", "purpose": PURPOSE, "inspection_key": encode_key(KEY)}
+    )
+    assert forged.status_code == 403  # no CSRF token: another site's form cannot spend an inspector's session
     wrong = await link_form(client, encode_key(WRONG))
     assert wrong.status_code == 422
     assert "This is not the inspection key in force" in Page(wrong.text).text("main")
+    # The refusal marks the field the key was pasted into, on the page and in the API's problems.
+    assert "This is not the inspection key in force" in Page(wrong.text).text(".field.has-error")
+    assert 'href="#f-inspection_key"' in wrong.text
     assert encode_key(WRONG) not in wrong.text
     api = await client.post(
         "/api/v1/inspection/links",
@@ -74,6 +83,7 @@ async def test_no_key_pinned_or_the_wrong_key_is_refused_and_writes_nothing(clie
     )
     assert api.status_code == 422
     assert api.json()["code"] == "inspection.wrong_key"
+    assert [problem["field"] for problem in api.json()["problems"]] == ["inspection_key"]
     assert await inspections(world) == []
 
 
@@ -125,6 +135,16 @@ async def test_the_right_key_links_one_bidder_across_lots_and_records_what_was_s
     html = Page(page.text)
     assert tag in html.text("#inspection-result")
     assert f"/lots/{second}" in page.text
+    # What the page showed is enough to recompute its result hash by docs/inspection.md's recipe.
+    shown_rows: list[list[int | str]] = [
+        [int(str(code["data-lot"])), code.get_text(), str(row["data-link"])]
+        for row in html.all("#inspection-result tr.linked-bidder")
+        for code in row.select("code.pseudonym")
+    ]
+    assert len(shown_rows) == 3
+    recipe = hashlib.sha256(rfc8785.dumps(sorted(shown_rows))).hexdigest()
+    assert recipe == html.text("#inspection-result .result-hash")
+    assert recipe in {recorded["result_hash"] for recorded in await inspections(world)}
 
 
 @pytest.mark.parametrize("who", ["bidder", "officer_tokmok"])

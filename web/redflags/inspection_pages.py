@@ -85,6 +85,8 @@ class InspectionPages(Controller):
             errors,
             linked=linked,
             bidders=linked_bidders(linked.links, stories),
+            # (link, lot) -> pseudonym: with the table, every row the result hash commits to, so it can be checked.
+            pseudonyms={(tag, lot): pseudonym for (lot, pseudonym), tag in linked.links.items()},
             titles={story.lot: story.title(visitor.language) for story in stories},
             # The flags only the links make visible; the per-lot ones are public on their own pages.
             flags=cross_lot_flags(stories, linked.links),

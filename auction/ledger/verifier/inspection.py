@@ -54,7 +54,7 @@ def inspection_linked_problem(actor: str, payload: dict[str, Any], pinned: str |
     scope, purpose = payload["scope"], payload["purpose"]
     if scope is not None and (not isinstance(scope, str) or not 1 <= len(scope) <= MAX_SCOPE_LENGTH):
         return f"scope must be null or a municipality code of 1 to {MAX_SCOPE_LENGTH} characters"
-    if not isinstance(purpose, str) or not PURPOSE_MIN <= len(purpose.strip()) <= PURPOSE_MAX:
+    if not isinstance(purpose, str) or not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
         return f"purpose must be a string of {PURPOSE_MIN} to {PURPOSE_MAX} characters"
     problems = (
         (_hex64(payload["key_fingerprint"]), "key_fingerprint must be 64 lowercase hex digits"),

@@ -60,6 +60,8 @@ MISSING_PURPOSE = {k: v for k, v in linked().items() if k != "purpose"}
         ((LINKED, MISSING_PURPOSE, "inspector:4"), "payload misses fields ['purpose']"),
         ((LINKED, linked(), "bidder:b-1"), "actor 'bidder:b-1' is not an inspector or administrator"),
         ((LINKED, linked(purpose="short"), "inspector:4"), "purpose must be a string of 10 to 300"),
+        # As docs/ledger-entries.md counts it: the purpose as written, white space included (the platform strips it).
+        ((LINKED, linked(purpose=" " * 5 + "x" * 300), "inspector:4"), "purpose must be a string of 10 to 300"),
         ((LINKED, linked(lots="2"), "inspector:4"), "lots and links must be whole numbers"),
         ((LINKED, linked(result_hash="C" * 64), "inspector:4"), "result_hash must be 64 lowercase"),
         ((LINKED, linked(key_fingerprint=SECOND), "inspector:4"), "key_fingerprint is not the inspection key"),
