@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from auction.bidding.disclosure import competition_public
+from auction.lots.models import AuctionFormat, LotState
 from auction.opendata.release import LedgerFact
 
 
@@ -126,6 +128,25 @@ class LotStory:
         if self.offers:
             return Outcome.AWARDED
         return Outcome.OPEN
+
+    @property
+    def state(self) -> LotState:
+        """The lot's state as far as its chain goes (a signed checkpoint may lag the lot page, never lead it)."""
+        outcome = self.outcome
+        if outcome is Outcome.CANCELLED:
+            return LotState.CANCELLED
+        if outcome is Outcome.FAILED:
+            return LotState.FAILED
+        if outcome is not Outcome.OPEN:
+            return LotState.AWARDED
+        if self.closed is not None:
+            return LotState.CLOSED
+        return LotState.BIDDING if self.opened is not None else LotState.PUBLISHED
+
+    @property
+    def competition_public(self) -> bool:
+        """Whether the lot page shows how many competed: statistics tell no more (auction/bidding/disclosure.py)."""
+        return competition_public(AuctionFormat(self.format), self.state)
 
     @property
     def winner(self) -> str | None:

@@ -156,3 +156,23 @@ def test_percentages_round_half_up() -> None:
     assert percent(1, 3) == Decimal("33.3")
     assert percent(2, 3) == Decimal("66.7")
     assert percent(1, 0) is None
+
+
+def test_participants_count_only_once_the_lot_page_shows_them() -> None:
+    """auction/bidding/disclosure.py: the number admitted is secret while bidding runs, and for sealed bids until
+    the commission opened them; an average over one running lot would print it."""
+    at = "2026-03-02T04:00:00.000000Z"
+    running = opened(Chain(1).published(at), at, 3)
+    sealed_closed = opened(Chain(2).published(at, format="sealed_bid"), at, 4).add(
+        "auction.closed", at, chain_head="h", chain_length=2, bid_count=4, closes_at=at
+    )
+    open_closed = opened(Chain(3).published(at), at, 2).add(
+        "auction.closed", at, chain_head="h", chain_length=2, bid_count=1, closes_at=at
+    )
+    assert (figures([story(running)]).opened, figures([story(running)]).average_participants) == (0, None)
+    assert figures([story(sealed_closed)]).participants == 0
+    both = figures([story(running), story(sealed_closed), story(open_closed)])
+    assert (both.opened, both.participants) == (1, 2)
+    sealed_closed.add("sealed.opened", at, released_by=[1], opened=[], disqualified=[], below_starting_price=[])
+    sealed_closed.add("award.failed", at, chain_head="h", chain_length=4, bid_count=0, reason="no valid bid")
+    assert (figures([story(sealed_closed)]).opened, figures([story(sealed_closed)]).participants) == (1, 4)
