@@ -159,3 +159,6 @@ async def test_no_lots_yet(client: Client) -> None:
     assert not page.has("#outcomes-table")
     rows = list(csv.reader(io.StringIO((await client.get("/statistics.csv")).text)))
     assert rows[1][:2] == ["all", "0"]
+    # A failed lot "did not take place", in Russian too: not the verifier's word for a check that did not pass.
+    ru = Page((await client.get("/statistics", params={"lang": "ru"})).text)
+    assert "Не состоялись" in ru.texts(".statistics-totals dt")
