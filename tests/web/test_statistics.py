@@ -162,3 +162,5 @@ async def test_no_lots_yet(client: Client) -> None:
     # A failed lot "did not take place", in Russian too: not the verifier's word for a check that did not pass.
     ru = Page((await client.get("/statistics", params={"lang": "ru"})).text)
     assert "Не состоялись" in ru.texts(".statistics-totals dt")
+    # How a repeat auction counts is said on the page.
+    assert ru.text("#meaning-repeat") == "Повторные аукционы"
