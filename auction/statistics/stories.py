@@ -83,7 +83,7 @@ class LotStory:
     lot: int
     municipality: int
     published: Evidence
-    deal: str  # sale | lease
+    deal: str  # sale | lease, as the last terms say
     kind: str
     format: str  # open_ascending | sealed_bid | descending
     titles: Mapping[str, str]  # language -> title, the languages the terms have
@@ -227,6 +227,9 @@ def _apply(story: LotStory, fact: LedgerFact, payload: Mapping[str, Any]) -> Non
     kind = fact.kind
     if kind == "lot.amended":
         terms = payload["terms"]
+        # Any term but the format may change before bidding opens (auction/lots/service.py), the deal too.
+        story.deal = str(terms.get("deal"))
+        story.kind = str(terms.get("kind"))
         story.starting_price = int(terms["starting_price"])
         story.valuation = _valuation(terms)
         story.titles = _titles(terms)
