@@ -16,6 +16,7 @@ from sqlalchemy import select
 from auction.contracts.models import Contract
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.lots.models import Lot
+from auction.municipalities.models import Municipality, MunicipalityLevel
 from tests.integration.test_contracts import pay
 from tests.integration.test_running_rules import REASON, cancellations
 from tests.kit.drive import Drive
@@ -166,3 +167,15 @@ async def test_no_lots_yet(client: Client) -> None:
     assert "Не состоялись" in ru.texts(".statistics-totals dt")
     # How a repeat auction counts is said on the page.
     assert ru.text("#meaning-repeat") == "Повторные аукционы"
+
+
+async def test_a_longer_code_is_no_municipalitys(client: Client, world: World) -> None:
+    """A path is a code, whole: a known 64-character code with more after it names no municipality."""
+    code = "k" * 64
+    async with world.sessions() as session, session.begin():
+        session.add(
+            Municipality(code=code, level=MunicipalityLevel.CITY, name_ky="Шаар", name_ru="Город", name_en="Town")
+        )
+    assert (await client.get(f"/statistics/{code}")).status_code == 200
+    for longer in (f"{code}kk", f"{code}x.csv"):
+        assert (await client.get(f"/statistics/{longer}")).status_code == 404
