@@ -63,7 +63,7 @@ class Figures:
     valued_sales: int = 0  # the sales whose terms record a valuation
     valued_revenue: int = 0  # their contract prices
     valuation: int = 0  # their valuations
-    opened: int = 0  # lots whose bidding opened
+    opened: int = 0  # lots whose bidding opened and whose count of participants is public (disclosure.py)
     participants: int = 0  # bidders admitted to them, all together
     days_to_contract: tuple[int, ...] = ()  # for each concluded contract, from publication to contract (days)
 
@@ -83,7 +83,7 @@ class Figures:
 
     @property
     def average_participants(self) -> Decimal | None:
-        """Admitted bidders per lot whose bidding opened."""
+        """Admitted bidders per lot whose bidding opened and whose count is public."""
         return average(self.participants, self.opened)
 
     @property
@@ -139,7 +139,8 @@ def figures(stories: Iterable[LotStory], year: int | None = None) -> Figures:
             counts["cancelled"] += 1
         else:
             counts["still_open"] += 1
-        if story.participants is not None:
+        # A running auction's count (a sealed one's until its bids are opened) stays as secret as on its page.
+        if story.participants is not None and story.competition_public:
             counts["opened"] += 1
             counts["participants"] += story.participants
     return Figures(year=year, days_to_contract=tuple(sorted(days)), **counts)

@@ -37,6 +37,11 @@ class StoryCache:
         return found
 
     def put(self, key: tuple[int, int | None], stories: list[LotStory]) -> None:
+        size, scope = key
+        # The signed size only grows: a scope's stories of a smaller size are not read again, and a busy ledger's
+        # checkpoints would otherwise fill the cache with copies of the whole country's stories.
+        for older in [k for k in self._stories if k[1] == scope and k[0] < size]:
+            del self._stories[older]
         self._stories[key] = stories
         while len(self._stories) > self.scopes:
             self._stories.popitem(last=False)

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from auction.bidding.disclosure import competition_public
+from auction.lots.models import AuctionFormat, LotState
 from auction.opendata.release import LedgerFact
 
 
@@ -81,7 +83,7 @@ class LotStory:
     lot: int
     municipality: int
     published: Evidence
-    deal: str  # sale | lease
+    deal: str  # sale | lease, as the last terms say
     kind: str
     format: str  # open_ascending | sealed_bid | descending
     titles: Mapping[str, str]  # language -> title, the languages the terms have
@@ -126,6 +128,25 @@ class LotStory:
         if self.offers:
             return Outcome.AWARDED
         return Outcome.OPEN
+
+    @property
+    def state(self) -> LotState:
+        """The lot's state as far as its chain goes (a signed checkpoint may lag the lot page, never lead it)."""
+        outcome = self.outcome
+        if outcome is Outcome.CANCELLED:
+            return LotState.CANCELLED
+        if outcome is Outcome.FAILED:
+            return LotState.FAILED
+        if outcome is not Outcome.OPEN:
+            return LotState.AWARDED
+        if self.closed is not None:
+            return LotState.CLOSED
+        return LotState.BIDDING if self.opened is not None else LotState.PUBLISHED
+
+    @property
+    def competition_public(self) -> bool:
+        """Whether the lot page shows how many competed: statistics tell no more (auction/bidding/disclosure.py)."""
+        return competition_public(AuctionFormat(self.format), self.state)
 
     @property
     def winner(self) -> str | None:
@@ -206,6 +227,9 @@ def _apply(story: LotStory, fact: LedgerFact, payload: Mapping[str, Any]) -> Non
     kind = fact.kind
     if kind == "lot.amended":
         terms = payload["terms"]
+        # Any term but the format may change before bidding opens (auction/lots/service.py), the deal too.
+        story.deal = str(terms.get("deal"))
+        story.kind = str(terms.get("kind"))
         story.starting_price = int(terms["starting_price"])
         story.valuation = _valuation(terms)
         story.titles = _titles(terms)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from auction.contracts.models import Contract
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.lots.models import Lot
+from auction.municipalities.models import Municipality, MunicipalityLevel
 from tests.integration.test_contracts import pay
 from tests.integration.test_running_rules import REASON, cancellations
 from tests.kit.drive import Drive
@@ -140,6 +141,8 @@ async def test_the_pages_csv_and_api_agree_with_the_auctions_played(client: Clie
     assert ky.has('a[href="/red-flags"]')
     assert ky.has('a[href="/statistics.csv"]')
     assert ky.has('script[src="/static/vendor/chartist.umd.js"]')
+    # The revenue chart sets like against like: the valuations cover only some sales, so they stay in the table.
+    assert [th["data-series"] for th in ky.all("#revenue-table th[data-series]")] == ["revenue", "starting"]
 
     ru = Page((await client.get("/statistics/tokmok", params={"lang": "ru"})).text)
     assert ru.text("h1").startswith("Статистика")
@@ -159,3 +162,20 @@ async def test_no_lots_yet(client: Client) -> None:
     assert not page.has("#outcomes-table")
     rows = list(csv.reader(io.StringIO((await client.get("/statistics.csv")).text)))
     assert rows[1][:2] == ["all", "0"]
+    # A failed lot "did not take place", in Russian too: not the verifier's word for a check that did not pass.
+    ru = Page((await client.get("/statistics", params={"lang": "ru"})).text)
+    assert "Не состоялись" in ru.texts(".statistics-totals dt")
+    # How a repeat auction counts is said on the page.
+    assert ru.text("#meaning-repeat") == "Повторные аукционы"
+
+
+async def test_a_longer_code_is_no_municipalitys(client: Client, world: World) -> None:
+    """A path is a code, whole: a known 64-character code with more after it names no municipality."""
+    code = "k" * 64
+    async with world.sessions() as session, session.begin():
+        session.add(
+            Municipality(code=code, level=MunicipalityLevel.CITY, name_ky="Шаар", name_ru="Город", name_en="Town")
+        )
+    assert (await client.get(f"/statistics/{code}")).status_code == 200
+    for longer in (f"{code}kk", f"{code}x.csv"):
+        assert (await client.get(f"/statistics/{longer}")).status_code == 404

@@ -93,7 +93,7 @@ class StatisticsPages(Controller):
     ) -> Template | Response[str]:
         """A municipality's page (`/statistics/tokmok`), or its CSV file (`/statistics/tokmok.csv`)."""
         code = reference.removesuffix(CSV_SUFFIX)
-        unit = await municipality_service.by_code(code[:64])
+        unit = await municipality_service.by_code(code)
         view = await statistics_view(state, statistics_service, municipality_service, unit)
         if reference.endswith(CSV_SUFFIX):
             return csv_response(view)

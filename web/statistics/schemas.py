@@ -24,8 +24,10 @@ class FiguresOut(BaseModel):
     valued_revenue: int = Field(description="Their contract prices, in tyiyn.")
     valuation: int = Field(description="Their valuations, in tyiyn.")
     revenue_to_valuation_percent: Decimal | None = Field(description="valued_revenue / valuation, in %, to 0.1.")
-    lots_opened: int = Field(description="Lots whose bidding opened.")
-    average_participants: Decimal | None = Field(description="Admitted bidders per lot that opened, to 0.01.")
+    lots_opened: int = Field(
+        description="Lots whose bidding is over (sealed bids: opened): a running auction's participants stay secret."
+    )
+    average_participants: Decimal | None = Field(description="Admitted bidders per lot of `lots_opened`, to 0.01.")
     mean_days_to_contract: Decimal | None = Field(description="Days from publication to contract (Bishkek dates).")
     median_days_to_contract: Decimal | None
     lease_rent_received: int = Field(description="Rent paid in this calendar year (all years: ever), in tyiyn.")

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from auction.statistics.figures import Figures, LeaseYear, by_municipality, figures, percent, statistics
+from auction.statistics.figures import Figures, LeaseYear, by_municipality, figures, lease_income, percent, statistics
 from auction.statistics.stories import LotStory, lot_story
 from tests.unit.statistics.chains import Chain, schedule
 
@@ -156,3 +156,50 @@ def test_percentages_round_half_up() -> None:
     assert percent(1, 3) == Decimal("33.3")
     assert percent(2, 3) == Decimal("66.7")
     assert percent(1, 0) is None
+
+
+def test_participants_count_only_once_the_lot_page_shows_them() -> None:
+    """auction/bidding/disclosure.py: the number admitted is secret while bidding runs, and for sealed bids until
+    the commission opened them; an average over one running lot would print it."""
+    at = "2026-03-02T04:00:00.000000Z"
+    running = opened(Chain(1).published(at), at, 3)
+    sealed_closed = opened(Chain(2).published(at, format="sealed_bid"), at, 4).add(
+        "auction.closed", at, chain_head="h", chain_length=2, bid_count=4, closes_at=at
+    )
+    open_closed = opened(Chain(3).published(at), at, 2).add(
+        "auction.closed", at, chain_head="h", chain_length=2, bid_count=1, closes_at=at
+    )
+    assert (figures([story(running)]).opened, figures([story(running)]).average_participants) == (0, None)
+    assert figures([story(sealed_closed)]).participants == 0
+    both = figures([story(running), story(sealed_closed), story(open_closed)])
+    assert (both.opened, both.participants) == (1, 2)
+    sealed_closed.add("sealed.opened", at, released_by=[1], opened=[], disqualified=[], below_starting_price=[])
+    sealed_closed.add("award.failed", at, chain_head="h", chain_length=4, bid_count=0, reason="no valid bid")
+    assert (figures([story(sealed_closed)]).opened, figures([story(sealed_closed)]).participants) == (1, 4)
+
+
+def test_a_sale_amended_into_a_lease_counts_as_a_lease() -> None:
+    """The deal is a term like any other until bidding opens (only the format is frozen): the last terms say it."""
+    at = "2026-03-02T04:00:00.000000Z"
+    chain = Chain(1).published(at, starting_price=100_000_00)
+    chain.add(
+        "lot.amended",
+        at,
+        version=2,
+        terms={**chain.facts[0].payload["terms"], "deal": "lease", "kind": "building", "starting_price": 20_000_00},
+        changed=["deal", "kind", "starting_price"],
+        reason="the council decided to lease it",
+        reopened_applications=False,
+    )
+    opened(chain, at, 2).add("award.made", at, winner="b-1", price=21_000_00, runner_up=None, runner_up_price=None).add(
+        "contract.concluded",
+        at,
+        bidder="b-1",
+        price=21_000_00,
+        signed_on="2026-03-02",
+        schedule=schedule(("2026-03-03", 21_000_00)),
+    )
+    found = figures([story(chain)])
+    assert (found.sold, found.leased, found.revenue) == (0, 1, 0)
+    assert story(chain).kind == "building"
+    assert lease_income([story(chain)], TODAY) == [LeaseYear(2026, received=0, due=21_000_00, due_so_far=21_000_00)]

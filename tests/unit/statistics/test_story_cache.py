@@ -30,3 +30,13 @@ def test_the_least_recently_read_scope_goes_first() -> None:
 
 def test_som_text_is_exact() -> None:
     assert [som_text(t) for t in (0, 5, 100, 123_456_78, -150)] == ["0.00", "0.05", "1.00", "123456.78", "-1.50"]
+
+
+def test_a_larger_signed_size_replaces_the_scopes_older_stories() -> None:
+    cache = StoryCache(scopes=8)
+    cache.put((10, None), one_story(1))
+    cache.put((10, 1), one_story(2))
+    cache.put((11, None), one_story(3))
+    assert cache.get((10, None)) is None  # the nationwide stories of size 10 are not kept beside those of 11
+    assert [s.lot for s in cache.get((10, 1)) or []] == [2]  # another scope's stay
+    assert [s.lot for s in cache.get((11, None)) or []] == [3]
