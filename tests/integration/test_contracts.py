@@ -22,7 +22,7 @@ from auction.ledger.verifier.municipal_rules import MunicipalRules
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.municipalities.service import MunicipalityService
 from tests.kit.drive import Drive
-from tests.kit.world import World
+from tests.kit.world import SHOP_LEASE, World
 
 
 async def as_user(session: AsyncSession, world: World, who: str) -> User:
@@ -127,17 +127,7 @@ async def test_a_sale_signed_paid_in_full_and_the_losers_refunded(world: World, 
 async def test_a_lease_first_rent_paid_then_a_period_overdue_shows_arrears(
     world: World, drive: Drive, tmp_path: Path
 ) -> None:
-    lot_id = await world.lot(
-        stage="awarded",
-        deal="lease",
-        kind="building",
-        lease_term_months=6,
-        rent_period="month",
-        permitted_use="Shop",
-        starting_price=20_000_00,
-        bid_step=1_000_00,
-        deposit=5_000_00,
-    )
+    lot_id = await world.lot(stage="awarded", **SHOP_LEASE)
     await drive.sign_award(lot_id, "bidder2")  # 21 000 som a month
     first = await statement(world, lot_id)
     assert [line.amount for line in first.lines] == [16_000_00] + [21_000_00] * 5

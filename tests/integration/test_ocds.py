@@ -17,7 +17,7 @@ from auction.opendata.service import OpenDataService, day_lots_query
 from auction.settings import OCDS_PLACEHOLDER_PREFIX
 from tests.integration.test_contracts import pay
 from tests.kit.drive import Drive
-from tests.kit.world import World
+from tests.kit.world import SHOP_LEASE, World
 from tests.ocds_support import (
     record_package_problems,
     release_package_problems,
@@ -167,17 +167,7 @@ async def test_a_descending_auction_is_valid_open_data(world: World) -> None:
 
 
 async def test_a_lease_carries_its_rent_schedule_and_payments(world: World, drive: Drive, tmp_path: Path) -> None:
-    lot_id = await world.lot(
-        stage="awarded",
-        deal="lease",
-        kind="building",
-        lease_term_months=6,
-        rent_period="month",
-        permitted_use="Shop",
-        starting_price=20_000_00,
-        bid_step=1_000_00,
-        deposit=5_000_00,
-    )
+    lot_id = await world.lot(stage="awarded", **SHOP_LEASE)
     await drive.sign_award(lot_id, "bidder2")  # 21 000 som a month, the deposit credited against the first
     await pay(world, lot_id, 1, 16_000_00, bishkek_date(world.clock.now()))
     releases = await releases_of(world, lot_id)

@@ -79,6 +79,20 @@ PAYMENT_DETAILS = {
 }
 
 
+# A monthly shop lease of six months at 20 000 som a month: bidder2 wins it at 21 000 and the 5 000 som deposit
+# pays part of the first month (the contract, open-data and statistics tests all read that schedule).
+SHOP_LEASE: dict[str, Any] = {
+    "deal": "lease",
+    "kind": "building",
+    "lease_term_months": 6,
+    "rent_period": "month",
+    "permitted_use": "Shop",
+    "starting_price": 20_000_00,
+    "bid_step": 1_000_00,
+    "deposit": 5_000_00,
+}
+
+
 def lot_terms(now: datetime, **overrides: Any) -> dict[str, Any]:
     """A valid open-ascending land sale published at ``now`` under the default rules, as JSON the API accepts."""
     deadline, opens, closes = kit_schedule(now)

@@ -11,7 +11,7 @@ from auction.municipalities.models import Municipality
 from tests.integration.test_contracts import pay
 from tests.kit.drive import Drive
 from tests.kit.page import Page, squeeze
-from tests.kit.world import PAYMENT_DETAILS, World
+from tests.kit.world import PAYMENT_DETAILS, SHOP_LEASE, World
 from tests.web.conftest import Client, csrf_token, log_in
 
 DETAILS = "Tokmok city treasury, KICB, account 1280016012345678"
@@ -23,17 +23,7 @@ async def leased_and_late(world: World, drive: Drive) -> int:
         tokmok = await session.get(Municipality, world.municipality["tokmok"])
         assert tokmok is not None
         tokmok.payment_details = DETAILS
-    lot_id = await world.lot(
-        stage="awarded",
-        deal="lease",
-        kind="building",
-        lease_term_months=6,
-        rent_period="month",
-        permitted_use="Shop",
-        starting_price=20_000_00,
-        bid_step=1_000_00,
-        deposit=5_000_00,
-    )
+    lot_id = await world.lot(stage="awarded", **SHOP_LEASE)
     await drive.sign_award(lot_id, "bidder2")
     await pay(world, lot_id, 1, 16_000_00, world.clock.now().date(), reference="KICB-SECRET-1")
     world.clock.set(world.clock.now() + timedelta(days=40))

@@ -21,7 +21,7 @@ from tests.integration.test_contracts import pay
 from tests.integration.test_running_rules import REASON, cancellations
 from tests.kit.drive import Drive
 from tests.kit.page import Page
-from tests.kit.world import World
+from tests.kit.world import SHOP_LEASE, World
 from tests.openapi_support import JSON, OpenApiDocument
 from web.lib.formatting import format_som
 
@@ -43,17 +43,7 @@ async def play(world: World, drive: Drive) -> tuple[int, list[int]]:
     """Four lots of Tokmok; returns the year they count in and the days to contract of the two contracts."""
     sale = await world.lot(stage="awarded")  # bidder2 wins at 105 000 som over a 100 000 start
     await drive.sign_award(sale, "bidder2")
-    lease = await world.lot(
-        stage="awarded",
-        deal="lease",
-        kind="building",
-        lease_term_months=6,
-        rent_period="month",
-        permitted_use="Shop",
-        starting_price=20_000_00,
-        bid_step=1_000_00,
-        deposit=5_000_00,
-    )
+    lease = await world.lot(stage="awarded", **SHOP_LEASE)
     await drive.sign_award(lease, "bidder2")  # 21 000 som a month; the deposit pays 5 000 of the first
     today = bishkek_date(world.clock.now())
     await pay(world, lease, 1, 16_000_00, today)
