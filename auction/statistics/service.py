@@ -3,14 +3,17 @@
 Only entries a signed checkpoint covers are read, as for open data (auction/opendata/service.py): every figure and
 flag then rests on entries anyone can prove against a signed tree head. Stories are cached per process by the
 covering checkpoint's size (the app keeps one cache per database): the signed part of the log only grows, so a size
-names its stories for good.
+names its stories for good, and a larger size re-reads only the chains that grew since the size cached before it.
+Requests for one scope wait for each other's read instead of each reading every chain when a new checkpoint lands.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict, defaultdict
+from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.ledger.models import LedgerEntry
@@ -29,12 +32,24 @@ class StoryCache:
     def __init__(self, scopes: int = CACHED_SCOPES) -> None:
         self.scopes = scopes
         self._stories: OrderedDict[tuple[int, int | None], list[LotStory]] = OrderedDict()
+        self._reading: dict[int | None, asyncio.Lock] = {}
 
     def get(self, key: tuple[int, int | None]) -> list[LotStory] | None:
         found = self._stories.get(key)
         if found is not None:
             self._stories.move_to_end(key)
         return found
+
+    def latest(self, scope: int | None) -> tuple[int, list[LotStory]] | None:
+        """The scope's stories of the largest signed size cached, with that size."""
+        sizes = [size for size, cached in self._stories if cached == scope]
+        if not sizes:
+            return None
+        return max(sizes), self._stories[max(sizes), scope]
+
+    def reading(self, scope: int | None) -> asyncio.Lock:
+        """Held while a scope's stories are read, so that concurrent requests read them once."""
+        return self._reading.setdefault(scope, asyncio.Lock())
 
     def put(self, key: tuple[int, int | None], stories: list[LotStory]) -> None:
         size, scope = key
@@ -65,18 +80,51 @@ class StatisticsService:
         cached = self.cache.get(key)
         if cached is not None:
             return covered, cached
+        async with self.cache.reading(municipality_id):
+            cached = self.cache.get(key)
+            if cached is not None:
+                return covered, cached
+            earlier = self.cache.latest(municipality_id)
+            if earlier is not None and earlier[0] < covered:
+                size, kept = earlier
+                grown = set(
+                    await self.session.scalars(
+                        select(LedgerEntry.chain_key)
+                        .where(
+                            LedgerEntry.idx >= size,
+                            LedgerEntry.idx < covered,
+                            LedgerEntry.chain_key.in_(self._lots(municipality_id)),
+                        )
+                        .distinct()
+                    )
+                )
+                by_lot = {story.lot: story for story in kept if story.lot not in grown}
+                by_lot.update((story.lot, story) for story in await self._read(municipality_id, covered, grown))
+                stories = [by_lot[lot] for lot in sorted(by_lot)]
+            else:
+                stories = await self._read(municipality_id, covered, None)
+            self.cache.put(key, stories)
+            return covered, stories
+
+    @staticmethod
+    def _lots(municipality_id: int | None) -> ScalarSelect[int]:
         lots = select(Lot.id)
         if municipality_id is not None:
             lots = lots.where(Lot.municipality_id == municipality_id)
-        rows = list(
-            await self.session.scalars(
-                select(LedgerEntry)
-                .where(LedgerEntry.chain_key.in_(lots.scalar_subquery()), LedgerEntry.idx < covered)
-                .order_by(LedgerEntry.chain_key, LedgerEntry.lot_seq)
-            )
+        return lots.scalar_subquery()
+
+    async def _read(self, municipality_id: int | None, covered: int, only: Collection[int] | None) -> list[LotStory]:
+        """The stories of the scope's chains (of `only` these, when given) from their entries below `covered`."""
+        query = (
+            select(LedgerEntry).where(LedgerEntry.idx < covered).order_by(LedgerEntry.chain_key, LedgerEntry.lot_seq)
         )
+        if only is not None:
+            if not only:
+                return []
+            query = query.where(LedgerEntry.chain_key.in_(sorted(only)))
+        query = query.where(LedgerEntry.chain_key.in_(self._lots(municipality_id)))
         chains: defaultdict[int, list[LedgerEntry]] = defaultdict(list)
-        for row in rows:
+        for row in await self.session.scalars(query):
             chains[row.chain_key].append(row)
         stories = []
         for chain in chains.values():
@@ -84,8 +132,7 @@ class StatisticsService:
             # The chain's own `lot.published` names the municipality; the lots table only narrowed the read.
             if story is not None and (municipality_id is None or story.municipality == municipality_id):
                 stories.append(story)
-        self.cache.put(key, stories)
-        return covered, stories
+        return stories
 
 
 def _facts(chain: list[LedgerEntry]) -> list[LedgerFact]:

@@ -136,4 +136,4 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "municipality.code_unknown")
     schema = (await client.get("/schema/openapi.json")).json()
     answer_schema = schema["paths"]["/api/v1/red-flags"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert next(iter(answer_schema["examples"].values()))["value"]["flags"][0]["code"] == "late_withdrawal"
+    assert next(iter(answer_schema["examples"].values()))["value"]["flags"][0]["code"] == "below_valuation"

@@ -17,6 +17,7 @@ from auction.contracts.models import Contract
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality, MunicipalityLevel
+from auction.statistics.service import StatisticsService, StoryCache
 from tests.integration.test_contracts import pay
 from tests.integration.test_running_rules import REASON, cancellations
 from tests.kit.drive import Drive
@@ -169,3 +170,23 @@ async def test_a_longer_code_is_no_municipalitys(client: Client, world: World) -
     assert (await client.get(f"/statistics/{code}")).status_code == 200
     for longer in (f"{code}kk", f"{code}x.csv"):
         assert (await client.get(f"/statistics/{longer}")).status_code == 404
+
+
+async def test_a_larger_signed_size_rereads_only_the_chains_that_grew(world: World, drive: Drive) -> None:
+    quiet = await world.lot(stage="bidding")
+    busy = await world.lot(stage="bidding")
+    await drive.integrate()
+    cache = StoryCache()
+    async with world.sessions() as session:
+        first = {story.lot: story for story in await StatisticsService(session, cache).stories()}
+    await drive.bid(busy, "bidder", 100_000_00)
+    later = await world.lot(stage="published")
+    await drive.integrate()
+    async with world.sessions() as session:
+        second = {story.lot: story for story in await StatisticsService(session, cache).stories()}
+        whole = {story.lot: story for story in await StatisticsService(session).stories()}
+    assert second[quiet] is first[quiet]  # its chain did not grow: the story of the smaller size stands
+    assert second[busy] is not first[busy]
+    assert [len(first[busy].bids), len(second[busy].bids)] == [0, 1]
+    assert later in second
+    assert second == whole  # what the larger size re-read is what a whole read finds
