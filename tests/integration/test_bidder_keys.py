@@ -414,6 +414,7 @@ async def test_a_lot_key_has_its_own_user_handle_is_not_discoverable_and_stays_o
     assert made.json()["lot_key"] is False
 
     handles = set()
+    devices: list[SoftwareAuthenticator] = []
     for lot in range(st.MAX_KEYS):
         options = await client.post("/api/me/passkeys/options", params={"lot_key": "true"}, headers=auth)
         assert options.status_code == 200, options.text
@@ -426,7 +427,8 @@ async def test_a_lot_key_has_its_own_user_handle_is_not_discoverable_and_stays_o
         assert body["authenticatorSelection"]["requireResidentKey"] is False
         assert body["authenticatorSelection"]["userVerification"] == "required"
         assert body.get("excludeCredentials", []) == []
-        credential = SoftwareAuthenticator().register(body)
+        devices.append(SoftwareAuthenticator())
+        credential = devices[-1].register(body)
         lot_key = await client.post(
             "/api/me/passkeys", json={"credential": credential, "label": f"Lot {lot}"}, headers=auth
         )
@@ -447,3 +449,20 @@ async def test_a_lot_key_has_its_own_user_handle_is_not_discoverable_and_stays_o
     assert second.json()["lot_key"] is False
     listed = (await client.get("/api/me/keys", headers=auth)).json()
     assert sum(k["lot_key"] for k in listed) == st.MAX_KEYS
+
+    # A lot key applies alone, and adds another device's key to its lot (bidder.key.added), which then signs there.
+    lot_id = await world.lot("published")
+    first, other, third = devices[0], devices[1], devices[2]
+    signed = await api_signed(
+        client, world, "bidder", lot_id, "application.submitted", {"keys": [first.key]}, signer=first
+    )
+    applied = await client.post(
+        f"/api/v1/lots/{lot_id}/applications", json={"keys": [first.key], "signed": signed}, headers=auth
+    )
+    assert applied.status_code == 201, applied.text
+    for key, signer in ((other.key, first), (third.key, other)):
+        signed = await api_signed(client, world, "bidder", lot_id, "bidder.key.added", {"key": key}, signer=signer)
+        added = await client.post(f"/api/lots/{lot_id}/me/keys", json={"key": key, "signed": signed}, headers=auth)
+        assert added.status_code == 201, added.text
+    statement = (await client.get(f"/api/lots/{lot_id}/me/statement", headers=auth)).json()
+    assert sorted(statement["keys"]) == sorted(st.key_id(device.key) for device in (first, other, third))
