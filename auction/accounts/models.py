@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auction.db.base import Base, text_enum
@@ -102,6 +102,8 @@ class BidderKey(Base):
     # A passkey's WebAuthn credential id (base64url), so the browser can ask for exactly this credential.
     credential_id: Mapped[str | None] = mapped_column(String(1400))
     label: Mapped[str] = mapped_column(String(100))
+    # A passkey made for one lot (docs/keys.md 1.3): not discoverable, outside the account's limit of keys.
+    lot_key: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -113,6 +115,8 @@ class PasskeyChallenge(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, autoincrement=False)
     challenge: Mapped[str] = mapped_column(String(100))
+    # The ceremony makes a lot key: fixed when the options are given, so the verification cannot be talked out of it.
+    lot_key: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

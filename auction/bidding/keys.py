@@ -23,6 +23,9 @@ from auction.errors import Conflict, DomainError, InvalidInput, NotFound
 from auction.ledger.verifier import statements as st
 
 LABEL_MAX = 100
+# A lot key serves one lot, so a bidder gathers one per lot applied to: they have their own, larger bound (revoking
+# an old one frees its place), and do not take the place of the account's own keys (st.MAX_KEYS).
+LOT_KEYS_MAX = 200
 
 
 def refusal(error: st.StatementError) -> DomainError:
@@ -68,14 +71,17 @@ class KeyService:
             raise InvalidInput("key.proof_invalid", field="proof", reason=exc.reason) from None
         return await self._store(user, key, label or "API key", None)
 
-    async def add_passkey(self, user: User, key: dict[str, str], credential_id: str, label: str | None) -> BidderKey:
-        """A passkey whose registration the caller has verified (see auction.bidding.passkeys)."""
+    async def add_passkey(
+        self, user: User, key: dict[str, str], credential_id: str, label: str | None, *, lot_key: bool = False
+    ) -> BidderKey:
+        """A passkey whose registration the caller has verified (see auction.bidding.passkeys); `lot_key` when it
+        was made for one lot (docs/keys.md 1.3)."""
         require_role(user, Role.BIDDER, Role.OFFICER)
         try:
             checked = st.check_key(key)
         except st.StatementError as exc:
             raise InvalidInput("passkey.invalid", field="credential", reason=exc.reason) from None
-        return await self._store(user, checked, label or "Passkey", credential_id)
+        return await self._store(user, checked, label or "Passkey", credential_id, lot_key=lot_key)
 
     async def revoke(self, user: User, key_id: str) -> BidderKey:
         key = await self.session.scalar(
@@ -88,7 +94,9 @@ class KeyService:
         await self.session.flush()
         return key
 
-    async def _store(self, user: User, key: dict[str, str], label: str, credential_id: str | None) -> BidderKey:
+    async def _store(
+        self, user: User, key: dict[str, str], label: str, credential_id: str | None, *, lot_key: bool = False
+    ) -> BidderKey:
         label = label.strip()
         if not 1 <= len(label) <= LABEL_MAX:
             raise InvalidInput("key.label_invalid", field="label", most=LABEL_MAX)
@@ -103,10 +111,11 @@ class KeyService:
         active = await self.session.scalar(
             select(func.count())
             .select_from(BidderKey)
-            .where(BidderKey.user_id == user.id, BidderKey.revoked_at.is_(None))
+            .where(BidderKey.user_id == user.id, BidderKey.revoked_at.is_(None), BidderKey.lot_key.is_(lot_key))
         )
-        if int(active or 0) >= st.MAX_KEYS:
-            raise Conflict("key.too_many", most=st.MAX_KEYS)
+        most = LOT_KEYS_MAX if lot_key else st.MAX_KEYS
+        if int(active or 0) >= most:
+            raise Conflict("key.too_many", most=most)
         row = BidderKey(
             user_id=user.id,
             key_id=identifier,
@@ -115,6 +124,7 @@ class KeyService:
             rp_id=key.get("rp_id"),
             credential_id=credential_id,
             label=label,
+            lot_key=lot_key,
             created_at=self.clock.now(),
         )
         self.session.add(row)

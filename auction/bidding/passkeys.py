@@ -54,25 +54,39 @@ class PasskeyService:
         self.party = party
         self.keys = KeyService(session, clock)
 
-    async def options(self, user: User) -> dict[str, Any]:
-        """Registration options for the browser (startRegistration's optionsJSON); the challenge is kept here."""
+    async def options(self, user: User, *, lot_key: bool = False) -> dict[str, Any]:
+        """Registration options for the browser (startRegistration's optionsJSON); the challenge is kept here.
+
+        A lot key (docs/keys.md 1.3) is a passkey for one lot only, made on a device that may already hold the
+        account's passkey. So it gets a user handle of its own, random: a credential with the account's handle
+        would replace the account's discoverable passkey on that authenticator. It is not discoverable (it does
+        not crowd the device's list of passkeys or the login chooser; the lot asks for it by its id), and the
+        account's passkeys are not excluded (excluding them would refuse exactly the device that holds one).
+        """
         require_role(user, Role.BIDDER, Role.OFFICER)
-        existing = [key for key in await self.keys.keys_of(user) if key.credential_id and key.revoked_at is None]
+        # Only the account's own passkeys are excluded: a device holding just lot keys may still become the account's.
+        existing = [
+            key
+            for key in await self.keys.keys_of(user)
+            if key.credential_id and key.revoked_at is None and not key.lot_key
+        ]
         challenge = secrets.token_bytes(32)
         options = generate_registration_options(
             rp_id=self.party.rp_id,
             rp_name=RP_NAME,
-            user_id=f"achyk-user-{user.id}".encode(),
+            user_id=secrets.token_bytes(32) if lot_key else f"achyk-user-{user.id}".encode(),
             user_name=user.email,
             user_display_name=user.full_name,
             challenge=challenge,
             timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
             authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.PREFERRED,
+                resident_key=ResidentKeyRequirement.DISCOURAGED if lot_key else ResidentKeyRequirement.PREFERRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
             ),
             supported_pub_key_algs=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
-            exclude_credentials=[
+            exclude_credentials=[]
+            if lot_key
+            else [
                 PublicKeyCredentialDescriptor(id=_b64u_decode(key.credential_id))
                 for key in existing
                 if key.credential_id
@@ -81,10 +95,12 @@ class PasskeyService:
         stored = await self.session.get(PasskeyChallenge, user.id, with_for_update=True)
         if stored is None:
             self.session.add(
-                PasskeyChallenge(user_id=user.id, challenge=st.b64u(challenge), created_at=self.clock.now())
+                PasskeyChallenge(
+                    user_id=user.id, challenge=st.b64u(challenge), lot_key=lot_key, created_at=self.clock.now()
+                )
             )
         else:
-            stored.challenge, stored.created_at = st.b64u(challenge), self.clock.now()
+            stored.challenge, stored.lot_key, stored.created_at = st.b64u(challenge), lot_key, self.clock.now()
         await self.session.flush()
         parsed: dict[str, Any] = json.loads(options_to_json(options))
         return parsed
@@ -97,7 +113,7 @@ class PasskeyService:
         )
         if stored is None:
             raise InvalidInput("passkey.no_challenge", field="credential")
-        challenge, created = st.unb64u(stored.challenge, "challenge"), stored.created_at
+        challenge, created, lot_key = st.unb64u(stored.challenge, "challenge"), stored.created_at, stored.lot_key
         await self.session.delete(stored)  # used once, whatever comes of it
         await self.session.flush()
         if self.clock.now() - created > CHALLENGE_LIFETIME:
@@ -122,4 +138,4 @@ class PasskeyService:
             raise InvalidInput("passkey.invalid", field="credential", reason="the key is not a P-256 key")
         point = b"\x04" + public.x + public.y
         key = st.key_object(st.WEBAUTHN_ES256, st.b64u(point), self.party.rp_id)
-        return await self.keys.add_passkey(user, key, st.b64u(verified.credential_id), label)
+        return await self.keys.add_passkey(user, key, st.b64u(verified.credential_id), label, lot_key=lot_key)

@@ -401,3 +401,68 @@ async def test_an_operator_who_forges_a_bidders_action_and_re_signs_the_log_is_n
     if moved > parse_time(stale[i - 1]["at"]):
         stale[i] = {**stale[i], "at": format_time(moved)}
         check(stale, "stale", i, "statement.stale")
+
+
+async def test_a_lot_key_has_its_own_user_handle_is_not_discoverable_and_stays_out_of_the_account_limit(
+    client: Client, world: World
+) -> None:
+    auth = world.auth("bidder")
+    account = (await client.post("/api/me/passkeys/options", headers=auth)).json()
+    phone = SoftwareAuthenticator()
+    made = await client.post("/api/me/passkeys", json={"credential": phone.register(account)}, headers=auth)
+    assert made.status_code == 201, made.text
+    assert made.json()["lot_key"] is False
+
+    handles = set()
+    devices: list[SoftwareAuthenticator] = []
+    for lot in range(st.MAX_KEYS):
+        options = await client.post("/api/me/passkeys/options", params={"lot_key": "true"}, headers=auth)
+        assert options.status_code == 200, options.text
+        body = options.json()
+        # Never the account's handle (it would replace the account's passkey on the device), never discoverable,
+        # and the device holding the account's passkey is not turned away.
+        assert body["user"]["id"] != account["user"]["id"]
+        handles.add(body["user"]["id"])
+        assert body["authenticatorSelection"]["residentKey"] == "discouraged"
+        assert body["authenticatorSelection"]["requireResidentKey"] is False
+        assert body["authenticatorSelection"]["userVerification"] == "required"
+        assert body.get("excludeCredentials", []) == []
+        devices.append(SoftwareAuthenticator())
+        credential = devices[-1].register(body)
+        lot_key = await client.post(
+            "/api/me/passkeys", json={"credential": credential, "label": f"Lot {lot}"}, headers=auth
+        )
+        assert lot_key.status_code == 201, lot_key.text
+        assert (lot_key.json()["lot_key"], lot_key.json()["label"]) == (True, f"Lot {lot}")
+    assert len(handles) == st.MAX_KEYS
+
+    # The normal ceremony is unchanged: the account's handle, discoverable if possible, the passkey excluded; and
+    # the lot keys took none of the account's places (kit key + phone + 5 lot keys > MAX_KEYS active).
+    normal = (await client.post("/api/me/passkeys/options", headers=auth)).json()
+    assert normal["user"]["id"] == account["user"]["id"]
+    assert normal["authenticatorSelection"]["residentKey"] == "preferred"
+    assert [c["id"] for c in normal["excludeCredentials"]] == [made.json()["credential_id"]]
+    second = await client.post(
+        "/api/me/passkeys", json={"credential": SoftwareAuthenticator().register(normal)}, headers=auth
+    )
+    assert second.status_code == 201, second.text
+    assert second.json()["lot_key"] is False
+    listed = (await client.get("/api/me/keys", headers=auth)).json()
+    assert sum(k["lot_key"] for k in listed) == st.MAX_KEYS
+
+    # A lot key applies alone, and adds another device's key to its lot (bidder.key.added), which then signs there.
+    lot_id = await world.lot("published")
+    first, other, third = devices[0], devices[1], devices[2]
+    signed = await api_signed(
+        client, world, "bidder", lot_id, "application.submitted", {"keys": [first.key]}, signer=first
+    )
+    applied = await client.post(
+        f"/api/v1/lots/{lot_id}/applications", json={"keys": [first.key], "signed": signed}, headers=auth
+    )
+    assert applied.status_code == 201, applied.text
+    for key, signer in ((other.key, first), (third.key, other)):
+        signed = await api_signed(client, world, "bidder", lot_id, "bidder.key.added", {"key": key}, signer=signer)
+        added = await client.post(f"/api/lots/{lot_id}/me/keys", json={"key": key, "signed": signed}, headers=auth)
+        assert added.status_code == 201, added.text
+    statement = (await client.get(f"/api/lots/{lot_id}/me/statement", headers=auth)).json()
+    assert sorted(statement["keys"]) == sorted(st.key_id(device.key) for device in (first, other, third))

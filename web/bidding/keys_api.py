@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from auction.accounts.models import User
 from auction.bidding.keys import KeyService
@@ -71,13 +71,17 @@ class KeysApi(Controller):
     @post(
         "/me/passkeys/options",
         status_code=200,
-        summary="WebAuthn registration options for a new passkey (ES256, user verification required)",
+        summary="WebAuthn registration options for a new passkey (ES256, user verification required); "
+        "lot_key=true for a passkey made for one lot (own random user handle, not discoverable)",
         responses=CHANGE,
     )
     async def passkey_options(
-        self, passkey_service: NamedDependency[PasskeyService], key_user: NamedDependency[User | None]
+        self,
+        passkey_service: NamedDependency[PasskeyService],
+        key_user: NamedDependency[User | None],
+        lot_key: FromQuery[bool] = False,
     ) -> PasskeyOptions:
-        return PasskeyOptions.model_validate(await passkey_service.options(_caller(key_user)))
+        return PasskeyOptions.model_validate(await passkey_service.options(_caller(key_user), lot_key=lot_key))
 
     @post(
         "/me/passkeys", summary="Register the passkey the browser made (startRegistration's response)", responses=CHANGE

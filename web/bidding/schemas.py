@@ -147,6 +147,9 @@ class KeyOut(BaseModel):
         description="A passkey's WebAuthn credential id (base64url), by which the browser asks for it; public."
     )
     label: str
+    lot_key: bool = Field(
+        default=False, description="A passkey the browser made for one lot only (docs/keys.md 1.3), not discoverable."
+    )
     created_at: LedgerTime
     revoked_at: LedgerTime | None
 
@@ -159,6 +162,7 @@ class KeyOut(BaseModel):
             rp_id=key.rp_id,
             credential_id=key.credential_id,
             label=key.label,
+            lot_key=key.lot_key,
             created_at=as_utc(key.created_at),
             revoked_at=as_utc(key.revoked_at) if key.revoked_at else None,
         )

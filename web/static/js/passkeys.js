@@ -239,8 +239,9 @@ async function actionOf(form, lot, ownKeys) {
   const action = form.dataset.statementAction;
   switch (action) {
     case "application.submitted": {
-      const keys = ownKeys.map((key) => key.object);
-      if (keys.length === 0) throw new PasskeyProblem(say("no_keys"));
+      // `ownKeys` is null when a new lot key is made after the confirmation: signForm fills `keys` in then.
+      const keys = ownKeys ? ownKeys.map((key) => key.object) : [];
+      if (ownKeys && keys.length === 0) throw new PasskeyProblem(say("no_keys"));
       const deposit = tyiynData(form, "deposit");
       return {
         fields: { keys },
@@ -325,8 +326,8 @@ async function actionOf(form, lot, ownKeys) {
   }
 }
 
-// The account's active keys, each with its key object and key id as the ledger computes them. An application
-// registers them all on the lot (an API client's Ed25519 key too); a passkey is the one with a credential id.
+// The account's active keys, each with its key object and key id as the ledger computes them. An application that
+// reuses them registers them all on the lot (an API client's Ed25519 key too); a passkey has a credential id.
 async function accountKeys() {
   const answer = await api("GET", "/api/me/keys");
   const rows = Array.isArray(answer) ? answer : answer.keys || [];
@@ -335,9 +336,25 @@ async function accountKeys() {
     if (row.revoked_at || row.active === false) continue;
     const object = row.key || { alg: row.alg, public_key: row.public_key, ...(row.rp_id ? { rp_id: row.rp_id } : {}) };
     const credentialId = object.alg === "webauthn-es256" ? row.credential_id || null : null;
-    keys.push({ object, credentialId, keyId: row.key_id || (await keyId(object)) });
+    keys.push({ object, credentialId, keyId: row.key_id || (await keyId(object)), lotKey: Boolean(row.lot_key) });
   }
   return keys;
+}
+
+// A new passkey for this lot alone (docs/keys.md 1.3), made through the same ceremony as /account/keys but with
+// the server's lot-key options: a user handle of its own (never the account's, which would replace the account's
+// passkey on this device) and not discoverable. Labelled with the lot, it shows on /account/keys like any key.
+async function makeLotKey(lot) {
+  const options = await api("POST", "/api/me/passkeys/options?lot_key=true", {});
+  let credential;
+  try {
+    credential = await webauthn.startRegistration({ optionsJSON: options });
+  } catch (error) {
+    throw new PasskeyProblem(promptProblem(error, "registration_cancelled"));
+  }
+  const row = await api("POST", "/api/me/passkeys", { credential, label: say("lot_key_label", { lot }) });
+  const object = { alg: row.alg, public_key: row.public_key, ...(row.rp_id ? { rp_id: row.rp_id } : {}) };
+  return { object, credentialId: row.credential_id, keyId: row.key_id || (await keyId(object)) };
 }
 
 // The whole signature of one form; resolves true once `signed` is filled in, false if the bidder must act.
@@ -350,24 +367,35 @@ async function signForm(form) {
   ]);
   const passkeys = keys.filter((key) => key.credentialId);
   const action = form.dataset.statementAction;
-  // An application registers the account's passkeys on the lot; everything after is signed by one of those.
-  const allowed =
-    action === "application.submitted"
-      ? passkeys
-      : passkeys.filter((key) => (context.keys || []).includes(key.keyId));
-  if (allowed.length === 0) {
+  const applying = action === "application.submitted";
+  // An application registers a new passkey made for this lot alone, so that the public ledger does not link the
+  // bidder's lots by a shared key; a bidder who ticks the way out registers the account's keys instead, knowingly.
+  // Everything after is signed by a key registered on the lot.
+  const reuse = applying && Boolean(form.querySelector("[data-reuse-key]:checked"));
+  const lotKey = applying && !reuse;
+  // Reusing means the account's own keys: another lot's key would link that lot too.
+  const accountOwn = keys.filter((key) => !key.lotKey);
+  let allowed = applying
+    ? accountOwn.filter((key) => key.credentialId)
+    : passkeys.filter((key) => (context.keys || []).includes(key.keyId));
+  if (!lotKey && allowed.length === 0) {
     // A bidder already on the lot who removed or lost the passkey they applied with needs the lot's way back
     // (an officer's re-identification), not a new passkey alone.
-    const onLot = action !== "application.submitted" && (context.keys || []).length > 0;
-    throw new PasskeyProblem(say(passkeys.length === 0 && !onLot ? "no_keys" : "not_on_lot"));
+    const onLot = !applying && (context.keys || []).length > 0;
+    throw new PasskeyProblem(say(applying || (passkeys.length === 0 && !onLot) ? "no_keys" : "not_on_lot"));
   }
-  const { fields, sentence, amount, warning } = await actionOf(form, lot, keys);
+  const { fields, sentence, amount, warning } = await actionOf(form, lot, lotKey ? null : accountOwn);
   const skew = Date.parse(context.server_time) - Date.now();
   if (Math.abs(skew) > SKEW_WARNING_MS) {
     throw new PasskeyProblem(say("clock", { minutes: Math.max(1, Math.round(Math.abs(skew) / 60_000)) }));
   }
   if (!(await confirmWithBidder(say("confirm_lead", { what: sentence }), undefined, { amount, warning }))) {
     throw new PasskeyProblem(say("cancelled"));
+  }
+  if (lotKey) {
+    const made = await makeLotKey(lot);
+    allowed = [made];
+    fields.keys = [made.object];
   }
   const seq = Number(context.next_seq ?? form.dataset.seq);
   const seenAt = ledgerTime(new Date());
