@@ -39,6 +39,8 @@ for (const job of JSON.parse(input)) {
       results.push({ ok: await lib.keyId(job.keyId) });
     } else if (job.ledgerTime) {
       results.push({ ok: lib.ledgerTime(new Date(job.ledgerTime)) });
+    } else if (job.statementTime) {
+      results.push({ ok: lib.statementTime(new Date(job.statementTime)) });
     } else if (job.ciphertextHash) {
       results.push({ ok: await lib.ciphertextHash(job.ciphertextHash) });
     }
@@ -223,4 +225,21 @@ def test_key_ids_ledger_times_and_ciphertext_hashes_are_the_ones_python_computes
         statements.key_id(API_KEY),
         "2026-06-09T06:00:00.007000Z",
         hashlib.sha256(CIPHER).hexdigest(),
+    ]
+
+
+def test_a_statement_time_is_rounded_down_to_a_whole_ten_seconds() -> None:
+    """To the millisecond, `at - seen_at` would be the device's steady clock offset, linking a bidder's lots."""
+    times = [
+        "2026-06-09T06:00:19.999Z",
+        "2026-06-09T06:00:20.000Z",
+        "2026-06-09T06:00:29.001Z",
+        "2026-12-31T23:59:59.999Z",
+    ]
+    results = run_js([{"statementTime": time} for time in times])
+    assert [result["ok"] for result in results] == [
+        "2026-06-09T06:00:10.000000Z",
+        "2026-06-09T06:00:20.000000Z",
+        "2026-06-09T06:00:20.000000Z",
+        "2026-12-31T23:59:50.000000Z",
     ]

@@ -84,6 +84,18 @@ export function ledgerTime(date) {
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
+// A statement's seen_at is public in the ledger next to the entry's `at`. To the millisecond, `at − seen_at` is
+// roughly this device's clock offset, steady for hours, and would link one bidder's statements across lots; a
+// whole 10 s leaves only what any bidder's clock shares. Rounded down, never into the future: the server accepts
+// |at − seen_at| ≤ 300 s (keys.md 1.3) and passkeys.js warns from 240 s, so the 10 s fit within the margin.
+export const SEEN_AT_STEP_MS = 10_000;
+
+/** The statement time of `date`: the ledger time string, rounded down to a whole 10 seconds. */
+export function statementTime(date) {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new StatementError("not a valid time");
+  return ledgerTime(new Date(Math.floor(date.getTime() / SEEN_AT_STEP_MS) * SEEN_AT_STEP_MS));
+}
+
 function positiveInteger(name, value) {
   if (!Number.isSafeInteger(value) || value < 1) throw new StatementError(`${name} must be a positive integer`);
   return value;
