@@ -100,3 +100,58 @@ async def test_each_lot_gets_its_own_passkey_unless_the_bidder_chooses_to_link_t
         [bid] = [b for b in await lot_bodies(site, lot_id) if b["kind"] == "bid.placed"]
         assert statements.parse_signed(bid["payload"]["signed"])["key_id"] == statements.key_id(key)
     await context.close()
+
+
+# WebKit lets one click start one WebAuthn call: the get() after the lot key's create() may be refused
+# (NotAllowedError) though the key is made. The page refuses the next `times` get() calls that way.
+REFUSE_GET = """times => {
+  const original = navigator.credentials.get.bind(navigator.credentials);
+  let left = times;
+  navigator.credentials.get = (options) => {
+    if (left > 0) {
+      left -= 1;
+      return Promise.reject(new DOMException("no recent click", "NotAllowedError"));
+    }
+    return original(options);
+  };
+}"""
+
+
+@pytest.mark.usefixtures("only_postgres")
+async def test_a_lot_key_made_before_a_refused_signature_signs_the_application_on_a_click_of_its_own(
+    site: Site, browser: Browser
+) -> None:
+    lot_id = await scheduled_lot(site)
+    context, page = await logged_in(browser, site, "bidder")
+    device = await add_passkey(page, site)
+    await page.goto(f"{site.url}/lots/{lot_id}")
+    await page.evaluate(REFUSE_GET, 2)
+    await page.click("text=Apply to take part")
+    await confirm(page)
+    ready = page.locator("#participation .passkey-status")
+    await expect(ready).to_contain_text(f"Your passkey for lot {lot_id} is ready: sign the application with it.")
+    [lot_credential] = [c for c in await device.credentials() if not c["isResidentCredential"]]
+
+    # Applying again reuses the key made for this lot (refused once more here), rather than making another.
+    await page.click("text=Apply to take part")
+    await confirm(page)
+    await expect(ready).to_contain_text(f"Your passkey for lot {lot_id} is ready")
+    assert len(await device.credentials()) == 2
+
+    await page.click("#participation button.lot-key-sign")
+    await expect(page.locator("#participation .status")).to_have_text("Awaiting the deposit")
+    assert len(await device.credentials()) == 2
+    [application] = [b for b in await lot_bodies(site, lot_id) if b["kind"] == "application.submitted"]
+    [key] = application["payload"]["keys"]
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        mine = (await api.get("/api/me/keys", headers=site.world.auth("bidder"))).json()
+    [lot_row] = [row for row in mine if row["lot_key"]]
+    # CDP gives the credential id in standard base64, the API in base64url.
+    made = lot_credential["credentialId"].replace("+", "-").replace("/", "_").rstrip("=")
+    assert lot_row["credential_id"].rstrip("=") == made
+    assert key["public_key"] == lot_row["public_key"]
+    signed = statements.parse_signed(application["payload"]["signed"])
+    assert signed["key_id"] == statements.key_id(key)
+    # seen_at is the device's time rounded down to 10 s: its offset from the entry's `at` links nothing.
+    assert re.fullmatch(r".*:\d0\.000000Z", signed["seen_at"]), signed["seen_at"]
+    await context.close()

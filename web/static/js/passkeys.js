@@ -10,10 +10,10 @@ import {
   buildStatement,
   ciphertextHash,
   keyId,
-  ledgerTime,
   newNonce,
   offerHash,
   statementChallenge,
+  statementTime,
 } from "./statement.js";
 
 const webauthn = globalThis.SimpleWebAuthnBrowser;
@@ -51,6 +51,15 @@ function csrfHeaders() {
 
 class PasskeyProblem extends Error {}
 
+// The lot key is made but the application is not signed yet: WebKit (Safari, iOS) lets one click start one WebAuthn
+// call, so the get() after create() may be refused. `resume` signs with the made key alone, on a click of its own.
+class LotKeyReady extends PasskeyProblem {
+  constructor(message, resume) {
+    super(message);
+    this.resume = resume;
+  }
+}
+
 async function api(method, path, body) {
   const init = { method, headers: { accept: "application/json", ...csrfHeaders() }, credentials: "same-origin" };
   if (body !== undefined) {
@@ -74,10 +83,14 @@ function supported() {
   return Boolean(webauthn && webauthn.browserSupportsWebAuthn() && globalThis.crypto && globalThis.crypto.subtle);
 }
 
+function errorName(error) {
+  return (error && (error.name === "WebAuthnError" && error.cause ? error.cause.name : error.name)) || "";
+}
+
 // A cancelled or timed-out prompt and a passkey that is not on this device look the same to the page
 // (NotAllowedError, by design of WebAuthn): say both in one sentence.
 function promptProblem(error, cancelled) {
-  const name = (error && (error.name === "WebAuthnError" && error.cause ? error.cause.name : error.name)) || "";
+  const name = errorName(error);
   if (name === "NotAllowedError" || name === "AbortError") return say(cancelled);
   if (name === "InvalidStateError") return say("already_registered");
   if (name === "SecurityError") return say("wrong_site");
@@ -345,16 +358,56 @@ async function accountKeys() {
 // the server's lot-key options: a user handle of its own (never the account's, which would replace the account's
 // passkey on this device) and not discoverable. Labelled with the lot, it shows on /account/keys like any key.
 async function makeLotKey(lot) {
-  const options = await api("POST", "/api/me/passkeys/options?lot_key=true", {});
+  const options = await api("POST", `/api/me/passkeys/options?lot_key=true&lot=${encodeURIComponent(lot)}`, {});
   let credential;
   try {
     credential = await webauthn.startRegistration({ optionsJSON: options });
   } catch (error) {
+    // A device that cannot hold another passkey (or not one of this kind) says so; the bidder's way out is the
+    // account's passkey, which the opt-out box registers instead.
+    if (CANNOT_MAKE.includes(errorName(error))) throw new PasskeyProblem(say("cannot_make_lot_key", { lot }));
     throw new PasskeyProblem(promptProblem(error, "registration_cancelled"));
   }
   const row = await api("POST", "/api/me/passkeys", { credential, label: say("lot_key_label", { lot }) });
   const object = { alg: row.alg, public_key: row.public_key, ...(row.rp_id ? { rp_id: row.rp_id } : {}) };
+  rememberLotKey(lot, row.credential_id);
   return { object, credentialId: row.credential_id, keyId: row.key_id || (await keyId(object)) };
+}
+
+const CANNOT_MAKE = ["ConstraintError", "NotSupportedError", "InvalidStateError"];
+
+// The lot keys made in this tab whose application is not known to be signed: {lot id: credential id}. A retry
+// signs with the key already made instead of making one more, which would stay on the device and the account
+// unused. Session storage: the tab's own, gone with it; the key itself stays listed on /account/keys.
+const LOT_KEYS_STORAGE = "achyk.lot-keys";
+
+function rememberedLotKeys() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(LOT_KEYS_STORAGE) || "{}");
+    return kept && typeof kept === "object" && !Array.isArray(kept) ? kept : {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberLotKey(lot, credentialId) {
+  const kept = rememberedLotKeys();
+  if (credentialId) kept[lot] = credentialId;
+  else delete kept[lot];
+  try {
+    sessionStorage.setItem(LOT_KEYS_STORAGE, JSON.stringify(kept));
+  } catch {
+    // Without storage a retry makes another key, as before.
+  }
+}
+
+// The lot key made earlier for `lot`, if the account still holds it active (a revoked one signs nothing).
+function madeLotKey(lot, keys) {
+  const credentialId = rememberedLotKeys()[lot];
+  if (!credentialId) return null;
+  const key = keys.find((candidate) => candidate.lotKey && candidate.credentialId === credentialId);
+  if (!key) rememberLotKey(lot, null);
+  return key || null;
 }
 
 // The whole signature of one form; resolves true once `signed` is filled in, false if the bidder must act.
@@ -393,12 +446,29 @@ async function signForm(form) {
     throw new PasskeyProblem(say("cancelled"));
   }
   if (lotKey) {
-    const made = await makeLotKey(lot);
+    const made = madeLotKey(lot, keys) || (await makeLotKey(lot));
     allowed = [made];
     fields.keys = [made.object];
+    // The key is made (and kept for this lot): only the signature is missing, and it needs a click of its own.
+    const sign = async () => {
+      try {
+        return await signStatement(form, { lot, context, action, fields, allowed });
+      } catch (error) {
+        if (error instanceof PasskeyProblem && error.cancelled) {
+          throw new LotKeyReady(say("lot_key_ready", { lot }), sign);
+        }
+        throw error;
+      }
+    };
+    return sign();
   }
+  return signStatement(form, { lot, context, action, fields, allowed });
+}
+
+// The statement, timed now, signed by one of `allowed`, into the form's `signed` (and `keys`) fields.
+async function signStatement(form, { lot, context, action, fields, allowed }) {
   const seq = Number(context.next_seq ?? form.dataset.seq);
-  const seenAt = ledgerTime(new Date());
+  const seenAt = statementTime(new Date());
   const statement = await buildStatement({
     lot,
     bidder: context.bidder || form.dataset.bidder,
@@ -419,7 +489,9 @@ async function signForm(form) {
       },
     });
   } catch (error) {
-    throw new PasskeyProblem(promptProblem(error, "cancelled"));
+    const problem = new PasskeyProblem(promptProblem(error, "cancelled"));
+    problem.cancelled = ["NotAllowedError", "AbortError"].includes(errorName(error));
+    throw problem;
   }
   const used = allowed.find((key) => key.credentialId === assertion.id);
   if (!used) throw new PasskeyProblem(say("not_on_lot"));
@@ -437,7 +509,21 @@ async function signForm(form) {
   return true;
 }
 
-async function signThen(form, send) {
+// The made lot key and a button that signs the application with it: the button's click starts the get() alone.
+function showLotKeyReady(form, ready, send) {
+  const status = statusOf(form);
+  status.textContent = ready.message;
+  status.hidden = false;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "lot-key-sign";
+  button.textContent = say("lot_key_sign");
+  button.addEventListener("click", () => signThen(form, send, ready.resume));
+  status.append(" ", button);
+  button.focus();
+}
+
+async function signThen(form, send, sign = () => signForm(form)) {
   if (form.dataset.signing) return;
   form.dataset.signing = "1";
   const buttons = form.querySelectorAll("button");
@@ -445,18 +531,23 @@ async function signThen(form, send) {
   // What is confirmed is what is signed and sent: the amount cannot change under the dialog.
   const fields = form.querySelectorAll("input:not([type=hidden])");
   fields.forEach((field) => (field.readOnly = true));
+  let ready = null;
   try {
-    await signForm(form);
+    await sign();
     showProblem(form, "");
   } catch (error) {
-    showProblem(form, error instanceof PasskeyProblem ? error.message : say("failed"));
-    return;
+    if (error instanceof LotKeyReady) ready = error;
+    else {
+      showProblem(form, error instanceof PasskeyProblem ? error.message : say("failed"));
+      return;
+    }
   } finally {
     buttons.forEach((button) => (button.disabled = false));
     fields.forEach((field) => (field.readOnly = false));
     delete form.dataset.signing;
   }
-  send();
+  if (ready) showLotKeyReady(form, ready, send);
+  else send();
 }
 
 // htmx asks before every request it makes; a bidder form's request waits here until it is signed, then htmx
