@@ -104,13 +104,13 @@ async def test_each_lot_gets_its_own_passkey_unless_the_bidder_chooses_to_link_t
 
 # WebKit lets one click start one WebAuthn call: the get() after the lot key's create() may be refused
 # (NotAllowedError) though the key is made. The page refuses the next `times` get() calls that way.
-REFUSE_GET = """times => {
-  const original = navigator.credentials.get.bind(navigator.credentials);
+REFUSE = """([call, times, name]) => {
+  const original = navigator.credentials[call].bind(navigator.credentials);
   let left = times;
-  navigator.credentials.get = (options) => {
+  navigator.credentials[call] = (options) => {
     if (left > 0) {
       left -= 1;
-      return Promise.reject(new DOMException("no recent click", "NotAllowedError"));
+      return Promise.reject(new DOMException("refused", name));
     }
     return original(options);
   };
@@ -125,10 +125,19 @@ async def test_a_lot_key_made_before_a_refused_signature_signs_the_application_o
     context, page = await logged_in(browser, site, "bidder")
     device = await add_passkey(page, site)
     await page.goto(f"{site.url}/lots/{lot_id}")
-    await page.evaluate(REFUSE_GET, 2)
+    # A device that cannot make another passkey is pointed to the way out.
+    await page.evaluate(REFUSE, ["create", 1, "ConstraintError"])
     await page.click("text=Apply to take part")
     await confirm(page)
     ready = page.locator("#participation .passkey-status")
+    await expect(ready).to_contain_text(
+        f"This device cannot make a new passkey for lot {lot_id}. Tick “Use my existing passkey (links my lots)”"
+    )
+    assert len(await device.credentials()) == 1
+
+    await page.evaluate(REFUSE, ["get", 2, "NotAllowedError"])
+    await page.click("text=Apply to take part")
+    await confirm(page)
     await expect(ready).to_contain_text(f"Your passkey for lot {lot_id} is ready: sign the application with it.")
     [lot_credential] = [c for c in await device.credentials() if not c["isResidentCredential"]]
 
