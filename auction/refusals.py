@@ -332,12 +332,21 @@ REFUSALS: Mapping[str, str] = {
     "key.label_invalid": N_("Name the key in 1 to %(most)s characters."),
     "key.duplicate": N_("The key %(key_id)s is already registered."),
     "key.too_many": N_("At most %(most)s keys may be active at once; revoke one first."),
+    "key.lot_keys_full": N_(
+        "You have %(most)s active passkeys made for single lots, the most there may be. On /account/keys, revoke "
+        "the passkeys of lots that are finished, then try again."
+    ),
+    "key.lot_key_elsewhere": N_(
+        "The key %(key_id)s was made for your application to lot %(lot_id)s. A key made for one lot goes on no "
+        "other: the public ledger would link your two lots. Make a new passkey for this lot."
+    ),
     "key.not_found": N_("You have no key %(key_id)s."),
     "key.lot_finished": N_("The lot is %(state)s; its bidders' keys no longer change."),
     "key.bidder_not_found": N_("No bidder %(bidder)s applied to this lot."),
     "key.reason_missing": N_("Say why the bidder's key is replaced (at least 5 characters)."),
     "passkey.no_challenge": N_("Start the passkey registration again: its challenge is missing or used."),
     "passkey.invalid": N_("The passkey could not be registered: %(reason)s."),
+    "passkey.lot_without_lot_key": N_("Name a lot only for a passkey made for one lot (lot_key=true)."),
     # Awards.
     "award.lot_not_closed": N_("The lot is %(state)s; only a closed auction is decided."),
     "award.sign_not_winner": N_("Only the bidder the lot is awarded to can sign for it."),

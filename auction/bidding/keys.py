@@ -8,7 +8,7 @@ verifier's (auction.ledger.verifier.statements), so what the service takes the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,14 @@ from auction.bidding.models import Application
 from auction.clock import Clock
 from auction.errors import Conflict, DomainError, InvalidInput, NotFound
 from auction.ledger.verifier import statements as st
+from auction.lots.models import LotState
 
 LABEL_MAX = 100
 # A lot key serves one lot, so a bidder gathers one per lot applied to: they have their own, larger bound (revoking
 # an old one frees its place), and do not take the place of the account's own keys (st.MAX_KEYS).
 LOT_KEYS_MAX = 200
+# The states in which a lot's bidders' keys still change (bidder.key.added, bidder.key.replaced).
+KEYS_CHANGE = frozenset({LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED, LotState.AWARDED})
 
 
 def refusal(error: st.StatementError) -> DomainError:
@@ -60,6 +63,21 @@ class KeyService:
     async def active(self, user: User) -> dict[str, BidderKey]:
         """The account's unrevoked keys by key id."""
         return {key.key_id: key for key in await self.keys_of(user) if key.revoked_at is None}
+
+    async def count_active(self, user: User, *, lot_key: bool) -> int:
+        """How many of the account's own keys (or of its lot keys) are unrevoked: each kind has its own bound."""
+        active = await self.session.scalar(
+            select(func.count())
+            .select_from(BidderKey)
+            .where(BidderKey.user_id == user.id, BidderKey.revoked_at.is_(None), BidderKey.lot_key.is_(lot_key))
+        )
+        return int(active or 0)
+
+    async def room_for_lot_key(self, user: User) -> None:
+        """Refused when the account holds LOT_KEYS_MAX active lot keys: asked before the device makes one, so that
+        the bidder is not left with a passkey the platform then refuses to register."""
+        if await self.count_active(user, lot_key=True) >= LOT_KEYS_MAX:
+            raise Conflict("key.lot_keys_full", most=LOT_KEYS_MAX)
 
     async def add_ed25519(self, user: User, public_key: str, proof: str, label: str | None) -> BidderKey:
         """An API client's key, registered only with a proof that the client holds its private part."""
@@ -108,14 +126,10 @@ class KeyService:
         )
         if existing is not None:
             raise Conflict("key.duplicate", key_id=identifier)
-        active = await self.session.scalar(
-            select(func.count())
-            .select_from(BidderKey)
-            .where(BidderKey.user_id == user.id, BidderKey.revoked_at.is_(None), BidderKey.lot_key.is_(lot_key))
-        )
-        most = LOT_KEYS_MAX if lot_key else st.MAX_KEYS
-        if int(active or 0) >= most:
-            raise Conflict("key.too_many", most=most)
+        if lot_key:
+            await self.room_for_lot_key(user)
+        elif await self.count_active(user, lot_key=False) >= st.MAX_KEYS:
+            raise Conflict("key.too_many", most=st.MAX_KEYS)
         row = BidderKey(
             user_id=user.id,
             key_id=identifier,
@@ -138,14 +152,38 @@ class Signatures:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.keys = KeyService(session, clock)
 
-    async def account_keys(self, user: User, keys: Mapping[str, dict[str, Any]]) -> None:
-        """Every key a bidder puts on a lot is one of their own active account keys."""
+    async def account_keys(
+        self, user: User, lot_id: int, keys: Mapping[str, dict[str, Any]], *, field: str = "keys"
+    ) -> None:
+        """Every key a bidder puts on a lot is one of their own active account keys, and a lot key is on no other lot.
+
+        A lot key (docs/keys.md 1.3) exists so that the public ledger does not link the bidder's lots; put on a
+        second lot it would link them, so the server refuses it whatever the client is (the browser's filter is not
+        the only client). Any application of the bidder counts, rejected or withdrawn too: its keys are public.
+        """
         active = await self.keys.active(user)
         for identifier in keys:
             if identifier not in active:
                 raise refusal(
                     st.StatementError("statement.unknown_key", f"key {identifier} is not an active key of your account")
                 )
+        await self._lot_keys_on_no_other_lot(user, lot_id, {i for i in keys if active[i].lot_key}, field)
+
+    async def _lot_keys_on_no_other_lot(self, user: User, lot_id: int, lot_only: Collection[str], field: str) -> None:
+        # Two requests of one bidder on two lots at once could each pass this (each holds its own lot's row only).
+        # Winning that race takes sending one lot key to two lots on purpose, and links only the sender's own lots,
+        # as registering an account key on both would.
+        if not lot_only:
+            return
+        elsewhere = await self.keys.session.execute(
+            select(Application.lot_id, Application.keys)
+            .where(Application.bidder_id == user.id, Application.lot_id != lot_id)
+            .order_by(Application.lot_id)
+        )
+        for other_lot, other_keys in elsewhere:
+            reused = sorted(set(lot_only) & {st.key_id(key) for key in other_keys})
+            if reused:
+                raise Conflict("key.lot_key_elsewhere", field=field, key_id=reused[0], lot_id=other_lot)
 
     async def check(
         self,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import Role, User
 from auction.accounts.permissions import require_lot_manager, require_role
-from auction.bidding.keys import Signatures, lot_keys, refusal
+from auction.bidding.keys import KEYS_CHANGE, Signatures, lot_keys, refusal
 from auction.bidding.models import Application, ApplicationStatus
 from auction.bidding.notices import tell
 from auction.clock import Clock, as_utc
@@ -83,7 +83,7 @@ class ParticipationService:
             raise refusal(exc) from None
         registry = {st.key_id(key): key for key in key_objects}
         signatures = Signatures(self.session, self.clock)
-        await signatures.account_keys(bidder, registry)
+        await signatures.account_keys(bidder, lot_id, registry)
         payload = {"bidder": pseudonym, "keys": key_objects, "signed": signed}
         await signatures.check(bidder, lot_id, "application.submitted", payload, now, registry, 0)
         application = Application(
@@ -124,7 +124,7 @@ class ParticipationService:
         application = await self._find(lot_id, bidder.id)
         if application is None:
             raise PermissionDenied("bid.not_applied")
-        if lot.state not in {LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED, LotState.AWARDED}:
+        if lot.state not in KEYS_CHANGE:
             raise Conflict("key.lot_finished", state=lot.state.value)
         new_key = self._key(key)
         registry = lot_keys(application)
@@ -133,7 +133,7 @@ class ParticipationService:
         if len(registry) >= st.MAX_KEYS:
             raise Conflict("key.too_many", most=st.MAX_KEYS)
         signatures = Signatures(self.session, self.clock)
-        await signatures.account_keys(bidder, {st.key_id(new_key): new_key})
+        await signatures.account_keys(bidder, lot_id, {st.key_id(new_key): new_key}, field="key")
         at = await self.ledger.next_time(lot_id)
         payload = {"bidder": application.pseudonym, "key": new_key, "signed": signed}
         await signatures.check(bidder, lot_id, "bidder.key.added", payload, at, registry, application.last_seq)
@@ -156,7 +156,7 @@ class ParticipationService:
         )
         if application is None:
             raise NotFound("key.bidder_not_found", bidder=pseudonym)
-        if lot.state not in {LotState.PUBLISHED, LotState.BIDDING, LotState.CLOSED, LotState.AWARDED}:
+        if lot.state not in KEYS_CHANGE:
             raise Conflict("key.lot_finished", state=lot.state.value)
         reason = reason.strip()
         if len(reason) < 5:
@@ -166,7 +166,7 @@ class ParticipationService:
         assert bidder is not None
         signatures = Signatures(self.session, self.clock)
         registry = {st.key_id(new_key): new_key}
-        await signatures.account_keys(bidder, registry)
+        await signatures.account_keys(bidder, lot_id, registry, field="key")
         at = await self.ledger.next_time(lot_id)
         payload = {"bidder": pseudonym, "key": new_key, "reason": reason, "signed": signed}
         await signatures.check(bidder, lot_id, "bidder.key.replaced", payload, at, registry, application.last_seq)

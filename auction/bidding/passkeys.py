@@ -28,13 +28,17 @@ from webauthn.helpers.structs import (
 
 from auction.accounts.models import BidderKey, PasskeyChallenge, Role, User
 from auction.accounts.permissions import require_role
-from auction.bidding.keys import KeyService
+from auction.bidding.keys import KEYS_CHANGE, KeyService
 from auction.clock import Clock
-from auction.errors import InvalidInput
+from auction.errors import Conflict, InvalidInput, NotFound
 from auction.ledger.verifier import statements as st
+from auction.lots.models import Lot
 
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 RP_NAME = "Achyk"
+# An authenticator may keep as little as 64 bytes of a user's name and display name, cutting the rest
+# (WebAuthn Level 2, 6.4.1 "String Truncation").
+USER_NAME_BYTES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,22 @@ def _b64u_decode(text: str) -> bytes:
     return st.unb64u(text, "credential id")
 
 
+def named_for_lot(name: str, lot_label: str) -> str:
+    """`name · lot_label`, e.g. "asel@example.kg · Lot 12": the name a lot key's user carries on the device.
+
+    Synced passkey providers list every passkey, discoverable or not, so N lot keys under the account's e-mail
+    alone look like duplicates, and deleting one loses a lot's key. The name is shortened (with "…") to fit
+    USER_NAME_BYTES, so that an authenticator that truncates cuts the name and never the lot.
+    """
+    suffix = f" · {lot_label}"
+    room = USER_NAME_BYTES - len(suffix.encode())
+    if len(name.encode()) > room:
+        while name and len(f"{name}…".encode()) > room:
+            name = name[:-1]
+        name = f"{name}…"
+    return f"{name}{suffix}" if name else lot_label
+
+
 class PasskeyService:
     def __init__(self, session: AsyncSession, clock: Clock, party: RelyingParty) -> None:
         self.session = session
@@ -54,16 +74,35 @@ class PasskeyService:
         self.party = party
         self.keys = KeyService(session, clock)
 
-    async def options(self, user: User, *, lot_key: bool = False) -> dict[str, Any]:
+    async def options(
+        self, user: User, *, lot_key: bool = False, lot: int | None = None, lot_label: str = "Lot {lot}"
+    ) -> dict[str, Any]:
         """Registration options for the browser (startRegistration's optionsJSON); the challenge is kept here.
 
         A lot key (docs/keys.md 1.3) is a passkey for one lot only, made on a device that may already hold the
         account's passkey. So it gets a user handle of its own, random: a credential with the account's handle
-        would replace the account's discoverable passkey on that authenticator. It is not discoverable (it does
-        not crowd the device's list of passkeys or the login chooser; the lot asks for it by its id), and the
-        account's passkeys are not excluded (excluding them would refuse exactly the device that holds one).
+        would replace the account's discoverable passkey on that authenticator. It asks not to be discoverable
+        (a security key then keeps it out of its list; synced providers list it anyway; the lot asks for it by
+        its id), and the account's passkeys are not excluded (excluding them would refuse exactly the device that
+        holds one). Given `lot`, a public lot whose keys still change, its user is named after the lot
+        (`named_for_lot`, with `lot_label` as the bidder's language writes "Lot {lot}"), so that the device's
+        list tells the lot keys apart. Refused before the device makes anything when the account has no room
+        for another lot key.
         """
         require_role(user, Role.BIDDER, Role.OFFICER)
+        user_name, display_name = user.email, user.full_name
+        if lot is not None:
+            if not lot_key:
+                raise InvalidInput("passkey.lot_without_lot_key", field="lot")
+            found = await self.session.get(Lot, lot)
+            if found is None or not found.is_public:
+                raise NotFound("lot.not_found", lot_id=lot)
+            if found.state not in KEYS_CHANGE:
+                raise Conflict("key.lot_finished", state=found.state.value)
+            label = lot_label.format(lot=lot)
+            user_name, display_name = named_for_lot(user.email, label), named_for_lot(user.full_name, label)
+        if lot_key:
+            await self.keys.room_for_lot_key(user)
         # Only the account's own passkeys are excluded: a device holding just lot keys may still become the account's.
         existing = [
             key
@@ -75,8 +114,8 @@ class PasskeyService:
             rp_id=self.party.rp_id,
             rp_name=RP_NAME,
             user_id=secrets.token_bytes(32) if lot_key else f"achyk-user-{user.id}".encode(),
-            user_name=user.email,
-            user_display_name=user.full_name,
+            user_name=user_name,
+            user_display_name=display_name,
             challenge=challenge,
             timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
             authenticator_selection=AuthenticatorSelectionCriteria(

@@ -15,8 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from auction.accounts.models import BidderKey
 from auction.bidding.auction import AuctionService, BidReceipt
-from auction.bidding.keys import KeyService
+from auction.bidding.keys import LOT_KEYS_MAX, KeyService
 from auction.bidding.models import Bid
 from auction.bidding.participation import ParticipationService
 from auction.db.engine import transaction
@@ -26,6 +27,7 @@ from auction.ledger.verifier import statements as st
 from auction.ledger.verifier.canonical import format_time, parse_time
 from auction.ledger.verifier.replay import replay
 from auction.ledger.verifier.verify import verify_bundle
+from auction.lots.models import Lot, LotState
 from tests.kit.drive import Drive
 from tests.kit.keys import Ed25519Signer, SoftwareAuthenticator, StatementSigner, api_signed, sign
 from tests.kit.ledger import forge_bundle, records_of
@@ -466,3 +468,132 @@ async def test_a_lot_key_has_its_own_user_handle_is_not_discoverable_and_stays_o
         assert added.status_code == 201, added.text
     statement = (await client.get(f"/api/lots/{lot_id}/me/statement", headers=auth)).json()
     assert sorted(statement["keys"]) == sorted(st.key_id(device.key) for device in (first, other, third))
+
+
+async def make_lot_key(client: Client, world: World, who: str, lot_id: int) -> SoftwareAuthenticator:
+    """A passkey made for one lot, through the API as the browser makes it."""
+    auth = world.auth(who)
+    options = await client.post("/api/me/passkeys/options", params={"lot_key": "true", "lot": lot_id}, headers=auth)
+    assert options.status_code == 200, options.text
+    device = SoftwareAuthenticator()
+    made = await client.post(
+        "/api/me/passkeys", json={"credential": device.register(options.json()), "label": f"Lot {lot_id}"}, headers=auth
+    )
+    assert made.status_code == 201, made.text
+    return device
+
+
+async def apply_with(client: Client, world: World, who: str, lot_id: int, device: SoftwareAuthenticator) -> Any:
+    keys = [device.key]
+    signed = await api_signed(client, world, who, lot_id, "application.submitted", {"keys": keys}, signer=device)
+    return await client.post(
+        f"/api/v1/lots/{lot_id}/applications", json={"keys": keys, "signed": signed}, headers=world.auth(who)
+    )
+
+
+async def test_a_lot_keys_user_is_named_after_its_lot_so_a_synced_providers_list_tells_them_apart(
+    client: Client, world: World
+) -> None:
+    auth = world.auth("bidder")
+    bidder = await world.user("bidder")
+    lot_id = await world.lot("published")
+    account = (await client.post("/api/me/passkeys/options", headers=auth)).json()
+    named = await client.post(
+        "/api/me/passkeys/options", params={"lot_key": "true", "lot": lot_id, "lang": "en"}, headers=auth
+    )
+    assert named.status_code == 200, named.text
+    user = named.json()["user"]
+    assert (user["name"], user["displayName"]) == (
+        f"{bidder.email} · Lot {lot_id}",
+        f"{bidder.full_name} · Lot {lot_id}",
+    )
+    assert user["id"] != account["user"]["id"]  # still a random handle of its own
+    # In the bidder's language, as /account/keys labels the key.
+    russian = await client.post(
+        "/api/me/passkeys/options", params={"lot_key": "true", "lot": lot_id, "lang": "ru"}, headers=auth
+    )
+    assert russian.json()["user"]["name"] == f"{bidder.email} · Лот №{lot_id}"
+    # Without a lot (an older page, an API client) the key is named as before.
+    plain = (await client.post("/api/me/passkeys/options", params={"lot_key": "true"}, headers=auth)).json()
+    assert plain["user"]["name"] == bidder.email
+
+    draft = await world.lot("draft")
+    finished = await world.lot("published")
+    async with transaction(world.sessions) as session:
+        lot = await session.get(Lot, finished)
+        assert lot is not None
+        lot.state = LotState.FAILED
+    cases: list[tuple[dict[str, str | int], int, str]] = [
+        ({"lot_key": "true", "lot": 999_999}, 404, "lot.not_found"),
+        ({"lot_key": "true", "lot": draft}, 404, "lot.not_found"),
+        ({"lot_key": "true", "lot": finished}, 409, "key.lot_finished"),
+        ({"lot": lot_id}, 422, "passkey.lot_without_lot_key"),
+    ]
+    for params, status, code in cases:
+        refused_options = await client.post("/api/me/passkeys/options", params=params, headers=auth)
+        assert (refused_options.status_code, refused_options.json()["code"]) == (status, code), params
+
+
+async def test_a_full_set_of_lot_keys_is_refused_before_the_device_makes_another(client: Client, world: World) -> None:
+    auth = world.auth("bidder")
+    bidder = await world.user("bidder")
+    # LOT_KEYS_MAX active lot keys, as years of applications leave them (only their number matters here).
+    async with transaction(world.sessions) as session:
+        session.add_all(
+            BidderKey(
+                user_id=bidder.id,
+                key_id=f"{n:032x}",
+                alg=st.WEBAUTHN_ES256,
+                public_key=st.b64u(n.to_bytes(65, "big")),
+                rp_id="localhost",
+                credential_id=st.b64u(n.to_bytes(16, "big")),
+                label=f"Lot {n}",
+                lot_key=True,
+                created_at=world.clock.now(),
+            )
+            for n in range(1, LOT_KEYS_MAX + 1)
+        )
+    lot_id = await world.lot("published")
+    full = await client.post("/api/me/passkeys/options", params={"lot_key": "true", "lot": lot_id}, headers=auth)
+    assert (full.status_code, full.json()["code"]) == (409, "key.lot_keys_full")
+    assert full.json()["params"] == {"most": LOT_KEYS_MAX}
+    assert "/account/keys" in full.json()["message"]
+    # The account's own passkeys are not held up by its lot keys.
+    assert (await client.post("/api/me/passkeys/options", headers=auth)).status_code == 200
+    # Revoking the key of a finished lot makes room.
+    revoked = await client.delete(f"/api/me/keys/{1:032x}", headers=auth)
+    assert revoked.status_code == 200, revoked.text
+    device = await make_lot_key(client, world, "bidder", lot_id)
+    assert (await apply_with(client, world, "bidder", lot_id, device)).status_code == 201
+
+
+async def test_a_lot_key_is_refused_on_a_second_lot_of_its_bidder(client: Client, world: World) -> None:
+    auth = world.auth("bidder")
+    first, second = await world.lot("published"), await world.lot("published")
+    lot_key = await make_lot_key(client, world, "bidder", first)
+    applied = await apply_with(client, world, "bidder", first, lot_key)
+    assert applied.status_code == 201, applied.text
+    key_id = st.key_id(lot_key.key)
+
+    # Applying to another lot with it is refused, and the lot gets no application.
+    again = await apply_with(client, world, "bidder", second, lot_key)
+    assert (again.status_code, again.json()["code"]) == (409, "key.lot_key_elsewhere"), again.text
+    assert again.json()["params"] == {"key_id": key_id, "lot_id": first}
+    statement = (await client.get(f"/api/lots/{second}/me/statement", headers=auth)).json()
+    assert (statement["keys"], statement["next_seq"]) == ([], 1)
+
+    # The second lot's own key applies; adding the first lot's key to it (bidder.key.added) is refused too.
+    own = await make_lot_key(client, world, "bidder", second)
+    assert (await apply_with(client, world, "bidder", second, own)).status_code == 201
+    signed = await api_signed(client, world, "bidder", second, "bidder.key.added", {"key": lot_key.key}, signer=own)
+    added = await client.post(f"/api/lots/{second}/me/keys", json={"key": lot_key.key, "signed": signed}, headers=auth)
+    assert (added.status_code, added.json()["code"]) == (409, "key.lot_key_elsewhere"), added.text
+    statement = (await client.get(f"/api/lots/{second}/me/statement", headers=auth)).json()
+    assert (statement["keys"], statement["next_seq"]) == ([st.key_id(own.key)], 2)
+
+    # An account key goes on both, knowingly (the opt-out that links lots): the check is for lot keys only.
+    kit = dict(world.signers["bidder"].key)
+    for lot_id, signer in ((first, lot_key), (second, own)):
+        signed = await api_signed(client, world, "bidder", lot_id, "bidder.key.added", {"key": kit}, signer=signer)
+        shared = await client.post(f"/api/lots/{lot_id}/me/keys", json={"key": kit, "signed": signed}, headers=auth)
+        assert shared.status_code == 201, shared.text

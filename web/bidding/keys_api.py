@@ -35,9 +35,14 @@ from web.bidding.schemas import (
 )
 from web.lib.error_schemas import api_errors
 from web.lib.guards import identified
+from web.lib.i18n.catalogs import N_, translate
+from web.lib.i18n.negotiation import language_of
 
 READ = api_errors(401, 403, 404)
 CHANGE = api_errors(401, 403, 404, 409, 422)
+# A lot key's user is named after its lot on the device (auction.bidding.passkeys.named_for_lot), in the words
+# /account/keys labels it with.
+LOT_LABEL = N_("Lot {lot}")
 
 
 def _caller(user: User | None) -> User:
@@ -72,16 +77,22 @@ class KeysApi(Controller):
         "/me/passkeys/options",
         status_code=200,
         summary="WebAuthn registration options for a new passkey (ES256, user verification required); "
-        "lot_key=true for a passkey made for one lot (own random user handle, not discoverable)",
+        "lot_key=true for a passkey made for one lot (own random user handle, not discoverable), "
+        "with lot=<lot id> to name its user after that lot on the device",
         responses=CHANGE,
     )
     async def passkey_options(
         self,
+        request: Request[Any, Any, State],
         passkey_service: NamedDependency[PasskeyService],
         key_user: NamedDependency[User | None],
         lot_key: FromQuery[bool] = False,
+        lot: FromQuery[int | None] = None,
     ) -> PasskeyOptions:
-        return PasskeyOptions.model_validate(await passkey_service.options(_caller(key_user), lot_key=lot_key))
+        options = await passkey_service.options(
+            _caller(key_user), lot_key=lot_key, lot=lot, lot_label=translate(language_of(request), LOT_LABEL)
+        )
+        return PasskeyOptions.model_validate(options)
 
     @post(
         "/me/passkeys", summary="Register the passkey the browser made (startRegistration's response)", responses=CHANGE
