@@ -5,15 +5,18 @@ they may; a descending price, which falls with no row changing, is read again at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 
-from auction.bidding.live import RunningClock
+from auction.bidding.live import LiveReading, LiveState, LotTerms, RunningClock, running_moment
 from auction.clock import FrozenClock, as_utc
-from auction.lots.models import Lot
+from auction.lots.models import AuctionFormat, Lot, LotState
 from tests.kit.world import World
 from tests.web.auction_support import Auctioneer
 from tests.web.test_confidential_competition import pseudonym_of, seal
@@ -217,3 +220,62 @@ def test_a_notified_clock_payload_makes_the_clock_a_read_makes() -> None:
     for broken in ({**payload, "bid_count": "1"}, {**payload, "closes_at": 5}, {"lot": 7}):
         with pytest.raises((ValueError, TypeError, KeyError)):
             RunningClock.of_payload(broken)
+
+
+class GatedReads:
+    """`LiveAuctions` for the hub, reading from a script: each read waits for its gate, then gives its reading."""
+
+    script: ClassVar[list[tuple[asyncio.Event, LiveReading]]] = []
+
+    def __init__(self, session: object, clock: object) -> None:
+        pass
+
+    async def reading(self, lot_id: int) -> LiveReading:
+        gate, reading = GatedReads.script.pop(0)
+        await gate.wait()
+        return reading
+
+
+async def test_clocks_notified_while_the_lot_changed_again_wait_for_the_next_reads_terms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lot notice during a read means the read may hold the lot's old terms: a clock notified after it is drawn
+    with the next read's terms, never with the old ones."""
+    now = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+    old = LotTerms(
+        7, LotState.BIDDING, AuctionFormat.OPEN_ASCENDING, 1, 100_000_00, 5_000_00, now, None, None, None, None
+    )
+    new = replace(old, bid_step=20_000_00)
+    seen, notified = clock_at(1, 100_000_00), clock_at(2, 110_000_00)
+    first_gate, second_gate = asyncio.Event(), asyncio.Event()
+    GatedReads.script = [
+        (first_gate, LiveReading(running_moment(old, seen, now), old, seen)),
+        (second_gate, LiveReading(running_moment(new, seen, now), new, seen)),
+    ]
+    monkeypatch.setattr("web.bidding.live_hub.LiveAuctions", GatedReads)
+    hub = LiveHub(contextlib.nullcontext, FrozenClock(now))  # type: ignore[arg-type]
+    async with hub.watching([7], None) as watcher:
+        await asyncio.sleep(0)  # the first read has started and waits at its gate
+        hub.notified(7, None)  # the lot's row changed: read again after this read
+        hub.notified(7, {**notice_of(notified)})
+        first_gate.set()
+        second_gate.set()
+        shown: list[LiveState | None] = []
+        while len(shown) < 3:
+            shown += [state for _, state in await asyncio.wait_for(watcher.take(), DEADLINE)]
+    assert [(s.current_price, s.minimum_next_bid) for s in shown if s is not None] == [
+        (100_000_00, 105_000_00),  # the first read, with the old step
+        (100_000_00, 120_000_00),  # the second read, with the new step
+        (110_000_00, 130_000_00),  # the notified clock, with the new step (the old one would say 115 000)
+    ]
+    await hub.close()
+
+
+def notice_of(running: RunningClock) -> dict[str, object]:
+    """A clock as the trigger of 0011_live_payload notifies it: times in UTC without an offset."""
+    return {
+        "closes_at": running.closes_at.replace(tzinfo=None).isoformat(),
+        "current_price": running.current_price,
+        "leader": running.leader,
+        "bid_count": running.bid_count,
+    }

@@ -206,6 +206,11 @@ class LiveHub:
                     self._at(lot_id, RETRY_SECONDS)
                     return
                 during = self._during.pop(lot_id)
+                if lot_id in self._again:
+                    # The lot changed while it was read: this read may hold its old terms, and the clocks notified
+                    # meanwhile may be drawn on its new ones. They wait for the next read, which sorts them (`unseen`).
+                    self._during[lot_id] = during
+                    during = []
                 if reading is None:
                     self._terms.pop(lot_id, None)
                     self._show(lot_id, None)
