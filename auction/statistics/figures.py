@@ -40,13 +40,6 @@ def published_on(story: LotStory) -> date:
     return bishkek_date(ledger_time(story.published.at))
 
 
-def contracted_on(story: LotStory) -> date | None:
-    """The contract's date: the signature day it records, else the Bishkek date of its entry."""
-    if story.contract is None:
-        return None
-    return story.signed_on if story.signed_on is not None else bishkek_date(ledger_time(story.contract.at))
-
-
 @dataclass(frozen=True, slots=True)
 class Figures:
     """The figures of a set of lots: one publication year's, or all years' (`year` None)."""
@@ -123,7 +116,7 @@ def figures(stories: Iterable[LotStory], year: int | None = None) -> Figures:
         outcome = story.outcome
         if outcome is Outcome.CONTRACTED:
             counts["leased" if story.deal == "lease" else "sold"] += 1
-            signed = contracted_on(story)
+            signed = story.signed_on  # `contract.concluded` always records it
             assert signed is not None
             days.append((signed - published_on(story)).days)
             if story.deal != "lease" and story.contract_price is not None:

@@ -19,9 +19,9 @@ from auction.statistics.service import StatisticsService, StoryCache
 from web.lib.rendering import render
 from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
+from web.opendata.api import CSV
 from web.statistics.views import StatisticsView, csv_name, csv_text
 
-CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself
 CSV_SUFFIX = ".csv"
 STORY_CACHE = "story_cache"
 
@@ -43,10 +43,13 @@ async def statistics_view(
     statistics_service: StatisticsService,
     municipality_service: MunicipalityService,
     scope: Municipality | None,
+    *,
+    by_municipality: bool = False,
 ) -> StatisticsView:
+    """The figures of `scope` (None: nationwide); `by_municipality` adds the nationwide page's table."""
     covered, stories = await statistics_service.covered_stories(scope.id if scope else None)
     today = bishkek_date(state.clock.now())
-    units = await municipality_service.all() if scope is None else None
+    units = await municipality_service.all() if by_municipality else None
     return StatisticsView.of(stories, today, covered, scope, units)
 
 
@@ -69,7 +72,7 @@ class StatisticsPages(Controller):
         statistics_service: NamedDependency[StatisticsService],
         municipality_service: NamedDependency[MunicipalityService],
     ) -> Template:
-        view = await statistics_view(state, statistics_service, municipality_service, None)
+        view = await statistics_view(state, statistics_service, municipality_service, None, by_municipality=True)
         return render(request, "statistics/index.html.jinja2", view=view)
 
     @get("/statistics.csv", name="statistics_csv")

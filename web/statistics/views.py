@@ -10,6 +10,7 @@ from datetime import date
 from auction.municipalities.models import Municipality
 from auction.statistics.figures import Figures, LeaseYear, Statistics, by_municipality, statistics
 from auction.statistics.stories import LotStory
+from web.lib.formatting import som_decimal
 
 CSV_COLUMNS = (
     "year",
@@ -38,9 +39,7 @@ ALL_YEARS = "all"
 
 def som_text(tyiyn: int) -> str:
     """An amount in som with two decimals and no grouping (`1234.50`): what spreadsheets read in any locale."""
-    sign = "-" if tyiyn < 0 else ""
-    whole, cents = divmod(abs(tyiyn), 100)
-    return f"{sign}{whole}.{cents:02d}"
+    return f"{som_decimal(tyiyn):.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,8 @@ class StatisticsView:
     covered_size: int  # the signed checkpoint's size the figures rest on
     statistics: Statistics
     rows: list[YearRow]  # oldest year first, then all years
-    municipalities: list[MunicipalityRow]  # nationwide only: each municipality that published a lot, by name
+    # Nationwide pages only: each municipality that published a lot, by code (the same order in every language).
+    municipalities: list[MunicipalityRow]
 
     @classmethod
     def of(
@@ -89,12 +89,18 @@ class StatisticsView:
             sum(lease.due_so_far for lease in found.lease_income),
         )
         rows.append(YearRow(None, found.total, lease_total))
+        # Only the nationwide page shows the table by municipality: the API, the CSV files and a municipality's page
+        # pass no units, and the grouping is not computed for them.
         places = {unit.id: unit for unit in units or []}
-        municipalities = [
-            MunicipalityRow(places[place], figures)
-            for place, figures in by_municipality(stories).items()
-            if place in places
-        ]
+        municipalities = (
+            [
+                MunicipalityRow(places[place], figures)
+                for place, figures in by_municipality(stories).items()
+                if place in places
+            ]
+            if places
+            else []
+        )
         municipalities.sort(key=lambda row: row.unit.code)
         return cls(scope, covered_size, found, rows, municipalities)
 

@@ -84,6 +84,5 @@
       },
     );
     legend(container, data.names);
-    container.classList.add("chart-drawn");
   }
 })();
