@@ -14,13 +14,13 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import rfc8785
 
 from auction.refusals import Problem
-from auction.statistics.stories import Evidence, LotStory
+from auction.statistics.stories import LotStory
 
 KEY_BYTES = 32
 # The key's name where people give it (the inspection form's field, the API's JSON); never logged
@@ -117,23 +117,3 @@ def linked_bidders(links: Mapping[tuple[int, str], str], stories: Iterable[LotSt
         if story.offers and story.offers[0].bidder == pseudonym:  # the auction's winner (`award.made`), as the flags
             bidder.won.append(lot)
     return sorted(bidders.values(), key=lambda b: (-len(b.applied), -len(b.won), b.link))
-
-
-def evidence_lots(stories: Iterable[LotStory]) -> dict[int, int]:
-    """The lot of every ledger entry the stories cite, by ledger index: a cross-lot flag's evidence spans lots, and
-    each entry is shown in its own lot's chain."""
-    return {evidence.index: story.lot for story in stories for evidence in _evidence_in(story)}
-
-
-def _evidence_in(value: object) -> Iterator[Evidence]:
-    if isinstance(value, Evidence):
-        yield value
-    elif is_dataclass(value) and not isinstance(value, type):
-        for part in fields(value):
-            yield from _evidence_in(getattr(value, part.name))
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _evidence_in(item)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _evidence_in(item)

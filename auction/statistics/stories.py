@@ -35,6 +35,7 @@ class Evidence:
     index: int
     kind: str
     at: str  # the entry's ledger time string
+    lot: int  # the lot whose chain holds it: a cross-lot flag's evidence spans lots
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,7 @@ def ledger_time(at: str) -> datetime:
 
 
 def _evidence(fact: LedgerFact) -> Evidence:
-    return Evidence(fact.index, fact.kind, fact.at)
+    return Evidence(fact.index, fact.kind, fact.at, fact.lot)
 
 
 def _titles(terms: Mapping[str, Any]) -> dict[str, str]:

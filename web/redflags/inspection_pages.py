@@ -19,7 +19,7 @@ from auction.accounts.models import User
 from auction.errors import DomainError
 from auction.municipalities.service import MunicipalityService
 from auction.redflags.inspection import InspectionService, Linked
-from auction.redflags.linking import evidence_lots, linked_bidders
+from auction.redflags.linking import linked_bidders
 from auction.redflags.rules import cross_lot_flags
 from auction.statistics.service import StatisticsService
 from web.ledger.kinds import kind_names
@@ -90,7 +90,6 @@ class InspectionPages(Controller):
             titles={story.lot: story.title(visitor.language) for story in stories},
             # The flags only the links make visible; the per-lot ones are public on their own pages.
             flags=cross_lot_flags(stories, linked.links),
-            evidence_lot=evidence_lots(stories),
             kinds=kind_names(visitor.language),
         )
 

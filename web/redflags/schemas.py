@@ -18,12 +18,12 @@ class EvidenceOut(BaseModel):
     proof: str = Field(description="Where to fetch the entry's inclusion proof in the signed tree.")
 
     @classmethod
-    def of(cls, evidence: Evidence, lot: int) -> EvidenceOut:
+    def of(cls, evidence: Evidence) -> EvidenceOut:
         return cls(
             index=evidence.index,
             kind=evidence.kind,
             at=evidence.at,
-            lot=lot,
+            lot=evidence.lot,
             proof=f"{PROOF_API}?index={evidence.index}",
         )
 
@@ -51,7 +51,7 @@ class RedFlagOut(BaseModel):
             title=story.title("en"),
             deal=story.deal,
             figures=dict(flag.figures),
-            evidence=[EvidenceOut.of(found, story.lot) for found in flag.evidence],
+            evidence=[EvidenceOut.of(found) for found in flag.evidence],
         )
 
 

@@ -44,7 +44,7 @@ def test_an_open_sale_from_notice_to_contract_and_payment() -> None:
     story = lot_story(chain.facts)
     assert story is not None
     assert (story.lot, story.municipality, story.deal, story.format) == (7, 3, "sale", "open_ascending")
-    assert story.published == Evidence(40, "lot.published", T0)
+    assert story.published == Evidence(40, "lot.published", T0, 7)
     # The amendment's terms stand: its price, valuation and titles.
     assert (story.starting_price, story.valuation) == (90_000_00, 140_000_00)
     assert story.title("en") == "Plot"
