@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.municipalities.models import Municipality
 from auction.redflags.rules import RedFlag, lot_flags
-from auction.statistics.service import StatisticsService, StoryCache
+from auction.statistics.service import StatisticsService
 from auction.statistics.stories import LotStory
 
 
@@ -28,9 +27,9 @@ class PublicFlags:
 
 
 class RedFlagService:
-    def __init__(self, session: AsyncSession, cache: StoryCache | None = None) -> None:
-        self.session = session
-        self.statistics = StatisticsService(session, cache)
+    def __init__(self, statistics: StatisticsService) -> None:
+        self.session = statistics.session
+        self.statistics = statistics
 
     async def public(self, municipality_id: int | None = None) -> PublicFlags:
         """The per-lot flags of every lot in scope (None: nationwide)."""

@@ -13,9 +13,9 @@ from litestar.params import QueryParameter
 from auction.municipalities.service import MunicipalityService
 from auction.redflags.service import RedFlagService
 from web.lib.error_schemas import api_errors
-from web.lib.replica import REPLICA_READS
 from web.redflags.schemas import RedFlagOut, RedFlagsOut
 from web.redflags.views import provide_red_flags
+from web.statistics.pages import STATISTICS_READS
 
 # One of the demo's Batken flags (`auction demo`), as `GET /api/v1/red-flags?municipality=batken` answered;
 # docs/open-data.md shows the request and the other flags.
@@ -60,7 +60,7 @@ EXAMPLE = {
 class RedFlagApi(Controller):
     path = "/api/v1/red-flags"
     tags = ["red flags"]  # noqa: RUF012
-    dependencies = {**REPLICA_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {**STATISTICS_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
 
     @get(
         "/",

@@ -26,8 +26,10 @@ from web.ledger.kinds import kind_names
 from web.lib.form_errors import FormErrors
 from web.lib.guards import inspection_only
 from web.lib.rendering import render
+from web.lib.replica import provide_read_session
 from web.lib.visitor import Visitor
-from web.redflags.inspection_views import KEY_FIELD, key_of, provide_inspection_service, provide_statistics_service
+from web.redflags.inspection_views import KEY_FIELD, key_of, provide_inspection_service
+from web.statistics.pages import provide_statistics_service
 
 # The answer holds what only the key unlocks: no cache, shared or private, may keep it.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -38,6 +40,8 @@ class InspectionPages(Controller):
     guards = [inspection_only]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
         "inspection_service": Provide(provide_inspection_service, sync_to_thread=False),
+        # The stories are public and lag-tolerant (a signed checkpoint's), as on /statistics and /red-flags.
+        "read_session": Provide(provide_read_session),
         "statistics_service": Provide(provide_statistics_service, sync_to_thread=False),
     }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,20 +9,14 @@ from auction.errors import InvalidInput
 from auction.ledger.admission import LedgerWriter
 from auction.redflags.inspection import InspectionService
 from auction.redflags.linking import KEY_FIELD, KeyMalformed, parse_key
-from auction.statistics.service import StatisticsService, StoryCache
 
-__all__ = ["KEY_FIELD", "key_of", "provide_inspection_service", "provide_statistics_service"]
+__all__ = ["KEY_FIELD", "key_of", "provide_inspection_service"]
 
 
 def provide_inspection_service(
     db_session: NamedDependency[AsyncSession], ledger_writer: NamedDependency[LedgerWriter]
 ) -> InspectionService:
     return InspectionService(db_session, ledger_writer)
-
-
-def provide_statistics_service(db_session: NamedDependency[AsyncSession], state: State) -> StatisticsService:
-    cache: StoryCache = state.story_cache
-    return StatisticsService(db_session, cache)
 
 
 def key_of(text: str) -> bytes:

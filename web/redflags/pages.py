@@ -15,9 +15,9 @@ from auction.redflags.rules import BELOW_VALUATION_PERCENT, LATE_WITHDRAWAL_MINU
 from auction.redflags.service import PublicFlags, RedFlagService
 from web.ledger.kinds import kind_names
 from web.lib.rendering import render
-from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
 from web.redflags.views import PROOF_API, provide_red_flags
+from web.statistics.pages import STATISTICS_READS
 
 
 def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:
@@ -30,7 +30,7 @@ def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:
 class RedFlagPages(Controller):
     path = "/red-flags"
     # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
-    dependencies = {**REPLICA_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {**STATISTICS_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/", name="red_flags")
     async def index(

@@ -23,10 +23,11 @@ from web.opendata.api import CSV
 from web.statistics.views import StatisticsView, csv_name, csv_text
 
 CSV_SUFFIX = ".csv"
-STORY_CACHE = "story_cache"
+STORY_CACHE = "story_cache"  # web.core puts it in app.state
 
 
 def provide_statistics_service(read_session: NamedDependency[AsyncSession], state: State) -> StatisticsService:
+    """The statistics over the app's story cache, for the statistics, red-flag and inspection routes alike."""
     # One cache per app (web.core puts it in app.state), never per module: a process may serve several databases.
     cache: StoryCache = state[STORY_CACHE]
     return StatisticsService(read_session, cache)
