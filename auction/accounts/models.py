@@ -18,6 +18,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Who reads the administrative action log and links bidders across lots (the inspection key's page and API).
+INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
+
+
 class BidderKind(enum.StrEnum):
     INDIVIDUAL = "individual"
     LEGAL_ENTITY = "legal_entity"

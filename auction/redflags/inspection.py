@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction.accounts.models import Role, User
+from auction.accounts.models import INSPECTOR_ROLES, User
 from auction.bidding.models import Application
 from auction.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
@@ -25,10 +25,10 @@ from auction.ledger.verifier.inspection import (
     PURPOSE_MIN,
 )
 from auction.lots.models import Lot
+from auction.lots.service import actor_of
 from auction.municipalities.models import Municipality
 from auction.redflags.linking import KEY_FIELD, fingerprint, link_tag, result_hash
 
-INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 # Shown in refusals: enough of a fingerprint to tell keys apart, with nothing of the key.
 SHOWN_FINGERPRINT = 12
 
@@ -122,7 +122,7 @@ class InspectionService:
             "links": len(links),
             "result_hash": digest,
         }
-        entry = await self.ledger.record(INSPECTION_LINKED_KIND, None, f"{inspector.role}:{inspector.id}", payload)
+        entry = await self.ledger.record(INSPECTION_LINKED_KIND, None, actor_of(inspector), payload)
         return Linked(links=links, scope=scope, result_hash=digest, entry=entry)
 
     async def _hold_platform_chain(self) -> None:

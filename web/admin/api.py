@@ -8,14 +8,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
-from auction.accounts.models import User
+from auction.accounts.models import INSPECTOR_ROLES, User
 from auction.admin.service import AdminService
 from auction.errors import NotAuthenticated, PermissionDenied
 from web.admin.schemas import AdminActionOut, AdminLogOut
 from web.admin.views import LOG_PAGE_SIZE, provide_admin_service
 from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX
-from web.lib.guards import INSPECTOR_ROLES, identified
+from web.lib.guards import identified
 
 
 class AdminLogApi(Controller):

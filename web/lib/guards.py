@@ -8,9 +8,10 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auction.accounts.models import Role
+from auction.accounts.models import INSPECTOR_ROLES, Role
 from auction.accounts.service import AccountService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
@@ -21,7 +22,6 @@ CALLER = "achyk.api_caller"
 
 OFFICER_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
 ADMIN_ROLES = frozenset({Role.ADMIN})
-INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 
 
 async def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -41,16 +41,20 @@ async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDenied("auth.admins_only")
 
 
-async def inspectors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """The administrative action log: inspectors and administrators."""
-    if await _role_of(connection) not in INSPECTOR_ROLES:
-        raise PermissionDenied("auth.inspectors_only")
+def _only(roles: frozenset[Role], code: str) -> Guard:
+    """A guard letting through the logged-in accounts of `roles`; anyone else is refused with `code` (403)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if await _role_of(connection) not in roles:
+            raise PermissionDenied(code)
+
+    return guard
 
 
-async def inspection_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Linking bidders across lots (/inspection): inspectors and administrators."""
-    if await _role_of(connection) not in INSPECTOR_ROLES:
-        raise PermissionDenied("inspection.inspectors_only")
+# The administrative action log, and linking bidders across lots (/inspection): inspectors and administrators, each
+# refusal naming its page.
+inspectors_only = _only(INSPECTOR_ROLES, "auth.inspectors_only")
+inspection_only = _only(INSPECTOR_ROLES, "inspection.inspectors_only")
 
 
 async def _role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:

@@ -9,11 +9,11 @@ from litestar.openapi.spec import Example
 from litestar.params import JSONBody
 
 from auction.accounts.models import User
-from auction.errors import NotAuthenticated, PermissionDenied
+from auction.errors import NotAuthenticated
 from auction.municipalities.service import MunicipalityService
 from auction.redflags.inspection import InspectionService
 from web.lib.error_schemas import api_errors
-from web.lib.guards import INSPECTOR_ROLES, identified
+from web.lib.guards import identified
 from web.redflags.inspection_schemas import LinkRequest, LinksOut
 from web.redflags.inspection_views import key_of, provide_inspection_service
 
@@ -82,8 +82,6 @@ class InspectionApi(Controller):
     ) -> Response[LinksOut]:
         if api_user is None:
             raise NotAuthenticated("auth.bearer_required")
-        if api_user.role not in INSPECTOR_ROLES:
-            raise PermissionDenied("inspection.inspectors_only")
         key = key_of(data.inspection_key)
         scope = await municipality_service.by_code(data.municipality) if data.municipality else None
         linked = await inspection_service.link(api_user, None if scope is None else scope.id, data.purpose, key)
