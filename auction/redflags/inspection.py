@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.accounts.models import INSPECTOR_ROLES, User
 from auction.bidding.models import Application
-from auction.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from auction.errors import Conflict, InvalidInput, NotAuthenticated, PermissionDenied
 from auction.ledger.admission import Admitted, LedgerWriter
 from auction.ledger.models import PLATFORM_CHAIN, ChainHead
 from auction.ledger.platform_chain import last_platform_payload
@@ -48,6 +48,7 @@ class Linked:
 
     links: dict[tuple[int, str], str]  # (lot, pseudonym) -> link tag
     scope: str | None  # the municipality code, None nationwide
+    key_fingerprint: str  # the key in force it was linked with
     result_hash: str
     entry: Admitted
 
@@ -76,7 +77,7 @@ class InspectionService:
         entry = await self.ledger.record(INSPECTION_KEY_KIND, None, actor, {"fingerprint": new, "previous": previous})
         return Pinned(fingerprint=new, previous=previous, entry=entry)
 
-    async def link(self, inspector: User | None, municipality_id: int | None, purpose: str, key: bytes) -> Linked:
+    async def link(self, inspector: User | None, municipality: Municipality | None, purpose: str, key: bytes) -> Linked:
         """Every (lot, pseudonym) in scope with its bidder's link tag; the use is recorded in the ledger.
 
         Refused, writing nothing, unless the caller is an inspector or administrator, the purpose is given, and
@@ -97,13 +98,10 @@ class InspectionService:
             raise InvalidInput("inspection.wrong_key", field=KEY_FIELD, fingerprint=pinned[:SHOWN_FINGERPRINT])
         scope = None
         applications = select(Application.lot_id, Application.bidder_id)
-        if municipality_id is not None:
-            municipality = await self.session.get(Municipality, municipality_id)
-            if municipality is None:
-                raise NotFound("municipality.not_found", field="municipality_id", municipality_id=municipality_id)
+        if municipality is not None:
             scope = municipality.code
             applications = applications.join(Lot, Lot.id == Application.lot_id).where(
-                Lot.municipality_id == municipality_id
+                Lot.municipality_id == municipality.id
             )
         rows = (await self.session.execute(applications)).all()
         keys = self.ledger.keys
@@ -123,7 +121,7 @@ class InspectionService:
             "result_hash": digest,
         }
         entry = await self.ledger.record(INSPECTION_LINKED_KIND, None, actor_of(inspector), payload)
-        return Linked(links=links, scope=scope, result_hash=digest, entry=entry)
+        return Linked(links=links, scope=scope, key_fingerprint=pinned, result_hash=digest, entry=entry)
 
     async def _hold_platform_chain(self) -> None:
         """Lock the platform chain's head before reading the key in force, as `record` will: a rotation committed

@@ -84,6 +84,5 @@ class InspectionApi(Controller):
             raise NotAuthenticated("auth.bearer_required")
         key = key_of(data.inspection_key)
         scope = await municipality_service.by_code(data.municipality) if data.municipality else None
-        linked = await inspection_service.link(api_user, None if scope is None else scope.id, data.purpose, key)
-        pinned = await inspection_service.pinned()
-        return Response(LinksOut.of(linked, pinned or ""), headers={"Cache-Control": "no-store"})
+        linked = await inspection_service.link(api_user, scope, data.purpose, key)
+        return Response(LinksOut.of(linked), headers={"Cache-Control": "no-store"})

@@ -71,9 +71,7 @@ class InspectionPages(Controller):
         try:
             key = key_of(data.get(KEY_FIELD, ""))
             scope = await municipality_service.by_code(values["scope"]) if values["scope"] else None
-            linked = await inspection_service.link(
-                web_user, None if scope is None else scope.id, values["purpose"], key
-            )
+            linked = await inspection_service.link(web_user, scope, values["purpose"], key)
         except DomainError as refusal:
             errors.add_refusal(refusal, visitor.explain)
             return await _page(
@@ -119,7 +117,7 @@ async def _page(
         values=values,
         errors=errors,
         key_field=KEY_FIELD,
-        pinned=await inspection_service.pinned(),
+        pinned=linked.key_fingerprint if linked is not None else await inspection_service.pinned(),
         scopes=[(m.code, m.name(visitor.language)) for m in sorted(places, key=lambda m: m.code)],
         linked=linked,
         **context,

@@ -61,10 +61,10 @@ class LinksOut(BaseModel):
     entry: LinkedEntryOut
 
     @classmethod
-    def of(cls, linked: Linked, fingerprint: str) -> LinksOut:
+    def of(cls, linked: Linked) -> LinksOut:
         return cls(
             scope=linked.scope,
-            key_fingerprint=fingerprint,
+            key_fingerprint=linked.key_fingerprint,
             result_hash=linked.result_hash,
             lots=linked.lots,
             links=[LinkOut(lot=lot, pseudonym=p, link=tag) for (lot, p), tag in sorted(linked.links.items())],
