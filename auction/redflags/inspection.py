@@ -90,12 +90,6 @@ class InspectionService:
         purpose = purpose.strip()
         if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
             raise InvalidInput("inspection.purpose_length", field="purpose", minimum=PURPOSE_MIN, maximum=PURPOSE_MAX)
-        await self._hold_platform_chain()
-        pinned = await self.pinned()
-        if pinned is None:
-            raise Conflict("inspection.no_key")
-        if fingerprint(key) != pinned:
-            raise InvalidInput("inspection.wrong_key", field=KEY_FIELD, fingerprint=pinned[:SHOWN_FINGERPRINT])
         scope = None
         applications = select(Application.lot_id, Application.bidder_id)
         if municipality is not None:
@@ -104,6 +98,14 @@ class InspectionService:
                 Lot.municipality_id == municipality.id
             )
         rows = (await self.session.execute(applications)).all()
+        # Only the key in force and the entry need the platform chain's head: the applications are read before it
+        # is locked, so other platform-chain writers wait no longer than this key check and `record`.
+        await self._hold_platform_chain()
+        pinned = await self.pinned()
+        if pinned is None:
+            raise Conflict("inspection.no_key")
+        if fingerprint(key) != pinned:
+            raise InvalidInput("inspection.wrong_key", field=KEY_FIELD, fingerprint=pinned[:SHOWN_FINGERPRINT])
         keys = self.ledger.keys
         tags: dict[int, str] = {}  # one HMAC per bidder, however many lots they applied for
         links: dict[tuple[int, str], str] = {}

@@ -71,13 +71,14 @@ class InspectionPages(Controller):
         try:
             key = key_of(data.get(KEY_FIELD, ""))
             scope = await municipality_service.by_code(values["scope"]) if values["scope"] else None
+            # Read before link() locks the platform chain's head, which is held until the response commits.
+            stories = await statistics_service.stories(None if scope is None else scope.id)
             linked = await inspection_service.link(web_user, scope, values["purpose"], key)
         except DomainError as refusal:
             errors.add_refusal(refusal, visitor.explain)
             return await _page(
                 request, visitor, inspection_service, municipality_service, values, errors, status_code=422
             )
-        stories = await statistics_service.stories(None if scope is None else scope.id)
         return await _page(
             request,
             visitor,
