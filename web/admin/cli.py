@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,9 @@ from auction.clock import SystemClock
 from auction.errors import DomainError
 from auction.ledger.verifier.municipal_rules import DEFAULT_RULES, MunicipalRules, RulesInvalid, parse_rules
 from auction.settings import Settings
+
+if TYPE_CHECKING:
+    from auction.ledger.admission import LedgerWriter
 
 T = TypeVar("T")
 ROLES = (Role.OFFICER.value, Role.INSPECTOR.value, Role.ADMIN.value)
@@ -41,16 +44,7 @@ def add_commands(commands: Any, upgrade: Callable[[Settings], None]) -> None:
     admin_commands = admin.add_subparsers(title="admin commands")
 
     def runner(action: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace, Settings], int]:
-        def run(args: argparse.Namespace, settings: Settings) -> int:
-            if settings.is_embedded:
-                upgrade(settings)  # a fresh install's first command may be this one
-            try:
-                return action(args, settings)
-            except BadInput as bad:
-                print(bad, file=sys.stderr)
-                return 2
-
-        return run
+        return command(action, upgrade)
 
     imported = admin_commands.add_parser(
         "import-units", help="create or update administrative units from a CSV file (docs/municipalities.md)"
@@ -95,7 +89,25 @@ def add_commands(commands: Any, upgrade: Callable[[Settings], None]) -> None:
     payment.set_defaults(run=runner(_set_payment_details))
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def command(
+    action: Callable[[argparse.Namespace, Settings], int], upgrade: Callable[[Settings], None]
+) -> Callable[[argparse.Namespace, Settings], int]:
+    """A platform command's ``run``: an embedded database migrated first, and BadInput printed on stderr, exit 2.
+    ``auction inspection-key`` runs this way too."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        if settings.is_embedded:
+            upgrade(settings)  # a fresh install's first command may be this one
+        try:
+            return action(args, settings)
+        except BadInput as bad:
+            print(bad, file=sys.stderr)
+            return 2
+
+    return run
+
+
+def run_in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One transaction on the configured database; a refusal rolls it back and becomes BadInput."""
     from auction.db.engine import opened, transaction
 
@@ -120,20 +132,24 @@ async def _actor(session: AsyncSession, email: str) -> Actor:
     return Actor.command_line(user)
 
 
-def _service(session: AsyncSession, settings: Settings) -> AdminService:
+def ledger_writer(session: AsyncSession, settings: Settings) -> LedgerWriter:
+    """The configured ledger writer for a command's transaction, as the web app's (web/lib/deps.py)."""
     from auction.ledger.admission import LedgerWriter
     from auction.ledger.witness_config import witness_config
 
-    clock = SystemClock()
-    ledger = LedgerWriter(
+    return LedgerWriter(
         session,
         settings.ledger_keys(),
-        clock,
+        SystemClock(),
         backlog_limit=settings.ledger_backlog_limit,
         max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
         witnesses=witness_config(settings),
     )
-    return AdminService(session, clock, ledger)
+
+
+def _service(session: AsyncSession, settings: Settings) -> AdminService:
+    ledger = ledger_writer(session, settings)
+    return AdminService(session, ledger.clock, ledger)
 
 
 def _import_units(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,7 +163,7 @@ def _import_units(args: argparse.Namespace, settings: Settings) -> int:
         actor = await _actor(session, args.as_email)
         return await _service(session, settings).import_units(actor, data, filename=path.name, dry_run=args.dry_run)
 
-    report = _run(settings, work)
+    report = run_in_transaction(settings, work)
     if report.problems:  # a dry run reports them; a real import raised them
         print(f"{len(report.problems)} problems; an import would change nothing:", file=sys.stderr)
         for problem in report.problems:
@@ -182,7 +198,7 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
         user, made = await _service(session, settings).create_account(actor, account)
         return user.email, str(user.role), made
 
-    email, role, made = _run(settings, work)
+    email, role, made = run_in_transaction(settings, work)
     print(f"Created {role} {email}.")
     if not args.password_stdin:
         print(f"One-time password (shown once; hand it over in person): {made}")
@@ -214,7 +230,7 @@ def _set_rules(args: argparse.Namespace, settings: Settings) -> int:
         await service.set_rules(actor, unit.id, rules)
         return rules
 
-    rules = _run(settings, work)
+    rules = run_in_transaction(settings, work)
     shown = ", ".join(f"{name}={value}" for name, value in rules.payload().items())
     print(f"Rules of {args.code} set and recorded in the ledger: {shown}")
     return 0
@@ -227,6 +243,6 @@ def _set_payment_details(args: argparse.Namespace, settings: Settings) -> int:
         unit = await service.municipalities.by_code(args.code)
         await service.set_payment_details(actor, unit.id, args.text)
 
-    _run(settings, work)
+    run_in_transaction(settings, work)
     print(f"Payment details of {args.code} set.")
     return 0

@@ -7,16 +7,15 @@ message on stderr and exit 2, like the rest of the ``auction`` command; nothing 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from auction.clock import SystemClock
-from auction.errors import DomainError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from auction.redflags.inspection import InspectionService, Pinned
 from auction.redflags.linking import encode_key, new_key
 from auction.settings import Settings
+from web.admin.cli import command, ledger_writer, run_in_transaction
 
 
 def add_commands(commands: Any, upgrade: Callable[[Settings], None]) -> None:
@@ -27,37 +26,16 @@ def add_commands(commands: Any, upgrade: Callable[[Settings], None]) -> None:
         "create", help="make a new inspection key, print it once and pin its fingerprint in the ledger"
     )
     create.add_argument("--rotate", action="store_true", help="replace the key in force (it stops working)")
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        if settings.is_embedded:
-            upgrade(settings)
-        return _create(args, settings)
-
-    create.set_defaults(run=run)
+    create.set_defaults(run=command(_create, upgrade))
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
-    from auction.db.engine import opened, transaction
-    from auction.ledger.admission import LedgerWriter
-
     key = new_key()
 
-    async def go() -> Pinned:
-        async with opened(settings.resolved_database_url) as sessions, transaction(sessions) as session:
-            ledger = LedgerWriter(
-                session,
-                settings.ledger_keys(),
-                SystemClock(),
-                backlog_limit=settings.ledger_backlog_limit,
-                max_merge_delay_seconds=settings.ledger_max_merge_delay_seconds,
-            )
-            return await InspectionService(session, ledger).pin(key, rotate=args.rotate)
+    async def work(session: AsyncSession) -> Pinned:
+        return await InspectionService(session, ledger_writer(session, settings)).pin(key, rotate=args.rotate)
 
-    try:
-        pinned = asyncio.run(go())
-    except DomainError as refusal:
-        print(refusal.message, file=sys.stderr)
-        return 2
+    pinned = run_in_transaction(settings, work)
     replaced = "" if pinned.previous is None else f" It replaces the key {pinned.previous[:12]}…, which stops working."
     print("The inspection key (shown once, kept nowhere on this server):")
     print()
