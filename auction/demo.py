@@ -239,7 +239,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], now: datetime, k
         inspection = InspectionService(session, LedgerWriter(session, keys, FrozenClock(now)))
         if await inspection.pinned() is None:
             # A key everyone can derive (auction/redflags/linking.py DEMO_KEY): a demo's links are no secret.
-            await inspection.pin(DEMO_KEY, actor="admin:cli")
+            await inspection.pin(DEMO_KEY)
     if already is None:
         for number, (code, item) in enumerate(itertools.product(PILOT_OPERATORS, CATALOG[:6])):
             state, fmt = PLAN[number % len(PLAN)]

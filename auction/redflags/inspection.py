@@ -29,6 +29,8 @@ from auction.lots.service import actor_of
 from auction.municipalities.models import Municipality
 from auction.redflags.linking import KEY_FIELD, fingerprint, link_tag, result_hash
 
+# Only the server's shell pins a key (`auction inspection-key create`): no route does.
+PIN_ACTOR = "admin:cli"
 # Shown in refusals: enough of a fingerprint to tell keys apart, with nothing of the key.
 SHOWN_FINGERPRINT = 12
 
@@ -67,14 +69,16 @@ class InspectionService:
         payload = await last_platform_payload(self.session, INSPECTION_KEY_KIND)
         return None if payload is None else str(payload["fingerprint"])
 
-    async def pin(self, key: bytes, *, rotate: bool = False, actor: str = "admin:cli") -> Pinned:
+    async def pin(self, key: bytes, *, rotate: bool = False) -> Pinned:
         """Put `key` in force by recording its fingerprint; a key already in force is replaced only with `rotate`."""
         await self._hold_platform_chain()
         previous = await self.pinned()
         if previous is not None and not rotate:
             raise Conflict("inspection.key_pinned", fingerprint=previous[:SHOWN_FINGERPRINT])
         new = fingerprint(key)
-        entry = await self.ledger.record(INSPECTION_KEY_KIND, None, actor, {"fingerprint": new, "previous": previous})
+        entry = await self.ledger.record(
+            INSPECTION_KEY_KIND, None, PIN_ACTOR, {"fingerprint": new, "previous": previous}
+        )
         return Pinned(fingerprint=new, previous=previous, entry=entry)
 
     async def link(self, inspector: User | None, municipality: Municipality | None, purpose: str, key: bytes) -> Linked:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import rfc8785
 
+from auction.redflags.rules import award_made
 from auction.refusals import Problem
 from auction.statistics.stories import LotStory
 
@@ -114,6 +115,7 @@ def linked_bidders(links: Mapping[tuple[int, str], str], stories: Iterable[LotSt
             continue
         if any(bid.bidder == pseudonym for bid in story.bids):
             bidder.bid.append(lot)
-        if story.offers and story.offers[0].bidder == pseudonym:  # the auction's winner (`award.made`), as the flags
+        won = award_made(story)  # the auction's winner (`award.made`), as the flags
+        if won is not None and won.bidder == pseudonym:
             bidder.won.append(lot)
     return sorted(bidders.values(), key=lambda b: (-len(b.applied), -len(b.won), b.link))

@@ -88,14 +88,14 @@ def lot_flags(story: LotStory) -> list[RedFlag]:
     return flags
 
 
-def _award(story: LotStory) -> Offer | None:
+def award_made(story: LotStory) -> Offer | None:
     """The `award.made` offer: the auction's winner."""
     return story.offers[0] if story.offers else None
 
 
 def single_participant(story: LotStory) -> list[RedFlag]:
     """Awarded with one admitted participant: nobody bid against the winner."""
-    award = _award(story)
+    award = award_made(story)
     if award is None or story.opened is None or story.participants != 1:
         return []
     return [
@@ -164,7 +164,7 @@ def late_withdrawals(story: LotStory) -> list[RedFlag]:
 def winner_walked_away(story: LotStory) -> list[RedFlag]:
     """The winner declined or let the award expire and the lot passed to the runner-up at a lower price: the open
     auctions' way to hand a lot to the second bidder after bidding others off."""
-    award = _award(story)
+    award = award_made(story)
     if award is None:
         return []
     walked = next((gone for gone in story.walkaways if gone.bidder == award.bidder), None)
@@ -200,7 +200,7 @@ def repeated_winner(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
     wins: defaultdict[tuple[int, str], list[Offer]] = defaultdict(list)
     lot_of: dict[int, int] = {}
     for story in stories:
-        award = _award(story)
+        award = award_made(story)
         link = links.get((story.lot, award.bidder)) if award is not None else None
         if award is None or link is None:
             continue
@@ -297,7 +297,7 @@ def bid_rotation(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
     met: defaultdict[tuple[int, str, str], list[tuple[LotStory, Evidence]]] = defaultdict(list)
     broken: set[tuple[int, str, str]] = set()
     for story in stories:
-        award = _award(story)
+        award = award_made(story)
         if award is None:
             continue
         winner = links.get((story.lot, award.bidder))
@@ -320,7 +320,7 @@ def bid_rotation(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
         municipality, loser, winner = key
         evidence: list[Evidence] = []
         for story, bid in lots:
-            award = _award(story)
+            award = award_made(story)
             assert award is not None
             evidence += [bid, award.evidence]
         flags.append(
