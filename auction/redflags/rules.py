@@ -198,14 +198,12 @@ def repeated_winner(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
     """The same bidder won REPEATED_WINS lots or more in one municipality with awards within REPEATED_WINS_DAYS.
     One flag per (municipality, bidder): the window with the most wins (the earliest of equals)."""
     wins: defaultdict[tuple[int, str], list[Offer]] = defaultdict(list)
-    lot_of: dict[int, int] = {}
     for story in stories:
         award = award_made(story)
         link = links.get((story.lot, award.bidder)) if award is not None else None
         if award is None or link is None:
             continue
         wins[story.municipality, link].append(award)
-        lot_of[award.evidence.index] = story.lot
     window = timedelta(days=REPEATED_WINS_DAYS)
     flags = []
     for (municipality, link), awards in sorted(wins.items()):
@@ -223,7 +221,7 @@ def repeated_winner(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
             _flag(
                 Code.REPEATED_WINNER,
                 municipality,
-                sorted(lot_of[offer.evidence.index] for offer in best),
+                sorted(offer.evidence.lot for offer in best),
                 {"wins": len(best), "days": span.days},
                 [offer.evidence for offer in best],
                 (link,),
