@@ -9,7 +9,9 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
+from auction.municipalities.models import Municipality
 from tests.kit.drive import Drive
 from tests.kit.page import Page, squeeze
 from tests.kit.world import World
@@ -132,6 +134,9 @@ async def test_flags_of_played_auctions_on_the_pages_and_in_the_api(client: Clie
 
     missing = await client.get("/red-flags/atlantis")
     assert missing.status_code == 404
+    async with world.sessions() as session:
+        tokmok = await session.scalar(select(Municipality.id).where(Municipality.code == "tokmok"))
+    assert (await client.get(f"/red-flags/{tokmok}")).status_code == 404  # by code only, as /statistics/<code>
     nowhere = await client.get("/api/v1/red-flags", params={"municipality": "atlantis"})
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "municipality.code_unknown")
     schema = (await client.get("/schema/openapi.json")).json()

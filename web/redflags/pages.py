@@ -49,7 +49,7 @@ class RedFlagPages(Controller):
         municipality_service: NamedDependency[MunicipalityService],
     ) -> Template:
         """One municipality's flags (its code, as /statistics/<code> and /municipalities/<code> name it)."""
-        unit = await municipality_service.by_reference(reference)
+        unit = await municipality_service.by_code(reference)
         found = await red_flags.public(unit.id)
         return render(request, "redflags/index.html.jinja2", unit=unit, **_context(found, visitor))
 
