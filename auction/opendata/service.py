@@ -185,16 +185,14 @@ class OpenDataService:
 
     async def day_file(self, day: date, now: datetime) -> DayFile:
         """A day's releases, and whether the file is final: the day is over by more than the maximum merge delay
-        (an admission that read its time before midnight has committed by then), no body admitted that day waits
-        for integration, and a signed checkpoint covers the day's last entry. A final file never gains a release;
+        (an admission that read its time before midnight has committed by then) and no body admitted that day waits
+        for integration, so a signed checkpoint covers every entry of the day. A final file never gains a release;
         its releases do not change (each is read from its lot's chain up to its entry, and its municipality's name)."""
-        covered = await self.covered_size()
-        releases = await self.day_releases(day, covered)
-        start, end = day_span(day)
+        end = day_span(day)[1]
         if now < end + self.max_merge_delay:
-            return DayFile(releases, final=False)
+            return DayFile(await self.day_releases(day, await self.covered_size()), final=False)
         waiting = await self.session.scalar(select(PendingEntry.id).where(PendingEntry.admitted_at < end).limit(1))
-        last = await self.session.scalar(
-            select(func.max(LedgerEntry.idx)).where(LedgerEntry.admitted_at >= start, LedgerEntry.admitted_at < end)
-        )
-        return DayFile(releases, final=waiting is None and (last is None or last < covered))
+        # Read after `waiting`: an entry leaves the queue in the transaction that signs a checkpoint covering it
+        # (Integrator.integrate_batch), so with none of the day's waiting this size covers every entry of the day.
+        covered = await self.covered_size()
+        return DayFile(await self.day_releases(day, covered), final=waiting is None)
