@@ -167,11 +167,9 @@ class OpenDataService:
         """Every release of one lot, as far as a signed checkpoint covers its chain."""
         return (await self._chains({lot_id}, await self.covered_size())).get(lot_id, [])
 
-    async def day_releases(self, day: date, covered: int | None = None) -> list[dict[str, Any]]:
+    async def day_releases(self, day: date, covered: int) -> list[dict[str, Any]]:
         """The releases dated on one UTC day (the entries admitted that day), in ledger order, as far as the
-        signed size `covered` (default: the newest signed checkpoint's)."""
-        if covered is None:
-            covered = await self.covered_size()
+        signed size `covered`."""
         lots = set(await self.session.scalars(day_lots_query(day, covered)))
         prefix = day.isoformat()
         releases = [
