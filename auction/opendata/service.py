@@ -44,6 +44,23 @@ def day_lots_query(day: date, covered: int) -> Select[int]:
     )
 
 
+def fact(entry: LedgerEntry, checkpoint_size: int | None) -> LedgerFact:
+    """A lot's integrated entry as the mappings read it; `checkpoint_size` is the first signed checkpoint covering
+    it (None: not known or not asked for)."""
+    body = parse_leaf(entry.leaf).body
+    assert body.lot is not None
+    return LedgerFact(
+        index=entry.idx,
+        body_hash=entry.body_hash,
+        checkpoint_size=checkpoint_size,
+        lot=body.lot,
+        lot_seq=body.lot_seq,
+        kind=body.kind,
+        at=body.at,
+        payload=body.payload,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DayFile:
     """A day's releases; `final` when no release can join them any more (see OpenDataService.day_file)."""
@@ -105,26 +122,10 @@ class OpenDataService:
                 found[index] = sizes[position]
         return found
 
-    async def facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
+    async def _facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
         """The entries as the mappings read them, each with the first signed checkpoint that covers it."""
         covering = await self._covering([entry.idx for entry in entries])
-        facts = []
-        for entry in entries:
-            body = parse_leaf(entry.leaf).body
-            assert body.lot is not None
-            facts.append(
-                LedgerFact(
-                    index=entry.idx,
-                    body_hash=entry.body_hash,
-                    checkpoint_size=covering.get(entry.idx),
-                    lot=body.lot,
-                    lot_seq=body.lot_seq,
-                    kind=body.kind,
-                    at=body.at,
-                    payload=body.payload,
-                )
-            )
-        return facts
+        return [fact(entry, covering.get(entry.idx)) for entry in entries]
 
     async def _chains(self, lots: set[int], below: int) -> dict[int, list[dict[str, Any]]]:
         """Every release of these lots from their entries with index below `below`."""
@@ -141,7 +142,7 @@ class OpenDataService:
         by_lot: dict[int, list[LedgerEntry]] = defaultdict(list)
         for row in rows:
             by_lot[row.chain_key].append(row)
-        return {lot: lot_releases(await self.facts(chain), publication) for lot, chain in by_lot.items()}
+        return {lot: lot_releases(await self._facts(chain), publication) for lot, chain in by_lot.items()}
 
     async def feed(self, since: int, limit: int = PAGE_ENTRIES) -> FeedPage:
         """The releases of ledger entries from index `since` on, as far as a signed checkpoint covers them."""
