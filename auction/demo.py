@@ -207,7 +207,9 @@ RED_FLAG_LOTS: dict[str, tuple[PropertyKind, Deal, str, str, str, int, str | Non
     ),
 }
 REPEAT_REDUCTION_PERCENT = 20  # within the default rules' 25 % per repeat
-BELOW_VALUATION_PERCENT = 250  # the below-valuation lot's appraisal against its starting price: it sells near 40 %
+# The below-valuation lot's appraisal against its starting price: it sells near 40 % of it (the red flag's threshold
+# is auction/redflags/rules.py BELOW_VALUATION_PERCENT, a share of the valuation).
+BELOW_VALUATION_APPRAISAL_PERCENT = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,10 +390,11 @@ async def _play(
     stage = _Stage(sessions, keys, clock)
     officer_email = f"officer@{code}.demo.kg"
     terms = _terms(item, fmt, clock.now(), target, number, code)
-    published = await _publish(stage, code, terms, draft=target == LotState.DRAFT)
-    if published is None:
+    if target == LotState.DRAFT:
+        async with stage.services() as (session, ledger):
+            await LotService(session, stage.clock, ledger).create(await stage.user(session, officer_email), terms)
         return
-    lot_id, opens_at, commission = published
+    lot_id, opens_at, commission = await _publish(stage, code, terms)
     if target == LotState.CANCELLED:
         async with stage.services() as (session, ledger):
             await _cancel(stage, session, ledger, await stage.user(session, officer_email), code, lot_id)
@@ -403,23 +406,19 @@ async def _play(
         bidders = []
     pseudonyms = await _admit(stage, officer_email, lot_id, bidders)
     await _open(stage, lot_id, opens_at)
-    await _bid(stage, lot_id, fmt, bidders, pseudonyms)
+    await _bid(stage, lot_id, fmt, _rounds(fmt, bidders), pseudonyms)
     if target == LotState.BIDDING:
         return
     await _close(stage, code, lot_id, fmt, commission if target == LotState.AWARDED else None)
     await _after_result(stage, lot_id, code, target, decline_first=decline_first)
 
 
-async def _publish(
-    stage: _Stage, code: str, terms: LotCreate, *, draft: bool = False
-) -> tuple[int, datetime, list[SoftwareMember]] | None:
+async def _publish(stage: _Stage, code: str, terms: LotCreate) -> tuple[int, datetime, list[SoftwareMember]]:
     """The officer creates the lot and publishes it (a sealed lot after its commission's key ceremony): its id,
-    bidding's opening and the commission's software members (None: left a draft)."""
+    bidding's opening and the commission's software members."""
     async with stage.services() as (session, ledger):
         officer = await stage.user(session, f"officer@{code}.demo.kg")
         lot = await LotService(session, stage.clock, ledger).create(officer, terms)
-        if draft:
-            return None
         commission = await _publish_draft(stage, session, ledger, officer, code, lot)
         return lot.id, as_utc(lot.bidding_opens_at), commission
 
@@ -491,7 +490,7 @@ async def _play_red_flags(
         first + 1,
         [PATRON, SHADOW],
         [SHADOW, PATRON],
-        valuation_percent=BELOW_VALUATION_PERCENT,
+        valuation_percent=BELOW_VALUATION_APPRAISAL_PERCENT,
     )
     # A sealed lot: the local bidder withdraws their sealed bid ten minutes before the close; the patron's bid wins.
     offers = {SHADOW: 2, LOCAL: 6, PATRON: 3}  # steps above the starting price
@@ -517,12 +516,10 @@ async def _play_open(
 ) -> int:
     """An open ascending lot from publication to the contract (or failure, without bids), each bid in turn the
     minimum next bid: its id. `valuation_percent` sets its appraisal against the starting price."""
-    terms = _terms(item, AuctionFormat.OPEN_ASCENDING, stage.clock.now(), LotState.AWARDED, number, code)
-    if valuation_percent is not None:
-        terms = terms.model_copy(update={"valuation": terms.starting_price * valuation_percent // 100})
-    published = await _publish(stage, code, terms)
-    assert published is not None
-    lot_id, opens_at, _ = published
+    terms = _terms(
+        item, AuctionFormat.OPEN_ASCENDING, stage.clock.now(), LotState.AWARDED, number, code, valuation_percent
+    )
+    lot_id, opens_at, _ = await _publish(stage, code, terms)
     await _auction_open(stage, code, lot_id, opens_at, admitted, bids)
     target = LotState.AWARDED if bids else LotState.FAILED
     await _after_result(stage, lot_id, code, target, decline_first=decline)
@@ -532,19 +529,10 @@ async def _play_open(
 async def _auction_open(
     stage: _Stage, code: str, lot_id: int, opens_at: datetime, admitted: list[str], bids: list[str]
 ) -> None:
-    await _admit(stage, f"officer@{code}.demo.kg", lot_id, admitted)
+    pseudonyms = await _admit(stage, f"officer@{code}.demo.kg", lot_id, admitted)
     await _open(stage, lot_id, opens_at)
-    for round_number, email in enumerate(bids):
-        stage.clock.advance(timedelta(minutes=7))
-        async with stage.services() as (session, ledger):
-            auctions = AuctionService(session, stage.clock, ledger)
-            lot = await auctions.lots.get(lot_id)
-            running = await auctions.auction_clock(lot_id)
-            amount = minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
-            signed = await stage.signed(session, email, lot_id, "bid.placed", {"amount": amount})
-            await auctions.place_bid(
-                await stage.user(session, email), lot_id, amount, f"flag-{lot_id}-{round_number}", signed
-            )
+    # Each bid the minimum next bid.
+    await _bid(stage, lot_id, AuctionFormat.OPEN_ASCENDING, [(email, 0) for email in bids], pseudonyms)
     await _close(stage, code, lot_id, AuctionFormat.OPEN_ASCENDING, None)
 
 
@@ -559,25 +547,10 @@ async def _play_sealed_withdrawn(
     """A sealed lot: each bidder seals an offer (steps above the starting price); `withdrawer` takes theirs back
     ten minutes before the close; the commission opens the standing bids and the highest wins."""
     terms = _terms(item, AuctionFormat.SEALED_BID, stage.clock.now(), LotState.AWARDED, number, code)
-    published = await _publish(stage, code, terms)
-    assert published is not None
-    lot_id, opens_at, commission = published
+    lot_id, opens_at, commission = await _publish(stage, code, terms)
     pseudonyms = await _admit(stage, f"officer@{code}.demo.kg", lot_id, list(offers))
     await _open(stage, lot_id, opens_at)
-    for round_number, (email, steps) in enumerate(offers.items()):
-        stage.clock.advance(timedelta(minutes=7))
-        async with stage.services() as (session, ledger):
-            auctions = AuctionService(session, stage.clock, ledger)
-            lot = await auctions.lots.get(lot_id)
-            public_key = await SealedLotService(session, stage.clock, ledger).public_key(lot_id)
-            assert public_key is not None
-            amount = lot.starting_price + steps * lot.bid_step
-            ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonyms[email], amount)
-            signed = await stage.signed(
-                session, email, lot_id, "bid.sealed", {"ciphertext_hash": ciphertext_hash(ciphertext)}
-            )
-            key = f"flag-{lot_id}-{round_number}"
-            await auctions.submit_sealed(await stage.user(session, email), lot_id, ciphertext, key, signed)
+    await _bid(stage, lot_id, AuctionFormat.SEALED_BID, list(offers.items()), pseudonyms)
     async with stage.services() as (session, ledger):
         auctions = AuctionService(session, stage.clock, ledger)
         stage.clock.set(as_utc((await auctions.auction_clock(lot_id)).closes_at) - timedelta(minutes=10))
@@ -598,13 +571,12 @@ async def _play_repeat(
     """An open lot whose admitted bidders never bid fails; the officer relists it REPEAT_REDUCTION_PERCENT cheaper
     and the same bidders come back, this time bidding."""
     failed = await _play_open(stage, code, item, number, admitted, [])
-    applications_close = stage.clock.now() + timedelta(days=21)
-    opens = _working_noon_after(applications_close + timedelta(days=1))
+    applications_close, opens, closes = _schedule(stage.clock.now())
     schedule = RepeatAuction(
         reduction_percent=REPEAT_REDUCTION_PERCENT,
         applications_close_at=applications_close,
         bidding_opens_at=opens,
-        bidding_closes_at=opens + timedelta(hours=3),
+        bidding_closes_at=closes,
     )
     async with stage.services() as (session, ledger):
         officer = await stage.user(session, f"officer@{code}.demo.kg")
@@ -639,8 +611,22 @@ async def _admit(stage: _Stage, officer_email: str, lot_id: int, bidders: list[s
     return pseudonyms
 
 
-async def _bid(stage: _Stage, lot_id: int, fmt: AuctionFormat, bidders: list[str], pseudonyms: dict[str, str]) -> None:
-    for round_number, email in enumerate(bidders * (2 if fmt == AuctionFormat.OPEN_ASCENDING else 1)):
+def _rounds(fmt: AuctionFormat, bidders: list[str]) -> list[tuple[str, int]]:
+    """A demo lot's bids (bidder, steps; see _bid): two rounds of open bids, each a step higher than the last; one
+    sealed offer each, seven steps apart; or the first bidder taking a descending lot."""
+    if fmt == AuctionFormat.OPEN_ASCENDING:
+        return [(email, round_number) for round_number, email in enumerate(bidders * 2)]
+    if fmt == AuctionFormat.SEALED_BID:
+        return [(email, round_number * 7 + 3) for round_number, email in enumerate(bidders)]
+    return [(email, 0) for email in bidders]
+
+
+async def _bid(
+    stage: _Stage, lot_id: int, fmt: AuctionFormat, bids: list[tuple[str, int]], pseudonyms: dict[str, str]
+) -> None:
+    """Each (bidder, steps) in turn, seven minutes apart: an open bid `steps` bid steps above the minimum next bid, a
+    sealed offer `steps` steps above the starting price; the first bidder takes a descending lot at its price."""
+    for round_number, (email, steps) in enumerate(bids):
         stage.clock.advance(timedelta(minutes=7))
         async with stage.services() as (session, ledger):
             bidder = await stage.user(session, email)
@@ -650,13 +636,13 @@ async def _bid(stage: _Stage, lot_id: int, fmt: AuctionFormat, bidders: list[str
             if fmt == AuctionFormat.OPEN_ASCENDING:
                 running = await auctions.auction_clock(lot_id)
                 amount = minimum_next_bid(lot.starting_price, lot.bid_step, running.current_price)
-                amount += round_number * lot.bid_step
+                amount += steps * lot.bid_step
                 signed = await stage.signed(session, email, lot_id, "bid.placed", {"amount": amount})
                 await auctions.place_bid(bidder, lot_id, amount, key, signed)
             elif fmt == AuctionFormat.SEALED_BID:
                 public_key = await SealedLotService(session, stage.clock, ledger).public_key(lot_id)
                 assert public_key is not None
-                amount = lot.starting_price + (round_number * 7 + 3) * lot.bid_step
+                amount = lot.starting_price + steps * lot.bid_step
                 ciphertext = encrypt_bid(b64url_decode(public_key), lot_id, pseudonyms[email], amount)
                 fields = {"ciphertext_hash": ciphertext_hash(ciphertext)}
                 signed = await stage.signed(session, email, lot_id, "bid.sealed", fields)
@@ -749,20 +735,19 @@ def _terms(
     target: LotState,
     number: int,
     code: str,
+    valuation_percent: int | None = None,
 ) -> LotCreate:
+    """A demo lot's terms; `valuation_percent` sets its appraisal against the starting price (default: a plausible
+    one, demo_valuation)."""
     kind, deal, en, ru, ky, price_som, registration = item
     start = price_som * SOM
     use, area, indexation = (
         LEASES.get(registration or "", (None, None, None)) if deal == Deal.LEASE else (None, None, None)
     )
-    # The default rules (docs/rules.md): applications stay open 21 days (20 are required), and bidding runs on a
-    # working day in Bishkek, from noon.
-    applications_close = created + timedelta(days=21)
-    opens = _working_noon_after(applications_close + timedelta(days=1))
-    # A lot shown mid-auction closes in a few days; every other lot's bidding lasts three hours.
-    closes = (
-        _working_noon_after(opens + timedelta(days=25)) if target == LotState.BIDDING else opens + timedelta(hours=3)
-    )
+    applications_close, opens, closes = _schedule(created)
+    if target == LotState.BIDDING:  # a lot shown mid-auction closes in a few days
+        closes = _working_noon_after(opens + timedelta(days=25))
+    valuation = demo_valuation(start, number) if valuation_percent is None else start * valuation_percent // 100
     return LotCreate(
         deal=deal,
         kind=kind,
@@ -781,7 +766,7 @@ def _terms(
         starting_price=start,
         bid_step=max(start // 20, SOM),
         deposit=start // 10,
-        valuation=demo_valuation(start, number),
+        valuation=valuation,
         lease_term_months=36 if deal == Deal.LEASE else None,
         rent_period=RentPeriod.MONTH if deal == Deal.LEASE else None,
         applications_close_at=applications_close,
@@ -798,6 +783,15 @@ def _terms(
         payment_account=f"440{sum(map(ord, code)) % 1000:03d}{number:010d}",
         payment_purpose=f"Auction deposit, {code.replace('_', ' ').title()} lot No. {number}",
     )
+
+
+def _schedule(created: datetime) -> tuple[datetime, datetime, datetime]:
+    """A lot's applications close, bidding opens and bidding closes, under the default rules (docs/rules.md):
+    applications stay open 21 days (20 are required), and bidding runs three hours on a working day in Bishkek, from
+    noon."""
+    applications_close = created + timedelta(days=21)
+    opens = _working_noon_after(applications_close + timedelta(days=1))
+    return applications_close, opens, opens + timedelta(hours=3)
 
 
 def demo_valuation(start: int, number: int) -> int:

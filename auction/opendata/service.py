@@ -44,6 +44,23 @@ def day_lots_query(day: date, covered: int) -> Select[int]:
     )
 
 
+def fact(entry: LedgerEntry, checkpoint_size: int | None) -> LedgerFact:
+    """A lot's integrated entry as the mappings read it; `checkpoint_size` is the first signed checkpoint covering
+    it (None: not known or not asked for)."""
+    body = parse_leaf(entry.leaf).body
+    assert body.lot is not None
+    return LedgerFact(
+        index=entry.idx,
+        body_hash=entry.body_hash,
+        checkpoint_size=checkpoint_size,
+        lot=body.lot,
+        lot_seq=body.lot_seq,
+        kind=body.kind,
+        at=body.at,
+        payload=body.payload,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DayFile:
     """A day's releases; `final` when no release can join them any more (see OpenDataService.day_file)."""
@@ -105,26 +122,10 @@ class OpenDataService:
                 found[index] = sizes[position]
         return found
 
-    async def facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
+    async def _facts(self, entries: list[LedgerEntry]) -> list[LedgerFact]:
         """The entries as the mappings read them, each with the first signed checkpoint that covers it."""
         covering = await self._covering([entry.idx for entry in entries])
-        facts = []
-        for entry in entries:
-            body = parse_leaf(entry.leaf).body
-            assert body.lot is not None
-            facts.append(
-                LedgerFact(
-                    index=entry.idx,
-                    body_hash=entry.body_hash,
-                    checkpoint_size=covering.get(entry.idx),
-                    lot=body.lot,
-                    lot_seq=body.lot_seq,
-                    kind=body.kind,
-                    at=body.at,
-                    payload=body.payload,
-                )
-            )
-        return facts
+        return [fact(entry, covering.get(entry.idx)) for entry in entries]
 
     async def _chains(self, lots: set[int], below: int) -> dict[int, list[dict[str, Any]]]:
         """Every release of these lots from their entries with index below `below`."""
@@ -141,7 +142,7 @@ class OpenDataService:
         by_lot: dict[int, list[LedgerEntry]] = defaultdict(list)
         for row in rows:
             by_lot[row.chain_key].append(row)
-        return {lot: lot_releases(await self.facts(chain), publication) for lot, chain in by_lot.items()}
+        return {lot: lot_releases(await self._facts(chain), publication) for lot, chain in by_lot.items()}
 
     async def feed(self, since: int, limit: int = PAGE_ENTRIES) -> FeedPage:
         """The releases of ledger entries from index `since` on, as far as a signed checkpoint covers them."""
@@ -167,11 +168,9 @@ class OpenDataService:
         """Every release of one lot, as far as a signed checkpoint covers its chain."""
         return (await self._chains({lot_id}, await self.covered_size())).get(lot_id, [])
 
-    async def day_releases(self, day: date, covered: int | None = None) -> list[dict[str, Any]]:
+    async def day_releases(self, day: date, covered: int) -> list[dict[str, Any]]:
         """The releases dated on one UTC day (the entries admitted that day), in ledger order, as far as the
-        signed size `covered` (default: the newest signed checkpoint's)."""
-        if covered is None:
-            covered = await self.covered_size()
+        signed size `covered`."""
         lots = set(await self.session.scalars(day_lots_query(day, covered)))
         prefix = day.isoformat()
         releases = [
@@ -185,16 +184,14 @@ class OpenDataService:
 
     async def day_file(self, day: date, now: datetime) -> DayFile:
         """A day's releases, and whether the file is final: the day is over by more than the maximum merge delay
-        (an admission that read its time before midnight has committed by then), no body admitted that day waits
-        for integration, and a signed checkpoint covers the day's last entry. A final file never gains a release;
+        (an admission that read its time before midnight has committed by then) and no body admitted that day waits
+        for integration, so a signed checkpoint covers every entry of the day. A final file never gains a release;
         its releases do not change (each is read from its lot's chain up to its entry, and its municipality's name)."""
-        covered = await self.covered_size()
-        releases = await self.day_releases(day, covered)
-        start, end = day_span(day)
+        end = day_span(day)[1]
         if now < end + self.max_merge_delay:
-            return DayFile(releases, final=False)
+            return DayFile(await self.day_releases(day, await self.covered_size()), final=False)
         waiting = await self.session.scalar(select(PendingEntry.id).where(PendingEntry.admitted_at < end).limit(1))
-        last = await self.session.scalar(
-            select(func.max(LedgerEntry.idx)).where(LedgerEntry.admitted_at >= start, LedgerEntry.admitted_at < end)
-        )
-        return DayFile(releases, final=waiting is None and (last is None or last < covered))
+        # Read after `waiting`: an entry leaves the queue in the transaction that signs a checkpoint covering it
+        # (Integrator.integrate_batch), so with none of the day's waiting this size covers every entry of the day.
+        covered = await self.covered_size()
+        return DayFile(await self.day_releases(day, covered), final=waiting is None)

@@ -17,10 +17,8 @@ from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.ledger.models import LedgerEntry
-from auction.ledger.verifier.entry import parse_leaf
 from auction.lots.models import Lot
-from auction.opendata.release import LedgerFact
-from auction.opendata.service import OpenDataService
+from auction.opendata.service import OpenDataService, fact
 from auction.statistics.stories import LotStory, lot_story
 
 CACHED_SCOPES = 64  # (size, municipality) pairs kept per process; a nationwide page is one of them
@@ -128,21 +126,10 @@ class StatisticsService:
             chains[row.chain_key].append(row)
         stories = []
         for chain in chains.values():
-            story = lot_story(_facts(chain))
+            # Which checkpoint first covers each entry is left out (None): no story uses it, and finding it
+            # (OpenDataService._facts) costs two queries per lot, on every new checkpoint of a busy ledger.
+            story = lot_story(fact(entry, None) for entry in chain)
             # The chain's own `lot.published` names the municipality; the lots table only narrowed the read.
             if story is not None and (municipality_id is None or story.municipality == municipality_id):
                 stories.append(story)
         return stories
-
-
-def _facts(chain: list[LedgerEntry]) -> list[LedgerFact]:
-    """A chain's entries as stories read them. Which checkpoint first covers each is left out (None): no story uses
-    it, and finding it (OpenDataService.facts) costs two queries per lot, on every new checkpoint of a busy ledger."""
-    facts = []
-    for entry in chain:
-        body = parse_leaf(entry.leaf).body
-        assert body.lot is not None
-        facts.append(
-            LedgerFact(entry.idx, entry.body_hash, None, body.lot, body.lot_seq, body.kind, body.at, body.payload)
-        )
-    return facts

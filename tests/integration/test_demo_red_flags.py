@@ -27,15 +27,23 @@ from auction.ledger.keys import LedgerKeys
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
 from auction.redflags.linking import DEMO_KEY, link_tag
-from auction.redflags.rules import CROSS_LOT_CODES, LOT_CODES, Code, RedFlag, cross_lot_flags
+from auction.redflags.rules import (
+    BELOW_VALUATION_PERCENT,
+    CROSS_LOT_CODES,
+    LATE_WITHDRAWAL_MINUTES,
+    LOT_CODES,
+    REPEATED_WINS,
+    REPEATED_WINS_DAYS,
+    ROTATION_LOSSES,
+    Code,
+    RedFlag,
+    cross_lot_flags,
+)
 from auction.redflags.service import RedFlagService
 from auction.statistics.service import StatisticsService
 from auction.statistics.stories import LotStory, Outcome, ledger_time
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-LATE = timedelta(minutes=15)  # a withdrawal closer than this to the close is a late one
-FAR_BELOW_PERCENT = 70  # a price under this share of the valuation is far below it
-AGAIN = 3  # lots one account wins (or loses to one winner) before it is a pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +111,7 @@ async def test_a_lot_sold_far_below_its_valuation(seeded: Seeded) -> None:
     assert story.valuation is not None
     assert story.price is not None
     assert story.outcome == Outcome.CONTRACTED
-    assert story.price * 100 < story.valuation * FAR_BELOW_PERCENT
+    assert story.price * 100 < story.valuation * BELOW_VALUATION_PERCENT
 
 
 async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seeded) -> None:
@@ -112,7 +120,8 @@ async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seede
     assert story.closed is not None
     assert story.closes_at is not None
     close = ledger_time(story.closes_at)
-    late = [who for who, entry in story.withdrawals if timedelta(0) < close - ledger_time(entry.at) < LATE]
+    late_within = timedelta(minutes=LATE_WITHDRAWAL_MINUTES)
+    late = [who for who, entry in story.withdrawals if timedelta(0) < close - ledger_time(entry.at) < late_within]
     assert late, (story.closes_at, story.withdrawals)
     # The others' bids stood: the commission opened them and the lot went to one of them.
     standing = {bid.bidder for bid in story.bids if bid.amount is not None}
@@ -144,11 +153,13 @@ def wins_by_account(seeded: Seeded) -> dict[int, list[LotStory]]:
 
 
 async def test_one_bidder_account_won_three_lots_within_a_year(seeded: Seeded) -> None:
-    frequent = {account: stories for account, stories in wins_by_account(seeded).items() if len(stories) >= AGAIN}
+    frequent = {
+        account: stories for account, stories in wins_by_account(seeded).items() if len(stories) >= REPEATED_WINS
+    }
     assert frequent, Counter({account: len(stories) for account, stories in wins_by_account(seeded).items()})
     for stories in frequent.values():
         decided = sorted(ledger_time(story.offers[0].evidence.at) for story in stories)
-        assert decided[-1] - decided[0] <= timedelta(days=365)
+        assert decided[-1] - decided[0] <= timedelta(days=REPEATED_WINS_DAYS)
 
 
 async def test_a_repeat_auction_went_cheaper_to_a_bidder_of_the_failed_first(seeded: Seeded) -> None:
@@ -173,11 +184,11 @@ async def test_a_bidder_account_always_lost_to_the_same_winner(seeded: Seeded) -
     for account, lot_ids in bid_on.items():
         winners = {seeded.account(lots[lot], lots[lot].winner) for lot in lot_ids}
         (only, *others) = winners
-        if len(lot_ids) >= AGAIN and not others and only is not None and only != account:
+        if len(lot_ids) >= ROTATION_LOSSES and not others and only is not None and only != account:
             shadows.append((account, only))
     assert shadows, "no bidder account bid on three lots and lost each to one winner"
     shadow, winner = shadows[0]
-    assert len(wins_by_account(seeded)[winner]) >= AGAIN
+    assert len(wins_by_account(seeded)[winner]) >= REPEATED_WINS
     assert shadow not in wins_by_account(seeded)
 
 
