@@ -89,7 +89,7 @@ async def seeded(backend: str, shared_database: str) -> AsyncIterator[Seeded]:
                         .where(Lot.municipality_id == unit)
                     )
                     accounts = {(lot, pseudonym): user for lot, pseudonym, user in rows.all()}
-                    public = (await RedFlagService(session).public(unit)).flags
+                    public = (await RedFlagService(StatisticsService(session)).public(unit)).flags
                 yield Seeded(stories, accounts, named, public)
             finally:
                 await outer.rollback()
