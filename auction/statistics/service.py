@@ -119,8 +119,9 @@ class StatisticsService:
         if only is not None:
             if not only:
                 return []
-            query = query.where(LedgerEntry.chain_key.in_(sorted(only)))
-        query = query.where(LedgerEntry.chain_key.in_(self._lots(municipality_id)))
+            query = query.where(LedgerEntry.chain_key.in_(sorted(only)))  # already chains of the scope's lots
+        else:
+            query = query.where(LedgerEntry.chain_key.in_(self._lots(municipality_id)))
         chains: defaultdict[int, list[LedgerEntry]] = defaultdict(list)
         for row in await self.session.scalars(query):
             chains[row.chain_key].append(row)
