@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 
-from auction.statistics.stories import Evidence, LotStory, Offer, ledger_time
+from auction.ledger.verifier.canonical import parse_time
+from auction.statistics.stories import Evidence, LotStory, Offer
 
 BELOW_VALUATION_PERCENT = 70  # a price under this share of the valuation is flagged
 LATE_WITHDRAWAL_MINUTES = 15  # a sealed bid withdrawn less than this before the close is flagged
@@ -144,10 +145,10 @@ def late_withdrawals(story: LotStory) -> list[RedFlag]:
     flag cannot say whether it was the top bid."""
     if story.closed is None or story.closes_at is None:
         return []
-    closes = ledger_time(story.closes_at)
+    closes = parse_time(story.closes_at)
     flags = []
     for _bidder, withdrawn in story.withdrawals:
-        before = closes - ledger_time(withdrawn.at)
+        before = closes - parse_time(withdrawn.at)
         if timedelta(0) <= before < timedelta(minutes=LATE_WITHDRAWAL_MINUTES):
             flags.append(
                 _flag(
@@ -207,16 +208,16 @@ def repeated_winner(stories: Iterable[LotStory], links: Links) -> list[RedFlag]:
     window = timedelta(days=REPEATED_WINS_DAYS)
     flags = []
     for (municipality, link), awards in sorted(wins.items()):
-        awards.sort(key=lambda offer: (ledger_time(offer.evidence.at), offer.evidence.index))
+        awards.sort(key=lambda offer: (parse_time(offer.evidence.at), offer.evidence.index))
         best: list[Offer] = []
         for start, first in enumerate(awards):
-            opens = ledger_time(first.evidence.at)
-            within = [offer for offer in awards[start:] if ledger_time(offer.evidence.at) - opens <= window]
+            opens = parse_time(first.evidence.at)
+            within = [offer for offer in awards[start:] if parse_time(offer.evidence.at) - opens <= window]
             if len(within) > len(best):
                 best = within
         if len(best) < REPEATED_WINS:
             continue
-        span = ledger_time(best[-1].evidence.at) - ledger_time(best[0].evidence.at)
+        span = parse_time(best[-1].evidence.at) - parse_time(best[0].evidence.at)
         flags.append(
             _flag(
                 Code.REPEATED_WINNER,

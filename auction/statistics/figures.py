@@ -14,8 +14,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
+from auction.ledger.verifier.canonical import parse_time
 from auction.ledger.verifier.settlement import bishkek_date
-from auction.statistics.stories import LotStory, Outcome, ledger_time
+from auction.statistics.stories import LotStory, Outcome
 
 PERCENT = Decimal("0.1")
 AVERAGE = Decimal("0.01")
@@ -37,7 +38,7 @@ def average(total: int, count: int, step: Decimal = AVERAGE) -> Decimal | None:
 
 def published_on(story: LotStory) -> date:
     """The Bishkek date of the lot's publication: its year is the year the lot is counted in."""
-    return bishkek_date(ledger_time(story.published.at))
+    return bishkek_date(parse_time(story.published.at))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -174,11 +174,6 @@ class LotStory:
             or self.titles.get("ru")
             or next(iter(self.titles.values()), f"#{self.lot}")
         )
-
-
-def ledger_time(at: str) -> datetime:
-    """A ledger time string (`2026-06-09T06:00:00.000000Z`) as an aware UTC datetime."""
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _evidence(fact: LedgerFact) -> Evidence:

@@ -24,6 +24,7 @@ from auction.bidding.models import Application
 from auction.db.engine import make_engine
 from auction.demo import RED_FLAGS_CODE, red_flag_lots, seed_demo
 from auction.ledger.keys import LedgerKeys
+from auction.ledger.verifier.canonical import parse_time
 from auction.lots.models import Lot
 from auction.municipalities.models import Municipality
 from auction.redflags.linking import DEMO_KEY, link_tag
@@ -41,7 +42,7 @@ from auction.redflags.rules import (
 )
 from auction.redflags.service import RedFlagService
 from auction.statistics.service import StatisticsService
-from auction.statistics.stories import LotStory, Outcome, ledger_time
+from auction.statistics.stories import LotStory, Outcome
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 
@@ -119,9 +120,9 @@ async def test_a_sealed_bid_was_withdrawn_minutes_before_the_close(seeded: Seede
     assert story.format == "sealed_bid"
     assert story.closed is not None
     assert story.closes_at is not None
-    close = ledger_time(story.closes_at)
+    close = parse_time(story.closes_at)
     late_within = timedelta(minutes=LATE_WITHDRAWAL_MINUTES)
-    late = [who for who, entry in story.withdrawals if timedelta(0) < close - ledger_time(entry.at) < late_within]
+    late = [who for who, entry in story.withdrawals if timedelta(0) < close - parse_time(entry.at) < late_within]
     assert late, (story.closes_at, story.withdrawals)
     # The others' bids stood: the commission opened them and the lot went to one of them.
     standing = {bid.bidder for bid in story.bids if bid.amount is not None}
@@ -158,7 +159,7 @@ async def test_one_bidder_account_won_three_lots_within_a_year(seeded: Seeded) -
     }
     assert frequent, Counter({account: len(stories) for account, stories in wins_by_account(seeded).items()})
     for stories in frequent.values():
-        decided = sorted(ledger_time(story.offers[0].evidence.at) for story in stories)
+        decided = sorted(parse_time(story.offers[0].evidence.at) for story in stories)
         assert decided[-1] - decided[0] <= timedelta(days=REPEATED_WINS_DAYS)
 
 
