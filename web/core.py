@@ -102,6 +102,7 @@ from web.redflags.inspection_pages import InspectionPages
 from web.redflags.pages import RedFlagPages
 from web.statistics.api import StatisticsApi
 from web.statistics.pages import StatisticsPages
+from web.statistics.views import STORY_CACHE
 from web.watching.api import WatchApi
 from web.watching.pages import WatchPages
 
@@ -228,7 +229,7 @@ class AchykCore(InitPluginProtocol):
                     "trusted_proxies": settings.trusted_proxy_networks(),
                     "device_key": device_key(secret),
                     # The statistics' lot stories, by signed ledger size: one cache per app, as per database.
-                    "story_cache": StoryCache(),
+                    STORY_CACHE: StoryCache(),
                 }
             )
         )

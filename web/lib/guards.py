@@ -15,6 +15,7 @@ from auction.accounts.models import INSPECTOR_ROLES, Role
 from auction.accounts.service import AccountService
 from auction.clock import Clock
 from auction.errors import NotAuthenticated, PermissionDenied
+from auction.refusals import Problem
 from web.lib.unit_of_work import provide_db_session
 
 # The API caller the guard identified, kept in the scope's state so the ``api_user`` dependency need not look again.
@@ -41,20 +42,20 @@ async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDenied("auth.admins_only")
 
 
-def _only(roles: frozenset[Role], code: str) -> Guard:
-    """A guard letting through the logged-in accounts of `roles`; anyone else is refused with `code` (403)."""
+def _only(roles: frozenset[Role], refusal: Problem) -> Guard:
+    """A guard letting through the logged-in accounts of `roles`; anyone else is refused with `refusal` (403)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if await _role_of(connection) not in roles:
-            raise PermissionDenied(code)
+            raise PermissionDenied.of(refusal)
 
     return guard
 
 
 # The administrative action log, and linking bidders across lots (/inspection): inspectors and administrators, each
 # refusal naming its page.
-inspectors_only = _only(INSPECTOR_ROLES, "auth.inspectors_only")
-inspection_only = _only(INSPECTOR_ROLES, "inspection.inspectors_only")
+inspectors_only = _only(INSPECTOR_ROLES, Problem("auth.inspectors_only"))
+inspection_only = _only(INSPECTOR_ROLES, Problem("inspection.inspectors_only"))
 
 
 async def _role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:

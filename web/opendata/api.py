@@ -24,6 +24,7 @@ from auction.ledger.verifier.canonical import format_time
 from auction.opendata.package import PackageMeta, csv_text, json_lines, record_package, release_package
 from auction.opendata.service import PAGE_ENTRIES, OpenDataService
 from auction.settings import Settings
+from web.lib.downloads import CSV
 from web.lib.error_schemas import api_errors
 from web.lib.fields import QueryNumber
 from web.opendata.examples import BULK_LINE_EXAMPLE, EMPTY_FEED_EXAMPLE, FEED_EXAMPLE, RECORD_EXAMPLE
@@ -31,7 +32,6 @@ from web.opendata.examples import BULK_LINE_EXAMPLE, EMPTY_FEED_EXAMPLE, FEED_EX
 READ = api_errors(404, 422)
 BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
-CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself
 TEXT = "text/plain"  # Litestar adds "; charset=utf-8" to every text/* type itself
 # Today's file (and a day whose last entries are not yet signed) grows: a minute old at most. A finished, covered
 # day's file is final, its content fixed; a day rather than a year because the municipalities' names in its parties

@@ -15,7 +15,7 @@ from auction.redflags.service import RedFlagService
 from web.lib.error_schemas import api_errors
 from web.redflags.schemas import RedFlagOut, RedFlagsOut
 from web.redflags.views import provide_red_flags
-from web.statistics.pages import STATISTICS_READS
+from web.statistics.views import STATISTICS_READS
 
 # One of the demo's Batken flags (`auction demo`), as `GET /api/v1/red-flags?municipality=batken` answered;
 # docs/open-data.md shows the request and the other flags.

@@ -29,7 +29,7 @@ from web.lib.rendering import render
 from web.lib.replica import provide_read_session
 from web.lib.visitor import Visitor
 from web.redflags.inspection_views import KEY_FIELD, key_of, provide_inspection_service
-from web.statistics.pages import provide_statistics_service
+from web.statistics.views import provide_statistics_service
 
 # The answer holds what only the key unlocks: no cache, shared or private, may keep it.
 NO_STORE = {"Cache-Control": "no-store"}

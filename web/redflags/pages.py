@@ -17,7 +17,7 @@ from web.ledger.kinds import kind_names
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
 from web.redflags.views import PROOF_API, provide_red_flags
-from web.statistics.pages import STATISTICS_READS
+from web.statistics.views import STATISTICS_READS
 
 
 def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:

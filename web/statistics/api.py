@@ -14,8 +14,9 @@ from litestar.params import QueryParameter
 from auction.municipalities.service import MunicipalityService
 from auction.statistics.service import StatisticsService
 from web.lib.error_schemas import api_errors
-from web.statistics.pages import STATISTICS_READS, statistics_view
+from web.statistics.pages import statistics_view
 from web.statistics.schemas import EXAMPLE, StatisticsOut
+from web.statistics.views import STATISTICS_READS
 
 
 class StatisticsApi(Controller):

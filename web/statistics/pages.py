@@ -6,37 +6,21 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction.ledger.verifier.settlement import bishkek_date
 from auction.municipalities.models import Municipality
 from auction.municipalities.service import MunicipalityService
-from auction.statistics.service import StatisticsService, StoryCache
+from auction.statistics.service import StatisticsService
+from web.lib.downloads import CSV
 from web.lib.rendering import render
-from web.lib.replica import REPLICA_READS
 from web.lib.visitor import Visitor
-from web.opendata.api import CSV
-from web.statistics.views import StatisticsView, csv_name, csv_text
+from web.statistics.views import STATISTICS_READS, StatisticsView, csv_name, csv_text
 
 CSV_SUFFIX = ".csv"
-STORY_CACHE = "story_cache"  # web.core puts it in app.state
-
-
-def provide_statistics_service(read_session: NamedDependency[AsyncSession], state: State) -> StatisticsService:
-    """The statistics over the app's story cache, for the statistics, red-flag and inspection routes alike."""
-    # One cache per app (web.core puts it in app.state), never per module: a process may serve several databases.
-    cache: StoryCache = state[STORY_CACHE]
-    return StatisticsService(read_session, cache)
-
-
-STATISTICS_READS = {
-    **REPLICA_READS,
-    "statistics_service": Provide(provide_statistics_service, sync_to_thread=False),
-}
 
 
 async def statistics_view(

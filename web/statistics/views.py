@@ -7,10 +7,32 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from auction.municipalities.models import Municipality
 from auction.statistics.figures import Figures, LeaseYear, Statistics, by_municipality, statistics
+from auction.statistics.service import StatisticsService, StoryCache
 from auction.statistics.stories import LotStory
 from web.lib.formatting import som_decimal
+from web.lib.replica import REPLICA_READS
+
+STORY_CACHE = "story_cache"  # the key of the per-app cache in app.state (web.core)
+
+
+def provide_statistics_service(read_session: NamedDependency[AsyncSession], state: State) -> StatisticsService:
+    """The statistics over the app's story cache, for the statistics, red-flag and inspection routes alike."""
+    # One cache per app (web.core puts it in app.state), never per module: a process may serve several databases.
+    cache: StoryCache = state[STORY_CACHE]
+    return StatisticsService(read_session, cache)
+
+
+STATISTICS_READS = {
+    **REPLICA_READS,
+    "statistics_service": Provide(provide_statistics_service, sync_to_thread=False),
+}
+
 
 CSV_COLUMNS = (
     "year",
