@@ -7,6 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -106,7 +107,7 @@ class MyPages(Controller):
         proof = await ledger_reader.proof_file(bid.body_hash, receipt=bid.receipt["receipt"])
         return Response(
             proof,
-            media_type="text/plain",
+            media_type=MediaType.TEXT,
             headers={
                 "Content-Disposition": f'attachment; filename="achyk-proof-lot{bid.lot_id}-bid{bid.id}.tlog-proof"',
                 "Cache-Control": "no-store",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
@@ -25,7 +26,6 @@ from web.lib.error_schemas import api_errors
 from web.lib.fields import DB_INT_MAX, QueryNumber
 from web.lib.replica import REPLICA_READS
 
-TEXT = "text/plain"  # Litestar adds "; charset=utf-8" to every text/* type itself
 # A proof for given sizes never changes (stored tree nodes are append-only), so browsers and proxies may keep it.
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
@@ -47,7 +47,7 @@ class LedgerApi(Controller):
             "the log's signature (c2sp.org/tlog-cosignature); before any is witnessed, and without witnesses, the "
             "newest signed checkpoint."
         ),
-        media_type=TEXT,
+        media_type=MediaType.TEXT,
         responses=READ,
     )
     async def checkpoint(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
@@ -74,13 +74,13 @@ class LedgerApi(Controller):
             "the witnesses with their submission URLs, the quorum and the grace in seconds. It is the platform's "
             "own statement: check each key with its owner before trusting it."
         ),
-        media_type=TEXT,
+        media_type=MediaType.TEXT,
         responses=READ,
     )
     async def policy(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
         return policy_text(await ledger_reader.trust_policy())
 
-    @get("/key", summary="The verifier key (Go sumdb note 'vkey' form)", media_type=TEXT, responses=READ)
+    @get("/key", summary="The verifier key (Go sumdb note 'vkey' form)", media_type=MediaType.TEXT, responses=READ)
     async def key(self, ledger_reader: NamedDependency[LedgerReader]) -> str:
         return ledger_reader.verifier_key() + "\n"
 
@@ -128,7 +128,7 @@ class LedgerApi(Controller):
     @get(
         "/receipts/{body_hash:str}/proof",
         summary="A C2SP tlog-proof file for a receipt's body hash",
-        media_type=TEXT,
+        media_type=MediaType.TEXT,
         responses=READ,
     )
     async def receipt_proof(
@@ -139,7 +139,7 @@ class LedgerApi(Controller):
         proof = await ledger_reader.proof_file(body_hash)
         return Response(
             proof,
-            media_type=TEXT,
+            media_type=MediaType.TEXT,
             headers={"Content-Disposition": f'attachment; filename="{body_hash[:16]}.tlog-proof"'},
         )
 

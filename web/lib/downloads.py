@@ -17,7 +17,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "image/jpeg": (".jpg", ".jpeg"),
     "image/png": (".png",),
 }
-CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself (litestar.enums.MediaType has no CSV)
 # Characters no file system or header takes: path separators, controls, quotes and the header's own delimiters.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
 _NOT_ASCII_TOKEN = re.compile(r"[^A-Za-z0-9._ ()\-]")

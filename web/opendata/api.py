@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.enums import MediaType
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
@@ -32,7 +33,6 @@ from web.opendata.examples import BULK_LINE_EXAMPLE, EMPTY_FEED_EXAMPLE, FEED_EX
 READ = api_errors(404, 422)
 BULK_NAME = re.compile(r"releases-([0-9]{4}-[0-9]{2}-[0-9]{2})\.(jsonl|csv)")
 JSON_LINES = "application/x-ndjson; charset=utf-8"
-TEXT = "text/plain"  # Litestar adds "; charset=utf-8" to every text/* type itself
 # Today's file (and a day whose last entries are not yet signed) grows: a minute old at most. A finished, covered
 # day's file is final, its content fixed; a day rather than a year because the municipalities' names in its parties
 # are read from their current rows, which an administrator may correct.
@@ -159,11 +159,11 @@ class OpenDataApi(Controller):
             "Plain text, the page every package's `publicationPolicy` names: what is published, where, when, what "
             "is never published, the licence, and how to check a release against the signed ledger."
         ),
-        media_type=TEXT,
+        media_type=MediaType.TEXT,
         responses={
             200: ResponseSpec(
                 data_container=str,
-                media_type=TEXT,
+                media_type=MediaType.TEXT,
                 description="The policy, in English",
                 examples=[Example(summary="The policy's opening lines", value=POLICY[: POLICY.index("\nWhere:")])],
             )
