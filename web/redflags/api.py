@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
@@ -14,8 +14,7 @@ from auction.municipalities.service import MunicipalityService
 from auction.redflags.service import RedFlagService
 from web.lib.error_schemas import api_errors
 from web.redflags.schemas import RedFlagOut, RedFlagsOut
-from web.redflags.views import provide_red_flags
-from web.statistics.views import STATISTICS_READS
+from web.redflags.views import RED_FLAG_READS
 
 # One of the demo's Batken flags (`auction demo`), as `GET /api/v1/red-flags?municipality=batken` answered;
 # docs/open-data.md shows the request and the other flags.
@@ -60,7 +59,7 @@ EXAMPLE = {
 class RedFlagApi(Controller):
     path = "/api/v1/red-flags"
     tags = ["red flags"]  # noqa: RUF012
-    dependencies = {**STATISTICS_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = RED_FLAG_READS
 
     @get(
         "/",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -16,8 +16,7 @@ from auction.redflags.service import PublicFlags, RedFlagService
 from web.ledger.kinds import kind_names
 from web.lib.rendering import render
 from web.lib.visitor import Visitor
-from web.redflags.views import PROOF_API, provide_red_flags
-from web.statistics.views import STATISTICS_READS
+from web.redflags.views import PROOF_API, RED_FLAG_READS
 
 
 def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:
@@ -29,8 +28,7 @@ def by_municipality(found: PublicFlags) -> list[tuple[int, list[RedFlag]]]:
 
 class RedFlagPages(Controller):
     path = "/red-flags"
-    # Lag-tolerant public reads: from the replica when one is configured (web.lib.replica).
-    dependencies = {**STATISTICS_READS, "red_flags": Provide(provide_red_flags, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = RED_FLAG_READS
 
     @get("/", name="red_flags")
     async def index(
