@@ -89,9 +89,13 @@ function errorName(error) {
 
 // A cancelled or timed-out prompt and a passkey that is not on this device look the same to the page
 // (NotAllowedError, by design of WebAuthn): say both in one sentence.
+function wasCancelled(error) {
+  return ["NotAllowedError", "AbortError"].includes(errorName(error));
+}
+
 function promptProblem(error, cancelled) {
   const name = errorName(error);
-  if (name === "NotAllowedError" || name === "AbortError") return say(cancelled);
+  if (wasCancelled(error)) return say(cancelled);
   if (name === "InvalidStateError") return say("already_registered");
   if (name === "SecurityError") return say("wrong_site");
   if (error instanceof PasskeyProblem) return error.message;
@@ -490,7 +494,7 @@ async function signStatement(form, { lot, context, action, fields, allowed }) {
     });
   } catch (error) {
     const problem = new PasskeyProblem(promptProblem(error, "cancelled"));
-    problem.cancelled = ["NotAllowedError", "AbortError"].includes(errorName(error));
+    problem.cancelled = wasCancelled(error);
     throw problem;
   }
   const used = allowed.find((key) => key.credentialId === assertion.id);
