@@ -103,12 +103,14 @@ class PasskeyService:
             user_name, display_name = named_for_lot(user.email, label), named_for_lot(user.full_name, label)
         if lot_key:
             await self.keys.room_for_lot_key(user)
-        # Only the account's own passkeys are excluded: a device holding just lot keys may still become the account's.
-        existing = [
-            key
-            for key in await self.keys.keys_of(user)
-            if key.credential_id and key.revoked_at is None and not key.lot_key
-        ]
+            excluded: list[PublicKeyCredentialDescriptor] = []
+        else:
+            # Only the account's own passkeys: a device holding just lot keys may still become the account's.
+            excluded = [
+                PublicKeyCredentialDescriptor(id=_b64u_decode(key.credential_id))
+                for key in await self.keys.keys_of(user)
+                if key.credential_id and key.revoked_at is None and not key.lot_key
+            ]
         challenge = secrets.token_bytes(32)
         options = generate_registration_options(
             rp_id=self.party.rp_id,
@@ -123,13 +125,7 @@ class PasskeyService:
                 user_verification=UserVerificationRequirement.REQUIRED,
             ),
             supported_pub_key_algs=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
-            exclude_credentials=[]
-            if lot_key
-            else [
-                PublicKeyCredentialDescriptor(id=_b64u_decode(key.credential_id))
-                for key in existing
-                if key.credential_id
-            ],
+            exclude_credentials=excluded,
         )
         stored = await self.session.get(PasskeyChallenge, user.id, with_for_update=True)
         if stored is None:
