@@ -257,7 +257,7 @@ async def test_clocks_notified_while_the_lot_changed_again_wait_for_the_next_rea
     async with hub.watching([7], None) as watcher:
         await asyncio.sleep(0)  # the first read has started and waits at its gate
         hub.notified(7, None)  # the lot's row changed: read again after this read
-        hub.notified(7, {**notice_of(notified)})
+        hub.notified(7, notice_of(notified))
         first_gate.set()
         second_gate.set()
         shown: list[LiveState | None] = []
