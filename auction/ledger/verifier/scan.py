@@ -406,7 +406,8 @@ def scan_blocks(
         return
     # Workers unpickle these functions by module name: one reason the scanner is never itself run as __main__.
     window = 2 * workers + 2
-    with _pool_context().Pool(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
+    pool = _pool_context().Pool(workers, initializer=_init_worker, initargs=(ctx,))
+    try:
         pending: deque[Any] = deque()
         if location is not None:
             path, offset, length = location
@@ -424,3 +425,10 @@ def scan_blocks(
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+    finally:
+        # Not terminate(), which `with Pool` calls: it kills the workers while they may still be writing a result,
+        # and one killed holding the result queue's lock hangs the pool's task handler for good (CPython
+        # gh-96995; a verification that stopped at its first problem once hung so). The workers finish what was
+        # sent them, at most `window` blocks, and exit.
+        pool.close()
+        pool.join()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import multiprocessing.process
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -115,6 +116,26 @@ def test_number_re_encoded_as_decimal_is_not_canonical(log: Log, tmp_path: Path)
     assert b'"amount":100,' in leaves[1]
     leaves[1] = leaves[1].replace(b'"amount":100,', b'"amount":100.00,')
     assert_fails(check(log.write(tmp_path / "b", leaves=leaves)), NOT_CANONICAL, index=1)
+
+
+def test_a_parallel_scan_that_stops_early_lets_its_workers_finish(
+    log: Log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while it writes a result can hang the pool for good (CPython gh-96995): when the verifier
+    stops at the first problem, with blocks still in the workers, the scan must not kill them."""
+    killed: list[str] = []
+    original = multiprocessing.process.BaseProcess.terminate
+
+    def terminate(process: multiprocessing.process.BaseProcess) -> None:
+        killed.append(process.name)
+        original(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "terminate", terminate)
+    leaves = list(log.leaves)
+    leaves[1] = leaves[1].replace(b'"amount":100,', b'"amount":100.00,')
+    report = verify_bundle(log.write(tmp_path / "b", leaves=leaves), workers=2, block_size=97, parallel_threshold=0)
+    assert_fails(report, NOT_CANONICAL, index=1)
+    assert killed == []
 
 
 def test_deleted_entry(log: Log, tmp_path: Path) -> None:
